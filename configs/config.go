@@ -1,0 +1,116 @@
+// Package configs holds Xphone's typed configuration: defaults, strict YAML
+// decoding (unknown keys are errors), validation that reports every problem
+// with its key path, and the embedded default and example files.
+package configs
+
+import "time"
+
+// Config is the whole server configuration, one YAML file.
+type Config struct {
+	Xphone     Xphone      `yaml:"xphone"`
+	HTTP       HTTP        `yaml:"http"`
+	Calls      Calls       `yaml:"calls"`
+	Media      Media       `yaml:"media"`
+	Login      Login       `yaml:"login"`
+	Log        Log         `yaml:"log"`
+	Extensions []Extension `yaml:"extensions"`
+	Rooms      []Room      `yaml:"rooms"`
+	Trunks     []Trunk     `yaml:"trunks"`
+	Dialplan   []DialRule  `yaml:"dialplan"`
+	Policy     Policy      `yaml:"policy"`
+}
+
+// Xphone is the master switch of the browser softphone (SPEC F1).
+type Xphone struct {
+	Enabled bool `yaml:"enabled"`
+}
+
+// HTTP configures the HTTPS listener that serves the UI and signalling.
+type HTTP struct {
+	Listen string `yaml:"listen"` // host:port, default ":81"
+	Path   string `yaml:"path"`   // URL prefix, default "/xphone/"; starts and ends with "/"
+	TLS    TLS    `yaml:"tls"`
+	// AllowedOrigins lists extra Origins accepted on the WebSocket besides
+	// the request's own host (e.g. behind a reverse proxy).
+	AllowedOrigins []string `yaml:"allowed_origins"`
+}
+
+// TLS names a certificate and key; both empty means a self-signed pair is
+// created in the data directory on first start and reused afterwards.
+type TLS struct {
+	Cert string `yaml:"cert"`
+	Key  string `yaml:"key"`
+}
+
+// Calls holds call-control timing.
+type Calls struct {
+	NoAnswerTimeout Duration `yaml:"no_answer_timeout"` // default 30s
+}
+
+// Media configures the server's WebRTC media ports.
+type Media struct {
+	UDPPortMin uint16   `yaml:"udp_port_min"` // 0 = any ephemeral port
+	UDPPortMax uint16   `yaml:"udp_port_max"`
+	PublicIPs  []string `yaml:"public_ips"` // advertised instead of local addresses (1:1 NAT)
+	// Interfaces limits the interfaces ICE gathers on; empty = all.
+	Interfaces []string `yaml:"interfaces"`
+}
+
+// Login configures brute-force protection of the login form.
+type Login struct {
+	MaxFailures   int      `yaml:"max_failures"`   // failures before lock-out, default 10
+	SlowAfter     int      `yaml:"slow_after"`     // failures before each try is delayed, default 3
+	FailureWindow Duration `yaml:"failure_window"` // how long failures are remembered, default 15m
+	Lockout       Duration `yaml:"lockout"`        // lock-out length, default 15m
+	SessionTTL    Duration `yaml:"session_ttl"`    // idle session lifetime, default 12h
+}
+
+// Log configures structured logging.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error; default info
+	Format string `yaml:"format"` // text or json; default text
+}
+
+// Extension is one internal number.
+type Extension struct {
+	Number       string `yaml:"number"`
+	Name         string `yaml:"name"`          // CallerID name
+	Password     string `yaml:"password"`      // plain text; or use PasswordHash
+	PasswordHash string `yaml:"password_hash"` // bcrypt, from `xphone hash-password`
+	Xphone       bool   `yaml:"xphone"`        // may log in to the browser softphone (F3)
+	Admin        bool   `yaml:"admin"`
+}
+
+// HasSecret reports whether the extension has a configured password or hash.
+// Extensions without one get a generated password stored in the data directory.
+func (e Extension) HasSecret() bool { return e.Password != "" || e.PasswordHash != "" }
+
+// Room is a conference room reached by dialling its number.
+type Room struct {
+	Number          string `yaml:"number"`
+	Name            string `yaml:"name"`
+	Video           string `yaml:"video"` // all, speaker, none
+	MaxParticipants int    `yaml:"max_participants"`
+	PIN             string `yaml:"pin"`
+}
+
+// Trunk is a SIP trunk. Its fields arrive with the SIP trunk work; until then
+// any configured trunk is reported as unsupported by validation.
+type Trunk struct {
+	Name string `yaml:"name"`
+}
+
+// DialRule is one outbound routing rule. See Trunk.
+type DialRule struct {
+	Pattern string `yaml:"pattern"`
+	Trunk   string `yaml:"trunk"`
+}
+
+// Policy is the SFU forwarding policy. Filled in by the conference work.
+type Policy struct{}
+
+// Duration is a time.Duration written in YAML as "30s", "15m".
+type Duration time.Duration
+
+// D returns the value as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }

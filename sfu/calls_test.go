@@ -1,0 +1,161 @@
+package sfu
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"xphone/sfu/sfutest"
+)
+
+// fakeDialer answers, refuses or keeps ringing depending on the number.
+type fakeDialer struct {
+	t      *testing.T
+	api    *MediaAPI
+	mu     sync.Mutex
+	callee *sfutest.Client
+	legs   []Leg
+}
+
+func (d *fakeDialer) Reaches(n string) bool { return n != "9999" }
+
+func (d *fakeDialer) Dial(ctx context.Context, req DialRequest) (Leg, error) {
+	req.Ringing()
+	switch req.To {
+	case "1002":
+		c, leg := newClientLeg(d.t, d.api, req.To, req.Video)
+		c.StartSending('B')
+		d.mu.Lock()
+		d.callee, d.legs = c, append(d.legs, leg)
+		d.mu.Unlock()
+		return leg, nil
+	case "1003":
+		return nil, ErrDeclined
+	}
+	<-ctx.Done()
+	return nil, context.Cause(ctx)
+}
+
+type observer struct {
+	mu        sync.Mutex
+	ringing   int
+	connected []Identity
+}
+
+func (o *observer) Ringing(string) { o.mu.Lock(); o.ringing++; o.mu.Unlock() }
+func (o *observer) Connected(_ string, peer Identity, _ bool, _ time.Time) {
+	o.mu.Lock()
+	o.connected = append(o.connected, peer)
+	o.mu.Unlock()
+}
+func (o *observer) state() (int, int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.ringing, len(o.connected)
+}
+
+func TestCallFailuresEndCallerLegWithReason(t *testing.T) {
+	api := testMediaAPI(t)
+	tests := []struct {
+		name string
+		to   string
+		want Reason
+	}{
+		{"unknown number", "9999", ReasonNotFound},
+		{"declined", "1003", ReasonDeclined},
+		{"no answer", "1004", ReasonNoAnswer},
+		{"self is busy", "1001", ReasonBusy},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			calls := NewCalls(CallsConfig{NoAnswerTimeout: 300 * time.Millisecond}, testLogger(), &fakeDialer{t: t, api: api})
+			defer calls.Close()
+			_, leg := newClientLeg(t, api, "1001", false)
+			if _, err := calls.Place(PlaceRequest{Caller: leg, To: tt.to, Observer: &observer{}}); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-leg.Done():
+			case <-time.After(5 * time.Second):
+				t.Fatal("caller leg not ended")
+			}
+			if leg.EndReason() != tt.want {
+				t.Fatalf("reason %q, want %q", leg.EndReason(), tt.want)
+			}
+		})
+	}
+}
+
+func TestCallConnectsForwardsAndHangsUpBothLegs(t *testing.T) {
+	api := testMediaAPI(t)
+	dialer := &fakeDialer{t: t, api: api}
+	calls := NewCalls(CallsConfig{NoAnswerTimeout: 5 * time.Second}, testLogger(), dialer)
+	defer calls.Close()
+	caller, leg := newClientLeg(t, api, "1001", true)
+	caller.StartSending('A')
+	obs := &observer{}
+	if _, err := calls.Place(PlaceRequest{Caller: leg, To: "1002", Video: true, Observer: obs}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "ringing and connected", func() bool {
+		r, c := obs.state()
+		return r == 1 && c == 1
+	})
+	if !calls.Busy("1002") || !calls.Busy("1001") {
+		t.Fatal("parties of a connected call are not busy")
+	}
+	dialer.mu.Lock()
+	callee, calleeLeg := dialer.callee, dialer.legs[0]
+	dialer.mu.Unlock()
+	eventually(t, 5*time.Second, "media both ways", func() bool {
+		return caller.Received('B') > 5 && callee.Received('A') > 5 && caller.VideoReceived.Load() > 5
+	})
+	_ = calleeLeg.Hangup(context.Background(), ReasonHangup)
+	select {
+	case <-leg.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("caller leg still up after the callee hung up")
+	}
+	if leg.EndReason() != ReasonHangup {
+		t.Fatalf("caller reason %q", leg.EndReason())
+	}
+	eventually(t, time.Second, "parties free again", func() bool { return !calls.Busy("1001") && !calls.Busy("1002") })
+}
+
+func TestCallerHangupCancelsRinging(t *testing.T) {
+	api := testMediaAPI(t)
+	calls := NewCalls(CallsConfig{NoAnswerTimeout: 10 * time.Second}, testLogger(), &fakeDialer{t: t, api: api})
+	defer calls.Close()
+	_, leg := newClientLeg(t, api, "1001", false)
+	obs := &observer{}
+	if _, err := calls.Place(PlaceRequest{Caller: leg, To: "1005", Observer: obs}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 2*time.Second, "ringing", func() bool { r, _ := obs.state(); return r == 1 })
+	_ = leg.Hangup(context.Background(), ReasonCancelled)
+	eventually(t, 2*time.Second, "callee released", func() bool { return !calls.Busy("1005") })
+}
+
+func TestSecondCallerGetsBusy(t *testing.T) {
+	api := testMediaAPI(t)
+	calls := NewCalls(CallsConfig{NoAnswerTimeout: 10 * time.Second}, testLogger(), &fakeDialer{t: t, api: api})
+	defer calls.Close()
+	_, first := newClientLeg(t, api, "1001", false)
+	_, second := newClientLeg(t, api, "1003", false)
+	if _, err := calls.Place(PlaceRequest{Caller: first, To: "1005", Observer: &observer{}}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 2*time.Second, "first call ringing", func() bool { return calls.Busy("1005") })
+	if _, err := calls.Place(PlaceRequest{Caller: second, To: "1005", Observer: &observer{}}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-second.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("second caller not refused")
+	}
+	if second.EndReason() != ReasonBusy {
+		t.Fatalf("reason %q, want busy", second.EndReason())
+	}
+}

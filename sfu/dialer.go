@@ -1,0 +1,25 @@
+package sfu
+
+import "context"
+
+// DialRequest asks a Dialer to reach a number for a call.
+type DialRequest struct {
+	CallID string
+	From   Identity
+	To     string
+	Video  bool // the caller offers video
+	// Ringing is called (at most once) when the far end is being alerted.
+	Ringing func()
+}
+
+// Dialer reaches numbers: the browser registry for extensions, later the
+// SIP trunk for outside numbers. Implementations live in other packages.
+type Dialer interface {
+	// Reaches reports whether this dialer is responsible for number.
+	Reaches(number string) bool
+	// Dial alerts the far end and blocks until it answers (returning its
+	// leg), refuses (ErrBusy, ErrDeclined, ErrUnavailable, …), or ctx ends
+	// (returning context.Cause(ctx)). A leg answered after ctx ended must be
+	// hung up by the Dialer, not returned.
+	Dial(ctx context.Context, req DialRequest) (Leg, error)
+}

@@ -1,0 +1,149 @@
+package sfu
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/pion/rtp"
+)
+
+// rtpWriter is where a DownTrack sends packets: a pion local track, or a
+// SIP leg's encoder later.
+type rtpWriter interface {
+	WriteRTP(p *rtp.Packet) error
+}
+
+// Timestamp steps used to continue a stream across a source switch: one
+// 20 ms audio frame at 48 kHz, one 30 fps video frame at 90 kHz.
+const (
+	audioSwitchStep = 960
+	videoSwitchStep = 3000
+)
+
+// DownTrack is one track a leg receives. It follows one source UpTrack at a
+// time and rewrites sequence numbers and timestamps, so the receiver sees a
+// single continuous stream when the source changes (transfer, speaker switch).
+type DownTrack struct {
+	kind Kind
+	mime string
+	out  rtpWriter
+
+	mu        sync.Mutex // guards the rewrite state below, never held across I/O
+	src       *UpTrack
+	resync    bool
+	sent      bool
+	seqOffset uint16
+	tsOffset  uint32
+	lastSeq   uint16
+	lastTS    uint32
+
+	forwarded atomic.Uint64
+	dropped   atomic.Uint64
+}
+
+// NewDownTrack returns a track of kind/mime that writes to out.
+func NewDownTrack(kind Kind, mime string, out rtpWriter) *DownTrack {
+	return &DownTrack{kind: kind, mime: mime, out: out}
+}
+
+// Kind is audio or video.
+func (d *DownTrack) Kind() Kind { return d.kind }
+
+// MimeType is the negotiated codec.
+func (d *DownTrack) MimeType() string { return d.mime }
+
+// Forwarded counts packets written to the receiver.
+func (d *DownTrack) Forwarded() uint64 { return d.forwarded.Load() }
+
+// Dropped counts packets not written (waiting for a keyframe, write errors).
+func (d *DownTrack) Dropped() uint64 { return d.dropped.Load() }
+
+// Source is the UpTrack currently followed, or nil.
+func (d *DownTrack) Source() *UpTrack {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.src
+}
+
+// SetSource makes the track follow up (nil: stop). Video waits for the next
+// keyframe of the new source, which is requested at once.
+func (d *DownTrack) SetSource(up *UpTrack) {
+	d.mu.Lock()
+	changed := d.src != up
+	d.src, d.resync = up, d.resync || changed
+	d.mu.Unlock()
+	if changed && up != nil {
+		up.RequestKeyframe()
+	}
+}
+
+// RequestKeyframe passes a receiver's PLI/FIR on to the current source.
+func (d *DownTrack) RequestKeyframe() {
+	if src := d.Source(); src != nil {
+		src.RequestKeyframe()
+	}
+}
+
+// WriteRTP forwards p from src if src is the current source. It rewrites
+// the header in place and restores it before returning, because the same
+// packet goes on to other subscribers.
+func (d *DownTrack) WriteRTP(src *UpTrack, p *rtp.Packet) {
+	seq, ts, ok := d.rewrite(src, p)
+	if !ok {
+		return
+	}
+	origSeq, origTS := p.SequenceNumber, p.Timestamp
+	hasExt, exts := p.Extension, p.Extensions
+	// Extension ids are negotiated per leg; the sender's ids mean nothing to
+	// the receiver, and pion's interceptors add what this leg negotiated.
+	p.SequenceNumber, p.Timestamp, p.Extension, p.Extensions = seq, ts, false, nil
+	if err := d.out.WriteRTP(p); err != nil {
+		d.dropped.Add(1)
+	} else {
+		d.forwarded.Add(1)
+	}
+	p.SequenceNumber, p.Timestamp, p.Extension, p.Extensions = origSeq, origTS, hasExt, exts
+}
+
+// rewrite computes the outgoing sequence number and timestamp of p.
+func (d *DownTrack) rewrite(src *UpTrack, p *rtp.Packet) (uint16, uint32, bool) {
+	d.mu.Lock()
+	if src != d.src {
+		d.mu.Unlock()
+		return 0, 0, false
+	}
+	if d.resync {
+		if d.kind == Video && !isVP8Keyframe(p.Payload) {
+			d.mu.Unlock()
+			d.dropped.Add(1)
+			src.RequestKeyframe()
+			return 0, 0, false
+		}
+		d.resyncLocked(p)
+	}
+	seq, ts := p.SequenceNumber+d.seqOffset, p.Timestamp+d.tsOffset
+	if !d.sent || seqNewer(seq, d.lastSeq) {
+		d.lastSeq, d.lastTS, d.sent = seq, ts, true
+	}
+	d.mu.Unlock()
+	return seq, ts, true
+}
+
+// resyncLocked sets the offsets so p continues the stream sent so far.
+func (d *DownTrack) resyncLocked(p *rtp.Packet) {
+	d.resync = false
+	if !d.sent {
+		return
+	}
+	step := uint32(audioSwitchStep)
+	if d.kind == Video {
+		step = videoSwitchStep
+	}
+	d.seqOffset = d.lastSeq + 1 - p.SequenceNumber
+	d.tsOffset = d.lastTS + step - p.Timestamp
+}
+
+// seqNewer reports whether a follows b in RTP sequence-number order.
+func seqNewer(a, b uint16) bool {
+	return a != b && a-b < 0x8000
+}

@@ -1,0 +1,87 @@
+package sfu
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Reason says why a call or leg ended, in words the UI maps to text.
+type Reason string
+
+// Reasons a call ends. They are part of the signalling protocol.
+const (
+	ReasonHangup            Reason = "hangup"
+	ReasonBusy              Reason = "busy"
+	ReasonDeclined          Reason = "declined"
+	ReasonNotFound          Reason = "not_found"
+	ReasonUnavailable       Reason = "unavailable"
+	ReasonNoAnswer          Reason = "no_answer"
+	ReasonCancelled         Reason = "cancelled"
+	ReasonAnsweredElsewhere Reason = "answered_elsewhere"
+	ReasonMediaFailed       Reason = "media_failed"
+	ReasonForbidden         Reason = "forbidden"
+	ReasonError             Reason = "error"
+)
+
+// Sentinel errors of call control; each maps to a Reason.
+var (
+	ErrBusy        = errors.New("sfu: callee is busy")
+	ErrDeclined    = errors.New("sfu: call declined")
+	ErrNotFound    = errors.New("sfu: no such number")
+	ErrUnavailable = errors.New("sfu: callee is not available")
+	ErrNoAnswer    = errors.New("sfu: no answer")
+	ErrCancelled   = errors.New("sfu: call cancelled")
+	ErrForbidden   = errors.New("sfu: not allowed to call that number")
+	ErrClosed      = errors.New("sfu: closed")
+	ErrNegotiation = errors.New("sfu: media negotiation failed")
+)
+
+var reasonOf = []struct {
+	err    error
+	reason Reason
+}{
+	{ErrBusy, ReasonBusy}, {ErrDeclined, ReasonDeclined}, {ErrNotFound, ReasonNotFound},
+	{ErrUnavailable, ReasonUnavailable}, {ErrNoAnswer, ReasonNoAnswer},
+	{ErrCancelled, ReasonCancelled}, {ErrForbidden, ReasonForbidden},
+}
+
+// ReasonFor maps a call-control error to the Reason shown to the caller.
+func ReasonFor(err error) Reason {
+	for _, r := range reasonOf {
+		if errors.Is(err, r.err) {
+			return r.reason
+		}
+	}
+	return ReasonError
+}
+
+// Message is the human-readable text for a reason.
+func (r Reason) Message() string {
+	switch r {
+	case ReasonHangup:
+		return "Call ended"
+	case ReasonBusy:
+		return "Busy"
+	case ReasonDeclined:
+		return "Declined"
+	case ReasonNotFound:
+		return "No such number"
+	case ReasonUnavailable:
+		return "Unavailable (not logged in)"
+	case ReasonNoAnswer:
+		return "No answer"
+	case ReasonCancelled:
+		return "Cancelled"
+	case ReasonAnsweredElsewhere:
+		return "Answered on another device"
+	case ReasonMediaFailed:
+		return "Connection lost"
+	case ReasonForbidden:
+		return "Not allowed to call that number"
+	}
+	return "Call failed"
+}
+
+func wrapf(err error, format string, args ...any) error {
+	return fmt.Errorf("sfu: "+format+": %w", append(args, err)...)
+}

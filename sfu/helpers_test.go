@@ -1,0 +1,75 @@
+package sfu
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"xphone/configs"
+	"xphone/sfu/sfutest"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+func testLogger() *slog.Logger {
+	if os.Getenv("XPHONE_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+func testMediaAPI(t *testing.T) *MediaAPI {
+	t.Helper()
+	api, err := NewMediaAPI(configs.Media{Interfaces: []string{"lo"}}, testLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return api
+}
+
+// newClientLeg connects a fake browser to a new server leg.
+func newClientLeg(t *testing.T, api *MediaAPI, number string, video bool) (*sfutest.Client, *WebRTCLeg) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := sfutest.NewClient(video)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	offer, err := c.Offer(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leg, answer, err := api.NewWebRTCLeg(ctx, Identity{Number: number, Name: "N" + number}, offer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = leg.Hangup(context.Background(), ReasonHangup) })
+	if err := c.Answer(answer); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Connected(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return c, leg
+}
+
+// eventually polls cond until it holds or the timeout passes.
+func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

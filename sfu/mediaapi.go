@@ -1,0 +1,117 @@
+package sfu
+
+import (
+	"log/slog"
+	"net"
+	"slices"
+	"time"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/sdp/v3"
+	"github.com/pion/webrtc/v4"
+
+	"xphone/configs"
+)
+
+// Codecs every browser leg speaks. One audio and one video codec keep
+// forwarding between legs free of transcoding.
+var (
+	opusCodec = webrtc.RTPCodecParameters{
+		RTPCodecCapability: webrtc.RTPCodecCapability{
+			MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2,
+			SDPFmtpLine:  "minptime=10;useinbandfec=1",
+			RTCPFeedback: []webrtc.RTCPFeedback{{Type: "transport-cc"}},
+		},
+		PayloadType: 111,
+	}
+	vp8Codec = webrtc.RTPCodecParameters{
+		RTPCodecCapability: webrtc.RTPCodecCapability{
+			MimeType: webrtc.MimeTypeVP8, ClockRate: 90000,
+			RTCPFeedback: []webrtc.RTCPFeedback{
+				{Type: "goog-remb"}, {Type: "transport-cc"}, {Type: "ccm", Parameter: "fir"},
+				{Type: "nack"}, {Type: "nack", Parameter: "pli"},
+			},
+		},
+		PayloadType: 96,
+	}
+)
+
+// ICE timeouts: a vanished peer is declared failed within ~10 s.
+const (
+	iceDisconnectedTimeout = 4 * time.Second
+	iceFailedTimeout       = 6 * time.Second
+	iceKeepalive           = 2 * time.Second
+)
+
+// MediaAPI creates the server side of browser PeerConnections with one
+// shared, validated media configuration.
+type MediaAPI struct {
+	api *webrtc.API
+	log *slog.Logger
+}
+
+// NewMediaAPI builds the pion API from the media section of the config.
+func NewMediaAPI(cfg configs.Media, log *slog.Logger) (*MediaAPI, error) {
+	m := &webrtc.MediaEngine{}
+	if err := m.RegisterCodec(opusCodec, webrtc.RTPCodecTypeAudio); err != nil {
+		return nil, wrapf(err, "register opus")
+	}
+	if err := m.RegisterCodec(vp8Codec, webrtc.RTPCodecTypeVideo); err != nil {
+		return nil, wrapf(err, "register vp8")
+	}
+	exts := []struct {
+		uri  string
+		kind webrtc.RTPCodecType
+	}{
+		{sdp.AudioLevelURI, webrtc.RTPCodecTypeAudio},
+		{sdp.SDESMidURI, webrtc.RTPCodecTypeAudio},
+		{sdp.SDESMidURI, webrtc.RTPCodecTypeVideo},
+	}
+	for _, e := range exts {
+		if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: e.uri}, e.kind); err != nil {
+			return nil, wrapf(err, "register extension %s", e.uri)
+		}
+	}
+	reg := &interceptor.Registry{}
+	if err := webrtc.RegisterDefaultInterceptors(m, reg); err != nil {
+		return nil, wrapf(err, "interceptors")
+	}
+	se, err := settingEngine(cfg)
+	if err != nil {
+		return nil, err
+	}
+	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se))
+	return &MediaAPI{api: api, log: log}, nil
+}
+
+// settingEngine applies ports, interfaces, advertised addresses and timeouts.
+func settingEngine(cfg configs.Media) (webrtc.SettingEngine, error) {
+	var se webrtc.SettingEngine
+	if cfg.UDPPortMin != 0 || cfg.UDPPortMax != 0 {
+		if err := se.SetEphemeralUDPPortRange(cfg.UDPPortMin, cfg.UDPPortMax); err != nil {
+			return se, wrapf(err, "udp port range %d-%d", cfg.UDPPortMin, cfg.UDPPortMax)
+		}
+	}
+	if len(cfg.PublicIPs) > 0 {
+		se.SetNAT1To1IPs(cfg.PublicIPs, webrtc.ICECandidateTypeHost)
+	}
+	if len(cfg.Interfaces) > 0 {
+		allowed := slices.Clone(cfg.Interfaces)
+		se.SetInterfaceFilter(func(name string) bool { return slices.Contains(allowed, name) })
+		if slices.ContainsFunc(allowed, isLoopbackInterface) {
+			se.SetIncludeLoopbackCandidate(true)
+		}
+	}
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetICETimeouts(iceDisconnectedTimeout, iceFailedTimeout, iceKeepalive)
+	return se, nil
+}
+
+// isLoopbackInterface reports whether the named interface is a loopback one.
+func isLoopbackInterface(name string) bool {
+	ifc, err := net.InterfaceByName(name)
+	return err == nil && ifc.Flags&net.FlagLoopback != 0
+}
+

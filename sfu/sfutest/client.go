@@ -1,0 +1,240 @@
+// Package sfutest provides a pion-based stand-in for a browser: it offers
+// audio and optionally video, sends synthetic RTP (with RFC 6464 levels on
+// audio and VP8 keyframes on video) and counts what it receives. Tests of
+// the sfu and web packages and the bench tools use it.
+package sfutest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/interceptor"
+	"github.com/pion/rtp"
+	"github.com/pion/sdp/v3"
+	"github.com/pion/webrtc/v4"
+)
+
+// Client is one fake browser PeerConnection.
+type Client struct {
+	pc    *webrtc.PeerConnection
+	audio *webrtc.TrackLocalStaticRTP
+	video *webrtc.TrackLocalStaticRTP
+
+	// Level is the RFC 6464 level written on outgoing audio (0 loud, 127 silent).
+	Level atomic.Uint32
+
+	AudioReceived atomic.Uint64
+	VideoReceived atomic.Uint64
+	// Payloads seen on received audio, by first payload byte; tests use a
+	// per-sender marker byte to tell whose media arrived.
+	mu      sync.Mutex
+	markers map[byte]uint64
+
+	wg   sync.WaitGroup
+	stop chan struct{}
+	once sync.Once
+}
+
+// NewClient creates a client that sends audio, and video when video is true.
+func NewClient(video bool) (*Client, error) {
+	api, err := newAPI()
+	if err != nil {
+		return nil, err
+	}
+	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		return nil, fmt.Errorf("sfutest: peer connection: %w", err)
+	}
+	c := &Client{pc: pc, stop: make(chan struct{}), markers: map[byte]uint64{}}
+	c.Level.Store(127)
+	if c.audio, err = c.addTrack(webrtc.MimeTypeOpus, "audio"); err != nil {
+		return nil, errors.Join(err, pc.Close())
+	}
+	if video {
+		if c.video, err = c.addTrack(webrtc.MimeTypeVP8, "video"); err != nil {
+			return nil, errors.Join(err, pc.Close())
+		}
+	}
+	pc.OnTrack(c.onTrack)
+	return c, nil
+}
+
+func newAPI() (*webrtc.API, error) {
+	m := &webrtc.MediaEngine{}
+	if err := m.RegisterDefaultCodecs(); err != nil {
+		return nil, err
+	}
+	if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.AudioLevelURI}, webrtc.RTPCodecTypeAudio); err != nil {
+		return nil, err
+	}
+	reg := &interceptor.Registry{}
+	if err := webrtc.RegisterDefaultInterceptors(m, reg); err != nil {
+		return nil, err
+	}
+	var se webrtc.SettingEngine
+	se.SetInterfaceFilter(func(name string) bool { return name == "lo" })
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se)), nil
+}
+
+func (c *Client) addTrack(mime, kind string) (*webrtc.TrackLocalStaticRTP, error) {
+	clock := uint32(48000)
+	if kind == "video" {
+		clock = 90000
+	}
+	t, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: mime, ClockRate: clock}, kind, "sfutest")
+	if err != nil {
+		return nil, fmt.Errorf("sfutest: %s track: %w", kind, err)
+	}
+	sender, err := c.pc.AddTrack(t)
+	if err != nil {
+		return nil, fmt.Errorf("sfutest: add %s: %w", kind, err)
+	}
+	c.goOwned(func() { drainRTCP(sender) })
+	return t, nil
+}
+
+func drainRTCP(s *webrtc.RTPSender) {
+	buf := make([]byte, 1500)
+	for {
+		if _, _, err := s.Read(buf); err != nil {
+			return
+		}
+	}
+}
+
+func (c *Client) goOwned(f func()) {
+	c.wg.Add(1)
+	go func() { defer c.wg.Done(); f() }()
+}
+
+// Offer creates the SDP offer with all candidates.
+func (c *Client) Offer(ctx context.Context) (string, error) {
+	offer, err := c.pc.CreateOffer(nil)
+	if err != nil {
+		return "", fmt.Errorf("sfutest: offer: %w", err)
+	}
+	gathered := webrtc.GatheringCompletePromise(c.pc)
+	if err := c.pc.SetLocalDescription(offer); err != nil {
+		return "", fmt.Errorf("sfutest: set offer: %w", err)
+	}
+	select {
+	case <-gathered:
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+	return c.pc.LocalDescription().SDP, nil
+}
+
+// Answer applies the server's answer.
+func (c *Client) Answer(sdpText string) error {
+	return c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdpText})
+}
+
+// Connected waits until the PeerConnection is connected.
+func (c *Client) Connected(ctx context.Context) error {
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for c.pc.ConnectionState() != webrtc.PeerConnectionStateConnected {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("sfutest: not connected (%s): %w", c.pc.ConnectionState(), ctx.Err())
+		case <-tick.C:
+		}
+	}
+	return nil
+}
+
+// ConnectionState reports the PeerConnection state.
+func (c *Client) ConnectionState() webrtc.PeerConnectionState { return c.pc.ConnectionState() }
+
+// StartSending sends 20 ms audio frames whose payload starts with marker,
+// and (if the client has video) a VP8 keyframe-marked packet every 33 ms.
+func (c *Client) StartSending(marker byte) {
+	c.goOwned(func() { c.sendLoop(marker) })
+}
+
+func (c *Client) sendLoop(marker byte) {
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	var seq uint16
+	for n := 0; ; n++ {
+		select {
+		case <-c.stop:
+			return
+		case <-tick.C:
+		}
+		seq++
+		c.writeAudio(marker, seq, uint32(n*960))
+		if c.video != nil {
+			c.writeVideo(seq, uint32(n*1800))
+		}
+	}
+}
+
+func (c *Client) writeAudio(marker byte, seq uint16, ts uint32) {
+	p := &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: ts}, Payload: []byte{marker, 0xfc, 0xff, 0xfe}}
+	_ = p.SetExtension(1, []byte{byte(c.Level.Load()) | 0x80})
+	_ = c.audio.WriteRTP(p)
+}
+
+// writeVideo sends a one-packet VP8 "keyframe": descriptor S=1, PID=0 and a
+// payload header with the P bit clear.
+func (c *Client) writeVideo(seq uint16, ts uint32) {
+	payload := []byte{0x10, 0x00, 0x9d, 0x01, 0x2a, 0x10, 0x00, 0x10, 0x00}
+	p := &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: ts, Marker: true}, Payload: payload}
+	_ = c.video.WriteRTP(p)
+}
+
+func (c *Client) onTrack(remote *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+	c.goOwned(func() {
+		buf := make([]byte, 1500)
+		var p rtp.Packet
+		for {
+			n, _, err := remote.Read(buf)
+			if err != nil {
+				return
+			}
+			if p.Unmarshal(buf[:n]) != nil {
+				continue
+			}
+			c.count(remote.Kind(), &p)
+		}
+	})
+}
+
+func (c *Client) count(kind webrtc.RTPCodecType, p *rtp.Packet) {
+	if kind == webrtc.RTPCodecTypeVideo {
+		c.VideoReceived.Add(1)
+		return
+	}
+	c.AudioReceived.Add(1)
+	if len(p.Payload) > 0 {
+		c.mu.Lock()
+		c.markers[p.Payload[0]]++
+		c.mu.Unlock()
+	}
+}
+
+// Received reports how many audio packets arrived carrying marker.
+func (c *Client) Received(marker byte) uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.markers[marker]
+}
+
+// Close stops sending, closes the PeerConnection and waits for goroutines.
+func (c *Client) Close() error {
+	var err error
+	c.once.Do(func() {
+		close(c.stop)
+		err = c.pc.Close()
+		c.wg.Wait()
+	})
+	return err
+}

@@ -1,0 +1,132 @@
+package sfu
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtp"
+
+	"xphone/audiolevel"
+)
+
+// RTPSink receives forwarded packets. WriteRTP must not block and must not
+// keep p or its payload after it returns: the caller reuses both.
+type RTPSink interface {
+	WriteRTP(src *UpTrack, p *rtp.Packet)
+}
+
+// keyframeInterval limits how often a source is asked for a keyframe, so a
+// burst of PLIs from many subscribers becomes one request.
+const keyframeInterval = 300 * time.Millisecond
+
+// UpTrack is one track a leg publishes. Its read loop calls Forward for every
+// packet; Forward hands the packet to every subscriber from a copy-on-write
+// snapshot, so subscribing never blocks the packet path.
+type UpTrack struct {
+	id    string
+	kind  Kind
+	mime  string
+	subMu sync.Mutex // serialises writers of subs
+	subs  atomic.Pointer[[]RTPSink]
+
+	keyframe      atomic.Pointer[func()]
+	lastKeyframe  atomic.Int64 // unix nanos of the last request sent
+	levelExtID    atomic.Uint32
+	level         atomic.Uint32 // last RFC 6464 level, 127 = silence
+	packets       atomic.Uint64
+	keyframeAsked atomic.Uint64
+}
+
+// NewUpTrack returns a track of kind with the given codec MIME type.
+func NewUpTrack(id string, kind Kind, mime string) *UpTrack {
+	u := &UpTrack{id: id, kind: kind, mime: mime}
+	u.subs.Store(&[]RTPSink{})
+	u.level.Store(uint32(audiolevel.Silence))
+	return u
+}
+
+// ID identifies the track within its leg.
+func (u *UpTrack) ID() string { return u.id }
+
+// Kind is audio or video.
+func (u *UpTrack) Kind() Kind { return u.kind }
+
+// MimeType is the codec, e.g. "video/VP8".
+func (u *UpTrack) MimeType() string { return u.mime }
+
+// Packets counts packets forwarded from this track.
+func (u *UpTrack) Packets() uint64 { return u.packets.Load() }
+
+// Level is the last RFC 6464 audio level seen (0 loud … 127 silent).
+func (u *UpTrack) Level() uint8 { return uint8(u.level.Load()) }
+
+// SetAudioLevelExtension sets the negotiated header extension id of RFC 6464
+// levels on this track; 0 disables parsing.
+func (u *UpTrack) SetAudioLevelExtension(id uint8) { u.levelExtID.Store(uint32(id)) }
+
+// SetKeyframeFunc installs how to ask the source for a keyframe (a PLI).
+func (u *UpTrack) SetKeyframeFunc(f func()) { u.keyframe.Store(&f) }
+
+// Subscribe adds s to the receivers of this track.
+func (u *UpTrack) Subscribe(s RTPSink) {
+	u.subMu.Lock()
+	defer u.subMu.Unlock()
+	old := *u.subs.Load()
+	for _, have := range old {
+		if have == s {
+			return
+		}
+	}
+	next := make([]RTPSink, len(old), len(old)+1)
+	copy(next, old)
+	next = append(next, s)
+	u.subs.Store(&next)
+}
+
+// Unsubscribe removes s; it is a no-op when s is not subscribed.
+func (u *UpTrack) Unsubscribe(s RTPSink) {
+	u.subMu.Lock()
+	defer u.subMu.Unlock()
+	old := *u.subs.Load()
+	next := make([]RTPSink, 0, len(old))
+	for _, have := range old {
+		if have != s {
+			next = append(next, have)
+		}
+	}
+	u.subs.Store(&next)
+}
+
+// Subscribers is the number of current subscribers.
+func (u *UpTrack) Subscribers() int { return len(*u.subs.Load()) }
+
+// Forward is the per-packet step: note the audio level, then give p to every
+// subscriber. It allocates nothing and takes no lock.
+func (u *UpTrack) Forward(p *rtp.Packet) {
+	u.packets.Add(1)
+	if id := u.levelExtID.Load(); id != 0 {
+		if level, _, err := audiolevel.ParseExtension(p.GetExtension(uint8(id))); err == nil {
+			u.level.Store(uint32(level))
+		}
+	}
+	for _, s := range *u.subs.Load() {
+		s.WriteRTP(u, p)
+	}
+}
+
+// RequestKeyframe asks the source for a keyframe, at most once per
+// keyframeInterval.
+func (u *UpTrack) RequestKeyframe() {
+	f := u.keyframe.Load()
+	if f == nil || u.kind != Video {
+		return
+	}
+	now := time.Now().UnixNano()
+	last := u.lastKeyframe.Load()
+	if now-last < int64(keyframeInterval) || !u.lastKeyframe.CompareAndSwap(last, now) {
+		return
+	}
+	u.keyframeAsked.Add(1)
+	(*f)()
+}

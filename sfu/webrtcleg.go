@@ -1,0 +1,280 @@
+package sfu
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/sdp/v3"
+	"github.com/pion/webrtc/v4"
+)
+
+// WebRTCLeg is a browser's PeerConnection to the server: DTLS-SRTP media
+// with one up and one down track per negotiated kind.
+type WebRTCLeg struct {
+	id    string
+	ident Identity
+	log   *slog.Logger
+	pc    *webrtc.PeerConnection
+	ups   []*UpTrack
+	downs []*DownTrack
+
+	mu       sync.Mutex // guards closing and wg.Add against Hangup's wg.Wait
+	closing  bool
+	reason   Reason
+	wg       sync.WaitGroup // read loops
+	done     chan struct{}
+	hangOnce sync.Once
+}
+
+// NewWebRTCLeg answers a browser's SDP offer. It returns the leg and the
+// answer with all ICE candidates, waiting for gathering at most until ctx ends.
+func (m *MediaAPI) NewWebRTCLeg(ctx context.Context, ident Identity, offer string) (*WebRTCLeg, string, error) {
+	pc, err := m.api.NewPeerConnection(webrtc.Configuration{BundlePolicy: webrtc.BundlePolicyMaxBundle})
+	if err != nil {
+		return nil, "", wrapf(err, "new peer connection")
+	}
+	l := &WebRTCLeg{id: NewID("leg"), ident: ident, pc: pc, done: make(chan struct{})}
+	l.log = m.log.With("leg", l.id, "ext", ident.Number)
+	answer, err := l.negotiate(ctx, offer)
+	if err != nil {
+		_ = pc.Close()
+		return nil, "", err
+	}
+	return l, answer, nil
+}
+
+// negotiate applies the offer, adds a down track per kind the browser wants
+// to receive, and produces the answer.
+func (l *WebRTCLeg) negotiate(ctx context.Context, offer string) (string, error) {
+	l.pc.OnTrack(l.onTrack)
+	l.pc.OnConnectionStateChange(l.onConnectionState)
+	if err := l.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
+		return "", errors.Join(ErrNegotiation, wrapf(err, "remote offer"))
+	}
+	sends, receives := offerDirections(offer)
+	for _, kind := range []Kind{Audio, Video} {
+		if sends[kind] {
+			l.ups = append(l.ups, NewUpTrack(l.id+"-"+kind.String(), kind, codecOf(kind).MimeType))
+		}
+		if receives[kind] {
+			if err := l.addDown(kind); err != nil {
+				return "", err
+			}
+		}
+	}
+	answer, err := l.pc.CreateAnswer(nil)
+	if err != nil {
+		return "", errors.Join(ErrNegotiation, wrapf(err, "create answer"))
+	}
+	gathered := webrtc.GatheringCompletePromise(l.pc)
+	if err := l.pc.SetLocalDescription(answer); err != nil {
+		return "", errors.Join(ErrNegotiation, wrapf(err, "local answer"))
+	}
+	select {
+	case <-gathered:
+	case <-ctx.Done():
+		return "", wrapf(ctx.Err(), "gather candidates")
+	}
+	return l.pc.LocalDescription().SDP, nil
+}
+
+// addDown creates the track this leg receives of kind, and its RTCP reader.
+func (l *WebRTCLeg) addDown(kind Kind) error {
+	codec := codecOf(kind)
+	local, err := webrtc.NewTrackLocalStaticRTP(codec, kind.String(), "xphone-"+l.id)
+	if err != nil {
+		return wrapf(err, "local %s track", kind)
+	}
+	sender, err := l.pc.AddTrack(local)
+	if err != nil {
+		return wrapf(err, "add %s track", kind)
+	}
+	down := NewDownTrack(kind, codec.MimeType, local)
+	l.downs = append(l.downs, down)
+	l.goOwned(func() { readRTCP(sender, down) })
+	return nil
+}
+
+func codecOf(kind Kind) webrtc.RTPCodecCapability {
+	if kind == Video {
+		return vp8Codec.RTPCodecCapability
+	}
+	return opusCodec.RTPCodecCapability
+}
+
+// offerDirections reports per kind whether the offerer sends and receives.
+func offerDirections(offer string) (sends, receives map[Kind]bool) {
+	sends, receives = map[Kind]bool{}, map[Kind]bool{}
+	var parsed sdp.SessionDescription
+	if err := parsed.UnmarshalString(offer); err != nil {
+		return sends, receives
+	}
+	for _, md := range parsed.MediaDescriptions {
+		kind, ok := kindOf(md.MediaName.Media)
+		if !ok || md.MediaName.Port.Value == 0 {
+			continue
+		}
+		dir := mediaDirection(md)
+		sends[kind] = sends[kind] || dir == "sendrecv" || dir == "sendonly"
+		receives[kind] = receives[kind] || dir == "sendrecv" || dir == "recvonly"
+	}
+	return sends, receives
+}
+
+func kindOf(media string) (Kind, bool) {
+	switch media {
+	case "audio":
+		return Audio, true
+	case "video":
+		return Video, true
+	}
+	return Audio, false
+}
+
+func mediaDirection(md *sdp.MediaDescription) string {
+	for _, a := range md.Attributes {
+		switch a.Key {
+		case "sendrecv", "sendonly", "recvonly", "inactive":
+			return a.Key
+		}
+	}
+	return "sendrecv"
+}
+
+// readRTCP drains a sender's RTCP (the interceptors need it read) and passes
+// keyframe requests from the browser on to the track's current source.
+func readRTCP(sender *webrtc.RTPSender, down *DownTrack) {
+	buf := make([]byte, 1500)
+	for {
+		n, _, err := sender.Read(buf)
+		if err != nil {
+			return
+		}
+		pkts, err := rtcp.Unmarshal(buf[:n])
+		if err != nil {
+			continue
+		}
+		for _, p := range pkts {
+			switch p.(type) {
+			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				down.RequestKeyframe()
+			}
+		}
+	}
+}
+
+// onTrack binds an arriving remote track to its UpTrack and starts reading.
+func (l *WebRTCLeg) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
+	kind := Audio
+	if remote.Kind() == webrtc.RTPCodecTypeVideo {
+		kind = Video
+	}
+	up := l.up(kind)
+	if up == nil {
+		l.log.Warn("unexpected remote track", "kind", kind)
+		return
+	}
+	ssrc := uint32(remote.SSRC())
+	up.SetKeyframeFunc(func() {
+		_ = l.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
+	})
+	for _, ext := range recv.GetParameters().HeaderExtensions {
+		if ext.URI == sdp.AudioLevelURI && kind == Audio {
+			up.SetAudioLevelExtension(uint8(ext.ID))
+		}
+	}
+	l.goOwned(func() { readRTP(remote, up) })
+	up.RequestKeyframe()
+}
+
+// readRTP is the per-track read loop: one buffer and one packet, reused.
+func readRTP(remote *webrtc.TrackRemote, up *UpTrack) {
+	buf := make([]byte, 1500)
+	var pkt rtp.Packet
+	for {
+		n, _, err := remote.Read(buf)
+		if err != nil {
+			return
+		}
+		if pkt.Unmarshal(buf[:n]) != nil {
+			continue
+		}
+		up.Forward(&pkt)
+	}
+}
+
+// goOwned runs f in a goroutine that Hangup waits for, unless the leg is
+// already closing.
+func (l *WebRTCLeg) goOwned(f func()) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closing {
+		return
+	}
+	l.wg.Add(1)
+	go func() {
+		defer l.wg.Done()
+		f()
+	}()
+}
+
+func (l *WebRTCLeg) up(kind Kind) *UpTrack {
+	for _, u := range l.ups {
+		if u.Kind() == kind {
+			return u
+		}
+	}
+	return nil
+}
+
+func (l *WebRTCLeg) onConnectionState(state webrtc.PeerConnectionState) {
+	l.log.Debug("peer connection state", "state", state.String())
+	if state == webrtc.PeerConnectionStateFailed {
+		_ = l.Hangup(context.Background(), ReasonMediaFailed)
+	}
+}
+
+// ID identifies the leg.
+func (l *WebRTCLeg) ID() string { return l.id }
+
+// Identity is the extension the leg belongs to.
+func (l *WebRTCLeg) Identity() Identity { return l.ident }
+
+// Ups are the tracks the browser sends.
+func (l *WebRTCLeg) Ups() []*UpTrack { return l.ups }
+
+// Downs are the tracks the browser receives.
+func (l *WebRTCLeg) Downs() []*DownTrack { return l.downs }
+
+// Done is closed once the leg has ended and its goroutines have stopped.
+func (l *WebRTCLeg) Done() <-chan struct{} { return l.done }
+
+// EndReason is why the leg ended.
+func (l *WebRTCLeg) EndReason() Reason {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.reason
+}
+
+// Hangup closes the PeerConnection and waits for the leg's goroutines. The
+// first reason given is kept.
+func (l *WebRTCLeg) Hangup(_ context.Context, reason Reason) error {
+	l.hangOnce.Do(func() {
+		l.mu.Lock()
+		l.closing, l.reason = true, reason
+		l.mu.Unlock()
+		err := l.pc.Close()
+		l.wg.Wait()
+		if err != nil {
+			l.log.Debug("close peer connection", "err", err)
+		}
+		l.log.Info("leg ended", "reason", string(reason))
+		close(l.done)
+	})
+	<-l.done
+	return nil
+}
