@@ -1,0 +1,53 @@
+package configs
+
+import "time"
+
+// Default values applied before decoding; keys missing from the YAML keep them.
+const (
+	DefaultListen          = ":81"
+	DefaultPath            = "/xphone/"
+	DefaultNoAnswerTimeout = 30 * time.Second
+	DefaultSlowAfter       = 3
+	DefaultMaxFailures     = 10
+	DefaultFailureWindow   = 15 * time.Minute
+	DefaultLockout         = 15 * time.Minute
+	DefaultSessionTTL      = 12 * time.Hour
+	DefaultLogLevel        = "info"
+	DefaultLogFormat       = "text"
+	DefaultRoomVideo       = VideoAll
+)
+
+// Room video modes.
+const (
+	VideoAll     = "all"     // everyone's video is forwarded
+	VideoSpeaker = "speaker" // only the active speaker's video
+	VideoNone    = "none"    // audio-only room
+)
+
+// defaults returns a Config holding every default that applies before the
+// YAML is decoded on top of it.
+func defaults() *Config {
+	return &Config{
+		Xphone: Xphone{Enabled: true},
+		HTTP:   HTTP{Listen: DefaultListen, Path: DefaultPath},
+		Calls:  Calls{NoAnswerTimeout: Duration(DefaultNoAnswerTimeout)},
+		Login: Login{
+			SlowAfter:     DefaultSlowAfter,
+			MaxFailures:   DefaultMaxFailures,
+			FailureWindow: Duration(DefaultFailureWindow),
+			Lockout:       Duration(DefaultLockout),
+			SessionTTL:    Duration(DefaultSessionTTL),
+		},
+		Log: Log{Level: DefaultLogLevel, Format: DefaultLogFormat},
+	}
+}
+
+// applyListDefaults fills per-item defaults of list entries, which cannot be
+// set before decoding because the lists do not exist yet.
+func (c *Config) applyListDefaults() {
+	for i := range c.Rooms {
+		if c.Rooms[i].Video == "" {
+			c.Rooms[i].Video = DefaultRoomVideo
+		}
+	}
+}

@@ -1,0 +1,190 @@
+package configs
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+// validBase returns a valid configuration with one room, for mutation.
+func validBase(t *testing.T) *Config {
+	t.Helper()
+	c, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Rooms = []Room{{Number: "800", Name: "Team", Video: VideoAll}}
+	if err := c.Validate(); err != nil {
+		t.Fatalf("base config invalid: %v", err)
+	}
+	return c
+}
+
+const bcryptHash = "$2a$10$L.kuGcYlF0f.pGupFPwxDe4yxCkD6ESCuJMlCbEkM1G1ops.CQZFm"
+
+func TestValidateRules(t *testing.T) {
+	tests := []struct {
+		name    string
+		mutate  func(c *Config)
+		path    string // "" = valid
+		message string
+	}{
+		{"listen not host:port", func(c *Config) { c.HTTP.Listen = "81" }, "http.listen", "not host:port"},
+		{"listen bad port", func(c *Config) { c.HTTP.Listen = ":http" }, "http.listen", "want a number"},
+		{"listen port too big", func(c *Config) { c.HTTP.Listen = ":70000" }, "http.listen", "0-65535"},
+		{"listen with host ok", func(c *Config) { c.HTTP.Listen = "127.0.0.1:0" }, "", ""},
+		{"path without leading slash", func(c *Config) { c.HTTP.Path = "xphone/" }, "http.path", "start and end"},
+		{"path without trailing slash", func(c *Config) { c.HTTP.Path = "/xphone" }, "http.path", "start and end"},
+		{"path not clean", func(c *Config) { c.HTTP.Path = "/a//b/" }, "http.path", "clean"},
+		{"root path ok", func(c *Config) { c.HTTP.Path = "/" }, "", ""},
+		{"tls cert without key", func(c *Config) { c.HTTP.TLS.Cert = "c.pem" }, "http.tls", "both"},
+		{"tls key without cert", func(c *Config) { c.HTTP.TLS.Key = "k.pem" }, "http.tls", "both"},
+		{"tls both ok", func(c *Config) { c.HTTP.TLS = TLS{Cert: "c.pem", Key: "k.pem"} }, "", ""},
+		{"bad origin", func(c *Config) { c.HTTP.AllowedOrigins = []string{"https://ok.example", "pbx.example"} },
+			"http.allowed_origins[1]", "not an origin"},
+		{"origin with path", func(c *Config) { c.HTTP.AllowedOrigins = []string{"https://a.example/x"} },
+			"http.allowed_origins[0]", "scheme://host"},
+		{"extension number not digits", func(c *Config) { c.Extensions[2].Number = "10a" },
+			"extensions[2].number", `"10a" is not a number`},
+		{"extension number empty", func(c *Config) { c.Extensions[1].Number = "" }, "extensions[1].number", "required"},
+		{"extension number too long", func(c *Config) { c.Extensions[0].Number = strings.Repeat("1", 16) },
+			"extensions[0].number", "longer than 15"},
+		{"extension number 15 digits ok", func(c *Config) { c.Extensions[0].Number = strings.Repeat("1", 15) }, "", ""},
+		{"extension number duplicate", func(c *Config) { c.Extensions[3].Number = "1001" },
+			"extensions[3].number", "already used by extensions[0]"},
+		{"extension name too long", func(c *Config) { c.Extensions[0].Name = strings.Repeat("é", 65) },
+			"extensions[0].name", "limit is 64"},
+		{"extension name 64 runes ok", func(c *Config) { c.Extensions[0].Name = strings.Repeat("é", 64) }, "", ""},
+		{"extension name control char", func(c *Config) { c.Extensions[0].Name = "Al\r\nice" },
+			"extensions[0].name", "control"},
+		{"password and hash", func(c *Config) { c.Extensions[1].Password = "x"; c.Extensions[1].PasswordHash = bcryptHash },
+			"extensions[1].password", "not both"},
+		{"password too long", func(c *Config) { c.Extensions[1].Password = strings.Repeat("x", 73) },
+			"extensions[1].password", "72 bytes"},
+		{"hash not bcrypt", func(c *Config) { c.Extensions[1].PasswordHash = "$1$abc" },
+			"extensions[1].password_hash", "not a bcrypt hash"},
+		{"hash 2b ok", func(c *Config) { c.Extensions[1].PasswordHash = "$2b$" + bcryptHash[4:] }, "", ""},
+		{"hash 2y ok", func(c *Config) { c.Extensions[1].PasswordHash = "$2y$" + bcryptHash[4:] }, "", ""},
+		{"room number not digits", func(c *Config) { c.Rooms[0].Number = "8x" }, "rooms[0].number", "not a number"},
+		{"room number duplicate", func(c *Config) { c.Rooms = append(c.Rooms, Room{Number: "800"}) },
+			"rooms[1].number", "already used by rooms[0]"},
+		{"room clashes with extension", func(c *Config) { c.Rooms[0].Number = "1002" },
+			"rooms[0].number", "already used by extensions[1]"},
+		{"room video bad", func(c *Config) { c.Rooms[0].Video = "gallery" }, "rooms[0].video", "all, speaker, none"},
+		{"room video empty ok", func(c *Config) { c.Rooms[0].Video = "" }, "", ""},
+		{"room max participants negative", func(c *Config) { c.Rooms[0].MaxParticipants = -1 },
+			"rooms[0].max_participants", "0 (no limit) or more"},
+		{"room pin not digits", func(c *Config) { c.Rooms[0].PIN = "12a4" }, "rooms[0].pin", "digits only"},
+		{"room name too long", func(c *Config) { c.Rooms[0].Name = strings.Repeat("x", 65) }, "rooms[0].name", "limit"},
+		{"trunks", func(c *Config) { c.Trunks = []Trunk{{Name: "pbx"}} }, "trunks", "SIP trunks are not supported yet"},
+		{"dialplan", func(c *Config) { c.Dialplan = []DialRule{{Pattern: "0."}} }, "dialplan", "dial plan is not supported yet"},
+		{"udp min without max", func(c *Config) { c.Media.UDPPortMin = 10000 }, "media.udp_port_min", "both"},
+		{"udp min > max", func(c *Config) { c.Media.UDPPortMin, c.Media.UDPPortMax = 20000, 10000 },
+			"media.udp_port_min", "greater than udp_port_max"},
+		{"udp range ok", func(c *Config) { c.Media.UDPPortMin, c.Media.UDPPortMax = 10000, 10000 }, "", ""},
+		{"public ip bad", func(c *Config) { c.Media.PublicIPs = []string{"203.0.113.7", "::1", "pbx.example"} },
+			"media.public_ips[2]", "not an IP"},
+		{"interface empty", func(c *Config) { c.Media.Interfaces = []string{" "} }, "media.interfaces[0]", "empty"},
+		{"log level", func(c *Config) { c.Log.Level = "verbose" }, "log.level", "debug, info, warn, error"},
+		{"log format", func(c *Config) { c.Log.Format = "xml" }, "log.format", "text, json"},
+		{"max failures zero", func(c *Config) { c.Login.MaxFailures = 0 }, "login.max_failures", "positive"},
+		{"slow after zero", func(c *Config) { c.Login.SlowAfter = 0 }, "login.slow_after", "positive"},
+		{"slow after > max", func(c *Config) { c.Login.SlowAfter = 11 }, "login.slow_after", "greater than max_failures"},
+		{"failure window zero", func(c *Config) { c.Login.FailureWindow = 0 }, "login.failure_window", "positive"},
+		{"lockout zero", func(c *Config) { c.Login.Lockout = 0 }, "login.lockout", "positive"},
+		{"session ttl zero", func(c *Config) { c.Login.SessionTTL = 0 }, "login.session_ttl", "positive"},
+		{"no answer too short", func(c *Config) { c.Calls.NoAnswerTimeout = Duration(4 * time.Second) },
+			"calls.no_answer_timeout", "out of range"},
+		{"no answer too long", func(c *Config) { c.Calls.NoAnswerTimeout = Duration(11 * time.Minute) },
+			"calls.no_answer_timeout", "out of range"},
+		{"no answer bounds ok", func(c *Config) { c.Calls.NoAnswerTimeout = Duration(10 * time.Minute) }, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := validBase(t)
+			tt.mutate(c)
+			err := c.Validate()
+			if tt.path == "" {
+				if err != nil {
+					t.Fatalf("want valid, got %v", err)
+				}
+				return
+			}
+			assertOneProblem(t, err, tt.path, tt.message)
+		})
+	}
+}
+
+func assertOneProblem(t *testing.T, err error, path, message string) {
+	t.Helper()
+	var verr *ValidationError
+	if !errors.As(err, &verr) || !errors.Is(err, ErrInvalid) {
+		t.Fatalf("err = %v, want *ValidationError wrapping ErrInvalid", err)
+	}
+	if len(verr.Problems) != 1 {
+		t.Fatalf("want exactly one problem, got %v", err)
+	}
+	p := verr.Problems[0]
+	if p.Path != path || !strings.Contains(p.Message, message) {
+		t.Errorf("problem = %q, want path %q and message containing %q", p, path, message)
+	}
+	if !strings.Contains(err.Error(), path+": ") {
+		t.Errorf("Error() %q does not name %q", err, path)
+	}
+}
+
+func TestValidateReportsEveryProblem(t *testing.T) {
+	doc := `
+http:
+  listen: "nope"
+  path: "x"
+extensions:
+  - number: "1001"
+  - number: "10a"
+  - number: "1001"
+rooms:
+  - number: "1001"
+    video: gallery
+trunks:
+  - name: pbx
+log:
+  level: loud
+`
+	_, err := Parse([]byte(doc))
+	var verr *ValidationError
+	if !errors.As(err, &verr) {
+		t.Fatalf("err = %v, want *ValidationError", err)
+	}
+	want := []string{
+		"http.listen", "http.path", "log.level", "extensions[1].number", "extensions[2].number",
+		"rooms[0].number", "rooms[0].video", "trunks",
+	}
+	got := make(map[string]bool)
+	for _, p := range verr.Problems {
+		got[p.Path] = true
+	}
+	for _, w := range want {
+		if !got[w] {
+			t.Errorf("missing problem for %s in:\n%v", w, err)
+		}
+	}
+	if len(verr.Problems) != len(want) {
+		t.Errorf("got %d problems, want %d:\n%v", len(verr.Problems), len(want), err)
+	}
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) != len(want)+1 || !strings.HasPrefix(lines[0], "configs: invalid configuration (8 problems)") {
+		t.Errorf("Error() is not one problem per line:\n%s", err)
+	}
+}
+
+func TestValidationErrorFormat(t *testing.T) {
+	err := &ValidationError{Problems: []Problem{{"a.b", "is bad"}, {"c[0]", "is worse"}}}
+	want := "invalid configuration (2 problems):\n  a.b: is bad\n  c[0]: is worse"
+	if err.Error() != want {
+		t.Errorf("Error() = %q, want %q", err.Error(), want)
+	}
+	if !errors.Is(err, ErrInvalid) {
+		t.Error("errors.Is(ErrInvalid) = false")
+	}
+}

@@ -1,0 +1,22 @@
+// Package auth authenticates browser softphone users: extension passwords
+// (configured, hashed or generated and persisted in the data directory),
+// brute-force throttling per remote IP and per extension, and login
+// sessions with sliding expiry. Time is always injected so tests never sleep.
+package auth
+
+import "errors"
+
+// Sentinel errors.
+var (
+	// ErrBadCredentials is returned by Store.Check for an unknown extension,
+	// an extension not enabled for Xphone and a wrong password alike.
+	ErrBadCredentials = errors.New("auth: wrong extension or password")
+	// ErrPasswordFile means the generated-passwords file could not be read
+	// or written.
+	ErrPasswordFile = errors.New("auth: password file")
+	// ErrBadHash means a configured password_hash is not a usable bcrypt hash.
+	ErrBadHash = errors.New("auth: bad password hash")
+	// ErrBadPassword means a password cannot be hashed (empty or longer than
+	// 72 bytes).
+	ErrBadPassword = errors.New("auth: unusable password")
+)
