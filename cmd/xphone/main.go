@@ -1,0 +1,87 @@
+// Command xphone runs the Xphone softphone, conference server and SIP trunk
+// gateway. With no arguments it serves https://HOST:81/xphone/ from an
+// embedded default config; see README.md.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"xphone/configs"
+	"xphone/internal/server"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "hash-password":
+			return hashPassword(stdin, stdout, stderr)
+		case "check-config":
+			return checkConfig(args[1:], stdout, stderr)
+		}
+	}
+	fs := flag.NewFlagSet("xphone", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", "", "config file (default: the embedded default config)")
+	dataDir := fs.String("data-dir", "./xphone-data", "directory for generated passwords and the self-signed certificate")
+	httpAddr := fs.String("http-addr", "", "HTTPS listen address, overrides http.listen (e.g. :8443)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: xphone [flags] | xphone hash-password | xphone check-config FILE")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	cfg, err := loadConfig(*configPath)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	log := newLogger(cfg.Log, stderr)
+	return serve(cfg, *dataDir, *httpAddr, log)
+}
+
+func loadConfig(path string) (*configs.Config, error) {
+	if path == "" {
+		return configs.Default()
+	}
+	return configs.Load(path)
+}
+
+func serve(cfg *configs.Config, dataDir, addr string, log *slog.Logger) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	srv, err := server.Start(ctx, server.Options{Config: cfg, DataDir: dataDir, Logger: log, Addr: addr})
+	if err != nil {
+		log.Error("cannot start", "err", err)
+		return 1
+	}
+	<-ctx.Done()
+	log.Info("shutting down")
+	if err := srv.Close(); err != nil {
+		log.Warn("shutdown", "err", err)
+	}
+	return 0
+}
+
+func newLogger(cfg configs.Log, w io.Writer) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.Level)); err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

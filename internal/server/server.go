@@ -1,0 +1,147 @@
+// Package server wires Xphone's parts into one running service: config,
+// credentials, certificate, media, call control and the HTTPS listener. The
+// binary and the end-to-end tests both start it through Start.
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"xphone/configs"
+	"xphone/sfu"
+	"xphone/web"
+	"xphone/web/auth"
+	"xphone/web/certs"
+)
+
+// ErrListen is returned when the HTTPS address cannot be bound.
+var ErrListen = errors.New("server: cannot listen")
+
+// Options configure Start.
+type Options struct {
+	Config  *configs.Config
+	DataDir string
+	Logger  *slog.Logger
+	Addr    string // overrides http.listen when set
+	// AuthOptions tune the credential store (tests lower the bcrypt cost).
+	AuthOptions []auth.Option
+}
+
+// Server is a running Xphone.
+type Server struct {
+	cfg   *configs.Config
+	log   *slog.Logger
+	ln    net.Listener
+	http  *http.Server
+	web   *web.Server
+	calls *sfu.Calls
+	wg    sync.WaitGroup
+	once  sync.Once
+}
+
+// Start builds every part and starts serving HTTPS.
+func Start(_ context.Context, o Options) (*Server, error) {
+	cfg, log := o.Config, o.Logger
+	store, err := auth.NewStore(cfg.Extensions, o.DataDir, log, o.AuthOptions...)
+	if err != nil {
+		return nil, err
+	}
+	cert, err := certs.LoadOrCreate(o.DataDir, cfg.HTTP.TLS.Cert, cfg.HTTP.TLS.Key, log)
+	if err != nil {
+		return nil, err
+	}
+	media, err := sfu.NewMediaAPI(cfg.Media, log)
+	if err != nil {
+		return nil, err
+	}
+	registry := web.NewRegistry(store, media, log)
+	calls := sfu.NewCalls(sfu.CallsConfig{NoAnswerTimeout: cfg.Calls.NoAnswerTimeout.D()}, log, registry)
+	websrv, err := web.New(web.Options{
+		Config: cfg, Store: store, Media: media, Calls: calls, Registry: registry, Log: log,
+		Sessions: auth.NewSessions(cfg.Login.SessionTTL.D(), time.Now),
+		Throttle: auth.NewThrottle(cfg.Login, time.Now),
+	})
+	if err != nil {
+		calls.Close()
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: log, web: websrv, calls: calls}
+	if err := s.listen(o.Addr, cert); err != nil {
+		calls.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// listen binds the HTTPS socket and serves it in a goroutine Close waits for.
+func (s *Server) listen(addr string, cert tls.Certificate) error {
+	if addr == "" {
+		addr = s.cfg.HTTP.Listen
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return listenError(addr, err)
+	}
+	s.ln = ln
+	s.http = &http.Server{
+		Handler:           s.web.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+	tlsLn := tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := s.http.Serve(tlsLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("https server stopped", "err", err)
+		}
+	}()
+	s.log.Info("xphone listening", "url", s.URL())
+	return nil
+}
+
+// listenError explains how to fix a bind failure.
+func listenError(addr string, err error) error {
+	hint := "choose another address with -http-addr or http.listen in the config"
+	if errors.Is(err, syscall.EACCES) || errors.Is(err, os.ErrPermission) {
+		hint = "ports below 1024 need root (or CAP_NET_BIND_SERVICE); " + hint
+	}
+	return fmt.Errorf("%w on %s: %v; %s", ErrListen, addr, err, hint)
+}
+
+// URL is the softphone's address, e.g. https://127.0.0.1:8443/xphone/.
+func (s *Server) URL() string {
+	host, port, _ := net.SplitHostPort(s.ln.Addr().String())
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	return "https://" + host + ":" + port + s.cfg.HTTP.Path
+}
+
+// Close hangs up every call, closes every tab and stops serving.
+func (s *Server) Close() error {
+	var err error
+	s.once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		err = s.http.Shutdown(ctx)
+		s.web.Close()
+		s.calls.Close()
+		s.wg.Wait()
+	})
+	return err
+}

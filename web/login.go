@@ -1,0 +1,125 @@
+package web
+
+import (
+	"fmt"
+	"math"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"xphone/configs"
+)
+
+// sessionCookie names the session token cookie.
+const sessionCookie = "xphone_session"
+
+// msgBadCredentials is the same for unknown extension and wrong password.
+const msgBadCredentials = "Wrong extension or password"
+
+type loginBody struct {
+	Ext      string `json:"ext"`
+	Password string `json:"password"`
+}
+
+// login checks credentials under brute-force throttling (SPEC F7).
+func (s *Server) login(c *gin.Context) {
+	body, ok := readLogin(c)
+	if !ok {
+		return
+	}
+	ip := c.ClientIP()
+	delay, locked := s.throttle.Check(ip, body.Ext)
+	if locked > 0 {
+		s.security.Warn("security: login locked out", "remote", ip, "ext", body.Ext, "retry_after", locked.Round(time.Second).String())
+		secs := int(math.Ceil(locked.Seconds()))
+		c.Header("Retry-After", strconv.Itoa(secs))
+		c.JSON(http.StatusTooManyRequests, gin.H{"error": fmt.Sprintf("Too many failed attempts, try again in %d min", (secs+59)/60), "retry_after": secs})
+		return
+	}
+	s.sleep(delay)
+	ext, err := s.store.Check(body.Ext, body.Password)
+	if err != nil {
+		s.throttle.Fail(ip, body.Ext)
+		s.security.Warn("security: login failed", "remote", ip, "ext", body.Ext)
+		c.JSON(http.StatusUnauthorized, gin.H{"error": msgBadCredentials})
+		return
+	}
+	s.throttle.Succeed(ip, body.Ext)
+	s.setSession(c, s.sessions.Create(ext.Number))
+	s.log.Info("login", "remote", ip, "ext", ext.Number)
+	c.JSON(http.StatusOK, gin.H{"ext": ext.Number, "name": ext.Name})
+}
+
+// readLogin decodes a small JSON body; JSON only, which with SameSite=Strict
+// keeps cross-site form posts out.
+func readLogin(c *gin.Context) (loginBody, bool) {
+	var body loginBody
+	mt, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
+	if mt != "application/json" {
+		c.JSON(http.StatusUnsupportedMediaType, gin.H{"error": "send JSON"})
+		return body, false
+	}
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, 4<<10)
+	if err := c.ShouldBindJSON(&body); err != nil {
+		c.JSON(http.StatusBadRequest, gin.H{"error": "malformed login request"})
+		return body, false
+	}
+	body.Ext = strings.TrimSpace(body.Ext)
+	if body.Ext == "" || len(body.Ext) > 32 || len(body.Password) > 256 {
+		c.JSON(http.StatusUnauthorized, gin.H{"error": msgBadCredentials})
+		return body, false
+	}
+	return body, true
+}
+
+func (s *Server) setSession(c *gin.Context, token string) {
+	http.SetCookie(c.Writer, &http.Cookie{
+		Name: sessionCookie, Value: token, Path: s.cfg.HTTP.Path,
+		HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode,
+	})
+}
+
+// logout ends the session and every tab it has open (SPEC F7).
+func (s *Server) logout(c *gin.Context) {
+	if token, err := c.Cookie(sessionCookie); err == nil && token != "" {
+		s.sessions.Delete(token)
+		s.closeTabs(func(t *tab) bool { return t.session == token })
+	}
+	http.SetCookie(c.Writer, &http.Cookie{
+		Name: sessionCookie, Value: "", Path: s.cfg.HTTP.Path, MaxAge: -1,
+		HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode,
+	})
+	c.Status(http.StatusNoContent)
+}
+
+func (s *Server) session(c *gin.Context) {
+	ext, _, ok := s.sessionExt(c)
+	if !ok {
+		c.JSON(http.StatusUnauthorized, gin.H{"error": "not logged in"})
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"ext": ext.Number, "name": ext.Name})
+}
+
+// sessionExt resolves the request's session to an extension that may still
+// use Xphone.
+func (s *Server) sessionExt(c *gin.Context) (configs.Extension, string, bool) {
+	token, err := c.Cookie(sessionCookie)
+	if err != nil || token == "" {
+		return configs.Extension{}, "", false
+	}
+	number, ok := s.sessions.Get(token)
+	if !ok {
+		return configs.Extension{}, "", false
+	}
+	ext, ok := s.store.Lookup(number)
+	if !ok || !ext.Xphone {
+		s.sessions.Delete(token)
+		return configs.Extension{}, "", false
+	}
+	return ext, token, true
+}

@@ -1,0 +1,150 @@
+package web
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+
+	"xphone/configs"
+	"xphone/sfu"
+)
+
+// Directory tells which extensions exist; auth.Store implements it.
+type Directory interface {
+	Lookup(ext string) (configs.Extension, bool)
+}
+
+// Registry knows the open tabs of every logged-in extension and rings them:
+// it is the sfu.Dialer for extensions.
+type Registry struct {
+	dir   Directory
+	media *sfu.MediaAPI
+	log   *slog.Logger
+
+	mu    sync.Mutex // guards tabs and rings
+	tabs  map[string][]*tab
+	rings map[string]*ring
+}
+
+// NewRegistry returns an empty registry.
+func NewRegistry(dir Directory, media *sfu.MediaAPI, log *slog.Logger) *Registry {
+	return &Registry{dir: dir, media: media, log: log, tabs: map[string][]*tab{}, rings: map[string]*ring{}}
+}
+
+// Reaches reports whether number is a configured extension.
+func (r *Registry) Reaches(number string) bool {
+	_, ok := r.dir.Lookup(number)
+	return ok
+}
+
+// Online reports whether ext has at least one open tab.
+func (r *Registry) Online(ext string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.tabs[ext]) > 0
+}
+
+func (r *Registry) addTab(t *tab) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.tabs[t.ext.Number] = append(r.tabs[t.ext.Number], t)
+}
+
+func (r *Registry) removeTab(t *tab) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	list := r.tabs[t.ext.Number]
+	for i, have := range list {
+		if have == t {
+			list = append(list[:i:i], list[i+1:]...)
+			break
+		}
+	}
+	if len(list) == 0 {
+		delete(r.tabs, t.ext.Number)
+		return
+	}
+	r.tabs[t.ext.Number] = list
+}
+
+// tabsWhere returns the tabs for which keep is true.
+func (r *Registry) tabsWhere(keep func(*tab) bool) []*tab {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []*tab
+	for _, list := range r.tabs {
+		for _, t := range list {
+			if keep(t) {
+				out = append(out, t)
+			}
+		}
+	}
+	return out
+}
+
+// Dial rings every tab of the extension and waits for the first answer.
+func (r *Registry) Dial(ctx context.Context, req sfu.DialRequest) (sfu.Leg, error) {
+	ext, ok := r.dir.Lookup(req.To)
+	if !ok {
+		return nil, sfu.ErrNotFound
+	}
+	rg := r.startRing(req, ext)
+	if rg == nil {
+		return nil, sfu.ErrUnavailable
+	}
+	defer r.endRing(rg)
+	rg.notifyIncoming()
+	req.Ringing()
+	select {
+	case res := <-rg.result:
+		return res.leg, res.err
+	case <-ctx.Done():
+		cause := context.Cause(ctx)
+		if !rg.cancel(cause) {
+			// Decided just as ctx ended: an answered leg is not wanted any more.
+			if res := <-rg.result; res.leg != nil {
+				_ = res.leg.Hangup(context.Background(), sfu.ReasonCancelled)
+			}
+		}
+		return nil, cause
+	}
+}
+
+func (r *Registry) startRing(req sfu.DialRequest, ext configs.Extension) *ring {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	tabs := r.tabs[ext.Number]
+	if !ext.Xphone || len(tabs) == 0 {
+		return nil
+	}
+	rg := newRing(req, tabs, r.media, r.log)
+	r.rings[req.CallID] = rg
+	return rg
+}
+
+func (r *Registry) endRing(rg *ring) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.rings, rg.req.CallID)
+}
+
+func (r *Registry) ring(callID string) *ring {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.rings[callID]
+}
+
+// forgetTab removes a closed tab from the registry and from every call
+// ringing it; a call left with no tab to ring fails as unavailable.
+func (r *Registry) forgetTab(t *tab) {
+	r.removeTab(t)
+	r.mu.Lock()
+	rings := make([]*ring, 0, len(r.rings))
+	for _, rg := range r.rings {
+		rings = append(rings, rg)
+	}
+	r.mu.Unlock()
+	for _, rg := range rings {
+		rg.dropTab(t)
+	}
+}

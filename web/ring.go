@@ -1,0 +1,155 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"xphone/sfu"
+)
+
+// ringState is where an incoming call stands on the callee's side.
+type ringState int
+
+const (
+	ringing  ringState = iota
+	claimed            // a tab is negotiating its answer
+	answered           // the leg went to the caller
+	finished           // declined, cancelled or timed out
+)
+
+// negotiateTimeout bounds how long answering an offer may take.
+const negotiateTimeout = 5 * time.Second
+
+// Errors of accepting and declining.
+var (
+	errNotRinging = errors.New("web: call is not ringing here")
+)
+
+type ringResult struct {
+	leg sfu.Leg
+	err error
+}
+
+// ring is one incoming call alerting the tabs of one extension.
+type ring struct {
+	req    sfu.DialRequest
+	media  *sfu.MediaAPI
+	log    *slog.Logger
+	result chan ringResult // buffered: the deciding step never blocks
+
+	mu    sync.Mutex // guards state and tabs
+	state ringState
+	tabs  []*tab
+}
+
+func newRing(req sfu.DialRequest, tabs []*tab, media *sfu.MediaAPI, log *slog.Logger) *ring {
+	return &ring{req: req, media: media, log: log.With("call", req.CallID), result: make(chan ringResult, 1), tabs: slices.Clone(tabs)}
+}
+
+func (rg *ring) notifyIncoming() {
+	msg := encode(incomingMsg{Type: "incoming", Call: rg.req.CallID, From: rg.req.From.Number, FromName: rg.req.From.Name, Video: rg.req.Video})
+	for _, t := range rg.snapshotTabs() {
+		t.send(msg)
+	}
+}
+
+func (rg *ring) snapshotTabs() []*tab {
+	rg.mu.Lock()
+	defer rg.mu.Unlock()
+	return slices.Clone(rg.tabs)
+}
+
+// transition moves from one of the from states to to, reporting success.
+func (rg *ring) transition(to ringState, from ...ringState) bool {
+	rg.mu.Lock()
+	defer rg.mu.Unlock()
+	if !slices.Contains(from, rg.state) {
+		return false
+	}
+	rg.state = to
+	return true
+}
+
+// endOthers tells every tab but except that the call stopped ringing.
+func (rg *ring) endOthers(except *tab, reason sfu.Reason) {
+	for _, t := range rg.snapshotTabs() {
+		if t != except {
+			t.sendEnded(rg.req.CallID, reason)
+		}
+	}
+}
+
+// accept answers the call from t with its SDP offer.
+func (rg *ring) accept(t *tab, offer string) (sfu.Leg, string, error) {
+	if !rg.hasTab(t) || !rg.transition(claimed, ringing) {
+		return nil, "", errNotRinging
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), negotiateTimeout)
+	defer cancel()
+	leg, answer, err := rg.media.NewWebRTCLeg(ctx, sfu.Identity{Number: t.ext.Number, Name: t.ext.Name}, offer)
+	if err != nil {
+		rg.transition(ringing, claimed)
+		return nil, "", err
+	}
+	if !rg.transition(answered, claimed) { // the caller gave up meanwhile
+		_ = leg.Hangup(context.Background(), sfu.ReasonCancelled)
+		return nil, "", errNotRinging
+	}
+	rg.result <- ringResult{leg: leg}
+	rg.endOthers(t, sfu.ReasonAnsweredElsewhere)
+	return leg, answer, nil
+}
+
+// decline refuses the call on behalf of the whole extension.
+func (rg *ring) decline(t *tab) error {
+	if !rg.hasTab(t) || !rg.transition(finished, ringing) {
+		return errNotRinging
+	}
+	rg.result <- ringResult{err: sfu.ErrDeclined}
+	rg.endOthers(nil, sfu.ReasonDeclined)
+	return nil
+}
+
+// cancel stops ringing because the caller left or nobody answered. It
+// reports false when the call was already answered or declined.
+func (rg *ring) cancel(cause error) bool {
+	if !rg.transition(finished, ringing, claimed) {
+		return false
+	}
+	reason := sfu.ReasonCancelled
+	if errors.Is(cause, sfu.ErrNoAnswer) {
+		reason = sfu.ReasonNoAnswer
+	}
+	rg.endOthers(nil, reason)
+	return true
+}
+
+// dropTab forgets a closed tab; the call keeps ringing on the others, and
+// fails as unavailable when none is left.
+func (rg *ring) dropTab(t *tab) {
+	rg.mu.Lock()
+	i := slices.Index(rg.tabs, t)
+	if i < 0 {
+		rg.mu.Unlock()
+		return
+	}
+	rg.tabs = slices.Delete(rg.tabs, i, i+1)
+	last := len(rg.tabs) == 0 && rg.state == ringing
+	if last {
+		rg.state = finished
+	}
+	rg.mu.Unlock()
+	if last {
+		rg.result <- ringResult{err: sfu.ErrUnavailable}
+	}
+}
+
+func (rg *ring) hasTab(t *tab) bool {
+	rg.mu.Lock()
+	defer rg.mu.Unlock()
+	return slices.Contains(rg.tabs, t)
+}

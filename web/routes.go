@@ -1,0 +1,80 @@
+package web
+
+import (
+	"io"
+	"io/fs"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+)
+
+// securityHeaders keeps the UI from being framed or fed foreign scripts.
+func securityHeaders(c *gin.Context) {
+	h := c.Writer.Header()
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; media-src 'self' blob: mediastream:; "+
+		"style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Strict-Transport-Security", "max-age=31536000")
+}
+
+func (s *Server) routes() (*gin.Engine, error) {
+	gin.SetMode(gin.ReleaseMode)
+	e := gin.New()
+	e.Use(gin.CustomRecoveryWithWriter(io.Discard, s.recovered), securityHeaders)
+	if err := e.SetTrustedProxies(nil); err != nil { // ClientIP is the peer address
+		return nil, err
+	}
+	ui, err := fs.Sub(uiFiles, "ui")
+	if err != nil {
+		return nil, err
+	}
+	p := s.prefix()
+	e.GET("/", func(c *gin.Context) { c.Redirect(http.StatusFound, p+"/") })
+	if !s.cfg.Xphone.Enabled {
+		e.NoRoute(s.disabled)
+		return e, nil
+	}
+	g := e.Group(p)
+	g.POST("/api/login", s.login)
+	g.POST("/api/logout", s.logout)
+	g.GET("/api/session", s.session)
+	g.GET("/ws", s.serveWS)
+	files := http.StripPrefix(p, http.FileServer(http.FS(ui)))
+	e.NoRoute(func(c *gin.Context) {
+		path := c.Request.URL.Path
+		if c.Request.Method != http.MethodGet || !strings.HasPrefix(path+"/", p+"/") || strings.HasPrefix(path, p+"/api/") {
+			c.JSON(http.StatusNotFound, gin.H{"error": "not found"})
+			return
+		}
+		if path == p {
+			c.Redirect(http.StatusMovedPermanently, p+"/")
+			return
+		}
+		files.ServeHTTP(c.Writer, c.Request)
+	})
+	return e, nil
+}
+
+// recovered answers 500 after a handler panicked, and logs it.
+func (s *Server) recovered(c *gin.Context, err any) {
+	s.log.Error("handler panicked", "path", c.Request.URL.Path, "panic", err)
+	c.AbortWithStatusJSON(http.StatusInternalServerError, gin.H{"error": "internal error"})
+}
+
+const disabledPage = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Xphone is disabled</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body{font-family:system-ui,sans-serif;display:grid;place-items:center;min-height:90vh;color:#333}
+main{text-align:center}h1{font-weight:600}</style></head>
+<body><main><h1>Xphone is disabled</h1><p>The administrator has switched off the browser softphone on this server.</p></main></body></html>`
+
+// disabled answers every request while Xphone is switched off (SPEC F1).
+func (s *Server) disabled(c *gin.Context) {
+	if strings.Contains(c.Request.URL.Path, "/api/") || strings.HasSuffix(c.Request.URL.Path, "/ws") {
+		c.JSON(http.StatusServiceUnavailable, gin.H{"error": "Xphone is disabled"})
+		return
+	}
+	c.Data(http.StatusServiceUnavailable, "text/html; charset=utf-8", []byte(disabledPage))
+}

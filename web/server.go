@@ -1,0 +1,136 @@
+package web
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"xphone/configs"
+	"xphone/sfu"
+	"xphone/web/auth"
+)
+
+// ErrOptions reports a missing dependency in Options.
+var ErrOptions = errors.New("web: incomplete options")
+
+// Options are the server's dependencies, built by the caller.
+type Options struct {
+	Config   *configs.Config
+	Store    *auth.Store
+	Sessions *auth.Sessions
+	Throttle *auth.Throttle
+	Media    *sfu.MediaAPI
+	Calls    *sfu.Calls
+	Registry *Registry
+	Log      *slog.Logger
+	// PingInterval and PingTimeout detect vanished browsers; zero means
+	// 5 s and 10 s.
+	PingInterval, PingTimeout time.Duration
+	// Sleep waits out a login delay; nil means a timer (tests inject one).
+	Sleep func(time.Duration)
+}
+
+// Server is the HTTP side of Xphone.
+type Server struct {
+	cfg          *configs.Config
+	store        *auth.Store
+	sessions     *auth.Sessions
+	throttle     *auth.Throttle
+	media        *sfu.MediaAPI
+	calls        *sfu.Calls
+	registry     *Registry
+	log          *slog.Logger
+	security     *slog.Logger
+	engine       *gin.Engine
+	pingInterval time.Duration
+	pingTimeout  time.Duration
+	sleep        func(time.Duration)
+
+	mu      sync.Mutex // guards tabs and closed
+	tabs    map[*tab]struct{}
+	closed  bool
+	tabsRun sync.WaitGroup
+}
+
+// New builds the server and its routes.
+func New(o Options) (*Server, error) {
+	if o.Config == nil || o.Store == nil || o.Sessions == nil || o.Throttle == nil || o.Media == nil || o.Calls == nil || o.Registry == nil || o.Log == nil {
+		return nil, ErrOptions
+	}
+	s := &Server{
+		cfg: o.Config, store: o.Store, sessions: o.Sessions, throttle: o.Throttle, media: o.Media,
+		calls: o.Calls, registry: o.Registry, log: o.Log, security: o.Log.With("stream", "security"),
+		pingInterval: orDefault(o.PingInterval, 5*time.Second), pingTimeout: orDefault(o.PingTimeout, 10*time.Second),
+		sleep: o.Sleep, tabs: map[*tab]struct{}{},
+	}
+	if s.sleep == nil {
+		s.sleep = time.Sleep
+	}
+	engine, err := s.routes()
+	if err != nil {
+		return nil, err
+	}
+	s.engine = engine
+	return s, nil
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+// Handler serves every route.
+func (s *Server) Handler() http.Handler { return s.engine }
+
+// prefix is the UI path without its trailing slash, e.g. "/xphone".
+func (s *Server) prefix() string { return strings.TrimSuffix(s.cfg.HTTP.Path, "/") }
+
+func (s *Server) addTab(t *tab) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.tabs[t] = struct{}{}
+	s.tabsRun.Add(1)
+	s.registry.addTab(t)
+	return true
+}
+
+func (s *Server) removeTab(t *tab) {
+	s.mu.Lock()
+	delete(s.tabs, t)
+	s.mu.Unlock()
+	s.tabsRun.Done()
+}
+
+// closeTabs ends the tabs for which match is true (all, or one session's).
+func (s *Server) closeTabs(match func(*tab) bool) {
+	s.mu.Lock()
+	var victims []*tab
+	for t := range s.tabs {
+		if match(t) {
+			victims = append(victims, t)
+		}
+	}
+	s.mu.Unlock()
+	for _, t := range victims {
+		t.cancel()
+	}
+}
+
+// Close ends every tab (hanging up their calls) and waits for them.
+func (s *Server) Close() {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	s.closeTabs(func(*tab) bool { return true })
+	s.tabsRun.Wait()
+}
