@@ -35,6 +35,9 @@ type Options struct {
 	Addr    string // overrides http.listen when set
 	// AuthOptions tune the credential store (tests lower the bcrypt cost).
 	AuthOptions []auth.Option
+	// PingInterval and PingTimeout override the WebSocket keep-alive
+	// (tests shorten them); zero keeps web's defaults.
+	PingInterval, PingTimeout time.Duration
 }
 
 // Server is a running Xphone.
@@ -68,8 +71,9 @@ func Start(_ context.Context, o Options) (*Server, error) {
 	calls := sfu.NewCalls(sfu.CallsConfig{NoAnswerTimeout: cfg.Calls.NoAnswerTimeout.D()}, log, registry)
 	websrv, err := web.New(web.Options{
 		Config: cfg, Store: store, Media: media, Calls: calls, Registry: registry, Log: log,
-		Sessions: auth.NewSessions(cfg.Login.SessionTTL.D(), time.Now),
-		Throttle: auth.NewThrottle(cfg.Login, time.Now),
+		Sessions:     auth.NewSessions(cfg.Login.SessionTTL.D(), time.Now),
+		Throttle:     auth.NewThrottle(cfg.Login, time.Now),
+		PingInterval: o.PingInterval, PingTimeout: o.PingTimeout,
 	})
 	if err != nil {
 		calls.Close()
