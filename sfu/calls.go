@@ -18,6 +18,7 @@ type CallObserver interface {
 
 // PlaceRequest is a call from an already negotiated caller leg.
 type PlaceRequest struct {
+	ID       string // call id; empty: one is made up
 	Caller   Leg
 	To       string
 	Video    bool
@@ -70,7 +71,10 @@ func (c *Calls) Place(req PlaceRequest) (string, error) {
 	if err := c.reserve(caller, req.To, dialer != nil); err != nil {
 		return "", err
 	}
-	id := NewID("call")
+	id := req.ID
+	if id == "" {
+		id = NewID("call")
+	}
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()

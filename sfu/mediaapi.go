@@ -114,4 +114,3 @@ func isLoopbackInterface(name string) bool {
 	ifc, err := net.InterfaceByName(name)
 	return err == nil && ifc.Flags&net.FlagLoopback != 0
 }
-
