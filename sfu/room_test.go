@@ -22,6 +22,9 @@ func TestRoomForwardsMediaBothWaysAndStopsOnLeave(t *testing.T) {
 	eventually(t, 5*time.Second, "audio both ways", func() bool {
 		return alice.Received('B') > 10 && bob.Received('A') > 10
 	})
+	eventually(t, 5*time.Second, "keyframe requested from each video source", func() bool {
+		return alice.KeyframeRequests.Load() > 0 && bob.KeyframeRequests.Load() > 0
+	})
 	eventually(t, 5*time.Second, "video both ways", func() bool {
 		return alice.VideoReceived.Load() > 10 && bob.VideoReceived.Load() > 10
 	})

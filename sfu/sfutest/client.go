@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pion/interceptor"
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
@@ -29,6 +30,8 @@ type Client struct {
 
 	AudioReceived atomic.Uint64
 	VideoReceived atomic.Uint64
+	// KeyframeRequests counts PLI/FIR the server sent for our video.
+	KeyframeRequests atomic.Uint64
 	// Payloads seen on received audio, by first payload byte; tests use a
 	// per-sender marker byte to tell whose media arrived.
 	mu      sync.Mutex
@@ -95,15 +98,26 @@ func (c *Client) addTrack(mime, kind string) (*webrtc.TrackLocalStaticRTP, error
 	if err != nil {
 		return nil, fmt.Errorf("sfutest: add %s: %w", kind, err)
 	}
-	c.goOwned(func() { drainRTCP(sender) })
+	c.goOwned(func() { c.readRTCP(sender) })
 	return t, nil
 }
 
-func drainRTCP(s *webrtc.RTPSender) {
+func (c *Client) readRTCP(s *webrtc.RTPSender) {
 	buf := make([]byte, 1500)
 	for {
-		if _, _, err := s.Read(buf); err != nil {
+		n, _, err := s.Read(buf)
+		if err != nil {
 			return
+		}
+		pkts, err := rtcp.Unmarshal(buf[:n])
+		if err != nil {
+			continue
+		}
+		for _, p := range pkts {
+			switch p.(type) {
+			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				c.KeyframeRequests.Add(1)
+			}
 		}
 	}
 }

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# test.sh — the whole test suite, as `make test` and CI run it.
+#
+# Installs the system packages the tests need, fetches Go modules, vets, and
+# runs every test with the race detector. As root, the tests run inside a
+# private network namespace that holds only loopback, so no test traffic can
+# leave the machine (pion, Chromium and later SIP peers all use 127.0.0.0/8).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+./scripts/install-deps.sh
+go mod download
+go vet ./...
+
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [[ -n "$unformatted" ]]; then
+  echo "gofmt needed on:" >&2
+  echo "$unformatted" >&2
+  exit 1
+fi
+
+# Packages run one at a time (-p 1): the browser tests need both cores.
+gotest=(go test -race -count=1 -p 1 -timeout 25m ./...)
+
+if [[ $(id -u) -eq 0 ]] && unshare -n true 2>/dev/null; then
+  echo "test: running in a private network namespace (loopback only)"
+  export GOPROXY=off GOTOOLCHAIN=local
+  exec unshare -n bash -c 'ip link set lo up && exec "$@"' bash "${gotest[@]}"
+fi
+echo "test: not root or no unshare; running on the host's loopback"
+exec "${gotest[@]}"
