@@ -1,0 +1,127 @@
+package mixer
+
+import "sync"
+
+// Jitter buffer geometry: 16 slots of at most maxPayload bytes; playout
+// starts once prebuffer packets are queued (40 ms with 20 ms packets).
+const (
+	ringSize   = 16
+	maxPayload = 1500
+	prebuffer  = 2
+	// maxUnderruns consecutive empty ticks stop playout until the buffer
+	// refills, so a paused sender resumes with fresh prebuffering.
+	maxUnderruns = 3
+)
+
+// popResult is what the jitter buffer had for one tick.
+type popResult int
+
+const (
+	popEmpty popResult = iota // nothing to play: not started or drained
+	popGot                    // the expected packet
+	popLost                   // the expected packet is missing, later ones exist
+)
+
+type slot struct {
+	seq   uint16
+	n     int
+	valid bool
+	buf   [maxPayload]byte
+}
+
+// jitterBuffer reorders one talker's packets by sequence number. The read
+// loop pushes and the mixer tick pops; the mutex is held only for a copy.
+type jitterBuffer struct {
+	mu        sync.Mutex
+	slots     [ringSize]slot
+	next      uint16 // sequence number to play next
+	playing   bool
+	underruns int
+	count     int
+}
+
+// push stores a copy of payload; late and oversize packets are dropped.
+func (j *jitterBuffer) push(seq uint16, payload []byte) bool {
+	if len(payload) > maxPayload {
+		return false
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.playing {
+		ahead := seq - j.next
+		if ahead >= 0x8000 { // late: already played or skipped
+			return false
+		}
+		if ahead >= ringSize { // far ahead: the sender jumped; restart there
+			j.resetLocked()
+		}
+	}
+	s := &j.slots[seq%ringSize]
+	if !s.valid {
+		j.count++
+	}
+	s.seq, s.n, s.valid = seq, copy(s.buf[:], payload), true
+	if !j.playing && j.count >= prebuffer {
+		j.startLocked()
+	}
+	return true
+}
+
+// pop copies the next packet into dst.
+func (j *jitterBuffer) pop(dst []byte) (int, popResult) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if !j.playing {
+		return 0, popEmpty
+	}
+	s := &j.slots[j.next%ringSize]
+	if s.valid && s.seq == j.next {
+		n := copy(dst, s.buf[:s.n])
+		s.valid = false
+		j.count--
+		j.next++
+		j.underruns = 0
+		return n, popGot
+	}
+	if j.count == 0 {
+		if j.underruns++; j.underruns >= maxUnderruns {
+			j.resetLocked()
+		}
+		return 0, popEmpty
+	}
+	j.next++
+	return 0, popLost
+}
+
+// peekNext returns the payload after the one just lost, for FEC.
+func (j *jitterBuffer) peekNext(dst []byte) int {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	s := &j.slots[j.next%ringSize]
+	if !j.playing || !s.valid || s.seq != j.next {
+		return 0
+	}
+	return copy(dst, s.buf[:s.n])
+}
+
+// startLocked begins playout at the oldest queued packet.
+func (j *jitterBuffer) startLocked() {
+	first, found := uint16(0), false
+	for i := range j.slots {
+		s := &j.slots[i]
+		if s.valid && (!found || seqBefore(s.seq, first)) {
+			first, found = s.seq, true
+		}
+	}
+	j.next, j.playing, j.underruns = first, true, 0
+}
+
+func (j *jitterBuffer) resetLocked() {
+	for i := range j.slots {
+		j.slots[i].valid = false
+	}
+	j.count, j.playing, j.underruns = 0, false, 0
+}
+
+// seqBefore reports whether a precedes b in RTP sequence order.
+func seqBefore(a, b uint16) bool { return a != b && b-a < 0x8000 }

@@ -1,0 +1,64 @@
+package mixer
+
+import "testing"
+
+func TestJitterBufferReordersAndConceals(t *testing.T) {
+	var j jitterBuffer
+	buf := make([]byte, 8)
+	if _, r := j.pop(buf); r != popEmpty {
+		t.Fatal("empty buffer played")
+	}
+	j.push(11, []byte{11})
+	j.push(10, []byte{10}) // reordered
+	j.push(13, []byte{13}) // 12 lost
+	want := []struct {
+		res  popResult
+		data byte
+	}{{popGot, 10}, {popGot, 11}, {popLost, 0}, {popGot, 13}, {popEmpty, 0}}
+	for i, w := range want {
+		n, r := j.pop(buf)
+		if r != w.res || (r == popGot && (n != 1 || buf[0] != w.data)) {
+			t.Fatalf("pop %d = %v %v, want %v %v", i, r, buf[:n], w.res, w.data)
+		}
+	}
+	if j.push(12, []byte{12}) {
+		t.Fatal("a packet later than playout was accepted")
+	}
+}
+
+func TestJitterBufferRestartsAfterJumpAndUnderrun(t *testing.T) {
+	var j jitterBuffer
+	buf := make([]byte, 8)
+	j.push(1, []byte{1})
+	j.push(2, []byte{2})
+	j.pop(buf)
+	j.push(500, []byte{50}) // sender jumped far ahead
+	j.push(501, []byte{51})
+	if n, r := j.pop(buf); r != popGot || buf[:n][0] != 50 {
+		t.Fatalf("after a jump: %v %v", r, buf[:n])
+	}
+	j.pop(buf)
+	for i := 0; i < maxUnderruns; i++ {
+		j.pop(buf)
+	}
+	if j.playing {
+		t.Fatal("still playing after repeated underruns")
+	}
+}
+
+func FuzzJitterBuffer(f *testing.F) {
+	f.Add([]byte{1, 2, 3, 200, 4})
+	f.Fuzz(func(t *testing.T, seqs []byte) {
+		var j jitterBuffer
+		buf := make([]byte, maxPayload)
+		for i, s := range seqs {
+			j.push(uint16(s)*uint16(i+1), []byte{s})
+			if i%2 == 0 {
+				j.pop(buf)
+			}
+			if j.count < 0 || j.count > ringSize {
+				t.Fatalf("count %d out of range", j.count)
+			}
+		}
+	})
+}

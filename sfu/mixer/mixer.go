@@ -1,0 +1,80 @@
+package mixer
+
+import (
+	"errors"
+	"slices"
+	"sync"
+	"sync/atomic"
+)
+
+// ErrConfig reports an unusable mixer configuration.
+var ErrConfig = errors.New("mixer: invalid config")
+
+// Config sets the mix.
+type Config struct {
+	TopK      int    // talkers decoded per tick (default 3)
+	Frame     int    // samples per tick and channel (960 = 20 ms at 48 kHz)
+	Threshold uint8  // RFC 6464 level at or below which a participant is talking
+	HoldTicks int    // ticks a talker stays selected after falling quiet (hysteresis)
+	PT        uint8  // RTP payload type written on output packets
+}
+
+// Stats counts the mixer's work, for tests, metrics and benchmarks.
+type Stats struct {
+	Ticks, Decodes, Encodes, Errors atomic.Uint64
+}
+
+// Mixer mixes the K loudest participants of one room.
+type Mixer struct {
+	cfg    Config
+	shared *stream
+	Stats  Stats
+
+	mu    sync.Mutex // guards parts changes; Tick reads a snapshot
+	parts atomic.Pointer[[]*Participant]
+
+	// Tick state.
+	tick    int64
+	talkers []*Participant
+	total   []int32
+	out     []int16
+}
+
+// New returns a mixer whose shared stream (the mix of all talkers, for
+// everyone who is not one) is encoded with enc and written to shared.
+func New(cfg Config, enc Encoder, shared PacketWriter) (*Mixer, error) {
+	if cfg.TopK == 0 {
+		cfg.TopK = 3
+	}
+	if cfg.Frame == 0 {
+		cfg.Frame = 960
+	}
+	if cfg.TopK < 1 || cfg.Frame < 1 || cfg.Threshold > silentLevel || cfg.HoldTicks < 0 {
+		return nil, ErrConfig
+	}
+	m := &Mixer{cfg: cfg, shared: newStream(shared, enc, cfg.PT),
+		total: make([]int32, cfg.Frame), out: make([]int16, cfg.Frame)}
+	m.parts.Store(&[]*Participant{})
+	return m, nil
+}
+
+// Add puts p into the mix.
+func (m *Mixer) Add(p *Participant) {
+	p.pcm = make([]int16, m.cfg.Frame)
+	p.own.pkt.PayloadType = m.cfg.PT
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	next := append(slices.Clone(*m.parts.Load()), p)
+	m.parts.Store(&next)
+}
+
+// Remove takes p out of the mix; it is no longer routed or decoded.
+func (m *Mixer) Remove(p *Participant) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	next := slices.DeleteFunc(slices.Clone(*m.parts.Load()), func(q *Participant) bool { return q == p })
+	m.parts.Store(&next)
+}
+
+// Len is the number of participants.
+func (m *Mixer) Len() int { return len(*m.parts.Load()) }

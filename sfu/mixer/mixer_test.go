@@ -1,0 +1,235 @@
+package mixer
+
+import (
+	"encoding/binary"
+	"testing"
+
+	"github.com/pion/rtp"
+)
+
+// pcmCodec "encodes" PCM as little-endian bytes, so mixes can be checked
+// sample by sample.
+type pcmCodec struct{}
+
+func (pcmCodec) Encode(pcm []int16, out []byte) (int, error) {
+	n := min(len(pcm), len(out)/2)
+	for i, s := range pcm[:n] {
+		binary.LittleEndian.PutUint16(out[2*i:], uint16(s))
+	}
+	return 2 * n, nil
+}
+
+func (pcmCodec) Decode(payload []byte, pcm []int16) (int, error) {
+	n := min(len(pcm), len(payload)/2)
+	for i := range pcm[:n] {
+		pcm[i] = int16(binary.LittleEndian.Uint16(payload[2*i:]))
+	}
+	clear(pcm[n:])
+	return len(pcm), nil
+}
+
+func (pcmCodec) DecodeLoss(_ []byte, pcm []int16) (int, error) {
+	clear(pcm)
+	return len(pcm), nil
+}
+
+// capture records the first sample and count of every packet forwarded.
+type capture struct {
+	first   []int16
+	lastSeq uint16
+}
+
+func (c *capture) Forward(p *rtp.Packet) {
+	c.first = append(c.first, int16(binary.LittleEndian.Uint16(p.Payload)))
+	c.lastSeq = p.SequenceNumber
+}
+
+func (c *capture) last() int16 { return c.first[len(c.first)-1] }
+
+const frame = 4
+
+type member struct {
+	p      *Participant
+	out    *capture
+	routes []bool
+	seq    uint16
+}
+
+func newMember(t *testing.T, m *Mixer, id string) *member {
+	t.Helper()
+	mb := &member{out: &capture{}}
+	mb.p = NewParticipant(id, pcmCodec{}, pcmCodec{}, mb.out, func(personal bool) { mb.routes = append(mb.routes, personal) })
+	m.Add(mb.p)
+	return mb
+}
+
+// say pushes one frame of constant value v at RFC 6464 level.
+func (mb *member) say(v int16, level uint8) {
+	pcm := make([]int16, frame)
+	for i := range pcm {
+		pcm[i] = v
+	}
+	buf := make([]byte, 2*frame)
+	_, _ = pcmCodec{}.Encode(pcm, buf)
+	mb.seq++
+	mb.p.Push(mb.seq, buf, level)
+}
+
+func newTestMixer(t *testing.T, k int) (*Mixer, *capture) {
+	t.Helper()
+	shared := &capture{}
+	m, err := New(Config{TopK: k, Frame: frame, Threshold: 60, HoldTicks: 2}, pcmCodec{}, shared)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, shared
+}
+
+func TestMixMinusNeverContainsOwnVoice(t *testing.T) {
+	m, shared := newTestMixer(t, 3)
+	a, b, c := newMember(t, m, "a"), newMember(t, m, "b"), newMember(t, m, "c")
+	listener := newMember(t, m, "quiet")
+	for i := 0; i < 4; i++ { // prebuffer, then play
+		a.say(1000, 10)
+		b.say(200, 20)
+		c.say(30, 30)
+		listener.say(5, 127)
+		m.Tick()
+	}
+	if got := a.out.last(); got != 230 {
+		t.Errorf("a hears %d, want b+c = 230", got)
+	}
+	if got := b.out.last(); got != 1030 {
+		t.Errorf("b hears %d, want a+c = 1030", got)
+	}
+	if got := c.out.last(); got != 1200 {
+		t.Errorf("c hears %d, want a+b = 1200", got)
+	}
+	if got := shared.last(); got != 1230 {
+		t.Errorf("shared mix %d, want a+b+c = 1230 (the quiet listener's 5 excluded)", got)
+	}
+	if len(listener.out.first) != 0 {
+		t.Error("a non-talker got a personal stream")
+	}
+	if len(a.routes) != 1 || !a.routes[0] || len(listener.routes) != 0 {
+		t.Errorf("routes a=%v listener=%v", a.routes, listener.routes)
+	}
+}
+
+func TestOnlyTopKAreDecodedAndSilentListenersShareOneEncode(t *testing.T) {
+	m, _ := newTestMixer(t, 3)
+	var members []*member
+	for i := 0; i < 10; i++ {
+		members = append(members, newMember(t, m, string(rune('a'+i))))
+	}
+	const ticks = 20
+	for tick := 0; tick < ticks; tick++ {
+		for i, mb := range members {
+			level := uint8(127)
+			if i == 2 || i == 5 || i == 7 {
+				level = uint8(10 + i)
+			}
+			mb.say(int16(i), level)
+		}
+		m.Tick()
+	}
+	if d := m.Stats.Decodes.Load(); d != 3*ticks {
+		t.Fatalf("decoded %d frames in %d ticks, want exactly 3 per tick", d, ticks)
+	}
+	if e := m.Stats.Encodes.Load(); e != 4*ticks {
+		t.Fatalf("encoded %d frames, want 3 mix-minus + 1 shared per tick", e)
+	}
+	for i, mb := range members {
+		talker := i == 2 || i == 5 || i == 7
+		if talker != mb.p.Talker() {
+			t.Errorf("member %d talker=%v", i, mb.p.Talker())
+		}
+	}
+}
+
+func TestLouderNewcomerDisplacesQuietestAndHoldKeepsPauses(t *testing.T) {
+	m, _ := newTestMixer(t, 2)
+	a, b, c := newMember(t, m, "a"), newMember(t, m, "b"), newMember(t, m, "c")
+	step := func(la, lb, lc uint8) {
+		a.say(1, la)
+		b.say(2, lb)
+		c.say(3, lc)
+		m.Tick()
+	}
+	step(10, 40, 127)
+	step(10, 40, 127)
+	if !a.p.Talker() || !b.p.Talker() || c.p.Talker() {
+		t.Fatal("a and b should be the two talkers")
+	}
+	step(10, 127, 127) // b pauses: held for HoldTicks
+	if !b.p.Talker() {
+		t.Fatal("a one-tick pause dropped b from the mix")
+	}
+	step(10, 127, 5) // c starts louder than everyone
+	if !c.p.Talker() || b.p.Talker() {
+		t.Fatal("loud newcomer c did not replace the pausing b")
+	}
+	if len(b.routes) != 2 || b.routes[0] != true || b.routes[1] != false {
+		t.Fatalf("b's routes %v, want personal then shared", b.routes)
+	}
+}
+
+func TestClipping(t *testing.T) {
+	m, shared := newTestMixer(t, 3)
+	a, b := newMember(t, m, "a"), newMember(t, m, "b")
+	for i := 0; i < 3; i++ {
+		a.say(30000, 1)
+		b.say(30000, 1)
+		m.Tick()
+	}
+	if shared.last() != 32767 {
+		t.Fatalf("shared %d, want clipped 32767", shared.last())
+	}
+}
+
+func TestMutedAndStoppedSendersAreNotMixed(t *testing.T) {
+	m, shared := newTestMixer(t, 3)
+	a, b := newMember(t, m, "a"), newMember(t, m, "b")
+	b.p.SetMuted(true)
+	for i := 0; i < 4; i++ {
+		a.say(100, 10)
+		b.say(50, 10)
+		m.Tick()
+	}
+	if shared.last() != 100 || b.p.Talker() {
+		t.Fatalf("muted b mixed: shared %d", shared.last())
+	}
+	for i := 0; i < 8; i++ { // a stops sending altogether
+		m.Tick()
+	}
+	if a.p.Talker() {
+		t.Fatal("a sender that stopped is still a talker")
+	}
+}
+
+func TestRemovedParticipantIsNotMixed(t *testing.T) {
+	m, shared := newTestMixer(t, 3)
+	a, b := newMember(t, m, "a"), newMember(t, m, "b")
+	for i := 0; i < 3; i++ {
+		a.say(100, 10)
+		b.say(7, 10)
+		m.Tick()
+	}
+	m.Remove(a.p)
+	for i := 0; i < 3; i++ {
+		b.say(7, 10)
+		m.Tick()
+	}
+	if shared.last() != 7 || m.Len() != 1 {
+		t.Fatalf("shared %d after a left, want 7", shared.last())
+	}
+}
+
+func TestConfigValidation(t *testing.T) {
+	if _, err := New(Config{TopK: -1}, pcmCodec{}, &capture{}); err == nil {
+		t.Fatal("negative TopK accepted")
+	}
+	if _, err := New(Config{Threshold: 200}, pcmCodec{}, &capture{}); err == nil {
+		t.Fatal("threshold beyond 127 accepted")
+	}
+}

@@ -1,0 +1,96 @@
+package mixer
+
+import "slices"
+
+// Tick mixes one frame: choose the talkers, decode them, give each talker
+// the sum of the others and everyone else the sum of all talkers. The
+// room's ticker calls it every 20 ms; it must not run concurrently with
+// itself. It allocates nothing in steady state.
+func (m *Mixer) Tick() {
+	m.tick++
+	m.Stats.Ticks.Add(1)
+	parts := *m.parts.Load()
+	m.chooseTalkers(parts)
+	clear(m.total)
+	for _, p := range m.talkers {
+		if err := p.decode(); err != nil {
+			m.Stats.Errors.Add(1)
+		}
+		m.Stats.Decodes.Add(1)
+		for i, s := range p.pcm {
+			m.total[i] += int32(s)
+		}
+	}
+	for _, p := range parts {
+		if p.talker != p.wasTalker() {
+			p.route(p.talker)
+		}
+	}
+	for _, p := range m.talkers {
+		for i, t := range m.total {
+			m.out[i] = clip(t - int32(p.pcm[i]))
+		}
+		m.encode(p.own)
+	}
+	for i, t := range m.total {
+		m.out[i] = clip(t)
+	}
+	m.encode(m.shared)
+}
+
+func (m *Mixer) encode(s *stream) {
+	m.Stats.Encodes.Add(1)
+	if err := s.write(m.out, uint32(m.cfg.Frame)); err != nil {
+		m.Stats.Errors.Add(1)
+	}
+}
+
+// chooseTalkers picks up to TopK participants: those talking now, loudest
+// first, and recent talkers within HoldTicks so a pause between words does
+// not drop someone from the mix.
+func (m *Mixer) chooseTalkers(parts []*Participant) {
+	m.talkers = m.talkers[:0]
+	for _, p := range parts {
+		p.prevTalker = p.talker
+		p.talker = false
+		p.rank = p.currentLevel()
+		if p.rank <= m.cfg.Threshold {
+			p.lastActive = m.tick
+		}
+		if m.tick-p.lastActive <= int64(m.cfg.HoldTicks) {
+			m.talkers = append(m.talkers, p)
+		}
+	}
+	slices.SortFunc(m.talkers, byLoudness)
+	if len(m.talkers) > m.cfg.TopK {
+		m.talkers = m.talkers[:m.cfg.TopK]
+	}
+	for _, p := range m.talkers {
+		p.talker = true
+	}
+}
+
+// byLoudness orders talking-now before held, louder (lower level) first,
+// and current talkers before newcomers at equal level.
+func byLoudness(a, b *Participant) int {
+	if a.rank != b.rank {
+		return int(a.rank) - int(b.rank)
+	}
+	if a.prevTalker != b.prevTalker {
+		if a.prevTalker {
+			return -1
+		}
+		return 1
+	}
+	return 0
+}
+
+func clip(v int32) int16 {
+	if v > 32767 {
+		return 32767
+	}
+	if v < -32768 {
+		return -32768
+	}
+	return int16(v)
+}
