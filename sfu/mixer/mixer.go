@@ -12,11 +12,11 @@ var ErrConfig = errors.New("mixer: invalid config")
 
 // Config sets the mix.
 type Config struct {
-	TopK      int    // talkers decoded per tick (default 3)
-	Frame     int    // samples per tick and channel (960 = 20 ms at 48 kHz)
-	Threshold uint8  // RFC 6464 level at or below which a participant is talking
-	HoldTicks int    // ticks a talker stays selected after falling quiet (hysteresis)
-	PT        uint8  // RTP payload type written on output packets
+	TopK      int   // talkers decoded per tick (default 3)
+	Frame     int   // samples per tick and channel (960 = 20 ms at 48 kHz)
+	Threshold uint8 // RFC 6464 level at or below which a participant is talking
+	HoldTicks int   // ticks a talker stays selected after falling quiet (hysteresis)
+	PT        uint8 // RTP payload type written on output packets
 }
 
 // Stats counts the mixer's work, for tests, metrics and benchmarks.
