@@ -1,0 +1,82 @@
+package e2e
+
+import (
+	"fmt"
+	"time"
+)
+
+// mediaStats sums the inbound RTP statistics of the page's current
+// RTCPeerConnection (window.xphone.pc()).
+type mediaStats struct {
+	HasPC          bool    `json:"hasPC"`
+	VideoFrames    float64 `json:"videoFrames"`    // inbound-rtp video framesDecoded
+	VideoPackets   float64 `json:"videoPackets"`   // inbound-rtp video packetsReceived
+	AudioPackets   float64 `json:"audioPackets"`   // inbound-rtp audio packetsReceived
+	AudioEnergy    float64 `json:"audioEnergy"`    // inbound-rtp audio totalAudioEnergy
+	ConnState      string  `json:"connState"`      // RTCPeerConnection.connectionState
+	OutAudioPacket float64 `json:"outAudioPacket"` // outbound-rtp audio packetsSent
+}
+
+// statsJS reads the numbers of mediaStats from getStats().
+const statsJS = `(async () => {
+  const pc = window.xphone && window.xphone.pc();
+  const out = {hasPC: !!pc, videoFrames: 0, videoPackets: 0, audioPackets: 0, audioEnergy: 0,
+               connState: pc ? pc.connectionState : '', outAudioPacket: 0};
+  if (!pc) return out;
+  const report = await pc.getStats();
+  report.forEach((s) => {
+    if (s.type === 'inbound-rtp' && s.kind === 'video') {
+      out.videoFrames += s.framesDecoded || 0;
+      out.videoPackets += s.packetsReceived || 0;
+    }
+    if (s.type === 'inbound-rtp' && s.kind === 'audio') {
+      out.audioPackets += s.packetsReceived || 0;
+      out.audioEnergy += s.totalAudioEnergy || 0;
+    }
+    if (s.type === 'outbound-rtp' && s.kind === 'audio') out.outAudioPacket += s.packetsSent || 0;
+  });
+  return out;
+})()`
+
+// stats reads the current media statistics of the page.
+func (b *browser) stats() mediaStats {
+	b.t.Helper()
+	var s mediaStats
+	b.eval(statsJS, &s)
+	return s
+}
+
+// requireMediaFlowing asserts that received media keeps increasing: audio
+// packets and audio energy always, decoded video frames when video is true.
+// It takes a baseline and polls until every counter has grown past it.
+func (b *browser) requireMediaFlowing(video bool, timeout time.Duration) {
+	b.t.Helper()
+	first := b.stats()
+	if !first.HasPC {
+		b.t.Fatalf("%s: window.xphone.pc() is null during the call\npage: %s", b.name, b.describe())
+	}
+	deadline := time.Now().Add(timeout)
+	last := first
+	for {
+		time.Sleep(250 * time.Millisecond)
+		last = b.stats()
+		audioOK := last.AudioPackets > first.AudioPackets && last.AudioEnergy > first.AudioEnergy
+		videoOK := !video || last.VideoFrames >= first.VideoFrames+5
+		if audioOK && videoOK {
+			b.t.Logf("%s: media flowing: audio packets %v→%v, energy %.4f→%.4f, video frames %v→%v",
+				b.name, first.AudioPackets, last.AudioPackets, first.AudioEnergy, last.AudioEnergy,
+				first.VideoFrames, last.VideoFrames)
+			return
+		}
+		if time.Now().After(deadline) {
+			b.t.Fatalf("%s: received media did not increase within %v: first %s, last %s",
+				b.name, timeout, first, last)
+		}
+	}
+}
+
+// String makes failure messages readable.
+func (s mediaStats) String() string {
+	return fmt.Sprintf("{pc:%v state:%s audioPackets:%v audioEnergy:%.4f videoFrames:%v videoPackets:%v sentAudio:%v}",
+		s.HasPC, s.ConnState, s.AudioPackets, s.AudioEnergy, s.VideoFrames, s.VideoPackets, s.OutAudioPacket)
+}

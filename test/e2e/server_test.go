@@ -1,0 +1,127 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"xphone/configs"
+	"xphone/internal/server"
+	"xphone/web/auth"
+)
+
+// configTemplate is the server configuration of the tests: three extensions
+// with Xphone access (1003 stays logged out, to test "unavailable") and one
+// without. %s is calls.no_answer_timeout.
+const configTemplate = `
+xphone:
+  enabled: true
+http:
+  listen: "127.0.0.1:0"
+  path: /xphone/
+calls:
+  no_answer_timeout: %s
+extensions:
+  - {number: "1001", name: Alice, password: pw1001, xphone: true}
+  - {number: "1002", name: Bob, password: pw1002, xphone: true}
+  - {number: "1003", name: Carol, password: pw1003, xphone: true}
+  - {number: "1004", name: Dave, password: pw1004, xphone: false}
+`
+
+// serverOptions tune startServer.
+type serverOptions struct {
+	noAnswerTimeout string
+}
+
+// testServer is the in-process Xphone server of one test.
+type testServer struct {
+	URL string // e.g. https://127.0.0.1:43121/xphone/
+}
+
+// syncBuffer is a goroutine-safe log sink.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.String()
+}
+
+// startServer starts the real server on a random loopback port with
+// configTemplate and stops it in t.Cleanup. Its log is printed when the test
+// fails.
+func startServer(t *testing.T, opts serverOptions) *testServer {
+	t.Helper()
+	if opts.noAnswerTimeout == "" {
+		opts.noAnswerTimeout = "30s"
+	}
+	cfg, err := configs.Parse([]byte(fmt.Sprintf(configTemplate, opts.noAnswerTimeout)))
+	if err != nil {
+		t.Fatalf("test config: %v", err)
+	}
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+
+	// The context may bound the server's life, so it lives until cleanup;
+	// the start itself is bounded from the outside.
+	dataDir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	type started struct {
+		srv *server.Server
+		err error
+	}
+	ch := make(chan started, 1)
+	go func() {
+		srv, err := server.Start(ctx, server.Options{
+			Config:  cfg,
+			DataDir: dataDir,
+			Logger:  logger,
+			Addr:    "127.0.0.1:0",
+			// The cheapest bcrypt cost keeps logins fast under -race.
+			AuthOptions: []auth.Option{auth.WithCost(4)},
+		})
+		ch <- started{srv, err}
+	}()
+	var srv *server.Server
+	select {
+	case r := <-ch:
+		if r.err != nil {
+			cancel()
+			t.Fatalf("starting the server: %v\n%s", r.err, logs.String())
+		}
+		srv = r.srv
+	case <-time.After(20 * time.Second):
+		cancel()
+		t.Fatalf("the server did not start within 20s\n%s", logs.String())
+	}
+	t.Cleanup(func() {
+		defer cancel()
+		done := make(chan error, 1)
+		go func() { done <- srv.Close() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("closing the server: %v", err)
+			}
+		case <-time.After(15 * time.Second):
+			t.Errorf("the server did not close within 15s")
+		}
+		if t.Failed() {
+			t.Logf("---- server log ----\n%s", logs.String())
+		}
+	})
+	return &testServer{URL: srv.URL()}
+}

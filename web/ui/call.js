@@ -1,0 +1,146 @@
+// Media for one call leg: local capture and one RTCPeerConnection to the server.
+// Media never flows browser to browser; the server forwards RTP between legs.
+
+const ICE_GATHER_TIMEOUT_MS = 2000;
+
+/**
+ * True when tests or debugging ask for unprocessed microphone audio
+ * (`?xphone.rawAudio=1` / `?rawAudio=1` in the URL, or localStorage
+ * `xphone.rawAudio` = "1"): echo cancellation, noise suppression and AGC off,
+ * so RFC 6464 audio levels follow the input exactly.
+ */
+export function rawAudioRequested() {
+  const params = new URLSearchParams(location.search);
+  if (params.get('xphone.rawAudio') === '1' || params.get('rawAudio') === '1') return true;
+  try {
+    return localStorage.getItem('xphone.rawAudio') === '1';
+  } catch {
+    return false; // storage disabled
+  }
+}
+
+/** Reports whether this browser has a camera (a "videoinput" device). */
+export async function hasCamera() {
+  if (!navigator.mediaDevices || !navigator.mediaDevices.enumerateDevices) return false;
+  try {
+    const devices = await navigator.mediaDevices.enumerateDevices();
+    return devices.some((d) => d.kind === 'videoinput');
+  } catch {
+    return false;
+  }
+}
+
+/** Reports whether the browser can do WebRTC calls at all (secure context, APIs present). */
+export function webrtcSupported() {
+  return typeof RTCPeerConnection === 'function' &&
+    !!navigator.mediaDevices && typeof navigator.mediaDevices.getUserMedia === 'function';
+}
+
+/** Captures the microphone, and the camera at 1280×720 when `video`. */
+export async function getLocalMedia(video) {
+  const audio = rawAudioRequested()
+    ? { echoCancellation: false, noiseSuppression: false, autoGainControl: false }
+    : true;
+  return navigator.mediaDevices.getUserMedia({
+    audio,
+    video: video ? { width: { ideal: 1280 }, height: { ideal: 720 } } : false,
+  });
+}
+
+/** Turns a getUserMedia failure into a short text for the user. */
+export function mediaErrorText(err, video) {
+  const what = video ? 'microphone or camera' : 'microphone';
+  switch (err && err.name) {
+    case 'NotAllowedError':
+    case 'SecurityError':
+      return `Access to the ${what} was denied`;
+    case 'NotFoundError':
+    case 'OverconstrainedError':
+      return `No ${what} found`;
+    case 'NotReadableError':
+      return `The ${what} is in use by another application`;
+    default:
+      return `Cannot use the ${what}`;
+  }
+}
+
+/** Resolves when ICE gathering is complete, or after `timeoutMs` (whatever came first). */
+function waitIceGathering(pc, timeoutMs) {
+  if (pc.iceGatheringState === 'complete') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      pc.removeEventListener('icegatheringstatechange', onState);
+      pc.removeEventListener('icecandidate', onCandidate);
+      resolve();
+    };
+    const onState = () => { if (pc.iceGatheringState === 'complete') done(); };
+    const onCandidate = (ev) => { if (!ev.candidate) done(); };
+    const timer = setTimeout(done, timeoutMs);
+    pc.addEventListener('icegatheringstatechange', onState);
+    pc.addEventListener('icecandidate', onCandidate);
+  });
+}
+
+/**
+ * One call leg: the local stream and the PeerConnection to the server.
+ * Callbacks: onTrack(track), onConnectionState(state).
+ */
+export class CallLeg {
+  constructor({ stream, video, onTrack = () => {}, onConnectionState = () => {} }) {
+    this.stream = stream;
+    this.video = video;
+    this.closed = false;
+    // No iceServers: the server is reachable directly (it may advertise public IPs).
+    this.pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
+    this.pc.addEventListener('track', (ev) => onTrack(ev.track));
+    this.pc.addEventListener('connectionstatechange', () => onConnectionState(this.pc.connectionState));
+
+    const [audioTrack] = stream.getAudioTracks();
+    if (audioTrack) {
+      this.pc.addTransceiver(audioTrack, { direction: 'sendrecv', streams: [stream] });
+    } else {
+      this.pc.addTransceiver('audio', { direction: 'recvonly' });
+    }
+    if (video) {
+      const [videoTrack] = stream.getVideoTracks();
+      if (videoTrack) {
+        this.pc.addTransceiver(videoTrack, { direction: 'sendrecv', streams: [stream] });
+      } else {
+        this.pc.addTransceiver('video', { direction: 'recvonly' });
+      }
+    }
+  }
+
+  /** Creates the offer and returns its SDP once ICE gathering is complete (≤2 s). */
+  async createOffer() {
+    const offer = await this.pc.createOffer();
+    await this.pc.setLocalDescription(offer);
+    await waitIceGathering(this.pc, ICE_GATHER_TIMEOUT_MS);
+    return this.pc.localDescription.sdp;
+  }
+
+  /** Applies the server's answer. */
+  async setAnswer(sdp) {
+    if (this.closed) return;
+    await this.pc.setRemoteDescription({ type: 'answer', sdp });
+  }
+
+  /** Microphone off = the local audio track sends silence (F15). */
+  setMicMuted(muted) {
+    for (const t of this.stream.getAudioTracks()) t.enabled = !muted;
+  }
+
+  /** Local video off = the local video track sends black frames (F17). */
+  setVideoStopped(stopped) {
+    for (const t of this.stream.getVideoTracks()) t.enabled = !stopped;
+  }
+
+  /** Stops capture and closes the PeerConnection. Safe to call twice. */
+  close() {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of this.stream.getTracks()) t.stop();
+    try { this.pc.close(); } catch { /* already closed */ }
+  }
+}
