@@ -124,6 +124,8 @@ func newBrowser(t *testing.T, name string, opts ...launchOption) *browser {
 		chromedp.Flag("disable-backgrounding-occluded-windows", true),
 		chromedp.Flag("use-fake-device-for-media-stream", true),
 		chromedp.Flag("use-fake-ui-for-media-stream", true),
+		// Loopback is all a test network namespace has; Chromium skips it for ICE unless told.
+		chromedp.Flag("allow-loopback-in-peer-connection", true),
 		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
 		chromedp.Flag("password-store", "basic"),
 	)

@@ -23,6 +23,8 @@ xphone:
 http:
   listen: "127.0.0.1:0"
   path: /xphone/
+media:
+  interfaces: [lo]
 calls:
   no_answer_timeout: %s
 extensions:
