@@ -106,8 +106,29 @@ type DialRule struct {
 	Trunk   string `yaml:"trunk"`
 }
 
-// Policy is the SFU forwarding policy. Filled in by the conference work.
-type Policy struct{}
+// Policy is the conference forwarding policy (SPEC F30).
+type Policy struct {
+	Speaker SpeakerPolicy `yaml:"speaker"`
+	Mixer   MixerPolicy   `yaml:"mixer"`
+}
+
+// SpeakerPolicy tunes the active-speaker detector; see audiolevel.Params.
+type SpeakerPolicy struct {
+	Threshold    int      `yaml:"threshold"`     // loudest −dBov level that counts as speech, 0..126
+	Window       Duration `yaml:"window"`        // smoothing time constant of levels
+	MinTalk      Duration `yaml:"min_talk"`      // speech needed before someone counts as speaking
+	SwitchHold   Duration `yaml:"switch_hold"`   // a new dominant speaker keeps the frame this long
+	Release      Duration `yaml:"release"`       // a gap this long ends a talk run
+	Margin       int      `yaml:"margin"`        // dB a challenger must be louder by, 0..127
+	RequireVoice bool     `yaml:"require_voice"` // count only frames with the RFC 6464 V bit
+}
+
+// MixerPolicy tunes the conference audio mixer.
+type MixerPolicy struct {
+	TopK       int `yaml:"top_k"`      // talkers decoded and mixed per tick
+	Bitrate    int `yaml:"bitrate"`    // Opus bits/s of the mixed streams
+	Complexity int `yaml:"complexity"` // Opus encoder complexity 0..10
+}
 
 // Duration is a time.Duration written in YAML as "30s", "15m".
 type Duration time.Duration

@@ -4,17 +4,26 @@ import "time"
 
 // Default values applied before decoding; keys missing from the YAML keep them.
 const (
-	DefaultListen          = ":81"
-	DefaultPath            = "/xphone/"
-	DefaultNoAnswerTimeout = 30 * time.Second
-	DefaultSlowAfter       = 3
-	DefaultMaxFailures     = 10
-	DefaultFailureWindow   = 15 * time.Minute
-	DefaultLockout         = 15 * time.Minute
-	DefaultSessionTTL      = 12 * time.Hour
-	DefaultLogLevel        = "info"
-	DefaultLogFormat       = "text"
-	DefaultRoomVideo       = VideoAll
+	DefaultListen           = ":81"
+	DefaultPath             = "/xphone/"
+	DefaultNoAnswerTimeout  = 30 * time.Second
+	DefaultSlowAfter        = 3
+	DefaultMaxFailures      = 10
+	DefaultFailureWindow    = 15 * time.Minute
+	DefaultLockout          = 15 * time.Minute
+	DefaultSessionTTL       = 12 * time.Hour
+	DefaultLogLevel         = "info"
+	DefaultLogFormat        = "text"
+	DefaultRoomVideo        = VideoAll
+	DefaultSpeakerThreshold = 50
+	DefaultSpeakerWindow    = 300 * time.Millisecond
+	DefaultSpeakerMinTalk   = 250 * time.Millisecond
+	DefaultSpeakerHold      = time.Second
+	DefaultSpeakerRelease   = 600 * time.Millisecond
+	DefaultSpeakerMargin    = 6
+	DefaultMixerTopK        = 3
+	DefaultMixerBitrate     = 32000
+	DefaultMixerComplexity  = 5
 )
 
 // Room video modes.
@@ -39,6 +48,14 @@ func defaults() *Config {
 			SessionTTL:    Duration(DefaultSessionTTL),
 		},
 		Log: Log{Level: DefaultLogLevel, Format: DefaultLogFormat},
+		Policy: Policy{
+			Speaker: SpeakerPolicy{
+				Threshold: DefaultSpeakerThreshold, Window: Duration(DefaultSpeakerWindow),
+				MinTalk: Duration(DefaultSpeakerMinTalk), SwitchHold: Duration(DefaultSpeakerHold),
+				Release: Duration(DefaultSpeakerRelease), Margin: DefaultSpeakerMargin,
+			},
+			Mixer: MixerPolicy{TopK: DefaultMixerTopK, Bitrate: DefaultMixerBitrate, Complexity: DefaultMixerComplexity},
+		},
 	}
 }
 

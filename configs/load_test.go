@@ -84,6 +84,7 @@ func TestDefaultsWhenKeysOmitted(t *testing.T) {
 		{"partial login keeps the rest", "login:\n  max_failures: 20\n", func(c *Config) { c.Login.MaxFailures = 20 }},
 		{"partial http keeps path", "http:\n  listen: \"127.0.0.1:8443\"\n", func(c *Config) { c.HTTP.Listen = "127.0.0.1:8443" }},
 		{"xphone can be disabled", "xphone:\n  enabled: false\n", func(c *Config) { c.Xphone.Enabled = false }},
+		{"partial policy keeps the rest", "policy:\n  mixer: {top_k: 5}\n", func(c *Config) { c.Policy.Mixer.TopK = 5 }},
 		{"room video defaults to all", "rooms:\n  - number: \"800\"\n  - number: \"801\"\n    video: none\n",
 			func(c *Config) { c.Rooms = []Room{{Number: "800", Video: "all"}, {Number: "801", Video: "none"}} }},
 	}
@@ -100,6 +101,12 @@ func TestDefaultsWhenKeysOmitted(t *testing.T) {
 				Login: Login{SlowAfter: 3, MaxFailures: 10, FailureWindow: Duration(15 * time.Minute),
 					Lockout: Duration(15 * time.Minute), SessionTTL: Duration(12 * time.Hour)},
 				Log: Log{Level: "info", Format: "text"},
+				Policy: Policy{
+					Speaker: SpeakerPolicy{Threshold: 50, Window: Duration(300 * time.Millisecond),
+						MinTalk: Duration(250 * time.Millisecond), SwitchHold: Duration(time.Second),
+						Release: Duration(600 * time.Millisecond), Margin: 6},
+					Mixer: MixerPolicy{TopK: 3, Bitrate: 32000, Complexity: 5},
+				},
 			}
 			tt.want(want)
 			if !reflect.DeepEqual(got, want) {

@@ -34,6 +34,7 @@ func (c *Config) Validate() error {
 	c.Log.validate(&ps)
 	exts := validateExtensions(&ps, c.Extensions)
 	validateRooms(&ps, c.Rooms, exts)
+	c.Policy.validate(&ps)
 	if len(c.Trunks) > 0 {
 		ps.add("trunks", "SIP trunks are not supported yet")
 	}
