@@ -17,13 +17,13 @@ func (nopWriter) Forward(*rtp.Packet) {}
 func BenchmarkTick(b *testing.B) {
 	for _, n := range []int{10, 100, 300, 1000} {
 		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
-			m, err := New(Config{TopK: 3, Threshold: 60, HoldTicks: 10}, pcmCodec{}, nopWriter{})
+			m, err := New(Config{TopK: 3, Threshold: 60, HoldTicks: 10}, pcmCoders{}, nopWriter{})
 			if err != nil {
 				b.Fatal(err)
 			}
 			parts := make([]*Participant, n)
 			for i := range parts {
-				parts[i] = NewParticipant("p", pcmCodec{}, pcmCodec{}, nopWriter{}, func(bool) {})
+				parts[i] = NewParticipant("p", nopWriter{}, func(bool) {})
 				m.Add(parts[i])
 			}
 			payload := make([]byte, 160) // a typical Opus voice frame

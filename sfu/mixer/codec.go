@@ -13,3 +13,11 @@ type Decoder interface {
 type Encoder interface {
 	Encode(pcm []int16, out []byte) (int, error)
 }
+
+// Coders makes the Opus coders the mixer needs. Coders are created only
+// for participants who talk and are recycled when they stop, so a room's
+// codec memory follows the number of talkers, not of participants.
+type Coders interface {
+	NewDecoder() (Decoder, error)
+	NewEncoder() (Encoder, error)
+}

@@ -2,15 +2,19 @@ package mixer
 
 import "sync"
 
-// Jitter buffer geometry: 16 slots of at most maxPayload bytes; playout
-// starts once prebuffer packets are queued (40 ms with 20 ms packets).
+// Jitter buffer geometry: 8 slots (160 ms) of at most maxPayload bytes;
+// playout starts once prebuffer packets are queued (40 ms with 20 ms
+// packets).
 const (
-	ringSize   = 16
+	ringSize   = 8
 	maxPayload = 1500
 	prebuffer  = 2
 	// maxUnderruns consecutive empty ticks stop playout until the buffer
 	// refills, so a paused sender resumes with fresh prebuffering.
 	maxUnderruns = 3
+	// maxDepth bounds the queue (100 ms): beyond it the oldest packets are
+	// dropped, so a sender whose clock runs fast cannot build up delay.
+	maxDepth = 5
 )
 
 // popResult is what the jitter buffer had for one tick.
@@ -74,6 +78,9 @@ func (j *jitterBuffer) pop(dst []byte) (int, popResult) {
 	if !j.playing {
 		return 0, popEmpty
 	}
+	if j.count > maxDepth {
+		j.trimLocked(prebuffer)
+	}
 	s := &j.slots[j.next%ringSize]
 	if s.valid && s.seq == j.next {
 		n := copy(dst, s.buf[:s.n])
@@ -91,6 +98,28 @@ func (j *jitterBuffer) pop(dst []byte) (int, popResult) {
 	}
 	j.next++
 	return 0, popLost
+}
+
+// trim drops all but the newest keep packets: a participant who was not
+// mixed has queued stale audio, and becoming a talker must not replay it.
+func (j *jitterBuffer) trim(keep int) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.trimLocked(keep)
+}
+
+func (j *jitterBuffer) trimLocked(keep int) {
+	if !j.playing {
+		return
+	}
+	for skipped := 0; j.count > keep && skipped < ringSize; skipped++ {
+		s := &j.slots[j.next%ringSize]
+		if s.valid && s.seq == j.next {
+			s.valid = false
+			j.count--
+		}
+		j.next++
+	}
 }
 
 // peekNext returns the payload after the one just lost, for FEC.

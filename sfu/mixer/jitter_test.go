@@ -62,3 +62,26 @@ func FuzzJitterBuffer(f *testing.F) {
 		}
 	})
 }
+
+func TestJitterBufferTrimKeepsNewest(t *testing.T) {
+	var j jitterBuffer
+	buf := make([]byte, 8)
+	for seq := uint16(1); seq <= 7; seq++ {
+		j.push(seq, []byte{byte(seq)})
+	}
+	j.trim(prebuffer)
+	if n, r := j.pop(buf); r != popGot || buf[:n][0] != 6 {
+		t.Fatalf("after trim: %v %v, want packet 6", r, buf[:n])
+	}
+}
+
+func TestJitterBufferBoundsDelay(t *testing.T) {
+	var j jitterBuffer
+	buf := make([]byte, 8)
+	for seq := uint16(1); seq <= 7; seq++ {
+		j.push(seq, []byte{byte(seq)})
+	}
+	if n, r := j.pop(buf); r != popGot || buf[:n][0] != 6 {
+		t.Fatalf("deep queue not trimmed: %v %v, want packet 6", r, buf[:n])
+	}
+}

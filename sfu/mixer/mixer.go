@@ -34,6 +34,8 @@ type Mixer struct {
 	parts atomic.Pointer[[]*Participant]
 
 	// Tick state.
+	coders  Coders
+	spare   coderPool
 	tick    int64
 	talkers []*Participant
 	total   []int32
@@ -41,8 +43,9 @@ type Mixer struct {
 }
 
 // New returns a mixer whose shared stream (the mix of all talkers, for
-// everyone who is not one) is encoded with enc and written to shared.
-func New(cfg Config, enc Encoder, shared PacketWriter) (*Mixer, error) {
+// everyone who is not one) is written to shared; coders makes the Opus
+// decoders and encoders.
+func New(cfg Config, coders Coders, shared PacketWriter) (*Mixer, error) {
 	if cfg.TopK == 0 {
 		cfg.TopK = 3
 	}
@@ -52,7 +55,11 @@ func New(cfg Config, enc Encoder, shared PacketWriter) (*Mixer, error) {
 	if cfg.TopK < 1 || cfg.Frame < 1 || cfg.Threshold > silentLevel || cfg.HoldTicks < 0 {
 		return nil, ErrConfig
 	}
-	m := &Mixer{cfg: cfg, shared: newStream(shared, enc, cfg.PT),
+	enc, err := coders.NewEncoder()
+	if err != nil {
+		return nil, err
+	}
+	m := &Mixer{cfg: cfg, shared: newStream(shared, enc, cfg.PT), coders: coders,
 		total: make([]int32, cfg.Frame), out: make([]int16, cfg.Frame)}
 	m.parts.Store(&[]*Participant{})
 	return m, nil

@@ -58,7 +58,7 @@ type member struct {
 func newMember(t *testing.T, m *Mixer, id string) *member {
 	t.Helper()
 	mb := &member{out: &capture{}}
-	mb.p = NewParticipant(id, pcmCodec{}, pcmCodec{}, mb.out, func(personal bool) { mb.routes = append(mb.routes, personal) })
+	mb.p = NewParticipant(id, mb.out, func(personal bool) { mb.routes = append(mb.routes, personal) })
 	m.Add(mb.p)
 	return mb
 }
@@ -78,7 +78,7 @@ func (mb *member) say(v int16, level uint8) {
 func newTestMixer(t *testing.T, k int) (*Mixer, *capture) {
 	t.Helper()
 	shared := &capture{}
-	m, err := New(Config{TopK: k, Frame: frame, Threshold: 60, HoldTicks: 2}, pcmCodec{}, shared)
+	m, err := New(Config{TopK: k, Frame: frame, Threshold: 60, HoldTicks: 2}, pcmCoders{}, shared)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,10 +226,65 @@ func TestRemovedParticipantIsNotMixed(t *testing.T) {
 }
 
 func TestConfigValidation(t *testing.T) {
-	if _, err := New(Config{TopK: -1}, pcmCodec{}, &capture{}); err == nil {
+	if _, err := New(Config{TopK: -1}, pcmCoders{}, &capture{}); err == nil {
 		t.Fatal("negative TopK accepted")
 	}
-	if _, err := New(Config{Threshold: 200}, pcmCodec{}, &capture{}); err == nil {
+	if _, err := New(Config{Threshold: 200}, pcmCoders{}, &capture{}); err == nil {
 		t.Fatal("threshold beyond 127 accepted")
+	}
+}
+
+func TestNewTalkerStartsFromFreshAudio(t *testing.T) {
+	m, shared := newTestMixer(t, 3)
+	c := newMember(t, m, "c")
+	for v := int16(1); v <= 10; v++ { // queued while quiet, never mixed
+		c.say(v, 127)
+		m.Tick()
+	}
+	c.say(11, 5)
+	m.Tick()
+	if got := shared.last(); got < 10 {
+		t.Fatalf("new talker's first mixed frame is %d: stale audio replayed", got)
+	}
+}
+
+type pcmCoders struct{}
+
+func (pcmCoders) NewDecoder() (Decoder, error) { return pcmCodec{}, nil }
+func (pcmCoders) NewEncoder() (Encoder, error) { return pcmCodec{}, nil }
+
+// countingCoders counts the coders made, to prove they follow talkers.
+type countingCoders struct{ decoders, encoders int }
+
+func (c *countingCoders) NewDecoder() (Decoder, error) { c.decoders++; return pcmCodec{}, nil }
+func (c *countingCoders) NewEncoder() (Encoder, error) { c.encoders++; return pcmCodec{}, nil }
+
+func TestCodersFollowTalkersNotParticipants(t *testing.T) {
+	coders := &countingCoders{}
+	m, err := New(Config{TopK: 3, Frame: frame, Threshold: 60, HoldTicks: 2}, coders, &capture{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var members []*member
+	for i := 0; i < 50; i++ {
+		mb := &member{out: &capture{}}
+		mb.p = NewParticipant("p", mb.out, func(bool) {})
+		m.Add(mb.p)
+		members = append(members, mb)
+	}
+	// Talkers rotate through 10 people, three at a time, for 40 s of ticks.
+	for tick := 0; tick < 2000; tick++ {
+		first := (tick / 200) % 10
+		for i, mb := range members {
+			level := uint8(127)
+			if i >= first && i < first+3 {
+				level = 10
+			}
+			mb.say(1, level)
+		}
+		m.Tick()
+	}
+	if coders.decoders > 2*3+3 || coders.encoders > 1+2*3+3 {
+		t.Fatalf("made %d decoders and %d encoders for 3 talkers at a time", coders.decoders, coders.encoders)
 	}
 }

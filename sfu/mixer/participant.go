@@ -31,13 +31,13 @@ type Participant struct {
 	payload     [maxPayload]byte
 }
 
-// NewParticipant creates a participant decoding with dec. personal receives
-// their mix-minus stream; route is called from the tick, before any frame
-// is written, with true when they become a talker (switch their receiver
-// to personal) and false when they stop (switch it to the shared stream).
-func NewParticipant(id string, dec Decoder, enc Encoder, personal PacketWriter, route func(personal bool)) *Participant {
-	p := &Participant{id: id, dec: dec, route: route, lastActive: -1 << 40}
-	p.own = newStream(personal, enc, 0)
+// NewParticipant creates a participant. personal receives their mix-minus
+// stream; route is called from the tick, before any frame is written, with
+// true when they become a talker (switch their receiver to personal) and
+// false when they stop (switch it to the shared stream).
+func NewParticipant(id string, personal PacketWriter, route func(personal bool)) *Participant {
+	p := &Participant{id: id, route: route, lastActive: -1 << 40}
+	p.own = newStream(personal, nil, 0)
 	p.level.Store(silentLevel)
 	return p
 }

@@ -57,16 +57,29 @@ func (m *Mixer) chooseTalkers(parts []*Participant) {
 		if p.rank <= m.cfg.Threshold {
 			p.lastActive = m.tick
 		}
-		if m.tick-p.lastActive <= int64(m.cfg.HoldTicks) {
+		quiet := m.tick - p.lastActive
+		if quiet <= int64(m.cfg.HoldTicks) {
 			m.talkers = append(m.talkers, p)
+		} else if quiet > idleTicks && p.dec != nil {
+			m.unequip(p)
 		}
 	}
 	slices.SortFunc(m.talkers, byLoudness)
 	if len(m.talkers) > m.cfg.TopK {
 		m.talkers = m.talkers[:m.cfg.TopK]
 	}
+	m.talkers = slices.DeleteFunc(m.talkers, func(p *Participant) bool {
+		if !m.equip(p) {
+			m.Stats.Errors.Add(1)
+			return true
+		}
+		return false
+	})
 	for _, p := range m.talkers {
 		p.talker = true
+		if !p.prevTalker {
+			p.jb.trim(prebuffer) // start from fresh audio, not what queued while unmixed
+		}
 	}
 }
 
