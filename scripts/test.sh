@@ -19,6 +19,10 @@ if [[ -n "$unformatted" ]]; then
   exit 1
 fi
 
+# The cgo libopus build of sfu/codec (the main run covers the pure-Go one).
+go vet -tags 'libopus nolibopusfile' ./sfu/...
+go test -race -count=1 -tags 'libopus nolibopusfile' ./sfu/codec/
+
 # Packages run one at a time (-p 1): the browser tests need both cores.
 gotest=(go test -race -count=1 -p 1 -timeout 25m ./...)
 
