@@ -22,12 +22,14 @@ type PlaceRequest struct {
 	Caller   Leg
 	To       string
 	Video    bool
+	PIN      string // for conference rooms that have one
 	Observer CallObserver
 }
 
 // CallsConfig configures call control.
 type CallsConfig struct {
 	NoAnswerTimeout time.Duration
+	Rooms           *Conferences     // conference rooms; nil: none
 	Now             func() time.Time // nil: time.Now
 }
 
@@ -66,7 +68,11 @@ func (c *Calls) Busy(number string) bool {
 // Place starts a call and returns its id at once; progress reaches the
 // observer, and failures end the caller's leg with a reason.
 func (c *Calls) Place(req PlaceRequest) (string, error) {
-	dialer := c.route(req.To)
+	room := c.cfg.Rooms != nil && c.cfg.Rooms.Reaches(req.To)
+	var dialer Dialer
+	if !room {
+		dialer = c.route(req.To)
+	}
 	caller := req.Caller.Identity().Number
 	if err := c.reserve(caller, req.To, dialer != nil); err != nil {
 		return "", err
@@ -79,6 +85,10 @@ func (c *Calls) Place(req PlaceRequest) (string, error) {
 	go func() {
 		defer c.wg.Done()
 		defer c.release(caller, req.To)
+		if room {
+			c.runConference(id, req)
+			return
+		}
 		c.run(id, req, dialer)
 	}()
 	return id, nil
@@ -112,6 +122,9 @@ func (c *Calls) release(numbers ...string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, n := range numbers {
+		if _, ok := c.inCall[n]; !ok {
+			continue
+		}
 		if c.inCall[n]--; c.inCall[n] <= 0 {
 			delete(c.inCall, n)
 		}

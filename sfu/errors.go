@@ -20,6 +20,9 @@ const (
 	ReasonAnsweredElsewhere Reason = "answered_elsewhere"
 	ReasonMediaFailed       Reason = "media_failed"
 	ReasonForbidden         Reason = "forbidden"
+	ReasonRoomFull          Reason = "room_full"
+	ReasonPINRequired       Reason = "pin_required"
+	ReasonWrongPIN          Reason = "wrong_pin"
 	ReasonError             Reason = "error"
 )
 
@@ -34,6 +37,8 @@ var (
 	ErrForbidden   = errors.New("sfu: not allowed to call that number")
 	ErrClosed      = errors.New("sfu: closed")
 	ErrNegotiation = errors.New("sfu: media negotiation failed")
+	ErrPINRequired = errors.New("sfu: conference room needs a PIN")
+	ErrWrongPIN    = errors.New("sfu: wrong conference PIN")
 )
 
 var reasonOf = []struct {
@@ -78,6 +83,12 @@ func (r Reason) Message() string {
 		return "Connection lost"
 	case ReasonForbidden:
 		return "Not allowed to call that number"
+	case ReasonRoomFull:
+		return "The conference room is full"
+	case ReasonPINRequired:
+		return "This room needs a PIN"
+	case ReasonWrongPIN:
+		return "Wrong PIN"
 	}
 	return "Call failed"
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 
 	"github.com/pion/rtcp"
@@ -20,9 +21,11 @@ type WebRTCLeg struct {
 	log   *slog.Logger
 	pc    *webrtc.PeerConnection
 	ups   []*UpTrack
-	downs []*DownTrack
 
-	mu       sync.Mutex // guards closing and wg.Add against Hangup's wg.Wait
+	mu       sync.Mutex // guards closing, downs, senders and renegotiation state
+	downs    []*DownTrack
+	senders  []*webrtc.RTPSender // parallel to downs
+	reneg    renegotiation
 	closing  bool
 	reason   Reason
 	wg       sync.WaitGroup // read loops
@@ -94,7 +97,10 @@ func (l *WebRTCLeg) addDown(kind Kind) error {
 		return wrapf(err, "add %s track", kind)
 	}
 	down := NewDownTrack(kind, codec.MimeType, local)
+	l.mu.Lock()
 	l.downs = append(l.downs, down)
+	l.senders = append(l.senders, sender)
+	l.mu.Unlock()
 	l.goOwned(func() { readRTCP(sender, down) })
 	return nil
 }
@@ -248,7 +254,11 @@ func (l *WebRTCLeg) Identity() Identity { return l.ident }
 func (l *WebRTCLeg) Ups() []*UpTrack { return l.ups }
 
 // Downs are the tracks the browser receives.
-func (l *WebRTCLeg) Downs() []*DownTrack { return l.downs }
+func (l *WebRTCLeg) Downs() []*DownTrack {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.downs)
+}
 
 // Done is closed once the leg has ended and its goroutines have stopped.
 func (l *WebRTCLeg) Done() <-chan struct{} { return l.done }

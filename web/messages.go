@@ -13,6 +13,7 @@ type inMsg struct {
 	To    string `json:"to,omitempty"`
 	Video bool   `json:"video,omitempty"`
 	SDP   string `json:"sdp,omitempty"`
+	PIN   string `json:"pin,omitempty"`
 }
 
 type helloMsg struct {

@@ -79,6 +79,8 @@ func (t *tab) handle(m inMsg) {
 		t.decline(m)
 	case "hangup":
 		t.hangup(m)
+	case "answer":
+		t.answer(m)
 	default:
 		t.sendError(m.Req, codeBadRequest, "unknown message type "+quote(m.Type))
 	}
@@ -107,18 +109,19 @@ func (t *tab) dial(m inMsg) {
 		return
 	}
 	id := sfu.NewID("call")
+	leg.SetOfferHandler(t.offerHandler(id))
 	t.addCall(id, &tabCall{leg: leg, caller: true})
 	t.send(encode(callStateMsg{Type: "call-state", Call: id, State: "dialing", Req: m.Req, Peer: to}))
 	t.send(encode(answerMsg{Type: "answer", Call: id, SDP: answer}))
 	t.watch(id, leg)
-	req := sfu.PlaceRequest{ID: id, Caller: leg, To: to, Video: m.Video, Observer: t}
+	req := sfu.PlaceRequest{ID: id, Caller: leg, To: to, Video: m.Video, PIN: m.PIN, Observer: t}
 	if _, err := t.srv.calls.Place(req); err != nil {
 		t.log.Warn("place call", "err", err)
 		_ = leg.Hangup(context.Background(), sfu.ReasonError)
 	}
 }
 
-func (t *tab) negotiate(offer string) (sfu.Leg, string, error) {
+func (t *tab) negotiate(offer string) (*sfu.WebRTCLeg, string, error) {
 	ctx, cancel := context.WithTimeout(t.ctx, negotiateTimeout)
 	defer cancel()
 	return t.srv.media.NewWebRTCLeg(ctx, sfu.Identity{Number: t.ext.Number, Name: t.ext.Name}, offer)

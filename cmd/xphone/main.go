@@ -35,6 +35,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	configPath := fs.String("config", "", "config file (default: the embedded default config)")
 	dataDir := fs.String("data-dir", "./xphone-data", "directory for generated passwords and the self-signed certificate")
 	httpAddr := fs.String("http-addr", "", "HTTPS listen address, overrides http.listen (e.g. :8443)")
+	pprofAddr := fs.String("pprof-addr", "", "serve Go profiling (net/http/pprof) on this address, e.g. 127.0.0.1:6060; off by default")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: xphone [flags] | xphone hash-password | xphone check-config FILE")
 		fs.PrintDefaults()
@@ -48,6 +49,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	log := newLogger(cfg.Log, stderr)
+	if *pprofAddr != "" {
+		stop, err := servePprof(*pprofAddr, log)
+		if err != nil {
+			log.Error("cannot serve pprof", "addr", *pprofAddr, "err", err)
+			return 1
+		}
+		defer stop()
+	}
 	return serve(cfg, *dataDir, *httpAddr, log)
 }
 

@@ -68,7 +68,8 @@ func Start(_ context.Context, o Options) (*Server, error) {
 		return nil, err
 	}
 	registry := web.NewRegistry(store, media, log)
-	calls := sfu.NewCalls(sfu.CallsConfig{NoAnswerTimeout: cfg.Calls.NoAnswerTimeout.D()}, log, registry)
+	rooms := sfu.NewConferences(roomSpecs(cfg.Rooms), conferenceConfig(cfg.Policy), log)
+	calls := sfu.NewCalls(sfu.CallsConfig{NoAnswerTimeout: cfg.Calls.NoAnswerTimeout.D(), Rooms: rooms}, log, registry)
 	websrv, err := web.New(web.Options{
 		Config: cfg, Store: store, Media: media, Calls: calls, Registry: registry, Log: log,
 		Sessions:     auth.NewSessions(cfg.Login.SessionTTL.D(), time.Now),

@@ -17,6 +17,8 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
+
+	"xphone/sfu/codec"
 )
 
 // Client is one fake browser PeerConnection.
@@ -27,15 +29,24 @@ type Client struct {
 
 	// Level is the RFC 6464 level written on outgoing audio (0 loud, 127 silent).
 	Level atomic.Uint32
+	// Silent makes StartTone send silence (a muted microphone).
+	Silent atomic.Bool
+	listen atomic.Bool
+	hook   atomic.Pointer[func(pcm []int16)]
 
 	AudioReceived atomic.Uint64
 	VideoReceived atomic.Uint64
 	// KeyframeRequests counts PLI/FIR the server sent for our video.
 	KeyframeRequests atomic.Uint64
+	// VideoMarker is written into every video payload (byte 2) so that a
+	// receiver can tell whose video a track carries.
+	VideoMarker atomic.Uint32
 	// Payloads seen on received audio, by first payload byte; tests use a
 	// per-sender marker byte to tell whose media arrived.
 	mu      sync.Mutex
 	markers map[byte]uint64
+	slots   map[string]*slotStats // video by transceiver mid
+	heard   *pcmRing              // decoded received audio
 
 	wg   sync.WaitGroup
 	stop chan struct{}
@@ -52,7 +63,8 @@ func NewClient(video bool) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sfutest: peer connection: %w", err)
 	}
-	c := &Client{pc: pc, stop: make(chan struct{}), markers: map[byte]uint64{}}
+	c := &Client{pc: pc, stop: make(chan struct{}), markers: map[byte]uint64{},
+		slots: map[string]*slotStats{}, heard: newPCMRing(3 * 48000)}
 	c.Level.Store(127)
 	if c.audio, err = c.addTrack(webrtc.MimeTypeOpus, "audio"); err != nil {
 		return nil, errors.Join(err, pc.Close())
@@ -174,20 +186,25 @@ func (c *Client) StartSending(marker byte) {
 }
 
 func (c *Client) sendLoop(marker byte) {
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	var seq uint16
-	for n := 0; ; n++ {
+	c.tick(func(n int) {
+		c.writeAudio(marker, uint16(n), uint32(n*960))
+		if c.video != nil {
+			c.writeVideo(uint16(n), uint32(n*1800))
+		}
+	})
+}
+
+// tick calls f every 20 ms with a frame counter until the client closes.
+func (c *Client) tick(f func(n int)) {
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for n := 1; ; n++ {
 		select {
 		case <-c.stop:
 			return
-		case <-tick.C:
+		case <-t.C:
 		}
-		seq++
-		c.writeAudio(marker, seq, uint32(n*960))
-		if c.video != nil {
-			c.writeVideo(seq, uint32(n*1800))
-		}
+		f(n)
 	}
 }
 
@@ -200,13 +217,16 @@ func (c *Client) writeAudio(marker byte, seq uint16, ts uint32) {
 // writeVideo sends a one-packet VP8 "keyframe": descriptor S=1, PID=0 and a
 // payload header with the P bit clear.
 func (c *Client) writeVideo(seq uint16, ts uint32) {
-	payload := []byte{0x10, 0x00, 0x9d, 0x01, 0x2a, 0x10, 0x00, 0x10, 0x00}
+	payload := []byte{0x10, 0x00, byte(c.VideoMarker.Load()), 0x9d, 0x01, 0x2a, 0x10, 0x00, 0x10, 0x00}
 	p := &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: ts, Marker: true}, Payload: payload}
 	_ = c.video.WriteRTP(p)
 }
 
-func (c *Client) onTrack(remote *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+func (c *Client) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
+	mid := c.midOf(recv)
 	c.goOwned(func() {
+		dec, _ := codec.NewOpusDecoder(codec.OpusSampleRate, 1)
+		pcm := make([]int16, 5760)
 		buf := make([]byte, 1500)
 		var p rtp.Packet
 		for {
@@ -217,22 +237,101 @@ func (c *Client) onTrack(remote *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 			if p.Unmarshal(buf[:n]) != nil {
 				continue
 			}
-			c.count(remote.Kind(), &p)
+			c.count(remote.Kind(), mid, &p)
+			if remote.Kind() == webrtc.RTPCodecTypeAudio && c.listen.Load() && dec != nil {
+				if k, err := dec.Decode(p.Payload, pcm); err == nil {
+					c.heard.write(pcm[:k])
+					if h := c.hook.Load(); h != nil {
+						(*h)(pcm[:k])
+					}
+				}
+			}
 		}
 	})
 }
 
-func (c *Client) count(kind webrtc.RTPCodecType, p *rtp.Packet) {
+func (c *Client) midOf(recv *webrtc.RTPReceiver) string {
+	for _, t := range c.pc.GetTransceivers() {
+		if t.Receiver() == recv {
+			return t.Mid()
+		}
+	}
+	return ""
+}
+
+// slotStats counts the video received on one transceiver.
+type slotStats struct {
+	packets uint64
+	marker  byte
+}
+
+func (c *Client) count(kind webrtc.RTPCodecType, mid string, p *rtp.Packet) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if kind == webrtc.RTPCodecTypeVideo {
 		c.VideoReceived.Add(1)
+		st := c.slots[mid]
+		if st == nil {
+			st = &slotStats{}
+			c.slots[mid] = st
+		}
+		st.packets++
+		if len(p.Payload) > 2 {
+			st.marker = p.Payload[2]
+		}
 		return
 	}
 	c.AudioReceived.Add(1)
 	if len(p.Payload) > 0 {
-		c.mu.Lock()
 		c.markers[p.Payload[0]]++
-		c.mu.Unlock()
 	}
+}
+
+// VideoOn reports the packets received on the video transceiver mid and
+// the sender marker of the latest one.
+func (c *Client) VideoOn(mid string) (packets uint64, marker byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st := c.slots[mid]; st != nil {
+		return st.packets, st.marker
+	}
+	return 0, 0
+}
+
+// Listen makes the client decode received audio for Heard.
+func (c *Client) Listen() { c.listen.Store(true) }
+
+// OnAudio makes the client decode received audio and call f with every
+// decoded frame, on the track's read goroutine.
+func (c *Client) OnAudio(f func(pcm []int16)) {
+	c.hook.Store(&f)
+	c.listen.Store(true)
+}
+
+// Heard returns the last d of decoded received audio.
+func (c *Client) Heard(d time.Duration) []int16 {
+	return c.heard.last(int(d.Seconds() * codec.OpusSampleRate))
+}
+
+// AnswerOffer answers a server-initiated offer (renegotiation).
+func (c *Client) AnswerOffer(ctx context.Context, offer string) (string, error) {
+	if err := c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
+		return "", fmt.Errorf("sfutest: server offer: %w", err)
+	}
+	answer, err := c.pc.CreateAnswer(nil)
+	if err != nil {
+		return "", fmt.Errorf("sfutest: answer: %w", err)
+	}
+	gathered := webrtc.GatheringCompletePromise(c.pc)
+	if err := c.pc.SetLocalDescription(answer); err != nil {
+		return "", fmt.Errorf("sfutest: set answer: %w", err)
+	}
+	select {
+	case <-gathered:
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+	return c.pc.LocalDescription().SDP, nil
 }
 
 // Received reports how many audio packets arrived carrying marker.

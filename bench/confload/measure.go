@@ -1,0 +1,171 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"xphone/sfu/sfutest"
+)
+
+// result is what one run measured.
+type result struct {
+	cpuMsPerSec      float64
+	rssKiBPerPart    float64
+	packetsPerCPUSec float64
+	joinP50, joinP95 time.Duration
+	switchLat        []time.Duration
+	mixDelay         []time.Duration
+}
+
+// measure runs the switch and probe script for o.duration.
+func measure(ctx context.Context, srv *server, r *room, o options) (*result, error) {
+	res := &result{joinP50: percentile(r.joinTimes, 0.5), joinP95: percentile(r.joinTimes, 0.95)}
+	res.rssKiBPerPart = float64(rssKiB(srv.pid())-r.rssBefore) / float64(o.n)
+	probe := newProbe(r)
+	pkts0, cpu0, t0 := received(r), cpuTicks(srv.pid()), time.Now()
+	tick := time.NewTicker(o.switchGap)
+	defer tick.Stop()
+	for turn := 1; time.Since(t0) < o.duration; turn++ {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-tick.C:
+		}
+		res.switchLat = append(res.switchLat, r.switchTo(turn%len(r.talkers))...)
+		if d, ok := probe.fire(o.switchGap / 2); ok {
+			res.mixDelay = append(res.mixDelay, d)
+		}
+	}
+	elapsed := time.Since(t0).Seconds()
+	cpuSec := float64(cpuTicks(srv.pid())-cpu0) / 100 // USER_HZ
+	res.cpuMsPerSec = cpuSec * 1000 / elapsed
+	if cpuSec > 0 {
+		res.packetsPerCPUSec = float64(received(r)-pkts0) / cpuSec
+	}
+	return res, nil
+}
+
+// switchTo makes talker i the loudest and returns how long each observer
+// took to learn it (switch latency as the clients see it).
+func (r *room) switchTo(i int) []time.Duration {
+	for j, t := range r.talkers {
+		t.client.Level.Store(40)
+		if j == i {
+			t.client.Level.Store(10)
+		}
+	}
+	at := time.Now()
+	want := r.talkers[i].self
+	var out []time.Duration
+	deadline := at.Add(1500 * time.Millisecond)
+	for _, o := range r.observers {
+		for time.Now().Before(deadline) {
+			if seen, ok := o.firstDominantAfter(want, at); ok {
+				out = append(out, seen.Sub(at))
+				break
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	return out
+}
+
+// probe measures mix delay: the probe talker bursts a tone as the loudest
+// voice; the listener notes when the tone comes out of its decoded mix.
+type probe struct {
+	r     *room
+	mu    sync.Mutex
+	start time.Time
+	heard time.Time
+}
+
+func newProbe(r *room) *probe {
+	p := &probe{r: r}
+	r.listener.client.OnAudio(func(pcm []int16) {
+		if sfutest.ToneDB(pcm, probeFreq) < -40 {
+			return
+		}
+		p.mu.Lock()
+		if !p.start.IsZero() && p.heard.IsZero() {
+			p.heard = time.Now()
+		}
+		p.mu.Unlock()
+	})
+	return p
+}
+
+// fire sends one burst and waits for it, at most wait.
+func (p *probe) fire(wait time.Duration) (time.Duration, bool) {
+	c := p.r.probe.client
+	p.mu.Lock()
+	p.start, p.heard = time.Now(), time.Time{}
+	p.mu.Unlock()
+	c.Level.Store(5)
+	c.Silent.Store(false)
+	time.Sleep(wait)
+	c.Silent.Store(true)
+	c.Level.Store(127)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	d := p.heard.Sub(p.start)
+	ok := !p.heard.IsZero()
+	p.start = time.Time{}
+	return d, ok
+}
+
+func received(r *room) uint64 {
+	var n uint64
+	for _, p := range r.all {
+		n += p.client.AudioReceived.Load() + p.client.VideoReceived.Load()
+	}
+	return n
+}
+
+// cpuTicks is utime+stime of pid in clock ticks (/proc/PID/stat).
+func cpuTicks(pid int) int64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+2:]))
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return ut + st
+}
+
+// rssKiB is the resident set of pid.
+func rssKiB(pid int) int64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "VmRSS:") {
+			v, _ := strconv.ParseInt(strings.Fields(line)[1], 10, 64)
+			return v
+		}
+	}
+	return 0
+}
+
+func (r *result) print(w io.Writer, o options) {
+	impl := "gopus"
+	if o.libopus {
+		impl = "libopus"
+	}
+	fmt.Fprintf(w, "participants %d, talkers %d, video %v, opus %s, window %s\n", o.n, o.talkers, o.video, impl, o.duration)
+	fmt.Fprintf(w, "server CPU             %.1f ms/s (%.3f ms/s per participant)\n", r.cpuMsPerSec, r.cpuMsPerSec/float64(o.n))
+	fmt.Fprintf(w, "server RSS growth      %.0f KiB per participant\n", r.rssKiBPerPart)
+	fmt.Fprintf(w, "packets out per CPU-s  %.0f\n", r.packetsPerCPUSec)
+	fmt.Fprintf(w, "join time              p50 %s  p95 %s\n", r.joinP50.Round(time.Millisecond), r.joinP95.Round(time.Millisecond))
+	fmt.Fprintf(w, "speaker switch         p50 %s  p95 %s  (%d samples)\n", percentile(r.switchLat, 0.5).Round(time.Millisecond),
+		percentile(r.switchLat, 0.95).Round(time.Millisecond), len(r.switchLat))
+	fmt.Fprintf(w, "mix delay              p50 %s  p95 %s  (%d samples)\n", percentile(r.mixDelay, 0.5).Round(time.Millisecond),
+		percentile(r.mixDelay, 0.95).Round(time.Millisecond), len(r.mixDelay))
+}

@@ -1,0 +1,46 @@
+package server
+
+import (
+	"time"
+
+	"xphone/audiolevel"
+	"xphone/configs"
+	"xphone/sfu"
+	"xphone/sfu/mixer"
+)
+
+// conferenceConfig turns the policy section into the conference tunables.
+func conferenceConfig(p configs.Policy) sfu.ConferenceConfig {
+	return sfu.ConferenceConfig{
+		Mixer: mixer.Config{
+			TopK:      p.Mixer.TopK,
+			Threshold: uint8(p.Speaker.Threshold),
+			HoldTicks: int(p.Speaker.Release.D() / (20 * time.Millisecond)),
+			PT:        111,
+		},
+		Speaker: speakerParams(p.Speaker),
+		Codecs:  sfu.OpusCodecs{Bitrate: p.Mixer.Bitrate, Complexity: p.Mixer.Complexity},
+		Tick:    20 * time.Millisecond,
+		// The detector's defaults are tuned for a decision every 20 ms tick.
+		DecideEvery: 1,
+		Now:         time.Now,
+	}
+}
+
+func speakerParams(s configs.SpeakerPolicy) audiolevel.Params {
+	return audiolevel.Params{
+		Threshold: uint8(s.Threshold), Window: s.Window.D(), MinTalk: s.MinTalk.D(),
+		SwitchHold: s.SwitchHold.D(), Release: s.Release.D(), Margin: uint8(s.Margin),
+		RequireVoice: s.RequireVoice,
+	}
+}
+
+// roomSpecs lists the configured conference rooms.
+func roomSpecs(rooms []configs.Room) []sfu.RoomSpec {
+	out := make([]sfu.RoomSpec, 0, len(rooms))
+	for _, r := range rooms {
+		out = append(out, sfu.RoomSpec{Number: r.Number, Name: r.Name, Video: sfu.VideoMode(r.Video),
+			MaxParticipants: r.MaxParticipants, PIN: r.PIN})
+	}
+	return out
+}

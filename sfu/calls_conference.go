@@ -1,0 +1,47 @@
+package sfu
+
+import (
+	"context"
+	"errors"
+)
+
+// nopConferenceObserver serves callers whose UI shows no conference view.
+type nopConferenceObserver struct{}
+
+func (nopConferenceObserver) Joined(string, RoomSpec, string)   {}
+func (nopConferenceObserver) Roster(string, []Member)           {}
+func (nopConferenceObserver) Speakers(string, string, []string) {}
+func (nopConferenceObserver) VideoSlots(string, []Slot)         {}
+
+// runConference is a call into a conference room: join, stay until the
+// caller leaves or the server stops, leave.
+func (c *Calls) runConference(id string, req PlaceRequest) {
+	log := c.log.With("call", id, "ext", req.Caller.Identity().Number, "room", req.To)
+	obs, ok := req.Observer.(ConferenceObserver)
+	if !ok {
+		obs = nopConferenceObserver{}
+	}
+	conf, err := c.cfg.Rooms.Join(c.ctx, req.To, req.PIN, id, req.Caller, obs)
+	if err != nil {
+		reason := ReasonFor(err)
+		switch {
+		case errors.Is(err, ErrRoomFull):
+			reason = ReasonRoomFull
+		case errors.Is(err, ErrPINRequired):
+			reason = ReasonPINRequired
+		case errors.Is(err, ErrWrongPIN):
+			reason = ReasonWrongPIN
+		}
+		log.Info("conference join failed", "reason", string(reason), "err", err)
+		_ = req.Caller.Hangup(context.Background(), reason)
+		return
+	}
+	spec := conf.spec
+	req.Observer.Connected(id, Identity{Number: spec.Number, Name: spec.Name}, spec.Video != VideoNone, c.cfg.Now())
+	select {
+	case <-req.Caller.Done():
+	case <-c.ctx.Done():
+	}
+	c.cfg.Rooms.Leave(conf, req.Caller)
+	_ = req.Caller.Hangup(context.Background(), ReasonHangup)
+}

@@ -1,0 +1,207 @@
+package sfu
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"xphone/audiolevel"
+	"xphone/sfu/mixer"
+
+	"github.com/pion/rtp"
+)
+
+// VideoMode is how a conference forwards video (SPEC F20).
+type VideoMode string
+
+// Video modes of a conference room.
+const (
+	VideoAll     VideoMode = "all"     // everyone's video to everyone
+	VideoSpeaker VideoMode = "speaker" // one video that follows the dominant speaker
+	VideoNone    VideoMode = "none"    // audio only
+)
+
+// RoomSpec is a configured conference room.
+type RoomSpec struct {
+	Number          string
+	Name            string
+	Video           VideoMode
+	MaxParticipants int    // 0: unlimited
+	PIN             string // digits a caller must give to join; "" for none
+}
+
+// Member is one participant as clients see it.
+type Member struct {
+	ID     string `json:"id"` // the leg id
+	Number string `json:"number"`
+	Name   string `json:"name"`
+	Video  bool   `json:"video"` // publishes video
+}
+
+// Slot says which member's video a received video track shows.
+type Slot struct {
+	Mid    string `json:"mid"`
+	Member string `json:"member,omitempty"` // member id; "" when the slot is idle
+}
+
+// ConferenceObserver hears what a participant's UI shows: the roster,
+// who speaks, and which video track carries whom. Calls must not block.
+type ConferenceObserver interface {
+	Joined(callID string, room RoomSpec, self string)
+	Roster(callID string, members []Member)
+	Speakers(callID, dominant string, speaking []string)
+	VideoSlots(callID string, slots []Slot)
+}
+
+// ErrRoomFull refuses a join beyond the room's max participants.
+var ErrRoomFull = errors.New("sfu: conference room is full")
+
+// ConferenceConfig are a conference's tunables.
+type ConferenceConfig struct {
+	Mixer   mixer.Config
+	Speaker audiolevel.Params
+	Codecs  AudioCodecs
+	Tick    time.Duration // mixer period, 20 ms
+	// DecideEvery runs the speaker detector every N mixer ticks.
+	DecideEvery int
+	Now         func() time.Time
+}
+
+// AudioCodecs makes the Opus coders a conference's mixer needs.
+type AudioCodecs = mixer.Coders
+
+// Conference is a live conference room. One goroutine owns all of its
+// state: it runs the mixer tick, the speaker detector and membership
+// changes in order, so no lock is needed between them.
+type Conference struct {
+	spec RoomSpec
+	cfg  ConferenceConfig
+	log  *slog.Logger
+
+	requests chan func()
+	stop     chan struct{}
+	done     chan struct{}
+
+	// Owned by the run goroutine.
+	mix      *mixer.Mixer
+	sharedUp *UpTrack
+	detector *audiolevel.Detector
+	members  []*confMember
+	dominant string
+	history  []string // recent dominant speakers, newest last
+	ticks    int
+	inputs   []audiolevel.Input
+}
+
+// confMember is one participant's wiring inside a conference.
+type confMember struct {
+	callID     string
+	leg        Leg
+	obs        ConferenceObserver
+	part       *mixer.Participant
+	personalUp *UpTrack
+	audioDown  *DownTrack
+	meter      *audiolevel.Meter
+	sink       *mixSink
+	slots      map[*DownTrack]string // video down → member id shown
+}
+
+func (m *confMember) info() Member {
+	id := m.leg.Identity()
+	return Member{ID: m.leg.ID(), Number: id.Number, Name: id.Name, Video: m.videoUp() != nil}
+}
+
+func (m *confMember) videoUp() *UpTrack {
+	for _, u := range m.leg.Ups() {
+		if u.Kind() == Video {
+			return u
+		}
+	}
+	return nil
+}
+
+func (m *confMember) audioUp() *UpTrack {
+	for _, u := range m.leg.Ups() {
+		if u.Kind() == Audio {
+			return u
+		}
+	}
+	return nil
+}
+
+// newConference builds the room and starts its goroutine.
+func newConference(spec RoomSpec, cfg ConferenceConfig, log *slog.Logger) (*Conference, error) {
+	c := &Conference{
+		spec: spec, cfg: cfg, log: log.With("room", spec.Number),
+		requests: make(chan func()), stop: make(chan struct{}), done: make(chan struct{}),
+		sharedUp: NewUpTrack("mix-"+spec.Number, Audio, opusCodec.MimeType),
+		detector: audiolevel.NewDetector(cfg.Speaker),
+	}
+	var err error
+	if c.mix, err = mixer.New(cfg.Mixer, cfg.Codecs, c.sharedUp); err != nil {
+		return nil, wrapf(err, "mixer")
+	}
+	go c.run()
+	return c, nil
+}
+
+// run is the conference's goroutine.
+func (c *Conference) run() {
+	defer close(c.done)
+	tick := time.NewTicker(c.cfg.Tick)
+	defer tick.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case f := <-c.requests:
+			f()
+		case <-tick.C:
+			c.step(c.cfg.Now())
+		}
+	}
+}
+
+// step is one mixer tick, plus a speaker decision every DecideEvery ticks.
+func (c *Conference) step(now time.Time) {
+	c.mix.Tick()
+	c.ticks++
+	if c.ticks%c.cfg.DecideEvery == 0 {
+		c.decideSpeakers(now)
+	}
+}
+
+// do runs f on the conference goroutine and waits for it.
+func (c *Conference) do(ctx context.Context, f func()) error {
+	done := make(chan struct{})
+	select {
+	case c.requests <- func() { f(); close(done) }:
+	case <-c.done:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	<-done
+	return nil
+}
+
+// close stops the goroutine; members must have left.
+func (c *Conference) close() {
+	close(c.stop)
+	<-c.done
+}
+
+// mixSink feeds a participant's received audio into the mixer and meter.
+type mixSink struct {
+	part  *mixer.Participant
+	meter *audiolevel.Meter
+	now   func() time.Time
+}
+
+// WriteRTP implements RTPSink on the read loop: no lock, no allocation.
+func (s *mixSink) WriteRTP(src *UpTrack, p *rtp.Packet) {
+	level := src.Level()
+	s.meter.Observe(level, level < audiolevel.Silence, 20*time.Millisecond, s.now())
+	s.part.Push(p.SequenceNumber, p.Payload, level)
+}

@@ -1,0 +1,135 @@
+package sfu
+
+import (
+	"slices"
+	"time"
+
+	"xphone/audiolevel"
+	"xphone/sfu/mixer"
+)
+
+// joinOnLoop wires a leg into the mix, the speaker detector and video. It
+// runs on the conference goroutine.
+func (c *Conference) joinOnLoop(callID string, leg Leg, obs ConferenceObserver) error {
+	if c.spec.MaxParticipants > 0 && len(c.members) >= c.spec.MaxParticipants {
+		return ErrRoomFull
+	}
+	m := c.newMember(callID, leg, obs)
+	c.members = append(c.members, m)
+	c.mix.Add(m.part)
+	if up := m.audioUp(); up != nil {
+		up.Subscribe(m.sink)
+	}
+	obs.Joined(callID, c.spec, leg.ID())
+	c.wireVideo()
+	c.broadcastRoster()
+	obs.Speakers(callID, c.dominant, nil)
+	c.log.Info("participant joined", "leg", leg.ID(), "ext", leg.Identity().Number, "members", len(c.members))
+	return nil
+}
+
+// newMember builds the mixer participant and audio routing of a leg.
+func (c *Conference) newMember(callID string, leg Leg, obs ConferenceObserver) *confMember {
+	m := &confMember{
+		callID: callID, leg: leg, obs: obs, slots: map[*DownTrack]string{},
+		personalUp: NewUpTrack("mix-"+leg.ID(), Audio, opusCodec.MimeType),
+		audioDown:  firstDown(leg, Audio),
+		meter:      audiolevel.NewMeter(c.cfg.Speaker),
+	}
+	m.part = mixer.NewParticipant(leg.ID(), m.personalUp, m.route(c.sharedUp))
+	m.sink = &mixSink{part: m.part, meter: m.meter, now: c.cfg.Now}
+	if m.audioDown != nil {
+		c.sharedUp.Subscribe(m.audioDown)
+		m.personalUp.Subscribe(m.audioDown)
+		m.audioDown.SetSource(c.sharedUp)
+	}
+	return m
+}
+
+// route switches what the member hears: their own mix-minus while they
+// talk, the shared mix otherwise. The mixer calls it before writing.
+func (m *confMember) route(shared *UpTrack) func(personal bool) {
+	return func(personal bool) {
+		if m.audioDown == nil {
+			return
+		}
+		if personal {
+			m.audioDown.SetSource(m.personalUp)
+		} else {
+			m.audioDown.SetSource(shared)
+		}
+	}
+}
+
+func firstDown(leg Leg, kind Kind) *DownTrack {
+	for _, d := range leg.Downs() {
+		if d.Kind() == kind {
+			return d
+		}
+	}
+	return nil
+}
+
+// leaveOnLoop unwires a leg; it reports whether the room is now empty.
+func (c *Conference) leaveOnLoop(leg Leg) bool {
+	i := slices.IndexFunc(c.members, func(m *confMember) bool { return m.leg == leg })
+	if i < 0 {
+		return len(c.members) == 0
+	}
+	m := c.members[i]
+	c.members = slices.Delete(c.members, i, i+1)
+	if up := m.audioUp(); up != nil {
+		up.Unsubscribe(m.sink)
+	}
+	c.mix.Remove(m.part)
+	if m.audioDown != nil {
+		c.sharedUp.Unsubscribe(m.audioDown)
+		m.personalUp.Unsubscribe(m.audioDown)
+		m.audioDown.SetSource(nil)
+	}
+	c.unwireMember(m)
+	c.wireVideo()
+	c.broadcastRoster()
+	c.log.Info("participant left", "leg", leg.ID(), "members", len(c.members))
+	return len(c.members) == 0
+}
+
+func (c *Conference) roster() []Member {
+	out := make([]Member, 0, len(c.members))
+	for _, m := range c.members {
+		out = append(out, m.info())
+	}
+	return out
+}
+
+func (c *Conference) broadcastRoster() {
+	roster := c.roster()
+	for _, m := range c.members {
+		m.obs.Roster(m.callID, roster)
+	}
+}
+
+// decideSpeakers runs the detector and tells everyone about changes.
+func (c *Conference) decideSpeakers(now time.Time) {
+	c.inputs = c.inputs[:0]
+	for _, m := range c.members {
+		c.inputs = append(c.inputs, audiolevel.Input{ID: m.leg.ID(), Activity: m.meter.Snapshot(now)})
+	}
+	d := c.detector.Decide(now, c.inputs)
+	if !d.Changed {
+		return
+	}
+	if d.Dominant != c.dominant {
+		c.dominant = d.Dominant
+		if d.Dominant != "" {
+			c.history = append(slices.DeleteFunc(c.history, func(id string) bool { return id == d.Dominant }), d.Dominant)
+		}
+		if c.spec.Video == VideoSpeaker {
+			c.wireVideo()
+		}
+	}
+	speaking := slices.Clone(d.Speaking)
+	for _, m := range c.members {
+		m.obs.Speakers(m.callID, c.dominant, speaking)
+	}
+}
