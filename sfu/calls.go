@@ -8,12 +8,29 @@ import (
 	"time"
 )
 
-// CallObserver hears how a placed call progresses; it is how the caller's
-// UI learns of ringing and answer. The end of the call is the end of the
-// caller's leg (Leg.Done, Leg.EndReason).
+// CallObserver hears how a call progresses: it is how a party's UI learns
+// of ringing and answer. The end of the call is the end of the party's leg
+// (Leg.Done, Leg.EndReason). Observers may also implement HoldObserver and
+// TransferObserver. Calls must not block.
 type CallObserver interface {
 	Ringing(callID string)
 	Connected(callID string, peer Identity, video bool, since time.Time)
+}
+
+// HoldObserver hears hold changes: local, this party holds the call;
+// remote, the other party does.
+type HoldObserver interface {
+	HoldState(callID string, local, remote bool)
+}
+
+// TransferObserver hears that this party is being transferred to a number.
+type TransferObserver interface {
+	Transferring(callID, to string)
+}
+
+// ObservedLeg is a leg that knows who observes it on the answering side.
+type ObservedLeg interface {
+	Observer() CallObserver
 }
 
 // PlaceRequest is a call from an already negotiated caller leg.
@@ -31,21 +48,27 @@ type CallsConfig struct {
 	NoAnswerTimeout time.Duration
 	Rooms           *Conferences     // conference rooms; nil: none
 	Now             func() time.Time // nil: time.Now
+	// NoCallWaiting makes a party who is in a call busy for new calls;
+	// by default one more call may ring (call waiting).
+	NoCallWaiting bool
 }
 
 // Calls is call control: it routes numbers to Dialers, builds a Room per
-// call, and tears calls down. It owns one goroutine per active call.
+// call, and runs hold, transfer and hang-up. It owns one goroutine per
+// active call.
 type Calls struct {
 	cfg     CallsConfig
 	log     *slog.Logger
 	dialers []Dialer
+	moh     *MusicOnHold
 
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu     sync.Mutex // guards inCall and closed
+	mu     sync.Mutex // guards inCall, active and closed
 	inCall map[string]int
+	active map[string]*call
 	closed bool
 }
 
@@ -55,7 +78,8 @@ func NewCalls(cfg CallsConfig, log *slog.Logger, dialers ...Dialer) *Calls {
 		cfg.Now = time.Now
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Calls{cfg: cfg, log: log, dialers: dialers, ctx: ctx, cancel: cancel, inCall: map[string]int{}}
+	return &Calls{cfg: cfg, log: log, dialers: dialers, moh: NewMusicOnHold(log), ctx: ctx, cancel: cancel,
+		inCall: map[string]int{}, active: map[string]*call{}}
 }
 
 // Busy reports whether number takes part in a call (ringing or connected).
@@ -68,30 +92,31 @@ func (c *Calls) Busy(number string) bool {
 // Place starts a call and returns its id at once; progress reaches the
 // observer, and failures end the caller's leg with a reason.
 func (c *Calls) Place(req PlaceRequest) (string, error) {
+	if req.ID == "" {
+		req.ID = NewID("call")
+	}
 	room := c.cfg.Rooms != nil && c.cfg.Rooms.Reaches(req.To)
 	var dialer Dialer
 	if !room {
 		dialer = c.route(req.To)
 	}
-	caller := req.Caller.Identity().Number
-	if err := c.reserve(caller, req.To, dialer != nil); err != nil {
+	cl, err := c.newCall(req.ID)
+	if err != nil {
 		return "", err
 	}
-	id := req.ID
-	if id == "" {
-		id = NewID("call")
-	}
+	cl.conference = room
+	c.reserve(cl, req.Caller.Identity().Number)
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
-		defer c.release(caller, req.To)
+		defer c.end(cl)
 		if room {
-			c.runConference(id, req)
+			c.runConference(req.ID, req)
 			return
 		}
-		c.run(id, req, dialer)
+		c.run(cl, req, dialer)
 	}()
-	return id, nil
+	return req.ID, nil
 }
 
 func (c *Calls) route(number string) Dialer {
@@ -103,69 +128,91 @@ func (c *Calls) route(number string) Dialer {
 	return nil
 }
 
-// reserve marks both parties busy; a busy callee is still reported through
-// the call's own flow so the caller sees the reason on its leg.
-func (c *Calls) reserve(caller, callee string, routed bool) error {
+func (c *Calls) newCall(id string) (*call, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
-		return ErrClosed
+		return nil, ErrClosed
 	}
-	c.inCall[caller]++
-	if routed {
-		c.inCall[callee]++
+	cl := &call{id: id, calls: c, cmds: make(chan func()), done: make(chan struct{}), parties: map[Leg]party{},
+		room: NewRoom(id, c.moh, c.log), log: c.log.With("call", id)}
+	c.active[id] = cl
+	return cl, nil
+}
+
+func (c *Calls) lookup(id string) *call {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.active[id]
+}
+
+// reserve counts number as taking part in cl.
+func (c *Calls) reserve(cl *call, number string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.inCall[number]++
+	cl.numbers = append(cl.numbers, number)
+}
+
+// reserveCallee counts a callee in, or reports it busy: in two calls
+// already, or in one when call waiting is off.
+func (c *Calls) reserveCallee(cl *call, number string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	limit := 2
+	if c.cfg.NoCallWaiting {
+		limit = 1
 	}
+	if c.inCall[number] >= limit {
+		return ErrBusy
+	}
+	c.inCall[number]++
+	cl.numbers = append(cl.numbers, number)
 	return nil
 }
 
-func (c *Calls) release(numbers ...string) {
+// unreserve counts number out of cl once.
+func (c *Calls) unreserve(cl *call, number string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, n := range numbers {
-		if _, ok := c.inCall[n]; !ok {
-			continue
-		}
-		if c.inCall[n]--; c.inCall[n] <= 0 {
-			delete(c.inCall, n)
+	for i, n := range cl.numbers {
+		if n == number {
+			cl.numbers = append(cl.numbers[:i:i], cl.numbers[i+1:]...)
+			c.decLocked(number)
+			return
 		}
 	}
 }
 
-// run is one call from dialling to hang-up.
-func (c *Calls) run(id string, req PlaceRequest, dialer Dialer) {
-	log := c.log.With("call", id, "ext", req.Caller.Identity().Number, "to", req.To)
-	room := NewRoom(id, c.log)
-	room.Join(req.Caller)
-	defer room.Leave(req.Caller)
-	callee, err := c.dial(id, req, dialer)
-	if err != nil {
-		reason := ReasonFor(err)
-		log.Info("call failed", "reason", string(reason), "err", err)
-		_ = req.Caller.Hangup(context.Background(), reason)
-		return
+func (c *Calls) decLocked(number string) {
+	if c.inCall[number]--; c.inCall[number] <= 0 {
+		delete(c.inCall, number)
 	}
-	since := c.cfg.Now()
-	log.Info("call connected", "callee_leg", callee.ID())
-	room.Join(callee)
-	defer room.Leave(callee)
-	req.Observer.Connected(id, callee.Identity(), req.Video && len(callee.Ups()) > 1, since)
-	select {
-	case <-req.Caller.Done():
-	case <-callee.Done():
-	case <-c.ctx.Done():
+}
+
+// end forgets a finished call and frees its parties.
+func (c *Calls) end(cl *call) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.active, cl.id)
+	close(cl.done)
+	for _, n := range cl.numbers {
+		c.decLocked(n)
 	}
-	hangupAll(ReasonHangup, req.Caller, callee)
-	log.Info("call ended", "duration", c.cfg.Now().Sub(since).Round(time.Second).String())
+	cl.numbers = nil
 }
 
 // dial reaches the callee within the no-answer timeout, giving up when the
 // caller hangs up.
-func (c *Calls) dial(id string, req PlaceRequest, dialer Dialer) (Leg, error) {
+func (c *Calls) dial(cl *call, req PlaceRequest, dialer Dialer) (Leg, error) {
 	if dialer == nil {
 		return nil, ErrNotFound
 	}
-	if c.busyElsewhere(req.To) {
-		return nil, ErrBusy
+	if req.To == req.Caller.Identity().Number {
+		return nil, ErrBusy // calling yourself
+	}
+	if err := c.reserveCallee(cl, req.To); err != nil {
+		return nil, err
 	}
 	ctx, cancel := context.WithTimeoutCause(c.ctx, c.cfg.NoAnswerTimeout, ErrNoAnswer)
 	defer cancel()
@@ -183,20 +230,16 @@ func (c *Calls) dial(id string, req PlaceRequest, dialer Dialer) (Leg, error) {
 		}
 	}()
 	leg, err := dialer.Dial(ctx, DialRequest{
-		CallID: id, From: req.Caller.Identity(), To: req.To, Video: req.Video,
-		Ringing: func() { req.Observer.Ringing(id) },
+		CallID: cl.id, From: req.Caller.Identity(), To: req.To, Video: req.Video,
+		Ringing: func() { req.Observer.Ringing(cl.id) },
 	})
-	if err != nil && errors.Is(err, context.Canceled) && c.ctx.Err() != nil {
-		err = ErrClosed
+	if err != nil {
+		c.unreserve(cl, req.To)
+		if errors.Is(err, context.Canceled) && c.ctx.Err() != nil {
+			err = ErrClosed
+		}
 	}
 	return leg, err
-}
-
-// busyElsewhere reports whether number is in another call than this one.
-func (c *Calls) busyElsewhere(number string) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.inCall[number] > 1
 }
 
 func hangupAll(reason Reason, legs ...Leg) {
@@ -205,11 +248,12 @@ func hangupAll(reason Reason, legs ...Leg) {
 	}
 }
 
-// Close hangs up every call and waits for their goroutines.
+// Close stops the music and hangs up every call, waiting for them.
 func (c *Calls) Close() {
 	c.mu.Lock()
 	c.closed = true
 	c.mu.Unlock()
 	c.cancel()
 	c.wg.Wait()
+	c.moh.Close()
 }

@@ -11,11 +11,21 @@ import (
 
 // fakeDialer answers, refuses or keeps ringing depending on the number.
 type fakeDialer struct {
-	t      *testing.T
-	api    *MediaAPI
-	mu     sync.Mutex
-	callee *sfutest.Client
-	legs   []Leg
+	t       *testing.T
+	api     *MediaAPI
+	mu      sync.Mutex
+	callee  *sfutest.Client
+	legs    []Leg
+	clients map[string]*sfutest.Client
+	byNum   map[string]*WebRTCLeg
+	obs     map[string]*observer
+}
+
+// answered returns the client, leg and observer that answered as number.
+func (d *fakeDialer) answered(number string) (*sfutest.Client, *WebRTCLeg, *observer) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.clients[number], d.byNum[number], d.obs[number]
 }
 
 func (d *fakeDialer) Reaches(n string) bool { return n != "9999" }
@@ -23,11 +33,17 @@ func (d *fakeDialer) Reaches(n string) bool { return n != "9999" }
 func (d *fakeDialer) Dial(ctx context.Context, req DialRequest) (Leg, error) {
 	req.Ringing()
 	switch req.To {
-	case "1002":
+	case "1002", "1007":
 		c, leg := newClientLeg(d.t, d.api, req.To, req.Video)
-		c.StartSending('B')
+		c.StartSending(req.To[3])
+		o := &observer{}
+		leg.SetObserver(o)
 		d.mu.Lock()
+		if d.clients == nil {
+			d.clients, d.byNum, d.obs = map[string]*sfutest.Client{}, map[string]*WebRTCLeg{}, map[string]*observer{}
+		}
 		d.callee, d.legs = c, append(d.legs, leg)
+		d.clients[req.To], d.byNum[req.To], d.obs[req.To] = c, leg, o
 		d.mu.Unlock()
 		return leg, nil
 	case "1003":
@@ -38,9 +54,39 @@ func (d *fakeDialer) Dial(ctx context.Context, req DialRequest) (Leg, error) {
 }
 
 type observer struct {
-	mu        sync.Mutex
-	ringing   int
-	connected []Identity
+	mu           sync.Mutex
+	ringing      int
+	connected    []Identity
+	local        bool
+	remote       bool
+	transferring string
+}
+
+func (o *observer) HoldState(_ string, local, remote bool) {
+	o.mu.Lock()
+	o.local, o.remote = local, remote
+	o.mu.Unlock()
+}
+
+func (o *observer) Transferring(_, to string) {
+	o.mu.Lock()
+	o.transferring = to
+	o.mu.Unlock()
+}
+
+func (o *observer) hold() (bool, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.local, o.remote
+}
+
+func (o *observer) lastPeer() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if len(o.connected) == 0 {
+		return ""
+	}
+	return o.connected[len(o.connected)-1].Number
 }
 
 func (o *observer) Ringing(string) { o.mu.Lock(); o.ringing++; o.mu.Unlock() }
@@ -109,7 +155,7 @@ func TestCallConnectsForwardsAndHangsUpBothLegs(t *testing.T) {
 	callee, calleeLeg := dialer.callee, dialer.legs[0]
 	dialer.mu.Unlock()
 	eventually(t, 5*time.Second, "media both ways", func() bool {
-		return caller.Received('B') > 5 && callee.Received('A') > 5 && caller.VideoReceived.Load() > 5
+		return caller.Received('2') > 5 && callee.Received('A') > 5 && caller.VideoReceived.Load() > 5
 	})
 	_ = calleeLeg.Hangup(context.Background(), ReasonHangup)
 	select {
@@ -137,9 +183,9 @@ func TestCallerHangupCancelsRinging(t *testing.T) {
 	eventually(t, 2*time.Second, "callee released", func() bool { return !calls.Busy("1005") })
 }
 
-func TestSecondCallerGetsBusy(t *testing.T) {
+func TestSecondCallerGetsBusyWithoutCallWaiting(t *testing.T) {
 	api := testMediaAPI(t)
-	calls := NewCalls(CallsConfig{NoAnswerTimeout: 10 * time.Second}, testLogger(), &fakeDialer{t: t, api: api})
+	calls := NewCalls(CallsConfig{NoAnswerTimeout: 10 * time.Second, NoCallWaiting: true}, testLogger(), &fakeDialer{t: t, api: api})
 	defer calls.Close()
 	_, first := newClientLeg(t, api, "1001", false)
 	_, second := newClientLeg(t, api, "1003", false)
@@ -157,5 +203,35 @@ func TestSecondCallerGetsBusy(t *testing.T) {
 	}
 	if second.EndReason() != ReasonBusy {
 		t.Fatalf("reason %q, want busy", second.EndReason())
+	}
+}
+
+func TestCallWaitingRingsOnceMoreThenBusy(t *testing.T) {
+	api := testMediaAPI(t)
+	calls := NewCalls(CallsConfig{NoAnswerTimeout: 10 * time.Second}, testLogger(), &fakeDialer{t: t, api: api})
+	defer calls.Close()
+	var legs []*WebRTCLeg
+	var obs []*observer
+	for _, n := range []string{"1001", "1003", "1006"} {
+		_, leg := newClientLeg(t, api, n, false)
+		o := &observer{}
+		if _, err := calls.Place(PlaceRequest{Caller: leg, To: "1005", Observer: o}); err != nil {
+			t.Fatal(err)
+		}
+		legs, obs = append(legs, leg), append(obs, o)
+		if n != "1006" {
+			eventually(t, 2*time.Second, n+"'s call ringing", func() bool { r, _ := o.state(); return r == 1 })
+		}
+	}
+	select {
+	case <-legs[2].Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("third caller not refused")
+	}
+	if legs[2].EndReason() != ReasonBusy {
+		t.Fatalf("third caller: %q, want busy", legs[2].EndReason())
+	}
+	if r, _ := obs[1].state(); r != 1 {
+		t.Fatal("the second call did not ring (call waiting)")
 	}
 }

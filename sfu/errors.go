@@ -23,22 +23,25 @@ const (
 	ReasonRoomFull          Reason = "room_full"
 	ReasonPINRequired       Reason = "pin_required"
 	ReasonWrongPIN          Reason = "wrong_pin"
+	ReasonTransferred       Reason = "transferred"
 	ReasonError             Reason = "error"
 )
 
 // Sentinel errors of call control; each maps to a Reason.
 var (
-	ErrBusy        = errors.New("sfu: callee is busy")
-	ErrDeclined    = errors.New("sfu: call declined")
-	ErrNotFound    = errors.New("sfu: no such number")
-	ErrUnavailable = errors.New("sfu: callee is not available")
-	ErrNoAnswer    = errors.New("sfu: no answer")
-	ErrCancelled   = errors.New("sfu: call cancelled")
-	ErrForbidden   = errors.New("sfu: not allowed to call that number")
-	ErrClosed      = errors.New("sfu: closed")
-	ErrNegotiation = errors.New("sfu: media negotiation failed")
-	ErrPINRequired = errors.New("sfu: conference room needs a PIN")
-	ErrWrongPIN    = errors.New("sfu: wrong conference PIN")
+	ErrBusy         = errors.New("sfu: callee is busy")
+	ErrDeclined     = errors.New("sfu: call declined")
+	ErrNotFound     = errors.New("sfu: no such number")
+	ErrUnavailable  = errors.New("sfu: callee is not available")
+	ErrNoAnswer     = errors.New("sfu: no answer")
+	ErrCancelled    = errors.New("sfu: call cancelled")
+	ErrForbidden    = errors.New("sfu: not allowed to call that number")
+	ErrClosed       = errors.New("sfu: closed")
+	ErrNegotiation  = errors.New("sfu: media negotiation failed")
+	ErrPINRequired  = errors.New("sfu: conference room needs a PIN")
+	ErrWrongPIN     = errors.New("sfu: wrong conference PIN")
+	ErrNotInCall    = errors.New("sfu: not in that call")
+	ErrInConference = errors.New("sfu: hold and transfer are not offered in conferences")
 )
 
 var reasonOf = []struct {
@@ -89,6 +92,8 @@ func (r Reason) Message() string {
 		return "This room needs a PIN"
 	case ReasonWrongPIN:
 		return "Wrong PIN"
+	case ReasonTransferred:
+		return "Transferred"
 	}
 	return "Call failed"
 }

@@ -24,6 +24,9 @@ type Leg interface {
 	EndReason() Reason
 	// Hangup ends the leg, telling its party why. It is idempotent.
 	Hangup(ctx context.Context, reason Reason) error
+	// SendDTMF tells the party that the other side pressed a key: an event
+	// in a browser's UI, RFC 4733 or SIP INFO on a SIP dialog.
+	SendDTMF(digit rune)
 }
 
 // Kind is a media kind.

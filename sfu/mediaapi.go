@@ -14,6 +14,10 @@ import (
 	"xphone/configs"
 )
 
+// opusPayloadType is what server-made Opus packets (mix, music) carry;
+// each leg's local track rewrites it to the leg's negotiated type.
+const opusPayloadType = 111
+
 // Codecs every browser leg speaks. One audio and one video codec keep
 // forwarding between legs free of transcoding.
 var (
@@ -23,7 +27,7 @@ var (
 			SDPFmtpLine:  "minptime=10;useinbandfec=1",
 			RTCPFeedback: []webrtc.RTCPFeedback{{Type: "transport-cc"}},
 		},
-		PayloadType: 111,
+		PayloadType: opusPayloadType,
 	}
 	vp8Codec = webrtc.RTPCodecParameters{
 		RTPCodecCapability: webrtc.RTPCodecCapability{
@@ -36,6 +40,15 @@ var (
 		PayloadType: 96,
 	}
 )
+
+// telephoneEventCodecs let browsers send DTMF (RFC 4733) at either clock
+// rate they offer; the answer keeps the offer's payload types.
+var telephoneEventCodecs = []webrtc.RTPCodecParameters{
+	{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: mimeTelephoneEvent, ClockRate: 48000, SDPFmtpLine: "0-15"}, PayloadType: 110},
+	{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: mimeTelephoneEvent, ClockRate: 8000, SDPFmtpLine: "0-15"}, PayloadType: 126},
+}
+
+const mimeTelephoneEvent = "audio/telephone-event"
 
 // ICE timeouts: a vanished peer is declared failed within ~10 s.
 const (
@@ -59,6 +72,11 @@ func NewMediaAPI(cfg configs.Media, log *slog.Logger) (*MediaAPI, error) {
 	}
 	if err := m.RegisterCodec(vp8Codec, webrtc.RTPCodecTypeVideo); err != nil {
 		return nil, wrapf(err, "register vp8")
+	}
+	for _, c := range telephoneEventCodecs {
+		if err := m.RegisterCodec(c, webrtc.RTPCodecTypeAudio); err != nil {
+			return nil, wrapf(err, "register telephone-event")
+		}
 	}
 	exts := []struct {
 		uri  string

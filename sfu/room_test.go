@@ -15,7 +15,7 @@ func TestRoomForwardsMediaBothWaysAndStopsOnLeave(t *testing.T) {
 	alice.StartSending('A')
 	bob.StartSending('B')
 
-	room := NewRoom("r1", slog.Default())
+	room := NewRoom("r1", nil, slog.Default())
 	room.Join(aliceLeg)
 	room.Join(bobLeg)
 

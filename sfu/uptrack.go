@@ -1,6 +1,7 @@
 package sfu
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,6 +37,12 @@ type UpTrack struct {
 	level         atomic.Uint32 // last RFC 6464 level, 127 = silence
 	packets       atomic.Uint64
 	keyframeAsked atomic.Uint64
+
+	// DTMF: payload types of telephone-event, fixed before the read loop
+	// starts; the receiver state is touched only by the read loop.
+	dtmfPTs []uint8
+	dtmf    dtmfReceiver
+	onDigit atomic.Pointer[func(rune)]
 }
 
 // NewUpTrack returns a track of kind with the given codec MIME type.
@@ -101,9 +108,26 @@ func (u *UpTrack) Unsubscribe(s RTPSink) {
 // Subscribers is the number of current subscribers.
 func (u *UpTrack) Subscribers() int { return len(*u.subs.Load()) }
 
+// SetDTMFPayloadTypes names the telephone-event payload types of this
+// track; call it before packets flow.
+func (u *UpTrack) SetDTMFPayloadTypes(pts []uint8) { u.dtmfPTs = pts }
+
+// OnDTMF installs what happens with each key the party presses.
+func (u *UpTrack) OnDTMF(f func(digit rune)) { u.onDigit.Store(&f) }
+
 // Forward is the per-packet step: note the audio level, then give p to every
-// subscriber. It allocates nothing and takes no lock.
+// subscriber. It allocates nothing and takes no lock. Telephone-events are
+// decoded into key presses instead of being forwarded: payload types are
+// per leg, and the other side may not even speak RTP (SIP INFO).
 func (u *UpTrack) Forward(p *rtp.Packet) {
+	if len(u.dtmfPTs) > 0 && slices.Contains(u.dtmfPTs, p.PayloadType) {
+		if d := u.dtmf.digit(p.Timestamp, p.Payload); d != 0 {
+			if f := u.onDigit.Load(); f != nil {
+				(*f)(d)
+			}
+		}
+		return
+	}
 	u.packets.Add(1)
 	if id := u.levelExtID.Load(); id != 0 {
 		if level, _, err := audiolevel.ParseExtension(p.GetExtension(uint8(id))); err == nil {

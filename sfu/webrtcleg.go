@@ -3,9 +3,12 @@ package sfu
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
@@ -26,6 +29,8 @@ type WebRTCLeg struct {
 	downs    []*DownTrack
 	senders  []*webrtc.RTPSender // parallel to downs
 	reneg    renegotiation
+	dtmfSink atomic.Pointer[func(rune)]
+	observer atomic.Pointer[CallObserver]
 	closing  bool
 	reason   Reason
 	wg       sync.WaitGroup // read loops
@@ -188,24 +193,42 @@ func (l *WebRTCLeg) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver
 	up.SetKeyframeFunc(func() {
 		_ = l.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
 	})
-	for _, ext := range recv.GetParameters().HeaderExtensions {
+	params := recv.GetParameters()
+	for _, ext := range params.HeaderExtensions {
 		if ext.URI == sdp.AudioLevelURI && kind == Audio {
 			up.SetAudioLevelExtension(uint8(ext.ID))
 		}
 	}
+	var dtmfPTs []uint8
+	for _, c := range params.Codecs {
+		if strings.EqualFold(c.MimeType, mimeTelephoneEvent) {
+			dtmfPTs = append(dtmfPTs, uint8(c.PayloadType))
+		}
+	}
+	up.SetDTMFPayloadTypes(dtmfPTs)
 	l.goOwned(func() { readRTP(remote, up) })
 	up.RequestKeyframe()
 }
 
-// readRTP is the per-track read loop: one buffer and one packet, reused.
+// maxReadErrors ends a read loop that gets only errors: the track is gone
+// even if pion did not say io.EOF.
+const maxReadErrors = 100
+
+// readRTP is the per-track read loop: one buffer and one packet, reused. A
+// bad packet (say, an unknown payload type) is skipped, not fatal.
 func readRTP(remote *webrtc.TrackRemote, up *UpTrack) {
 	buf := make([]byte, 1500)
 	var pkt rtp.Packet
-	for {
+	for errs := 0; errs < maxReadErrors; {
 		n, _, err := remote.Read(buf)
-		if err != nil {
+		if errors.Is(err, io.EOF) {
 			return
 		}
+		if err != nil {
+			errs++
+			continue
+		}
+		errs = 0
 		if pkt.Unmarshal(buf[:n]) != nil {
 			continue
 		}
@@ -246,6 +269,28 @@ func (l *WebRTCLeg) onConnectionState(state webrtc.PeerConnectionState) {
 
 // ID identifies the leg.
 func (l *WebRTCLeg) ID() string { return l.id }
+
+// SetObserver installs who hears about calls this leg answered (the tab).
+func (l *WebRTCLeg) SetObserver(o CallObserver) { l.observer.Store(&o) }
+
+// Observer is who hears about calls this leg answered; nil if nobody.
+func (l *WebRTCLeg) Observer() CallObserver {
+	if o := l.observer.Load(); o != nil {
+		return *o
+	}
+	return nil
+}
+
+// SetDTMFSink installs where keys pressed by the far party go: the tab
+// shows them.
+func (l *WebRTCLeg) SetDTMFSink(f func(digit rune)) { l.dtmfSink.Store(&f) }
+
+// SendDTMF passes a key pressed by the far party to the browser.
+func (l *WebRTCLeg) SendDTMF(digit rune) {
+	if f := l.dtmfSink.Load(); f != nil {
+		(*f)(digit)
+	}
+}
 
 // Identity is the extension the leg belongs to.
 func (l *WebRTCLeg) Identity() Identity { return l.ident }

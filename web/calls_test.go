@@ -144,8 +144,11 @@ func TestAllTabsRingFirstAnswerWinsAndBusy(t *testing.T) {
 	bob1.send(map[string]any{"type": "accept", "call": id, "sdp": sdp})
 	bob1.waitFor("error", map[string]any{"code": "unknown_call"})
 
-	cid, _ := dial(t, carol, "1002", false)
-	carol.waitFor("call-state", map[string]any{"call": cid, "state": "ended", "reason": "busy"})
+	cid, _ := dial(t, carol, "1002", false) // call waiting: rings although 1002 is in a call
+	bob1.waitFor("incoming", map[string]any{"call": cid, "from": "1003"})
+	dave := loggedInTab(t, srv, "1004", "pw1004")
+	did, _ := dial(t, dave, "1002", false) // a third call is one too many
+	dave.waitFor("call-state", map[string]any{"call": did, "state": "ended", "reason": "busy"})
 }
 
 func TestClosingCalleeTabEndsCallerCall(t *testing.T) {

@@ -33,12 +33,14 @@ func TestMain(m *testing.M) {
 
 const testConfig = `
 calls: {no_answer_timeout: 5s}
+rooms: [{number: "800", name: Board, video: none}]
 media: {interfaces: [lo]}
 login: {slow_after: 3, max_failures: 3}
 extensions:
   - {number: "1001", name: Alice, password: pw1001, xphone: true}
   - {number: "1002", name: Bob, password: pw1002, xphone: true}
   - {number: "1003", name: Carol, password: pw1003, xphone: true}
+  - {number: "1004", name: Dave, password: pw1004, xphone: true}
   - {number: "1009", name: Desk, password: pw1009, xphone: false}
 `
 

@@ -7,13 +7,15 @@ const protocolVersion = 1
 
 // inMsg is any client → server message; unused fields stay empty.
 type inMsg struct {
-	Type  string `json:"type"`
-	Req   string `json:"req,omitempty"`
-	Call  string `json:"call,omitempty"`
-	To    string `json:"to,omitempty"`
-	Video bool   `json:"video,omitempty"`
-	SDP   string `json:"sdp,omitempty"`
-	PIN   string `json:"pin,omitempty"`
+	Type    string `json:"type"`
+	Req     string `json:"req,omitempty"`
+	Call    string `json:"call,omitempty"`
+	To      string `json:"to,omitempty"`
+	Video   bool   `json:"video,omitempty"`
+	SDP     string `json:"sdp,omitempty"`
+	PIN     string `json:"pin,omitempty"`
+	On      bool   `json:"on,omitempty"`      // hold
+	Consult string `json:"consult,omitempty"` // attended transfer: the consultation call
 }
 
 type helloMsg struct {
@@ -63,6 +65,7 @@ const (
 	codeBadRequest  = "bad_request"
 	codeUnknownCall = "unknown_call"
 	codeBusyHere    = "busy_here"
+	codeNotAllowed  = "not_allowed"
 )
 
 func encode(v any) []byte {

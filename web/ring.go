@@ -83,8 +83,9 @@ func (rg *ring) endOthers(except *tab, reason sfu.Reason) {
 	}
 }
 
-// accept answers the call from t with its SDP offer.
-func (rg *ring) accept(t *tab, offer string) (sfu.Leg, string, error) {
+// accept answers the call from t with its SDP offer; setup wires the new
+// leg to the tab before call control can see it.
+func (rg *ring) accept(t *tab, offer string, setup func(*sfu.WebRTCLeg)) (sfu.Leg, string, error) {
 	if !rg.hasTab(t) || !rg.transition(claimed, ringing) {
 		return nil, "", errNotRinging
 	}
@@ -95,6 +96,7 @@ func (rg *ring) accept(t *tab, offer string) (sfu.Leg, string, error) {
 		rg.transition(ringing, claimed)
 		return nil, "", err
 	}
+	setup(leg)
 	if !rg.transition(answered, claimed) { // the caller gave up meanwhile
 		_ = leg.Hangup(context.Background(), sfu.ReasonCancelled)
 		return nil, "", errNotRinging

@@ -12,6 +12,10 @@ import (
 	"xphone/sfu"
 )
 
+// maxTabCalls: a tab may hold one call and talk in another (call waiting,
+// consultation before an attended transfer).
+const maxTabCalls = 2
+
 // outQueue is how many messages may wait for a slow tab before it is
 // dropped; call control never blocks on a browser.
 const outQueue = 64
@@ -81,6 +85,10 @@ func (t *tab) handle(m inMsg) {
 		t.hangup(m)
 	case "answer":
 		t.answer(m)
+	case "hold":
+		t.hold(m)
+	case "transfer":
+		t.transfer(m)
 	default:
 		t.sendError(m.Req, codeBadRequest, "unknown message type "+quote(m.Type))
 	}
@@ -99,8 +107,8 @@ func (t *tab) dial(m inMsg) {
 		t.sendError(m.Req, codeBadRequest, "dial needs a number and an SDP offer")
 		return
 	}
-	if t.activeCalls() > 0 {
-		t.sendError(m.Req, codeBusyHere, "this tab is already in a call")
+	if t.activeCalls() >= maxTabCalls {
+		t.sendError(m.Req, codeBusyHere, "this tab already has two calls")
 		return
 	}
 	leg, answer, err := t.negotiate(m.SDP)
@@ -109,7 +117,7 @@ func (t *tab) dial(m inMsg) {
 		return
 	}
 	id := sfu.NewID("call")
-	leg.SetOfferHandler(t.offerHandler(id))
+	t.legSetup(id)(leg)
 	t.addCall(id, &tabCall{leg: leg, caller: true})
 	t.send(encode(callStateMsg{Type: "call-state", Call: id, State: "dialing", Req: m.Req, Peer: to}))
 	t.send(encode(answerMsg{Type: "answer", Call: id, SDP: answer}))
@@ -133,11 +141,11 @@ func (t *tab) accept(m inMsg) {
 		t.sendError(m.Req, codeUnknownCall, "no such ringing call")
 		return
 	}
-	if t.activeCalls() > 0 {
-		t.sendError(m.Req, codeBusyHere, "this tab is already in a call")
+	if t.activeCalls() >= maxTabCalls {
+		t.sendError(m.Req, codeBusyHere, "this tab already has two calls")
 		return
 	}
-	leg, answer, err := rg.accept(t, m.SDP)
+	leg, answer, err := rg.accept(t, m.SDP, t.legSetup(m.Call))
 	switch {
 	case errors.Is(err, errNotRinging):
 		t.sendError(m.Req, codeUnknownCall, "the call is no longer ringing")
@@ -174,6 +182,16 @@ func (t *tab) hangup(m inMsg) {
 		reason = sfu.ReasonCancelled
 	}
 	_ = tc.leg.Hangup(context.Background(), reason) // the watcher reports the end
+}
+
+// legSetup wires a new leg of call id to this tab: server offers, keys the
+// far party presses, and (for answered calls) call progress.
+func (t *tab) legSetup(id string) func(*sfu.WebRTCLeg) {
+	return func(leg *sfu.WebRTCLeg) {
+		leg.SetOfferHandler(t.offerHandler(id))
+		leg.SetDTMFSink(func(d rune) { t.send(encode(dtmfMsg{Type: "dtmf", Call: id, Digit: string(d)})) })
+		leg.SetObserver(t)
+	}
 }
 
 // Ringing implements sfu.CallObserver for calls this tab placed.

@@ -24,7 +24,7 @@ import (
 // Client is one fake browser PeerConnection.
 type Client struct {
 	pc    *webrtc.PeerConnection
-	audio *webrtc.TrackLocalStaticRTP
+	audio *rawTrack
 	video *webrtc.TrackLocalStaticRTP
 
 	// Level is the RFC 6464 level written on outgoing audio (0 loud, 127 silent).
@@ -66,7 +66,8 @@ func NewClient(video bool) (*Client, error) {
 	c := &Client{pc: pc, stop: make(chan struct{}), markers: map[byte]uint64{},
 		slots: map[string]*slotStats{}, heard: newPCMRing(3 * 48000)}
 	c.Level.Store(127)
-	if c.audio, err = c.addTrack(webrtc.MimeTypeOpus, "audio"); err != nil {
+	c.audio = newRawTrack(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "audio", "sfutest")
+	if err := c.addSender(c.audio); err != nil {
 		return nil, errors.Join(err, pc.Close())
 	}
 	if video {
@@ -84,6 +85,10 @@ func newAPI() (*webrtc.API, error) {
 		return nil, err
 	}
 	if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.AudioLevelURI}, webrtc.RTPCodecTypeAudio); err != nil {
+		return nil, err
+	}
+	dtmf := webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: "audio/telephone-event", ClockRate: 48000}, PayloadType: 110}
+	if err := m.RegisterCodec(dtmf, webrtc.RTPCodecTypeAudio); err != nil {
 		return nil, err
 	}
 	reg := &interceptor.Registry{}
@@ -106,12 +111,16 @@ func (c *Client) addTrack(mime, kind string) (*webrtc.TrackLocalStaticRTP, error
 	if err != nil {
 		return nil, fmt.Errorf("sfutest: %s track: %w", kind, err)
 	}
+	return t, c.addSender(t)
+}
+
+func (c *Client) addSender(t webrtc.TrackLocal) error {
 	sender, err := c.pc.AddTrack(t)
 	if err != nil {
-		return nil, fmt.Errorf("sfutest: add %s: %w", kind, err)
+		return fmt.Errorf("sfutest: add %s: %w", t.Kind(), err)
 	}
 	c.goOwned(func() { c.readRTCP(sender) })
-	return t, nil
+	return nil
 }
 
 func (c *Client) readRTCP(s *webrtc.RTPSender) {

@@ -1,0 +1,142 @@
+package sfu
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"sync/atomic"
+	"time"
+)
+
+// party is one leg of a call as call control sees it: who to tell about
+// the call, and by which call id that observer knows it (after an attended
+// transfer the two differ).
+type party struct {
+	obs    CallObserver
+	callID string
+}
+
+// call is one 1:1 call. Its goroutine (run) owns the membership: hold,
+// transfer and hang-up reach it as commands, so they never race.
+type call struct {
+	id    string
+	calls *Calls
+	room  *Room
+	log   *slog.Logger
+	cmds  chan func()
+	done  chan struct{} // closed when the call has ended
+	// looping is set while the call is connected and serves commands.
+	looping    atomic.Bool
+	conference bool
+
+	// Owned by the call goroutine, except numbers (Calls.mu).
+	legs     []Leg
+	parties  map[Leg]party
+	numbers  []string
+	since    time.Time
+	detached bool // an attended transfer took the remaining leg away
+}
+
+// run is a call from dialling to hang-up.
+func (c *Calls) run(cl *call, req PlaceRequest, dialer Dialer) {
+	cl.add(req.Caller, party{obs: req.Observer, callID: cl.id})
+	callee, err := c.dial(cl, req, dialer)
+	if err != nil {
+		reason := ReasonFor(err)
+		cl.log.Info("call failed", "reason", string(reason), "err", err)
+		cl.remove(req.Caller)
+		_ = req.Caller.Hangup(context.Background(), reason)
+		return
+	}
+	cl.since = c.cfg.Now()
+	cl.add(callee, party{obs: observerOf(callee), callID: cl.id})
+	cl.log.Info("call connected", "callee_leg", callee.ID())
+	req.Observer.Connected(cl.id, callee.Identity(), req.Video && hasVideo(callee), cl.since)
+	cl.loop()
+	if !cl.detached {
+		for _, l := range slices.Clone(cl.legs) {
+			cl.remove(l)
+			_ = l.Hangup(context.Background(), ReasonHangup)
+		}
+	}
+	cl.log.Info("call ended", "duration", c.cfg.Now().Sub(cl.since).Round(time.Second).String())
+}
+
+// loop serves commands until a party leaves or the server stops.
+func (cl *call) loop() {
+	cl.looping.Store(true)
+	defer cl.looping.Store(false)
+	for len(cl.legs) == 2 && !cl.detached {
+		select {
+		case <-cl.legs[0].Done():
+			return
+		case <-cl.legs[1].Done():
+			return
+		case f := <-cl.cmds:
+			f()
+		case <-cl.calls.ctx.Done():
+			return
+		}
+	}
+}
+
+// do runs f on the call's goroutine; it fails if the call has ended or is
+// not yet answered.
+func (cl *call) do(f func() error) error {
+	if cl.conference {
+		return ErrInConference
+	}
+	if !cl.looping.Load() {
+		return ErrNotInCall
+	}
+	result := make(chan error, 1)
+	select {
+	case cl.cmds <- func() { result <- f() }:
+		return <-result
+	case <-cl.done:
+		return ErrNotInCall
+	case <-cl.calls.ctx.Done():
+		return ErrClosed
+	}
+}
+
+func (cl *call) add(l Leg, p party) {
+	cl.legs = append(cl.legs, l)
+	cl.parties[l] = p
+	cl.room.Join(l)
+}
+
+func (cl *call) remove(l Leg) {
+	cl.legs = slices.DeleteFunc(cl.legs, func(x Leg) bool { return x == l })
+	delete(cl.parties, l)
+	cl.room.Leave(l)
+}
+
+// other is the party l talks to.
+func (cl *call) other(l Leg) Leg {
+	for _, x := range cl.legs {
+		if x != l {
+			return x
+		}
+	}
+	return nil
+}
+
+func (cl *call) has(l Leg) bool { return slices.Contains(cl.legs, l) }
+
+// observerOf finds who watches an answered leg, if anybody.
+func observerOf(l Leg) CallObserver {
+	if o, ok := l.(ObservedLeg); ok && o.Observer() != nil {
+		return o.Observer()
+	}
+	return nopObserver{}
+}
+
+type nopObserver struct{}
+
+func (nopObserver) Ringing(string)                              {}
+func (nopObserver) Connected(string, Identity, bool, time.Time) {}
+
+func hasVideo(l Leg) bool {
+	return slices.ContainsFunc(l.Ups(), func(u *UpTrack) bool { return u.Kind() == Video })
+}

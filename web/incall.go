@@ -1,0 +1,103 @@
+package web
+
+import (
+	"errors"
+	"strings"
+
+	"xphone/sfu"
+)
+
+// In-call messages: DTMF, hold and transfer; see docs/signaling.md.
+type dtmfMsg struct {
+	Type  string `json:"type"`
+	Call  string `json:"call"`
+	Digit string `json:"digit"`
+}
+
+type holdStateMsg struct {
+	Type   string `json:"type"`
+	Call   string `json:"call"`
+	Local  bool   `json:"local"`
+	Remote bool   `json:"remote"`
+}
+
+// HoldState implements sfu.HoldObserver.
+func (t *tab) HoldState(callID string, local, remote bool) {
+	t.send(encode(holdStateMsg{Type: "hold-state", Call: callID, Local: local, Remote: remote}))
+}
+
+// Transferring implements sfu.TransferObserver: this tab's party is being
+// put through to another number.
+func (t *tab) Transferring(callID, to string) {
+	t.send(encode(callStateMsg{Type: "call-state", Call: callID, State: "transferring", Peer: to}))
+}
+
+// legOf returns the leg this tab has in call id.
+func (t *tab) legOf(id string) sfu.Leg {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if tc := t.calls[id]; tc != nil {
+		return tc.leg
+	}
+	return nil
+}
+
+func (t *tab) hold(m inMsg) {
+	leg := t.legOf(m.Call)
+	if leg == nil {
+		t.sendError(m.Req, codeUnknownCall, "no such call")
+		return
+	}
+	if err := t.srv.calls.Hold(m.Call, leg, m.On); err != nil {
+		t.sendError(m.Req, codeNotAllowed, "cannot hold: "+reasonText(err))
+	}
+}
+
+// transfer is blind (to a number) or attended (joining this call's party
+// with the party of this tab's other call, m.Consult).
+func (t *tab) transfer(m inMsg) {
+	leg := t.legOf(m.Call)
+	if leg == nil {
+		t.sendError(m.Req, codeUnknownCall, "no such call")
+		return
+	}
+	var err error
+	if m.Consult != "" {
+		other := t.legOf(m.Consult)
+		if other == nil {
+			t.sendError(m.Req, codeUnknownCall, "no such consultation call")
+			return
+		}
+		err = t.srv.calls.CompleteTransfer(m.Call, leg, m.Consult, other)
+	} else {
+		to := strings.TrimSpace(m.To)
+		if !t.mayDial(to) {
+			t.srv.security.Warn("security: transfer refused", "ext", t.ext.Number, "to", to)
+			err = sfu.ErrForbidden
+		} else {
+			err = t.srv.calls.Transfer(m.Call, leg, to)
+		}
+	}
+	if err != nil {
+		t.sendError(m.Req, codeNotAllowed, "cannot transfer: "+reasonText(err))
+	}
+}
+
+// mayDial is the permission check shared by dialling and transfers. Every
+// extension may reach internal numbers; the SIP trunk adds dial-plan
+// classes for outside numbers.
+func (t *tab) mayDial(number string) bool {
+	return number != "" && len(number) <= 32 && !strings.ContainsAny(number, " \t\r\n")
+}
+
+func reasonText(err error) string {
+	switch {
+	case errors.Is(err, sfu.ErrNotInCall):
+		return "the call is not connected"
+	case errors.Is(err, sfu.ErrInConference):
+		return "not offered in conferences"
+	case errors.Is(err, sfu.ErrForbidden):
+		return "not allowed to call that number"
+	}
+	return sfu.ReasonFor(err).Message()
+}
