@@ -95,12 +95,16 @@ func TestConferenceMixMinusHasEveryoneElseButNotSelf(t *testing.T) {
 		}
 		ps = append(ps, p)
 	}
-	time.Sleep(1500 * time.Millisecond) // let the mix run
-	for i, p := range ps {
-		heard := p.client.Heard(time.Second)
-		if len(heard) < 40000 {
-			t.Fatalf("participant %d heard only %d samples", i, len(heard))
+	eventually(t, 10*time.Second, "a second of mix decoded by everyone", func() bool {
+		for _, p := range ps {
+			if len(p.client.Heard(1500*time.Millisecond)) < 72000 {
+				return false
+			}
 		}
+		return true
+	})
+	for _, p := range ps {
+		heard := p.client.Heard(time.Second)
 		own := sfutest.ToneDB(heard, freqs[p.leg.Identity().Number])
 		for _, o := range ps {
 			if o == p {
@@ -145,7 +149,14 @@ func TestSilentListenersHearTheTalkersAndSpeakerIsDetected(t *testing.T) {
 		}
 		return true
 	})
-	time.Sleep(time.Second)
+	eventually(t, 10*time.Second, "a second of mix decoded by the listeners", func() bool {
+		for _, p := range quiet {
+			if len(p.client.Heard(1500*time.Millisecond)) < 72000 {
+				return false
+			}
+		}
+		return true
+	})
 	for _, p := range quiet {
 		if db := sfutest.ToneDB(p.client.Heard(time.Second), 500); db < -40 {
 			t.Errorf("%s does not hear the talker: %.1f dB", p.leg.Identity().Number, db)

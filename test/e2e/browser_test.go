@@ -79,6 +79,9 @@ type browser struct {
 type launchOptions struct {
 	noCamera      bool
 	width, height int64
+	fakeAudio     string // WAV file the fake microphone plays (looped)
+	fakeVideo     string // Y4M file the fake camera plays (looped)
+	rawAudio      bool   // the UI asks for unprocessed audio (localStorage xphone.rawAudio=1)
 }
 
 // launchOption is one option of newBrowser.
@@ -92,6 +95,20 @@ func withViewport(w, h int64) launchOption {
 	return func(o *launchOptions) { o.width, o.height = w, h }
 }
 
+// withFakeAudio makes the fake microphone play the 48 kHz 16-bit WAV file.
+func withFakeAudio(file string) launchOption { return func(o *launchOptions) { o.fakeAudio = file } }
+
+// withFakeVideo makes the fake camera play the Y4M file.
+func withFakeVideo(file string) launchOption { return func(o *launchOptions) { o.fakeVideo = file } }
+
+// withRawAudio sets localStorage xphone.rawAudio=1 before the UI loads, so it
+// captures without echo cancellation, noise suppression and gain control and
+// the RFC 6464 levels follow the fake microphone's file.
+func withRawAudio() launchOption { return func(o *launchOptions) { o.rawAudio = true } }
+
+// rawAudioJS sets the UI's raw-audio flag in every document of the tab.
+const rawAudioJS = `try { localStorage.setItem('xphone.rawAudio', '1'); } catch (e) {}`
+
 // newBrowser starts Chromium with a fake camera and microphone and opens one
 // tab. The browser is killed in t.Cleanup; on failure the tab's screenshot and
 // console log are saved first.
@@ -103,7 +120,7 @@ func newBrowser(t *testing.T, name string, opts ...launchOption) *browser {
 		o(&lo)
 	}
 
-	allocCtx, allocCancel := chromedp.NewExecAllocator(context.Background(),
+	flags := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromiumPath),
 		chromedp.Headless,
 		chromedp.NoSandbox,
@@ -128,7 +145,14 @@ func newBrowser(t *testing.T, name string, opts ...launchOption) *browser {
 		chromedp.Flag("allow-loopback-in-peer-connection", true),
 		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
 		chromedp.Flag("password-store", "basic"),
-	)
+	}
+	if lo.fakeAudio != "" {
+		flags = append(flags, chromedp.Flag("use-file-for-fake-audio-capture", lo.fakeAudio))
+	}
+	if lo.fakeVideo != "" {
+		flags = append(flags, chromedp.Flag("use-file-for-fake-video-capture", lo.fakeVideo))
+	}
+	allocCtx, allocCancel := chromedp.NewExecAllocator(context.Background(), flags...)
 	browserCtx, browserCancel := chromedp.NewContext(allocCtx)
 	t.Cleanup(func() {
 		browserCancel()
@@ -152,6 +176,9 @@ func openTab(t *testing.T, name string, browserCtx context.Context, lo launchOpt
 	b.addScript(pageHelpersJS)
 	if lo.noCamera {
 		b.addScript(noCameraJS)
+	}
+	if lo.rawAudio {
+		b.addScript(rawAudioJS)
 	}
 	b.do("set viewport", chromedp.EmulateViewport(lo.width, lo.height))
 	return b

@@ -85,3 +85,81 @@ func TestScreenshots(t *testing.T) {
 		})
 	}
 }
+
+// TestConferenceScreenshots saves pictures of the conference views (grid,
+// Users tooltip, speaker mode, PIN dialog, audio-only room) at desktop and
+// phone size, like TestScreenshots, when XPHONE_SCREENSHOTS names a directory.
+func TestConferenceScreenshots(t *testing.T) {
+	dir := os.Getenv("XPHONE_SCREENSHOTS")
+	if dir == "" {
+		t.Skip("set XPHONE_SCREENSHOTS=DIR to save screenshots of the UI")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, vp := range []struct {
+		name string
+		w, h int64
+	}{{"desktop", 1280, 800}, {"phone", 390, 844}} {
+		t.Run(vp.name, func(t *testing.T) {
+			srv := startServer(t, serverOptions{})
+			media := t.TempDir()
+			size := withViewport(vp.w, vp.h)
+			alice := newMember(t, media, "1001", "Alice", 440, camRed, size)
+			bob := newMember(t, media, "1002", "Bob", 660, camGreen, size)
+			carol := newMember(t, media, "1003", "Carol", 0, camBlue, size)
+			shot := func(p *member, name string) {
+				t.Helper()
+				time.Sleep(500 * time.Millisecond) // let transitions settle; pictures only, no assertion
+				p.screenshot(filepath.Join(dir, fmt.Sprintf("%s-conf-%s.png", vp.name, name)))
+			}
+			for _, m := range []*member{alice, bob, carol} {
+				m.login(srv, m.ext)
+			}
+
+			carol.joinRoom("800", "Conference 800 Board", true, false)
+			shot(carol, "1-alone")
+			bob.joinRoom("800", "Conference 800 Board", true, true)
+			alice.joinRoom("800", "Conference 800 Board", true, false)
+			carol.waitFramed("Participant 1001", 0, 5*time.Second)
+			carol.requireRemoteVideos(map[string]rgb{"Participant 1001": camRed, "Participant 1002": camGreen}, mediaTimeout)
+			shot(carol, "2-grid")
+			carol.hover("button", "Users 3")
+			shot(carol, "3-users")
+			alice.waitUntil("Alice framed", signalTimeout, framedJS("You"))
+			shot(alice, "4-grid-self-speaking")
+			for _, m := range []*member{alice, bob, carol} {
+				m.click("button", "Hang up")
+				m.waitUntil("idle", signalTimeout, idle())
+			}
+
+			carol.joinRoom("801", "Conference 801 Stage", true, false)
+			bob.joinRoom("801", "Conference 801 Stage", true, true)
+			alice.joinRoom("801", "Conference 801 Stage", true, false)
+			carol.waitUntil("speaker big", mediaTimeout, bigJS("Participant 1001"))
+			carol.requireRemoteVideos(map[string]rgb{"Participant 1001": camRed}, mediaTimeout)
+			shot(carol, "5-speaker")
+			for _, m := range []*member{alice, bob, carol} {
+				m.click("button", "Hang up")
+				m.waitUntil("idle", signalTimeout, idle())
+			}
+
+			carol.dial("802", false)
+			carol.waitUntil("PIN dialog", signalTimeout, "window.__xpt.names('dialog').length === 1")
+			shot(carol, "6-pin")
+			carol.fill("PIN", "1234")
+			carol.click("button", "Join")
+			carol.waitText("alert", regexp.MustCompile(`(?i)wrong`), signalTimeout)
+			shot(carol, "7-pin-wrong")
+			carol.fill("PIN", "4711")
+			carol.click("button", "Join")
+			carol.waitText("status", regexp.MustCompile(`^Conference 802 Vault$`), signalTimeout)
+			alice.dial("802", false)
+			alice.waitUntil("PIN dialog", signalTimeout, "window.__xpt.names('dialog').length === 1")
+			alice.fill("PIN", "4711")
+			alice.click("button", "Join")
+			carol.waitFramed("Participant 1001", 0, 5*time.Second)
+			shot(carol, "8-audio-room")
+		})
+	}
+}

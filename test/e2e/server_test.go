@@ -15,8 +15,10 @@ import (
 )
 
 // configTemplate is the server configuration of the tests: three extensions
-// with Xphone access (1003 stays logged out, to test "unavailable") and one
-// without. %s is calls.no_answer_timeout.
+// with Xphone access (1003 stays logged out in the call tests, to test
+// "unavailable"), one without, and three conference rooms: 800 forwards
+// everyone's video, 801 only the speaker's, 802 is audio-only with a PIN.
+// %s is calls.no_answer_timeout.
 const configTemplate = `
 xphone:
   enabled: true
@@ -32,6 +34,10 @@ extensions:
   - {number: "1002", name: Bob, password: pw1002, xphone: true}
   - {number: "1003", name: Carol, password: pw1003, xphone: true}
   - {number: "1004", name: Dave, password: pw1004, xphone: false}
+rooms:
+  - {number: "800", name: Board, video: all}
+  - {number: "801", name: Stage, video: speaker}
+  - {number: "802", name: Vault, video: none, pin: "4711"}
 `
 
 // serverOptions tune startServer.

@@ -9,14 +9,20 @@
 //   stays in the status line for ENDED_LINGER_MS, then the status clears.
 // - Closing the tab sends `hangup` (or `decline` for a call being accepted)
 //   before the socket goes away (SPEC F11).
+// - Conference rooms (conference.js, tiles.js): a call that gets `conference`
+//   switches to the tile view; a dial refused for its PIN opens the PIN
+//   dialog (pin.js), whose Join dials the room again with the PIN.
 // - For tests and debugging: window.xphone.pc() is the current
-//   RTCPeerConnection, window.xphone.state() is {view, callState, callId, …}.
+//   RTCPeerConnection, window.xphone.state() is {view, callState, callId, …},
+//   window.xphone.conference() the conference state (or null).
 
 import * as api from './api.js';
 import { Signaling } from './signaling.js';
 import {
   CallLeg, getLocalMedia, hasCamera, mediaErrorText, webrtcSupported,
 } from './call.js';
+import * as pin from './pin.js';
+import * as rooms from './rooms.js';
 import * as tones from './tones.js';
 import * as ui from './ui.js';
 
@@ -32,8 +38,10 @@ const NO_CAMERA_TEXT = 'No camera found: video calls need a camera';
 /**
  * The whole UI state. `call` is the one active call of this tab:
  * {id, req, direction: 'out'|'in', peer, peerName, video, state, leg, sent,
- *  ended, micMuted, videoStopped}. `state` is one of starting, dialing,
- * ringing, connecting, connected, ended.
+ *  ended, micMuted, videoStopped, pin, conf, early, videoTracks}. `state` is
+ * one of starting, dialing, ringing, connecting, connected, ended. `conf` is
+ * the Conference of a room call; `early` keeps conference messages that came
+ * before `conference`; `videoTracks` maps received video mids to tracks.
  */
 const state = {
   view: 'loading', // loading | login | idle | call
@@ -64,6 +72,7 @@ window.xphone = Object.freeze({
     connected: !!(state.sig && state.sig.connected),
     ready: state.ready,
   }),
+  conference: () => (state.call && state.call.conf ? state.call.conf.snapshot() : null),
 });
 
 // ---------------------------------------------------------------- startup
@@ -71,6 +80,7 @@ window.xphone = Object.freeze({
 async function main() {
   ui.init();
   ui.buildKeypad(onKeypadDigit);
+  pin.init();
   wireEvents();
   if (webrtcSupported()) {
     await refreshCamera();
@@ -252,6 +262,13 @@ function onMessage(msg) {
     case 'error':
       onServerError(msg);
       break;
+    case 'conference':
+    case 'roster':
+    case 'speakers':
+    case 'video-slots':
+    case 'offer':
+      onConferenceMessage(msg);
+      break;
     default:
       // Unknown types are ignored so a newer server does not break this UI.
       break;
@@ -313,6 +330,11 @@ function onConnected(call, msg) {
   if (!state.incoming) tones.stop();
   if (msg.peer) call.peer = msg.peer;
   if (msg.peer_name) call.peerName = msg.peer_name;
+  if (call.conf) {
+    ui.setStatus(call.conf.title);
+    ui.startTimer(timerStart(msg.since));
+    return;
+  }
   ui.setStatus(`Connected to ${peerLabel(call)}`);
   ui.setMedia({ visible: true, video: call.video, peer: call.peer, peerName: call.peerName });
   if (msg.video === false) ui.setRemoteVideoActive(false);
@@ -339,6 +361,25 @@ function onAnswer(msg) {
   call.leg.setAnswer(msg.sdp).catch((err) => {
     console.error('xphone: cannot apply the answer', err);
     if (state.call === call) hangupActive('media_failed', 'Media negotiation failed');
+  });
+}
+
+// ---------------------------------------------------------------- conference rooms
+
+/** The active call that msg (which names a call) is about, or null. */
+function callOf(msg) {
+  const call = state.call;
+  if (!call || !msg.call || deadCalls.has(msg.call) || call.id !== msg.call) return null;
+  return call;
+}
+
+function onConferenceMessage(msg) {
+  const call = callOf(msg);
+  if (!call) return;
+  rooms.onMessage(call, msg, {
+    me: state.me,
+    send,
+    isActive: () => state.call === call,
   });
 }
 
@@ -375,9 +416,10 @@ function onKeypadDigit(digit) {
   // Later: during a connected call the digit is also sent as DTMF (F12).
 }
 
-async function placeCall(video) {
+/** Places a call to the Number field (or opts.to), with opts.pin for PIN rooms. */
+async function placeCall(video, opts = {}) {
   if (state.call || state.view !== 'idle') return;
-  const to = normalizeNumber(el.number.value);
+  const to = opts.to || normalizeNumber(el.number.value);
   if (!to) {
     clearEndedStatus();
     ui.setStatus('Enter a number to call', 'failed');
@@ -390,12 +432,15 @@ async function placeCall(video) {
     return;
   }
   const call = beginCall({ direction: 'out', peer: to, peerName: '', video });
+  call.pin = opts.pin || '';
   ui.setStatus(`Dialing ${to}…`);
   const sdp = await prepareLeg(call);
   if (!sdp) return;
   call.req = state.sig ? state.sig.nextReq() : 'r0';
   call.sent = true;
-  if (!send({ type: 'dial', req: call.req, to, video, sdp })) {
+  const dial = { type: 'dial', req: call.req, to, video, sdp };
+  if (call.pin) dial.pin = call.pin;
+  if (!send(dial)) {
     endCall('error', 'Not connected to the server');
   }
 }
@@ -406,6 +451,7 @@ function beginCall({ direction, id = null, peer, peerName, video }) {
   const call = {
     id, req: null, direction, peer, peerName, video,
     state: 'starting', leg: null, sent: false, ended: false, micMuted: false, videoStopped: false,
+    pin: '', conf: null, early: new Map(), videoTracks: new Map(),
   };
   state.call = call;
   state.view = 'call';
@@ -442,7 +488,7 @@ async function prepareLeg(call) {
   const leg = new CallLeg({
     stream,
     video: call.video,
-    onTrack: (track) => onRemoteTrack(call, track),
+    onTrack: (track, mid) => onRemoteTrack(call, track, mid),
     onConnectionState: (s) => onLegState(call, s),
   });
   call.leg = leg;
@@ -462,18 +508,26 @@ async function prepareLeg(call) {
   }
 }
 
-function onRemoteTrack(call, track) {
+function onRemoteTrack(call, track, mid) {
   if (state.call !== call) return;
   if (track.kind === 'audio') {
+    const cur = el.remoteAudio.srcObject;
+    if (cur && cur.getAudioTracks().includes(track)) return; // renegotiation: same track
     el.remoteAudio.srcObject = new MediaStream([track]);
     el.remoteAudio.muted = ui.isPressed(el.muteSound);
     ui.play(el.remoteAudio);
     return;
   }
+  call.videoTracks.set(mid || `#${call.videoTracks.size}`, track);
+  if (call.conf) {
+    call.conf.addVideoTrack(mid, track);
+    return;
+  }
+  if (call.videoTracks.size > 1) return; // a 1:1 call shows the first video
   el.remoteVideo.srcObject = new MediaStream([track]);
   ui.play(el.remoteVideo);
   // A remote track is "muted" until RTP arrives: show the avatar until then.
-  const update = () => { if (state.call === call) ui.setRemoteVideoActive(!track.muted); };
+  const update = () => { if (state.call === call && !call.conf) ui.setRemoteVideoActive(!track.muted); };
   track.addEventListener('mute', update);
   track.addEventListener('unmute', update);
   update();
@@ -571,6 +625,11 @@ function endCall(reason, message) {
   state.call = null;
   state.view = state.view === 'call' ? 'idle' : state.view;
   if (call.leg) call.leg.close();
+  if (call.conf) {
+    call.conf.destroy();
+    call.conf = null;
+  }
+  ui.setConferenceLayout(false);
   if (state.incoming) {
     tones.ring();
   } else {
@@ -594,6 +653,21 @@ function endCall(reason, message) {
       el.callControls.contains(document.activeElement)) {
     if (!state.incoming) el.number.focus();
   }
+  if (rooms.PIN_REASONS.has(reason) && call.direction === 'out' && !state.incoming) askForPin(call, reason);
+}
+
+/** A room refused the dial for its PIN: ask for it, and Join dials again with it. */
+function askForPin(call, reason) {
+  pin.open({
+    number: call.peer,
+    video: call.video,
+    wrong: reason === 'wrong_pin',
+    onJoin: ({ number, video, pin: code }) => {
+      el.number.value = number;
+      placeCall(video, { to: number, pin: code });
+    },
+    onCancel: () => el.number.focus(),
+  });
 }
 
 /** Removes a lingering end reason from the status line. */
@@ -636,6 +710,7 @@ function toggleVideo() {
   if (call) {
     call.videoStopped = stopped;
     if (call.leg) call.leg.setVideoStopped(stopped);
+    if (call.conf) call.conf.setLocalVideoOff(stopped);
   }
 }
 

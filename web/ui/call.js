@@ -84,16 +84,22 @@ function waitIceGathering(pc, timeoutMs) {
 
 /**
  * One call leg: the local stream and the PeerConnection to the server.
- * Callbacks: onTrack(track), onConnectionState(state).
+ * Callbacks: onTrack(track, mid), onConnectionState(state).
+ *
+ * Signalling for one leg is applied strictly in order: the server's answer
+ * to our offer, then any offers the server sends later (conference rooms add
+ * video transceivers that way). setAnswer and applyOffer queue behind each
+ * other, so an offer that arrives right after the answer waits for it.
  */
 export class CallLeg {
   constructor({ stream, video, onTrack = () => {}, onConnectionState = () => {} }) {
     this.stream = stream;
     this.video = video;
     this.closed = false;
+    this.queue = Promise.resolve();
     // No iceServers: the server is reachable directly (it may advertise public IPs).
     this.pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
-    this.pc.addEventListener('track', (ev) => onTrack(ev.track));
+    this.pc.addEventListener('track', (ev) => onTrack(ev.track, ev.transceiver ? ev.transceiver.mid : null));
     this.pc.addEventListener('connectionstatechange', () => onConnectionState(this.pc.connectionState));
 
     const [audioTrack] = stream.getAudioTracks();
@@ -120,10 +126,41 @@ export class CallLeg {
     return this.pc.localDescription.sdp;
   }
 
-  /** Applies the server's answer. */
-  async setAnswer(sdp) {
-    if (this.closed) return;
-    await this.pc.setRemoteDescription({ type: 'answer', sdp });
+  /** Runs task after every earlier signalling step of this leg has finished. */
+  serialize(task) {
+    const run = this.queue.then(() => (this.closed ? null : task()));
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  /** Applies the server's answer to our offer. */
+  setAnswer(sdp) {
+    return this.serialize(() => this.pc.setRemoteDescription({ type: 'answer', sdp }));
+  }
+
+  /**
+   * Applies a server-initiated offer and returns our answer's SDP (after ICE
+   * gathering, ≤2 s), or null when the leg closed meanwhile. When the offer
+   * cannot be applied it rolls back (the current media keeps flowing) and
+   * rejects.
+   */
+  applyOffer(sdp) {
+    return this.serialize(async () => {
+      try {
+        await this.pc.setRemoteDescription({ type: 'offer', sdp });
+        const answer = await this.pc.createAnswer();
+        if (this.closed) return null;
+        await this.pc.setLocalDescription(answer);
+      } catch (err) {
+        // Keep the media we have: back to the last working description.
+        if (!this.closed && this.pc.signalingState === 'have-remote-offer') {
+          await this.pc.setRemoteDescription({ type: 'rollback' }).catch(() => {});
+        }
+        throw err;
+      }
+      await waitIceGathering(this.pc, ICE_GATHER_TIMEOUT_MS);
+      return this.closed ? null : this.pc.localDescription.sdp;
+    });
   }
 
   /** Microphone off = the local audio track sends silence (F15). */

@@ -66,6 +66,9 @@ const REASON_TEXT = {
   answered_elsewhere: 'Answered on another device',
   media_failed: 'Media connection failed',
   forbidden: 'Not allowed to call this number',
+  room_full: 'The conference room is full',
+  pin_required: 'This room needs a PIN',
+  wrong_pin: 'Wrong PIN',
   error: 'Call failed',
 };
 
@@ -207,6 +210,20 @@ export function setMedia({ visible, video = false, peer = '', peerName = '' }) {
     el.remoteVideo.srcObject = null;
     el.localVideo.srcObject = null;
     el.remoteAudio.srcObject = null;
+  }
+}
+
+/**
+ * Switches the card to the conference layout (stage of tiles instead of the
+ * 1:1 media area) or back. Leaves the remote audio element playing.
+ */
+export function setConferenceLayout(on) {
+  el.phoneCard.classList.toggle('in-conference', on);
+  if (on) {
+    el.media.hidden = true;
+    el.phoneCard.classList.remove('in-video');
+    el.remoteVideo.srcObject = null;
+    el.localVideo.srcObject = null;
   }
 }
 
