@@ -45,6 +45,7 @@ type TLS struct {
 // Calls holds call-control timing.
 type Calls struct {
 	NoAnswerTimeout Duration `yaml:"no_answer_timeout"` // default 30s
+	CallWaiting     bool     `yaml:"call_waiting"`      // default true: one more call may ring a busy party
 }
 
 // Media configures the server's WebRTC media ports.

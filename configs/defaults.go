@@ -39,7 +39,7 @@ func defaults() *Config {
 	return &Config{
 		Xphone: Xphone{Enabled: true},
 		HTTP:   HTTP{Listen: DefaultListen, Path: DefaultPath},
-		Calls:  Calls{NoAnswerTimeout: Duration(DefaultNoAnswerTimeout)},
+		Calls:  Calls{NoAnswerTimeout: Duration(DefaultNoAnswerTimeout), CallWaiting: true},
 		Login: Login{
 			SlowAfter:     DefaultSlowAfter,
 			MaxFailures:   DefaultMaxFailures,

@@ -69,7 +69,7 @@ func Start(_ context.Context, o Options) (*Server, error) {
 	}
 	registry := web.NewRegistry(store, media, log)
 	rooms := sfu.NewConferences(roomSpecs(cfg.Rooms), conferenceConfig(cfg.Policy), log)
-	calls := sfu.NewCalls(sfu.CallsConfig{NoAnswerTimeout: cfg.Calls.NoAnswerTimeout.D(), Rooms: rooms}, log, registry)
+	calls := sfu.NewCalls(sfu.CallsConfig{NoAnswerTimeout: cfg.Calls.NoAnswerTimeout.D(), Rooms: rooms, NoCallWaiting: !cfg.Calls.CallWaiting}, log, registry)
 	websrv, err := web.New(web.Options{
 		Config: cfg, Store: store, Media: media, Calls: calls, Registry: registry, Log: log,
 		Sessions:     auth.NewSessions(cfg.Login.SessionTTL.D(), time.Now),
