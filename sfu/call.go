@@ -28,6 +28,7 @@ type call struct {
 	// looping is set while the call is connected and serves commands.
 	looping    atomic.Bool
 	conference bool
+	started    time.Time
 
 	// Owned by the call goroutine, except numbers (Calls.mu).
 	legs     []Leg

@@ -100,11 +100,10 @@ func (c *Calls) Place(req PlaceRequest) (string, error) {
 	if !room {
 		dialer = c.route(req.To)
 	}
-	cl, err := c.newCall(req.ID)
+	cl, err := c.newCall(req.ID, room)
 	if err != nil {
 		return "", err
 	}
-	cl.conference = room
 	c.reserve(cl, req.Caller.Identity().Number)
 	c.wg.Add(1)
 	go func() {
@@ -128,14 +127,14 @@ func (c *Calls) route(number string) Dialer {
 	return nil
 }
 
-func (c *Calls) newCall(id string) (*call, error) {
+func (c *Calls) newCall(id string, conference bool) (*call, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
 		return nil, ErrClosed
 	}
 	cl := &call{id: id, calls: c, cmds: make(chan func()), done: make(chan struct{}), parties: map[Leg]party{},
-		room: NewRoom(id, c.moh, c.log), log: c.log.With("call", id)}
+		room: NewRoom(id, c.moh, c.log), log: c.log.With("call", id), started: c.cfg.Now(), conference: conference}
 	c.active[id] = cl
 	return cl, nil
 }

@@ -66,6 +66,7 @@ type ConferenceConfig struct {
 	// DecideEvery runs the speaker detector every N mixer ticks.
 	DecideEvery int
 	Now         func() time.Time
+	Stats       *Stats // nil: not counted
 }
 
 // AudioCodecs makes the Opus coders a conference's mixer needs.
@@ -166,6 +167,9 @@ func (c *Conference) run() {
 // step is one mixer tick, plus a speaker decision every DecideEvery ticks.
 func (c *Conference) step(now time.Time) {
 	c.mix.Tick()
+	if c.cfg.Stats != nil {
+		c.cfg.Stats.MixTick.Observe(c.cfg.Now().Sub(now))
+	}
 	c.ticks++
 	if c.ticks%c.cfg.DecideEvery == 0 {
 		c.decideSpeakers(now)

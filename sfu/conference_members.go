@@ -121,6 +121,9 @@ func (c *Conference) decideSpeakers(now time.Time) {
 	}
 	if d.Dominant != c.dominant {
 		c.dominant = d.Dominant
+		if c.cfg.Stats != nil {
+			c.cfg.Stats.SpeakerSwitches.Add(1)
+		}
 		if d.Dominant != "" {
 			c.history = append(slices.DeleteFunc(c.history, func(id string) bool { return id == d.Dominant }), d.Dominant)
 		}

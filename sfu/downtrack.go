@@ -39,11 +39,16 @@ type DownTrack struct {
 
 	forwarded atomic.Uint64
 	dropped   atomic.Uint64
+	stats     *Stats // shared totals; never nil
 }
 
-// NewDownTrack returns a track of kind/mime that writes to out.
-func NewDownTrack(kind Kind, mime string, out rtpWriter) *DownTrack {
-	return &DownTrack{kind: kind, mime: mime, out: out}
+// NewDownTrack returns a track of kind/mime that writes to out, counting
+// into stats (nil: counted only on the track).
+func NewDownTrack(kind Kind, mime string, out rtpWriter, stats *Stats) *DownTrack {
+	if stats == nil {
+		stats = &Stats{}
+	}
+	return &DownTrack{kind: kind, mime: mime, out: out, stats: stats}
 }
 
 // Kind is audio or video.
@@ -99,8 +104,11 @@ func (d *DownTrack) WriteRTP(src *UpTrack, p *rtp.Packet) {
 	p.SequenceNumber, p.Timestamp, p.Extension, p.Extensions = seq, ts, false, nil
 	if err := d.out.WriteRTP(p); err != nil {
 		d.dropped.Add(1)
+		d.stats.PacketsDropped.Add(1)
 	} else {
 		d.forwarded.Add(1)
+		d.stats.PacketsForwarded.Add(1)
+		d.stats.BytesForwarded.Add(uint64(len(p.Payload)))
 	}
 	p.SequenceNumber, p.Timestamp, p.Extension, p.Extensions = origSeq, origTS, hasExt, exts
 }
@@ -116,6 +124,7 @@ func (d *DownTrack) rewrite(src *UpTrack, p *rtp.Packet) (uint16, uint32, bool) 
 		if d.kind == Video && !isVP8Keyframe(p.Payload) {
 			d.mu.Unlock()
 			d.dropped.Add(1)
+			d.stats.PacketsDropped.Add(1)
 			src.RequestKeyframe()
 			return 0, 0, false
 		}

@@ -22,7 +22,7 @@ func audioPacket(seq uint16, ts uint32) *rtp.Packet {
 
 func TestDownTrackContinuesStreamAcrossSourceSwitch(t *testing.T) {
 	rec := &recorder{}
-	down := NewDownTrack(Audio, "audio/opus", rec)
+	down := NewDownTrack(Audio, "audio/opus", rec, nil)
 	a, b := NewUpTrack("a", Audio, "audio/opus"), NewUpTrack("b", Audio, "audio/opus")
 	a.Subscribe(down)
 	b.Subscribe(down)
@@ -47,8 +47,8 @@ func TestDownTrackContinuesStreamAcrossSourceSwitch(t *testing.T) {
 }
 
 func TestDownTrackRestoresSharedPacket(t *testing.T) {
-	down := NewDownTrack(Audio, "audio/opus", &recorder{})
-	other := NewDownTrack(Audio, "audio/opus", &recorder{})
+	down := NewDownTrack(Audio, "audio/opus", &recorder{}, nil)
+	other := NewDownTrack(Audio, "audio/opus", &recorder{}, nil)
 	up := NewUpTrack("a", Audio, "audio/opus")
 	up.SetAudioLevelExtension(1)
 	down.SetSource(NewUpTrack("x", Audio, "audio/opus"))
@@ -71,7 +71,7 @@ func TestDownTrackRestoresSharedPacket(t *testing.T) {
 
 func TestVideoDownTrackWaitsForKeyframe(t *testing.T) {
 	rec := &recorder{}
-	down := NewDownTrack(Video, "video/VP8", rec)
+	down := NewDownTrack(Video, "video/VP8", rec, nil)
 	up := NewUpTrack("v", Video, "video/VP8")
 	asked := 0
 	up.SetKeyframeFunc(func() { asked++ })
@@ -131,7 +131,7 @@ func (discard) WriteRTP(*rtp.Packet) error { return nil }
 func BenchmarkForward(b *testing.B) {
 	up := NewUpTrack("a", Audio, "audio/opus")
 	up.SetAudioLevelExtension(1)
-	down := NewDownTrack(Audio, "audio/opus", discard{})
+	down := NewDownTrack(Audio, "audio/opus", discard{}, nil)
 	up.Subscribe(down)
 	down.SetSource(up)
 	p := audioPacket(1, 0)
@@ -149,7 +149,7 @@ func BenchmarkForward(b *testing.B) {
 // packet, as the read loop does.
 func BenchmarkUnmarshalForward(b *testing.B) {
 	up := NewUpTrack("v", Video, "video/VP8")
-	down := NewDownTrack(Video, "video/VP8", discard{})
+	down := NewDownTrack(Video, "video/VP8", discard{}, nil)
 	up.Subscribe(down)
 	down.SetSource(up)
 	src := &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: 1, PayloadType: 96}, Payload: make([]byte, 1100)}

@@ -27,7 +27,7 @@ func testLogger() *slog.Logger {
 
 func testMediaAPI(t *testing.T) *MediaAPI {
 	t.Helper()
-	api, err := NewMediaAPI(configs.Media{Interfaces: []string{"lo"}}, testLogger())
+	api, err := NewMediaAPI(configs.Media{Interfaces: []string{"lo"}}, nil, testLogger())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -60,12 +60,17 @@ const (
 // MediaAPI creates the server side of browser PeerConnections with one
 // shared, validated media configuration.
 type MediaAPI struct {
-	api *webrtc.API
-	log *slog.Logger
+	api   *webrtc.API
+	log   *slog.Logger
+	stats *Stats
 }
 
-// NewMediaAPI builds the pion API from the media section of the config.
-func NewMediaAPI(cfg configs.Media, log *slog.Logger) (*MediaAPI, error) {
+// NewMediaAPI builds the pion API from the media section of the config;
+// legs count into stats (nil: a private Stats).
+func NewMediaAPI(cfg configs.Media, stats *Stats, log *slog.Logger) (*MediaAPI, error) {
+	if stats == nil {
+		stats = &Stats{}
+	}
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterCodec(opusCodec, webrtc.RTPCodecTypeAudio); err != nil {
 		return nil, wrapf(err, "register opus")
@@ -100,7 +105,7 @@ func NewMediaAPI(cfg configs.Media, log *slog.Logger) (*MediaAPI, error) {
 		return nil, err
 	}
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se))
-	return &MediaAPI{api: api, log: log}, nil
+	return &MediaAPI{api: api, log: log, stats: stats}, nil
 }
 
 // settingEngine applies ports, interfaces, advertised addresses and timeouts.

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
@@ -30,6 +31,8 @@ type WebRTCLeg struct {
 	senders  []*webrtc.RTPSender // parallel to downs
 	reneg    renegotiation
 	dtmfSink atomic.Pointer[func(rune)]
+	stats    *Stats
+	created  time.Time
 	observer atomic.Pointer[CallObserver]
 	closing  bool
 	reason   Reason
@@ -45,13 +48,15 @@ func (m *MediaAPI) NewWebRTCLeg(ctx context.Context, ident Identity, offer strin
 	if err != nil {
 		return nil, "", wrapf(err, "new peer connection")
 	}
-	l := &WebRTCLeg{id: NewID("leg"), ident: ident, pc: pc, done: make(chan struct{})}
+	l := &WebRTCLeg{id: NewID("leg"), ident: ident, pc: pc, done: make(chan struct{}), stats: m.stats, created: time.Now()}
 	l.log = m.log.With("leg", l.id, "ext", ident.Number)
 	answer, err := l.negotiate(ctx, offer)
 	if err != nil {
 		_ = pc.Close()
 		return nil, "", err
 	}
+	m.stats.LegsActive.Add(1)
+	m.stats.LegsTotal.Add(1)
 	return l, answer, nil
 }
 
@@ -101,7 +106,7 @@ func (l *WebRTCLeg) addDown(kind Kind) error {
 	if err != nil {
 		return wrapf(err, "add %s track", kind)
 	}
-	down := NewDownTrack(kind, codec.MimeType, local)
+	down := NewDownTrack(kind, codec.MimeType, local, l.stats)
 	l.mu.Lock()
 	l.downs = append(l.downs, down)
 	l.senders = append(l.senders, sender)
@@ -328,6 +333,7 @@ func (l *WebRTCLeg) Hangup(_ context.Context, reason Reason) error {
 			l.log.Debug("close peer connection", "err", err)
 		}
 		l.log.Info("leg ended", "reason", string(reason))
+		l.stats.LegsActive.Add(-1)
 		close(l.done)
 	})
 	<-l.done

@@ -34,6 +34,7 @@ func (s *Server) login(c *gin.Context) {
 	ip := c.ClientIP()
 	delay, locked := s.throttle.Check(ip, body.Ext)
 	if locked > 0 {
+		s.stats.LoginsLocked.Add(1)
 		s.security.Warn("security: login locked out", "remote", ip, "ext", body.Ext, "retry_after", locked.Round(time.Second).String())
 		secs := int(math.Ceil(locked.Seconds()))
 		c.Header("Retry-After", strconv.Itoa(secs))
@@ -44,11 +45,13 @@ func (s *Server) login(c *gin.Context) {
 	ext, err := s.store.Check(body.Ext, body.Password)
 	if err != nil {
 		s.throttle.Fail(ip, body.Ext)
+		s.stats.LoginsFailed.Add(1)
 		s.security.Warn("security: login failed", "remote", ip, "ext", body.Ext)
 		c.JSON(http.StatusUnauthorized, gin.H{"error": msgBadCredentials})
 		return
 	}
 	s.throttle.Succeed(ip, body.Ext)
+	s.stats.LoginsOK.Add(1)
 	s.setSession(c, s.sessions.Create(ext.Number))
 	s.log.Info("login", "remote", ip, "ext", ext.Number)
 	c.JSON(http.StatusOK, gin.H{"ext": ext.Number, "name": ext.Name})

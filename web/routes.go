@@ -33,6 +33,7 @@ func (s *Server) routes() (*gin.Engine, error) {
 	}
 	p := s.prefix()
 	e.GET("/", func(c *gin.Context) { c.Redirect(http.StatusFound, p+"/") })
+	s.opsRoutes(e)
 	if !s.cfg.Xphone.Enabled {
 		e.NoRoute(s.disabled)
 		return e, nil
@@ -77,4 +78,20 @@ func (s *Server) disabled(c *gin.Context) {
 		return
 	}
 	c.Data(http.StatusServiceUnavailable, "text/html; charset=utf-8", []byte(disabledPage))
+}
+
+// opsRoutes serves health, readiness and metrics, outside the UI path and
+// whether or not Xphone is enabled.
+func (s *Server) opsRoutes(e *gin.Engine) {
+	e.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok\n") })
+	e.GET("/readyz", func(c *gin.Context) {
+		if !s.ready.Load() {
+			c.String(http.StatusServiceUnavailable, "not ready\n")
+			return
+		}
+		c.String(http.StatusOK, "ready\n")
+	})
+	if s.metrics != nil {
+		e.GET("/metrics", gin.WrapH(s.metrics))
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -33,6 +34,10 @@ type Options struct {
 	PingInterval, PingTimeout time.Duration
 	// Sleep waits out a login delay; nil means a timer (tests inject one).
 	Sleep func(time.Duration)
+	// Metrics serves /metrics; nil: no metrics endpoint.
+	Metrics http.Handler
+	// Stats receives counts; nil: a private Stats.
+	Stats *Stats
 }
 
 // Server is the HTTP side of Xphone.
@@ -50,6 +55,9 @@ type Server struct {
 	pingInterval time.Duration
 	pingTimeout  time.Duration
 	sleep        func(time.Duration)
+	metrics      http.Handler
+	stats        *Stats
+	ready        atomic.Bool
 
 	mu      sync.Mutex // guards tabs and closed
 	tabs    map[*tab]struct{}
@@ -66,10 +74,13 @@ func New(o Options) (*Server, error) {
 		cfg: o.Config, store: o.Store, sessions: o.Sessions, throttle: o.Throttle, media: o.Media,
 		calls: o.Calls, registry: o.Registry, log: o.Log, security: o.Log.With("stream", "security"),
 		pingInterval: orDefault(o.PingInterval, 5*time.Second), pingTimeout: orDefault(o.PingTimeout, 10*time.Second),
-		sleep: o.Sleep, tabs: map[*tab]struct{}{},
+		sleep: o.Sleep, tabs: map[*tab]struct{}{}, metrics: o.Metrics, stats: o.Stats,
 	}
 	if s.sleep == nil {
 		s.sleep = time.Sleep
+	}
+	if s.stats == nil {
+		s.stats = &Stats{}
 	}
 	engine, err := s.routes()
 	if err != nil {
@@ -100,6 +111,7 @@ func (s *Server) addTab(t *tab) bool {
 	}
 	s.tabs[t] = struct{}{}
 	s.tabsRun.Add(1)
+	s.stats.TabsOpen.Add(1)
 	s.registry.addTab(t)
 	return true
 }
@@ -108,6 +120,7 @@ func (s *Server) removeTab(t *tab) {
 	s.mu.Lock()
 	delete(s.tabs, t)
 	s.mu.Unlock()
+	s.stats.TabsOpen.Add(-1)
 	s.tabsRun.Done()
 }
 
@@ -126,8 +139,13 @@ func (s *Server) closeTabs(match func(*tab) bool) {
 	}
 }
 
+// SetReady makes /readyz answer 200 (true) or 503 (false, e.g. while
+// shutting down).
+func (s *Server) SetReady(ready bool) { s.ready.Store(ready) }
+
 // Close ends every tab (hanging up their calls) and waits for them.
 func (s *Server) Close() {
+	s.ready.Store(false)
 	s.mu.Lock()
 	s.closed = true
 	s.mu.Unlock()

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"xphone/configs"
+	"xphone/internal/metrics"
 	"xphone/sfu"
 	"xphone/web"
 	"xphone/web/auth"
@@ -63,18 +64,22 @@ func Start(_ context.Context, o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	media, err := sfu.NewMediaAPI(cfg.Media, log)
+	mediaStats, webStats := &sfu.Stats{}, &web.Stats{}
+	media, err := sfu.NewMediaAPI(cfg.Media, mediaStats, log)
 	if err != nil {
 		return nil, err
 	}
 	registry := web.NewRegistry(store, media, log)
-	rooms := sfu.NewConferences(roomSpecs(cfg.Rooms), conferenceConfig(cfg.Policy), log)
+	confCfg := conferenceConfig(cfg.Policy)
+	confCfg.Stats = mediaStats
+	rooms := sfu.NewConferences(roomSpecs(cfg.Rooms), confCfg, log)
 	calls := sfu.NewCalls(sfu.CallsConfig{NoAnswerTimeout: cfg.Calls.NoAnswerTimeout.D(), Rooms: rooms, NoCallWaiting: !cfg.Calls.CallWaiting}, log, registry)
 	websrv, err := web.New(web.Options{
 		Config: cfg, Store: store, Media: media, Calls: calls, Registry: registry, Log: log,
 		Sessions:     auth.NewSessions(cfg.Login.SessionTTL.D(), time.Now),
 		Throttle:     auth.NewThrottle(cfg.Login, time.Now),
-		PingInterval: o.PingInterval, PingTimeout: o.PingTimeout,
+		PingInterval: o.PingInterval, PingTimeout: o.PingTimeout, Stats: webStats,
+		Metrics: metrics.Handler(metrics.Sources{Media: mediaStats, Web: webStats, Calls: calls, Rooms: rooms}),
 	})
 	if err != nil {
 		calls.Close()
@@ -85,6 +90,7 @@ func Start(_ context.Context, o Options) (*Server, error) {
 		calls.Close()
 		return nil, err
 	}
+	websrv.SetReady(true)
 	return s, nil
 }
 

@@ -1,0 +1,94 @@
+// Package metrics exposes Xphone's counters and gauges in the Prometheus
+// format. It reads the atomics that the media and web layers keep (pull on
+// scrape), so the packet path never calls into Prometheus.
+package metrics
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"xphone/sfu"
+	"xphone/web"
+)
+
+// Sources are what the collector reads.
+type Sources struct {
+	Media *sfu.Stats
+	Web   *web.Stats
+	Calls *sfu.Calls
+	Rooms *sfu.Conferences
+}
+
+// Handler returns /metrics for src plus Go runtime and process metrics.
+func Handler(src Sources) http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		&collector{src: src})
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
+}
+
+func desc(name, help string, labels ...string) *prometheus.Desc {
+	return prometheus.NewDesc("xphone_"+name, help, labels, nil)
+}
+
+var (
+	callsActive     = desc("calls_active", "1:1 calls ringing or connected.")
+	roomsActive     = desc("rooms_active", "Conference rooms with participants.")
+	participants    = desc("conference_participants", "People in conference rooms.")
+	legsActive      = desc("legs_active", "Media legs by kind.", "kind")
+	legsTotal       = desc("legs_total", "Media legs created, by kind.", "kind")
+	packetsFwd      = desc("rtp_packets_forwarded_total", "RTP packets sent to legs.")
+	bytesFwd        = desc("rtp_bytes_forwarded_total", "RTP payload bytes sent to legs.")
+	packetsDropped  = desc("rtp_packets_dropped_total", "RTP packets not sent (waiting for a keyframe, write errors).")
+	speakerSwitches = desc("speaker_switches_total", "Dominant-speaker changes in conference rooms.")
+	mixTick         = desc("mixer_tick_seconds", "Duration of one 20 ms conference mixer tick.")
+	logins          = desc("logins_total", "Login attempts by result.", "result")
+	tabsOpen        = desc("tabs_open", "Browser tabs connected over WebSocket.")
+)
+
+// collector turns the sources into metrics on every scrape.
+type collector struct{ src Sources }
+
+func (c *collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{callsActive, roomsActive, participants, legsActive, legsTotal, packetsFwd,
+		bytesFwd, packetsDropped, speakerSwitches, mixTick, logins, tabsOpen} {
+		ch <- d
+	}
+}
+
+func (c *collector) Collect(ch chan<- prometheus.Metric) {
+	gauge := func(d *prometheus.Desc, v float64, l ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, l...)
+	}
+	counter := func(d *prometheus.Desc, v uint64, l ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), l...)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	rooms := c.src.Rooms.Snapshot(ctx)
+	people := 0
+	for _, r := range rooms {
+		people += len(r.Members)
+	}
+	m, w := c.src.Media, c.src.Web
+	gauge(callsActive, float64(len(c.src.Calls.Snapshot())))
+	gauge(roomsActive, float64(len(rooms)))
+	gauge(participants, float64(people))
+	gauge(legsActive, float64(m.LegsActive.Load()), "browser")
+	counter(legsTotal, m.LegsTotal.Load(), "browser")
+	counter(packetsFwd, m.PacketsForwarded.Load())
+	counter(bytesFwd, m.BytesForwarded.Load())
+	counter(packetsDropped, m.PacketsDropped.Load())
+	counter(speakerSwitches, m.SpeakerSwitches.Load())
+	buckets, count, sum := m.MixTick.Snapshot()
+	ch <- prometheus.MustNewConstHistogram(mixTick, count, sum, buckets)
+	counter(logins, w.LoginsOK.Load(), "ok")
+	counter(logins, w.LoginsFailed.Load(), "failed")
+	counter(logins, w.LoginsLocked.Load(), "locked_out")
+	gauge(tabsOpen, float64(w.TabsOpen.Load()))
+}
