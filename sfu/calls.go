@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -66,6 +67,8 @@ type Calls struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
+	noAnswer atomic.Int64 // ns; reloadable
+
 	mu     sync.Mutex // guards inCall, active and closed
 	inCall map[string]int
 	active map[string]*call
@@ -78,9 +81,14 @@ func NewCalls(cfg CallsConfig, log *slog.Logger, dialers ...Dialer) *Calls {
 		cfg.Now = time.Now
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Calls{cfg: cfg, log: log, dialers: dialers, moh: NewMusicOnHold(log), ctx: ctx, cancel: cancel,
+	c := &Calls{cfg: cfg, log: log, dialers: dialers, moh: NewMusicOnHold(log), ctx: ctx, cancel: cancel,
 		inCall: map[string]int{}, active: map[string]*call{}}
+	c.noAnswer.Store(int64(cfg.NoAnswerTimeout))
+	return c
 }
+
+// SetNoAnswerTimeout changes how long new calls ring (config reload).
+func (c *Calls) SetNoAnswerTimeout(d time.Duration) { c.noAnswer.Store(int64(d)) }
 
 // Busy reports whether number takes part in a call (ringing or connected).
 func (c *Calls) Busy(number string) bool {
@@ -213,7 +221,7 @@ func (c *Calls) dial(cl *call, req PlaceRequest, dialer Dialer) (Leg, error) {
 	if err := c.reserveCallee(cl, req.To); err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeoutCause(c.ctx, c.cfg.NoAnswerTimeout, ErrNoAnswer)
+	ctx, cancel := context.WithTimeoutCause(c.ctx, time.Duration(c.noAnswer.Load()), ErrNoAnswer)
 	defer cancel()
 	ctx, cancelCause := context.WithCancelCause(ctx)
 	defer cancelCause(nil)

@@ -24,6 +24,7 @@ const (
 	ReasonPINRequired       Reason = "pin_required"
 	ReasonWrongPIN          Reason = "wrong_pin"
 	ReasonTransferred       Reason = "transferred"
+	ReasonRoomRemoved       Reason = "room_removed"
 	ReasonError             Reason = "error"
 )
 
@@ -94,6 +95,8 @@ func (r Reason) Message() string {
 		return "Wrong PIN"
 	case ReasonTransferred:
 		return "Transferred"
+	case ReasonRoomRemoved:
+		return "The conference room was closed"
 	}
 	return "Call failed"
 }

@@ -223,6 +223,18 @@ func (t *tab) find(typ string, want map[string]any) map[string]any {
 	return nil
 }
 
+// last returns the newest message of type typ.
+func (t *tab) last(typ string) map[string]any {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i := len(t.msgs) - 1; i >= 0; i-- {
+		if t.msgs[i]["type"] == typ {
+			return t.msgs[i]
+		}
+	}
+	return nil
+}
+
 // closed reports whether the server closed the socket.
 func (t *tab) closed(within time.Duration) bool {
 	select {

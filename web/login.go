@@ -42,7 +42,7 @@ func (s *Server) login(c *gin.Context) {
 		return
 	}
 	s.sleep(delay)
-	ext, err := s.store.Check(body.Ext, body.Password)
+	ext, err := s.store.Load().Check(body.Ext, body.Password)
 	if err != nil {
 		s.throttle.Fail(ip, body.Ext)
 		s.stats.LoginsFailed.Add(1)
@@ -119,7 +119,7 @@ func (s *Server) sessionExt(c *gin.Context) (configs.Extension, string, bool) {
 	if !ok {
 		return configs.Extension{}, "", false
 	}
-	ext, ok := s.store.Lookup(number)
+	ext, ok := s.store.Load().Lookup(number)
 	if !ok || !ext.Xphone {
 		s.sessions.Delete(token)
 		return configs.Extension{}, "", false

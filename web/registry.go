@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	"xphone/configs"
 	"xphone/sfu"
@@ -17,7 +18,7 @@ type Directory interface {
 // Registry knows the open tabs of every logged-in extension and rings them:
 // it is the sfu.Dialer for extensions.
 type Registry struct {
-	dir   Directory
+	dir   atomic.Pointer[Directory]
 	media *sfu.MediaAPI
 	log   *slog.Logger
 
@@ -28,12 +29,21 @@ type Registry struct {
 
 // NewRegistry returns an empty registry.
 func NewRegistry(dir Directory, media *sfu.MediaAPI, log *slog.Logger) *Registry {
-	return &Registry{dir: dir, media: media, log: log, tabs: map[string][]*tab{}, rings: map[string]*ring{}}
+	r := &Registry{media: media, log: log, tabs: map[string][]*tab{}, rings: map[string]*ring{}}
+	r.SetDirectory(dir)
+	return r
+}
+
+// SetDirectory swaps the extension directory (config reload).
+func (r *Registry) SetDirectory(dir Directory) { r.dir.Store(&dir) }
+
+func (r *Registry) lookup(number string) (configs.Extension, bool) {
+	return (*r.dir.Load()).Lookup(number)
 }
 
 // Reaches reports whether number is a configured extension.
 func (r *Registry) Reaches(number string) bool {
-	_, ok := r.dir.Lookup(number)
+	_, ok := r.lookup(number)
 	return ok
 }
 
@@ -84,7 +94,7 @@ func (r *Registry) tabsWhere(keep func(*tab) bool) []*tab {
 
 // Dial rings every tab of the extension and waits for the first answer.
 func (r *Registry) Dial(ctx context.Context, req sfu.DialRequest) (sfu.Leg, error) {
-	ext, ok := r.dir.Lookup(req.To)
+	ext, ok := r.lookup(req.To)
 	if !ok {
 		return nil, sfu.ErrNotFound
 	}

@@ -43,7 +43,7 @@ type Options struct {
 // Server is the HTTP side of Xphone.
 type Server struct {
 	cfg          *configs.Config
-	store        *auth.Store
+	store        atomic.Pointer[auth.Store]
 	sessions     *auth.Sessions
 	throttle     *auth.Throttle
 	media        *sfu.MediaAPI
@@ -71,7 +71,7 @@ func New(o Options) (*Server, error) {
 		return nil, ErrOptions
 	}
 	s := &Server{
-		cfg: o.Config, store: o.Store, sessions: o.Sessions, throttle: o.Throttle, media: o.Media,
+		cfg: o.Config, sessions: o.Sessions, throttle: o.Throttle, media: o.Media,
 		calls: o.Calls, registry: o.Registry, log: o.Log, security: o.Log.With("stream", "security"),
 		pingInterval: orDefault(o.PingInterval, 5*time.Second), pingTimeout: orDefault(o.PingTimeout, 10*time.Second),
 		sleep: o.Sleep, tabs: map[*tab]struct{}{}, metrics: o.Metrics, stats: o.Stats,
@@ -82,6 +82,7 @@ func New(o Options) (*Server, error) {
 	if s.stats == nil {
 		s.stats = &Stats{}
 	}
+	s.store.Store(o.Store)
 	engine, err := s.routes()
 	if err != nil {
 		return nil, err
@@ -137,6 +138,32 @@ func (s *Server) closeTabs(match func(*tab) bool) {
 	for _, t := range victims {
 		t.cancel()
 	}
+}
+
+// SetExtensions applies a reloaded extension list: logins and calls use
+// the new store at once; sessions of extensions that were removed or lost
+// Xphone access are ended and their tabs closed (their calls hang up).
+func (s *Server) SetExtensions(store *auth.Store) []string {
+	s.store.Store(store)
+	s.registry.SetDirectory(store)
+	var gone []string
+	s.mu.Lock()
+	seen := map[string]bool{}
+	for t := range s.tabs {
+		seen[t.ext.Number] = true
+	}
+	s.mu.Unlock()
+	for number := range seen {
+		if ext, ok := store.Lookup(number); !ok || !ext.Xphone {
+			gone = append(gone, number)
+		}
+	}
+	for _, number := range gone {
+		s.sessions.DeleteExt(number)
+		s.closeTabs(func(t *tab) bool { return t.ext.Number == number })
+		s.log.Info("extension removed or disabled: logged out", "ext", number)
+	}
+	return gone
 }
 
 // SetReady makes /readyz answer 200 (true) or 503 (false, e.g. while

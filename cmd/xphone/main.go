@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"xphone/configs"
 	"xphone/internal/server"
@@ -57,7 +58,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		defer stop()
 	}
-	return serve(cfg, *dataDir, *httpAddr, log)
+	return serve(cfg, *configPath, *dataDir, *httpAddr, log)
 }
 
 func loadConfig(path string) (*configs.Config, error) {
@@ -67,7 +68,7 @@ func loadConfig(path string) (*configs.Config, error) {
 	return configs.Load(path)
 }
 
-func serve(cfg *configs.Config, dataDir, addr string, log *slog.Logger) int {
+func serve(cfg *configs.Config, configPath, dataDir, addr string, log *slog.Logger) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	srv, err := server.Start(ctx, server.Options{Config: cfg, DataDir: dataDir, Logger: log, Addr: addr})
@@ -75,7 +76,23 @@ func serve(cfg *configs.Config, dataDir, addr string, log *slog.Logger) int {
 		log.Error("cannot start", "err", err)
 		return 1
 	}
-	<-ctx.Done()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	if configPath != "" {
+		srv.WatchConfig(configPath, 2*time.Second)
+	}
+	for ctx.Err() == nil {
+		select {
+		case <-ctx.Done():
+		case <-hup:
+			if configPath == "" {
+				log.Warn("SIGHUP: running the embedded default config; start with -config FILE to reload")
+				continue
+			}
+			srv.ReloadFile(configPath)
+		}
+	}
 	log.Info("shutting down")
 	if err := srv.Close(); err != nil {
 		log.Warn("shutdown", "err", err)

@@ -10,8 +10,9 @@ import (
 )
 
 // conferenceConfig turns the policy section into the conference tunables.
-func conferenceConfig(p configs.Policy) sfu.ConferenceConfig {
+func (s *Server) conferenceConfig(p configs.Policy) sfu.ConferenceConfig {
 	return sfu.ConferenceConfig{
+		Stats: s.stats,
 		Mixer: mixer.Config{
 			TopK:      p.Mixer.TopK,
 			Threshold: uint8(p.Speaker.Threshold),

@@ -43,14 +43,21 @@ type Options struct {
 
 // Server is a running Xphone.
 type Server struct {
-	cfg   *configs.Config
-	log   *slog.Logger
-	ln    net.Listener
-	http  *http.Server
-	web   *web.Server
-	calls *sfu.Calls
-	wg    sync.WaitGroup
-	once  sync.Once
+	cfg      *configs.Config // the running config; changed only by Reload
+	log      *slog.Logger
+	ln       net.Listener
+	http     *http.Server
+	web      *web.Server
+	calls    *sfu.Calls
+	rooms    *sfu.Conferences
+	stats    *sfu.Stats
+	dataDir  string
+	path     string // http.path, fixed for the process
+	authOpts []auth.Option
+	reloads  reloads
+	stop     chan struct{}
+	wg       sync.WaitGroup
+	once     sync.Once
 }
 
 // Start builds every part and starts serving HTTPS.
@@ -70,9 +77,8 @@ func Start(_ context.Context, o Options) (*Server, error) {
 		return nil, err
 	}
 	registry := web.NewRegistry(store, media, log)
-	confCfg := conferenceConfig(cfg.Policy)
-	confCfg.Stats = mediaStats
-	rooms := sfu.NewConferences(roomSpecs(cfg.Rooms), confCfg, log)
+	s := &Server{cfg: cfg, log: log, stats: mediaStats, dataDir: o.DataDir, path: cfg.HTTP.Path, authOpts: o.AuthOptions, stop: make(chan struct{})}
+	rooms := sfu.NewConferences(roomSpecs(cfg.Rooms), s.conferenceConfig(cfg.Policy), log)
 	calls := sfu.NewCalls(sfu.CallsConfig{NoAnswerTimeout: cfg.Calls.NoAnswerTimeout.D(), Rooms: rooms, NoCallWaiting: !cfg.Calls.CallWaiting}, log, registry)
 	websrv, err := web.New(web.Options{
 		Config: cfg, Store: store, Media: media, Calls: calls, Registry: registry, Log: log,
@@ -85,7 +91,7 @@ func Start(_ context.Context, o Options) (*Server, error) {
 		calls.Close()
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, web: websrv, calls: calls}
+	s.web, s.calls, s.rooms = websrv, calls, rooms
 	if err := s.listen(o.Addr, cert); err != nil {
 		calls.Close()
 		return nil, err
@@ -140,7 +146,7 @@ func (s *Server) URL() string {
 	if strings.Contains(host, ":") {
 		host = "[" + host + "]"
 	}
-	return "https://" + host + ":" + port + s.cfg.HTTP.Path
+	return "https://" + host + ":" + port + s.path
 }
 
 // Close hangs up every call, closes every tab and stops serving.
@@ -149,6 +155,7 @@ func (s *Server) Close() error {
 	s.once.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
+		close(s.stop)
 		err = s.http.Shutdown(ctx)
 		s.web.Close()
 		s.calls.Close()

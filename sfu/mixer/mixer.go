@@ -85,3 +85,14 @@ func (m *Mixer) Remove(p *Participant) {
 
 // Len is the number of participants.
 func (m *Mixer) Len() int { return len(*m.parts.Load()) }
+
+// SetConfig changes TopK, Threshold and HoldTicks of a live mixer (a
+// policy reload); Frame and PT stay. Call it from the goroutine that
+// ticks.
+func (m *Mixer) SetConfig(cfg Config) error {
+	if cfg.TopK < 1 || cfg.Threshold > silentLevel || cfg.HoldTicks < 0 {
+		return ErrConfig
+	}
+	m.cfg.TopK, m.cfg.Threshold, m.cfg.HoldTicks = cfg.TopK, cfg.Threshold, cfg.HoldTicks
+	return nil
+}
