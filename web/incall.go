@@ -72,7 +72,7 @@ func (t *tab) transfer(m inMsg) {
 	} else {
 		to := strings.TrimSpace(m.To)
 		if !t.mayDial(to) {
-			t.srv.security.Warn("security: transfer refused", "ext", t.ext.Number, "to", to)
+			t.srv.security.Warn("security: transfer refused", "remote", t.remote, "ext", t.ext.Number, "to", to)
 			err = sfu.ErrForbidden
 		} else {
 			err = t.srv.calls.Transfer(m.Call, leg, to)

@@ -25,6 +25,7 @@ type tab struct {
 	id      string
 	ext     configs.Extension
 	session string
+	remote  string // the browser's address, for security logs
 	srv     *Server
 	log     *slog.Logger
 	out     chan []byte
@@ -43,11 +44,11 @@ type tabCall struct {
 	connected bool
 }
 
-func newTab(srv *Server, ext configs.Extension, session string) *tab {
+func newTab(srv *Server, ext configs.Extension, session, remote string) *tab {
 	ctx, cancel := context.WithCancel(context.Background())
 	id := sfu.NewID("tab")
 	return &tab{
-		id: id, ext: ext, session: session, srv: srv, ctx: ctx, cancel: cancel,
+		id: id, ext: ext, session: session, remote: remote, srv: srv, ctx: ctx, cancel: cancel,
 		log: srv.log.With("tab", id, "ext", ext.Number), out: make(chan []byte, outQueue),
 		calls: map[string]*tabCall{},
 	}

@@ -32,7 +32,7 @@ func (s *Server) serveWS(c *gin.Context) {
 		return // Accept has written the error response
 	}
 	conn.SetReadLimit(maxMessage)
-	t := newTab(s, ext, token)
+	t := newTab(s, ext, token, c.ClientIP())
 	if !s.addTab(t) {
 		_ = conn.Close(websocket.StatusGoingAway, "server shutting down")
 		return
