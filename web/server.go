@@ -38,6 +38,8 @@ type Options struct {
 	Metrics http.Handler
 	// Stats receives counts; nil: a private Stats.
 	Stats *Stats
+	// Status feeds the admin status page; nil: the page is unavailable.
+	Status StatusSource
 }
 
 // Server is the HTTP side of Xphone.
@@ -57,6 +59,7 @@ type Server struct {
 	sleep        func(time.Duration)
 	metrics      http.Handler
 	stats        *Stats
+	status       StatusSource
 	ready        atomic.Bool
 
 	mu      sync.Mutex // guards tabs and closed
@@ -74,7 +77,7 @@ func New(o Options) (*Server, error) {
 		cfg: o.Config, sessions: o.Sessions, throttle: o.Throttle, media: o.Media,
 		calls: o.Calls, registry: o.Registry, log: o.Log, security: o.Log.With("stream", "security"),
 		pingInterval: orDefault(o.PingInterval, 5*time.Second), pingTimeout: orDefault(o.PingTimeout, 10*time.Second),
-		sleep: o.Sleep, tabs: map[*tab]struct{}{}, metrics: o.Metrics, stats: o.Stats,
+		sleep: o.Sleep, tabs: map[*tab]struct{}{}, metrics: o.Metrics, stats: o.Stats, status: o.Status,
 	}
 	if s.sleep == nil {
 		s.sleep = time.Sleep

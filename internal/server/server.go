@@ -53,6 +53,7 @@ type Server struct {
 	stats    *sfu.Stats
 	dataDir  string
 	path     string // http.path, fixed for the process
+	started  time.Time
 	authOpts []auth.Option
 	reloads  reloads
 	stop     chan struct{}
@@ -77,10 +78,13 @@ func Start(_ context.Context, o Options) (*Server, error) {
 		return nil, err
 	}
 	registry := web.NewRegistry(store, media, log)
-	s := &Server{cfg: cfg, log: log, stats: mediaStats, dataDir: o.DataDir, path: cfg.HTTP.Path, authOpts: o.AuthOptions, stop: make(chan struct{})}
+	s := &Server{cfg: cfg, log: log, stats: mediaStats, dataDir: o.DataDir, path: cfg.HTTP.Path, started: time.Now(), authOpts: o.AuthOptions, stop: make(chan struct{})}
 	rooms := sfu.NewConferences(roomSpecs(cfg.Rooms), s.conferenceConfig(cfg.Policy), log)
+	s.rooms = rooms
 	calls := sfu.NewCalls(sfu.CallsConfig{NoAnswerTimeout: cfg.Calls.NoAnswerTimeout.D(), Rooms: rooms, NoCallWaiting: !cfg.Calls.CallWaiting}, log, registry)
+	s.calls = calls
 	websrv, err := web.New(web.Options{
+		Status: s,
 		Config: cfg, Store: store, Media: media, Calls: calls, Registry: registry, Log: log,
 		Sessions:     auth.NewSessions(cfg.Login.SessionTTL.D(), time.Now),
 		Throttle:     auth.NewThrottle(cfg.Login, time.Now),
@@ -91,7 +95,7 @@ func Start(_ context.Context, o Options) (*Server, error) {
 		calls.Close()
 		return nil, err
 	}
-	s.web, s.calls, s.rooms = websrv, calls, rooms
+	s.web = websrv
 	if err := s.listen(o.Addr, cert); err != nil {
 		calls.Close()
 		return nil, err

@@ -1,0 +1,86 @@
+package web
+
+import (
+	"context"
+	"embed"
+	"html/template"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"xphone/sfu"
+)
+
+// StatusSource reports what the admin status page shows.
+type StatusSource interface {
+	Status(ctx context.Context) Status
+}
+
+// Status is the admin page's content.
+type Status struct {
+	Started      time.Time
+	Calls        []sfu.CallInfo
+	Rooms        []sfu.RoomInfo
+	Reloads      []ReloadView
+	NeedsRestart []string // changed sections waiting for a restart
+	TabsOpen     int64
+	Trunks       []TrunkView
+}
+
+// ReloadView is one config reload on the page.
+type ReloadView struct {
+	At                                     time.Time
+	OK                                     bool
+	Errors, Applied, NeedsRestart, Removed []string
+}
+
+// TrunkView is one SIP trunk's registration state.
+type TrunkView struct {
+	Name, State string
+}
+
+//go:embed admin.html
+var adminFiles embed.FS
+
+var adminPage = template.Must(template.New("admin.html").Funcs(template.FuncMap{
+	"ago":   func(t time.Time) string { return time.Since(t).Round(time.Second).String() },
+	"clock": func(t time.Time) string { return t.Format("2006-01-02 15:04:05") },
+	"nameOf": func(r sfu.RoomInfo, id string) string {
+		for _, m := range r.Members {
+			if m.ID == id {
+				return m.Number + " " + m.Name
+			}
+		}
+		return ""
+	},
+}).ParseFS(adminFiles, "admin.html"))
+
+// admin serves the read-only status page to logged-in admin extensions.
+func (s *Server) admin(c *gin.Context) {
+	ext, _, ok := s.sessionExt(c)
+	if !ok {
+		c.Redirect(http.StatusFound, s.cfg.HTTP.Path+"?next=admin")
+		return
+	}
+	if !ext.Admin {
+		s.security.Warn("security: admin page refused", "remote", c.ClientIP(), "ext", ext.Number)
+		c.Data(http.StatusForbidden, "text/html; charset=utf-8", []byte(`<!doctype html><title>Forbidden</title>
+<p>Extension `+template.HTMLEscapeString(ext.Number)+` is not an administrator. <a href="../">Back to Xphone</a></p>`))
+		return
+	}
+	if s.status == nil {
+		c.String(http.StatusServiceUnavailable, "no status source")
+		return
+	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+	defer cancel()
+	st := s.status.Status(ctx)
+	st.TabsOpen = s.stats.TabsOpen.Load()
+	c.Header("Cache-Control", "no-store")
+	c.Status(http.StatusOK)
+	c.Header("Content-Type", "text/html; charset=utf-8")
+	if err := adminPage.Execute(c.Writer, st); err != nil {
+		s.log.Error("admin page", "err", err)
+	}
+}

@@ -1,0 +1,47 @@
+package web_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+const adminConfig = `
+calls: {no_answer_timeout: 5s}
+media: {interfaces: [lo]}
+rooms: [{number: "800", name: Board, video: none}]
+extensions:
+  - {number: "1001", name: Alice, password: pw1001, xphone: true, admin: true}
+  - {number: "1002", name: Bob, password: pw1002, xphone: true}
+  - {number: "1003", name: Carol, password: pw1003, xphone: true}
+`
+
+func TestAdminPageShowsRoomsCallsAndReloads(t *testing.T) {
+	srv := startServer(t, adminConfig)
+	anon := newBrowser(t, srv)
+	anon.http.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	if resp, _ := anon.get("admin/"); resp.StatusCode != http.StatusFound {
+		t.Fatalf("anonymous admin page: %d, want a redirect to login", resp.StatusCode)
+	}
+	bob := newBrowser(t, srv)
+	bob.login("1002", "pw1002")
+	if resp, _ := bob.get("admin/"); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("non-admin: %d, want 403", resp.StatusCode)
+	}
+	bobTab := bob.mustTab()
+	carol := loggedInTab(t, srv, "1003", "pw1003")
+	connect(t, bobTab, carol, "1003")
+	aliceB := newBrowser(t, srv)
+	aliceB.login("1001", "pw1001")
+	alice := aliceB.mustTab()
+	_, ac := dial(t, alice, "800", false)
+	waitConnected(t, ac)
+	srv.Reload(mustParse(t, strings.Replace(adminConfig, "no_answer_timeout: 5s", "no_answer_timeout: 7s", 1)))
+	waitUntil(t, "status shows the room and the call", func() bool {
+		resp, body := aliceB.get("admin/")
+		page := body["_body"].(string)
+		return resp.StatusCode == http.StatusOK && strings.Contains(page, "800 Board") &&
+			strings.Contains(page, "1001 Alice") && strings.Contains(page, "1002 Bob — browser, opus, DTLS-SRTP") &&
+			strings.Contains(page, "1003 Carol — browser, opus, DTLS-SRTP") && strings.Contains(page, "live: calls")
+	})
+}
