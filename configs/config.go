@@ -80,6 +80,9 @@ type Extension struct {
 	PasswordHash string `yaml:"password_hash"` // bcrypt, from `xphone hash-password`
 	Xphone       bool   `yaml:"xphone"`        // may log in to the browser softphone (F3)
 	Admin        bool   `yaml:"admin"`
+	// Permission is the outbound class: internal (default), local,
+	// national, international.
+	Permission string `yaml:"permission"`
 }
 
 // HasSecret reports whether the extension has a configured password or hash.
@@ -90,27 +93,65 @@ func (e Extension) HasSecret() bool { return e.Password != "" || e.PasswordHash 
 type Room struct {
 	Number          string `yaml:"number"`
 	Name            string `yaml:"name"`
-	Video           string `yaml:"video"` // all, speaker, none
+	Video           string `yaml:"video"` // all, speaker, last_n, none
 	MaxParticipants int    `yaml:"max_participants"`
 	PIN             string `yaml:"pin"`
 }
 
-// Trunk is a SIP trunk. Its fields arrive with the SIP trunk work; until then
-// any configured trunk is reported as unsupported by validation.
+// Trunk is a SIP trunk to a PBX or provider (SPEC F26–F29).
 type Trunk struct {
-	Name string `yaml:"name"`
+	Name      string         `yaml:"name"`      // referenced by dial rules
+	Address   string         `yaml:"address"`   // host:port of the PBX or provider
+	Transport string         `yaml:"transport"` // udp (default), tcp, tls
+	Listen    string         `yaml:"listen"`    // local SIP host:port; default ":5060"
+	Register  *TrunkRegister `yaml:"register"`  // nil: static IP peer
+	// AllowedSources are the IPs or CIDRs that may send us SIP; default: the
+	// address's IP. Everything else is dropped and counted.
+	AllowedSources []string `yaml:"allowed_sources"`
+	CallerID       string   `yaml:"caller_id"`  // outbound From user; default the caller's number
+	Media          string   `yaml:"media"`      // dtls-srtp (default), sdes, rtp
+	ICE            string   `yaml:"ice"`        // auto (default), on, off
+	Codecs         []string `yaml:"codecs"`     // preference: opus, pcmu, pcma; default [pcmu, pcma, opus]
+	DTMF           string   `yaml:"dtmf"`       // rfc4733 (default) or info
+	KeepAlive      Duration `yaml:"keep_alive"` // OPTIONS interval; 0: off
+	// Inbound routes a called number to an extension or room; an empty map
+	// routes the called number unchanged.
+	Inbound map[string]string `yaml:"inbound"`
 }
 
-// DialRule is one outbound routing rule. See Trunk.
+// TrunkRegister is the digest registration of a trunk.
+type TrunkRegister struct {
+	User     string   `yaml:"user"`
+	Password string   `yaml:"password"`
+	Expiry   Duration `yaml:"expiry"` // requested registration lifetime; default 300s
+}
+
+// DialRule is one outbound routing rule: numbers matching Pattern leave
+// through Trunk after Strip leading digits are removed and Prepend is added.
+// Permission is the class a caller needs (internal, local, national,
+// international).
 type DialRule struct {
-	Pattern string `yaml:"pattern"`
-	Trunk   string `yaml:"trunk"`
+	Pattern    string `yaml:"pattern"` // digits, X any digit, trailing "." any rest
+	Trunk      string `yaml:"trunk"`
+	Strip      int    `yaml:"strip"`
+	Prepend    string `yaml:"prepend"`
+	Permission string `yaml:"permission"`
 }
 
 // Policy is the conference forwarding policy (SPEC F30).
 type Policy struct {
 	Speaker SpeakerPolicy `yaml:"speaker"`
 	Mixer   MixerPolicy   `yaml:"mixer"`
+	Video   VideoPolicy   `yaml:"video"`
+}
+
+// VideoPolicy tunes which video layers conference participants receive.
+type VideoPolicy struct {
+	SpeakerLayer string `yaml:"speaker_layer"`    // simulcast layer of the dominant speaker: low, medium, high
+	OthersLayer  string `yaml:"others_layer"`     // layer of everyone else
+	MaxLayer     string `yaml:"max_layer"`        // never forward above this layer
+	LastN        int    `yaml:"last_n"`           // rooms in video mode last_n show this many recent speakers
+	MaxBitrate   int    `yaml:"max_bitrate_kbps"` // per-subscriber video cap in kbit/s; 0 = none
 }
 
 // SpeakerPolicy tunes the active-speaker detector; see audiolevel.Params.

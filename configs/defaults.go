@@ -31,6 +31,7 @@ const (
 	VideoAll     = "all"     // everyone's video is forwarded
 	VideoSpeaker = "speaker" // only the active speaker's video
 	VideoNone    = "none"    // audio-only room
+	VideoLastN   = "last_n"  // the policy.video.last_n most recent speakers' video
 )
 
 // defaults returns a Config holding every default that applies before the
@@ -55,6 +56,7 @@ func defaults() *Config {
 				Release: Duration(DefaultSpeakerRelease), Margin: DefaultSpeakerMargin,
 			},
 			Mixer: MixerPolicy{TopK: DefaultMixerTopK, Bitrate: DefaultMixerBitrate, Complexity: DefaultMixerComplexity},
+			Video: VideoPolicy{SpeakerLayer: "high", OthersLayer: "low", MaxLayer: "high", LastN: 4},
 		},
 	}
 }

@@ -106,6 +106,7 @@ func TestDefaultsWhenKeysOmitted(t *testing.T) {
 						MinTalk: Duration(250 * time.Millisecond), SwitchHold: Duration(time.Second),
 						Release: Duration(600 * time.Millisecond), Margin: 6},
 					Mixer: MixerPolicy{TopK: 3, Bitrate: 32000, Complexity: 5},
+					Video: VideoPolicy{SpeakerLayer: "high", OthersLayer: "low", MaxLayer: "high", LastN: 4},
 				},
 			}
 			tt.want(want)

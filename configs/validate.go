@@ -35,12 +35,7 @@ func (c *Config) Validate() error {
 	exts := validateExtensions(&ps, c.Extensions)
 	validateRooms(&ps, c.Rooms, exts)
 	c.Policy.validate(&ps)
-	if len(c.Trunks) > 0 {
-		ps.add("trunks", "SIP trunks are not supported yet")
-	}
-	if len(c.Dialplan) > 0 {
-		ps.add("dialplan", "dial plan is not supported yet")
-	}
+	validateTrunks(&ps, c.Trunks, c.Dialplan, c.Extensions)
 	return ps.err()
 }
 

@@ -68,9 +68,9 @@ func validateRooms(ps *problems, rooms []Room, exts map[string]int) {
 			ps.add(p+".name", "%s", msg)
 		}
 		switch r.Video {
-		case "", VideoAll, VideoSpeaker, VideoNone:
+		case "", VideoAll, VideoSpeaker, VideoNone, VideoLastN:
 		default:
-			ps.add(p+".video", "%q is not one of all, speaker, none", r.Video)
+			ps.add(p+".video", "%q is not one of all, speaker, last_n, none", r.Video)
 		}
 		if r.MaxParticipants < 0 {
 			ps.add(p+".max_participants", "%d must be 0 (no limit) or more", r.MaxParticipants)

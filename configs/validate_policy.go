@@ -1,10 +1,31 @@
 package configs
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 func (p Policy) validate(ps *problems) {
 	p.Speaker.validate(ps)
 	p.Mixer.validate(ps)
+	p.Video.validate(ps)
+}
+
+// Layers are the simulcast layer names, lowest first.
+var Layers = []string{"low", "medium", "high"}
+
+func (v VideoPolicy) validate(ps *problems) {
+	for _, l := range []struct{ key, v string }{{"speaker_layer", v.SpeakerLayer}, {"others_layer", v.OthersLayer}, {"max_layer", v.MaxLayer}} {
+		if !slices.Contains(Layers, l.v) {
+			ps.add("policy.video."+l.key, "%q is not one of low, medium, high", l.v)
+		}
+	}
+	if v.LastN < 1 || v.LastN > 64 {
+		ps.add("policy.video.last_n", "%d is not in 1..64", v.LastN)
+	}
+	if v.MaxBitrate < 0 {
+		ps.add("policy.video.max_bitrate_kbps", "%d must not be negative", v.MaxBitrate)
+	}
 }
 
 func (s SpeakerPolicy) validate(ps *problems) {

@@ -71,18 +71,30 @@ func TestValidateRules(t *testing.T) {
 			"rooms[1].number", "already used by rooms[0]"},
 		{"room clashes with extension", func(c *Config) { c.Rooms[0].Number = "1002" },
 			"rooms[0].number", "already used by extensions[1]"},
-		{"room video bad", func(c *Config) { c.Rooms[0].Video = "gallery" }, "rooms[0].video", "all, speaker, none"},
+		{"room video bad", func(c *Config) { c.Rooms[0].Video = "gallery" }, "rooms[0].video", "all, speaker, last_n, none"},
 		{"room video empty ok", func(c *Config) { c.Rooms[0].Video = "" }, "", ""},
 		{"room max participants negative", func(c *Config) { c.Rooms[0].MaxParticipants = -1 },
 			"rooms[0].max_participants", "0 (no limit) or more"},
 		{"speaker threshold 127", func(c *Config) { c.Policy.Speaker.Threshold = 127 }, "policy.speaker.threshold", "0..126"},
 		{"speaker window zero", func(c *Config) { c.Policy.Speaker.Window = 0 }, "policy.speaker.window", "between"},
+		{"video layer unknown", func(c *Config) { c.Policy.Video.OthersLayer = "tiny" }, "policy.video.others_layer", "low, medium, high"},
+		{"video last_n zero", func(c *Config) { c.Policy.Video.LastN = 0 }, "policy.video.last_n", "1..64"},
 		{"mixer top_k zero", func(c *Config) { c.Policy.Mixer.TopK = 0 }, "policy.mixer.top_k", "1..16"},
 		{"mixer complexity 11", func(c *Config) { c.Policy.Mixer.Complexity = 11 }, "policy.mixer.complexity", "0..10"},
 		{"room pin not digits", func(c *Config) { c.Rooms[0].PIN = "12a4" }, "rooms[0].pin", "digits only"},
 		{"room name too long", func(c *Config) { c.Rooms[0].Name = strings.Repeat("x", 65) }, "rooms[0].name", "limit"},
-		{"trunks", func(c *Config) { c.Trunks = []Trunk{{Name: "pbx"}} }, "trunks", "SIP trunks are not supported yet"},
-		{"dialplan", func(c *Config) { c.Dialplan = []DialRule{{Pattern: "0."}} }, "dialplan", "dial plan is not supported yet"},
+		{"trunk address", func(c *Config) { c.Trunks = []Trunk{{Name: "pbx"}} }, "trunks[0].address", "is not host:port"},
+		{"trunk media", func(c *Config) { c.Trunks = []Trunk{{Name: "pbx", Address: "192.0.2.1:5060", Media: "zrtp"}} }, "trunks[0].media", "is not one of"},
+		{"dialplan trunk", func(c *Config) { c.Dialplan = []DialRule{{Pattern: "0.", Permission: "local"}} }, "dialplan[0].trunk", "is not a configured trunk"},
+		{"dialplan pattern", func(c *Config) {
+			c.Trunks = []Trunk{{Name: "pbx", Address: "192.0.2.1:5060"}}
+			c.Dialplan = []DialRule{{Pattern: "0a", Trunk: "pbx", Permission: "local"}}
+		}, "dialplan[0].pattern", "use digits"},
+		{"dialplan permission", func(c *Config) {
+			c.Trunks = []Trunk{{Name: "pbx", Address: "192.0.2.1:5060"}}
+			c.Dialplan = []DialRule{{Pattern: "0.", Trunk: "pbx"}}
+		}, "dialplan[0].permission", "is required"},
+		{"extension permission", func(c *Config) { c.Extensions = []Extension{{Number: "1001", Permission: "world"}} }, "extensions[0].permission", "is not one of"},
 		{"udp min without max", func(c *Config) { c.Media.UDPPortMin = 10000 }, "media.udp_port_min", "both"},
 		{"udp min > max", func(c *Config) { c.Media.UDPPortMin, c.Media.UDPPortMax = 20000, 10000 },
 			"media.udp_port_min", "greater than udp_port_max"},
@@ -162,7 +174,7 @@ log:
 	}
 	want := []string{
 		"http.listen", "http.path", "log.level", "extensions[1].number", "extensions[2].number",
-		"rooms[0].number", "rooms[0].video", "trunks",
+		"rooms[0].number", "rooms[0].video", "trunks[0].address",
 	}
 	got := make(map[string]bool)
 	for _, p := range verr.Problems {

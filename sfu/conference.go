@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"time"
 
 	"xphone/audiolevel"
@@ -19,8 +20,19 @@ type VideoMode string
 const (
 	VideoAll     VideoMode = "all"     // everyone's video to everyone
 	VideoSpeaker VideoMode = "speaker" // one video that follows the dominant speaker
+	VideoLastN   VideoMode = "last_n"  // the N most recent speakers' video
 	VideoNone    VideoMode = "none"    // audio only
 )
+
+// VideoPolicy picks simulcast layers (0 = lowest) and how many videos a
+// last_n room shows.
+type VideoPolicy struct {
+	SpeakerLayer int // layer of the dominant speaker
+	OthersLayer  int // layer of everyone else
+	MaxLayer     int // never above this
+	LastN        int // videos in a last_n room
+	MaxBitrate   int // per-viewer video budget in bits/s; 0 = none
+}
 
 // RoomSpec is a configured conference room.
 type RoomSpec struct {
@@ -60,6 +72,7 @@ var ErrRoomFull = errors.New("sfu: conference room is full")
 // ConferenceConfig are a conference's tunables.
 type ConferenceConfig struct {
 	Mixer   mixer.Config
+	Video   VideoPolicy
 	Speaker audiolevel.Params
 	Codecs  AudioCodecs
 	Tick    time.Duration // mixer period, 20 ms
@@ -113,13 +126,25 @@ func (m *confMember) info() Member {
 	return Member{ID: m.leg.ID(), Number: id.Number, Name: id.Name, Video: m.videoUp() != nil}
 }
 
+// videoUp is the member's best video layer, nil if they send no video.
 func (m *confMember) videoUp() *UpTrack {
+	layers := m.videoLayers()
+	if len(layers) == 0 {
+		return nil
+	}
+	return layers[len(layers)-1]
+}
+
+// videoLayers are the member's video up tracks, lowest layer first.
+func (m *confMember) videoLayers() []*UpTrack {
+	var out []*UpTrack
 	for _, u := range m.leg.Ups() {
 		if u.Kind() == Video {
-			return u
+			out = append(out, u)
 		}
 	}
-	return nil
+	slices.SortFunc(out, func(a, b *UpTrack) int { return a.Layer() - b.Layer() })
+	return out
 }
 
 func (m *confMember) audioUp() *UpTrack {
@@ -131,8 +156,14 @@ func (m *confMember) audioUp() *UpTrack {
 	return nil
 }
 
+// DefaultVideoPolicy: the speaker in high quality, thumbnails low.
+var DefaultVideoPolicy = VideoPolicy{SpeakerLayer: 2, OthersLayer: 0, MaxLayer: 2, LastN: 4}
+
 // newConference builds the room and starts its goroutine.
 func newConference(spec RoomSpec, cfg ConferenceConfig, log *slog.Logger) (*Conference, error) {
+	if cfg.Video == (VideoPolicy{}) {
+		cfg.Video = DefaultVideoPolicy
+	}
 	c := &Conference{
 		spec: spec, cfg: cfg, log: log.With("room", spec.Number),
 		requests: make(chan func()), stop: make(chan struct{}), done: make(chan struct{}),
@@ -173,6 +204,12 @@ func (c *Conference) step(now time.Time) {
 	c.ticks++
 	if c.ticks%c.cfg.DecideEvery == 0 {
 		c.decideSpeakers(now)
+	}
+	if ticksPerSecond := int(time.Second / c.cfg.Tick); c.ticks%ticksPerSecond == 0 {
+		c.measureBitrates(1)
+		if c.cfg.Video.MaxBitrate > 0 {
+			c.relayer()
+		}
 	}
 }
 

@@ -127,9 +127,10 @@ func (c *Conference) decideSpeakers(now time.Time) {
 		if d.Dominant != "" {
 			c.history = append(slices.DeleteFunc(c.history, func(id string) bool { return id == d.Dominant }), d.Dominant)
 		}
-		if c.spec.Video == VideoSpeaker {
+		if c.spec.Video == VideoSpeaker || c.spec.Video == VideoLastN {
 			c.wireVideo()
 		}
+		c.relayer()
 	}
 	speaking := slices.Clone(d.Speaking)
 	for _, m := range c.members {

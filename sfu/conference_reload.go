@@ -52,7 +52,8 @@ func (c *Conference) reconfigureOnLoop(spec RoomSpec, cfg ConferenceConfig) {
 	if err := c.mix.SetConfig(cfg.Mixer); err != nil {
 		c.log.Warn("mixer config not applied", "err", err)
 	}
-	c.cfg.Speaker, c.cfg.Mixer = cfg.Speaker, cfg.Mixer
+	c.cfg.Speaker, c.cfg.Mixer, c.cfg.Video = cfg.Speaker, cfg.Mixer, cfg.Video
+	c.relayer()
 	modeChanged := spec.Video != c.spec.Video
 	c.spec.Name, c.spec.MaxParticipants, c.spec.PIN, c.spec.Video = spec.Name, spec.MaxParticipants, spec.PIN, spec.Video
 	if !modeChanged {

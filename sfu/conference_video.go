@@ -7,7 +7,7 @@ import "slices"
 // alter the picture: a join, a leave, a new dominant speaker.
 func (c *Conference) wireVideo() {
 	switch c.spec.Video {
-	case VideoAll:
+	case VideoAll, VideoLastN:
 		for _, m := range c.members {
 			c.wireAll(m)
 		}
@@ -22,6 +22,9 @@ func (c *Conference) wireVideo() {
 // keeping existing assignments so nobody's picture jumps between slots.
 func (c *Conference) wireAll(m *confMember) {
 	want := c.othersWithVideo(m)
+	if c.spec.Video == VideoLastN {
+		want = c.recentSpeakers(want, c.cfg.Video.LastN)
+	}
 	downs := videoDowns(m.leg)
 	if len(downs) == 0 {
 		return // this participant receives no video (audio-only call)
@@ -39,7 +42,7 @@ func (c *Conference) wireAll(m *confMember) {
 			continue
 		}
 		if d := freeSlot(m, downs); d != nil {
-			assign(m, d, o)
+			c.assign(m, d, o)
 			changed = true
 		}
 	}
@@ -63,9 +66,18 @@ func (c *Conference) wireSpeaker(m *confMember) {
 	}
 	release(m, d, c.memberByID(cur))
 	if target != nil {
-		assign(m, d, target)
+		c.assign(m, d, target)
 	}
 	c.sendSlots(m, downs[:1])
+}
+
+// recentSpeakers orders candidates by how recently they were the dominant
+// speaker (never-speakers last, in join order) and keeps n.
+func (c *Conference) recentSpeakers(candidates []*confMember, n int) []*confMember {
+	recency := func(o *confMember) int { return slices.Index(c.history, o.leg.ID()) }
+	out := slices.Clone(candidates)
+	slices.SortStableFunc(out, func(a, b *confMember) int { return recency(b) - recency(a) })
+	return out[:min(len(out), max(n, 1))]
 }
 
 // speakerFor picks whose video m sees in speaker mode.
@@ -127,16 +139,17 @@ func (c *Conference) unwireMember(gone *confMember) {
 	}
 }
 
-func assign(m *confMember, d *DownTrack, o *confMember) {
-	up := o.videoUp()
+// assign shows o's video on m's slot d, at the layer the policy picks.
+func (c *Conference) assign(m *confMember, d *DownTrack, o *confMember) {
+	m.slots[d] = o.leg.ID()
+	up := c.layerFor(m, o)
 	up.Subscribe(d)
 	d.SetSource(up)
-	m.slots[d] = o.leg.ID()
 }
 
 func release(m *confMember, d *DownTrack, o *confMember) {
 	if o != nil {
-		if up := o.videoUp(); up != nil {
+		for _, up := range o.videoLayers() {
 			up.Unsubscribe(d)
 		}
 	}

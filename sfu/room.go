@@ -171,16 +171,24 @@ func (r *Room) relayDTMF(from Leg, digit rune) {
 	}
 }
 
-// connect feeds from's up tracks into to's down tracks of the same kind.
+// connect feeds from's up tracks into to's down tracks of the same kind,
+// the highest simulcast layer for video.
 func connect(from, to Leg) {
 	for _, down := range to.Downs() {
+		var best *UpTrack
 		for _, up := range from.Ups() {
-			if up.Kind() == down.Kind() && up.MimeType() == down.MimeType() {
-				up.Subscribe(down)
-				down.SetSource(up)
-				break
+			if up.Kind() == down.Kind() && up.MimeType() == down.MimeType() && (best == nil || up.Layer() > best.Layer()) {
+				best = up
 			}
 		}
+		if best == nil {
+			continue
+		}
+		if cur := down.Source(); cur != nil && cur != best && slices.Contains(from.Ups(), cur) {
+			cur.Unsubscribe(down)
+		}
+		best.Subscribe(down)
+		down.SetSource(best)
 	}
 }
 

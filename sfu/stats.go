@@ -12,6 +12,7 @@ type Stats struct {
 	BytesForwarded   atomic.Uint64
 	PacketsDropped   atomic.Uint64
 	SpeakerSwitches  atomic.Uint64
+	LayerSwitches    atomic.Uint64
 	LegsActive       atomic.Int64
 	LegsTotal        atomic.Uint64
 	MixTick          Histogram

@@ -28,6 +28,8 @@ type UpTrack struct {
 	id    string
 	kind  Kind
 	mime  string
+	rid   string     // simulcast layer name; "" without simulcast
+	layer int        // simulcast layer, 0 = lowest; 0 without simulcast
 	subMu sync.Mutex // serialises writers of subs
 	subs  atomic.Pointer[[]RTPSink]
 
@@ -36,7 +38,10 @@ type UpTrack struct {
 	levelExtID    atomic.Uint32
 	level         atomic.Uint32 // last RFC 6464 level, 127 = silence
 	packets       atomic.Uint64
+	bytes         atomic.Uint64
 	keyframeAsked atomic.Uint64
+	bitrate       atomic.Int64 // bits/s, measured by the room's ticker
+	measured      uint64       // bytes at the last measurement; owner: the room goroutine
 
 	// DTMF: payload types of telephone-event, fixed before the read loop
 	// starts; the receiver state is touched only by the read loop.
@@ -59,11 +64,27 @@ func (u *UpTrack) ID() string { return u.id }
 // Kind is audio or video.
 func (u *UpTrack) Kind() Kind { return u.kind }
 
+// RID is the simulcast layer name, "" for a track without simulcast.
+func (u *UpTrack) RID() string { return u.rid }
+
+// Layer is the simulcast layer, 0 being the lowest.
+func (u *UpTrack) Layer() int { return u.layer }
+
 // MimeType is the codec, e.g. "video/VP8".
 func (u *UpTrack) MimeType() string { return u.mime }
 
 // Packets counts packets forwarded from this track.
 func (u *UpTrack) Packets() uint64 { return u.packets.Load() }
+
+// Bitrate is the track's measured payload bitrate in bits/s.
+func (u *UpTrack) Bitrate() int { return int(u.bitrate.Load()) }
+
+// measure updates Bitrate from the bytes seen over the last seconds.
+func (u *UpTrack) measure(seconds float64) {
+	b := u.bytes.Load()
+	u.bitrate.Store(int64(float64(b-u.measured) * 8 / seconds))
+	u.measured = b
+}
 
 // Level is the last RFC 6464 audio level seen (0 loud … 127 silent).
 func (u *UpTrack) Level() uint8 { return uint8(u.level.Load()) }
@@ -129,6 +150,7 @@ func (u *UpTrack) Forward(p *rtp.Packet) {
 		return
 	}
 	u.packets.Add(1)
+	u.bytes.Add(uint64(len(p.Payload)))
 	if id := u.levelExtID.Load(); id != 0 {
 		if level, _, err := audiolevel.ParseExtension(p.GetExtension(uint8(id))); err == nil {
 			u.level.Store(uint32(level))

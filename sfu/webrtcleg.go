@@ -3,6 +3,7 @@ package sfu
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"slices"
@@ -68,12 +69,12 @@ func (l *WebRTCLeg) negotiate(ctx context.Context, offer string) (string, error)
 	if err := l.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
 		return "", errors.Join(ErrNegotiation, wrapf(err, "remote offer"))
 	}
-	sends, receives := offerDirections(offer)
+	o := parseOffer(offer)
 	for _, kind := range []Kind{Audio, Video} {
-		if sends[kind] {
-			l.ups = append(l.ups, NewUpTrack(l.id+"-"+kind.String(), kind, codecOf(kind).MimeType))
+		if o.sends[kind] {
+			l.ups = append(l.ups, newUpTracks(l.id, kind, o.videoRIDs)...)
 		}
-		if receives[kind] {
+		if o.receives[kind] {
 			if err := l.addDown(kind); err != nil {
 				return "", err
 			}
@@ -96,13 +97,30 @@ func (l *WebRTCLeg) negotiate(ctx context.Context, offer string) (string, error)
 }
 
 // addDown creates the track this leg receives of kind, and its RTCP reader.
+// addDown adds a track this leg receives of kind. While answering the
+// browser's offer it rides on the browser's transceiver; later (extra video
+// slots) it gets a send-only transceiver of its own. Track ids are unique
+// per leg: browsers reject two m-lines with the same msid.
 func (l *WebRTCLeg) addDown(kind Kind) error {
 	codec := codecOf(kind)
-	local, err := webrtc.NewTrackLocalStaticRTP(codec, kind.String(), "xphone-"+l.id)
+	l.mu.Lock()
+	n := len(l.downs)
+	answering := l.pc.RemoteDescription() != nil && l.pc.LocalDescription() == nil
+	l.mu.Unlock()
+	local, err := webrtc.NewTrackLocalStaticRTP(codec, fmt.Sprintf("%s-%d", kind, n), "xphone-"+l.id)
 	if err != nil {
 		return wrapf(err, "local %s track", kind)
 	}
-	sender, err := l.pc.AddTrack(local)
+	var sender *webrtc.RTPSender
+	if answering {
+		sender, err = l.pc.AddTrack(local)
+	} else {
+		var tr *webrtc.RTPTransceiver
+		tr, err = l.pc.AddTransceiverFromTrack(local, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+		if err == nil {
+			sender = tr.Sender()
+		}
+	}
 	if err != nil {
 		return wrapf(err, "add %s track", kind)
 	}
@@ -120,45 +138,6 @@ func codecOf(kind Kind) webrtc.RTPCodecCapability {
 		return vp8Codec.RTPCodecCapability
 	}
 	return opusCodec.RTPCodecCapability
-}
-
-// offerDirections reports per kind whether the offerer sends and receives.
-func offerDirections(offer string) (sends, receives map[Kind]bool) {
-	sends, receives = map[Kind]bool{}, map[Kind]bool{}
-	var parsed sdp.SessionDescription
-	if err := parsed.UnmarshalString(offer); err != nil {
-		return sends, receives
-	}
-	for _, md := range parsed.MediaDescriptions {
-		kind, ok := kindOf(md.MediaName.Media)
-		if !ok || md.MediaName.Port.Value == 0 {
-			continue
-		}
-		dir := mediaDirection(md)
-		sends[kind] = sends[kind] || dir == "sendrecv" || dir == "sendonly"
-		receives[kind] = receives[kind] || dir == "sendrecv" || dir == "recvonly"
-	}
-	return sends, receives
-}
-
-func kindOf(media string) (Kind, bool) {
-	switch media {
-	case "audio":
-		return Audio, true
-	case "video":
-		return Video, true
-	}
-	return Audio, false
-}
-
-func mediaDirection(md *sdp.MediaDescription) string {
-	for _, a := range md.Attributes {
-		switch a.Key {
-		case "sendrecv", "sendonly", "recvonly", "inactive":
-			return a.Key
-		}
-	}
-	return "sendrecv"
 }
 
 // readRTCP drains a sender's RTCP (the interceptors need it read) and passes
@@ -189,9 +168,9 @@ func (l *WebRTCLeg) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver
 	if remote.Kind() == webrtc.RTPCodecTypeVideo {
 		kind = Video
 	}
-	up := l.up(kind)
+	up := l.upFor(kind, remote.RID())
 	if up == nil {
-		l.log.Warn("unexpected remote track", "kind", kind)
+		l.log.Warn("unexpected remote track", "kind", kind, "rid", remote.RID())
 		return
 	}
 	ssrc := uint32(remote.SSRC())
@@ -256,9 +235,12 @@ func (l *WebRTCLeg) goOwned(f func()) {
 	}()
 }
 
-func (l *WebRTCLeg) up(kind Kind) *UpTrack {
+func (l *WebRTCLeg) up(kind Kind) *UpTrack { return l.upFor(kind, "") }
+
+// upFor finds the up track of kind and simulcast rid ("" without simulcast).
+func (l *WebRTCLeg) upFor(kind Kind, rid string) *UpTrack {
 	for _, u := range l.ups {
-		if u.Kind() == kind {
+		if u.Kind() == kind && u.RID() == rid {
 			return u
 		}
 	}

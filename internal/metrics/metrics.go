@@ -46,6 +46,7 @@ var (
 	bytesFwd        = desc("rtp_bytes_forwarded_total", "RTP payload bytes sent to legs.")
 	packetsDropped  = desc("rtp_packets_dropped_total", "RTP packets not sent (waiting for a keyframe, write errors).")
 	speakerSwitches = desc("speaker_switches_total", "Dominant-speaker changes in conference rooms.")
+	layerSwitches   = desc("simulcast_layer_switches_total", "Times a viewer was moved to another simulcast layer.")
 	mixTick         = desc("mixer_tick_seconds", "Duration of one 20 ms conference mixer tick.")
 	logins          = desc("logins_total", "Login attempts by result.", "result")
 	tabsOpen        = desc("tabs_open", "Browser tabs connected over WebSocket.")
@@ -56,7 +57,7 @@ type collector struct{ src Sources }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{callsActive, roomsActive, participants, legsActive, legsTotal, packetsFwd,
-		bytesFwd, packetsDropped, speakerSwitches, mixTick, logins, tabsOpen} {
+		bytesFwd, packetsDropped, speakerSwitches, layerSwitches, mixTick, logins, tabsOpen} {
 		ch <- d
 	}
 }
@@ -85,6 +86,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(bytesFwd, m.BytesForwarded.Load())
 	counter(packetsDropped, m.PacketsDropped.Load())
 	counter(speakerSwitches, m.SpeakerSwitches.Load())
+	counter(layerSwitches, m.LayerSwitches.Load())
 	buckets, count, sum := m.MixTick.Snapshot()
 	ch <- prometheus.MustNewConstHistogram(mixTick, count, sum, buckets)
 	counter(logins, w.LoginsOK.Load(), "ok")

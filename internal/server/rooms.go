@@ -1,6 +1,7 @@
 package server
 
 import (
+	"slices"
 	"time"
 
 	"xphone/audiolevel"
@@ -20,8 +21,15 @@ func (s *Server) conferenceConfig(p configs.Policy) sfu.ConferenceConfig {
 			PT:        111,
 		},
 		Speaker: speakerParams(p.Speaker),
-		Codecs:  sfu.OpusCodecs{Bitrate: p.Mixer.Bitrate, Complexity: p.Mixer.Complexity},
-		Tick:    20 * time.Millisecond,
+		Video: sfu.VideoPolicy{
+			SpeakerLayer: slices.Index(configs.Layers, p.Video.SpeakerLayer),
+			OthersLayer:  slices.Index(configs.Layers, p.Video.OthersLayer),
+			MaxLayer:     slices.Index(configs.Layers, p.Video.MaxLayer),
+			LastN:        p.Video.LastN,
+			MaxBitrate:   p.Video.MaxBitrate * 1000,
+		},
+		Codecs: sfu.OpusCodecs{Bitrate: p.Mixer.Bitrate, Complexity: p.Mixer.Complexity},
+		Tick:   20 * time.Millisecond,
 		// The detector's defaults are tuned for a decision every 20 ms tick.
 		DecideEvery: 1,
 		Now:         time.Now,

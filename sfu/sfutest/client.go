@@ -23,9 +23,11 @@ import (
 
 // Client is one fake browser PeerConnection.
 type Client struct {
-	pc    *webrtc.PeerConnection
-	audio *rawTrack
-	video *webrtc.TrackLocalStaticRTP
+	pc        *webrtc.PeerConnection
+	audio     *rawTrack
+	video     *webrtc.TrackLocalStaticRTP
+	layers    []*webrtc.TrackLocalStaticRTP // simulcast video, lowest first
+	simulcast *webrtc.RTPTransceiver
 
 	// Level is the RFC 6464 level written on outgoing audio (0 loud, 127 silent).
 	Level atomic.Uint32
@@ -93,6 +95,9 @@ func newAPI() (*webrtc.API, error) {
 	}
 	reg := &interceptor.Registry{}
 	if err := webrtc.RegisterDefaultInterceptors(m, reg); err != nil {
+		return nil, err
+	}
+	if err := webrtc.ConfigureSimulcastExtensionHeaders(m); err != nil {
 		return nil, err
 	}
 	var se webrtc.SettingEngine
@@ -197,9 +202,7 @@ func (c *Client) StartSending(marker byte) {
 func (c *Client) sendLoop(marker byte) {
 	c.tick(func(n int) {
 		c.writeAudio(marker, uint16(n), uint32(n*960))
-		if c.video != nil {
-			c.writeVideo(uint16(n), uint32(n*1800))
-		}
+		c.sendVideo(uint16(n), uint32(n*1800))
 	})
 }
 
@@ -225,8 +228,18 @@ func (c *Client) writeAudio(marker byte, seq uint16, ts uint32) {
 
 // writeVideo sends a one-packet VP8 "keyframe": descriptor S=1, PID=0 and a
 // payload header with the P bit clear.
+// sendVideo writes one video frame on the plain or the simulcast track.
+func (c *Client) sendVideo(seq uint16, ts uint32) {
+	if c.video != nil {
+		c.writeVideo(seq, ts)
+	}
+	if c.layers != nil {
+		c.writeLayers(seq, ts)
+	}
+}
+
 func (c *Client) writeVideo(seq uint16, ts uint32) {
-	payload := []byte{0x10, 0x00, byte(c.VideoMarker.Load()), 0x9d, 0x01, 0x2a, 0x10, 0x00, 0x10, 0x00}
+	payload := []byte{0x10, 0x00, byte(c.VideoMarker.Load()), 0, 0x9d, 0x01, 0x2a, 0x10, 0x00, 0x10, 0x00}
 	p := &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: ts, Marker: true}, Payload: payload}
 	_ = c.video.WriteRTP(p)
 }
@@ -272,6 +285,7 @@ func (c *Client) midOf(recv *webrtc.RTPReceiver) string {
 type slotStats struct {
 	packets uint64
 	marker  byte
+	layer   byte
 }
 
 func (c *Client) count(kind webrtc.RTPCodecType, mid string, p *rtp.Packet) {
@@ -285,8 +299,8 @@ func (c *Client) count(kind webrtc.RTPCodecType, mid string, p *rtp.Packet) {
 			c.slots[mid] = st
 		}
 		st.packets++
-		if len(p.Payload) > 2 {
-			st.marker = p.Payload[2]
+		if len(p.Payload) > 3 {
+			st.marker, st.layer = p.Payload[2], p.Payload[3]
 		}
 		return
 	}

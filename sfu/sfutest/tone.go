@@ -45,9 +45,7 @@ func (c *Client) toneLoop(enc codec.Encoder, freq float64, amplitude int16) {
 		p := &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: uint16(n), Timestamp: uint32(n * frame)}, Payload: buf[:size]}
 		_ = p.SetExtension(1, []byte{byte(c.Level.Load()) | 0x80})
 		_ = c.audio.WriteRTP(p)
-		if c.video != nil {
-			c.writeVideo(uint16(n), uint32(n*1800))
-		}
+		c.sendVideo(uint16(n), uint32(n*1800))
 	})
 }
 
