@@ -98,9 +98,9 @@ func NewMediaAPI(cfg configs.Media, stats *Stats, log *slog.Logger) (*MediaAPI, 
 			return nil, wrapf(err, "register extension %s", e.uri)
 		}
 	}
-	reg := &interceptor.Registry{}
-	if err := webrtc.RegisterDefaultInterceptors(m, reg); err != nil {
-		return nil, wrapf(err, "interceptors")
+	reg, err := interceptors(m)
+	if err != nil {
+		return nil, err
 	}
 	se, err := settingEngine(cfg)
 	if err != nil {
@@ -108,6 +108,24 @@ func NewMediaAPI(cfg configs.Media, stats *Stats, log *slog.Logger) (*MediaAPI, 
 	}
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se))
 	return &MediaAPI{api: api, log: log, stats: stats}, nil
+}
+
+// interceptors are pion's defaults minus the stats interceptor: the server
+// never reads pion's stats, and they cost a lock and map work per packet.
+// NACK retransmits video, RTCP reports keep browsers' statistics right, and
+// TWCC feedback lets browsers adapt what they send to us.
+func interceptors(m *webrtc.MediaEngine) (*interceptor.Registry, error) {
+	reg := &interceptor.Registry{}
+	if err := webrtc.ConfigureNack(m, reg); err != nil {
+		return nil, wrapf(err, "nack")
+	}
+	if err := webrtc.ConfigureRTCPReports(reg); err != nil {
+		return nil, wrapf(err, "rtcp reports")
+	}
+	if err := webrtc.ConfigureTWCCSender(m, reg); err != nil {
+		return nil, wrapf(err, "twcc")
+	}
+	return reg, nil
 }
 
 // settingEngine applies ports, interfaces, advertised addresses and timeouts.
