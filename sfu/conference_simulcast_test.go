@@ -1,7 +1,6 @@
 package sfu
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -11,39 +10,15 @@ import (
 // joinSimulcast connects a simulcast publisher to room 800.
 func joinSimulcast(t *testing.T, api *MediaAPI, rooms *Conferences, number string) *participant {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
 	c, err := sfutest.NewSimulcastClient()
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = c.Close() })
-	offer, err := c.Offer(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leg, answer, err := api.NewWebRTCLeg(ctx, Identity{Number: number}, offer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = leg.Hangup(context.Background(), ReasonHangup) })
-	if err := c.Answer(answer); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Connected(ctx); err != nil {
-		t.Fatal(err)
-	}
+	leg := connectClient(t, api, number, c)
 	if n := len(leg.Ups()); n != 4 {
 		t.Fatalf("simulcast leg publishes %d tracks, want audio + 3 video layers", n)
 	}
-	p := &participant{client: c, leg: leg, obs: &confObserver{}}
-	conf, err := rooms.Join(context.Background(), "800", "", "call-"+number, leg, p.obs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.conf = conf
-	t.Cleanup(func() { rooms.Leave(conf, leg) })
-	return p
+	return enterRoom(t, rooms, number, c, leg)
 }
 
 func TestSimulcastHighLayerForSpeakerLowForOthers(t *testing.T) {

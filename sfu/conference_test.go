@@ -62,6 +62,12 @@ func testConferences(t *testing.T, mode VideoMode) *Conferences {
 func joinRoom(t *testing.T, api *MediaAPI, rooms *Conferences, number string, video bool) *participant {
 	t.Helper()
 	c, leg := newClientLeg(t, api, number, video)
+	return enterRoom(t, rooms, number, c, leg)
+}
+
+// enterRoom puts a connected fake browser's leg into room 800.
+func enterRoom(t *testing.T, rooms *Conferences, number string, c *sfutest.Client, leg *WebRTCLeg) *participant {
+	t.Helper()
 	c.Listen()
 	leg.SetOfferHandler(func(offer string) {
 		go func() {

@@ -37,12 +37,18 @@ func testMediaAPI(t *testing.T) *MediaAPI {
 // newClientLeg connects a fake browser to a new server leg.
 func newClientLeg(t *testing.T, api *MediaAPI, number string, video bool) (*sfutest.Client, *WebRTCLeg) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
 	c, err := sfutest.NewClient(video)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return c, connectClient(t, api, number, c)
+}
+
+// connectClient negotiates a server leg for an existing fake browser.
+func connectClient(t *testing.T, api *MediaAPI, number string, c *sfutest.Client) *WebRTCLeg {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 	t.Cleanup(func() { _ = c.Close() })
 	offer, err := c.Offer(ctx)
 	if err != nil {
@@ -59,7 +65,7 @@ func newClientLeg(t *testing.T, api *MediaAPI, number string, video bool) (*sfut
 	if err := c.Connected(ctx); err != nil {
 		t.Fatal(err)
 	}
-	return c, leg
+	return leg
 }
 
 // eventually polls cond until it holds or the timeout passes.
