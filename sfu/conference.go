@@ -207,9 +207,8 @@ func (c *Conference) step(now time.Time) {
 	}
 	if ticksPerSecond := int(time.Second / c.cfg.Tick); c.ticks%ticksPerSecond == 0 {
 		c.measureBitrates(1)
-		if c.cfg.Video.MaxBitrate > 0 {
-			c.relayer()
-		}
+		c.relayer() // budgets and estimates change
+
 	}
 }
 

@@ -1,9 +1,27 @@
 package sfu
 
+// EstimatingLeg is a leg whose receiver reports how much it can take.
+type EstimatingLeg interface {
+	EstimatedBitrate() int // bits/s, 0 if unknown
+}
+
+// budget is m's video budget in bits/s: the configured cap and the
+// browser's own estimate, whichever is lower; 0 means unlimited.
+func (c *Conference) budget(m *confMember) int {
+	b := c.cfg.Video.MaxBitrate
+	if e, ok := m.leg.(EstimatingLeg); ok {
+		if est := e.EstimatedBitrate(); est > 0 && (b == 0 || est < b) {
+			b = est
+		}
+	}
+	return b
+}
+
 // layerFor picks which of o's video layers viewer m gets: the speaker's
 // layer for the dominant speaker (and in speaker mode), the others' layer
 // otherwise, never above the maximum, and lowered until it fits m's share
-// of the bitrate budget.
+// of the bitrate budget (configured cap or the viewer's REMB estimate).
+// As the estimate recovers, the next check raises the layer again.
 func (c *Conference) layerFor(m, o *confMember) *UpTrack {
 	layers := o.videoLayers()
 	if len(layers) == 0 {
@@ -15,8 +33,8 @@ func (c *Conference) layerFor(m, o *confMember) *UpTrack {
 		want = p.SpeakerLayer
 	}
 	want = max(0, min(want, p.MaxLayer, len(layers)-1))
-	if p.MaxBitrate > 0 {
-		share := p.MaxBitrate / max(1, len(m.slots))
+	if b := c.budget(m); b > 0 {
+		share := b / max(1, len(m.slots))
 		for want > 0 && layers[want].Bitrate() > share {
 			want--
 		}

@@ -34,6 +34,7 @@ type WebRTCLeg struct {
 	dtmfSink atomic.Pointer[func(rune)]
 	stats    *Stats
 	created  time.Time
+	estimate atomic.Int64 // REMB from the browser, bits/s
 	observer atomic.Pointer[CallObserver]
 	closing  bool
 	reason   Reason
@@ -129,7 +130,7 @@ func (l *WebRTCLeg) addDown(kind Kind) error {
 	l.downs = append(l.downs, down)
 	l.senders = append(l.senders, sender)
 	l.mu.Unlock()
-	l.goOwned(func() { readRTCP(sender, down) })
+	l.goOwned(func() { l.readRTCP(sender, down) })
 	return nil
 }
 
@@ -142,7 +143,7 @@ func codecOf(kind Kind) webrtc.RTPCodecCapability {
 
 // readRTCP drains a sender's RTCP (the interceptors need it read) and passes
 // keyframe requests from the browser on to the track's current source.
-func readRTCP(sender *webrtc.RTPSender, down *DownTrack) {
+func (l *WebRTCLeg) readRTCP(sender *webrtc.RTPSender, down *DownTrack) {
 	buf := make([]byte, 1500)
 	for {
 		n, _, err := sender.Read(buf)
@@ -154,13 +155,19 @@ func readRTCP(sender *webrtc.RTPSender, down *DownTrack) {
 			continue
 		}
 		for _, p := range pkts {
-			switch p.(type) {
+			switch p := p.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
 				down.RequestKeyframe()
+			case *rtcp.ReceiverEstimatedMaximumBitrate:
+				l.estimate.Store(int64(p.Bitrate))
 			}
 		}
 	}
 }
+
+// EstimatedBitrate is the browser's latest estimate (REMB) of what it can
+// receive, in bits/s; 0 when it has sent none.
+func (l *WebRTCLeg) EstimatedBitrate() int { return int(l.estimate.Load()) }
 
 // onTrack binds an arriving remote track to its UpTrack and starts reading.
 func (l *WebRTCLeg) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {

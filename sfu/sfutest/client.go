@@ -45,10 +45,11 @@ type Client struct {
 	VideoMarker atomic.Uint32
 	// Payloads seen on received audio, by first payload byte; tests use a
 	// per-sender marker byte to tell whose media arrived.
-	mu      sync.Mutex
-	markers map[byte]uint64
-	slots   map[string]*slotStats // video by transceiver mid
-	heard   *pcmRing              // decoded received audio
+	mu         sync.Mutex
+	markers    map[byte]uint64
+	slots      map[string]*slotStats // video by transceiver mid
+	videoSSRCs []uint32              // of received video, for REMB
+	heard      *pcmRing              // decoded received audio
 
 	wg   sync.WaitGroup
 	stop chan struct{}
@@ -246,6 +247,11 @@ func (c *Client) writeVideo(seq uint16, ts uint32) {
 
 func (c *Client) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 	mid := c.midOf(recv)
+	if remote.Kind() == webrtc.RTPCodecTypeVideo {
+		c.mu.Lock()
+		c.videoSSRCs = append(c.videoSSRCs, uint32(remote.SSRC()))
+		c.mu.Unlock()
+	}
 	c.goOwned(func() {
 		dec, _ := codec.NewOpusDecoder(codec.OpusSampleRate, 1)
 		pcm := make([]int16, 5760)

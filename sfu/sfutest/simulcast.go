@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
@@ -56,7 +57,9 @@ func (c *Client) addSimulcast() error {
 func (c *Client) writeLayers(seq uint16, ts uint32) {
 	midID, ridID := c.simulcastExtensionIDs()
 	for i, t := range c.layers {
-		payload := []byte{0x10, 0x00, byte(c.VideoMarker.Load()), byte(i), 0x9d, 0x01, 0x2a, 0x10, 0x00}
+		// Higher layers are bigger, as real ones are: 120, 240, 360 kbit/s.
+		payload := make([]byte, 300*(i+1))
+		copy(payload, []byte{0x10, 0x00, byte(c.VideoMarker.Load()), byte(i), 0x9d, 0x01, 0x2a, 0x10, 0x00})
 		p := &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: ts, Marker: true}, Payload: payload}
 		if midID != 0 && ridID != 0 {
 			_ = p.SetExtension(midID, []byte(c.simulcast.Mid()))
@@ -87,4 +90,16 @@ func (c *Client) VideoLayerOn(mid string) byte {
 		return st.layer
 	}
 	return 0
+}
+
+// SendREMB reports to the server that this client can receive bps (RTCP
+// REMB, as browsers send it), for every video it receives.
+func (c *Client) SendREMB(bps float32) error {
+	c.mu.Lock()
+	ssrcs := append([]uint32(nil), c.videoSSRCs...)
+	c.mu.Unlock()
+	if len(ssrcs) == 0 {
+		return errors.New("sfutest: no video received yet")
+	}
+	return c.pc.WriteRTCP([]rtcp.Packet{&rtcp.ReceiverEstimatedMaximumBitrate{Bitrate: bps, SSRCs: ssrcs}})
 }
