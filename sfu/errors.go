@@ -25,6 +25,7 @@ const (
 	ReasonWrongPIN          Reason = "wrong_pin"
 	ReasonTransferred       Reason = "transferred"
 	ReasonRoomRemoved       Reason = "room_removed"
+	ReasonTrunkUnavailable  Reason = "trunk_unavailable"
 	ReasonError             Reason = "error"
 )
 
@@ -43,6 +44,8 @@ var (
 	ErrWrongPIN     = errors.New("sfu: wrong conference PIN")
 	ErrNotInCall    = errors.New("sfu: not in that call")
 	ErrInConference = errors.New("sfu: hold and transfer are not offered in conferences")
+	// ErrTrunkUnavailable: the way out (a SIP trunk) is down or refused.
+	ErrTrunkUnavailable = errors.New("sfu: trunk unavailable")
 )
 
 var reasonOf = []struct {
@@ -52,6 +55,7 @@ var reasonOf = []struct {
 	{ErrBusy, ReasonBusy}, {ErrDeclined, ReasonDeclined}, {ErrNotFound, ReasonNotFound},
 	{ErrUnavailable, ReasonUnavailable}, {ErrNoAnswer, ReasonNoAnswer},
 	{ErrCancelled, ReasonCancelled}, {ErrForbidden, ReasonForbidden},
+	{ErrTrunkUnavailable, ReasonTrunkUnavailable},
 }
 
 // ReasonFor maps a call-control error to the Reason shown to the caller.
@@ -97,6 +101,8 @@ func (r Reason) Message() string {
 		return "Transferred"
 	case ReasonRoomRemoved:
 		return "The conference room was closed"
+	case ReasonTrunkUnavailable:
+		return "Trunk unavailable"
 	}
 	return "Call failed"
 }

@@ -13,15 +13,17 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"xphone/sfu"
+	"xphone/siptrunk"
 	"xphone/web"
 )
 
 // Sources are what the collector reads.
 type Sources struct {
-	Media *sfu.Stats
-	Web   *web.Stats
-	Calls *sfu.Calls
-	Rooms *sfu.Conferences
+	Media  *sfu.Stats
+	Web    *web.Stats
+	Calls  *sfu.Calls
+	Rooms  *sfu.Conferences
+	Trunks []*siptrunk.Trunk
 }
 
 // Handler returns /metrics for src plus Go runtime and process metrics.
@@ -50,6 +52,8 @@ var (
 	mixTick         = desc("mixer_tick_seconds", "Duration of one 20 ms conference mixer tick.")
 	logins          = desc("logins_total", "Login attempts by result.", "result")
 	tabsOpen        = desc("tabs_open", "Browser tabs connected over WebSocket.")
+	trunkRegistered = desc("trunk_registered", "1 when the trunk is registered (or is a static peer).", "trunk")
+	sipEvents       = desc("sip_events_total", "SIP events by trunk and kind.", "trunk", "event")
 )
 
 // collector turns the sources into metrics on every scrape.
@@ -57,7 +61,7 @@ type collector struct{ src Sources }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{callsActive, roomsActive, participants, legsActive, legsTotal, packetsFwd,
-		bytesFwd, packetsDropped, speakerSwitches, layerSwitches, mixTick, logins, tabsOpen} {
+		bytesFwd, packetsDropped, speakerSwitches, layerSwitches, mixTick, logins, tabsOpen, trunkRegistered, sipEvents} {
 		ch <- d
 	}
 }
@@ -93,4 +97,26 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(logins, w.LoginsFailed.Load(), "failed")
 	counter(logins, w.LoginsLocked.Load(), "locked_out")
 	gauge(tabsOpen, float64(w.TabsOpen.Load()))
+	for _, t := range c.src.Trunks {
+		collectTrunk(t, gauge, counter)
+	}
+}
+
+func collectTrunk(t *siptrunk.Trunk, gauge func(*prometheus.Desc, float64, ...string), counter func(*prometheus.Desc, uint64, ...string)) {
+	registered, _, _ := t.Status()
+	up := 0.0
+	if registered || !t.Registers() {
+		up = 1
+	}
+	gauge(trunkRegistered, up, t.Name())
+	st := &t.Stats
+	for _, e := range []struct {
+		name string
+		v    uint64
+	}{
+		{"invite_sent", st.Invites.Load()}, {"inbound_call", st.Inbound.Load()}, {"reinvite", st.ReInvites.Load()},
+		{"bad_request", st.BadRequests.Load()}, {"dropped_source", st.DroppedSources.Load()}, {"handler_panic", st.Panics.Load()},
+	} {
+		counter(sipEvents, e.v, t.Name(), e.name)
+	}
 }

@@ -74,6 +74,7 @@ func (s *Server) Reload(cfg *configs.Config) ReloadEntry {
 			s.record(e)
 			return e
 		}
+		s.store.Store(store)
 		e.LoggedOut = s.web.SetExtensions(store)
 		e.Applied = append(e.Applied, "extensions")
 	}
@@ -101,6 +102,7 @@ func restartSections(old, cfg *configs.Config) []string {
 		{"xphone", old.Xphone, cfg.Xphone}, {"http", old.HTTP, cfg.HTTP}, {"media", old.Media, cfg.Media},
 		{"login", old.Login, cfg.Login}, {"log", old.Log, cfg.Log},
 		{"calls.call_waiting", old.Calls.CallWaiting, cfg.Calls.CallWaiting},
+		{"trunks", old.Trunks, cfg.Trunks}, {"dialplan", old.Dialplan, cfg.Dialplan},
 	}
 	for _, c := range checks {
 		if !reflect.DeepEqual(c.a, c.b) {
@@ -116,6 +118,7 @@ func keepRestartSections(old, cfg *configs.Config) *configs.Config {
 	next := *cfg
 	next.Xphone, next.HTTP, next.Media, next.Login, next.Log = old.Xphone, old.HTTP, old.Media, old.Login, old.Log
 	next.Calls.CallWaiting = old.Calls.CallWaiting
+	next.Trunks, next.Dialplan = old.Trunks, old.Dialplan
 	return &next
 }
 

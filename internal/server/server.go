@@ -14,12 +14,14 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"xphone/configs"
 	"xphone/internal/metrics"
 	"xphone/sfu"
+	"xphone/siptrunk"
 	"xphone/web"
 	"xphone/web/auth"
 	"xphone/web/certs"
@@ -55,53 +57,71 @@ type Server struct {
 	path     string // http.path, fixed for the process
 	started  time.Time
 	authOpts []auth.Option
+	store    atomic.Pointer[auth.Store] // current credentials, for trunk permissions
+	trunks   []*siptrunk.Trunk
 	reloads  reloads
 	stop     chan struct{}
 	wg       sync.WaitGroup
 	once     sync.Once
 }
 
-// Start builds every part and starts serving HTTPS.
+// Start builds every part and starts serving HTTPS (and SIP, when trunks
+// are configured).
 func Start(_ context.Context, o Options) (*Server, error) {
 	cfg, log := o.Config, o.Logger
+	s := &Server{cfg: cfg, log: log, stats: &sfu.Stats{}, dataDir: o.DataDir, path: cfg.HTTP.Path,
+		started: time.Now(), authOpts: o.AuthOptions, stop: make(chan struct{})}
 	store, err := auth.NewStore(cfg.Extensions, o.DataDir, log, o.AuthOptions...)
 	if err != nil {
 		return nil, err
 	}
+	s.store.Store(store)
 	cert, err := certs.LoadOrCreate(o.DataDir, cfg.HTTP.TLS.Cert, cfg.HTTP.TLS.Key, log)
 	if err != nil {
 		return nil, err
 	}
-	mediaStats, webStats := &sfu.Stats{}, &web.Stats{}
-	media, err := sfu.NewMediaAPI(cfg.Media, mediaStats, log)
+	media, err := sfu.NewMediaAPI(cfg.Media, s.stats, log)
 	if err != nil {
+		return nil, err
+	}
+	if s.trunks, err = newTrunks(cfg, s.permission, log); err != nil {
 		return nil, err
 	}
 	registry := web.NewRegistry(store, media, log)
-	s := &Server{cfg: cfg, log: log, stats: mediaStats, dataDir: o.DataDir, path: cfg.HTTP.Path, started: time.Now(), authOpts: o.AuthOptions, stop: make(chan struct{})}
-	rooms := sfu.NewConferences(roomSpecs(cfg.Rooms), s.conferenceConfig(cfg.Policy), log)
-	s.rooms = rooms
-	calls := sfu.NewCalls(sfu.CallsConfig{NoAnswerTimeout: cfg.Calls.NoAnswerTimeout.D(), Rooms: rooms, NoCallWaiting: !cfg.Calls.CallWaiting}, log, registry)
-	s.calls = calls
+	s.rooms = sfu.NewConferences(roomSpecs(cfg.Rooms), s.conferenceConfig(cfg.Policy), log)
+	s.calls = sfu.NewCalls(sfu.CallsConfig{NoAnswerTimeout: cfg.Calls.NoAnswerTimeout.D(), Rooms: s.rooms,
+		NoCallWaiting: !cfg.Calls.CallWaiting}, log, s.dialers(registry)...)
+	if err := s.startTrunks(); err != nil {
+		s.calls.Close()
+		return nil, err
+	}
+	if err := s.startWeb(o, store, media, registry, cert); err != nil {
+		s.stopTrunks()
+		s.calls.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// startWeb builds the HTTP side and starts listening.
+func (s *Server) startWeb(o Options, store *auth.Store, media *sfu.MediaAPI, registry *web.Registry, cert tls.Certificate) error {
+	cfg, webStats := s.cfg, &web.Stats{}
 	websrv, err := web.New(web.Options{
-		Status: s,
-		Config: cfg, Store: store, Media: media, Calls: calls, Registry: registry, Log: log,
+		Status: s, Config: cfg, Store: store, Media: media, Calls: s.calls, Registry: registry, Log: s.log,
 		Sessions:     auth.NewSessions(cfg.Login.SessionTTL.D(), time.Now),
 		Throttle:     auth.NewThrottle(cfg.Login, time.Now),
 		PingInterval: o.PingInterval, PingTimeout: o.PingTimeout, Stats: webStats,
-		Metrics: metrics.Handler(metrics.Sources{Media: mediaStats, Web: webStats, Calls: calls, Rooms: rooms}),
+		Metrics: metrics.Handler(metrics.Sources{Media: s.stats, Web: webStats, Calls: s.calls, Rooms: s.rooms, Trunks: s.trunks}),
 	})
 	if err != nil {
-		calls.Close()
-		return nil, err
+		return err
 	}
 	s.web = websrv
 	if err := s.listen(o.Addr, cert); err != nil {
-		calls.Close()
-		return nil, err
+		return err
 	}
 	websrv.SetReady(true)
-	return s, nil
+	return nil
 }
 
 // listen binds the HTTPS socket and serves it in a goroutine Close waits for.
@@ -160,6 +180,8 @@ func (s *Server) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		close(s.stop)
+		s.web.SetReady(false)
+		s.stopTrunks() // BYE on every SIP dialog, unregister
 		err = s.http.Shutdown(ctx)
 		s.web.Close()
 		s.calls.Close()

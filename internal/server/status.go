@@ -2,7 +2,9 @@ package server
 
 import (
 	"context"
+	"fmt"
 
+	"xphone/siptrunk"
 	"xphone/web"
 )
 
@@ -15,6 +17,9 @@ func (s *Server) Status(ctx context.Context) web.Status {
 		st.Reloads = append(st.Reloads, web.ReloadView{At: e.At, OK: e.OK, Errors: e.Errors, Applied: e.Applied,
 			NeedsRestart: e.NeedsRestart, Removed: e.LoggedOut})
 	}
+	for _, t := range s.trunks {
+		st.Trunks = append(st.Trunks, trunkView(t))
+	}
 	for i := len(history) - 1; i >= 0; i-- {
 		if history[i].OK {
 			st.NeedsRestart = history[i].NeedsRestart
@@ -22,4 +27,19 @@ func (s *Server) Status(ctx context.Context) web.Status {
 		}
 	}
 	return st
+}
+
+func trunkView(t *siptrunk.Trunk) web.TrunkView {
+	registered, count, lastErr := t.Status()
+	state := "static peer"
+	switch {
+	case !t.Registers():
+	case registered:
+		state = fmt.Sprintf("registered (%d registrations)", count)
+	case lastErr != nil:
+		state = "not registered: " + lastErr.Error()
+	default:
+		state = "registering"
+	}
+	return web.TrunkView{Name: t.Name(), State: state}
 }

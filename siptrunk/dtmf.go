@@ -1,0 +1,49 @@
+package siptrunk
+
+import (
+	"strings"
+
+	"github.com/pion/rtp"
+
+	"xphone/sfu"
+)
+
+// reasonHangup is the reason of a leg the peer ended with BYE.
+const reasonHangup = sfu.ReasonHangup
+
+// infoDigit reads the key of an application/dtmf-relay INFO body
+// ("Signal=5\r\nDuration=160"), or 0.
+func infoDigit(body string) rune {
+	for _, line := range strings.Split(body, "\n") {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), "=")
+		if ok && strings.EqualFold(strings.TrimSpace(k), "Signal") {
+			v = strings.TrimSpace(v)
+			if len(v) == 1 {
+				if _, ok := sfu.DTMFEvent(rune(v[0])); ok {
+					return rune(v[0])
+				}
+			}
+		}
+	}
+	return 0
+}
+
+// dtmfPacket is a one-packet RFC 4733 event for digit, as the UpTrack's
+// DTMF decoding expects it (payload type upDTMFPT).
+func dtmfPacket(digit rune, ts uint32) *rtp.Packet {
+	ev, _ := sfu.DTMFEvent(digit)
+	return &rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: upDTMFPT, Timestamp: ts},
+		Payload: []byte{ev, 0x80 | 10, 0x03, 0x20}}
+}
+
+// eventPayloads are the RFC 4733 payloads of one 100 ms key press at
+// volume 10: start, update, and the end packet three times.
+func eventPayloads(ev byte) [][]byte {
+	return [][]byte{
+		{ev, 10, 0x01, 0x90},        // 400 ticks (50 ms)
+		{ev, 10, 0x03, 0x20},        // 800 ticks
+		{ev, 0x80 | 10, 0x03, 0x20}, // end
+		{ev, 0x80 | 10, 0x03, 0x20},
+		{ev, 0x80 | 10, 0x03, 0x20},
+	}
+}

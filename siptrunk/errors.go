@@ -1,0 +1,25 @@
+package siptrunk
+
+import (
+	"errors"
+	"fmt"
+
+	"xphone/sfu"
+)
+
+// Sentinel errors of the SIP trunk.
+var (
+	// ErrTrunkUnavailable: the trunk answered 503, could not be reached, or
+	// no dial rule routes the number.
+	ErrTrunkUnavailable = fmt.Errorf("siptrunk: %w", sfu.ErrTrunkUnavailable)
+	// ErrForbidden: the caller's permission class does not allow the number.
+	ErrForbidden = errors.New("siptrunk: number not allowed through the trunk")
+	// ErrClosed: the trunk is shutting down.
+	ErrClosed = errors.New("siptrunk: closed")
+	// ErrRegister: the registrar refused our REGISTER (e.g. wrong password).
+	ErrRegister = errors.New("siptrunk: registration failed")
+	// ErrSDP: the peer's SDP could not be used.
+	ErrSDP = errors.New("siptrunk: unusable SDP")
+	// ErrConfig: the trunk configuration cannot be used.
+	ErrConfig = errors.New("siptrunk: bad configuration")
+)

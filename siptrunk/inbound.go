@@ -1,0 +1,230 @@
+package siptrunk
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"xphone/sfu"
+)
+
+// serverDialog ends an inbound dialog.
+type serverDialog struct{ s *sipgo.DialogServerSession }
+
+func (d serverDialog) bye(ctx context.Context) error { return d.s.Bye(ctx) }
+
+// answerTimeout bounds how long an inbound call may wait for call control.
+const answerTimeout = 3 * time.Minute
+
+// onInvite handles a new call from the trunk, or a re-INVITE in a dialog.
+func (t *Trunk) onInvite(req *sip.Request, tx sip.ServerTransaction) {
+	if tag, _ := req.To().Params.Get("tag"); tag != "" {
+		t.onReInvite(req, tx)
+		return
+	}
+	if t.placer == nil {
+		t.respond(req, tx, 480, "Temporarily Unavailable")
+		return
+	}
+	if req.Contact() == nil {
+		t.respond(req, tx, 400, "Missing Contact")
+		return
+	}
+	dss, err := t.dua.ReadInvite(req, tx)
+	if err != nil {
+		t.respond(req, tx, 400, "Bad Request")
+		return
+	}
+	defer func() { _ = dss.Close() }()
+	_ = dss.Respond(100, "Trying", nil)
+	leg, answer, err := t.inboundLeg(req)
+	if err != nil {
+		t.log.Warn("inbound call refused", "err", err)
+		_ = dss.Respond(488, "Not Acceptable Here", nil)
+		return
+	}
+	t.runInbound(req, dss, leg, answer)
+}
+
+// inboundLeg answers the offer's media and builds the caller's leg.
+func (t *Trunk) inboundLeg(req *sip.Request) (*Leg, string, error) {
+	ctx, cancel := context.WithTimeout(t.ctx, 5*time.Second)
+	defer cancel()
+	m := newPionMedia(t.mediaIP, t.codecs())
+	answer, err := m.Answer(ctx, string(req.Body()))
+	if err != nil {
+		_ = m.Close()
+		return nil, "", err
+	}
+	from := req.From()
+	leg, err := newLeg(sfu.NewID("sip"), sfu.Identity{Number: from.Address.User, Name: from.DisplayName}, m, t.log)
+	if err != nil {
+		_ = m.Close()
+		return nil, "", err
+	}
+	leg.inbound = true
+	leg.events = make(chan inboundEvent, 4)
+	leg.observer = leg
+	return leg, answer, nil
+}
+
+// runInbound places the call and turns its progress into SIP responses:
+// 180 on ringing, 200 on answer, a failure code when the leg ends first,
+// and stops when the peer CANCELs.
+func (t *Trunk) runInbound(req *sip.Request, dss *sipgo.DialogServerSession, leg *Leg, answer string) {
+	callID := req.CallID().Value()
+	if err := t.track(callID, leg, dss); err != nil {
+		_ = dss.Respond(503, "Service Unavailable", nil)
+		leg.end(sfu.ReasonError, false)
+		return
+	}
+	leg.onDTMF = t.dtmfSender(leg, dss)
+	leg.start()
+	to := t.inboundTarget(req.Recipient.User)
+	t.Stats.Inbound.Add(1)
+	leg.callID = sfu.NewID("call")
+	if _, err := t.placer.Place(sfu.PlaceRequest{ID: leg.callID, Caller: leg, To: to, Observer: leg}); err != nil {
+		_ = dss.Respond(503, "Service Unavailable", nil)
+		leg.end(sfu.ReasonError, false)
+		return
+	}
+	timeout := time.NewTimer(answerTimeout)
+	defer timeout.Stop()
+	for {
+		select {
+		case ev := <-leg.events:
+			if ev == eventRinging {
+				_ = dss.Respond(180, "Ringing", nil)
+				continue
+			}
+			if err := dss.RespondSDP([]byte(answer)); err != nil {
+				leg.end(sfu.ReasonMediaFailed, false)
+				return
+			}
+			leg.setDialog(serverDialog{dss})
+			return
+		case <-leg.Done():
+			code, reason := failureStatus(leg.EndReason())
+			_ = dss.Respond(code, reason, nil)
+			return
+		case <-dss.Context().Done():
+			leg.end(sfu.ReasonCancelled, false)
+			return
+		case <-timeout.C:
+			_ = dss.Respond(480, "Temporarily Unavailable", nil)
+			leg.end(sfu.ReasonNoAnswer, false)
+			return
+		}
+	}
+}
+
+// inboundTarget maps the called number through the trunk's inbound routes.
+func (t *Trunk) inboundTarget(called string) string {
+	if to, ok := t.cfg.Trunk.Inbound[called]; ok {
+		return to
+	}
+	return called
+}
+
+// failureStatus maps why a leg ended before answer to a SIP final response.
+func failureStatus(r sfu.Reason) (int, string) {
+	switch r {
+	case sfu.ReasonBusy:
+		return 486, "Busy Here"
+	case sfu.ReasonDeclined:
+		return 603, "Decline"
+	case sfu.ReasonUnavailable, sfu.ReasonNoAnswer:
+		return 480, "Temporarily Unavailable"
+	case sfu.ReasonNotFound:
+		return 404, "Not Found"
+	case sfu.ReasonForbidden:
+		return 403, "Forbidden"
+	case sfu.ReasonCancelled:
+		return 487, "Request Terminated"
+	}
+	return 500, "Server Internal Error"
+}
+
+// onReInvite answers an in-dialog INVITE (hold, resume, refresh) with the
+// unchanged SDP, mirroring the direction (pitfall 6).
+func (t *Trunk) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
+	l := t.legFor(req.CallID().Value())
+	if l == nil {
+		t.respond(req, tx, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	t.Stats.ReInvites.Add(1)
+	dir := answerDirection(string(req.Body()))
+	body := withDirection(l.media.LocalSDP(), dir)
+	res := sip.NewSDPResponseFromRequest(req, []byte(body))
+	res.AppendHeader(&t.dua.ContactHDR)
+	_ = tx.Respond(res)
+	t.peerHold(l, dir == "recvonly" || dir == "inactive")
+}
+
+// Holder is call control's hold operation; *sfu.Calls implements it.
+// When the trunk's Placer is also a Holder, a peer's re-INVITE to
+// sendonly/inactive holds the call and sendrecv resumes it.
+type Holder interface {
+	Hold(callID string, leg sfu.Leg, on bool) error
+}
+
+// peerHold tells call control that the peer held or resumed.
+func (t *Trunk) peerHold(l *Leg, on bool) {
+	h, ok := t.placer.(Holder)
+	if !ok || l.callID == "" || l.held.Swap(on) == on {
+		return
+	}
+	if err := h.Hold(l.callID, l, on); err != nil {
+		t.log.Debug("peer hold not applied", "err", err)
+	}
+}
+
+// answerDirection is the direction answering an offer's direction.
+func answerDirection(offer string) string {
+	switch {
+	case strings.Contains(offer, "a=sendonly"):
+		return "recvonly"
+	case strings.Contains(offer, "a=recvonly"):
+		return "sendonly"
+	case strings.Contains(offer, "a=inactive"):
+		return "inactive"
+	}
+	return "sendrecv"
+}
+
+// withDirection replaces the direction attribute in sdpText.
+func withDirection(sdpText, dir string) string {
+	lines := sdpLines(sdpText)
+	for i, l := range lines {
+		switch l {
+		case "a=sendrecv", "a=sendonly", "a=recvonly", "a=inactive":
+			lines[i] = "a=" + dir
+		}
+	}
+	return joinSDP(lines)
+}
+
+// inboundEvent is call progress of an inbound leg.
+type inboundEvent int
+
+const (
+	eventRinging inboundEvent = iota + 1
+	eventConnected
+)
+
+// Ringing implements sfu.CallObserver: the callee is alerted (180).
+func (l *Leg) Ringing(string) { l.signal(eventRinging) }
+
+// Connected implements sfu.CallObserver: the callee answered (200).
+func (l *Leg) Connected(string, sfu.Identity, bool, time.Time) { l.signal(eventConnected) }
+
+func (l *Leg) signal(ev inboundEvent) {
+	select {
+	case l.events <- ev:
+	default:
+	}
+}

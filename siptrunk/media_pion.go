@@ -1,0 +1,201 @@
+package siptrunk
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+)
+
+// pionMedia is the ICE + DTLS-SRTP back-end (Asterisk webrtc=yes style): a
+// pion PeerConnection with one host candidate on the trunk's media IP.
+type pionMedia struct {
+	ip     net.IP
+	prefs  []string
+	pc     *webrtc.PeerConnection
+	track  *rtpTrack
+	codec  audioCodec
+	local  string
+	onRTP  chan func(*rtp.Packet)
+	failed chan struct{}
+	fail   sync.Once
+	wg     sync.WaitGroup
+}
+
+// newPionMedia prepares a session on ip offering/accepting codecs in
+// preference order.
+func newPionMedia(ip net.IP, prefs []string) *pionMedia {
+	return &pionMedia{ip: ip, prefs: prefs, onRTP: make(chan func(*rtp.Packet), 1), failed: make(chan struct{})}
+}
+
+// build creates the PeerConnection for codec c.
+func (m *pionMedia) build(c audioCodec) error {
+	me := &webrtc.MediaEngine{}
+	if err := me.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{
+		MimeType: c.MimeType, ClockRate: 8000, Channels: 1}, PayloadType: webrtc.PayloadType(c.PayloadType)},
+		webrtc.RTPCodecTypeAudio); err != nil {
+		return err
+	}
+	if err := me.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{
+		MimeType: "audio/telephone-event", ClockRate: 8000, SDPFmtpLine: "0-16"}, PayloadType: telephoneEventPT},
+		webrtc.RTPCodecTypeAudio); err != nil {
+		return err
+	}
+	api := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithSettingEngine(m.settings()))
+	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		return err
+	}
+	m.pc, m.codec = pc, c
+	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		if s == webrtc.PeerConnectionStateFailed || s == webrtc.PeerConnectionStateClosed {
+			m.fail.Do(func() { close(m.failed) })
+		}
+	})
+	pc.OnTrack(m.onTrack)
+	m.track = newRTPTrack(c.MimeType)
+	return nil
+}
+
+// settings allows exactly one host candidate (pitfall 3), on loopback too.
+func (m *pionMedia) settings() webrtc.SettingEngine {
+	var s webrtc.SettingEngine
+	s.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	s.SetIncludeLoopbackCandidate(true)
+	s.SetIPFilter(func(ip net.IP) bool { return ip.Equal(m.ip) })
+	s.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	s.SetHandleUndeclaredSSRCWithoutAnswer(true)
+	s.SetICETimeouts(5*time.Second, 10*time.Second, 2*time.Second)
+	return s
+}
+
+// Offer offers the first preferred codec plus telephone-event.
+func (m *pionMedia) Offer(ctx context.Context) (string, error) {
+	c, ok := g711Codecs[firstG711(m.prefs)]
+	if !ok {
+		return "", fmt.Errorf("%w: no G.711 codec configured", ErrConfig)
+	}
+	if err := m.build(c); err != nil {
+		return "", err
+	}
+	if _, err := m.pc.AddTransceiverFromTrack(m.track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendrecv}); err != nil {
+		return "", err
+	}
+	offer, err := m.pc.CreateOffer(nil)
+	if err != nil {
+		return "", err
+	}
+	return m.setLocal(ctx, offer, false)
+}
+
+// Answer answers a peer's offer with one codec plus telephone-event.
+func (m *pionMedia) Answer(ctx context.Context, offer string) (string, error) {
+	c, ok := chooseCodec(m.prefs, offer)
+	if !ok {
+		return "", fmt.Errorf("%w: no common codec", ErrSDP)
+	}
+	if err := m.build(c); err != nil {
+		return "", err
+	}
+	norm, hadMid := fromSIP(offer)
+	if err := m.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: norm}); err != nil {
+		return "", fmt.Errorf("%w: %v", ErrSDP, err)
+	}
+	if _, err := m.pc.AddTrack(m.track); err != nil {
+		return "", err
+	}
+	answer, err := m.pc.CreateAnswer(nil)
+	if err != nil {
+		return "", err
+	}
+	return m.setLocal(ctx, answer, hadMid)
+}
+
+// setLocal applies d, waits for gathering and returns SIP-side SDP.
+func (m *pionMedia) setLocal(ctx context.Context, d webrtc.SessionDescription, keepMid bool) (string, error) {
+	gathered := webrtc.GatheringCompletePromise(m.pc)
+	if err := m.pc.SetLocalDescription(d); err != nil {
+		return "", err
+	}
+	select {
+	case <-gathered:
+	case <-ctx.Done():
+		return "", context.Cause(ctx)
+	}
+	s, err := toSIP(m.pc.LocalDescription().SDP, keepMid)
+	if err != nil {
+		return "", err
+	}
+	m.local = s
+	return s, nil
+}
+
+// Accept applies the peer's answer.
+func (m *pionMedia) Accept(answer string) error {
+	norm, _ := fromSIP(answer)
+	if err := m.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: norm}); err != nil {
+		return fmt.Errorf("%w: %v", ErrSDP, err)
+	}
+	return nil
+}
+
+// LocalSDP is the SDP we last sent.
+func (m *pionMedia) LocalSDP() string { return m.local }
+
+// Codec is the negotiated codec.
+func (m *pionMedia) Codec() audioCodec { return m.codec }
+
+// Start installs the packet callback; the read loop starts with the track.
+func (m *pionMedia) Start(onRTP func(*rtp.Packet)) { m.onRTP <- onRTP }
+
+// onTrack runs the read loop of the peer's audio.
+func (m *pionMedia) onTrack(remote *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+	var f func(*rtp.Packet)
+	select {
+	case f = <-m.onRTP:
+	case <-m.failed:
+		return
+	}
+	for {
+		p, _, err := remote.ReadRTP()
+		if err != nil {
+			return
+		}
+		f(p)
+	}
+}
+
+// WriteAudio sends one frame.
+func (m *pionMedia) WriteAudio(payload []byte, samples uint32) error {
+	return m.track.writeAudio(payload, samples)
+}
+
+// WriteEvent sends the packets of one RFC 4733 event.
+func (m *pionMedia) WriteEvent(payloads [][]byte) error { return m.track.writeEvent(payloads) }
+
+// Failed is closed when ICE/DTLS fails or the connection closes.
+func (m *pionMedia) Failed() <-chan struct{} { return m.failed }
+
+// Close closes the PeerConnection (which ends the read loop).
+func (m *pionMedia) Close() error {
+	if m.pc == nil {
+		return nil
+	}
+	err := m.pc.Close()
+	m.fail.Do(func() { close(m.failed) })
+	return err
+}
+
+func firstG711(prefs []string) string {
+	for _, p := range prefs {
+		if _, ok := g711Codecs[p]; ok {
+			return p
+		}
+	}
+	return ""
+}

@@ -1,0 +1,105 @@
+package siptrunk
+
+import (
+	"errors"
+	"math/rand/v2"
+	"strings"
+	"sync"
+
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+)
+
+// errNotBound: the track has no negotiated stream yet.
+var errNotBound = errors.New("siptrunk: audio track not bound")
+
+// rtpTrack is our audio sender on a PeerConnection. pion's built-in local
+// tracks force one payload type (pitfall 8); this one writes the audio
+// codec and RFC 4733 telephone-events on one SSRC with the negotiated
+// payload types and one running timestamp.
+type rtpTrack struct {
+	mime string
+
+	mu      sync.Mutex
+	w       webrtc.TrackLocalWriter
+	ssrc    uint32
+	audioPT uint8
+	dtmfPT  uint8
+	hasDTMF bool
+	seq     uint16
+	ts      uint32
+}
+
+func newRTPTrack(mime string) *rtpTrack {
+	return &rtpTrack{mime: mime, seq: uint16(rand.Uint32()), ts: rand.Uint32()}
+}
+
+// Bind picks the negotiated payload types of our codec and telephone-event.
+func (t *rtpTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
+	var audio *webrtc.RTPCodecParameters
+	for _, c := range ctx.CodecParameters() {
+		switch {
+		case strings.EqualFold(c.MimeType, t.mime) && audio == nil:
+			audio = &c
+		case strings.EqualFold(c.MimeType, "audio/telephone-event") && c.ClockRate == 8000:
+			t.mu.Lock()
+			t.dtmfPT, t.hasDTMF = uint8(c.PayloadType), true
+			t.mu.Unlock()
+		}
+	}
+	if audio == nil {
+		return webrtc.RTPCodecParameters{}, webrtc.ErrUnsupportedCodec
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.w, t.ssrc, t.audioPT = ctx.WriteStream(), uint32(ctx.SSRC()), uint8(audio.PayloadType)
+	return *audio, nil
+}
+
+// Unbind forgets the stream.
+func (t *rtpTrack) Unbind(webrtc.TrackLocalContext) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.w = nil
+	return nil
+}
+
+// ID, RID, StreamID and Kind describe the track to pion.
+func (t *rtpTrack) ID() string                      { return "audio" }
+func (t *rtpTrack) RID() string                     { return "" }
+func (t *rtpTrack) StreamID() string                { return "xphone" }
+func (t *rtpTrack) Kind() webrtc.RTPCodecType       { return webrtc.RTPCodecTypeAudio }
+func (t *rtpTrack) stream() webrtc.TrackLocalWriter { return t.w }
+
+// writeAudio sends one frame lasting samples (8 kHz ticks).
+func (t *rtpTrack) writeAudio(payload []byte, samples uint32) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.w == nil {
+		return errNotBound
+	}
+	h := rtp.Header{Version: 2, PayloadType: t.audioPT, SequenceNumber: t.seq, Timestamp: t.ts, SSRC: t.ssrc}
+	t.seq++
+	t.ts += samples
+	_, err := t.w.WriteRTP(&h, payload)
+	return err
+}
+
+// writeEvent sends RFC 4733 packets of one key press: payloads (start,
+// updates, repeated end) share the event's timestamp.
+func (t *rtpTrack) writeEvent(payloads [][]byte) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.w == nil || !t.hasDTMF {
+		return errNotBound
+	}
+	for i, p := range payloads {
+		h := rtp.Header{Version: 2, PayloadType: t.dtmfPT, SequenceNumber: t.seq, Timestamp: t.ts, SSRC: t.ssrc, Marker: i == 0}
+		t.seq++
+		if _, err := t.w.WriteRTP(&h, p); err != nil {
+			return err
+		}
+	}
+	t.ts += 800 // the event's 100 ms
+	return nil
+}

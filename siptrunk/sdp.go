@@ -1,0 +1,153 @@
+package siptrunk
+
+import (
+	"fmt"
+	"strings"
+)
+
+// SDP normalisation between pion and SIP peers (TESTING.md pitfalls 1–7).
+// SIP peers get a small SDP: no extmap, rtcp-fb, msid or ssrc lines, a
+// real connection address and port, and no BUNDLE/mid unless they use it.
+// pion gets what it needs: a=mid and a=group:BUNDLE, no ssrc lines.
+
+// droppedForSIP are attribute prefixes removed from SDP sent to SIP peers.
+var droppedForSIP = []string{
+	"a=extmap", "a=rtcp-fb", "a=msid", "a=ssrc", "a=ice-options", "a=extmap-allow-mixed",
+}
+
+// sdpLines splits SDP text into lines without their CR/LF.
+func sdpLines(s string) []string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return lines
+}
+
+func joinSDP(lines []string) string { return strings.Join(lines, "\r\n") + "\r\n" }
+
+// toSIP rewrites pion's SDP for a SIP peer: trimmed for UDP size, the
+// connection address and media port from the first host candidate,
+// component-2 candidates removed, and BUNDLE/mid dropped unless keepMid.
+func toSIP(pionSDP string, keepMid bool) (string, error) {
+	ip, port, ok := firstCandidate(pionSDP)
+	if !ok {
+		return "", fmt.Errorf("%w: no ICE candidate gathered", ErrSDP)
+	}
+	var out []string
+	for _, l := range sdpLines(pionSDP) {
+		switch {
+		case hasAnyPrefix(l, droppedForSIP):
+			continue
+		case !keepMid && (strings.HasPrefix(l, "a=group:BUNDLE") || strings.HasPrefix(l, "a=mid:")):
+			continue
+		case strings.HasPrefix(l, "a=candidate:") && candidateComponent(l) != "1":
+			continue
+		case strings.HasPrefix(l, "c=IN IP4 "):
+			l = "c=IN IP4 " + ip
+		case strings.HasPrefix(l, "m=audio "):
+			l = replaceMediaPort(l, port)
+		case strings.HasPrefix(l, "o="):
+			l = replaceOriginAddr(l, ip)
+		}
+		out = append(out, l)
+	}
+	return joinSDP(out), nil
+}
+
+// fromSIP prepares a peer's SDP for pion: ssrc lines removed (they may
+// not match what the peer sends), a=mid and a=group:BUNDLE added when
+// missing. It reports whether the peer used mids itself.
+func fromSIP(peerSDP string) (string, bool) {
+	lines := sdpLines(peerSDP)
+	hadMid := false
+	for _, l := range lines {
+		if strings.HasPrefix(l, "a=mid:") {
+			hadMid = true
+		}
+	}
+	var out []string
+	mids := []string{}
+	for _, l := range lines {
+		if strings.HasPrefix(l, "a=ssrc") {
+			continue
+		}
+		if !hadMid && strings.HasPrefix(l, "a=group:BUNDLE") {
+			continue
+		}
+		out = append(out, l)
+		if !hadMid && strings.HasPrefix(l, "m=") {
+			mid := fmt.Sprint(len(mids))
+			mids = append(mids, mid)
+			out = append(out, "a=mid:"+mid)
+		}
+	}
+	if !hadMid && len(mids) > 0 {
+		out = insertSessionAttr(out, "a=group:BUNDLE "+strings.Join(mids, " "))
+	}
+	return joinSDP(out), hadMid
+}
+
+// insertSessionAttr puts attr just before the first m= line.
+func insertSessionAttr(lines []string, attr string) []string {
+	for i, l := range lines {
+		if strings.HasPrefix(l, "m=") {
+			return append(lines[:i:i], append([]string{attr}, lines[i:]...)...)
+		}
+	}
+	return append(lines, attr)
+}
+
+func hasAnyPrefix(s string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// firstCandidate returns the address and port of the first component-1
+// candidate: "a=candidate:f c udp prio IP PORT typ host".
+func firstCandidate(s string) (string, string, bool) {
+	for _, l := range sdpLines(s) {
+		if !strings.HasPrefix(l, "a=candidate:") {
+			continue
+		}
+		f := strings.Fields(l)
+		if len(f) >= 6 && f[1] == "1" {
+			return f[4], f[5], true
+		}
+	}
+	return "", "", false
+}
+
+func candidateComponent(l string) string {
+	f := strings.Fields(l)
+	if len(f) < 2 {
+		return ""
+	}
+	return f[1]
+}
+
+func replaceMediaPort(l, port string) string {
+	f := strings.Fields(l)
+	if len(f) < 2 {
+		return l
+	}
+	f[1] = port
+	return strings.Join(f, " ")
+}
+
+func replaceOriginAddr(l, ip string) string {
+	f := strings.Fields(l)
+	if len(f) != 6 {
+		return l
+	}
+	f[5] = ip
+	return strings.Join(f, " ")
+}
+
+// hasICE reports whether the SDP carries ICE credentials.
+func hasICE(s string) bool { return strings.Contains(s, "a=ice-ufrag:") }
+
+// hasFingerprint reports whether the SDP offers DTLS-SRTP.
+func hasFingerprint(s string) bool { return strings.Contains(s, "a=fingerprint:") }

@@ -1,0 +1,342 @@
+package siptrunk
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"xphone/configs"
+	"xphone/sfu"
+)
+
+// Placer is call control as the trunk sees it: inbound calls are placed
+// with the SIP leg as the caller's leg. *sfu.Calls implements it.
+type Placer interface {
+	Place(req sfu.PlaceRequest) (string, error)
+}
+
+// Config is everything a Trunk needs.
+type Config struct {
+	Trunk    configs.Trunk
+	Dialplan []configs.DialRule
+	// MediaIP is the address of our one ICE host candidate / RTP socket;
+	// empty: the listen IP, or the IP used to reach the trunk.
+	MediaIP string
+	// Permission returns an extension's permission class; nil: "internal".
+	Permission func(number string) string
+}
+
+// Stats are the trunk's counters.
+type Stats struct {
+	DroppedSources atomic.Uint64 // SIP from addresses not allowed
+	Panics         atomic.Uint64 // handler panics recovered
+	BadRequests    atomic.Uint64 // malformed requests answered 4xx/5xx
+	Invites        atomic.Uint64 // INVITEs sent
+	Inbound        atomic.Uint64 // inbound calls placed
+	ReInvites      atomic.Uint64 // in-dialog INVITEs answered
+}
+
+// Trunk is one SIP trunk: a sipgo user agent on the configured transport,
+// registration or static peering, and SIP dialogs as sfu legs. It
+// implements sfu.Dialer for outside numbers.
+type Trunk struct {
+	cfg     Config
+	log     *slog.Logger
+	plan    *DialPlan
+	placer  Placer
+	allowed []netip.Prefix
+	peer    sip.Uri // request-URI host:port of the trunk
+	mediaIP net.IP
+	Stats   Stats
+
+	ua     *sipgo.UserAgent
+	srv    *sipgo.Server
+	cli    *sipgo.Client
+	dua    *sipgo.DialogUA
+	conn   net.PacketConn
+	listen string
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu     sync.Mutex
+	legs   map[string]*Leg // by Call-ID
+	byCall map[string]any  // Call-ID → dialog session (client or server)
+	closed bool
+	reg    *registration
+}
+
+// New builds a trunk; Start begins listening. placer may be nil when the
+// trunk is used for outbound calls only.
+func New(cfg Config, placer Placer, log *slog.Logger) (*Trunk, error) {
+	t := &Trunk{cfg: cfg, log: log.With("trunk", cfg.Trunk.Name), plan: NewDialPlan(cfg.Dialplan), placer: placer,
+		legs: map[string]*Leg{}, byCall: map[string]any{}}
+	if err := t.parseAddresses(); err != nil {
+		return nil, err
+	}
+	t.ctx, t.cancel = context.WithCancel(context.Background())
+	return t, nil
+}
+
+// SetPlacer sets call control for inbound calls; call it before Start. It
+// breaks the construction cycle: sfu.NewCalls wants the trunk as a Dialer,
+// the trunk wants the Calls as its Placer.
+func (t *Trunk) SetPlacer(p Placer) { t.placer = p }
+
+// parseAddresses resolves the peer, allowed sources, listen and media IPs.
+func (t *Trunk) parseAddresses() error {
+	tc := t.cfg.Trunk
+	host, port, err := net.SplitHostPort(tc.Address)
+	if err != nil {
+		return fmt.Errorf("%w: address %q: %v", ErrConfig, tc.Address, err)
+	}
+	p, _ := strconv.Atoi(port)
+	t.peer = sip.Uri{Host: host, Port: p}
+	t.listen = tc.Listen
+	if t.listen == "" {
+		t.listen = ":5060"
+	}
+	sources := tc.AllowedSources
+	if len(sources) == 0 {
+		sources = []string{host}
+	}
+	for _, s := range sources {
+		pfx, err := netip.ParsePrefix(s)
+		if err != nil {
+			a, err2 := netip.ParseAddr(s)
+			if err2 != nil {
+				return fmt.Errorf("%w: allowed source %q", ErrConfig, s)
+			}
+			pfx = netip.PrefixFrom(a, a.BitLen())
+		}
+		t.allowed = append(t.allowed, pfx)
+	}
+	ip := t.cfg.MediaIP
+	if ip == "" {
+		ip, _, _ = net.SplitHostPort(t.listen)
+	}
+	t.mediaIP = net.ParseIP(ip)
+	if t.mediaIP == nil || t.mediaIP.IsUnspecified() {
+		return fmt.Errorf("%w: media IP %q must be a concrete address", ErrConfig, ip)
+	}
+	return nil
+}
+
+// Start listens on the trunk's UDP address, then registers (if configured)
+// and starts keep-alives. Only UDP is implemented in this slice.
+func (t *Trunk) Start() error {
+	if tr := t.cfg.Trunk.Transport; tr != "" && tr != "udp" {
+		return fmt.Errorf("%w: transport %q not implemented yet", ErrConfig, tr)
+	}
+	conn, err := net.ListenPacket("udp4", t.listen)
+	if err != nil {
+		return err
+	}
+	t.conn = conn
+	t.listen = conn.LocalAddr().String()
+	if err := t.newUA(); err != nil {
+		_ = conn.Close()
+		return err
+	}
+	t.handlers()
+	ready := newReadyConn(conn)
+	t.goOwned(func() { _ = t.srv.ServeUDP(ready) })
+	<-ready.reading // sipgo now knows the socket: requests leave from it
+	if t.cfg.Trunk.Register != nil {
+		t.reg = newRegistration(t)
+		t.goOwned(t.reg.run)
+	}
+	if ka := t.cfg.Trunk.KeepAlive; ka > 0 {
+		t.goOwned(func() { t.keepAlive(ka.D()) })
+	}
+	t.log.Info("SIP trunk listening", "addr", t.listen, "peer", t.cfg.Trunk.Address)
+	return nil
+}
+
+// Addr is the local SIP address (useful with port 0).
+func (t *Trunk) Addr() string { return t.listen }
+
+// newUA creates the sipgo user agent, server and client on t.listen.
+func (t *Trunk) newUA() error {
+	host, port, _ := net.SplitHostPort(t.listen)
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent("Xphone"))
+	if err != nil {
+		return err
+	}
+	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(t.log))
+	if err != nil {
+		return err
+	}
+	cli, err := sipgo.NewClient(ua, sipgo.WithClientHostname(host), sipgo.WithClientConnectionAddr(t.listen),
+		sipgo.WithClientLogger(t.log))
+	if err != nil {
+		return err
+	}
+	p, _ := strconv.Atoi(port)
+	t.ua, t.srv, t.cli = ua, srv, cli
+	t.dua = &sipgo.DialogUA{Client: cli, ContactHDR: sip.ContactHeader{Address: sip.Uri{User: t.user(), Host: host, Port: p}}}
+	return nil
+}
+
+// user is our SIP user: the registration user or "xphone".
+func (t *Trunk) user() string {
+	if r := t.cfg.Trunk.Register; r != nil && r.User != "" {
+		return r.User
+	}
+	return "xphone"
+}
+
+// goOwned runs f as a goroutine Close waits for.
+func (t *Trunk) goOwned(f func()) {
+	t.wg.Add(1)
+	go func() {
+		defer t.wg.Done()
+		f()
+	}()
+}
+
+// Reaches reports whether number is routed to this trunk by the dial plan.
+func (t *Trunk) Reaches(number string) bool {
+	n, ok := Normalise(number)
+	if !ok {
+		return false
+	}
+	r, ok := t.plan.Match(n)
+	return ok && r.Trunk == t.cfg.Trunk.Name
+}
+
+// Allowed is the toll-fraud gate: may a caller with callerPermission send
+// number out through this trunk?
+func (t *Trunk) Allowed(callerPermission, number string) (Route, error) {
+	r, err := t.plan.Allowed(callerPermission, number)
+	if err == nil && r.Trunk != t.cfg.Trunk.Name {
+		return Route{}, fmt.Errorf("%w: %s routes to trunk %q", ErrTrunkUnavailable, number, r.Trunk)
+	}
+	return r, err
+}
+
+// permissionOf is the permission class of a caller.
+func (t *Trunk) permissionOf(number string) string {
+	if strings.HasPrefix(number, "sip:") || t.isInboundLeg(number) {
+		return InboundPermission
+	}
+	if t.cfg.Permission == nil {
+		return "internal"
+	}
+	return t.cfg.Permission(number)
+}
+
+// track remembers a leg under its Call-ID until it ends.
+func (t *Trunk) track(callID string, l *Leg, sess any) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return ErrClosed
+	}
+	t.legs[callID], t.byCall[callID] = l, sess
+	l.remove = func() {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		delete(t.legs, callID)
+		delete(t.byCall, callID)
+	}
+	return nil
+}
+
+func (t *Trunk) legFor(callID string) *Leg {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.legs[callID]
+}
+
+// isInboundLeg reports whether number is the identity of a live inbound leg.
+func (t *Trunk) isInboundLeg(number string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, l := range t.legs {
+		if l.inbound && l.ident.Number == number {
+			return true
+		}
+	}
+	return false
+}
+
+// Close sends BYE on every dialog, unregisters and waits for every
+// goroutine, or until ctx ends.
+func (t *Trunk) Close(ctx context.Context) error {
+	t.mu.Lock()
+	if t.closed {
+		t.mu.Unlock()
+		return nil
+	}
+	t.closed = true
+	legs := make([]*Leg, 0, len(t.legs))
+	for _, l := range t.legs {
+		legs = append(legs, l)
+	}
+	t.mu.Unlock()
+	for _, l := range legs {
+		_ = l.Hangup(ctx, sfu.ReasonHangup)
+	}
+	if t.reg != nil {
+		t.reg.unregister(ctx)
+	}
+	t.cancel()
+	if t.srv != nil {
+		_ = t.srv.Close()
+		_ = t.cli.Close()
+		_ = t.ua.Close()
+	}
+	if t.conn != nil {
+		_ = t.conn.Close()
+	}
+	done := make(chan struct{})
+	go func() { t.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+// liveLegs is the number of dialogs the trunk tracks.
+func (t *Trunk) liveLegs() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.legs)
+}
+
+// readyConn tells when sipgo starts reading the socket, which is after it
+// has put the socket in its connection pool (sipgo v1.7.3 TransportUDP.Serve).
+type readyConn struct {
+	net.PacketConn
+	once    sync.Once
+	reading chan struct{}
+}
+
+func newReadyConn(c net.PacketConn) *readyConn {
+	return &readyConn{PacketConn: c, reading: make(chan struct{})}
+}
+
+// ReadFrom signals the first read, then reads.
+func (r *readyConn) ReadFrom(p []byte) (int, net.Addr, error) {
+	r.once.Do(func() { close(r.reading) })
+	return r.PacketConn.ReadFrom(p)
+}
+
+// Name is the trunk's configured name.
+func (t *Trunk) Name() string { return t.cfg.Trunk.Name }
+
+// Registers reports whether the trunk registers (false: static IP peer).
+func (t *Trunk) Registers() bool { return t.reg != nil }
