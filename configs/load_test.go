@@ -56,8 +56,11 @@ func TestDefaultContents(t *testing.T) {
 			t.Errorf("extensions[%d].admin = %v", i, e.Admin)
 		}
 	}
-	if len(c.Rooms)+len(c.Trunks)+len(c.Dialplan) != 0 {
-		t.Errorf("default has rooms/trunks/dialplan: %+v", c)
+	if len(c.Rooms) != 1 || c.Rooms[0].Number != "800" || c.Rooms[0].Video != VideoAll {
+		t.Errorf("default rooms %+v, want the demo video room 800", c.Rooms)
+	}
+	if len(c.Trunks)+len(c.Dialplan) != 0 {
+		t.Errorf("default has trunks/dialplan: %+v", c)
 	}
 }
 
