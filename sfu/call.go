@@ -67,8 +67,12 @@ func (c *Calls) run(cl *call, req PlaceRequest, dialer Dialer) {
 func (cl *call) loop() {
 	cl.looping.Store(true)
 	defer cl.looping.Store(false)
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
 	for len(cl.legs) == 2 && !cl.detached {
 		select {
+		case <-tick.C:
+			cl.room.Tick(1)
 		case <-cl.legs[0].Done():
 			return
 		case <-cl.legs[1].Done():

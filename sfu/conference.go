@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"slices"
 	"time"
 
 	"xphone/audiolevel"
@@ -136,16 +135,7 @@ func (m *confMember) videoUp() *UpTrack {
 }
 
 // videoLayers are the member's video up tracks, lowest layer first.
-func (m *confMember) videoLayers() []*UpTrack {
-	var out []*UpTrack
-	for _, u := range m.leg.Ups() {
-		if u.Kind() == Video {
-			out = append(out, u)
-		}
-	}
-	slices.SortFunc(out, func(a, b *UpTrack) int { return a.Layer() - b.Layer() })
-	return out
-}
+func (m *confMember) videoLayers() []*UpTrack { return videoLayers(m.leg) }
 
 func (m *confMember) audioUp() *UpTrack {
 	for _, u := range m.leg.Ups() {

@@ -23,23 +23,16 @@ func (c *Conference) budget(m *confMember) int {
 // of the bitrate budget (configured cap or the viewer's REMB estimate).
 // As the estimate recovers, the next check raises the layer again.
 func (c *Conference) layerFor(m, o *confMember) *UpTrack {
-	layers := o.videoLayers()
-	if len(layers) == 0 {
-		return nil
-	}
 	p := c.cfg.Video
 	want := p.OthersLayer
 	if o.leg.ID() == c.dominant || c.spec.Video == VideoSpeaker {
 		want = p.SpeakerLayer
 	}
-	want = max(0, min(want, p.MaxLayer, len(layers)-1))
+	share := 0
 	if b := c.budget(m); b > 0 {
-		share := b / max(1, len(m.slots))
-		for want > 0 && layers[want].Bitrate() > share {
-			want--
-		}
+		share = b / max(1, len(m.slots))
 	}
-	return layers[want]
+	return pickLayer(o.videoLayers(), min(want, p.MaxLayer), share)
 }
 
 // relayer moves every viewer to the right layer of what they watch; it

@@ -139,6 +139,18 @@ func (r *Room) rewire() {
 	}
 }
 
+// Tick measures the video layers of the room's legs and moves receivers to
+// the best layer that is flowing; the call's goroutine runs it once a
+// second (browsers add and drop simulcast layers as bandwidth changes).
+func (r *Room) Tick(seconds float64) {
+	for _, l := range r.Legs() {
+		for _, u := range videoLayers(l) {
+			u.measure(seconds)
+		}
+	}
+	r.rewire()
+}
+
 // playMusic points leg's audio at the music on hold.
 func (r *Room) playMusic(leg Leg) {
 	down := firstDown(leg, Audio)
@@ -171,14 +183,19 @@ func (r *Room) relayDTMF(from Leg, digit rune) {
 	}
 }
 
-// connect feeds from's up tracks into to's down tracks of the same kind,
-// the highest simulcast layer for video.
+// connect feeds from's up tracks into to's down tracks of the same kind:
+// for video the highest simulcast layer that is flowing.
 func connect(from, to Leg) {
 	for _, down := range to.Downs() {
 		var best *UpTrack
-		for _, up := range from.Ups() {
-			if up.Kind() == down.Kind() && up.MimeType() == down.MimeType() && (best == nil || up.Layer() > best.Layer()) {
-				best = up
+		if down.Kind() == Video {
+			best = pickLayer(videoLayers(from), 1<<30, 0)
+		} else {
+			for _, up := range from.Ups() {
+				if up.Kind() == Audio && up.MimeType() == down.MimeType() {
+					best = up
+					break
+				}
 			}
 		}
 		if best == nil {

@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"testing"
 	"time"
+
+	"xphone/sfu/sfutest"
 )
 
 func TestRoomForwardsMediaBothWaysAndStopsOnLeave(t *testing.T) {
@@ -84,4 +86,37 @@ func TestBadOfferIsANegotiationError(t *testing.T) {
 	if _, _, err := api.NewWebRTCLeg(ctx, Identity{Number: "1"}, "v=0\r\nnot sdp"); err == nil {
 		t.Fatal("garbage offer accepted")
 	}
+}
+
+func TestOneToOneForwardsTheHighestFlowingSimulcastLayer(t *testing.T) {
+	api := testMediaAPI(t)
+	pub, err := sfutest.NewSimulcastClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub.SendLayers.Store(2) // the top layer is not sent yet, as a browser ramping up
+	pubLeg := connectClient(t, api, "1001", pub)
+	viewer, viewerLeg := newClientLeg(t, api, "1002", true)
+	pub.StartSending('P')
+	viewer.StartSending('V')
+	room := NewRoom("r1", nil, testLogger())
+	room.Join(pubLeg)
+	room.Join(viewerLeg)
+	defer room.Leave(viewerLeg)
+	defer room.Leave(pubLeg)
+	layer := func() int {
+		for _, mid := range []string{"0", "1", "2"} {
+			if packets, _ := viewer.VideoOn(mid); packets > 0 {
+				return int(viewer.VideoLayerOn(mid))
+			}
+		}
+		return -1
+	}
+	eventually(t, 5*time.Second, "video flowing before any measurement", func() bool { return layer() >= 0 })
+	room.Tick(1)
+	eventually(t, 3*time.Second, "the highest flowing layer (1), not the silent top one", func() bool { return layer() == 1 })
+	pub.SendLayers.Store(3)
+	time.Sleep(300 * time.Millisecond)
+	room.Tick(0.3)
+	eventually(t, 3*time.Second, "the top layer once it flows", func() bool { return layer() == 2 })
 }

@@ -76,6 +76,9 @@ func (u *UpTrack) MimeType() string { return u.mime }
 // Packets counts packets forwarded from this track.
 func (u *UpTrack) Packets() uint64 { return u.packets.Load() }
 
+// Flowing reports whether packets arrived during the last measurement.
+func (u *UpTrack) Flowing() bool { return u.bitrate.Load() > 0 }
+
 // Bitrate is the track's measured payload bitrate in bits/s.
 func (u *UpTrack) Bitrate() int { return int(u.bitrate.Load()) }
 

@@ -40,6 +40,8 @@ type Client struct {
 	VideoReceived atomic.Uint64
 	// KeyframeRequests counts PLI/FIR the server sent for our video.
 	KeyframeRequests atomic.Uint64
+	// SendLayers limits a simulcast client to its lowest N layers (0: all).
+	SendLayers atomic.Int32
 	// VideoMarker is written into every video payload (byte 2) so that a
 	// receiver can tell whose video a track carries.
 	VideoMarker atomic.Uint32

@@ -57,6 +57,9 @@ func (c *Client) addSimulcast() error {
 func (c *Client) writeLayers(seq uint16, ts uint32) {
 	midID, ridID := c.simulcastExtensionIDs()
 	for i, t := range c.layers {
+		if n := c.SendLayers.Load(); n > 0 && i >= int(n) {
+			break // as a browser that has not ramped up to the top layers yet
+		}
 		// Higher layers are bigger, as real ones are: 120, 240, 360 kbit/s.
 		payload := make([]byte, 300*(i+1))
 		copy(payload, []byte{0x10, 0x00, byte(c.VideoMarker.Load()), byte(i), 0x9d, 0x01, 0x2a, 0x10, 0x00})
