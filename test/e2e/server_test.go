@@ -43,6 +43,8 @@ rooms:
 // serverOptions tune startServer.
 type serverOptions struct {
 	noAnswerTimeout string
+	// config replaces configTemplate when set (same %s for the timeout).
+	config string
 }
 
 // testServer is the in-process Xphone server of one test.
@@ -76,7 +78,11 @@ func startServer(t *testing.T, opts serverOptions) *testServer {
 	if opts.noAnswerTimeout == "" {
 		opts.noAnswerTimeout = "30s"
 	}
-	cfg, err := configs.Parse([]byte(fmt.Sprintf(configTemplate, opts.noAnswerTimeout)))
+	template := configTemplate
+	if opts.config != "" {
+		template = opts.config
+	}
+	cfg, err := configs.Parse([]byte(fmt.Sprintf(template, opts.noAnswerTimeout)))
 	if err != nil {
 		t.Fatalf("test config: %v", err)
 	}

@@ -4,6 +4,39 @@
 const ICE_GATHER_TIMEOUT_MS = 2000;
 
 /**
+ * The camera is published as three simulcast layers; the server forwards the
+ * one each receiver needs (the highest in 1:1 calls, the speaker's high and
+ * the thumbnails' low layer in rooms). Chromium makes all three only from a
+ * capture of about 1280×720, which getLocalMedia asks for.
+ */
+const SIMULCAST_LAYERS = [
+  { rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 150000 },
+  { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 500000 },
+  { rid: 'f', maxBitrate: 1500000 },
+];
+
+/**
+ * The simulcast layers a capture of this size can carry, or null for one
+ * plain layer. Chromium silently sends only the layers its resolution table
+ * allows (three from 960×540 up, two from 480×270, one below), and a layer
+ * that is negotiated but never sent would leave whoever the server forwards
+ * it to without a picture; so small captures publish fewer layers.
+ */
+export function simulcastLayersFor(settings) {
+  const w = Number(settings && settings.width) || 0;
+  const h = Number(settings && settings.height) || 0;
+  const short = Math.min(w, h);
+  if (!short) return SIMULCAST_LAYERS; // size unknown: ask for the full set
+  if (short >= 540) return SIMULCAST_LAYERS;
+  if (short >= 270) return SIMULCAST_LAYERS.slice(1);
+  return null;
+}
+
+/** Tone and gap of DTMF key presses (RFC 4733 events sent by RTCDTMFSender), in ms. */
+const DTMF_DURATION_MS = 100;
+const DTMF_GAP_MS = 70;
+
+/**
  * True when tests or debugging ask for unprocessed microphone audio
  * (`?xphone.rawAudio=1` / `?rawAudio=1` in the URL, or localStorage
  * `xphone.rawAudio` = "1"): echo cancellation, noise suppression and AGC off,
@@ -102,16 +135,29 @@ export class CallLeg {
     this.pc.addEventListener('track', (ev) => onTrack(ev.track, ev.transceiver ? ev.transceiver.mid : null));
     this.pc.addEventListener('connectionstatechange', () => onConnectionState(this.pc.connectionState));
 
+    this.dtmfWaiting = ''; // keys pressed before the DTMF sender could take them
+    this.dtmfTimer = null;
+
     const [audioTrack] = stream.getAudioTracks();
     if (audioTrack) {
-      this.pc.addTransceiver(audioTrack, { direction: 'sendrecv', streams: [stream] });
+      this.audioSender = this.pc.addTransceiver(audioTrack, { direction: 'sendrecv', streams: [stream] }).sender;
     } else {
+      this.audioSender = null;
       this.pc.addTransceiver('audio', { direction: 'recvonly' });
     }
     if (video) {
       const [videoTrack] = stream.getVideoTracks();
       if (videoTrack) {
-        this.pc.addTransceiver(videoTrack, { direction: 'sendrecv', streams: [stream] });
+        const layers = simulcastLayersFor(videoTrack.getSettings ? videoTrack.getSettings() : null);
+        try {
+          const init = { direction: 'sendrecv', streams: [stream] };
+          if (layers) init.sendEncodings = layers.map((l) => ({ ...l }));
+          this.pc.addTransceiver(videoTrack, init);
+        } catch (err) {
+          // A browser without simulcast: one layer is fine too.
+          console.warn('xphone: simulcast refused, sending one video layer', err);
+          this.pc.addTransceiver(videoTrack, { direction: 'sendrecv', streams: [stream] });
+        }
       } else {
         this.pc.addTransceiver('video', { direction: 'recvonly' });
       }
@@ -163,6 +209,38 @@ export class CallLeg {
     });
   }
 
+  /**
+   * Sends one key (0-9, *, #, A-D) as an RFC 4733 telephone-event (F12).
+   * Keys queue behind the ones still playing, so fast typing keeps its order.
+   * Returns false when this leg cannot send DTMF.
+   */
+  sendDTMF(key) {
+    const dtmf = this.audioSender && this.audioSender.dtmf;
+    if (this.closed || !dtmf) return false;
+    this.dtmfWaiting += key;
+    this.flushDTMF();
+    return true;
+  }
+
+  /** Hands waiting keys to the DTMF sender once it can take them (after ICE/DTLS). */
+  flushDTMF() {
+    const dtmf = this.audioSender && this.audioSender.dtmf;
+    if (this.closed || !dtmf || !this.dtmfWaiting) return;
+    if (dtmf.canInsertDTMF === false) {
+      clearTimeout(this.dtmfTimer);
+      this.dtmfTimer = setTimeout(() => this.flushDTMF(), 100);
+      return;
+    }
+    try {
+      // insertDTMF replaces the buffer: append to the keys still waiting to play.
+      dtmf.insertDTMF(dtmf.toneBuffer + this.dtmfWaiting, DTMF_DURATION_MS, DTMF_GAP_MS);
+      this.dtmfWaiting = '';
+    } catch (err) {
+      console.warn('xphone: cannot send DTMF', err);
+      this.dtmfWaiting = '';
+    }
+  }
+
   /** Microphone off = the local audio track sends silence (F15). */
   setMicMuted(muted) {
     for (const t of this.stream.getAudioTracks()) t.enabled = !muted;
@@ -177,6 +255,7 @@ export class CallLeg {
   close() {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.dtmfTimer);
     for (const t of this.stream.getTracks()) t.stop();
     try { this.pc.close(); } catch { /* already closed */ }
   }

@@ -82,6 +82,14 @@ export function ringback() {
   cadence([425], [1.0, 4.0], 0.06);
 }
 
+/**
+ * Another call comes in during a call: two short, quiet 440 Hz beeps every
+ * few seconds, over the current call's sound.
+ */
+export function callWaiting() {
+  cadence([440], [0.15, 0.15, 0.15, 4.5], 0.05);
+}
+
 /** Stops whatever tone is playing. */
 export function stop() {
   if (current) {

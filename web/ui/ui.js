@@ -37,6 +37,15 @@ export const el = {
   muteSound: $('mute-sound'),
   stopVideo: $('stop-video'),
   hangup: $('hangup'),
+  hold: $('hold'),
+  transfer: $('transfer'),
+  switchCall: $('switch-call'),
+  callList: $('call-list'),
+  transferBar: $('transfer-bar'),
+  transferBarText: $('transfer-bar-text'),
+  completeTransfer: $('complete-transfer'),
+  cancelConsult: $('cancel-consult'),
+  notice: $('notice'),
   incomingBackdrop: $('incoming-backdrop'),
   incoming: $('incoming'),
   incomingTitle: $('incoming-title'),
@@ -69,11 +78,12 @@ const REASON_TEXT = {
   room_full: 'The conference room is full',
   pin_required: 'This room needs a PIN',
   wrong_pin: 'Wrong PIN',
+  transferred: 'Transferred',
   error: 'Call failed',
 };
 
 /** Reasons that are a normal end of a call rather than a failure. */
-const NORMAL_END = new Set(['hangup', 'cancelled', 'answered_elsewhere', 'local']);
+const NORMAL_END = new Set(['hangup', 'cancelled', 'answered_elsewhere', 'local', 'transferred']);
 
 /** Maps a reason to text; the server's own message wins when present. */
 export function reasonText(reason, message) {
@@ -175,8 +185,97 @@ export function setInCall(inCall, { video = false } = {}) {
   el.callControls.hidden = !inCall;
   el.stopVideo.hidden = !(inCall && video);
   if (!inCall) {
-    for (const b of [el.muteMic, el.muteSound, el.stopVideo]) setPressed(b, false);
+    for (const b of [el.muteMic, el.muteSound, el.stopVideo, el.hold]) setPressed(b, false);
+    setCallFeatures({});
+    setCallList([], null);
+    setTransferBar(null);
   }
+}
+
+/**
+ * The 1:1 call features of the shown call: Hold (pressed while this tab
+ * holds), Transfer, and Switch call when there is a second call. Hold and
+ * Transfer never show in conferences (F24).
+ */
+export function setCallFeatures({ hold = false, held = false, transfer = false, switchable = false }) {
+  el.hold.hidden = !hold;
+  setPressed(el.hold, hold && held);
+  el.hold.title = held ? 'Resume' : 'Hold';
+  el.transfer.hidden = !transfer;
+  el.switchCall.hidden = !switchable;
+}
+
+/**
+ * Lists the tab's calls when there are two: [{key, label, state, active,
+ * canResume}]; onResume(key) switches to a held one.
+ */
+export function setCallList(calls, onResume) {
+  el.callList.replaceChildren();
+  el.callList.hidden = calls.length < 2;
+  if (calls.length < 2) return;
+  for (const c of calls) {
+    const li = document.createElement('li');
+    li.className = 'call-item';
+    li.classList.toggle('active', c.active);
+    li.dataset.state = c.state;
+    const who = document.createElement('span');
+    who.className = 'call-item-peer';
+    who.textContent = c.label;
+    const what = document.createElement('span');
+    what.className = 'call-item-state';
+    what.textContent = c.state;
+    li.append(who, what);
+    if (c.canResume) {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'btn btn-small call-item-resume';
+      b.textContent = 'Resume';
+      b.addEventListener('click', () => onResume(c.key));
+      li.append(b);
+    }
+    el.callList.append(li);
+  }
+}
+
+/** The attended-transfer bar: {text, canComplete}, or null to hide it. */
+export function setTransferBar(bar) {
+  el.transferBar.hidden = !bar;
+  if (!bar) return;
+  el.transferBarText.textContent = bar.text;
+  el.completeTransfer.disabled = !bar.canComplete;
+  el.completeTransfer.title = bar.canComplete ? 'Connect the two parties and leave' : 'Wait until the call is answered';
+}
+
+const NOTICE_MS = 4000;
+let noticeTimer = null;
+let dtmfKeys = '';
+
+/** Shows a short message under the status line for a few seconds. */
+export function notice(text) {
+  dtmfKeys = '';
+  showNotice(text);
+}
+
+/** Shows a key the other party pressed; consecutive keys add up ("DTMF 123#"). */
+export function showDTMF(key) {
+  dtmfKeys += key;
+  showNotice(`DTMF ${dtmfKeys}`, 'dtmf');
+}
+
+function showNotice(text, kind = '') {
+  clearTimeout(noticeTimer);
+  el.notice.textContent = text;
+  el.notice.dataset.kind = kind;
+  el.notice.hidden = false;
+  noticeTimer = setTimeout(clearNotice, NOTICE_MS);
+}
+
+export function clearNotice() {
+  clearTimeout(noticeTimer);
+  noticeTimer = null;
+  dtmfKeys = '';
+  el.notice.hidden = true;
+  el.notice.textContent = '';
 }
 
 export function setPressed(button, pressed) {
