@@ -17,7 +17,7 @@ import (
 // transfer, call waiting. Each test drives real Chromium tabs through the
 // server and checks both the UI and the media (getStats).
 
-// noticeJS is the text of the visible DTMF / notice line ('' when none).
+// noticeJS is the text of the visible DTMF / notice line (” when none).
 const noticeJS = `(() => { const n = document.getElementById('notice');
   return n && window.__xpt.isVisible(n) ? n.textContent.trim() : ''; })()`
 
