@@ -1,6 +1,9 @@
 package sfu
 
-import "context"
+import (
+	"context"
+	"errors"
+)
 
 // Transfer blindly transfers the party from talks to onto number to: from
 // leaves at once, the other party is dialled through to the new number
@@ -17,6 +20,11 @@ func (c *Calls) Transfer(callID string, from Leg, to string) error {
 	dialer := c.route(to)
 	if dialer == nil {
 		return ErrNotFound
+	}
+	if c.cfg.Permit != nil {
+		if err := c.cfg.Permit(from.Identity(), to); err != nil {
+			return errors.Join(ErrForbidden, err)
+		}
 	}
 	return cl.do(func() error {
 		if !cl.has(from) {

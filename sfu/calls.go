@@ -52,6 +52,11 @@ type CallsConfig struct {
 	// NoCallWaiting makes a party who is in a call busy for new calls;
 	// by default one more call may ring (call waiting).
 	NoCallWaiting bool
+	// Permit decides whether caller may call number (the dial plan's
+	// permission classes). Transfers are checked against the transferor,
+	// so nobody can reach through someone else's permissions. nil: a number
+	// a Dialer reaches may be called.
+	Permit func(caller Identity, number string) error
 }
 
 // Calls is call control: it routes numbers to Dialers, builds a Room per

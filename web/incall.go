@@ -72,11 +72,13 @@ func (t *tab) transfer(m inMsg) {
 	} else {
 		to := strings.TrimSpace(m.To)
 		if !t.mayDial(to) {
-			t.srv.security.Warn("security: transfer refused", "remote", t.remote, "ext", t.ext.Number, "to", to)
 			err = sfu.ErrForbidden
 		} else {
 			err = t.srv.calls.Transfer(m.Call, leg, to)
 		}
+	}
+	if errors.Is(err, sfu.ErrForbidden) {
+		t.srv.security.Warn("security: transfer refused", "remote", t.remote, "ext", t.ext.Number, "to", m.To)
 	}
 	if err != nil {
 		t.sendError(m.Req, codeNotAllowed, "cannot transfer: "+reasonText(err))

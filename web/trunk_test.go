@@ -46,3 +46,20 @@ func TestTrunkIsWiredAndForbiddenNumbersNeverLeave(t *testing.T) {
 		t.Fatalf("admin page lacks the trunk: %d", resp.StatusCode)
 	}
 }
+
+func TestTransferCannotReachThroughSomeoneElsesPermission(t *testing.T) {
+	srv := startServer(t, trunkConfig)
+	aliceB := newBrowser(t, srv)
+	aliceB.login("1001", "pw1001") // may call national numbers
+	alice := aliceB.mustTab()
+	bob := loggedInTab(t, srv, "1002", "pw1002") // internal only
+	id, _, _ := connect(t, alice, bob, "1002")
+	bob.send(map[string]any{"type": "transfer", "req": "x1", "call": id, "to": "0301234567"})
+	bob.waitFor("error", map[string]any{"req": "x1", "code": "not_allowed"})
+	if n := scrape(t, aliceB)[`xphone_sip_events_total{event="invite_sent",trunk="pbx"}`]; n != 0 {
+		t.Fatalf("%v INVITEs sent for a forbidden transfer", n)
+	}
+	if alice.find("call-state", map[string]any{"call": id, "state": "ended"}) != nil {
+		t.Fatal("the refused transfer ended the call")
+	}
+}

@@ -90,7 +90,7 @@ func Start(_ context.Context, o Options) (*Server, error) {
 	registry := web.NewRegistry(store, media, log)
 	s.rooms = sfu.NewConferences(roomSpecs(cfg.Rooms), s.conferenceConfig(cfg.Policy), log)
 	s.calls = sfu.NewCalls(sfu.CallsConfig{NoAnswerTimeout: cfg.Calls.NoAnswerTimeout.D(), Rooms: s.rooms,
-		NoCallWaiting: !cfg.Calls.CallWaiting}, log, s.dialers(registry)...)
+		NoCallWaiting: !cfg.Calls.CallWaiting, Permit: s.permit}, log, s.dialers(registry)...)
 	if err := s.startTrunks(); err != nil {
 		s.calls.Close()
 		return nil, err

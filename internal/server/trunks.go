@@ -67,3 +67,18 @@ func (s *Server) stopTrunks() {
 		}
 	}
 }
+
+// permit is the toll-fraud check for transfers: a number that leaves
+// through a trunk must be allowed for the transferor's permission class.
+// Internal numbers (extensions, rooms) are for everyone.
+func (s *Server) permit(caller sfu.Identity, number string) error {
+	for _, t := range s.trunks {
+		if t.Reaches(number) {
+			if _, err := t.Allowed(s.permission(caller.Number), number); err != nil {
+				return err // the web layer logs the refusal with the browser's address
+			}
+			return nil
+		}
+	}
+	return nil
+}
