@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"xphone/configs"
+	"xphone/internal/testpeers"
 	"xphone/sfu"
 	"xphone/sfu/sfutest"
 )
@@ -20,6 +21,23 @@ func testLogger() *slog.Logger {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// baresipSIP is the baresip peer's SIP address.
+const baresipSIP = testpeers.DefaultBaresipSIP
+
+// startBaresip runs baresip (default addresses, 440 Hz tone) with
+// accounts; it stops in t.Cleanup.
+func startBaresip(t *testing.T, accounts ...string) *testpeers.Baresip {
+	t.Helper()
+	return testpeers.StartBaresip(t, testpeers.BaresipOptions{Accounts: accounts})
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // ourSIP is Xphone's SIP and media address in the tests.

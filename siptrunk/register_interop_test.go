@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"xphone/configs"
+	"xphone/internal/testpeers"
 )
 
 const kamailioSIP = "127.0.0.2:5080"
@@ -44,7 +45,7 @@ func startKamailio(t *testing.T) *lockedBuffer {
 	cmd := exec.Command("kamailio", "-f", cfg, "-DD", "-E", "-m", "32", "-M", "4", "-Y", t.TempDir())
 	cmd.Stdout, cmd.Stderr = out, out
 	must(t, cmd.Start())
-	t.Cleanup(func() { stopProcess(cmd) })
+	t.Cleanup(func() { testpeers.StopProcess(cmd) })
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		if optionsPing(kamailioSIP) {

@@ -77,3 +77,13 @@ func ToneDB(pcm []int16, rate int, freq float64) float64 {
 	power := s1*s1 + s2*s2 - k*s1*s2
 	return 20 * math.Log10(math.Max(2*math.Sqrt(math.Max(power, 0))/float64(len(pcm)), 1e-10))
 }
+
+// ToneProfile is ToneDB of freq over each whole window of pcm (e.g. one
+// second = rate samples), in order: it shows gaps and fades of a tone.
+func ToneProfile(pcm []int16, rate int, freq float64, window int) []float64 {
+	var out []float64
+	for off := 0; window > 0 && off+window <= len(pcm); off += window {
+		out = append(out, ToneDB(pcm[off:off+window], rate, freq))
+	}
+	return out
+}
