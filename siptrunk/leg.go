@@ -71,7 +71,10 @@ func (l *Leg) start() {
 		defer l.wg.Done()
 		select {
 		case <-l.media.Failed():
-			l.end(sfu.ReasonMediaFailed, false)
+			// The peer's dialog is still up: say BYE so it is not left
+			// dangling (no BYE goes out before the dialog is established).
+			// Not waiting: finish waits for this goroutine.
+			l.begin(sfu.ReasonMediaFailed, true)
 		case <-l.closing:
 		}
 	}()
@@ -121,14 +124,19 @@ func (l *Leg) SendDTMF(digit rune) {
 // end finishes the leg once: BYE when bye is set (our side hangs up),
 // media closed, goroutines waited for, Done closed.
 func (l *Leg) end(reason sfu.Reason, bye bool) {
+	l.begin(reason, bye)
+	if bye {
+		<-l.done
+	}
+}
+
+// begin starts ending the leg (once) without waiting for it.
+func (l *Leg) begin(reason sfu.Reason, bye bool) {
 	l.endOnce.Do(func() {
 		l.reason.Store(reason)
 		close(l.closing)
 		go l.finish(bye)
 	})
-	if bye {
-		<-l.done
-	}
 }
 
 func (l *Leg) finish(bye bool) {
