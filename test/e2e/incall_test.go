@@ -209,23 +209,35 @@ func TestBlindTransfer(t *testing.T) {
 	a.waitUntil("1001 idle", signalTimeout, idle())
 }
 
-// TestAttendedTransfer: 1002 consults 1003 while 1001 holds (music), then
-// Complete transfer joins 1001 and 1003; 1002 ends as "Transferred".
-func TestAttendedTransfer(t *testing.T) {
+// threeWithCall logs 1001, 1002 and 1003 in, each in its own Chromium,
+// and connects an audio call 1001 → 1002.
+func threeWithCall(t *testing.T) (a, b, c *browser) {
+	t.Helper()
 	srv := startServer(t, serverOptions{})
-	a := newBrowser(t, "1001")
-	b := newBrowser(t, "1002")
-	c := newBrowser(t, "1003")
+	a, b, c = newBrowser(t, "1001"), newBrowser(t, "1002"), newBrowser(t, "1003")
 	a.login(srv, "1001")
 	b.login(srv, "1002")
 	c.login(srv, "1003")
 	connectCall(t, a, b, "1001", "Alice", "1002", "Bob", false, false)
+	return a, b, c
+}
 
+// consult has b start a consultation with 1003 from its call with a: a is
+// held and c rings.
+func consult(b, a, c *browser) {
 	b.click("button", "Transfer")
 	b.fill("Transfer to", "1003")
 	b.click("button", "Consult")
 	a.waitText("status", regexp.MustCompile(`^On hold$`), signalTimeout)
 	c.waitUntil("1003 rings", signalTimeout, "window.__xpt.names('dialog').length === 1")
+}
+
+// TestAttendedTransfer: 1002 consults 1003 while 1001 holds (music), then
+// Complete transfer joins 1001 and 1003; 1002 ends as "Transferred".
+func TestAttendedTransfer(t *testing.T) {
+	a, b, c := threeWithCall(t)
+
+	consult(b, a, c)
 	if dialog := c.text("dialog"); !strings.Contains(dialog, "1002") || !strings.Contains(dialog, "Bob") {
 		t.Fatalf("1003's incoming dialog shows %q, want 1002 Bob", dialog)
 	}
@@ -256,20 +268,9 @@ func TestAttendedTransfer(t *testing.T) {
 // TestConsultCancel: Cancel during a consultation hangs it up and resumes
 // the held call.
 func TestConsultCancel(t *testing.T) {
-	srv := startServer(t, serverOptions{})
-	a := newBrowser(t, "1001")
-	b := newBrowser(t, "1002")
-	c := newBrowser(t, "1003")
-	a.login(srv, "1001")
-	b.login(srv, "1002")
-	c.login(srv, "1003")
-	connectCall(t, a, b, "1001", "Alice", "1002", "Bob", false, false)
+	a, b, c := threeWithCall(t)
 
-	b.click("button", "Transfer")
-	b.fill("Transfer to", "1003")
-	b.click("button", "Consult")
-	a.waitText("status", regexp.MustCompile(`^On hold$`), signalTimeout)
-	c.waitUntil("1003 rings", signalTimeout, "window.__xpt.names('dialog').length === 1")
+	consult(b, a, c)
 	c.click("button", "Accept Audio")
 	b.waitText("status", regexp.MustCompile(`^Connected to 1003 Carol$`), signalTimeout)
 	b.click("button", "Cancel")
@@ -287,14 +288,7 @@ func TestConsultCancel(t *testing.T) {
 // shows over the call; Accept Audio holds 1001; Switch call and Resume swap
 // the calls; hanging up the active call leaves the held one.
 func TestCallWaiting(t *testing.T) {
-	srv := startServer(t, serverOptions{})
-	a := newBrowser(t, "1001")
-	b := newBrowser(t, "1002")
-	c := newBrowser(t, "1003")
-	a.login(srv, "1001")
-	b.login(srv, "1002")
-	c.login(srv, "1003")
-	connectCall(t, a, b, "1001", "Alice", "1002", "Bob", false, false)
+	a, b, c := threeWithCall(t)
 
 	c.dial("1002", false)
 	b.waitUntil("incoming dialog during the call", signalTimeout, "window.__xpt.names('dialog').length === 1")
