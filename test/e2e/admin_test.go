@@ -7,29 +7,6 @@ import (
 	"time"
 )
 
-// adminConfig is configTemplate with 1001 as an administrator and 1004
-// allowed to use Xphone (to sit in a room). %s is calls.no_answer_timeout.
-const adminConfig = `
-xphone:
-  enabled: true
-http:
-  listen: "127.0.0.1:0"
-  path: /xphone/
-media:
-  interfaces: [lo]
-calls:
-  no_answer_timeout: %s
-extensions:
-  - {number: "1001", name: Alice, password: pw1001, xphone: true, admin: true}
-  - {number: "1002", name: Bob, password: pw1002, xphone: true}
-  - {number: "1003", name: Carol, password: pw1003, xphone: true}
-  - {number: "1004", name: Dave, password: pw1004, xphone: true}
-rooms:
-  - {number: "800", name: Board, video: all}
-`
-
-func init() { passwords["1004"] = "pw1004" } // 1004 logs in only with adminConfig
-
 // pageTextJS is the visible text of the whole page.
 const pageTextJS = `document.body ? document.body.innerText : ''`
 
@@ -38,7 +15,7 @@ const pageTextJS = `document.body ? document.body.innerText : ''`
 // the UI first) lists the room, its participant, the call with both parties
 // and its DTLS-SRTP encryption; a non-admin gets 403.
 func TestAdminStatusPage(t *testing.T) {
-	srv := startServer(t, serverOptions{config: adminConfig})
+	srv := startServer(t, serverOptions{})
 	b := newBrowser(t, "1002")
 	c := newBrowser(t, "1003")
 	d := newBrowser(t, "1004")

@@ -14,9 +14,9 @@ import (
 	"xphone/web/auth"
 )
 
-// configTemplate is the server configuration of the tests: three extensions
-// with Xphone access (1003 stays logged out in the call tests, to test
-// "unavailable"), one without, and three conference rooms: 800 forwards
+// configTemplate is the server configuration of the tests: four extensions
+// with Xphone access (1001 is an administrator; 1003 stays logged out in the
+// call tests, to test "unavailable") and three conference rooms: 800 forwards
 // everyone's video, 801 only the speaker's, 802 is audio-only with a PIN.
 // %s is calls.no_answer_timeout.
 const configTemplate = `
@@ -30,10 +30,10 @@ media:
 calls:
   no_answer_timeout: %s
 extensions:
-  - {number: "1001", name: Alice, password: pw1001, xphone: true}
+  - {number: "1001", name: Alice, password: pw1001, xphone: true, admin: true}
   - {number: "1002", name: Bob, password: pw1002, xphone: true}
   - {number: "1003", name: Carol, password: pw1003, xphone: true}
-  - {number: "1004", name: Dave, password: pw1004, xphone: false}
+  - {number: "1004", name: Dave, password: pw1004, xphone: true}
 rooms:
   - {number: "800", name: Board, video: all}
   - {number: "801", name: Stage, video: speaker}

@@ -16,7 +16,7 @@ const (
 )
 
 // passwords of the configured extensions (configTemplate).
-var passwords = map[string]string{"1001": "pw1001", "1002": "pw1002", "1003": "pw1003"}
+var passwords = map[string]string{"1001": "pw1001", "1002": "pw1002", "1003": "pw1003", "1004": "pw1004"}
 
 // login opens the UI, logs in as ext and waits until the socket is greeted.
 func (b *browser) login(srv *testServer, ext string) {
