@@ -29,7 +29,7 @@ func newConnectedCall(t *testing.T, video bool) *connectedCall {
 	calls := NewCalls(CallsConfig{NoAnswerTimeout: 5 * time.Second}, testLogger(), d)
 	t.Cleanup(calls.Close)
 	caller, leg := newClientLeg(t, api, "1001", video)
-	caller.StartSending('A')
+	talking(caller, 'A')
 	obs := &observer{}
 	id, err := calls.Place(PlaceRequest{Caller: leg, To: "1002", Video: video, Observer: obs})
 	if err != nil {
@@ -171,7 +171,7 @@ func TestAttendedTransferJoinsHeldPartyAndTarget(t *testing.T) {
 	}
 	api := cc.dialer.api
 	consultClient, consultLeg := newClientLeg(t, api, "1002", false)
-	consultClient.StartSending('C')
+	talking(consultClient, 'C')
 	consultObs := &observer{}
 	consultID, err := cc.calls.Place(PlaceRequest{Caller: consultLeg, To: "1007", Observer: consultObs})
 	if err != nil {

@@ -35,7 +35,7 @@ func (d *fakeDialer) Dial(ctx context.Context, req DialRequest) (Leg, error) {
 	switch req.To {
 	case "1002", "1007":
 		c, leg := newClientLeg(d.t, d.api, req.To, req.Video)
-		c.StartSending(req.To[3])
+		talking(c, req.To[3])
 		o := &observer{}
 		leg.SetObserver(o)
 		d.mu.Lock()
@@ -139,7 +139,7 @@ func TestCallConnectsForwardsAndHangsUpBothLegs(t *testing.T) {
 	calls := NewCalls(CallsConfig{NoAnswerTimeout: 5 * time.Second}, testLogger(), dialer)
 	defer calls.Close()
 	caller, leg := newClientLeg(t, api, "1001", true)
-	caller.StartSending('A')
+	talking(caller, 'A')
 	obs := &observer{}
 	if _, err := calls.Place(PlaceRequest{Caller: leg, To: "1002", Video: true, Observer: obs}); err != nil {
 		t.Fatal(err)

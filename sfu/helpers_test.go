@@ -79,3 +79,10 @@ func eventually(t *testing.T, timeout time.Duration, what string, cond func() bo
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// talking starts c sending marked audio as someone who speaks: a silent
+// client sends DTX (one packet per 400 ms), too few for rate checks.
+func talking(c *sfutest.Client, marker byte) {
+	c.Level.CompareAndSwap(127, 60)
+	c.StartSending(marker)
+}

@@ -138,7 +138,7 @@ func (l *WebRTCLeg) createOffer() (string, error) {
 	case <-ctx.Done():
 		return "", wrapf(ctx.Err(), "gather")
 	}
-	return l.pc.LocalDescription().SDP, nil
+	return askForDTX(l.pc.LocalDescription().SDP), nil
 }
 
 // ApplyAnswer completes a server-initiated renegotiation, then sends the

@@ -14,8 +14,8 @@ func TestRoomForwardsMediaBothWaysAndStopsOnLeave(t *testing.T) {
 	alice, aliceLeg := newClientLeg(t, api, "1001", true)
 	bob, bobLeg := newClientLeg(t, api, "1002", true)
 	alice.Level.Store(20)
-	alice.StartSending('A')
-	bob.StartSending('B')
+	talking(alice, 'A')
+	talking(bob, 'B')
 
 	room := NewRoom("r1", nil, slog.Default())
 	room.Join(aliceLeg)
@@ -97,8 +97,8 @@ func TestOneToOneForwardsTheHighestFlowingSimulcastLayer(t *testing.T) {
 	pub.SendLayers.Store(2) // the top layer is not sent yet, as a browser ramping up
 	pubLeg := connectClient(t, api, "1001", pub)
 	viewer, viewerLeg := newClientLeg(t, api, "1002", true)
-	pub.StartSending('P')
-	viewer.StartSending('V')
+	talking(pub, 'P')
+	talking(viewer, 'V')
 	room := NewRoom("r1", nil, testLogger())
 	room.Join(pubLeg)
 	room.Join(viewerLeg)

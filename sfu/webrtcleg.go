@@ -94,7 +94,7 @@ func (l *WebRTCLeg) negotiate(ctx context.Context, offer string) (string, error)
 	case <-ctx.Done():
 		return "", wrapf(ctx.Err(), "gather candidates")
 	}
-	return l.pc.LocalDescription().SDP, nil
+	return askForDTX(l.pc.LocalDescription().SDP), nil
 }
 
 // addDown creates the track this leg receives of kind, and its RTCP reader.

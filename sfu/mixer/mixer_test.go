@@ -33,14 +33,17 @@ func (pcmCodec) DecodeLoss(_ []byte, pcm []int16) (int, error) {
 	return len(pcm), nil
 }
 
-// capture records the first sample and count of every packet forwarded.
+// capture records the first sample, header and count of every packet
+// forwarded.
 type capture struct {
 	first   []int16
+	headers []rtp.Header
 	lastSeq uint16
 }
 
 func (c *capture) Forward(p *rtp.Packet) {
 	c.first = append(c.first, int16(binary.LittleEndian.Uint16(p.Payload)))
+	c.headers = append(c.headers, p.Header)
 	c.lastSeq = p.SequenceNumber
 }
 
@@ -136,8 +139,9 @@ func TestOnlyTopKAreDecodedAndSilentListenersShareOneEncode(t *testing.T) {
 	if d := m.Stats.Decodes.Load(); d != 3*ticks {
 		t.Fatalf("decoded %d frames in %d ticks, want exactly 3 per tick", d, ticks)
 	}
-	if e := m.Stats.Encodes.Load(); e != 4*ticks {
-		t.Fatalf("encoded %d frames, want 3 mix-minus + 1 shared per tick", e)
+	// The first tick's talkers are still prebuffering: silence, not sent.
+	if e := m.Stats.Encodes.Load(); e != 4*(ticks-1) {
+		t.Fatalf("encoded %d frames, want 3 mix-minus + 1 shared per tick after the first", e)
 	}
 	for i, mb := range members {
 		talker := i == 2 || i == 5 || i == 7
@@ -286,5 +290,59 @@ func TestCodersFollowTalkersNotParticipants(t *testing.T) {
 	}
 	if coders.decoders > 2*3+3 || coders.encoders > 1+2*3+3 {
 		t.Fatalf("made %d decoders and %d encoders for 3 talkers at a time", coders.decoders, coders.encoders)
+	}
+}
+
+// TestSilentMixIsNotSent: while nobody talks the shared mix sends nothing
+// (DTX); when someone starts, the first packet carries the marker bit, its
+// timestamp has moved on by the silent frames and its sequence number
+// follows the last packet sent.
+func TestSilentMixIsNotSent(t *testing.T) {
+	m, shared := newTestMixer(t, 3)
+	a := newMember(t, m, "a")
+	listener := newMember(t, m, "l")
+	for range 3 {
+		a.say(100, 10)
+		listener.say(0, 127)
+		m.Tick()
+	}
+	sentBefore := len(shared.headers)
+	if sentBefore == 0 {
+		t.Fatal("no shared packet while a talks")
+	}
+	last := shared.headers[sentBefore-1]
+	const idle = 50
+	for range idle {
+		listener.say(0, 127)
+		m.Tick()
+	}
+	if got := len(shared.headers) - sentBefore; got > m.cfg.HoldTicks+4 {
+		t.Fatalf("%d shared packets in %d idle ticks, want none once the talker's hold ran out", got, idle)
+	}
+	if m.Stats.Encodes.Load() > uint64(2*(3+m.cfg.HoldTicks+4)) {
+		t.Fatalf("%d encodes: an idle room should not encode", m.Stats.Encodes.Load())
+	}
+	last = shared.headers[len(shared.headers)-1]
+	gapStart := len(shared.headers)
+	for range 3 {
+		a.say(100, 10)
+		listener.say(0, 127)
+		m.Tick()
+	}
+	if len(shared.headers) == gapStart {
+		t.Fatal("nothing sent after a started talking again")
+	}
+	first := shared.headers[gapStart]
+	if !first.Marker {
+		t.Error("first packet after silence has no marker bit")
+	}
+	if first.SequenceNumber != last.SequenceNumber+1 {
+		t.Errorf("sequence %d after %d: a gap in sequence numbers reads as loss", first.SequenceNumber, last.SequenceNumber)
+	}
+	if dt := first.Timestamp - last.Timestamp; dt <= frame {
+		t.Errorf("timestamp moved %d over the silence, want more than one frame", dt)
+	}
+	if shared.headers[len(shared.headers)-1].Marker && len(shared.headers)-gapStart > 1 {
+		t.Error("marker set on a packet that does not follow silence")
 	}
 }

@@ -14,6 +14,7 @@ type stream struct {
 	enc Encoder
 	pkt rtp.Packet
 	buf [maxPayload]byte
+	gap bool // frames were skipped as silence since the last packet
 }
 
 func newStream(out PacketWriter, enc Encoder, payloadType uint8) *stream {
@@ -23,15 +24,34 @@ func newStream(out PacketWriter, enc Encoder, payloadType uint8) *stream {
 	return s
 }
 
-// write encodes one frame and forwards it as the next packet.
-func (s *stream) write(pcm []int16, samples uint32) error {
+// write encodes one frame and forwards it as the next packet. A frame of
+// pure digital silence (nobody in the mix) is not sent at all, as in Opus
+// DTX: the timestamp moves on, the sequence number does not, and the first
+// packet after the gap carries the marker bit (RFC 3551 §4.1). An idle
+// room thus costs neither encodes nor packets, and browsers conceal the
+// gap as silence. It reports whether a packet went out.
+func (s *stream) write(pcm []int16, samples uint32) (bool, error) {
+	s.pkt.Timestamp += samples
+	if isSilence(pcm) {
+		s.gap = true
+		return false, nil
+	}
 	n, err := s.enc.Encode(pcm, s.buf[:])
 	if err != nil {
-		return err
+		return false, err
 	}
 	s.pkt.SequenceNumber++
-	s.pkt.Timestamp += samples
+	s.pkt.Marker, s.gap = s.gap, false
 	s.pkt.Payload = s.buf[:n]
 	s.out.Forward(&s.pkt)
-	return nil
+	return true, nil
+}
+
+func isSilence(pcm []int16) bool {
+	for _, v := range pcm {
+		if v != 0 {
+			return false
+		}
+	}
+	return true
 }

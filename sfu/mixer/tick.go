@@ -39,9 +39,12 @@ func (m *Mixer) Tick() {
 }
 
 func (m *Mixer) encode(s *stream) {
-	m.Stats.Encodes.Add(1)
-	if err := s.write(m.out, uint32(m.cfg.Frame)); err != nil {
+	sent, err := s.write(m.out, uint32(m.cfg.Frame))
+	if err != nil {
 		m.Stats.Errors.Add(1)
+	}
+	if sent {
+		m.Stats.Encodes.Add(1)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,6 +34,11 @@ type Client struct {
 	Level atomic.Uint32
 	// Silent makes StartTone send silence (a muted microphone).
 	Silent atomic.Bool
+	// DTX sends like a browser asked for usedtx=1 (Answer sets it when the
+	// server's SDP asks, as Chrome does): while the client is
+	// silent (Level 127, or Silent) only one audio packet every 400 ms,
+	// sequence numbers contiguous and timestamps jumping over the gap.
+	DTX    atomic.Bool
 	listen atomic.Bool
 	hook   atomic.Pointer[func(pcm []int16)]
 
@@ -176,6 +182,7 @@ func (c *Client) Offer(ctx context.Context) (string, error) {
 
 // Answer applies the server's answer.
 func (c *Client) Answer(sdpText string) error {
+	c.honourDTX(sdpText)
 	return c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdpText})
 }
 
@@ -203,10 +210,24 @@ func (c *Client) StartSending(marker byte) {
 }
 
 func (c *Client) sendLoop(marker byte) {
+	var seq uint16
 	c.tick(func(n int) {
-		c.writeAudio(marker, uint16(n), uint32(n*960))
+		if c.sendsAudio(n) {
+			seq++
+			c.writeAudio(marker, seq, uint32(n*960))
+		}
 		c.sendVideo(uint16(n), uint32(n*1800))
 	})
+}
+
+// dtxEvery is how often a DTX sender still sends while silent (20 frames
+// of 20 ms: the 400 ms of Opus DTX in WebRTC).
+const dtxEvery = 20
+
+// sendsAudio reports whether frame n goes out (see DTX).
+func (c *Client) sendsAudio(n int) bool {
+	silent := c.Level.Load() >= 127 || c.Silent.Load()
+	return !c.DTX.Load() || !silent || n%dtxEvery == 0
 }
 
 // tick calls f every 20 ms with a frame counter until the client closes.
@@ -381,4 +402,12 @@ func (c *Client) Close() error {
 		c.wg.Wait()
 	})
 	return err
+}
+
+// honourDTX turns DTX on when the server's SDP asks for it on Opus, as a
+// browser's Opus encoder does.
+func (c *Client) honourDTX(sdpText string) {
+	if strings.Contains(sdpText, "usedtx=1") {
+		c.DTX.Store(true)
+	}
 }

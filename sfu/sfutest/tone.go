@@ -30,6 +30,7 @@ func (c *Client) toneLoop(enc codec.Encoder, freq float64, amplitude int16) {
 	buf := make([]byte, 1500)
 	phase := 0.0
 	step := 2 * math.Pi * freq / float64(codec.OpusSampleRate)
+	var seq uint16
 	c.tick(func(n int) {
 		for i := range pcm {
 			pcm[i] = int16(float64(amplitude) * math.Sin(phase))
@@ -39,10 +40,12 @@ func (c *Client) toneLoop(enc codec.Encoder, freq float64, amplitude int16) {
 			clear(pcm)
 		}
 		size, err := enc.Encode(pcm, buf)
-		if err != nil {
+		if err != nil || !c.sendsAudio(n) {
+			c.sendVideo(uint16(n), uint32(n*1800))
 			return
 		}
-		p := &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: uint16(n), Timestamp: uint32(n * frame)}, Payload: buf[:size]}
+		seq++
+		p := &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: uint32(n * frame)}, Payload: buf[:size]}
 		_ = p.SetExtension(1, []byte{byte(c.Level.Load()) | 0x80})
 		_ = c.audio.WriteRTP(p)
 		c.sendVideo(uint16(n), uint32(n*1800))

@@ -509,6 +509,9 @@ func TestConferenceAllVideo(t *testing.T) {
 
 	// Carol (silent) hears the mix.
 	carol.requireMediaFlowing(false, mediaTimeout)
+	// …and, as the server's SDP asks (usedtx=1), her browser stops sending
+	// 50 audio packets a second while she is silent; Alice, talking, does not.
+	requireDTX(t, carol, alice)
 
 	// The speaker changes: Alice mutes, Bob unmutes.
 	muteAt := alice.setMic(true)
@@ -702,4 +705,20 @@ func TestConferencePIN(t *testing.T) {
 	alice.click("button", "Hang up")
 	bob.requireUsers(1)
 	bob.waitGone("group", "Participant 1001", signalTimeout)
+}
+
+// requireDTX checks over two seconds that the silent browser sends Opus DTX
+// (a packet every 400 ms or so) while the talking one sends every 20 ms.
+func requireDTX(t *testing.T, silent, talking *member) {
+	t.Helper()
+	s0, t0 := silent.stats().OutAudioPacket, talking.stats().OutAudioPacket
+	time.Sleep(2 * time.Second)
+	ds, dt := silent.stats().OutAudioPacket-s0, talking.stats().OutAudioPacket-t0
+	t.Logf("audio packets sent in 2 s: silent %s %.0f, talking %s %.0f", silent.ext, ds, talking.ext, dt)
+	if dt < 80 {
+		t.Fatalf("%s, talking, sent %.0f audio packets in 2 s, want about 100", talking.ext, dt)
+	}
+	if ds > 30 {
+		t.Fatalf("%s, silent, sent %.0f audio packets in 2 s: no DTX (want ≤ 30)", silent.ext, ds)
+	}
 }
