@@ -14,8 +14,14 @@ type stream struct {
 	enc Encoder
 	pkt rtp.Packet
 	buf [maxPayload]byte
-	gap bool // frames were skipped as silence since the last packet
+	gap     bool // frames were skipped as silence since the last packet
+	skipped int  // silent frames skipped in a row
 }
+
+// dtxEvery is how often a silent stream still sends a frame: every 400 ms,
+// as WebRTC's Opus DTX does, so that peers' RTP timeouts (a PBX hanging up
+// on a SIP participant in a quiet room) and NAT bindings never fire.
+const dtxEvery = 20
 
 func newStream(out PacketWriter, enc Encoder, payloadType uint8) *stream {
 	s := &stream{out: out, enc: enc}
@@ -24,18 +30,19 @@ func newStream(out PacketWriter, enc Encoder, payloadType uint8) *stream {
 	return s
 }
 
-// write encodes one frame and forwards it as the next packet. A frame of
-// pure digital silence (nobody in the mix) is not sent at all, as in Opus
-// DTX: the timestamp moves on, the sequence number does not, and the first
-// packet after the gap carries the marker bit (RFC 3551 §4.1). An idle
-// room thus costs neither encodes nor packets, and browsers conceal the
-// gap as silence. It reports whether a packet went out.
+// write encodes one frame and forwards it as the next packet. Frames of
+// pure digital silence (nobody in the mix) are sent only every dtxEvery,
+// as in Opus DTX: the timestamp moves on, the sequence number does not,
+// and the first packet after a gap carries the marker bit (RFC 3551 §4.1).
+// An idle room thus costs almost no encodes or packets, and browsers
+// conceal the gaps as silence. It reports whether a packet went out.
 func (s *stream) write(pcm []int16, samples uint32) (bool, error) {
 	s.pkt.Timestamp += samples
-	if isSilence(pcm) {
-		s.gap = true
+	if isSilence(pcm) && s.skipped < dtxEvery-1 {
+		s.gap, s.skipped = true, s.skipped+1
 		return false, nil
 	}
+	s.skipped = 0
 	n, err := s.enc.Encode(pcm, s.buf[:])
 	if err != nil {
 		return false, err
