@@ -117,6 +117,11 @@ type Trunk struct {
 	// Inbound routes a called number to an extension or room; an empty map
 	// routes the called number unchanged.
 	Inbound map[string]string `yaml:"inbound"`
+	// SessionExpires is our RFC 4028 session interval (≥ 90 s).
+	SessionExpires Duration `yaml:"session_expires"`
+	// ReferPermission is the permission class a REFER from the trunk acts
+	// with; "" refuses every REFER to an outside number.
+	ReferPermission string `yaml:"refer_permission"`
 }
 
 // TrunkRegister is the digest registration of a trunk.
