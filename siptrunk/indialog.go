@@ -103,6 +103,20 @@ func withVersion(sdpText string, v uint64) string {
 // refresh) and acknowledges the answer. The media itself is unchanged.
 func (l *Leg) reInvite(ctx context.Context, dir string, hdrs ...sip.Header) error {
 	body := withDirection(withVersion(l.media.LocalSDP(), l.sdpVersion.Add(1)), dir)
-	_, err := l.request(ctx, sip.INVITE, "application/sdp", []byte(body), hdrs...)
+	res, err := l.request(ctx, sip.INVITE, "application/sdp", []byte(body), hdrs...)
+	if err == nil {
+		l.peerDir.Store(sdpDirection(string(res.Body())))
+	}
 	return err
+}
+
+// sdpDirection is the direction attribute of sdpText (default sendrecv).
+func sdpDirection(sdpText string) string {
+	for _, l := range sdpLines(sdpText) {
+		switch l {
+		case "a=sendonly", "a=recvonly", "a=inactive":
+			return l[2:]
+		}
+	}
+	return "sendrecv"
 }

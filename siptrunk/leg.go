@@ -54,7 +54,8 @@ type Leg struct {
 	reqMu      sync.Mutex    // one request of ours in the dialog at a time
 	sdpVersion atomic.Uint64 // added to o= of our re-offers
 	holdReq    chan bool     // our side's hold state to send (latest wins)
-	ourDir     atomic.Value  // direction of our last offer (hold)
+	ourDir     atomic.Value  // direction of our last re-offer (hold)
+	peerDir    atomic.Value  // direction of the peer's answer to it
 	timer      *sessionTimer // RFC 4028; nil: none negotiated; set before start
 	refreshes  atomic.Uint64 // session refreshes we sent
 	answered   chan struct{} // closed when the dialog is established
