@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -55,6 +56,8 @@ func (t *Trunk) onRefer(req *sip.Request, tx sip.ServerTransaction) {
 // control is reported in the NOTIFY instead and the call goes on.
 func (t *Trunk) carryOutRefer(l *Leg, tr Transferer, target string) {
 	l.notifyRefer("100 Trying", "active;expires=60")
+	t.refers.add(l.ident.Number, 1)
+	defer t.refers.add(l.ident.Number, -1)
 	if err := tr.Transfer(l.callID, l, target); err != nil {
 		l.referring.Store(false)
 		t.log.Warn("REFER transfer failed", "target", target, "err", err)
@@ -126,15 +129,37 @@ func (t *Trunk) referAllowed(target string) error {
 	return err
 }
 
-// referringPermission is the class of a leg carrying out a REFER, so the
-// transfer's own checks (sfu Permit, Dial) use the trunk's refer class.
+// referrals are the outside numbers whose REFER is being carried out: a
+// transfer's own checks (sfu Permit, Dial) then use the trunk's refer
+// class for them. An entry lives until call control's Transfer returns,
+// which is after the target was dialled (the referrer's leg is gone by
+// then, so the leg itself cannot carry it).
+type referrals struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (r *referrals) add(number string, d int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.n == nil {
+		r.n = map[string]int{}
+	}
+	if r.n[number] += d; r.n[number] <= 0 {
+		delete(r.n, number)
+	}
+}
+
+func (r *referrals) has(number string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.n[number] > 0
+}
+
+// referringPermission is the class of a number carrying out a REFER.
 func (t *Trunk) referringPermission(number string) (string, bool) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	for _, l := range t.legs {
-		if l.referring.Load() && l.ident.Number == number {
-			return t.referPermission(), true
-		}
+	if t.refers.has(number) {
+		return t.referPermission(), true
 	}
 	return "", false
 }

@@ -77,6 +77,7 @@ type Trunk struct {
 	byCall map[string]any  // Call-ID → dialog session (client or server)
 	closed bool
 	reg    *registration
+	refers referrals // numbers carrying out a REFER from the trunk
 }
 
 // New builds a trunk; Start begins listening. placer may be nil when the
