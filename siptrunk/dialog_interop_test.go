@@ -50,6 +50,25 @@ func decoded(t *testing.T, b *testpeers.Baresip) ([]int16, int) {
 	return nil, 8000
 }
 
+// newestDecoded is baresip's decoded recording of its latest call.
+func newestDecoded(t *testing.T, b *testpeers.Baresip) ([]int16, int) {
+	t.Helper()
+	last := ""
+	for _, f := range b.Recordings() {
+		if strings.HasSuffix(f, "-dec.wav") && f > last {
+			last = f
+		}
+	}
+	if last == "" {
+		return nil, 8000
+	}
+	pcm, rate, err := testpeers.ReadWAV(last)
+	if err != nil {
+		t.Logf("reading %s: %v", last, err)
+	}
+	return pcm, rate
+}
+
 // remoteOffers counts re-offers baresip received (CALL_REMOTE_SDP offer).
 func remoteOffers(b *testpeers.Baresip) int {
 	n := 0

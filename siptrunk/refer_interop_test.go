@@ -19,13 +19,28 @@ const answerAccount = "<sip:0200@127.0.0.2:5070>;regint=0;answermode=auto;mediae
 // routes extensions to ext and outside numbers back out through the trunk.
 func placedTrunk(t *testing.T, tc configs.Trunk, ext sfu.Dialer) (*Trunk, *sfu.Calls) {
 	t.Helper()
+	return placedTrunkPerm(t, tc, ext, func(string) string { return "internal" })
+}
+
+// placedTrunkPerm is placedTrunk with extensions' permission classes from
+// perm, and the server's transfer check (sfu Permit) wired as in
+// internal/server.
+func placedTrunkPerm(t *testing.T, tc configs.Trunk, ext sfu.Dialer, perm func(string) string) (*Trunk, *sfu.Calls) {
+	t.Helper()
 	tc.Name, tc.Address, tc.Listen, tc.Codecs = "pbx", baresipSIP, ourSIP, []string{"pcmu"}
 	tc.Inbound = map[string]string{"4930": "1001"}
 	tr, err := New(Config{Trunk: tc, MediaIP: ourIP,
 		Dialplan:   []configs.DialRule{{Pattern: "0.", Trunk: "pbx", Permission: "national"}},
-		Permission: func(string) string { return "internal" }}, nil, testLogger())
+		Permission: perm}, nil, testLogger())
 	must(t, err)
-	calls := sfu.NewCalls(sfu.CallsConfig{NoAnswerTimeout: 15 * time.Second}, testLogger(), ext, tr)
+	permit := func(caller sfu.Identity, number string) error {
+		if !tr.Reaches(number) {
+			return nil
+		}
+		_, err := tr.Allowed(tr.PermissionOf(caller.Number), number)
+		return err
+	}
+	calls := sfu.NewCalls(sfu.CallsConfig{NoAnswerTimeout: 15 * time.Second, Permit: permit}, testLogger(), ext, tr)
 	tr.SetPlacer(calls)
 	must(t, tr.Start())
 	t.Cleanup(func() {
