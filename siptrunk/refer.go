@@ -34,15 +34,15 @@ func (t *Trunk) onRefer(req *sip.Request, tx sip.ServerTransaction) {
 		t.respond(req, tx, 400, "Bad Refer-To")
 		return
 	}
-	tr, ok := t.placer.(Transferer)
-	if !ok || l.callID == "" {
-		t.respond(req, tx, 603, "Decline")
-		return
-	}
 	if err := t.referAllowed(target); err != nil {
 		t.Stats.RefersRefused.Add(1)
 		t.log.Warn("REFER from the trunk refused", "target", target, "err", err)
 		t.respond(req, tx, 403, "Forbidden")
+		return
+	}
+	tr, ok := t.placer.(Transferer)
+	if !ok || l.callID == "" {
+		t.respond(req, tx, 603, "Decline")
 		return
 	}
 	t.respond(req, tx, 202, "Accepted")
