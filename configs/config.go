@@ -122,6 +122,9 @@ type Trunk struct {
 	// ReferPermission is the permission class a REFER from the trunk acts
 	// with; "" refuses every REFER to an outside number.
 	ReferPermission string `yaml:"refer_permission"`
+	// ReferToTrunk would transfer trunk calls by REFER to the PBX instead
+	// of re-routing them through Xphone; not implemented yet (refused).
+	ReferToTrunk bool `yaml:"refer_to_trunk"`
 }
 
 // TrunkRegister is the digest registration of a trunk.

@@ -47,3 +47,24 @@ func TestInboundBusy(t *testing.T) {
 		t.Errorf("CALL_CLOSED param = %q, want 486", p)
 	}
 }
+
+// TestOutboundCancelToBaresip: our caller gives up while baresip rings →
+// CANCEL; baresip's call closes and no dialog is left.
+func TestOutboundCancelToBaresip(t *testing.T) {
+	b := startBaresip(t, "<sip:0400@127.0.0.2:5070>;regint=0;answermode=manual;mediaenc=dtls_srtp;medianat=ice;audio_codecs=pcmu")
+	tr := newTestTrunk(t, configs.Trunk{Codecs: []string{"pcmu"}}, nil)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	go func() {
+		b.WaitEvent(t, "CALL_INCOMING", 5*time.Second)
+		cancel(sfu.ErrCancelled)
+	}()
+	_, err := tr.Dial(ctx, sfu.DialRequest{From: sfu.Identity{Number: "1001"}, To: "0400"})
+	if !errors.Is(err, sfu.ErrCancelled) {
+		t.Errorf("Dial = %v, want cancelled", err)
+	}
+	e := b.WaitEvent(t, "CALL_CLOSED", 5*time.Second)
+	t.Logf("baresip: %s", testpeers.Param(e))
+	if tr.liveLegs() != 0 {
+		t.Errorf("%d dialogs left after CANCEL", tr.liveLegs())
+	}
+}
