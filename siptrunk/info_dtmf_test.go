@@ -17,11 +17,11 @@ func TestInfoDTMFBackToBack(t *testing.T) {
 	api := testMediaAPI(t)
 	_, legA := browserLeg(t, api, "1001")
 	_, legB := browserLeg(t, api, "2001")
-	trB := newTestTrunk(t, configs.Trunk{Name: "b", Address: "127.0.0.1:5060", Listen: "127.0.0.1:5062", DTMF: "info",
-		Codecs: []string{"pcmu"}, Inbound: map[string]string{"04930": "2001"}}, nil)
+	// Call control exists before trunk B starts: it is B's placer.
 	callsB := sfu.NewCalls(sfu.CallsConfig{NoAnswerTimeout: 15 * time.Second}, testLogger(), &fakeExtension{number: "2001", leg: legB})
 	t.Cleanup(callsB.Close)
-	trB.SetPlacer(callsB)
+	trB := newTestTrunk(t, configs.Trunk{Name: "b", Address: "127.0.0.1:5060", Listen: "127.0.0.1:5062", DTMF: "info",
+		Codecs: []string{"pcmu"}, Inbound: map[string]string{"04930": "2001"}}, callsB)
 	trA := newTestTrunk(t, configs.Trunk{Name: "a", Address: "127.0.0.1:5062", DTMF: "info", Codecs: []string{"pcmu"}}, nil)
 	callsA := sfu.NewCalls(sfu.CallsConfig{NoAnswerTimeout: 15 * time.Second}, testLogger(), trA)
 	t.Cleanup(callsA.Close)

@@ -18,7 +18,7 @@ type rawDialog struct {
 }
 
 // establishRaw sends an INVITE from peer, ACKs the 200 and returns the dialog.
-func establishRaw(t *testing.T, peer *rawSocket, callID string) *rawDialog {
+func establishRaw(t *testing.T, tr *Trunk, peer *rawSocket, callID string) *rawDialog {
 	t.Helper()
 	peer.send(t, peer.rawInvite(callID, "", realOffer(t)))
 	res, ok := peer.await("SIP/2.0 200", 5*time.Second)
@@ -26,6 +26,7 @@ func establishRaw(t *testing.T, peer *rawSocket, callID string) *rawDialog {
 		t.Fatal("raw INVITE not answered 200")
 	}
 	peer.send(t, peer.ack(callID, res))
+	waitUntil(t, 3*time.Second, "the ACK processed", func() bool { l := tr.legFor(callID); return l != nil && l.dlg.Load() != nil })
 	d := &rawDialog{peer: peer, callID: callID, cseq: 1}
 	for _, l := range strings.Split(res, "\r\n") {
 		if strings.HasPrefix(l, "To:") {
@@ -61,7 +62,7 @@ func (d *rawDialog) request(t *testing.T, method, extra, body string) string {
 func TestMalformedInDialog(t *testing.T) {
 	tr := newTestTrunk(t, configs.Trunk{}, answeringPlacer{})
 	peer := newRawSocket(t, "127.0.0.2:5098")
-	d := establishRaw(t, peer, "indialog-1")
+	d := establishRaw(t, tr, peer, "indialog-1")
 	offer := strings.Replace(realOffer(t), "a=sendrecv", "a=sendonly", 1)
 	for _, tc := range []struct {
 		name, method, extra, body, want, wantBody string
@@ -98,5 +99,8 @@ func TestMalformedInDialog(t *testing.T) {
 	}
 	if tr.liveLegs() != 1 {
 		t.Errorf("live dialogs = %d, want 1 (the raw call)", tr.liveLegs())
+	}
+	if line := d.request(t, "BYE", "", ""); !strings.Contains(line, " 200 ") {
+		t.Errorf("BYE after the odd requests: %q", strings.SplitN(line, "\n", 2)[0])
 	}
 }
