@@ -163,16 +163,3 @@ func (t *Trunk) referringPermission(number string) (string, bool) {
 	}
 	return "", false
 }
-
-// onUpdate answers an UPDATE in a dialog (RFC 3311) like a re-INVITE: an
-// SDP offer gets our unchanged SDP with the direction mirrored; without a
-// body it refreshes the session timer.
-func (t *Trunk) onUpdate(req *sip.Request, tx sip.ServerTransaction) {
-	l := t.legFor(req.CallID().Value())
-	if l == nil || l.dlg.Load() == nil {
-		t.respond(req, tx, 481, "Call/Transaction Does Not Exist")
-		return
-	}
-	t.Stats.Updates.Add(1)
-	t.answerInDialog(req, tx, l)
-}
