@@ -57,7 +57,7 @@ func (l *Leg) sendHold(on bool) error {
 	}
 	var err error
 	for attempt := 0; attempt < 2; attempt++ {
-		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+		ctx, cancel := context.WithTimeout(l.ctx, requestTimeout)
 		err = l.reInvite(ctx, dir)
 		cancel()
 		if err == nil {

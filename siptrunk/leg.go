@@ -61,12 +61,17 @@ type Leg struct {
 	answered   chan struct{} // closed when the dialog is established
 	answerOnce sync.Once
 	referring  atomic.Bool // the peer's REFER is being carried out
+	// ctx ends when the leg starts ending: our pending in-dialog requests
+	// (hold, refresh) give up then instead of delaying Done.
+	ctx  context.Context
+	stop context.CancelFunc
 }
 
 // newLeg builds the leg's tracks over m, whose codec is negotiated.
 func newLeg(id string, ident sfu.Identity, m mediaSession, log *slog.Logger) (*Leg, error) {
 	l := &Leg{id: id, ident: ident, media: m, log: log.With("leg", id), done: make(chan struct{}), closing: make(chan struct{}),
 		holdReq: make(chan bool, 1), answered: make(chan struct{})}
+	l.ctx, l.stop = context.WithCancel(context.Background())
 	l.observer = l // hold changes reach the leg (HoldState), outbound legs too
 	l.up = sfu.NewUpTrack("audio", sfu.Audio, "audio/opus")
 	up, err := newUpstream(l.up, m.Codec(), telephoneEventPT)
@@ -166,6 +171,7 @@ func (l *Leg) end(reason sfu.Reason, bye bool) {
 func (l *Leg) begin(reason sfu.Reason, bye bool) {
 	l.endOnce.Do(func() {
 		l.reason.Store(reason)
+		l.stop()
 		close(l.closing)
 		go l.finish(bye)
 	})

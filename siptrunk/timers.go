@@ -199,7 +199,7 @@ func (l *Leg) timerLoop(s *sessionTimer) {
 
 // refresh sends the refreshing re-INVITE with our current direction.
 func (l *Leg) refresh(s *sessionTimer) bool {
-	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+	ctx, cancel := context.WithTimeout(l.ctx, requestTimeout)
 	defer cancel()
 	dir, _ := l.ourDir.Load().(string)
 	if dir == "" {
