@@ -46,8 +46,10 @@ func (d *rawDialog) request(t *testing.T, method, extra, body string) string {
 		"Contact: <sip:0300@%s>\r\n%sContent-Length: %d\r\n\r\n%s",
 		method, ourSIP, d.peer.addr, time.Now().UnixNano(), d.to, d.callID, d.cseq, method, d.peer.addr, extra, len(body), body)
 	d.peer.send(t, msg)
+	// Skip provisional answers and retransmissions for other transactions.
+	mine := fmt.Sprintf("CSeq: %d %s", d.cseq, method)
 	res, ok := d.peer.await("SIP/2.0 ", 3*time.Second)
-	for ok && strings.HasPrefix(res, "SIP/2.0 1") { // provisional
+	for ok && (strings.HasPrefix(res, "SIP/2.0 1") || !strings.Contains(res, mine)) {
 		res, ok = d.peer.await("SIP/2.0 ", 3*time.Second)
 	}
 	line, _, _ := strings.Cut(res, "\r\n")

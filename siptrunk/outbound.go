@@ -43,7 +43,7 @@ func (t *Trunk) Dial(ctx context.Context, req sfu.DialRequest) (sfu.Leg, error) 
 		_ = m.Close()
 		return nil, err
 	}
-	sess, err := t.invite(ctx, req, route.Number, offer)
+	sess, err := t.inviteWithTimer(ctx, req, route.Number, offer)
 	if err != nil {
 		_ = m.Close()
 		return nil, err
@@ -57,7 +57,7 @@ func (t *Trunk) Dial(ctx context.Context, req sfu.DialRequest) (sfu.Leg, error) 
 }
 
 // invite sends the INVITE and waits for the final answer.
-func (t *Trunk) invite(ctx context.Context, req sfu.DialRequest, number, offer string) (*sipgo.DialogClientSession, error) {
+func (t *Trunk) invite(ctx context.Context, req sfu.DialRequest, number, offer string, se time.Duration) (*sipgo.DialogClientSession, error) {
 	to := sip.Uri{User: number, Host: t.peer.Host, Port: t.peer.Port}
 	from := &sip.FromHeader{DisplayName: req.From.Name, Address: sip.Uri{User: t.callerID(req.From.Number), Host: t.peer.Host}, Params: sip.NewParams()}
 	from.Params.Add("tag", sip.GenerateTagN(16))
@@ -65,7 +65,7 @@ func (t *Trunk) invite(ctx context.Context, req sfu.DialRequest, number, offer s
 	r.AppendHeader(from)
 	r.AppendHeader(&sip.ToHeader{Address: to, Params: sip.NewParams()})
 	r.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	for _, h := range t.inviteTimerHeaders() {
+	for _, h := range inviteTimerHeaders(se) {
 		r.AppendHeader(h)
 	}
 	r.SetBody([]byte(offer))
@@ -89,6 +89,9 @@ func (t *Trunk) invite(ctx context.Context, req sfu.DialRequest, number, offer s
 		_ = sess.Close()
 		if ctx.Err() != nil {
 			return nil, context.Cause(ctx)
+		}
+		if d, ok := minSEOf422(err); ok {
+			return nil, &intervalTooSmallError{minSE: d}
 		}
 		return nil, mapFailure(err)
 	}

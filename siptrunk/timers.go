@@ -2,10 +2,13 @@ package siptrunk
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
 	"xphone/sfu"
@@ -139,14 +142,53 @@ func uacTimer(res *sip.Response) *sessionTimer {
 	return newSessionTimer(se, refresher, refresher == "uac")
 }
 
-// inviteTimerHeaders are the RFC 4028 headers of our initial INVITE.
-func (t *Trunk) inviteTimerHeaders() []sip.Header {
-	hs := []sip.Header{sip.NewHeader("Supported", "timer")}
-	if d := t.ourInterval(); d > 0 {
-		hs = append(hs, sip.NewHeader("Session-Expires", strconv.Itoa(int(max(d, minSE)/time.Second))),
-			sip.NewHeader("Min-SE", strconv.Itoa(int(minSE/time.Second))))
+// inviteTimerHeaders are the RFC 4028 headers of our initial INVITE
+// asking for interval se.
+func inviteTimerHeaders(se time.Duration) []sip.Header {
+	return []sip.Header{sip.NewHeader("Supported", "timer"),
+		sip.NewHeader("Session-Expires", strconv.Itoa(int(max(se, minSE)/time.Second))),
+		sip.NewHeader("Min-SE", strconv.Itoa(int(minSE/time.Second)))}
+}
+
+// intervalTooSmallError: the peer answered our INVITE 422 and wants at
+// least minSE.
+type intervalTooSmallError struct{ minSE time.Duration }
+
+func (e *intervalTooSmallError) Error() string {
+	return fmt.Sprintf("siptrunk: session interval too small, peer wants %s", e.minSE)
+}
+
+// minSEOf422 reads the Min-SE of a 422 answer to our INVITE.
+func minSEOf422(err error) (time.Duration, bool) {
+	var de *sipgo.ErrDialogResponse
+	if !errors.As(err, &de) || de.Res == nil || de.Res.StatusCode != 422 {
+		return 0, false
 	}
-	return hs
+	h := de.Res.GetHeader("Min-SE")
+	if h == nil {
+		return 0, false
+	}
+	v, _, _ := strings.Cut(h.Value(), ";")
+	secs, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || secs <= 0 || secs > 24*3600 {
+		return 0, false
+	}
+	return time.Duration(secs) * time.Second, true
+}
+
+// inviteWithTimer sends the INVITE with our interval and, when the peer
+// answers 422 (RFC 4028 §7.3), once more with the interval it asked for.
+func (t *Trunk) inviteWithTimer(ctx context.Context, req sfu.DialRequest, number, offer string) (*sipgo.DialogClientSession, error) {
+	sess, err := t.invite(ctx, req, number, offer, t.ourInterval())
+	var small *intervalTooSmallError
+	if errors.As(err, &small) {
+		t.log.Info("peer wants a longer session interval: retrying", "min_se", small.minSE)
+		sess, err = t.invite(ctx, req, number, offer, max(small.minSE, t.ourInterval()))
+	}
+	if errors.As(err, &small) {
+		return nil, StatusError(422, "Session Interval Too Small")
+	}
+	return sess, err
 }
 
 // respond422 refuses an interval below our minimum, naming it in Min-SE.

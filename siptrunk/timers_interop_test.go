@@ -147,8 +147,8 @@ func realOffer(t *testing.T) string {
 }
 
 // TestSessionTimerExpiryAnd422: an interval below Min-SE gets 422 with
-// our Min-SE; a peer that takes the refresher role and never refreshes
-// gets a BYE when the session expires.
+// our Min-SE; a peer that takes the refresher role refreshes once by
+// UPDATE, then stops, and gets a BYE when the session expires.
 func TestSessionTimerExpiryAnd422(t *testing.T) {
 	shortSessionTimers(t, 3*time.Second)
 	tr := newTestTrunk(t, configs.Trunk{}, answeringPlacer{})
@@ -164,16 +164,28 @@ func TestSessionTimerExpiryAnd422(t *testing.T) {
 		t.Fatalf("no 200 with Session-Expires refresher=uac: %q", res)
 	}
 	peer.send(t, peer.ack("se-expire", res))
-	answered := time.Now()
+	waitUntil(t, 3*time.Second, "the ACK processed", func() bool { l := tr.legFor("se-expire"); return l != nil && l.dlg.Load() != nil })
+	// One refresh by UPDATE after 1 s moves the expiry (2 s after a refresh).
+	time.Sleep(time.Second)
+	d := &rawDialog{peer: peer, callID: "se-expire", cseq: 1}
+	for _, l := range strings.Split(res, "\r\n") {
+		if strings.HasPrefix(l, "To:") {
+			d.to = l
+		}
+	}
+	if line := d.request(t, "UPDATE", "", ""); !strings.Contains(line, " 200 ") {
+		t.Fatalf("refreshing UPDATE: %q", strings.SplitN(line, "\n", 2)[0])
+	}
+	refreshed := time.Now()
 	bye, ok := peer.await("BYE ", 6*time.Second)
 	if !ok {
 		t.Fatal("no BYE after the session expired")
 	}
-	took := time.Since(answered)
+	took := time.Since(refreshed)
 	peer.send(t, okTo(bye))
-	t.Logf("BYE %s after the 200 (interval 3 s, no refresh)", took.Round(10*time.Millisecond))
+	t.Logf("BYE %s after the peer's last refresh (interval 3 s)", took.Round(10*time.Millisecond))
 	if took < 1500*time.Millisecond || !strings.Contains(bye, "se-expire") {
-		t.Errorf("BYE too early (%s) or for the wrong dialog:\n%s", took, bye)
+		t.Errorf("BYE too early (%s): the refresh did not count, or wrong dialog:\n%s", took, bye)
 	}
 	waitUntil(t, 5*time.Second, "leg gone", func() bool { return tr.liveLegs() == 0 })
 }
