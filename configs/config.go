@@ -117,6 +117,14 @@ type Trunk struct {
 	// Inbound routes a called number to an extension or room; an empty map
 	// routes the called number unchanged.
 	Inbound map[string]string `yaml:"inbound"`
+	// SessionExpires is our RFC 4028 session interval (≥ 90 s).
+	SessionExpires Duration `yaml:"session_expires"`
+	// ReferPermission is the permission class a REFER from the trunk acts
+	// with; "" refuses every REFER to an outside number.
+	ReferPermission string `yaml:"refer_permission"`
+	// ReferToTrunk would transfer trunk calls by REFER to the PBX instead
+	// of re-routing them through Xphone; not implemented yet (refused).
+	ReferToTrunk bool `yaml:"refer_to_trunk"`
 }
 
 // TrunkRegister is the digest registration of a trunk.

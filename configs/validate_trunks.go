@@ -59,6 +59,7 @@ func (t Trunk) validate(ps *problems, at string) {
 	notYet(ps, at+".media", t.Media, trunkMedia, "dtls-srtp")
 	notYet(ps, at+".ice", t.ICE, trunkICE, "auto", "on")
 	checkEnum(ps, at+".dtmf", t.DTMF, trunkDTMF)
+	t.validateDialog(ps, at)
 	for j, c := range t.Codecs {
 		checkEnum(ps, fmt.Sprintf("%s.codecs[%d]", at, j), strings.ToLower(c), trunkCodecs)
 		notYet(ps, fmt.Sprintf("%s.codecs[%d]", at, j), strings.ToLower(c), trunkCodecs, "pcmu", "pcma")

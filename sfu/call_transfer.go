@@ -48,7 +48,8 @@ func (cl *call) transferLocked(from Leg, to string, dialer Dialer) {
 	if t, ok := p.obs.(TransferObserver); ok {
 		t.Transferring(p.callID, to)
 	}
-	req := PlaceRequest{Caller: stay, To: to, Video: hasVideo(stay), Observer: renamed{p.obs, p.callID}}
+	req := PlaceRequest{Caller: stay, To: to, Video: hasVideo(stay), Observer: renamed{p.obs, p.callID},
+		transferor: from.Identity()}
 	leg, err := cl.calls.dial(cl, req, dialer)
 	if err != nil {
 		cl.log.Info("transfer failed", "reason", string(ReasonFor(err)), "err", err)

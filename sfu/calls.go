@@ -42,6 +42,8 @@ type PlaceRequest struct {
 	Video    bool
 	PIN      string // for conference rooms that have one
 	Observer CallObserver
+
+	transferor Identity // set by blind transfer: whose permissions apply
 }
 
 // CallsConfig configures call control.
@@ -242,7 +244,7 @@ func (c *Calls) dial(cl *call, req PlaceRequest, dialer Dialer) (Leg, error) {
 		}
 	}()
 	leg, err := dialer.Dial(ctx, DialRequest{
-		CallID: cl.id, From: req.Caller.Identity(), To: req.To, Video: req.Video,
+		CallID: cl.id, From: req.Caller.Identity(), To: req.To, Video: req.Video, Transferor: req.transferor,
 		Ringing: func() { req.Observer.Ringing(cl.id) },
 	})
 	if err != nil {

@@ -8,6 +8,9 @@ type DialRequest struct {
 	From   Identity
 	To     string
 	Video  bool // the caller offers video
+	// Transferor is who transferred the caller here (blind transfer), whose
+	// permissions the number is checked with; zero for ordinary calls.
+	Transferor Identity
 	// Ringing is called (at most once) when the far end is being alerted.
 	Ringing func()
 }

@@ -3,6 +3,7 @@ package siptrunk
 import (
 	"strings"
 
+	"github.com/emiago/sipgo/sip"
 	"github.com/pion/rtp"
 
 	"xphone/sfu"
@@ -45,5 +46,28 @@ func eventPayloads(ev byte) [][]byte {
 		{ev, 0x80 | 10, 0x03, 0x20}, // end
 		{ev, 0x80 | 10, 0x03, 0x20},
 		{ev, 0x80 | 10, 0x03, 0x20},
+	}
+}
+
+// dtmfSender sends our keys: as SIP INFO (application/dtmf-relay) when the
+// trunk is configured so, else as RFC 4733 events in the media.
+func (t *Trunk) dtmfSender(l *Leg) func(rune) {
+	return func(d rune) {
+		if _, ok := sfu.DTMFEvent(d); !ok {
+			return
+		}
+		if t.cfg.Trunk.DTMF != "info" {
+			l.sendRFC4733(d)
+			return
+		}
+		body := []byte("Signal=" + string(d) + "\r\nDuration=160\r\n")
+		// Not on the caller's goroutine: the request waits for its answer.
+		t.goOwned(func() {
+			ctx, cancel := withTimeout(t.ctx)
+			defer cancel()
+			if _, err := l.request(ctx, sip.INFO, "application/dtmf-relay", body); err != nil {
+				t.log.Debug("INFO DTMF failed", "err", err)
+			}
+		})
 	}
 }

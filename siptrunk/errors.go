@@ -20,6 +20,8 @@ var (
 	ErrRegister = errors.New("siptrunk: registration failed")
 	// ErrSDP: the peer's SDP could not be used.
 	ErrSDP = errors.New("siptrunk: unusable SDP")
+	// ErrDialog: a request inside a dialog failed or was refused.
+	ErrDialog = errors.New("siptrunk: in-dialog request failed")
 	// ErrConfig: the trunk configuration cannot be used.
 	ErrConfig = errors.New("siptrunk: bad configuration")
 )

@@ -33,6 +33,11 @@ func (t *Trunk) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		t.respond(req, tx, 400, "Missing Contact")
 		return
 	}
+	timer, ok := t.uasTimer(req)
+	if !ok {
+		t.respond422(req, tx)
+		return
+	}
 	dss, err := t.dua.ReadInvite(req, tx)
 	if err != nil {
 		t.respond(req, tx, 400, "Bad Request")
@@ -46,6 +51,7 @@ func (t *Trunk) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		_ = dss.Respond(488, "Not Acceptable Here", nil)
 		return
 	}
+	leg.timer = timer
 	t.runInbound(req, dss, leg, answer)
 }
 
@@ -81,7 +87,7 @@ func (t *Trunk) runInbound(req *sip.Request, dss *sipgo.DialogServerSession, leg
 		leg.end(sfu.ReasonError, false)
 		return
 	}
-	leg.onDTMF = t.dtmfSender(leg, dss)
+	leg.onDTMF = t.dtmfSender(leg)
 	leg.start()
 	to := t.inboundTarget(req.Recipient.User)
 	t.Stats.Inbound.Add(1)
@@ -100,7 +106,7 @@ func (t *Trunk) runInbound(req *sip.Request, dss *sipgo.DialogServerSession, leg
 				_ = dss.Respond(180, "Ringing", nil)
 				continue
 			}
-			if err := dss.RespondSDP([]byte(answer)); err != nil {
+			if err := t.answerInvite(req, dss, leg, answer); err != nil {
 				leg.end(sfu.ReasonMediaFailed, false)
 				return
 			}
@@ -119,6 +125,19 @@ func (t *Trunk) runInbound(req *sip.Request, dss *sipgo.DialogServerSession, leg
 			return
 		}
 	}
+}
+
+// answerInvite sends the 200 with our SDP and, when a session timer was
+// agreed, its Session-Expires (and Require: timer if the peer supports it).
+func (t *Trunk) answerInvite(req *sip.Request, dss *sipgo.DialogServerSession, leg *Leg, answer string) error {
+	hdrs := []sip.Header{sip.NewHeader("Content-Type", "application/sdp")}
+	if leg.timer != nil {
+		hdrs = append(hdrs, leg.timer.headers()...)
+		if supportsTimer(req) {
+			hdrs = append(hdrs, sip.NewHeader("Require", "timer"))
+		}
+	}
+	return dss.Respond(200, "OK", []byte(answer), hdrs...)
 }
 
 // inboundTarget maps the called number through the trunk's inbound routes.
@@ -157,12 +176,48 @@ func (t *Trunk) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	t.Stats.ReInvites.Add(1)
-	dir := answerDirection(string(req.Body()))
-	body := withDirection(l.media.LocalSDP(), dir)
-	res := sip.NewSDPResponseFromRequest(req, []byte(body))
+	t.answerInDialog(req, tx, l)
+}
+
+// onUpdate answers an UPDATE in a dialog (RFC 3311) like a re-INVITE: an
+// SDP offer gets our unchanged SDP with the direction mirrored; without a
+// body it refreshes the session timer.
+func (t *Trunk) onUpdate(req *sip.Request, tx sip.ServerTransaction) {
+	l := t.legFor(req.CallID().Value())
+	if l == nil || l.dlg.Load() == nil {
+		t.respond(req, tx, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	t.Stats.Updates.Add(1)
+	t.answerInDialog(req, tx, l)
+}
+
+// answerInDialog answers a re-INVITE or UPDATE: an offer gets our
+// unchanged SDP with the direction mirrored and may hold or resume the
+// call; both refresh the session timer.
+func (t *Trunk) answerInDialog(req *sip.Request, tx sip.ServerTransaction, l *Leg) {
+	var res *sip.Response
+	offer := string(req.Body())
+	dir := ""
+	if strings.Contains(offer, "m=audio") {
+		dir = answerDirection(offer)
+		res = sip.NewSDPResponseFromRequest(req, []byte(withDirection(l.media.LocalSDP(), dir)))
+	} else {
+		res = sip.NewResponseFromRequest(req, 200, "OK", nil)
+	}
 	res.AppendHeader(&t.dua.ContactHDR)
-	_ = tx.Respond(res)
-	t.peerHold(l, dir == "recvonly" || dir == "inactive")
+	if l.timer != nil {
+		for _, h := range l.timer.headers() {
+			res.AppendHeader(h)
+		}
+		l.timer.peerRefreshed()
+	}
+	if err := tx.Respond(res); err != nil {
+		t.log.Debug("in-dialog answer not sent", "method", req.Method, "err", err)
+	}
+	if dir != "" {
+		t.peerHold(l, dir == "recvonly" || dir == "inactive")
+	}
 }
 
 // Holder is call control's hold operation; *sfu.Calls implements it.

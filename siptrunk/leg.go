@@ -7,13 +7,19 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/emiago/sipgo/sip"
+
 	"xphone/sfu"
 )
 
-// dialog is the SIP side of a leg: how to end it.
+// dialog is the SIP side of a leg once established.
 type dialog interface {
 	// bye ends an established dialog.
 	bye(ctx context.Context) error
+	// remoteTarget is the request-URI of requests inside the dialog.
+	remoteTarget() sip.Uri
+	// session sends requests inside the dialog.
+	session() dialogSession
 }
 
 // Leg is one SIP dialog as an sfu.Leg: one audio UpTrack publishing Opus
@@ -44,11 +50,29 @@ type Leg struct {
 	inbound bool              // the call came from the trunk
 	events  chan inboundEvent // inbound: ringing/answer from call control
 	remove  func()            // forgets the leg in the trunk's dialog table
+
+	reqMu      sync.Mutex    // one request of ours in the dialog at a time
+	sdpVersion atomic.Uint64 // added to o= of our re-offers
+	holdReq    chan bool     // our side's hold state to send (latest wins)
+	ourDir     atomic.Value  // direction of our last re-offer (hold)
+	peerDir    atomic.Value  // direction of the peer's answer to it
+	timer      *sessionTimer // RFC 4028; nil: none negotiated; set before start
+	refreshes  atomic.Uint64 // session refreshes we sent
+	answered   chan struct{} // closed when the dialog is established
+	answerOnce sync.Once
+	referring  atomic.Bool // the peer's REFER is being carried out
+	// ctx ends when the leg starts ending: our pending in-dialog requests
+	// (hold, refresh) give up then instead of delaying Done.
+	ctx  context.Context
+	stop context.CancelFunc
 }
 
 // newLeg builds the leg's tracks over m, whose codec is negotiated.
 func newLeg(id string, ident sfu.Identity, m mediaSession, log *slog.Logger) (*Leg, error) {
-	l := &Leg{id: id, ident: ident, media: m, log: log.With("leg", id), done: make(chan struct{}), closing: make(chan struct{})}
+	l := &Leg{id: id, ident: ident, media: m, log: log.With("leg", id), done: make(chan struct{}), closing: make(chan struct{}),
+		holdReq: make(chan bool, 1), answered: make(chan struct{})}
+	l.ctx, l.stop = context.WithCancel(context.Background())
+	l.observer = l // hold changes reach the leg (HoldState), outbound legs too
 	l.up = sfu.NewUpTrack("audio", sfu.Audio, "audio/opus")
 	up, err := newUpstream(l.up, m.Codec(), telephoneEventPT)
 	if err != nil {
@@ -66,7 +90,15 @@ func newLeg(id string, ident sfu.Identity, m mediaSession, log *slog.Logger) (*L
 // start begins media and watches for transport failure.
 func (l *Leg) start() {
 	l.media.Start(l.upPipe.handle)
-	l.wg.Add(1)
+	l.wg.Add(3)
+	go func() {
+		defer l.wg.Done()
+		l.holdLoop()
+	}()
+	go func() {
+		defer l.wg.Done()
+		l.runTimer()
+	}()
 	go func() {
 		defer l.wg.Done()
 		select {
@@ -80,7 +112,12 @@ func (l *Leg) start() {
 	}()
 }
 
-func (l *Leg) setDialog(d dialog) { l.dlg.Store(&d) }
+// setDialog records the established dialog; in-dialog features (hold,
+// session timer) start working from here.
+func (l *Leg) setDialog(d dialog) {
+	l.dlg.Store(&d)
+	l.answerOnce.Do(func() { close(l.answered) })
+}
 
 // ID identifies the leg.
 func (l *Leg) ID() string { return l.id }
@@ -134,6 +171,7 @@ func (l *Leg) end(reason sfu.Reason, bye bool) {
 func (l *Leg) begin(reason sfu.Reason, bye bool) {
 	l.endOnce.Do(func() {
 		l.reason.Store(reason)
+		l.stop()
 		close(l.closing)
 		go l.finish(bye)
 	})
@@ -142,6 +180,9 @@ func (l *Leg) begin(reason sfu.Reason, bye bool) {
 func (l *Leg) finish(bye bool) {
 	defer close(l.done)
 	if d := l.dlg.Load(); bye && d != nil {
+		if l.referring.Load() && l.EndReason() == sfu.ReasonTransferred {
+			l.notifyRefer("200 OK", "terminated;reason=noresource")
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		if err := (*d).bye(ctx); err != nil {
 			l.log.Debug("BYE failed", "err", err)

@@ -22,9 +22,15 @@ func (d clientDialog) bye(ctx context.Context) error { return d.s.Bye(ctx) }
 // reports 180/183 as ringing, and returns the SIP leg on 200. When ctx
 // ends first it sends CANCEL.
 func (t *Trunk) Dial(ctx context.Context, req sfu.DialRequest) (sfu.Leg, error) {
-	route, err := t.Allowed(t.permissionOf(req.From.Number), req.To)
+	// A transferred party calls with the transferor's permissions: an
+	// outside caller has none of its own.
+	on := req.From
+	if req.Transferor.Number != "" {
+		on = req.Transferor
+	}
+	route, err := t.Allowed(t.permissionOf(on.Number), req.To)
 	if err != nil {
-		t.log.Warn("outbound call refused", "from", req.From.Number, "to", req.To, "err", err)
+		t.log.Warn("outbound call refused", "from", req.From.Number, "on behalf of", on.Number, "to", req.To, "err", err)
 		if errors.Is(err, ErrForbidden) {
 			return nil, fmt.Errorf("%w: %w", sfu.ErrForbidden, err)
 		}
@@ -37,7 +43,7 @@ func (t *Trunk) Dial(ctx context.Context, req sfu.DialRequest) (sfu.Leg, error) 
 		_ = m.Close()
 		return nil, err
 	}
-	sess, err := t.invite(ctx, req, route.Number, offer)
+	sess, err := t.inviteWithTimer(ctx, req, route.Number, offer)
 	if err != nil {
 		_ = m.Close()
 		return nil, err
@@ -51,7 +57,7 @@ func (t *Trunk) Dial(ctx context.Context, req sfu.DialRequest) (sfu.Leg, error) 
 }
 
 // invite sends the INVITE and waits for the final answer.
-func (t *Trunk) invite(ctx context.Context, req sfu.DialRequest, number, offer string) (*sipgo.DialogClientSession, error) {
+func (t *Trunk) invite(ctx context.Context, req sfu.DialRequest, number, offer string, se time.Duration) (*sipgo.DialogClientSession, error) {
 	to := sip.Uri{User: number, Host: t.peer.Host, Port: t.peer.Port}
 	from := &sip.FromHeader{DisplayName: req.From.Name, Address: sip.Uri{User: t.callerID(req.From.Number), Host: t.peer.Host}, Params: sip.NewParams()}
 	from.Params.Add("tag", sip.GenerateTagN(16))
@@ -59,6 +65,9 @@ func (t *Trunk) invite(ctx context.Context, req sfu.DialRequest, number, offer s
 	r.AppendHeader(from)
 	r.AppendHeader(&sip.ToHeader{Address: to, Params: sip.NewParams()})
 	r.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	for _, h := range inviteTimerHeaders(se) {
+		r.AppendHeader(h)
+	}
 	r.SetBody([]byte(offer))
 	t.Stats.Invites.Add(1)
 	sess, err := t.dua.WriteInvite(ctx, r)
@@ -80,6 +89,9 @@ func (t *Trunk) invite(ctx context.Context, req sfu.DialRequest, number, offer s
 		_ = sess.Close()
 		if ctx.Err() != nil {
 			return nil, context.Cause(ctx)
+		}
+		if d, ok := minSEOf422(err); ok {
+			return nil, &intervalTooSmallError{minSE: d}
 		}
 		return nil, mapFailure(err)
 	}
@@ -112,8 +124,9 @@ func (t *Trunk) connect(ctx context.Context, req sfu.DialRequest, sess *sipgo.Di
 		return fail(err)
 	}
 	leg.callID = req.CallID
+	leg.timer = uacTimer(sess.InviteResponse)
 	leg.setDialog(clientDialog{sess})
-	leg.onDTMF = t.dtmfSender(leg, sess)
+	leg.onDTMF = t.dtmfSender(leg)
 	if err := t.track(callID, leg, sess); err != nil {
 		return fail(err)
 	}
@@ -164,27 +177,4 @@ func StatusError(code int, reason string) error {
 		base = ErrTrunkUnavailable
 	}
 	return fmt.Errorf("%w (SIP %d %s)", base, code, reason)
-}
-
-// dtmfSender sends our keys: SIP INFO when configured; RFC 4733 needs the
-// raw-RTP writer of the media back-end.
-func (t *Trunk) dtmfSender(l *Leg, s interface {
-	Do(context.Context, *sip.Request) (*sip.Response, error)
-}) func(rune) {
-	return func(d rune) {
-		if t.cfg.Trunk.DTMF == "info" {
-			r := sip.NewRequest(sip.INFO, sip.Uri{})
-			r.AppendHeader(sip.NewHeader("Content-Type", "application/dtmf-relay"))
-			r.SetBody([]byte("Signal=" + string(d) + "\r\nDuration=160\r\n"))
-			t.goOwned(func() {
-				ctx, cancel := withTimeout(t.ctx)
-				defer cancel()
-				if _, err := s.Do(ctx, r); err != nil {
-					t.log.Debug("INFO DTMF failed", "err", err)
-				}
-			})
-			return
-		}
-		l.sendRFC4733(d)
-	}
 }

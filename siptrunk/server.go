@@ -22,6 +22,8 @@ func (t *Trunk) handlers() {
 	}))
 	t.srv.OnOptions(t.guard(func(req *sip.Request, tx sip.ServerTransaction) { t.respond(req, tx, 200, "OK") }))
 	t.srv.OnInfo(t.guard(t.onInfo))
+	t.srv.OnUpdate(t.guard(t.onUpdate))
+	t.srv.OnRefer(t.guard(t.onRefer))
 	t.srv.OnNoRoute(t.guard(func(req *sip.Request, tx sip.ServerTransaction) { t.respond(req, tx, 501, "Not Implemented") }))
 }
 

@@ -43,6 +43,9 @@ type Stats struct {
 	Invites        atomic.Uint64 // INVITEs sent
 	Inbound        atomic.Uint64 // inbound calls placed
 	ReInvites      atomic.Uint64 // in-dialog INVITEs answered
+	Updates        atomic.Uint64 // in-dialog UPDATEs answered
+	Refers         atomic.Uint64 // REFERs from the trunk carried out
+	RefersRefused  atomic.Uint64 // REFERs refused by the toll-fraud check
 }
 
 // Trunk is one SIP trunk: a sipgo user agent on the configured transport,
@@ -74,6 +77,7 @@ type Trunk struct {
 	byCall map[string]any  // Call-ID → dialog session (client or server)
 	closed bool
 	reg    *registration
+	refers referrals // numbers carrying out a REFER from the trunk
 }
 
 // New builds a trunk; Start begins listening. placer may be nil when the
@@ -225,8 +229,16 @@ func (t *Trunk) Allowed(callerPermission, number string) (Route, error) {
 	return r, err
 }
 
+// PermissionOf is the permission class a caller's number has on this
+// trunk: a leg carrying out the trunk's REFER has refer_permission, a
+// caller from a trunk "inbound", an extension its configured class.
+func (t *Trunk) PermissionOf(number string) string { return t.permissionOf(number) }
+
 // permissionOf is the permission class of a caller.
 func (t *Trunk) permissionOf(number string) string {
+	if p, ok := t.referringPermission(number); ok {
+		return p
+	}
 	if strings.HasPrefix(number, "sip:") || t.isInboundLeg(number) {
 		return InboundPermission
 	}

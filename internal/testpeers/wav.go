@@ -45,6 +45,11 @@ func ReadWAV(path string) ([]int16, int, error) {
 	for off := 12; off+8 <= len(b); {
 		id, size := string(b[off:off+4]), int(binary.LittleEndian.Uint32(b[off+4:]))
 		body := b[off+8 : min(off+8+size, len(b))]
+		if id == "data" && size == 0 {
+			// A file still being written (baresip's sndfile) has its
+			// sizes filled in only when closed: the data is the rest.
+			body = b[off+8:]
+		}
 		switch id {
 		case "fmt ":
 			if len(body) >= 8 {

@@ -1,0 +1,44 @@
+package configs
+
+import (
+	"testing"
+	"time"
+)
+
+// TestValidateTrunkDialog: session_expires, refer_permission and
+// refer_to_trunk are checked with their key paths.
+func TestValidateTrunkDialog(t *testing.T) {
+	trunk := func(mut func(*Trunk)) func(c *Config) {
+		return func(c *Config) {
+			tr := Trunk{Name: "pbx", Address: "192.0.2.1:5060"}
+			mut(&tr)
+			c.Trunks = []Trunk{tr}
+		}
+	}
+	for _, tt := range []struct {
+		name, path, message string
+		mutate              func(c *Config)
+	}{
+		{"session_expires below 90s", "trunks[0].session_expires", "at least 90s",
+			trunk(func(t *Trunk) { t.SessionExpires = Duration(89 * time.Second) })},
+		{"session_expires 90s ok", "", "", trunk(func(t *Trunk) { t.SessionExpires = Duration(90 * time.Second) })},
+		{"refer_permission unknown", "trunks[0].refer_permission", "is not one of",
+			trunk(func(t *Trunk) { t.ReferPermission = "world" })},
+		{"refer_permission local ok", "", "", trunk(func(t *Trunk) { t.ReferPermission = "local" })},
+		{"refer_to_trunk refused", "trunks[0].refer_to_trunk", "not implemented yet",
+			trunk(func(t *Trunk) { t.ReferToTrunk = true })},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := validBase(t)
+			tt.mutate(c)
+			err := c.Validate()
+			if tt.path == "" {
+				if err != nil {
+					t.Fatalf("want valid, got %v", err)
+				}
+				return
+			}
+			assertOneProblem(t, err, tt.path, tt.message)
+		})
+	}
+}

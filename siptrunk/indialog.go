@@ -1,0 +1,122 @@
+package siptrunk
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// dialogSession is what both sipgo dialog sessions offer for requests we
+// originate inside a dialog.
+type dialogSession interface {
+	Do(ctx context.Context, req *sip.Request) (*sip.Response, error)
+	WriteRequest(req *sip.Request) error
+}
+
+// remoteTarget is where in-dialog requests go: the peer's Contact.
+func (d clientDialog) remoteTarget() sip.Uri {
+	if c := d.s.InviteResponse.Contact(); c != nil {
+		return *c.Address.Clone()
+	}
+	return *d.s.InviteRequest.Recipient.Clone()
+}
+
+func (d clientDialog) session() dialogSession { return d.s }
+
+func (d serverDialog) remoteTarget() sip.Uri {
+	if c := d.s.InviteRequest.Contact(); c != nil {
+		return *c.Address.Clone()
+	}
+	return *d.s.InviteRequest.From().Address.Clone()
+}
+
+func (d serverDialog) session() dialogSession { return d.s }
+
+// request sends a request inside the leg's dialog and waits for the final
+// response. Requests are serialised per leg: sipgo numbers them from the
+// dialog's last CSeq, and an ACK must carry its INVITE's number.
+func (l *Leg) request(ctx context.Context, method sip.RequestMethod, ctype string, body []byte, hdrs ...sip.Header) (*sip.Response, error) {
+	dp := l.dlg.Load()
+	if dp == nil {
+		return nil, fmt.Errorf("%w: no dialog yet", ErrDialog)
+	}
+	d := *dp
+	l.reqMu.Lock()
+	defer l.reqMu.Unlock()
+	r := sip.NewRequest(method, d.remoteTarget())
+	for _, h := range hdrs {
+		r.AppendHeader(h)
+	}
+	if ctype != "" {
+		r.AppendHeader(sip.NewHeader("Content-Type", ctype))
+	}
+	r.SetBody(body)
+	res, err := d.session().Do(ctx, r)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrDialog, method, err)
+	}
+	if method == sip.INVITE && res.IsSuccess() {
+		l.ackReInvite(d, r, res)
+	}
+	if !res.IsSuccess() {
+		return res, fmt.Errorf("%w: %s answered %d %s", ErrDialog, method, res.StatusCode, res.Reason)
+	}
+	return res, nil
+}
+
+// ackReInvite acknowledges the 2xx of our re-INVITE (the transaction
+// user's job for INVITE 2xx, RFC 3261 §13.2.2.4).
+func (l *Leg) ackReInvite(d dialog, inv *sip.Request, res *sip.Response) {
+	ack := sip.NewRequest(sip.ACK, d.remoteTarget())
+	ack.AppendHeader(sip.HeaderClone(inv.From()))
+	ack.AppendHeader(sip.HeaderClone(res.To()))
+	ack.AppendHeader(sip.HeaderClone(inv.CallID()))
+	ack.AppendHeader(&sip.CSeqHeader{SeqNo: inv.CSeq().SeqNo, MethodName: sip.ACK})
+	ack.SetBody(nil)
+	if err := d.session().WriteRequest(ack); err != nil {
+		l.log.Debug("ACK of re-INVITE not sent", "err", err)
+	}
+}
+
+// withVersion sets the o= line's session version: a changed offer must
+// carry a higher version (RFC 3264 §8), or peers ignore it.
+func withVersion(sdpText string, v uint64) string {
+	lines := sdpLines(sdpText)
+	for i, l := range lines {
+		if !strings.HasPrefix(l, "o=") {
+			continue
+		}
+		f := strings.Fields(l)
+		if len(f) == 6 {
+			base, _ := strconv.ParseUint(f[2], 10, 64)
+			f[2] = strconv.FormatUint(base+v, 10)
+			lines[i] = strings.Join(f, " ")
+		}
+	}
+	return joinSDP(lines)
+}
+
+// reInvite sends our SDP again with direction dir (hold, resume, session
+// refresh) and acknowledges the answer. The media itself is unchanged.
+func (l *Leg) reInvite(ctx context.Context, dir string, hdrs ...sip.Header) error {
+	body := withDirection(withVersion(l.media.LocalSDP(), l.sdpVersion.Add(1)), dir)
+	res, err := l.request(ctx, sip.INVITE, "application/sdp", []byte(body), hdrs...)
+	if err == nil {
+		l.peerDir.Store(sdpDirection(string(res.Body())))
+	}
+	return err
+}
+
+// sdpDirection is the direction attribute of sdpText (default sendrecv).
+func sdpDirection(sdpText string) string {
+	for _, l := range sdpLines(sdpText) {
+		switch l {
+		case "a=sendonly", "a=recvonly", "a=inactive":
+			return l[2:]
+		}
+	}
+	return "sendrecv"
+}
