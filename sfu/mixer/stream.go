@@ -10,10 +10,10 @@ type PacketWriter interface {
 
 // stream is one encoded output: the shared mix, or a talker's mix-minus.
 type stream struct {
-	out PacketWriter
-	enc Encoder
-	pkt rtp.Packet
-	buf [maxPayload]byte
+	out     PacketWriter
+	enc     Encoder
+	pkt     rtp.Packet
+	buf     [maxPayload]byte
 	gap     bool // frames were skipped as silence since the last packet
 	skipped int  // silent frames skipped in a row
 }
