@@ -50,7 +50,7 @@ type Leg struct {
 func newLeg(id string, ident sfu.Identity, m mediaSession, log *slog.Logger) (*Leg, error) {
 	l := &Leg{id: id, ident: ident, media: m, log: log.With("leg", id), done: make(chan struct{}), closing: make(chan struct{})}
 	l.up = sfu.NewUpTrack("audio", sfu.Audio, "audio/opus")
-	up, err := newUpstream(l.up, m.Codec(), telephoneEventPT)
+	up, err := newUpstream(l.up, m.Codec())
 	if err != nil {
 		return nil, err
 	}

@@ -33,18 +33,20 @@ func newPionMedia(ip net.IP, prefs []string) *pionMedia {
 	return &pionMedia{ip: ip, prefs: prefs, onRTP: make(chan func(*rtp.Packet), 1), failed: make(chan struct{})}
 }
 
-// build creates the PeerConnection for codec c.
+// build creates the PeerConnection for codec c (and its telephone-event).
 func (m *pionMedia) build(c audioCodec) error {
 	me := &webrtc.MediaEngine{}
 	if err := me.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{
-		MimeType: c.MimeType, ClockRate: 8000, Channels: 1}, PayloadType: webrtc.PayloadType(c.PayloadType)},
-		webrtc.RTPCodecTypeAudio); err != nil {
+		MimeType: c.MimeType, ClockRate: c.ClockRate, Channels: c.Channels, SDPFmtpLine: fmtpOf(c)},
+		PayloadType: webrtc.PayloadType(c.PayloadType)}, webrtc.RTPCodecTypeAudio); err != nil {
 		return err
 	}
-	if err := me.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{
-		MimeType: "audio/telephone-event", ClockRate: 8000, SDPFmtpLine: "0-16"}, PayloadType: telephoneEventPT},
-		webrtc.RTPCodecTypeAudio); err != nil {
-		return err
+	if c.HasDTMF {
+		if err := me.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{
+			MimeType: "audio/telephone-event", ClockRate: c.ClockRate, SDPFmtpLine: "0-16"},
+			PayloadType: webrtc.PayloadType(c.DTMFPayloadType)}, webrtc.RTPCodecTypeAudio); err != nil {
+			return err
+		}
 	}
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithSettingEngine(m.settings()))
 	pc, err := api.NewPeerConnection(webrtc.Configuration{})
@@ -58,7 +60,7 @@ func (m *pionMedia) build(c audioCodec) error {
 		}
 	})
 	pc.OnTrack(m.onTrack)
-	m.track = newRTPTrack(c.MimeType)
+	m.track = newRTPTrack(c.MimeType, c.ClockRate)
 	return nil
 }
 
@@ -76,9 +78,9 @@ func (m *pionMedia) settings() webrtc.SettingEngine {
 
 // Offer offers the first preferred codec plus telephone-event.
 func (m *pionMedia) Offer(ctx context.Context) (string, error) {
-	c, ok := g711Codecs[firstG711(m.prefs)]
+	c, ok := offeredCodec(firstKnown(m.prefs))
 	if !ok {
-		return "", fmt.Errorf("%w: no G.711 codec configured", ErrConfig)
+		return "", fmt.Errorf("%w: no known codec configured", ErrConfig)
 	}
 	if err := m.build(c); err != nil {
 		return "", err
@@ -191,11 +193,20 @@ func (m *pionMedia) Close() error {
 	return err
 }
 
-func firstG711(prefs []string) string {
+// firstKnown is the first codec of prefs that we implement.
+func firstKnown(prefs []string) string {
 	for _, p := range prefs {
-		if _, ok := g711Codecs[p]; ok {
+		if _, ok := knownCodecs[p]; ok {
 			return p
 		}
+	}
+	return ""
+}
+
+// fmtpOf is the fmtp line we give codec c: Opus as browsers send it.
+func fmtpOf(c audioCodec) string {
+	if c.isOpus() {
+		return "minptime=10;useinbandfec=1"
 	}
 	return ""
 }

@@ -19,6 +19,7 @@ var errNotBound = errors.New("siptrunk: audio track not bound")
 // payload types and one running timestamp.
 type rtpTrack struct {
 	mime string
+	rate uint32 // the codec's RTP clock
 
 	mu      sync.Mutex
 	w       webrtc.TrackLocalWriter
@@ -30,8 +31,8 @@ type rtpTrack struct {
 	ts      uint32
 }
 
-func newRTPTrack(mime string) *rtpTrack {
-	return &rtpTrack{mime: mime, seq: uint16(rand.Uint32()), ts: rand.Uint32()}
+func newRTPTrack(mime string, rate uint32) *rtpTrack {
+	return &rtpTrack{mime: mime, rate: rate, seq: uint16(rand.Uint32()), ts: rand.Uint32()}
 }
 
 // Bind picks the negotiated payload types of our codec and telephone-event.
@@ -41,7 +42,7 @@ func (t *rtpTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters
 		switch {
 		case strings.EqualFold(c.MimeType, t.mime) && audio == nil:
 			audio = &c
-		case strings.EqualFold(c.MimeType, "audio/telephone-event") && c.ClockRate == 8000:
+		case strings.EqualFold(c.MimeType, "audio/telephone-event") && c.ClockRate == t.rate:
 			t.mu.Lock()
 			t.dtmfPT, t.hasDTMF = uint8(c.PayloadType), true
 			t.mu.Unlock()
@@ -93,13 +94,26 @@ func (t *rtpTrack) writeEvent(payloads [][]byte) error {
 	if t.w == nil || !t.hasDTMF {
 		return errNotBound
 	}
+	var buf [4]byte
 	for i, p := range payloads {
 		h := rtp.Header{Version: 2, PayloadType: t.dtmfPT, SequenceNumber: t.seq, Timestamp: t.ts, SSRC: t.ssrc, Marker: i == 0}
 		t.seq++
-		if _, err := t.w.WriteRTP(&h, p); err != nil {
+		if _, err := t.w.WriteRTP(&h, scaleEvent(buf[:0], p, t.rate)); err != nil {
 			return err
 		}
 	}
-	t.ts += 800 // the event's 100 ms
+	t.ts += 800 * t.rate / 8000 // the event's 100 ms
 	return nil
+}
+
+// scaleEvent copies an RFC 4733 payload whose duration is in 8 kHz ticks
+// (eventPayloads) into dst with the duration in the codec's clock.
+func scaleEvent(dst, p []byte, rate uint32) []byte {
+	dst = append(dst, p...)
+	if len(dst) < 4 || rate == 8000 {
+		return dst
+	}
+	d := (uint32(dst[2])<<8 | uint32(dst[3])) * rate / 8000
+	dst[2], dst[3] = byte(d>>8), byte(d)
+	return dst
 }
