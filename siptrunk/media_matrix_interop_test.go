@@ -1,0 +1,152 @@
+package siptrunk
+
+import (
+	"context"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"xphone/configs"
+	"xphone/internal/testpeers"
+	"xphone/sfu"
+)
+
+// mediaMode is one row of the media matrix: a trunk configured for it
+// and the baresip account that speaks it.
+type mediaMode struct {
+	name    string
+	trunk   configs.Trunk
+	user    string // baresip account user (called outbound, calls inbound)
+	account string // baresip account parameters
+	listen  string // this trunk's SIP address
+}
+
+var mediaModes = []mediaMode{
+	{"dtls-ice-pcmu", configs.Trunk{Codecs: []string{"pcmu"}}, "0201", "mediaenc=dtls_srtp;medianat=ice;audio_codecs=pcmu", "127.0.0.1:5061"},
+	{"dtls-ice-opus", configs.Trunk{Codecs: []string{"opus"}}, "0202", "mediaenc=dtls_srtp;medianat=ice;audio_codecs=opus", "127.0.0.1:5062"},
+	{"dtls-no-ice", configs.Trunk{ICE: "off", Codecs: []string{"pcmu"}}, "0203", "mediaenc=dtls_srtp;audio_codecs=pcmu", "127.0.0.1:5063"},
+	{"sdes", configs.Trunk{Media: "sdes", Codecs: []string{"pcmu"}}, "0204", "mediaenc=srtp-mand;audio_codecs=pcmu", "127.0.0.1:5064"},
+	{"plain-rtp", configs.Trunk{Media: "rtp", Codecs: []string{"pcmu"}}, "0205", "audio_codecs=pcmu", "127.0.0.1:5065"},
+}
+
+// switchExt is extension 1001 answering with whichever browser leg the
+// current case prepared.
+type switchExt struct {
+	mu  sync.Mutex
+	leg sfu.Leg
+}
+
+func (s *switchExt) Reaches(n string) bool { return n == "1001" }
+
+func (s *switchExt) set(l sfu.Leg) { s.mu.Lock(); s.leg = l; s.mu.Unlock() }
+
+func (s *switchExt) Dial(ctx context.Context, req sfu.DialRequest) (sfu.Leg, error) {
+	req.Ringing()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.leg, nil
+}
+
+// matrixTrunk is one mode's trunk with call control both ways.
+type matrixTrunk struct {
+	tr       *Trunk
+	outCalls *sfu.Calls
+	ext      *switchExt
+}
+
+// TestMediaMatrix: every media back-end against real baresip, outbound
+// and inbound, with our 6xx Hz tone checked in baresip's recording and
+// baresip's 440 Hz tone checked on our side. One baresip, one trunk per
+// mode, cases run one after another.
+func TestMediaMatrix(t *testing.T) {
+	// baresip's aufile needs a WAV at the codec's rate and channels: the
+	// Opus account gets its own 48 kHz stereo microphone.
+	tone48 := filepath.Join(t.TempDir(), "tone48k.wav")
+	must(t, testpeers.WriteToneWAVChannels(tone48, 48000, 2, 440, 0.3, 60*time.Second))
+	var accounts []string
+	for _, m := range mediaModes {
+		a := "<sip:" + m.user + "@127.0.0.2:5070>;regint=0;answermode=auto;" + m.account
+		if m.trunk.Codecs[0] == "opus" {
+			a += ";audio_source=aufile," + tone48
+		}
+		accounts = append(accounts, a)
+	}
+	b := startBaresip(t, accounts...)
+	api := testMediaAPI(t)
+	trunks := map[string]matrixTrunk{}
+	for _, m := range mediaModes {
+		ext := &switchExt{}
+		in := sfu.NewCalls(sfu.CallsConfig{NoAnswerTimeout: 15 * time.Second}, testLogger(), ext)
+		tc := m.trunk
+		tc.Name, tc.Listen, tc.Inbound = m.name, m.listen, map[string]string{"4930": "1001"}
+		tr := newTestTrunk(t, tc, in)
+		out := sfu.NewCalls(sfu.CallsConfig{NoAnswerTimeout: 15 * time.Second}, testLogger(), tr)
+		t.Cleanup(out.Close)
+		t.Cleanup(in.Close)
+		trunks[m.name] = matrixTrunk{tr: tr, outCalls: out, ext: ext}
+	}
+	freq := 600.0
+	for _, m := range mediaModes {
+		for _, dir := range []string{"outbound", "inbound"} {
+			freq += 100
+			t.Run(m.name+"/"+dir, func(t *testing.T) {
+				runMatrixCase(t, b, api, trunks[m.name], m, dir == "outbound", freq)
+			})
+		}
+	}
+	if t.Failed() {
+		t.Logf("baresip output:\n%s", b.Output())
+	}
+}
+
+// runMatrixCase makes one call, checks audio both ways and hangs up.
+func runMatrixCase(t *testing.T, b *testpeers.Baresip, api *sfu.MediaAPI, mt matrixTrunk, m mediaMode, outbound bool, freq float64) {
+	client, leg := browserLeg(t, api, "1001")
+	established := len(b.Events("CALL_ESTABLISHED"))
+	closed := len(b.Events("CALL_CLOSED"))
+	menc := len(b.Events("CALL_MENC"))
+	start := time.Now()
+	if outbound {
+		obs := newObserver()
+		if _, err := mt.outCalls.Place(sfu.PlaceRequest{Caller: leg, To: m.user, Observer: obs}); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, obs.connected, 15*time.Second, "connected")
+	} else {
+		mt.ext.set(leg)
+		b.Command(t, "uafind", "sip:"+m.user+"@127.0.0.2:5070")
+		time.Sleep(100 * time.Millisecond)
+		b.Command(t, "dial", "sip:4930@"+m.listen)
+	}
+	waitEvents(t, b, "CALL_ESTABLISHED", established+1, 10*time.Second)
+	t.Logf("%s setup: %s", m.name, time.Since(start).Round(time.Millisecond))
+	must(t, client.StartTone(freq, 16000))
+	client.Listen()
+	time.Sleep(2500 * time.Millisecond)
+	db := testpeers.ToneDB(client.Heard(time.Second), 48000, 440)
+	t.Logf("our side hears baresip's 440 Hz at %.1f dBFS", db)
+	if db < -30 {
+		t.Errorf("baresip's tone too weak on our side: %.1f dBFS", db)
+	}
+	// baresip reports CALL_MENC when its media encryption is up.
+	if secure, got := m.trunk.Media != "rtp", len(b.Events("CALL_MENC")) > menc; secure != got {
+		t.Errorf("baresip media encryption reported: %v, want %v", got, secure)
+	}
+	_ = leg.Hangup(context.Background(), sfu.ReasonHangup)
+	waitEvents(t, b, "CALL_CLOSED", closed+1, 5*time.Second)
+	got := b.CheckRecording(t, freq, -30)
+	t.Logf("baresip hears our %.0f Hz at %.1f dBFS", freq, got)
+}
+
+// waitEvents waits until baresip has reported n events of type typ.
+func waitEvents(t *testing.T, b *testpeers.Baresip, typ string, n int, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for len(b.Events(typ)) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("baresip event %s #%d not seen in %s; events: %v\noutput:\n%s", typ, n, d, b.EventTypes(), b.Output())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
