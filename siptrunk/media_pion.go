@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -196,8 +197,8 @@ func (m *pionMedia) Close() error {
 // firstKnown is the first codec of prefs that we implement.
 func firstKnown(prefs []string) string {
 	for _, p := range prefs {
-		if _, ok := knownCodecs[p]; ok {
-			return p
+		if _, ok := knownCodecs[strings.ToLower(p)]; ok {
+			return strings.ToLower(p)
 		}
 	}
 	return ""
