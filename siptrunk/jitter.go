@@ -9,6 +9,9 @@ const (
 	jbSlots    = 16
 	jbDepth    = 3
 	jbMaxBytes = 1500
+	// Packets up to jbLateWindow behind are late; further behind is a
+	// restarted stream with the same SSRC, not ≈1 s of late packets.
+	jbLateWindow = 64
 )
 
 // jbSlot holds one early packet: a copy of its header (without
@@ -44,11 +47,11 @@ func (j *jitterBuffer) push(p *rtp.Packet, out func(*rtp.Packet)) {
 	}
 	d := int16(p.SequenceNumber - j.next)
 	switch {
-	case d < 0:
+	case d < 0 && d >= -jbLateWindow:
 		j.Late++
 		return
-	case d >= jbSlots:
-		j.flush(out) // a jump (peer restarted its stream): start over
+	case d < 0 || d >= jbSlots:
+		j.flush(out) // a jump either way (peer restarted its stream): start over
 		j.next = p.SequenceNumber
 		d = 0
 	}
