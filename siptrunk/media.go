@@ -16,8 +16,11 @@ type audioCodec struct {
 	ClockRate   uint32 // RTP clock: 8000 for G.711, 48000 for Opus
 	Channels    uint16 // as written in the rtpmap: 1, or 2 for Opus
 	Encoding    string // rtpmap encoding name: PCMU, PCMA, opus
-	// DTMFPayloadType is telephone-event at ClockRate; valid when HasDTMF.
+	// DTMFPayloadType is telephone-event, preferably at ClockRate (some
+	// PBXs, e.g. Asterisk with Opus, offer it only at 8 kHz); valid when
+	// HasDTMF. DTMFClockRate is its clock.
 	DTMFPayloadType uint8
+	DTMFClockRate   uint32
 	HasDTMF         bool
 }
 
@@ -44,7 +47,7 @@ func offeredCodec(name string) (audioCodec, bool) {
 	if !ok {
 		return c, false
 	}
-	c.HasDTMF, c.DTMFPayloadType = true, telephoneEventPT
+	c.HasDTMF, c.DTMFPayloadType, c.DTMFClockRate = true, telephoneEventPT, c.ClockRate
 	if c.ClockRate == 48000 {
 		c.DTMFPayloadType = telephoneEvent48PT
 	}
@@ -94,7 +97,7 @@ func chooseCodec(prefs []string, sdpText string) (audioCodec, bool) {
 			continue
 		}
 		c.PayloadType = pt
-		c.DTMFPayloadType, c.HasDTMF = m.telephoneEvent(c.ClockRate)
+		c.DTMFPayloadType, c.DTMFClockRate, c.HasDTMF = m.telephoneEvent(c.ClockRate)
 		return c, true
 	}
 	return audioCodec{}, false

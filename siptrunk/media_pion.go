@@ -44,7 +44,7 @@ func (m *pionMedia) build(c audioCodec) error {
 	}
 	if c.HasDTMF {
 		if err := me.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{
-			MimeType: "audio/telephone-event", ClockRate: c.ClockRate, SDPFmtpLine: "0-16"},
+			MimeType: "audio/telephone-event", ClockRate: c.DTMFClockRate, SDPFmtpLine: "0-16"},
 			PayloadType: webrtc.PayloadType(c.DTMFPayloadType)}, webrtc.RTPCodecTypeAudio); err != nil {
 			return err
 		}
@@ -61,7 +61,7 @@ func (m *pionMedia) build(c audioCodec) error {
 		}
 	})
 	pc.OnTrack(m.onTrack)
-	m.track = newRTPTrack(c.MimeType, c.ClockRate)
+	m.track = newRTPTrack(c.MimeType, c.ClockRate, c.DTMFClockRate)
 	return nil
 }
 

@@ -49,11 +49,13 @@ type sockMedia struct {
 	remote atomic.Pointer[netip.AddrPort]
 	sec    atomic.Pointer[srtpPair] // nil until keys are known (SRTP kinds)
 
-	wmu    sync.Mutex // the writer state below; UDP writes never block long
-	whdr   rtp.Header
-	ehdr   rtp.Header // EncryptRTP's scratch header
-	plain  []byte
-	sealed []byte
+	wmu      sync.Mutex // guards whdr, ehdr, plain and the SRTP tx context
+	whdr     rtp.Header
+	ehdr     rtp.Header // EncryptRTP's scratch header
+	plain    []byte
+	audioOut []byte     // WriteAudio's packet (one writer at a time)
+	evMu     sync.Mutex // owns eventOut
+	eventOut []byte
 
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -71,7 +73,7 @@ func newSockMedia(ip net.IP, prefs []string, kind sockKind, log *slog.Logger) (*
 		return nil, err
 	}
 	m := &sockMedia{log: log, kind: kind, prefs: prefs, ip: ip, conn: conn, rtcp: rtcp,
-		failed: make(chan struct{}), plain: make([]byte, 1500), sealed: make([]byte, 1600)}
+		failed: make(chan struct{}), plain: make([]byte, 0, 1500), audioOut: make([]byte, 0, 1600), eventOut: make([]byte, 0, 1600)}
 	m.whdr = rtp.Header{Version: 2, SSRC: rand.Uint32(), SequenceNumber: uint16(rand.Uint32()), Timestamp: rand.Uint32()}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	if kind == sockDTLS {

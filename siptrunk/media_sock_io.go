@@ -50,56 +50,71 @@ func (m *sockMedia) readLoop() {
 	}
 }
 
-// WriteAudio sends one frame lasting samples (codec clock ticks).
+// WriteAudio sends one frame lasting samples (codec clock ticks). Only
+// the downstream writer calls it, one packet at a time, so audioOut is
+// its own; no lock is held while sending.
 func (m *sockMedia) WriteAudio(payload []byte, samples uint32) error {
-	m.wmu.Lock()
-	defer m.wmu.Unlock()
-	m.whdr.PayloadType, m.whdr.Marker = m.codec.PayloadType, false
-	err := m.writePacket(payload)
-	m.whdr.Timestamp += samples
+	out, err := m.seal(m.audioOut, m.codec.PayloadType, false, payload, samples)
+	if err != nil {
+		return err
+	}
+	_, err = m.writeRaw(out)
 	return err
 }
 
 // WriteEvent sends the packets of one RFC 4733 event on the audio's SSRC,
-// at the current timestamp, durations scaled to the codec's clock.
+// at the current timestamp, durations scaled to telephone-event's clock.
 func (m *sockMedia) WriteEvent(payloads [][]byte) error {
-	m.wmu.Lock()
-	defer m.wmu.Unlock()
 	if !m.codec.HasDTMF {
 		return errNotBound
 	}
+	m.evMu.Lock() // key presses are rare; evMu owns eventOut
+	defer m.evMu.Unlock()
 	var ev [4]byte
 	for i, p := range payloads {
-		m.whdr.PayloadType, m.whdr.Marker = m.codec.DTMFPayloadType, i == 0
-		if err := m.writePacket(scaleEvent(ev[:0], p, m.codec.ClockRate)); err != nil {
+		var adv uint32
+		if i == len(payloads)-1 {
+			adv = 800 * m.codec.ClockRate / 8000 // the event's 100 ms
+		}
+		out, err := m.seal(m.eventOut, m.codec.DTMFPayloadType, i == 0, scaleEvent(ev[:0], p, m.codec.DTMFClockRate), adv)
+		if err != nil {
+			return err
+		}
+		if _, err := m.writeRaw(out); err != nil {
 			return err
 		}
 	}
-	m.whdr.Marker = false
-	m.whdr.Timestamp += 800 * m.codec.ClockRate / 8000 // the event's 100 ms
 	return nil
 }
 
-// writePacket marshals the header and payload, protects them and sends
-// them to the peer. The caller holds wmu.
-func (m *sockMedia) writePacket(payload []byte) error {
-	n, err := m.whdr.MarshalTo(m.plain)
+// seal numbers one packet (the timestamp then advances by adv) and
+// protects it into dst under wmu, which guards the sequence, timestamp
+// and the SRTP context; the caller sends the result without the lock.
+func (m *sockMedia) seal(dst []byte, pt uint8, marker bool, payload []byte, adv uint32) ([]byte, error) {
+	m.wmu.Lock()
+	defer m.wmu.Unlock()
+	var pair *srtpPair
+	if m.kind != sockRTP {
+		if pair = m.sec.Load(); pair == nil {
+			return nil, errNoRemote
+		}
+	}
+	m.whdr.PayloadType, m.whdr.Marker = pt, marker
+	plain := dst
+	if pair != nil {
+		plain = m.plain
+	}
+	n, err := m.whdr.MarshalTo(plain[:cap(plain)])
 	if err != nil {
-		return err
+		return nil, err
 	}
 	m.whdr.SequenceNumber++
-	out := append(m.plain[:n], payload...)
-	if m.kind != sockRTP {
-		pair := m.sec.Load()
-		if pair == nil {
-			return errNoRemote
-		}
-		if out, err = pair.tx.EncryptRTP(m.sealed[:0], out, &m.ehdr); err != nil {
-			return err
-		}
+	m.whdr.Timestamp += adv
+	out := append(plain[:n], payload...)
+	if pair == nil {
+		return out, nil
 	}
-	_, err = m.writeRaw(out)
-	return err
+	return pair.tx.EncryptRTP(dst[:0], out, &m.ehdr)
 }
 
 // writeRaw sends one datagram to the peer's current address.

@@ -186,7 +186,7 @@ func (m *sockMedia) buildSDP(proto string, codecs []audioCodec, mux bool, attrs 
 			lines = append(lines, "a=fmtp:"+itoa(int(c.PayloadType))+" "+f)
 		}
 		if c.HasDTMF {
-			dtmf[c.DTMFPayloadType] = c.ClockRate
+			dtmf[c.DTMFPayloadType] = c.DTMFClockRate
 		}
 	}
 	for _, pt := range []uint8{telephoneEvent48PT, telephoneEventPT} {

@@ -19,7 +19,8 @@ var errNotBound = errors.New("siptrunk: audio track not bound")
 // payload types and one running timestamp.
 type rtpTrack struct {
 	mime string
-	rate uint32 // the codec's RTP clock
+	rate     uint32 // the codec's RTP clock
+	dtmfRate uint32 // telephone-event's clock (usually rate)
 
 	mu      sync.Mutex
 	w       webrtc.TrackLocalWriter
@@ -31,8 +32,8 @@ type rtpTrack struct {
 	ts      uint32
 }
 
-func newRTPTrack(mime string, rate uint32) *rtpTrack {
-	return &rtpTrack{mime: mime, rate: rate, seq: uint16(rand.Uint32()), ts: rand.Uint32()}
+func newRTPTrack(mime string, rate, dtmfRate uint32) *rtpTrack {
+	return &rtpTrack{mime: mime, rate: rate, dtmfRate: dtmfRate, seq: uint16(rand.Uint32()), ts: rand.Uint32()}
 }
 
 // Bind picks the negotiated payload types of our codec and telephone-event.
@@ -42,7 +43,7 @@ func (t *rtpTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters
 		switch {
 		case strings.EqualFold(c.MimeType, t.mime) && audio == nil:
 			audio = &c
-		case strings.EqualFold(c.MimeType, "audio/telephone-event") && c.ClockRate == t.rate:
+		case strings.EqualFold(c.MimeType, "audio/telephone-event") && c.ClockRate == t.dtmfRate:
 			t.mu.Lock()
 			t.dtmfPT, t.hasDTMF = uint8(c.PayloadType), true
 			t.mu.Unlock()
@@ -98,7 +99,7 @@ func (t *rtpTrack) writeEvent(payloads [][]byte) error {
 	for i, p := range payloads {
 		h := rtp.Header{Version: 2, PayloadType: t.dtmfPT, SequenceNumber: t.seq, Timestamp: t.ts, SSRC: t.ssrc, Marker: i == 0}
 		t.seq++
-		if _, err := t.w.WriteRTP(&h, scaleEvent(buf[:0], p, t.rate)); err != nil {
+		if _, err := t.w.WriteRTP(&h, scaleEvent(buf[:0], p, t.dtmfRate)); err != nil {
 			return err
 		}
 	}

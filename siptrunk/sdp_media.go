@@ -97,21 +97,30 @@ func (m sdpMedia) payloadFor(c audioCodec) (uint8, bool) {
 	return 0, false
 }
 
-// telephoneEvent returns the payload type of telephone-event at rate,
-// else of any telephone-event.
-func (m sdpMedia) telephoneEvent(rate uint32) (uint8, bool) {
-	var any uint8
+// telephoneEvent returns the payload type and clock of telephone-event
+// at rate, else of the first other telephone-event.
+func (m sdpMedia) telephoneEvent(rate uint32) (uint8, uint32, bool) {
+	var other uint8
+	var otherRate uint32
 	found := false
 	for _, pt := range m.payloads {
 		enc := m.rtpmap[pt]
 		if rtpmapIs(enc, "telephone-event", rate) {
-			return pt, true
+			return pt, rate, true
 		}
-		if !found && strings.HasPrefix(strings.ToLower(enc), "telephone-event/") {
-			any, found = pt, true
+		f := strings.Split(enc, "/")
+		if r, err := strconv.Atoi(safeIndex(f, 1)); !found && err == nil && r > 0 && strings.EqualFold(f[0], "telephone-event") {
+			other, otherRate, found = pt, uint32(r), true
 		}
 	}
-	return any, found
+	return other, otherRate, found
+}
+
+func safeIndex(f []string, i int) string {
+	if i < len(f) {
+		return f[i]
+	}
+	return ""
 }
 
 // rtpmapIs reports whether "enc/rate[/ch]" names encoding at rate.

@@ -39,6 +39,7 @@ type upstream struct {
 	pending []int16 // 48 kHz samples waiting for a full 20 ms frame
 	out     []byte
 	pkt     rtp.Packet
+	lvl     [1]byte // the level extension's payload, reused
 	infoTS  uint32
 	process func(*rtp.Packet) // u.decodeUp, bound once (no per-packet closure)
 }
@@ -135,7 +136,8 @@ func (u *upstream) forward(payload []byte, level uint8, ticks uint32) {
 	u.pkt.Timestamp += ticks
 	u.pkt.Payload = payload
 	u.pkt.Header.Extension, u.pkt.Header.Extensions = false, u.pkt.Header.Extensions[:0]
-	_ = u.pkt.Header.SetExtension(audioLevelExt, []byte{audiolevel.MarshalExtension(level, level < 127)})
+	u.lvl[0] = audiolevel.MarshalExtension(level, level < 127)
+	_ = u.pkt.Header.SetExtension(audioLevelExt, u.lvl[:])
 	u.up.Forward(&u.pkt)
 }
 
