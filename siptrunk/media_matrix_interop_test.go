@@ -10,6 +10,7 @@ import (
 	"xphone/configs"
 	"xphone/internal/testpeers"
 	"xphone/sfu"
+	"xphone/sfu/sfutest"
 )
 
 // mediaMode is one row of the media matrix: a trunk configured for it
@@ -103,9 +104,10 @@ func TestMediaMatrix(t *testing.T) {
 // runMatrixCase makes one call, checks audio both ways and hangs up.
 func runMatrixCase(t *testing.T, b *testpeers.Baresip, api *sfu.MediaAPI, mt matrixTrunk, m mediaMode, outbound bool, freq float64) {
 	client, leg := browserLeg(t, api, "1001")
-	established := len(b.Events("CALL_ESTABLISHED"))
+	nEst := len(b.Events("CALL_ESTABLISHED"))
 	closed := len(b.Events("CALL_CLOSED"))
 	menc := len(b.Events("CALL_MENC"))
+	client.Listen()
 	start := time.Now()
 	if outbound {
 		obs := newObserver()
@@ -116,14 +118,17 @@ func runMatrixCase(t *testing.T, b *testpeers.Baresip, api *sfu.MediaAPI, mt mat
 	} else {
 		mt.ext.set(leg)
 		b.Command(t, "uafind", "sip:"+m.user+"@127.0.0.2:5070")
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond) // ctrl_tcp answers nothing to wait for
+		start = time.Now()
 		b.Command(t, "dial", "sip:4930@"+m.listen)
 	}
-	waitEvents(t, b, "CALL_ESTABLISHED", established+1, 10*time.Second)
-	t.Logf("%s setup: %s", m.name, time.Since(start).Round(time.Millisecond))
+	waitEvents(t, b, "CALL_ESTABLISHED", nEst+1, 10*time.Second)
+	established := time.Since(start)
+	heard := waitHeard(client, 440, 5*time.Second)
+	t.Logf("%s: established after %s, baresip's tone heard after %s", m.name,
+		established.Round(time.Millisecond), (established + heard).Round(time.Millisecond))
 	must(t, client.StartTone(freq, 16000))
-	client.Listen()
-	time.Sleep(2500 * time.Millisecond)
+	time.Sleep(2 * time.Second)
 	db := testpeers.ToneDB(client.Heard(time.Second), 48000, 440)
 	t.Logf("our side hears baresip's 440 Hz at %.1f dBFS", db)
 	if db < -30 {
@@ -137,6 +142,16 @@ func runMatrixCase(t *testing.T, b *testpeers.Baresip, api *sfu.MediaAPI, mt mat
 	waitEvents(t, b, "CALL_CLOSED", closed+1, 5*time.Second)
 	got := b.CheckRecording(t, freq, -30)
 	t.Logf("baresip hears our %.0f Hz at %.1f dBFS", freq, got)
+}
+
+// waitHeard waits until the client hears freq (100 ms at ≥ -30 dBFS) and
+// returns how long that took.
+func waitHeard(c *sfutest.Client, freq float64, d time.Duration) time.Duration {
+	start := time.Now()
+	for time.Since(start) < d && testpeers.ToneDB(c.Heard(100*time.Millisecond), 48000, freq) < -30 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	return time.Since(start)
 }
 
 // waitEvents waits until baresip has reported n events of type typ.
