@@ -57,6 +57,8 @@ type sockMedia struct {
 	evMu     sync.Mutex // owns eventOut
 	eventOut []byte
 
+	stats sockStats
+
 	ctx     context.Context
 	cancel  context.CancelFunc
 	onRTP   func(*rtp.Packet)
@@ -156,8 +158,17 @@ func (m *sockMedia) handshake() {
 	m.log.Debug("DTLS-SRTP established", "client", client)
 }
 
+// sockStats count a socket back-end's packets, logged when it closes.
+type sockStats struct {
+	sent, sendErrors, received, rejected atomic.Uint64
+}
+
 // Close stops the read loop and handshake and waits for them.
 func (m *sockMedia) Close() error {
+	defer func() {
+		m.log.Debug("socket media closed", "sent", m.stats.sent.Load(), "send_errors", m.stats.sendErrors.Load(),
+			"received", m.stats.received.Load(), "rejected", m.stats.rejected.Load())
+	}()
 	m.cancel()
 	if m.dtlsIn != nil {
 		_ = m.dtlsIn.Close()

@@ -38,6 +38,7 @@ func (m *sockMedia) readLoop() {
 					continue
 				}
 				if b, err = pair.rx.DecryptRTP(clear[:0], b, &hdr); err != nil {
+					m.stats.rejected.Add(1)
 					continue
 				}
 			}
@@ -45,6 +46,7 @@ func (m *sockMedia) readLoop() {
 				continue
 			}
 			m.latch(from)
+			m.stats.received.Add(1)
 			m.onRTP(&pkt)
 		}
 	}
@@ -55,11 +57,15 @@ func (m *sockMedia) readLoop() {
 // its own; no lock is held while sending.
 func (m *sockMedia) WriteAudio(payload []byte, samples uint32) error {
 	out, err := m.seal(m.audioOut, m.codec.PayloadType, false, payload, samples)
+	if err == nil {
+		_, err = m.writeRaw(out)
+	}
 	if err != nil {
+		m.stats.sendErrors.Add(1)
 		return err
 	}
-	_, err = m.writeRaw(out)
-	return err
+	m.stats.sent.Add(1)
+	return nil
 }
 
 // WriteEvent sends the packets of one RFC 4733 event on the audio's SSRC,

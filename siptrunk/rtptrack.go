@@ -18,7 +18,7 @@ var errNotBound = errors.New("siptrunk: audio track not bound")
 // codec and RFC 4733 telephone-events on one SSRC with the negotiated
 // payload types and one running timestamp.
 type rtpTrack struct {
-	mime string
+	mime     string
 	rate     uint32 // the codec's RTP clock
 	dtmfRate uint32 // telephone-event's clock (usually rate)
 
