@@ -135,6 +135,8 @@ func runMatrixCase(t *testing.T, b *testpeers.Baresip, api *sfu.MediaAPI, mt mat
 	if db < -30 {
 		t.Errorf("baresip's tone too weak on our side: %.1f dBFS", db)
 	}
+	b.Command(t, "uafind", "sip:"+m.user+"@127.0.0.2:5070") // console keys go to the current account's call
+	checkMatrixDTMF(t, b, client, leg)
 	// baresip reports CALL_MENC when its media encryption is up.
 	if secure, got := m.trunk.Media != "rtp", len(b.Events("CALL_MENC")) > menc; secure != got {
 		t.Errorf("baresip media encryption reported: %v, want %v", got, secure)
@@ -164,6 +166,30 @@ func recordedTone(b *testpeers.Baresip, freq float64) float64 {
 		}
 	}
 	return best
+}
+
+// checkMatrixDTMF presses 5 in the browser (RFC 4733 to baresip, at the
+// codec's telephone-event clock) and 7 on baresip's console (back to the
+// browser's leg).
+func checkMatrixDTMF(t *testing.T, b *testpeers.Baresip, client *sfutest.Client, leg *sfu.WebRTCLeg) {
+	t.Helper()
+	got := make(chan rune, 4)
+	leg.SetDTMFSink(func(d rune) { got <- d })
+	n := len(b.Events("CALL_DTMF_START"))
+	must(t, client.SendDTMF('5'))
+	waitEvents(t, b, "CALL_DTMF_START", n+1, 5*time.Second)
+	if p := testpeers.Param(b.Events("CALL_DTMF_START")[n]); p != "5" {
+		t.Errorf("baresip got DTMF %q, want 5", p)
+	}
+	b.PressKeys(t, "7")
+	select {
+	case d := <-got:
+		if d != '7' {
+			t.Errorf("browser got DTMF %q, want 7", d)
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("baresip's DTMF 7 did not reach the browser")
+	}
 }
 
 // waitHeard waits until the client hears freq (100 ms at ≥ -30 dBFS) and

@@ -34,18 +34,27 @@ func newPionMedia(ip net.IP, prefs []string) *pionMedia {
 	return &pionMedia{ip: ip, prefs: prefs, onRTP: make(chan func(*rtp.Packet), 1), failed: make(chan struct{})}
 }
 
-// build creates the PeerConnection for codec c (and its telephone-event).
-func (m *pionMedia) build(c audioCodec) error {
+// build creates the PeerConnection for codec c and its telephone-event;
+// an offer also has telephone-event at 8 kHz, which many peers (baresip,
+// Asterisk) know only at that rate, also with Opus.
+func (m *pionMedia) build(c audioCodec, offer bool) error {
 	me := &webrtc.MediaEngine{}
 	if err := me.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{
 		MimeType: c.MimeType, ClockRate: c.ClockRate, Channels: c.Channels, SDPFmtpLine: fmtpOf(c)},
 		PayloadType: webrtc.PayloadType(c.PayloadType)}, webrtc.RTPCodecTypeAudio); err != nil {
 		return err
 	}
+	events := map[uint8]uint32{}
 	if c.HasDTMF {
+		events[c.DTMFPayloadType] = c.DTMFClockRate
+	}
+	if offer && c.DTMFClockRate != 8000 {
+		events[telephoneEventPT] = 8000
+	}
+	for pt, rate := range events {
 		if err := me.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{
-			MimeType: "audio/telephone-event", ClockRate: c.DTMFClockRate, SDPFmtpLine: "0-16"},
-			PayloadType: webrtc.PayloadType(c.DTMFPayloadType)}, webrtc.RTPCodecTypeAudio); err != nil {
+			MimeType: "audio/telephone-event", ClockRate: rate, SDPFmtpLine: "0-16"},
+			PayloadType: webrtc.PayloadType(pt)}, webrtc.RTPCodecTypeAudio); err != nil {
 			return err
 		}
 	}
@@ -61,7 +70,7 @@ func (m *pionMedia) build(c audioCodec) error {
 		}
 	})
 	pc.OnTrack(m.onTrack)
-	m.track = newRTPTrack(c.MimeType, c.ClockRate, c.DTMFClockRate)
+	m.track = newRTPTrack(c.MimeType, c.ClockRate)
 	return nil
 }
 
@@ -83,7 +92,7 @@ func (m *pionMedia) Offer(ctx context.Context) (string, error) {
 	if !ok {
 		return "", fmt.Errorf("%w: no known codec configured", ErrConfig)
 	}
-	if err := m.build(c); err != nil {
+	if err := m.build(c, true); err != nil {
 		return "", err
 	}
 	if _, err := m.pc.AddTransceiverFromTrack(m.track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendrecv}); err != nil {
@@ -102,7 +111,7 @@ func (m *pionMedia) Answer(ctx context.Context, offer string) (string, error) {
 	if !ok {
 		return "", fmt.Errorf("%w: no common codec", ErrSDP)
 	}
-	if err := m.build(c); err != nil {
+	if err := m.build(c, false); err != nil {
 		return "", err
 	}
 	norm, hadMid := fromSIP(offer)
@@ -138,12 +147,13 @@ func (m *pionMedia) setLocal(ctx context.Context, d webrtc.SessionDescription, k
 	return s, nil
 }
 
-// Accept applies the peer's answer.
+// Accept applies the peer's answer; telephone-event is the one it kept.
 func (m *pionMedia) Accept(answer string) error {
 	norm, _ := fromSIP(answer)
 	if err := m.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: norm}); err != nil {
 		return fmt.Errorf("%w: %v", ErrSDP, err)
 	}
+	m.codec.DTMFPayloadType, m.codec.DTMFClockRate, m.codec.HasDTMF = parseSDPMedia(answer).telephoneEvent(m.codec.ClockRate)
 	return nil
 }
 

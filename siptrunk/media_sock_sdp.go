@@ -3,7 +3,9 @@ package siptrunk
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"strings"
 )
 
@@ -39,7 +41,11 @@ func (m *sockMedia) Offer(context.Context) (string, error) {
 		}
 		m.sdes, attrs = k, []string{"a=crypto:" + k.line()}
 	}
-	m.local = m.buildSDP(protos[m.kind][0], codecs, true, attrs)
+	// telephone-event at 8 kHz always: many peers (baresip, Asterisk)
+	// know it only at 8 kHz, also with Opus.
+	events := eventsOf(codecs)
+	events[telephoneEventPT] = 8000
+	m.local = m.buildSDP(protos[m.kind][0], codecs, events, true, attrs)
 	return m.local, nil
 }
 
@@ -63,7 +69,7 @@ func (m *sockMedia) Answer(_ context.Context, offer string) (string, error) {
 	if err := m.setRemote(); err != nil {
 		return "", err
 	}
-	m.local = m.buildSDP(m.peer.proto, []audioCodec{c}, m.peer.rtcpMux, attrs)
+	m.local = m.buildSDP(m.peer.proto, []audioCodec{c}, eventsOf([]audioCodec{c}), m.peer.rtcpMux, attrs)
 	return m.local, nil
 }
 
@@ -173,37 +179,38 @@ func (m *sockMedia) setRemote() error {
 	return nil
 }
 
-// buildSDP writes our SDP: one audio section on our socket.
-func (m *sockMedia) buildSDP(proto string, codecs []audioCodec, mux bool, attrs []string) string {
-	ip, port := m.ip.String(), itoa(m.port())
-	pts := []string{}
-	var lines []string
-	dtmf := map[uint8]uint32{}
+// eventsOf maps the codecs' telephone-event payload types to clocks.
+func eventsOf(codecs []audioCodec) map[uint8]uint32 {
+	ev := map[uint8]uint32{}
 	for _, c := range codecs {
-		pts = append(pts, itoa(int(c.PayloadType)))
-		lines = append(lines, "a=rtpmap:"+itoa(int(c.PayloadType))+" "+rtpmapOf(c))
-		if f := fmtpOf(c); f != "" {
-			lines = append(lines, "a=fmtp:"+itoa(int(c.PayloadType))+" "+f)
-		}
 		if c.HasDTMF {
-			dtmf[c.DTMFPayloadType] = c.DTMFClockRate
+			ev[c.DTMFPayloadType] = c.DTMFClockRate
 		}
 	}
-	for _, pt := range []uint8{telephoneEvent48PT, telephoneEventPT} {
-		if rate, ok := dtmf[pt]; ok {
-			pts = append(pts, itoa(int(pt)))
-			lines = append(lines, "a=rtpmap:"+itoa(int(pt))+" telephone-event/"+itoa(int(rate)), "a=fmtp:"+itoa(int(pt))+" 0-16")
+	return ev
+}
+
+// buildSDP writes our SDP: one audio section on our socket with codecs
+// and telephone-events (payload type → clock).
+func (m *sockMedia) buildSDP(proto string, codecs []audioCodec, events map[uint8]uint32, mux bool, attrs []string) string {
+	ip := m.ip.String()
+	var pts, lines []string
+	for _, c := range codecs {
+		pt := itoa(int(c.PayloadType))
+		pts = append(pts, pt)
+		lines = append(lines, "a=rtpmap:"+pt+" "+rtpmapOf(c))
+		if f := fmtpOf(c); f != "" {
+			lines = append(lines, "a=fmtp:"+pt+" "+f)
 		}
 	}
-	for pt, rate := range dtmf { // the peer's own telephone-event type
-		if pt != telephoneEvent48PT && pt != telephoneEventPT {
-			pts = append(pts, itoa(int(pt)))
-			lines = append(lines, "a=rtpmap:"+itoa(int(pt))+" telephone-event/"+itoa(int(rate)), "a=fmtp:"+itoa(int(pt))+" 0-16")
-		}
+	for _, n := range slices.Sorted(maps.Keys(events)) {
+		pt := itoa(int(n))
+		pts = append(pts, pt)
+		lines = append(lines, "a=rtpmap:"+pt+" telephone-event/"+itoa(int(events[n])), "a=fmtp:"+pt+" 0-16")
 	}
 	sess := itoa(int(rand.Uint32() >> 1))
 	out := []string{"v=0", "o=xphone " + sess + " 1 IN IP4 " + ip, "s=xphone", "c=IN IP4 " + ip, "t=0 0",
-		"m=audio " + port + " " + proto + " " + strings.Join(pts, " ")}
+		"m=audio " + itoa(m.port()) + " " + proto + " " + strings.Join(pts, " ")}
 	out = append(out, lines...)
 	out = append(out, "a=ptime:20", "a=sendrecv", "a=rtcp:"+itoa(m.port()+1))
 	if mux {

@@ -75,17 +75,22 @@ func TestSockMediaPairs(t *testing.T) {
 		name    string
 		kind    sockKind
 		rewrite func(string) string
+		opus    bool // both prefer Opus: telephone-event at 48 kHz
 	}{
-		{"dtls actpass", sockDTLS, nil},
+		{"dtls actpass", sockDTLS, nil, false},
 		{"dtls offer passive", sockDTLS, func(s string) string {
 			return regexp.MustCompile(`a=setup:actpass`).ReplaceAllString(s, "a=setup:passive")
-		}},
-		{"sdes", sockSDES, nil},
-		{"rtp latching", sockRTP, func(s string) string { return deadPort.ReplaceAllString(s, "m=audio 9 ") }},
-		{"sdes latching", sockSDES, func(s string) string { return deadPort.ReplaceAllString(s, "m=audio 9 ") }},
+		}, false},
+		{"sdes", sockSDES, nil, false},
+		{"rtp latching", sockRTP, func(s string) string { return deadPort.ReplaceAllString(s, "m=audio 9 ") }, false},
+		{"sdes latching", sockSDES, func(s string) string { return deadPort.ReplaceAllString(s, "m=audio 9 ") }, false},
+		{"dtls opus", sockDTLS, nil, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			a, b := newSockPeer(t, tc.kind, "pcma", "pcmu"), newSockPeer(t, tc.kind, "pcmu")
+			a, b, want := newSockPeer(t, tc.kind, "pcma", "pcmu"), newSockPeer(t, tc.kind, "pcmu"), "pcmu"
+			if tc.opus {
+				a, b, want = newSockPeer(t, tc.kind, "opus", "pcmu"), newSockPeer(t, tc.kind, "opus"), "opus"
+			}
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
 			offer, err := a.m.Offer(ctx)
@@ -96,8 +101,11 @@ func TestSockMediaPairs(t *testing.T) {
 			answer, err := b.m.Answer(ctx, offer)
 			must(t, err)
 			must(t, a.m.Accept(answer))
-			if a.m.Codec().Name != "pcmu" || b.m.Codec().Name != "pcmu" {
-				t.Fatalf("codecs %q/%q, want pcmu (the only common one)", a.m.Codec().Name, b.m.Codec().Name)
+			if a.m.Codec().Name != want || b.m.Codec().Name != want {
+				t.Fatalf("codecs %q/%q, want %s", a.m.Codec().Name, b.m.Codec().Name, want)
+			}
+			if tc.opus && a.m.Codec().DTMFClockRate != 48000 {
+				t.Errorf("telephone-event at %d Hz with Opus, want 48000", a.m.Codec().DTMFClockRate)
 			}
 			a.m.Start(a.onRTP)
 			b.m.Start(b.onRTP)

@@ -20,7 +20,7 @@ var errNotBound = errors.New("siptrunk: audio track not bound")
 type rtpTrack struct {
 	mime     string
 	rate     uint32 // the codec's RTP clock
-	dtmfRate uint32 // telephone-event's clock (usually rate)
+	dtmfRate uint32 // telephone-event's clock: rate if negotiated, else 8000
 
 	mu      sync.Mutex
 	w       webrtc.TrackLocalWriter
@@ -32,21 +32,20 @@ type rtpTrack struct {
 	ts      uint32
 }
 
-func newRTPTrack(mime string, rate, dtmfRate uint32) *rtpTrack {
-	return &rtpTrack{mime: mime, rate: rate, dtmfRate: dtmfRate, seq: uint16(rand.Uint32()), ts: rand.Uint32()}
+func newRTPTrack(mime string, rate uint32) *rtpTrack {
+	return &rtpTrack{mime: mime, rate: rate, seq: uint16(rand.Uint32()), ts: rand.Uint32()}
 }
 
-// Bind picks the negotiated payload types of our codec and telephone-event.
+// Bind picks the negotiated payload types of our codec and of
+// telephone-event, at the codec's clock if negotiated, else any.
 func (t *rtpTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
-	var audio *webrtc.RTPCodecParameters
+	var audio, event *webrtc.RTPCodecParameters
 	for _, c := range ctx.CodecParameters() {
 		switch {
 		case strings.EqualFold(c.MimeType, t.mime) && audio == nil:
 			audio = &c
-		case strings.EqualFold(c.MimeType, "audio/telephone-event") && c.ClockRate == t.dtmfRate:
-			t.mu.Lock()
-			t.dtmfPT, t.hasDTMF = uint8(c.PayloadType), true
-			t.mu.Unlock()
+		case strings.EqualFold(c.MimeType, "audio/telephone-event") && (event == nil || c.ClockRate == t.rate):
+			event = &c
 		}
 	}
 	if audio == nil {
@@ -54,6 +53,9 @@ func (t *rtpTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if event != nil {
+		t.dtmfPT, t.dtmfRate, t.hasDTMF = uint8(event.PayloadType), event.ClockRate, true
+	}
 	t.w, t.ssrc, t.audioPT = ctx.WriteStream(), uint32(ctx.SSRC()), uint8(audio.PayloadType)
 	return *audio, nil
 }
