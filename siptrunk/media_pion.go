@@ -83,6 +83,11 @@ func (m *pionMedia) settings() webrtc.SettingEngine {
 	s.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	s.SetHandleUndeclaredSSRCWithoutAnswer(true)
 	s.SetICETimeouts(5*time.Second, 10*time.Second, 2*time.Second)
+	// A SIP peer's first check often arrives before its answer's
+	// candidates are applied, so the working pair is peer-reflexive; with
+	// only host candidates there is nothing better to wait for (pion's
+	// default wait of 1 s for such pairs cost the first second of audio).
+	s.SetPrflxAcceptanceMinWait(0)
 	return s
 }
 
