@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pion/rtp"
+	"go.uber.org/goleak"
 )
 
 // sockPeer collects what one sockMedia receives.
@@ -70,6 +71,8 @@ func sendUntilHeard(t *testing.T, a, b *sockPeer, payload []byte) {
 // passive), and the offer's address is wrong so that only symmetric RTP
 // latching can deliver the answerer's audio.
 func TestSockMediaPairs(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, leaks) }) // runs after every case's Close
 	deadPort := regexp.MustCompile(`m=audio \d+ `)
 	for _, tc := range []struct {
 		name    string
@@ -144,5 +147,19 @@ func TestSockMediaRefusesOtherTransport(t *testing.T) {
 		if _, err := m.m.Answer(context.Background(), offer); err == nil {
 			t.Errorf("kind %d answered a plain RTP offer", kind)
 		}
+	}
+}
+
+// TestSockMediaWriteNoAllocs: sending a protected frame does not allocate.
+func TestSockMediaWriteNoAllocs(t *testing.T) {
+	a, b := newSockPeer(t, sockSDES, "pcmu"), newSockPeer(t, sockSDES, "pcmu")
+	offer, err := a.m.Offer(context.Background())
+	must(t, err)
+	answer, err := b.m.Answer(context.Background(), offer)
+	must(t, err)
+	must(t, a.m.Accept(answer))
+	payload := make([]byte, 160)
+	if n := testing.AllocsPerRun(200, func() { must(t, a.m.WriteAudio(payload, 160)) }); n != 0 {
+		t.Errorf("%.1f allocations per SRTP packet sent, want 0", n)
 	}
 }
