@@ -11,14 +11,15 @@ import (
 var errNoRemote = errors.New("siptrunk: media peer not ready")
 
 // readLoop reads the socket until it is closed: DTLS records to the
-// handshake, RTCP ignored, RTP (decrypted when protected) to onRTP. It
-// reuses its buffers: no allocation per packet.
+// handshake, RTCP ignored, RTP (checked, decrypted when protected) to
+// onRTP. It reuses its buffers: no allocation per packet.
 func (m *sockMedia) readLoop() {
 	defer m.wg.Done()
 	buf := make([]byte, 1600)
 	clear := make([]byte, 1600)
 	var pkt rtp.Packet
 	var hdr rtp.Header
+	learned := false // plain RTP: the peer's source is fixed after its first packet
 	for {
 		n, from, err := m.conn.ReadFromUDPAddrPort(buf)
 		if err != nil {
@@ -32,24 +33,40 @@ func (m *sockMedia) readLoop() {
 			}
 			m.dtlsIn.offer(b)
 		case isRTP(b) && !isRTCP(b):
-			if m.kind != sockRTP {
-				pair := m.sec.Load()
-				if pair == nil {
-					continue
-				}
-				if b, err = pair.rx.DecryptRTP(clear[:0], b, &hdr); err != nil {
-					m.stats.rejected.Add(1)
-					continue
-				}
-			}
-			if pkt.Unmarshal(b) != nil {
+			if b = m.accept(b, clear, &hdr, from, learned); b == nil || pkt.Unmarshal(b) != nil {
 				continue
 			}
 			m.latch(from)
+			learned = true
 			m.stats.received.Add(1)
 			m.onRTP(&pkt)
 		}
 	}
+}
+
+// accept returns the plain RTP of packet b from from, or nil to drop it.
+// SRTP must authenticate (replay protection stops a replayed packet from
+// moving the stream), so an authenticated source may change, as when a
+// NAT rebinds. Plain RTP cannot prove its origin: after the first packet
+// only that source is accepted (Asterisk's strictrtp; see "RTP Bleed").
+func (m *sockMedia) accept(b, clear []byte, hdr *rtp.Header, from netip.AddrPort, learned bool) []byte {
+	if m.kind == sockRTP {
+		if learned && !sameAddr(m.remote.Load(), from) {
+			m.stats.rejected.Add(1)
+			return nil
+		}
+		return b
+	}
+	pair := m.sec.Load()
+	if pair == nil {
+		return nil
+	}
+	out, err := pair.rx.DecryptRTP(clear[:0], b, hdr)
+	if err != nil {
+		m.stats.rejected.Add(1)
+		return nil
+	}
+	return out
 }
 
 // WriteAudio sends one frame lasting samples (codec clock ticks). Only

@@ -163,3 +163,31 @@ func TestSockMediaWriteNoAllocs(t *testing.T) {
 		t.Errorf("%.1f allocations per SRTP packet sent, want 0", n)
 	}
 }
+
+// TestSockMediaPlainRTPStrict: once plain RTP has come from the peer, a
+// packet from anywhere else is dropped and cannot steal the stream.
+func TestSockMediaPlainRTPStrict(t *testing.T) {
+	a, b := newSockPeer(t, sockRTP, "pcmu"), newSockPeer(t, sockRTP, "pcmu")
+	offer, err := a.m.Offer(context.Background())
+	must(t, err)
+	answer, err := b.m.Answer(context.Background(), offer)
+	must(t, err)
+	must(t, a.m.Accept(answer))
+	a.m.Start(a.onRTP)
+	b.m.Start(b.onRTP)
+	sendUntilHeard(t, a, b, bytes.Repeat([]byte{0x55}, 160))
+	attacker, err := net.DialUDP("udp4", nil, b.m.conn.LocalAddr().(*net.UDPAddr))
+	must(t, err)
+	defer attacker.Close()
+	p, _ := (&rtp.Packet{Header: rtp.Header{Version: 2, SSRC: 9, SequenceNumber: 1}, Payload: []byte{1}}).Marshal()
+	for range 5 {
+		_, _ = attacker.Write(p)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if got := b.m.stats.rejected.Load(); got != 5 {
+		t.Errorf("rejected %d packets from another source, want 5", got)
+	}
+	if r := b.m.remote.Load(); r == nil || r.Port() != uint16(a.m.port()) {
+		t.Errorf("peer address moved to %v", r)
+	}
+}
