@@ -137,6 +137,9 @@ func runMatrixCase(t *testing.T, b *testpeers.Baresip, api *sfu.MediaAPI, mt mat
 	}
 	b.Command(t, "uafind", "sip:"+m.user+"@127.0.0.2:5070") // console keys go to the current account's call
 	checkMatrixDTMF(t, b, client, leg)
+	if !outbound {
+		checkMatrixHold(t, b, mt.tr, client)
+	}
 	// baresip reports CALL_MENC when its media encryption is up.
 	if secure, got := m.trunk.Media != "rtp", len(b.Events("CALL_MENC")) > menc; secure != got {
 		t.Errorf("baresip media encryption reported: %v, want %v", got, secure)
@@ -189,6 +192,36 @@ func checkMatrixDTMF(t *testing.T, b *testpeers.Baresip, client *sfutest.Client,
 		}
 	case <-time.After(5 * time.Second):
 		t.Error("baresip's DTMF 7 did not reach the browser")
+	}
+}
+
+// checkMatrixHold: baresip holds and resumes (re-INVITEs answered
+// in-dialog with our unchanged SDP); the call survives and baresip's tone
+// is heard again, so SRTP keys and addresses are still right after it.
+func checkMatrixHold(t *testing.T, b *testpeers.Baresip, tr *Trunk, client *sfutest.Client) {
+	t.Helper()
+	reinvites, closed := tr.Stats.ReInvites.Load(), len(b.Events("CALL_CLOSED"))
+	b.Command(t, "hold", "")
+	waitUntil(t, func() bool { return tr.Stats.ReInvites.Load() >= reinvites+1 }, 5*time.Second, "hold re-INVITE")
+	time.Sleep(300 * time.Millisecond)
+	b.Command(t, "resume", "")
+	waitUntil(t, func() bool { return tr.Stats.ReInvites.Load() >= reinvites+2 }, 5*time.Second, "resume re-INVITE")
+	time.Sleep(300 * time.Millisecond)
+	if d := waitHeard(client, 440, 3*time.Second); d >= 3*time.Second {
+		t.Errorf("baresip's tone not heard after hold/resume")
+	}
+	if len(b.Events("CALL_CLOSED")) > closed {
+		t.Error("call closed by hold/resume")
+	}
+}
+
+// waitUntil polls cond every 20 ms for up to d.
+func waitUntil(t *testing.T, cond func() bool, d time.Duration, what string) {
+	t.Helper()
+	for end := time.Now().Add(d); !cond(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatalf("timed out after %s waiting for %s", d, what)
+		}
 	}
 }
 
