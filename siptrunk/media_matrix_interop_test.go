@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -244,5 +245,32 @@ func waitEvents(t *testing.T, b *testpeers.Baresip, typ string, n int, d time.Du
 			t.Fatalf("baresip event %s #%d not seen in %s; events: %v\noutput:\n%s", typ, n, d, b.EventTypes(), b.Output())
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestDTLSNoICEWithoutRTCPMux: a phone that sends RTCP on its own port
+// (no rtcp-mux) still gets DTLS-SRTP audio both ways on the RTP port.
+func TestDTLSNoICEWithoutRTCPMux(t *testing.T) {
+	b := testpeers.StartBaresip(t, testpeers.BaresipOptions{NoRTCPMux: true,
+		Accounts: []string{"<sip:0203@127.0.0.2:5070>;regint=0;answermode=auto;mediaenc=dtls_srtp;audio_codecs=pcmu"}})
+	api := testMediaAPI(t)
+	ext := &switchExt{}
+	in := sfu.NewCalls(sfu.CallsConfig{NoAnswerTimeout: 15 * time.Second}, testLogger(), ext)
+	tr := newTestTrunk(t, configs.Trunk{Name: "nomux", ICE: "off", Codecs: []string{"pcmu"}, Inbound: map[string]string{"4930": "1001"}}, in)
+	out := sfu.NewCalls(sfu.CallsConfig{NoAnswerTimeout: 15 * time.Second}, testLogger(), tr)
+	t.Cleanup(out.Close)
+	t.Cleanup(in.Close)
+	m := mediaModes[2]
+	m.listen = ourSIP
+	for i, dir := range []string{"outbound", "inbound"} {
+		t.Run(dir, func(t *testing.T) {
+			runMatrixCase(t, b, api, matrixTrunk{tr: tr, outCalls: out, ext: ext}, m, dir == "outbound", float64(700+100*i))
+		})
+	}
+	if strings.Contains(b.Output(), "multiplexing enabled") {
+		t.Error("baresip multiplexed RTCP although configured not to")
+	}
+	if t.Failed() {
+		t.Logf("baresip output:\n%s", b.Output())
 	}
 }
