@@ -37,14 +37,13 @@ type sockMedia struct {
 	conn  *net.UDPConn
 	rtcp  *net.UDPConn
 
-	codec   audioCodec
-	local   string
-	offered bool
-	peer    sdpMedia
-	sdes    sdesKey      // ours
-	id      dtlsIdentity // ours
-	dtlsIn  *dtlsPackets
-	dconn   *dtls.Conn // set by the handshake goroutine before sec
+	codec  audioCodec
+	local  string
+	peer   sdpMedia
+	sdes   sdesKey      // ours
+	id     dtlsIdentity // ours
+	dtlsIn *dtlsPackets
+	dconn  *dtls.Conn // set by the handshake goroutine before sec
 
 	remote atomic.Pointer[netip.AddrPort]
 	sec    atomic.Pointer[srtpPair] // nil until keys are known (SRTP kinds)

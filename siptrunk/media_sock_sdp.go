@@ -29,7 +29,6 @@ func (m *sockMedia) Offer(context.Context) (string, error) {
 	if len(codecs) == 0 {
 		return "", fmt.Errorf("%w: no known codec configured", ErrConfig)
 	}
-	m.offered = true
 	var attrs []string
 	switch m.kind {
 	case sockDTLS:
