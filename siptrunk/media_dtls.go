@@ -17,8 +17,13 @@ import (
 	"github.com/pion/srtp/v3"
 )
 
-// errFingerprint: the peer's DTLS certificate does not match its SDP.
-var errFingerprint = errors.New("siptrunk: DTLS certificate does not match the SDP fingerprint")
+// Errors of DTLS-SRTP without ICE.
+var (
+	// errDTLS: the handshake failed or gave no usable SRTP keys.
+	errDTLS = errors.New("siptrunk: DTLS-SRTP failed")
+	// errFingerprint: the peer's DTLS certificate does not match its SDP.
+	errFingerprint = fmt.Errorf("%w: certificate does not match the SDP fingerprint", errDTLS)
+)
 
 // dtlsIdentity is our certificate and its SDP fingerprint.
 type dtlsIdentity struct {
@@ -96,7 +101,7 @@ func handshakeDTLS(ctx context.Context, pc net.PacketConn, raddr net.Addr, id dt
 	}
 	if err := conn.HandshakeContext(ctx); err != nil {
 		_ = conn.Close()
-		return nil, nil, fmt.Errorf("DTLS handshake: %w", err)
+		return nil, nil, fmt.Errorf("%w: handshake: %w", errDTLS, err)
 	}
 	pair, err := srtpFromDTLS(conn, client)
 	if err != nil {
@@ -110,7 +115,7 @@ func handshakeDTLS(ctx context.Context, pc net.PacketConn, raddr net.Addr, id dt
 func srtpFromDTLS(conn *dtls.Conn, client bool) (*srtpPair, error) {
 	p, ok := conn.SelectedSRTPProtectionProfile()
 	if !ok {
-		return nil, errors.New("siptrunk: DTLS negotiated no SRTP profile")
+		return nil, fmt.Errorf("%w: no SRTP profile negotiated", errDTLS)
 	}
 	profile := srtp.ProtectionProfileAes128CmHmacSha1_80
 	if p == dtls.SRTP_AEAD_AES_128_GCM {
@@ -118,11 +123,11 @@ func srtpFromDTLS(conn *dtls.Conn, client bool) (*srtpPair, error) {
 	}
 	state, ok := conn.ConnectionState()
 	if !ok {
-		return nil, errors.New("siptrunk: DTLS state unavailable")
+		return nil, fmt.Errorf("%w: connection state unavailable", errDTLS)
 	}
 	cfg := srtp.Config{Profile: profile}
 	if err := cfg.ExtractSessionKeysFromDTLS(&state, client); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", errDTLS, err)
 	}
 	k := cfg.Keys
 	return newSRTPPair(profile, k.LocalMasterKey, k.LocalMasterSalt, k.RemoteMasterKey, k.RemoteMasterSalt)

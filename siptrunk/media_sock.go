@@ -95,7 +95,7 @@ func bindPortPair(ip net.IP) (*net.UDPConn, *net.UDPConn, error) {
 	for range 20 {
 		c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: ip})
 		if err != nil {
-			return nil, nil, fmt.Errorf("media socket on %s: %w", ip, err)
+			return nil, nil, fmt.Errorf("%w: media socket on %s: %w", ErrConfig, ip, err)
 		}
 		port := c.LocalAddr().(*net.UDPAddr).Port
 		if port%2 == 0 && port < 65535 {
@@ -107,7 +107,7 @@ func bindPortPair(ip net.IP) (*net.UDPConn, *net.UDPConn, error) {
 		}
 		_ = c.Close()
 	}
-	return nil, nil, fmt.Errorf("media socket pair on %s: %w", ip, lastErr)
+	return nil, nil, fmt.Errorf("%w: no media socket pair on %s: %w", ErrConfig, ip, lastErr)
 }
 
 // port is our RTP port.
