@@ -85,6 +85,13 @@ func TestValidateRules(t *testing.T) {
 		{"room name too long", func(c *Config) { c.Rooms[0].Name = strings.Repeat("x", 65) }, "rooms[0].name", "limit"},
 		{"trunk address", func(c *Config) { c.Trunks = []Trunk{{Name: "pbx"}} }, "trunks[0].address", "is not host:port"},
 		{"trunk media", func(c *Config) { c.Trunks = []Trunk{{Name: "pbx", Address: "192.0.2.1:5060", Media: "zrtp"}} }, "trunks[0].media", "is not one of"},
+		{"trunk sdes, ice off, opus ok", func(c *Config) {
+			c.Trunks = []Trunk{{Name: "pbx", Address: "192.0.2.1:5060", Media: "sdes", ICE: "off", Codecs: []string{"opus", "PCMU"}}}
+		}, "", ""},
+		{"trunk plain rtp ok", func(c *Config) { c.Trunks = []Trunk{{Name: "pbx", Address: "192.0.2.1:5060", Media: "rtp"}} }, "", ""},
+		{"trunk codec unknown", func(c *Config) {
+			c.Trunks = []Trunk{{Name: "pbx", Address: "192.0.2.1:5060", Codecs: []string{"g729"}}}
+		}, "trunks[0].codecs[0]", "is not one of"},
 		{"dialplan trunk", func(c *Config) { c.Dialplan = []DialRule{{Pattern: "0.", Permission: "local"}} }, "dialplan[0].trunk", "is not a configured trunk"},
 		{"dialplan pattern", func(c *Config) {
 			c.Trunks = []Trunk{{Name: "pbx", Address: "192.0.2.1:5060"}}

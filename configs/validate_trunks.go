@@ -56,13 +56,10 @@ func (t Trunk) validate(ps *problems, at string) {
 	checkEnum(ps, at+".media", t.Media, trunkMedia)
 	checkEnum(ps, at+".ice", t.ICE, trunkICE)
 	notYet(ps, at+".transport", t.Transport, trunkTransports, "udp")
-	notYet(ps, at+".media", t.Media, trunkMedia, "dtls-srtp")
-	notYet(ps, at+".ice", t.ICE, trunkICE, "auto", "on")
 	checkEnum(ps, at+".dtmf", t.DTMF, trunkDTMF)
 	t.validateDialog(ps, at)
 	for j, c := range t.Codecs {
 		checkEnum(ps, fmt.Sprintf("%s.codecs[%d]", at, j), strings.ToLower(c), trunkCodecs)
-		notYet(ps, fmt.Sprintf("%s.codecs[%d]", at, j), strings.ToLower(c), trunkCodecs, "pcmu", "pcma")
 	}
 	for j, s := range t.AllowedSources {
 		if _, err := netip.ParsePrefix(s); err != nil {

@@ -59,7 +59,10 @@ func (t *Trunk) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 func (t *Trunk) inboundLeg(req *sip.Request) (*Leg, string, error) {
 	ctx, cancel := context.WithTimeout(t.ctx, 5*time.Second)
 	defer cancel()
-	m := newPionMedia(t.mediaIP, t.codecs())
+	m, err := t.newMedia(string(req.Body()))
+	if err != nil {
+		return nil, "", err
+	}
 	answer, err := m.Answer(ctx, string(req.Body()))
 	if err != nil {
 		_ = m.Close()

@@ -74,7 +74,7 @@ func newLeg(id string, ident sfu.Identity, m mediaSession, log *slog.Logger) (*L
 	l.ctx, l.stop = context.WithCancel(context.Background())
 	l.observer = l // hold changes reach the leg (HoldState), outbound legs too
 	l.up = sfu.NewUpTrack("audio", sfu.Audio, "audio/opus")
-	up, err := newUpstream(l.up, m.Codec(), telephoneEventPT)
+	up, err := newUpstream(l.up, m.Codec())
 	if err != nil {
 		return nil, err
 	}

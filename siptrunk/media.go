@@ -7,25 +7,57 @@ import (
 	"github.com/pion/rtp"
 )
 
-// audioCodec is the one codec negotiated with the SIP peer.
+// audioCodec is the one codec negotiated with the SIP peer, with the
+// telephone-event payload type that goes with it.
 type audioCodec struct {
-	Name        string // pcmu, pcma (as in the config)
+	Name        string // pcmu, pcma, opus (as in the config)
 	MimeType    string // audio/PCMU …
 	PayloadType uint8
+	ClockRate   uint32 // RTP clock: 8000 for G.711, 48000 for Opus
+	Channels    uint16 // as written in the rtpmap: 1, or 2 for Opus
+	Encoding    string // rtpmap encoding name: PCMU, PCMA, opus
+	// DTMFPayloadType is telephone-event, preferably at ClockRate (some
+	// PBXs, e.g. Asterisk with Opus, offer it only at 8 kHz); valid when
+	// HasDTMF. DTMFClockRate is its clock.
+	DTMFPayloadType uint8
+	DTMFClockRate   uint32
+	HasDTMF         bool
 }
 
-// Known G.711 codecs with their static payload types.
-var g711Codecs = map[string]audioCodec{
-	"pcmu": {Name: "pcmu", MimeType: "audio/PCMU", PayloadType: 0},
-	"pcma": {Name: "pcma", MimeType: "audio/PCMA", PayloadType: 8},
+// isOpus reports whether the trunk carries Opus (no transcoding).
+func (c audioCodec) isOpus() bool { return c.Name == "opus" }
+
+// knownCodecs are the trunk codecs with the payload types we offer.
+var knownCodecs = map[string]audioCodec{
+	"pcmu": {Name: "pcmu", MimeType: "audio/PCMU", PayloadType: 0, ClockRate: 8000, Channels: 1, Encoding: "PCMU"},
+	"pcma": {Name: "pcma", MimeType: "audio/PCMA", PayloadType: 8, ClockRate: 8000, Channels: 1, Encoding: "PCMA"},
+	"opus": {Name: "opus", MimeType: "audio/opus", PayloadType: 111, ClockRate: 48000, Channels: 2, Encoding: "opus"},
 }
 
-// telephoneEventPT is the payload type we offer for RFC 4733.
-const telephoneEventPT = 101
+// Payload types we offer for telephone-event at 8 and 48 kHz.
+const (
+	telephoneEventPT   = 101
+	telephoneEvent48PT = 110
+)
+
+// offeredCodec is codec name as we offer it: our payload types, with
+// telephone-event at its clock rate.
+func offeredCodec(name string) (audioCodec, bool) {
+	c, ok := knownCodecs[strings.ToLower(name)]
+	if !ok {
+		return c, false
+	}
+	c.HasDTMF, c.DTMFPayloadType, c.DTMFClockRate = true, telephoneEventPT, c.ClockRate
+	if c.ClockRate == 48000 {
+		c.DTMFPayloadType = telephoneEvent48PT
+	}
+	return c, true
+}
 
 // mediaSession is one SIP dialog's media back-end: ICE+DTLS-SRTP through a
-// pion PeerConnection, or (later) DTLS-SRTP on a plain socket, SDES or RTP.
-// SDP passed in and out is SIP-side SDP (already normalised).
+// pion PeerConnection (pionMedia), or DTLS-SRTP without ICE, SDES-SRTP or
+// plain RTP on a UDP socket (sockMedia). SDP passed in and out is SIP-side
+// SDP (already normalised).
 type mediaSession interface {
 	// Offer makes our SDP offer.
 	Offer(ctx context.Context) (string, error)
@@ -37,9 +69,11 @@ type mediaSession interface {
 	LocalSDP() string
 	// Codec is the negotiated audio codec; valid after Answer/Accept.
 	Codec() audioCodec
-	// Start calls onRTP for every packet from the peer until Close.
+	// Start calls onRTP for every packet from the peer until Close. The
+	// packet is only valid during the call.
 	Start(onRTP func(p *rtp.Packet))
-	// WriteAudio sends one frame of codec payload lasting samples.
+	// WriteAudio sends one frame of codec payload lasting samples (in
+	// the codec's clock).
 	WriteAudio(payload []byte, samples uint32) error
 	// WriteEvent sends the packets of one RFC 4733 event (same timestamp).
 	WriteEvent(payloads [][]byte) error
@@ -49,34 +83,24 @@ type mediaSession interface {
 	Close() error
 }
 
-// chooseCodec picks the first of prefs that the SDP offers.
+// chooseCodec picks the first of prefs that the SDP offers, with the
+// peer's payload types (Opus and telephone-event are dynamic).
 func chooseCodec(prefs []string, sdpText string) (audioCodec, bool) {
+	m := parseSDPMedia(sdpText)
 	for _, name := range prefs {
-		c, ok := g711Codecs[strings.ToLower(name)]
+		c, ok := knownCodecs[strings.ToLower(name)]
 		if !ok {
 			continue
 		}
-		if offersPayload(sdpText, c) {
-			return c, true
+		pt, ok := m.payloadFor(c)
+		if !ok {
+			continue
 		}
+		c.PayloadType = pt
+		c.DTMFPayloadType, c.DTMFClockRate, c.HasDTMF = m.telephoneEvent(c.ClockRate)
+		return c, true
 	}
 	return audioCodec{}, false
-}
-
-// offersPayload reports whether the audio m-line lists the codec's static
-// payload type or an rtpmap names it.
-func offersPayload(sdpText string, c audioCodec) bool {
-	for _, l := range sdpLines(sdpText) {
-		if strings.HasPrefix(l, "m=audio ") {
-			f := strings.Fields(l)
-			for _, pt := range f[min(3, len(f)):] {
-				if pt == itoa(int(c.PayloadType)) {
-					return true
-				}
-			}
-		}
-	}
-	return false
 }
 
 func itoa(i int) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -33,18 +34,29 @@ func newPionMedia(ip net.IP, prefs []string) *pionMedia {
 	return &pionMedia{ip: ip, prefs: prefs, onRTP: make(chan func(*rtp.Packet), 1), failed: make(chan struct{})}
 }
 
-// build creates the PeerConnection for codec c.
-func (m *pionMedia) build(c audioCodec) error {
+// build creates the PeerConnection for codec c and its telephone-event;
+// an offer also has telephone-event at 8 kHz, which many peers (baresip,
+// Asterisk) know only at that rate, also with Opus.
+func (m *pionMedia) build(c audioCodec, offer bool) error {
 	me := &webrtc.MediaEngine{}
 	if err := me.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{
-		MimeType: c.MimeType, ClockRate: 8000, Channels: 1}, PayloadType: webrtc.PayloadType(c.PayloadType)},
-		webrtc.RTPCodecTypeAudio); err != nil {
+		MimeType: c.MimeType, ClockRate: c.ClockRate, Channels: c.Channels, SDPFmtpLine: fmtpOf(c)},
+		PayloadType: webrtc.PayloadType(c.PayloadType)}, webrtc.RTPCodecTypeAudio); err != nil {
 		return err
 	}
-	if err := me.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{
-		MimeType: "audio/telephone-event", ClockRate: 8000, SDPFmtpLine: "0-16"}, PayloadType: telephoneEventPT},
-		webrtc.RTPCodecTypeAudio); err != nil {
-		return err
+	events := map[uint8]uint32{}
+	if c.HasDTMF {
+		events[c.DTMFPayloadType] = c.DTMFClockRate
+	}
+	if offer && c.DTMFClockRate != 8000 {
+		events[telephoneEventPT] = 8000
+	}
+	for pt, rate := range events {
+		if err := me.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{
+			MimeType: "audio/telephone-event", ClockRate: rate, SDPFmtpLine: "0-16"},
+			PayloadType: webrtc.PayloadType(pt)}, webrtc.RTPCodecTypeAudio); err != nil {
+			return err
+		}
 	}
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithSettingEngine(m.settings()))
 	pc, err := api.NewPeerConnection(webrtc.Configuration{})
@@ -58,7 +70,7 @@ func (m *pionMedia) build(c audioCodec) error {
 		}
 	})
 	pc.OnTrack(m.onTrack)
-	m.track = newRTPTrack(c.MimeType)
+	m.track = newRTPTrack(c.MimeType, c.ClockRate)
 	return nil
 }
 
@@ -71,16 +83,21 @@ func (m *pionMedia) settings() webrtc.SettingEngine {
 	s.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	s.SetHandleUndeclaredSSRCWithoutAnswer(true)
 	s.SetICETimeouts(5*time.Second, 10*time.Second, 2*time.Second)
+	// A SIP peer's first check often arrives before its answer's
+	// candidates are applied, so the working pair is peer-reflexive; with
+	// only host candidates there is nothing better to wait for (pion's
+	// default wait of 1 s for such pairs cost the first second of audio).
+	s.SetPrflxAcceptanceMinWait(0)
 	return s
 }
 
 // Offer offers the first preferred codec plus telephone-event.
 func (m *pionMedia) Offer(ctx context.Context) (string, error) {
-	c, ok := g711Codecs[firstG711(m.prefs)]
+	c, ok := offeredCodec(firstKnown(m.prefs))
 	if !ok {
-		return "", fmt.Errorf("%w: no G.711 codec configured", ErrConfig)
+		return "", fmt.Errorf("%w: no known codec configured", ErrConfig)
 	}
-	if err := m.build(c); err != nil {
+	if err := m.build(c, true); err != nil {
 		return "", err
 	}
 	if _, err := m.pc.AddTransceiverFromTrack(m.track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendrecv}); err != nil {
@@ -99,7 +116,7 @@ func (m *pionMedia) Answer(ctx context.Context, offer string) (string, error) {
 	if !ok {
 		return "", fmt.Errorf("%w: no common codec", ErrSDP)
 	}
-	if err := m.build(c); err != nil {
+	if err := m.build(c, false); err != nil {
 		return "", err
 	}
 	norm, hadMid := fromSIP(offer)
@@ -135,12 +152,13 @@ func (m *pionMedia) setLocal(ctx context.Context, d webrtc.SessionDescription, k
 	return s, nil
 }
 
-// Accept applies the peer's answer.
+// Accept applies the peer's answer; telephone-event is the one it kept.
 func (m *pionMedia) Accept(answer string) error {
 	norm, _ := fromSIP(answer)
 	if err := m.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: norm}); err != nil {
 		return fmt.Errorf("%w: %v", ErrSDP, err)
 	}
+	m.codec.DTMFPayloadType, m.codec.DTMFClockRate, m.codec.HasDTMF = parseSDPMedia(answer).telephoneEvent(m.codec.ClockRate)
 	return nil
 }
 
@@ -191,11 +209,20 @@ func (m *pionMedia) Close() error {
 	return err
 }
 
-func firstG711(prefs []string) string {
+// firstKnown is the first codec of prefs that we implement.
+func firstKnown(prefs []string) string {
 	for _, p := range prefs {
-		if _, ok := g711Codecs[p]; ok {
-			return p
+		if _, ok := knownCodecs[strings.ToLower(p)]; ok {
+			return strings.ToLower(p)
 		}
+	}
+	return ""
+}
+
+// fmtpOf is the fmtp line we give codec c: Opus as browsers send it.
+func fmtpOf(c audioCodec) string {
+	if c.isOpus() {
+		return "minptime=10;useinbandfec=1"
 	}
 	return ""
 }

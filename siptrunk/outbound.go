@@ -37,7 +37,10 @@ func (t *Trunk) Dial(ctx context.Context, req sfu.DialRequest) (sfu.Leg, error) 
 		return nil, err
 	}
 	start := time.Now()
-	m := newPionMedia(t.mediaIP, t.codecs())
+	m, err := t.newMedia("")
+	if err != nil {
+		return nil, err
+	}
 	offer, err := m.Offer(ctx)
 	if err != nil {
 		_ = m.Close()
@@ -100,7 +103,7 @@ func (t *Trunk) invite(ctx context.Context, req sfu.DialRequest, number, offer s
 
 // connect ACKs the 200, applies the answer SDP and builds the leg. If ctx
 // ended meanwhile the call is hung up, not returned.
-func (t *Trunk) connect(ctx context.Context, req sfu.DialRequest, sess *sipgo.DialogClientSession, m *pionMedia) (*Leg, error) {
+func (t *Trunk) connect(ctx context.Context, req sfu.DialRequest, sess *sipgo.DialogClientSession, m mediaSession) (*Leg, error) {
 	if err := sess.Ack(ctx); err != nil {
 		t.log.Warn("ACK failed", "err", err)
 	}

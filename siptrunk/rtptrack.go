@@ -18,7 +18,9 @@ var errNotBound = errors.New("siptrunk: audio track not bound")
 // codec and RFC 4733 telephone-events on one SSRC with the negotiated
 // payload types and one running timestamp.
 type rtpTrack struct {
-	mime string
+	mime     string
+	rate     uint32 // the codec's RTP clock
+	dtmfRate uint32 // telephone-event's clock: rate if negotiated, else 8000
 
 	mu      sync.Mutex
 	w       webrtc.TrackLocalWriter
@@ -30,21 +32,20 @@ type rtpTrack struct {
 	ts      uint32
 }
 
-func newRTPTrack(mime string) *rtpTrack {
-	return &rtpTrack{mime: mime, seq: uint16(rand.Uint32()), ts: rand.Uint32()}
+func newRTPTrack(mime string, rate uint32) *rtpTrack {
+	return &rtpTrack{mime: mime, rate: rate, seq: uint16(rand.Uint32()), ts: rand.Uint32()}
 }
 
-// Bind picks the negotiated payload types of our codec and telephone-event.
+// Bind picks the negotiated payload types of our codec and of
+// telephone-event, at the codec's clock if negotiated, else any.
 func (t *rtpTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
-	var audio *webrtc.RTPCodecParameters
+	var audio, event *webrtc.RTPCodecParameters
 	for _, c := range ctx.CodecParameters() {
 		switch {
 		case strings.EqualFold(c.MimeType, t.mime) && audio == nil:
 			audio = &c
-		case strings.EqualFold(c.MimeType, "audio/telephone-event") && c.ClockRate == 8000:
-			t.mu.Lock()
-			t.dtmfPT, t.hasDTMF = uint8(c.PayloadType), true
-			t.mu.Unlock()
+		case strings.EqualFold(c.MimeType, "audio/telephone-event") && (event == nil || c.ClockRate == t.rate):
+			event = &c
 		}
 	}
 	if audio == nil {
@@ -52,6 +53,9 @@ func (t *rtpTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if event != nil {
+		t.dtmfPT, t.dtmfRate, t.hasDTMF = uint8(event.PayloadType), event.ClockRate, true
+	}
 	t.w, t.ssrc, t.audioPT = ctx.WriteStream(), uint32(ctx.SSRC()), uint8(audio.PayloadType)
 	return *audio, nil
 }
@@ -93,13 +97,26 @@ func (t *rtpTrack) writeEvent(payloads [][]byte) error {
 	if t.w == nil || !t.hasDTMF {
 		return errNotBound
 	}
+	var buf [4]byte
 	for i, p := range payloads {
 		h := rtp.Header{Version: 2, PayloadType: t.dtmfPT, SequenceNumber: t.seq, Timestamp: t.ts, SSRC: t.ssrc, Marker: i == 0}
 		t.seq++
-		if _, err := t.w.WriteRTP(&h, p); err != nil {
+		if _, err := t.w.WriteRTP(&h, scaleEvent(buf[:0], p, t.dtmfRate)); err != nil {
 			return err
 		}
 	}
-	t.ts += 800 // the event's 100 ms
+	t.ts += 800 * t.rate / 8000 // the event's 100 ms
 	return nil
+}
+
+// scaleEvent copies an RFC 4733 payload whose duration is in 8 kHz ticks
+// (eventPayloads) into dst with the duration in the codec's clock.
+func scaleEvent(dst, p []byte, rate uint32) []byte {
+	dst = append(dst, p...)
+	if len(dst) < 4 || rate == 8000 {
+		return dst
+	}
+	d := (uint32(dst[2])<<8 | uint32(dst[3])) * rate / 8000
+	dst[2], dst[3] = byte(d>>8), byte(d)
+	return dst
 }

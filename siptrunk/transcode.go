@@ -20,51 +20,75 @@ const (
 	opusFrameTicks = codec.OpusFrameSamples
 )
 
-// upstream turns the peer's G.711 into Opus packets on an UpTrack:
-// decode → 8k→48k → RFC 6464 level → Opus encode → Forward. It runs on the
-// media read loop only.
+// upstream turns the peer's audio into Opus packets with RFC 6464 levels
+// on an UpTrack. G.711: reorder → decode → 8k→48k → level → Opus encode →
+// Forward. Opus on the trunk: reorder → decode (only for the level) →
+// Forward the peer's payload unchanged. It runs on the media read loop.
 type upstream struct {
 	mu      sync.Mutex // the read loop and SIP INFO both feed up
 	up      *sfu.UpTrack
+	opus    bool // the trunk carries Opus: pass through
 	dec     codec.Decoder
 	enc     codec.Encoder
 	dtmfPT  uint8
+	hasDTMF bool
+	jb      jitterBuffer
 	rs      codec.Resampler
 	pcm8    []int16
 	pcm48   []int16
 	pending []int16 // 48 kHz samples waiting for a full 20 ms frame
 	out     []byte
 	pkt     rtp.Packet
+	lvl     [1]byte // the level extension's payload, reused
 	infoTS  uint32
+	process func(*rtp.Packet) // u.decodeUp, bound once (no per-packet closure)
 }
 
-// newUpstream returns the pipeline for codec c whose telephone-events
-// arrive with payload type dtmfPT.
-func newUpstream(up *sfu.UpTrack, c audioCodec, dtmfPT uint8) (*upstream, error) {
-	enc, err := codec.NewOpusEncoder(codec.OpusSampleRate, 1, codec.VoIP)
+// newUpstream returns the pipeline for the negotiated codec c.
+func newUpstream(up *sfu.UpTrack, c audioCodec) (*upstream, error) {
+	u := &upstream{up: up, opus: c.isOpus(), dtmfPT: c.DTMFPayloadType, hasDTMF: c.HasDTMF,
+		pcm8: make([]int16, codec.MaxG711Samples), out: make([]byte, codec.MaxOpusPayload),
+		pcm48: make([]int16, max(6*codec.MaxG711Samples, codec.MaxOpusFrameSamples(codec.OpusSampleRate)))}
+	var err error
+	if u.opus {
+		u.dec, err = codec.NewOpusDecoder(codec.OpusSampleRate, 1)
+	} else {
+		u.enc, err = codec.NewOpusEncoder(codec.OpusSampleRate, 1, codec.VoIP)
+		u.dec = codec.NewPCMUDecoder()
+		if c.Name == "pcma" {
+			u.dec = codec.NewPCMADecoder()
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
-	dec := codec.NewPCMUDecoder()
-	if c.Name == "pcma" {
-		dec = codec.NewPCMADecoder()
-	}
-	u := &upstream{up: up, dec: dec, enc: enc, dtmfPT: dtmfPT, pcm8: make([]int16, codec.MaxG711Samples),
-		pcm48: make([]int16, 6*codec.MaxG711Samples), out: make([]byte, codec.MaxOpusPayload)}
 	u.pkt.Version, u.pkt.PayloadType, u.pkt.SSRC = 2, opusPT, rand.Uint32()
 	u.pkt.SequenceNumber = uint16(rand.Uint32())
+	u.process = u.decodeUp
 	up.SetAudioLevelExtension(audioLevelExt)
 	up.SetDTMFPayloadTypes([]uint8{upDTMFPT})
 	return u, nil
 }
 
-// handle takes one packet from the peer.
+// handle takes one packet from the peer (valid only during the call) and
+// puts it through the jitter buffer.
 func (u *upstream) handle(p *rtp.Packet) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if p.PayloadType == u.dtmfPT {
+	u.jb.push(p, u.process)
+}
+
+// decodeUp handles one packet in sequence order.
+func (u *upstream) decodeUp(p *rtp.Packet) {
+	if u.hasDTMF && p.PayloadType == u.dtmfPT {
+		pt := p.PayloadType
 		p.PayloadType = upDTMFPT
 		u.up.Forward(p)
+		p.PayloadType = pt
+		return
+	}
+	if u.opus {
+		u.passOpus(p)
 		return
 	}
 	if len(p.Payload) == 0 || len(p.Payload) > codec.MaxG711Samples {
@@ -82,6 +106,19 @@ func (u *upstream) handle(p *rtp.Packet) {
 	}
 }
 
+// passOpus forwards the peer's Opus payload as is, with the level of its
+// decoded audio so speaker detection works as for G.711 callers.
+func (u *upstream) passOpus(p *rtp.Packet) {
+	if len(p.Payload) == 0 {
+		return
+	}
+	n, err := u.dec.Decode(p.Payload, u.pcm48)
+	if err != nil || n == 0 {
+		return
+	}
+	u.forward(p.Payload, audiolevel.FromPCM(u.pcm48[:n]), uint32(n))
+}
+
 // emit encodes one 20 ms frame and forwards it with its level.
 func (u *upstream) emit(frame []int16) {
 	level := audiolevel.FromPCM(frame)
@@ -89,67 +126,19 @@ func (u *upstream) emit(frame []int16) {
 	if err != nil {
 		return
 	}
+	u.forward(u.out[:n], level, opusFrameTicks)
+}
+
+// forward sends one Opus payload lasting ticks (48 kHz) with its level
+// on our own continuous sequence numbers and timestamps.
+func (u *upstream) forward(payload []byte, level uint8, ticks uint32) {
 	u.pkt.SequenceNumber++
-	u.pkt.Timestamp += opusFrameTicks
-	u.pkt.Payload = u.out[:n]
-	u.pkt.Header.Extension, u.pkt.Header.Extensions = false, nil
-	_ = u.pkt.Header.SetExtension(audioLevelExt, []byte{audiolevel.MarshalExtension(level, level < 127)})
+	u.pkt.Timestamp += ticks
+	u.pkt.Payload = payload
+	u.pkt.Header.Extension, u.pkt.Header.Extensions = false, u.pkt.Header.Extensions[:0]
+	u.lvl[0] = audiolevel.MarshalExtension(level, level < 127)
+	_ = u.pkt.Header.SetExtension(audioLevelExt, u.lvl[:])
 	u.up.Forward(&u.pkt)
-}
-
-// downstream is the DownTrack's writer: Opus from the room → 48k→8k →
-// G.711 → the peer. WriteRTP is called on the forwarding path; it never
-// blocks on the network (UDP writes).
-type downstream struct {
-	mu      sync.Mutex
-	media   mediaSession
-	dec     codec.Decoder
-	enc     codec.Encoder
-	rs      codec.Resampler
-	pcm48   []int16
-	pcm8    []int16
-	pending []int16
-	out     []byte
-}
-
-// newDownstream returns the writer for codec c on m.
-func newDownstream(m mediaSession, c audioCodec) (*downstream, error) {
-	dec, err := codec.NewOpusDecoder(codec.OpusSampleRate, 1)
-	if err != nil {
-		return nil, err
-	}
-	enc := codec.NewPCMUEncoder()
-	if c.Name == "pcma" {
-		enc = codec.NewPCMAEncoder()
-	}
-	return &downstream{media: m, dec: dec, enc: enc, pcm48: make([]int16, codec.MaxOpusFrameSamples(codec.OpusSampleRate)),
-		pcm8: make([]int16, codec.MaxG711Samples), out: make([]byte, codec.G711FrameSamples)}, nil
-}
-
-// WriteRTP transcodes one Opus packet.
-func (d *downstream) WriteRTP(p *rtp.Packet) error {
-	if len(p.Payload) == 0 {
-		return nil
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	n, err := d.dec.Decode(p.Payload, d.pcm48)
-	if err != nil {
-		return err
-	}
-	m := d.rs.Downsample48to8(d.pcm8, d.pcm48[:n])
-	d.pending = append(d.pending, d.pcm8[:m]...)
-	for len(d.pending) >= codec.G711FrameSamples {
-		k, err := d.enc.Encode(d.pending[:codec.G711FrameSamples], d.out)
-		d.pending = append(d.pending[:0], d.pending[codec.G711FrameSamples:]...)
-		if err != nil {
-			return err
-		}
-		if err := d.media.WriteAudio(d.out[:k], codec.G711FrameSamples); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // injectDTMF feeds a key received by SIP INFO to the UpTrack.

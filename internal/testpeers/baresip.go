@@ -40,6 +40,9 @@ type BaresipOptions struct {
 	// (default 0.3) sampled at ToneRate (default 8000, PCMU's rate).
 	ToneHz, ToneAmp float64
 	ToneRate        int
+	// NoRTCPMux makes baresip send RTCP on its own port (rtcp_mux no),
+	// as many phones do.
+	NoRTCPMux bool
 }
 
 // Baresip is a running baresip peer whose ctrl_tcp events are collected.
@@ -95,7 +98,7 @@ net_interface %s
 audio_player alsa,null
 audio_source aufile,%s
 audio_alert alsa,null
-rtcp_mux yes
+rtcp_mux %s
 module_path /usr/lib/baresip/modules
 module g711.so
 module opus.so
@@ -113,7 +116,7 @@ module_app ctrl_tcp.so
 ctrl_tcp_listen %s
 cons_listen %s
 snd_path %s/rec
-`, o.SIP, o.Interface, tone, o.Ctrl, o.Cons, dir)
+`, o.SIP, o.Interface, tone, yesNo(!o.NoRTCPMux), o.Ctrl, o.Cons, dir)
 	check(t, os.WriteFile(filepath.Join(dir, "config"), []byte(cfg), 0o644))
 	check(t, os.WriteFile(filepath.Join(dir, "accounts"), []byte(strings.Join(o.Accounts, "\n")+"\n"), 0o644))
 
@@ -345,4 +348,11 @@ func (b *Baresip) DecodedToneProfile(freq float64) map[string][]float64 {
 		}
 	}
 	return out
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
 }

@@ -12,17 +12,25 @@ import (
 // WriteToneWAV writes a 16-bit mono WAV at rate holding a sine of freq Hz
 // with peak amplitude amp (0..1, of full scale) lasting d.
 func WriteToneWAV(path string, rate int, freq, amp float64, d time.Duration) error {
+	return WriteToneWAVChannels(path, rate, 1, freq, amp, d)
+}
+
+// WriteToneWAVChannels is WriteToneWAV with the same sine on ch channels
+// (baresip's aufile wants a file with the codec's channels: Opus has 2).
+func WriteToneWAVChannels(path string, rate, ch int, freq, amp float64, d time.Duration) error {
 	n := int(d.Seconds() * float64(rate))
-	data := make([]byte, 2*n)
+	data := make([]byte, 2*n*ch)
 	for i := 0; i < n; i++ {
 		v := int16(amp * 32767 * math.Sin(2*math.Pi*freq*float64(i)/float64(rate)))
-		binary.LittleEndian.PutUint16(data[2*i:], uint16(v))
+		for c := 0; c < ch; c++ {
+			binary.LittleEndian.PutUint16(data[2*(i*ch+c):], uint16(v))
+		}
 	}
 	var h bytes.Buffer
 	h.WriteString("RIFF")
 	_ = binary.Write(&h, binary.LittleEndian, uint32(36+len(data)))
 	h.WriteString("WAVEfmt ")
-	for _, v := range []any{uint32(16), uint16(1), uint16(1), uint32(rate), uint32(2 * rate), uint16(2), uint16(16)} {
+	for _, v := range []any{uint32(16), uint16(1), uint16(ch), uint32(rate), uint32(2 * ch * rate), uint16(2 * ch), uint16(16)} {
 		_ = binary.Write(&h, binary.LittleEndian, v)
 	}
 	h.WriteString("data")
@@ -32,7 +40,7 @@ func WriteToneWAV(path string, rate int, freq, amp float64, d time.Duration) err
 }
 
 // ReadWAV returns the samples and sample rate of a 16-bit PCM WAV (the
-// first channel's layout is not interpreted: mono is assumed).
+// first channel only, when there are several).
 func ReadWAV(path string) ([]int16, int, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -41,7 +49,7 @@ func ReadWAV(path string) ([]int16, int, error) {
 	if len(b) < 12 || string(b[:4]) != "RIFF" {
 		return nil, 0, fmt.Errorf("%s: not a WAV", path)
 	}
-	rate := 0
+	rate, ch := 0, 1
 	for off := 12; off+8 <= len(b); {
 		id, size := string(b[off:off+4]), int(binary.LittleEndian.Uint32(b[off+4:]))
 		body := b[off+8 : min(off+8+size, len(b))]
@@ -53,12 +61,13 @@ func ReadWAV(path string) ([]int16, int, error) {
 		switch id {
 		case "fmt ":
 			if len(body) >= 8 {
+				ch = max(1, int(binary.LittleEndian.Uint16(body[2:])))
 				rate = int(binary.LittleEndian.Uint32(body[4:]))
 			}
 		case "data":
-			pcm := make([]int16, len(body)/2)
+			pcm := make([]int16, len(body)/(2*ch))
 			for i := range pcm {
-				pcm[i] = int16(binary.LittleEndian.Uint16(body[2*i:]))
+				pcm[i] = int16(binary.LittleEndian.Uint16(body[2*ch*i:]))
 			}
 			return pcm, rate, nil
 		}

@@ -1,0 +1,187 @@
+package siptrunk
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+
+	"github.com/pion/dtls/v3"
+	"github.com/pion/rtp"
+)
+
+// sockKind is the protection of a socket back-end's RTP.
+type sockKind int
+
+const (
+	sockRTP  sockKind = iota // plain RTP/AVP
+	sockSDES                 // SDES-SRTP, RTP/SAVP (RFC 4568)
+	sockDTLS                 // DTLS-SRTP without ICE, UDP/TLS/RTP/SAVP
+)
+
+// sockMedia is the back-end for peers without ICE: RTP on one UDP socket
+// (RTCP on the next port is bound but unused), protected by SDES-SRTP,
+// by DTLS-SRTP negotiated on the same socket, or not at all. It sends to
+// the address in the peer's SDP until the peer's first valid packet, then
+// to wherever the peer sends from (symmetric RTP, RFC 4961), which gets
+// through the NATs in front of many phones.
+type sockMedia struct {
+	log   *slog.Logger
+	kind  sockKind
+	prefs []string
+	ip    net.IP
+	conn  *net.UDPConn
+	rtcp  *net.UDPConn
+
+	codec  audioCodec
+	local  string
+	peer   sdpMedia
+	sdes   sdesKey      // ours
+	id     dtlsIdentity // ours
+	dtlsIn *dtlsPackets
+	dconn  *dtls.Conn // set by the handshake goroutine before sec
+
+	remote atomic.Pointer[netip.AddrPort]
+	sec    atomic.Pointer[srtpPair] // nil until keys are known (SRTP kinds)
+
+	wmu      sync.Mutex // guards whdr, ehdr, plain and the SRTP tx context
+	whdr     rtp.Header
+	ehdr     rtp.Header // EncryptRTP's scratch header
+	plain    []byte
+	audioOut []byte     // WriteAudio's packet (one writer at a time)
+	evMu     sync.Mutex // owns eventOut
+	eventOut []byte
+
+	stats sockStats
+
+	ctx     context.Context
+	cancel  context.CancelFunc
+	onRTP   func(*rtp.Packet)
+	started atomic.Bool
+	failed  chan struct{}
+	fail    sync.Once
+	wg      sync.WaitGroup
+}
+
+// newSockMedia binds the RTP/RTCP port pair on ip.
+func newSockMedia(ip net.IP, prefs []string, kind sockKind, log *slog.Logger) (*sockMedia, error) {
+	conn, rtcp, err := bindPortPair(ip)
+	if err != nil {
+		return nil, err
+	}
+	m := &sockMedia{log: log, kind: kind, prefs: prefs, ip: ip, conn: conn, rtcp: rtcp,
+		failed: make(chan struct{}), plain: make([]byte, 0, 1500), audioOut: make([]byte, 0, 1600), eventOut: make([]byte, 0, 1600)}
+	m.whdr = rtp.Header{Version: 2, SSRC: rand.Uint32(), SequenceNumber: uint16(rand.Uint32()), Timestamp: rand.Uint32()}
+	m.ctx, m.cancel = context.WithCancel(context.Background())
+	if kind == sockDTLS {
+		if m.id, err = newDTLSIdentity(); err != nil {
+			_ = m.closeSockets()
+			return nil, err
+		}
+		m.dtlsIn = newDTLSPackets(m)
+	}
+	return m, nil
+}
+
+// bindPortPair binds an even RTP port and the RTCP port above it, so
+// peers that do not multiplex RTCP find the port they expect closed
+// to nobody else.
+func bindPortPair(ip net.IP) (*net.UDPConn, *net.UDPConn, error) {
+	var lastErr error
+	for range 20 {
+		c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: ip})
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w: media socket on %s: %w", ErrConfig, ip, err)
+		}
+		port := c.LocalAddr().(*net.UDPAddr).Port
+		if port%2 == 0 && port < 65535 {
+			r, err := net.ListenUDP("udp4", &net.UDPAddr{IP: ip, Port: port + 1})
+			if err == nil {
+				return c, r, nil
+			}
+			lastErr = err
+		}
+		_ = c.Close()
+	}
+	return nil, nil, fmt.Errorf("%w: no media socket pair on %s: %w", ErrConfig, ip, lastErr)
+}
+
+// port is our RTP port.
+func (m *sockMedia) port() int { return m.conn.LocalAddr().(*net.UDPAddr).Port }
+
+// LocalSDP is the SDP we last sent.
+func (m *sockMedia) LocalSDP() string { return m.local }
+
+// Codec is the negotiated codec.
+func (m *sockMedia) Codec() audioCodec { return m.codec }
+
+// Failed is closed when the DTLS handshake fails or media is closed.
+func (m *sockMedia) Failed() <-chan struct{} { return m.failed }
+
+func (m *sockMedia) setFailed() { m.fail.Do(func() { close(m.failed) }) }
+
+// Start runs the read loop and, for DTLS, the handshake.
+func (m *sockMedia) Start(onRTP func(*rtp.Packet)) {
+	if m.started.Swap(true) {
+		return
+	}
+	m.onRTP = onRTP
+	m.wg.Add(1)
+	go m.readLoop()
+	if m.kind == sockDTLS {
+		m.wg.Add(1)
+		go m.handshake()
+	}
+}
+
+// handshake runs DTLS with the role a=setup gave us; failure fails the
+// media (the leg then hangs up).
+func (m *sockMedia) handshake() {
+	defer m.wg.Done()
+	client := dtlsClient(m.peer.setup)
+	raddr := m.dtlsIn.remoteAddr()
+	pair, conn, err := handshakeDTLS(m.ctx, m.dtlsIn, raddr, m.id, m.peer.fingerprint, client)
+	if err != nil {
+		if m.ctx.Err() == nil {
+			m.log.Warn("DTLS-SRTP without ICE failed", "err", err, "client", client)
+			m.setFailed()
+		}
+		return
+	}
+	m.dconn = conn
+	m.sec.Store(pair)
+	m.log.Debug("DTLS-SRTP established", "client", client)
+}
+
+// sockStats count a socket back-end's packets, logged when it closes.
+type sockStats struct {
+	sent, sendErrors, received, rejected atomic.Uint64
+}
+
+// Close stops the read loop and handshake and waits for them.
+func (m *sockMedia) Close() error {
+	defer func() {
+		m.log.Debug("socket media closed", "sent", m.stats.sent.Load(), "send_errors", m.stats.sendErrors.Load(),
+			"received", m.stats.received.Load(), "rejected", m.stats.rejected.Load())
+	}()
+	m.cancel()
+	if m.dtlsIn != nil {
+		_ = m.dtlsIn.Close()
+	}
+	err := m.closeSockets()
+	m.wg.Wait()
+	if m.dconn != nil {
+		_ = m.dconn.Close()
+	}
+	m.setFailed()
+	return err
+}
+
+func (m *sockMedia) closeSockets() error {
+	_ = m.rtcp.Close()
+	return m.conn.Close()
+}

@@ -1,0 +1,138 @@
+package siptrunk
+
+import (
+	"net/netip"
+	"strconv"
+	"strings"
+)
+
+// sdpMedia is what the socket back-ends need from a peer's SDP: the first
+// audio m-section with its session-level defaults applied.
+type sdpMedia struct {
+	addr        netip.Addr // c= (media level wins over session level)
+	port        int
+	proto       string // RTP/AVP, RTP/SAVP, UDP/TLS/RTP/SAVP …
+	payloads    []uint8
+	rtpmap      map[uint8]string // "opus/48000/2"
+	rtcpMux     bool
+	setup       string // actpass, active, passive
+	fingerprint string // "sha-256 AB:CD…"
+	crypto      []string
+	ice         bool
+}
+
+// parseSDPMedia reads the first audio section of s. Unknown lines are
+// ignored; a missing audio section leaves port 0.
+func parseSDPMedia(s string) sdpMedia {
+	m := sdpMedia{rtpmap: map[uint8]string{}}
+	inAudio, seenAudio := false, false
+	for _, l := range sdpLines(s) {
+		if strings.HasPrefix(l, "m=") {
+			inAudio = !seenAudio && strings.HasPrefix(l, "m=audio ")
+			if inAudio {
+				seenAudio = true
+				m.parseMLine(l)
+			}
+			continue
+		}
+		if seenAudio && !inAudio {
+			continue // a later section
+		}
+		m.parseAttr(l, inAudio)
+	}
+	return m
+}
+
+func (m *sdpMedia) parseMLine(l string) {
+	f := strings.Fields(l)
+	if len(f) < 4 {
+		return
+	}
+	m.port, _ = strconv.Atoi(f[1])
+	m.proto = f[2]
+	for _, p := range f[3:] {
+		if n, err := strconv.Atoi(p); err == nil && n >= 0 && n < 128 {
+			m.payloads = append(m.payloads, uint8(n))
+		}
+	}
+}
+
+// parseAttr reads one session- or audio-level line.
+func (m *sdpMedia) parseAttr(l string, media bool) {
+	switch {
+	case strings.HasPrefix(l, "c=IN IP4 ") || strings.HasPrefix(l, "c=IN IP6 "):
+		if a, err := netip.ParseAddr(strings.Fields(l[9:])[0]); err == nil && (media || !m.addr.IsValid()) {
+			m.addr = a
+		}
+	case strings.HasPrefix(l, "a=rtpmap:"):
+		pt, enc, ok := strings.Cut(l[len("a=rtpmap:"):], " ")
+		if n, err := strconv.Atoi(pt); ok && err == nil && n >= 0 && n < 128 {
+			m.rtpmap[uint8(n)] = strings.TrimSpace(enc)
+		}
+	case l == "a=rtcp-mux":
+		m.rtcpMux = true
+	case strings.HasPrefix(l, "a=setup:"):
+		m.setup = strings.TrimSpace(l[len("a=setup:"):])
+	case strings.HasPrefix(l, "a=fingerprint:"):
+		m.fingerprint = strings.TrimSpace(l[len("a=fingerprint:"):])
+	case strings.HasPrefix(l, "a=crypto:"):
+		m.crypto = append(m.crypto, strings.TrimSpace(l[len("a=crypto:"):]))
+	case strings.HasPrefix(l, "a=ice-ufrag:"):
+		m.ice = true
+	}
+}
+
+// payloadFor returns the payload type the section uses for c: a static
+// type listed on the m-line, or a dynamic one whose rtpmap names c.
+func (m sdpMedia) payloadFor(c audioCodec) (uint8, bool) {
+	for _, pt := range m.payloads {
+		enc, mapped := m.rtpmap[pt]
+		if mapped && rtpmapIs(enc, c.Encoding, c.ClockRate) {
+			return pt, true
+		}
+		if !mapped && pt < 96 && pt == c.PayloadType {
+			return pt, true
+		}
+	}
+	return 0, false
+}
+
+// telephoneEvent returns the payload type and clock of telephone-event
+// at rate, else of the first other telephone-event.
+func (m sdpMedia) telephoneEvent(rate uint32) (uint8, uint32, bool) {
+	var other uint8
+	var otherRate uint32
+	found := false
+	for _, pt := range m.payloads {
+		enc := m.rtpmap[pt]
+		if rtpmapIs(enc, "telephone-event", rate) {
+			return pt, rate, true
+		}
+		f := strings.Split(enc, "/")
+		if r, err := strconv.Atoi(safeIndex(f, 1)); !found && err == nil && r > 0 && strings.EqualFold(f[0], "telephone-event") {
+			other, otherRate, found = pt, uint32(r), true
+		}
+	}
+	return other, otherRate, found
+}
+
+func safeIndex(f []string, i int) string {
+	if i < len(f) {
+		return f[i]
+	}
+	return ""
+}
+
+// rtpmapIs reports whether "enc/rate[/ch]" names encoding at rate.
+func rtpmapIs(rtpmap, encoding string, rate uint32) bool {
+	f := strings.Split(rtpmap, "/")
+	return len(f) >= 2 && strings.EqualFold(f[0], encoding) && f[1] == strconv.Itoa(int(rate))
+}
+
+// remote is the peer's RTP address from c= and the m-line port.
+func (m sdpMedia) remote() (netip.AddrPort, bool) {
+	if !m.addr.IsValid() || m.addr.IsUnspecified() || m.port <= 0 || m.port > 65535 {
+		return netip.AddrPort{}, false
+	}
+	return netip.AddrPortFrom(m.addr, uint16(m.port)), true
+}

@@ -1,0 +1,108 @@
+package siptrunk
+
+import (
+	"sync"
+
+	"github.com/pion/rtp"
+
+	"xphone/sfu/codec"
+)
+
+// downstream is the DownTrack's writer: Opus from the room → the peer.
+// G.711 trunks: decode → 48k→8k → G.711 in 20 ms frames. Opus trunks: the
+// payload passes through. Our media back-end numbers and timestamps the
+// packets itself, so a source switch in the sfu (shared mix ↔ personal
+// mix, other encoders) never shows the peer a timestamp jump.
+// WriteRTP is called on the forwarding path; it never blocks on the
+// network (UDP writes).
+type downstream struct {
+	mu      sync.Mutex
+	media   mediaSession
+	opus    bool
+	dec     codec.Decoder
+	enc     codec.Encoder
+	rs      codec.Resampler
+	pcm48   []int16
+	pcm8    []int16
+	pending []int16
+	out     []byte
+}
+
+// newDownstream returns the writer for codec c on m.
+func newDownstream(m mediaSession, c audioCodec) (*downstream, error) {
+	if c.isOpus() {
+		return &downstream{media: m, opus: true}, nil
+	}
+	dec, err := codec.NewOpusDecoder(codec.OpusSampleRate, 1)
+	if err != nil {
+		return nil, err
+	}
+	enc := codec.NewPCMUEncoder()
+	if c.Name == "pcma" {
+		enc = codec.NewPCMAEncoder()
+	}
+	return &downstream{media: m, dec: dec, enc: enc, pcm48: make([]int16, codec.MaxOpusFrameSamples(codec.OpusSampleRate)),
+		pcm8: make([]int16, codec.MaxG711Samples), out: make([]byte, codec.G711FrameSamples)}, nil
+}
+
+// WriteRTP sends one Opus packet on, transcoded if the trunk needs it.
+func (d *downstream) WriteRTP(p *rtp.Packet) error {
+	if len(p.Payload) == 0 {
+		return nil
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.opus {
+		n := opusSamples(p.Payload)
+		if n == 0 {
+			return nil
+		}
+		return d.media.WriteAudio(p.Payload, n)
+	}
+	n, err := d.dec.Decode(p.Payload, d.pcm48)
+	if err != nil {
+		return err
+	}
+	m := d.rs.Downsample48to8(d.pcm8, d.pcm48[:n])
+	d.pending = append(d.pending, d.pcm8[:m]...)
+	for len(d.pending) >= codec.G711FrameSamples {
+		k, err := d.enc.Encode(d.pending[:codec.G711FrameSamples], d.out)
+		d.pending = append(d.pending[:0], d.pending[codec.G711FrameSamples:]...)
+		if err != nil {
+			return err
+		}
+		if err := d.media.WriteAudio(d.out[:k], codec.G711FrameSamples); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// opusSamples is the duration of an Opus packet in 48 kHz ticks, read
+// from its TOC byte (RFC 6716 §3.1); 0 for a malformed packet.
+func opusSamples(p []byte) uint32 {
+	if len(p) == 0 {
+		return 0
+	}
+	cfg := p[0] >> 3
+	var frame uint32 // one frame in 48 kHz ticks
+	switch {
+	case cfg < 12: // SILK: 10, 20, 40, 60 ms
+		frame = [4]uint32{480, 960, 1920, 2880}[cfg%4]
+	case cfg < 16: // hybrid: 10, 20 ms
+		frame = [2]uint32{480, 960}[cfg%2]
+	default: // CELT: 2.5, 5, 10, 20 ms
+		frame = [4]uint32{120, 240, 480, 960}[cfg%4]
+	}
+	switch p[0] & 3 {
+	case 0:
+		return frame
+	case 1, 2:
+		return 2 * frame
+	default:
+		if len(p) < 2 {
+			return 0
+		}
+		return uint32(p[1]&0x3f) * frame
+	}
+}
