@@ -203,26 +203,16 @@ func checkMatrixHold(t *testing.T, b *testpeers.Baresip, tr *Trunk, client *sfut
 	t.Helper()
 	reinvites, closed := tr.Stats.ReInvites.Load(), len(b.Events("CALL_CLOSED"))
 	b.Command(t, "hold", "")
-	waitUntil(t, func() bool { return tr.Stats.ReInvites.Load() >= reinvites+1 }, 5*time.Second, "hold re-INVITE")
+	waitUntil(t, 5*time.Second, "hold re-INVITE", func() bool { return tr.Stats.ReInvites.Load() >= reinvites+1 })
 	time.Sleep(300 * time.Millisecond)
 	b.Command(t, "resume", "")
-	waitUntil(t, func() bool { return tr.Stats.ReInvites.Load() >= reinvites+2 }, 5*time.Second, "resume re-INVITE")
+	waitUntil(t, 5*time.Second, "resume re-INVITE", func() bool { return tr.Stats.ReInvites.Load() >= reinvites+2 })
 	time.Sleep(300 * time.Millisecond)
 	if d := waitHeard(client, 440, 3*time.Second); d >= 3*time.Second {
 		t.Errorf("baresip's tone not heard after hold/resume")
 	}
 	if len(b.Events("CALL_CLOSED")) > closed {
 		t.Error("call closed by hold/resume")
-	}
-}
-
-// waitUntil polls cond every 20 ms for up to d.
-func waitUntil(t *testing.T, cond func() bool, d time.Duration, what string) {
-	t.Helper()
-	for end := time.Now().Add(d); !cond(); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(end) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
-		}
 	}
 }
 
