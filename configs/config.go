@@ -117,6 +117,18 @@ type Trunk struct {
 	// Inbound routes a called number to an extension or room; an empty map
 	// routes the called number unchanged.
 	Inbound map[string]string `yaml:"inbound"`
+	// TLS configures transport: tls (certificate checks, our own certificate).
+	TLS TrunkTLS `yaml:"tls"`
+}
+
+// TrunkTLS configures SIP over TLS. The PBX's certificate is always
+// verified unless InsecureSkipVerify is set (for lab setups only).
+type TrunkTLS struct {
+	CAFile             string `yaml:"ca_file"`              // PEM CAs trusted for the PBX; default: the system roots
+	ServerName         string `yaml:"server_name"`          // name expected in the PBX certificate; default: address host
+	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"` // accept any PBX certificate (never in production)
+	Cert               string `yaml:"cert"`                 // our certificate for inbound TLS connections (PEM)
+	Key                string `yaml:"key"`                  // its key; both empty: the PBX must reuse our connection
 }
 
 // TrunkRegister is the digest registration of a trunk.

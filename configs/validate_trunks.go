@@ -55,7 +55,6 @@ func (t Trunk) validate(ps *problems, at string) {
 	checkEnum(ps, at+".transport", t.Transport, trunkTransports)
 	checkEnum(ps, at+".media", t.Media, trunkMedia)
 	checkEnum(ps, at+".ice", t.ICE, trunkICE)
-	notYet(ps, at+".transport", t.Transport, trunkTransports, "udp")
 	notYet(ps, at+".media", t.Media, trunkMedia, "dtls-srtp")
 	notYet(ps, at+".ice", t.ICE, trunkICE, "auto", "on")
 	checkEnum(ps, at+".dtmf", t.DTMF, trunkDTMF)
@@ -70,6 +69,7 @@ func (t Trunk) validate(ps *problems, at string) {
 			}
 		}
 	}
+	t.TLS.validate(ps, at+".tls", t.Transport)
 	if t.KeepAlive < 0 {
 		ps.add(at+".keep_alive", "must not be negative")
 	}
@@ -135,5 +135,19 @@ func notYet(ps *problems, at, v string, known []string, implemented ...string) {
 func checkEnum(ps *problems, at, v string, allowed []string) {
 	if v != "" && !slices.Contains(allowed, v) {
 		ps.add(at, "%q is not one of %s", v, strings.Join(allowed, ", "))
+	}
+}
+
+// validate checks the TLS block: cert and key come together, and the
+// block only makes sense with transport tls.
+func (c TrunkTLS) validate(ps *problems, at, transport string) {
+	if (c.Cert == "") != (c.Key == "") {
+		ps.add(at, "cert and key must be given both or neither")
+	}
+	if c != (TrunkTLS{}) && transport != "tls" {
+		ps.add(at, "is only used with transport: tls")
+	}
+	if c.InsecureSkipVerify && c.CAFile != "" {
+		ps.add(at+".insecure_skip_verify", "contradicts ca_file; use one of them")
 	}
 }

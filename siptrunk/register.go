@@ -110,7 +110,7 @@ func (r *registration) unregister(ctx context.Context) {
 func (t *Trunk) register(ctx context.Context, expiry time.Duration) (time.Duration, error) {
 	reg := t.cfg.Trunk.Register
 	aor := sip.Uri{User: reg.User, Host: t.peer.Host, Port: t.peer.Port}
-	req := sip.NewRequest(sip.REGISTER, sip.Uri{Host: t.peer.Host, Port: t.peer.Port})
+	req := sip.NewRequest(sip.REGISTER, t.peerURI(""))
 	from := &sip.FromHeader{Address: aor, Params: sip.NewParams()}
 	from.Params.Add("tag", sip.GenerateTagN(16))
 	req.AppendHeader(from)

@@ -4,18 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"net"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"xphone/configs"
-	"xphone/internal/testpeers"
 )
-
-const kamailioSIP = "127.0.0.2:5080"
 
 // lockedBuffer collects a process's output safely.
 type lockedBuffer struct {
@@ -33,28 +28,6 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
-}
-
-// startKamailio runs kamailio with testdata/kamailio.cfg until it answers
-// OPTIONS; stopped in t.Cleanup.
-func startKamailio(t *testing.T) *lockedBuffer {
-	t.Helper()
-	cfg, err := filepath.Abs("testdata/kamailio.cfg")
-	must(t, err)
-	out := &lockedBuffer{}
-	cmd := exec.Command("kamailio", "-f", cfg, "-DD", "-E", "-m", "32", "-M", "4", "-Y", t.TempDir())
-	cmd.Stdout, cmd.Stderr = out, out
-	must(t, cmd.Start())
-	t.Cleanup(func() { testpeers.StopProcess(cmd) })
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if optionsPing(kamailioSIP) {
-			return out
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("kamailio did not answer OPTIONS:\n%s", out)
-	return nil
 }
 
 // optionsPing reports whether addr answers an OPTIONS within 300 ms.
@@ -92,7 +65,7 @@ func waitStatus(t *testing.T, tr *Trunk, d time.Duration, what string, cond func
 // TestRegisterDigest: REGISTER with digest (qop=auth) to kamailio, then
 // re-register before the 4 s expiry runs out.
 func TestRegisterDigest(t *testing.T) {
-	out := startKamailio(t)
+	k := startKamailio(t)
 	tr := newTestTrunk(t, configs.Trunk{Address: kamailioSIP,
 		Register: &configs.TrunkRegister{User: "xphone", Password: "s3cret", Expiry: configs.Duration(4 * time.Second)}}, nil)
 	start := time.Now()
@@ -100,8 +73,8 @@ func TestRegisterDigest(t *testing.T) {
 	t.Logf("registered in %s", time.Since(start))
 	waitStatus(t, tr, 8*time.Second, "re-registered", func(ok bool, n int, _ error) bool { return ok && n >= 2 })
 	t.Logf("re-registered after %s", time.Since(start))
-	if !strings.Contains(out.String(), "REGISTER ok xphone") {
-		t.Errorf("kamailio did not log the registration:\n%s", out)
+	if !strings.Contains(k.Output(), "REGISTER ok xphone") {
+		t.Errorf("kamailio did not log the registration:\n%s", k.Output())
 	}
 }
 

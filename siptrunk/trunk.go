@@ -2,6 +2,7 @@ package siptrunk
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
@@ -57,12 +58,14 @@ type Trunk struct {
 	peer    sip.Uri // request-URI host:port of the trunk
 	mediaIP net.IP
 	Stats   Stats
+	Wire    MessageStats // SIP messages by method / response class
 
 	ua     *sipgo.UserAgent
 	srv    *sipgo.Server
 	cli    *sipgo.Client
 	dua    *sipgo.DialogUA
-	conn   net.PacketConn
+	conn   net.PacketConn // UDP socket
+	ln     net.Listener   // TCP/TLS listener
 	listen string
 
 	ctx    context.Context
@@ -101,7 +104,7 @@ func (t *Trunk) parseAddresses() error {
 		return fmt.Errorf("%w: address %q: %v", ErrConfig, tc.Address, err)
 	}
 	p, _ := strconv.Atoi(port)
-	t.peer = sip.Uri{Host: host, Port: p}
+	t.peer = t.withTransport(sip.Uri{Host: host, Port: p})
 	t.listen = tc.Listen
 	if t.listen == "" {
 		t.listen = ":5060"
@@ -132,26 +135,19 @@ func (t *Trunk) parseAddresses() error {
 	return nil
 }
 
-// Start listens on the trunk's UDP address, then registers (if configured)
-// and starts keep-alives. Only UDP is implemented in this slice.
+// Start listens on the trunk's address and transport (UDP, TCP or TLS),
+// then registers (if configured) and starts keep-alives.
 func (t *Trunk) Start() error {
-	if tr := t.cfg.Trunk.Transport; tr != "" && tr != "udp" {
-		return fmt.Errorf("%w: transport %q not implemented yet", ErrConfig, tr)
-	}
-	conn, err := net.ListenPacket("udp4", t.listen)
+	tlsConf, err := t.clientTLS()
 	if err != nil {
 		return err
 	}
-	t.conn = conn
-	t.listen = conn.LocalAddr().String()
-	if err := t.newUA(); err != nil {
-		_ = conn.Close()
+	if err := t.serve(tlsConf); err != nil {
+		t.closeSockets()
 		return err
 	}
 	t.handlers()
-	ready := newReadyConn(conn)
-	t.goOwned(func() { _ = t.srv.ServeUDP(ready) })
-	<-ready.reading // sipgo now knows the socket: requests leave from it
+	traceAddrs(&t.Wire, t.listen, t.cfg.Trunk.Address)
 	if t.cfg.Trunk.Register != nil {
 		t.reg = newRegistration(t)
 		t.goOwned(t.reg.run)
@@ -159,17 +155,30 @@ func (t *Trunk) Start() error {
 	if ka := t.cfg.Trunk.KeepAlive; ka > 0 {
 		t.goOwned(func() { t.keepAlive(ka.D()) })
 	}
-	t.log.Info("SIP trunk listening", "addr", t.listen, "peer", t.cfg.Trunk.Address)
+	t.log.Info("SIP trunk listening", "addr", t.listen, "transport", t.transport(), "peer", t.cfg.Trunk.Address)
 	return nil
+}
+
+// closeSockets closes the listening sockets (sipgo closes those it opened).
+func (t *Trunk) closeSockets() {
+	if t.conn != nil {
+		_ = t.conn.Close()
+	}
+	if t.ln != nil {
+		_ = t.ln.Close()
+	}
 }
 
 // Addr is the local SIP address (useful with port 0).
 func (t *Trunk) Addr() string { return t.listen }
 
 // newUA creates the sipgo user agent, server and client on t.listen.
-func (t *Trunk) newUA() error {
+// UDP requests leave from the listening socket; TCP and TLS connections
+// are opened from an ephemeral port (binding the listening port would
+// collide with the listener).
+func (t *Trunk) newUA(tlsConf *tls.Config) error {
 	host, port, _ := net.SplitHostPort(t.listen)
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent("Xphone"))
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent("Xphone"), sipgo.WithUserAgenTLSConfig(tlsConf))
 	if err != nil {
 		return err
 	}
@@ -177,14 +186,18 @@ func (t *Trunk) newUA() error {
 	if err != nil {
 		return err
 	}
-	cli, err := sipgo.NewClient(ua, sipgo.WithClientHostname(host), sipgo.WithClientConnectionAddr(t.listen),
-		sipgo.WithClientLogger(t.log))
+	opts := []sipgo.ClientOption{sipgo.WithClientHostname(host), sipgo.WithClientLogger(t.log)}
+	if t.transport() == "udp" {
+		opts = append(opts, sipgo.WithClientConnectionAddr(t.listen))
+	}
+	cli, err := sipgo.NewClient(ua, opts...)
 	if err != nil {
 		return err
 	}
 	p, _ := strconv.Atoi(port)
 	t.ua, t.srv, t.cli = ua, srv, cli
-	t.dua = &sipgo.DialogUA{Client: cli, ContactHDR: sip.ContactHeader{Address: sip.Uri{User: t.user(), Host: host, Port: p}}}
+	contact := t.withTransport(sip.Uri{User: t.user(), Host: host, Port: p})
+	t.dua = &sipgo.DialogUA{Client: cli, ContactHDR: sip.ContactHeader{Address: contact}}
 	return nil
 }
 
@@ -297,9 +310,8 @@ func (t *Trunk) Close(ctx context.Context) error {
 		_ = t.cli.Close()
 		_ = t.ua.Close()
 	}
-	if t.conn != nil {
-		_ = t.conn.Close()
-	}
+	t.closeSockets()
+	untraceAddrs(&t.Wire, t.listen, t.cfg.Trunk.Address)
 	done := make(chan struct{})
 	go func() { t.wg.Wait(); close(done) }()
 	select {
