@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -77,6 +78,9 @@ type Trunk struct {
 	byCall map[string]any  // Call-ID → dialog session (client or server)
 	closed bool
 	reg    *registration
+	// backoff overrides the registration backoff bounds (tests); zero:
+	// 1 s to 5 min.
+	backoff [2]time.Duration
 }
 
 // New builds a trunk; Start begins listening. placer may be nil when the
