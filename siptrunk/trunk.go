@@ -53,7 +53,7 @@ type Stats struct {
 type Trunk struct {
 	cfg     Config
 	log     *slog.Logger
-	plan    *DialPlan
+	plan    atomic.Pointer[DialPlan] // replaced by SetDialplan on reload
 	placer  Placer
 	allowed []netip.Prefix
 	peer    sip.Uri // request-URI host:port of the trunk
@@ -86,8 +86,9 @@ type Trunk struct {
 // New builds a trunk; Start begins listening. placer may be nil when the
 // trunk is used for outbound calls only.
 func New(cfg Config, placer Placer, log *slog.Logger) (*Trunk, error) {
-	t := &Trunk{cfg: cfg, log: log.With("trunk", cfg.Trunk.Name), plan: NewDialPlan(cfg.Dialplan), placer: placer,
+	t := &Trunk{cfg: cfg, log: log.With("trunk", cfg.Trunk.Name), placer: placer,
 		legs: map[string]*Leg{}, byCall: map[string]any{}}
+	t.plan.Store(NewDialPlan(cfg.Dialplan))
 	if err := t.parseAddresses(); err != nil {
 		return nil, err
 	}
@@ -228,14 +229,14 @@ func (t *Trunk) Reaches(number string) bool {
 	if !ok {
 		return false
 	}
-	r, ok := t.plan.Match(n)
+	r, ok := t.plan.Load().Match(n)
 	return ok && r.Trunk == t.cfg.Trunk.Name
 }
 
 // Allowed is the toll-fraud gate: may a caller with callerPermission send
 // number out through this trunk?
 func (t *Trunk) Allowed(callerPermission, number string) (Route, error) {
-	r, err := t.plan.Allowed(callerPermission, number)
+	r, err := t.plan.Load().Allowed(callerPermission, number)
 	if err == nil && r.Trunk != t.cfg.Trunk.Name {
 		return Route{}, fmt.Errorf("%w: %s routes to trunk %q", ErrTrunkUnavailable, number, r.Trunk)
 	}
@@ -350,6 +351,13 @@ func (r *readyConn) ReadFrom(p []byte) (int, net.Addr, error) {
 	r.once.Do(func() { close(r.reading) })
 	return r.PacketConn.ReadFrom(p)
 }
+
+// SetDialplan replaces the dial plan while the trunk runs (config
+// reload); calls already placed are not affected.
+func (t *Trunk) SetDialplan(rules []configs.DialRule) { t.plan.Store(NewDialPlan(rules)) }
+
+// Config is the trunk's configuration as given to New.
+func (t *Trunk) Config() configs.Trunk { return t.cfg.Trunk }
 
 // Name is the trunk's configured name.
 func (t *Trunk) Name() string { return t.cfg.Trunk.Name }

@@ -21,7 +21,6 @@ import (
 	"xphone/configs"
 	"xphone/internal/metrics"
 	"xphone/sfu"
-	"xphone/siptrunk"
 	"xphone/web"
 	"xphone/web/auth"
 	"xphone/web/certs"
@@ -58,7 +57,7 @@ type Server struct {
 	started  time.Time
 	authOpts []auth.Option
 	store    atomic.Pointer[auth.Store] // current credentials, for trunk permissions
-	trunks   []*siptrunk.Trunk
+	trunks   trunkSet
 	reloads  reloads
 	stop     chan struct{}
 	wg       sync.WaitGroup
@@ -84,14 +83,11 @@ func Start(_ context.Context, o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.trunks, err = newTrunks(cfg, s.permission, log); err != nil {
-		return nil, err
-	}
 	registry := web.NewRegistry(store, media, log)
 	s.rooms = sfu.NewConferences(roomSpecs(cfg.Rooms), s.conferenceConfig(cfg.Policy), log)
 	s.calls = sfu.NewCalls(sfu.CallsConfig{NoAnswerTimeout: cfg.Calls.NoAnswerTimeout.D(), Rooms: s.rooms,
-		NoCallWaiting: !cfg.Calls.CallWaiting, Permit: s.permit}, log, s.dialers(registry)...)
-	if err := s.startTrunks(); err != nil {
+		NoCallWaiting: !cfg.Calls.CallWaiting, Permit: s.permit}, log, registry, &s.trunks)
+	if err := s.startTrunks(cfg); err != nil {
 		s.calls.Close()
 		return nil, err
 	}
@@ -111,7 +107,7 @@ func (s *Server) startWeb(o Options, store *auth.Store, media *sfu.MediaAPI, reg
 		Sessions:     auth.NewSessions(cfg.Login.SessionTTL.D(), time.Now),
 		Throttle:     auth.NewThrottle(cfg.Login, time.Now),
 		PingInterval: o.PingInterval, PingTimeout: o.PingTimeout, Stats: webStats,
-		Metrics: metrics.Handler(metrics.Sources{Media: s.stats, Web: webStats, Calls: s.calls, Rooms: s.rooms, Trunks: s.trunks}),
+		Metrics: metrics.Handler(metrics.Sources{Media: s.stats, Web: webStats, Calls: s.calls, Rooms: s.rooms, Trunks: s.trunks.All}),
 	})
 	if err != nil {
 		return err
