@@ -96,6 +96,20 @@ type Room struct {
 	Video           string `yaml:"video"` // all, speaker, last_n, none
 	MaxParticipants int    `yaml:"max_participants"`
 	PIN             string `yaml:"pin"`
+	// Bridge dials a PBX conference number into the room while it has
+	// participants; nil: no bridge.
+	Bridge *RoomBridge `yaml:"bridge"`
+}
+
+// RoomBridge links a room to a conference on the PBX: when the first
+// participant joins, Xphone dials Number through Trunk and the SIP leg
+// joins the room; it hangs up after the last participant leaves.
+type RoomBridge struct {
+	Trunk  string `yaml:"trunk"`  // a configured trunk
+	Number string `yaml:"number"` // dialled through the dial plan
+	// Permission is the class the bridge call has in the dial plan
+	// (default internal): the rule matching Number must not need more.
+	Permission string `yaml:"permission"`
 }
 
 // Trunk is a SIP trunk to a PBX or provider (SPEC F26–F29).

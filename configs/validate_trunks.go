@@ -20,6 +20,24 @@ var (
 	trunkDTMF       = []string{"rfc4733", "info"}
 )
 
+// validateBridges checks the rooms' PBX bridges against the trunks.
+func validateBridges(ps *problems, rooms []Room, trunks []Trunk) {
+	for i, r := range rooms {
+		b := r.Bridge
+		if b == nil {
+			continue
+		}
+		at := fmt.Sprintf("rooms[%d].bridge", i)
+		if !slices.ContainsFunc(trunks, func(t Trunk) bool { return t.Name == b.Trunk }) {
+			ps.add(at+".trunk", "%q is not a configured trunk", b.Trunk)
+		}
+		if !isDigits(strings.TrimPrefix(b.Number, "+")) {
+			ps.add(at+".number", "%q must be digits, optionally after +", b.Number)
+		}
+		checkEnum(ps, at+".permission", b.Permission, permissionClasses)
+	}
+}
+
 // validateTrunks checks trunks, the dial plan and extension permissions.
 func validateTrunks(ps *problems, trunks []Trunk, rules []DialRule, exts []Extension) {
 	names := map[string]bool{}

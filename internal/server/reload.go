@@ -80,6 +80,7 @@ func (s *Server) Reload(cfg *configs.Config) ReloadEntry {
 	}
 	if !reflect.DeepEqual(old.Rooms, cfg.Rooms) || !reflect.DeepEqual(old.Policy, cfg.Policy) {
 		s.rooms.Update(roomSpecs(cfg.Rooms), s.conferenceConfig(cfg.Policy))
+		s.setBridges(cfg.Rooms)
 		e.Applied = append(e.Applied, "rooms", "policy")
 	}
 	if !reflect.DeepEqual(old.Trunks, cfg.Trunks) || !reflect.DeepEqual(old.Dialplan, cfg.Dialplan) {

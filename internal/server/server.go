@@ -58,10 +58,13 @@ type Server struct {
 	authOpts []auth.Option
 	store    atomic.Pointer[auth.Store] // current credentials, for trunk permissions
 	trunks   trunkSet
-	reloads  reloads
-	stop     chan struct{}
-	wg       sync.WaitGroup
-	once     sync.Once
+	bridges  *sfu.Bridges
+	// bridgePerms: bridged room number → its bridge call's permission class.
+	bridgePerms atomic.Pointer[map[string]string]
+	reloads     reloads
+	stop        chan struct{}
+	wg          sync.WaitGroup
+	once        sync.Once
 }
 
 // Start builds every part and starts serving HTTPS (and SIP, when trunks
@@ -87,11 +90,14 @@ func Start(_ context.Context, o Options) (*Server, error) {
 	s.rooms = sfu.NewConferences(roomSpecs(cfg.Rooms), s.conferenceConfig(cfg.Policy), log)
 	s.calls = sfu.NewCalls(sfu.CallsConfig{NoAnswerTimeout: cfg.Calls.NoAnswerTimeout.D(), Rooms: s.rooms,
 		NoCallWaiting: !cfg.Calls.CallWaiting, Permit: s.permit}, log, registry, &s.trunks)
+	s.setBridges(cfg.Rooms)
 	if err := s.startTrunks(cfg); err != nil {
 		s.calls.Close()
 		return nil, err
 	}
+	s.bridges = sfu.NewBridges(s.rooms, bridgeSpecs(cfg.Rooms), s.trunkDialer, log)
 	if err := s.startWeb(o, store, media, registry, cert); err != nil {
+		s.bridges.Close()
 		s.stopTrunks()
 		s.calls.Close()
 		return nil, err
@@ -177,7 +183,8 @@ func (s *Server) Close() error {
 		defer cancel()
 		close(s.stop)
 		s.web.SetReady(false)
-		s.stopTrunks() // BYE on every SIP dialog, unregister
+		s.bridges.Close() // hang up PBX room bridges before their trunks go
+		s.stopTrunks()    // BYE on every SIP dialog, unregister
 		err = s.http.Shutdown(ctx)
 		s.web.Close()
 		s.calls.Close()

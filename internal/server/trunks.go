@@ -63,10 +63,14 @@ func newTrunk(tc configs.Trunk, plan []configs.DialRule, permission func(string)
 	return tr, nil
 }
 
-// permission is an extension's outbound permission class ("" = internal).
+// permission is an extension's outbound permission class ("" = internal),
+// or a bridged room's bridge permission.
 func (s *Server) permission(number string) string {
 	if ext, ok := s.store.Load().Lookup(number); ok {
 		return ext.Permission
+	}
+	if p := s.bridgePerms.Load(); p != nil {
+		return (*p)[number]
 	}
 	return ""
 }

@@ -144,8 +144,12 @@ func TestReloadTrunksLive(t *testing.T) {
 	checkMetrics(t, srv, `xphone_sip_requests_total{direction="out",method="REGISTER",trunk="pbx"} 1`,
 		`xphone_sip_responses_total{class="2xx",direction="in",trunk="pbx"} 1`,
 		`xphone_sip_events_total{event="dropped_source",trunk="pbx"} 0`)
-	e = srv.Reload(parse(reloadBase + trunkYAML(regAddr, "pbx", "127.0.0.1:0", "bob")))
+	bridged := "rooms: [{number: \"800\", bridge: {trunk: pbx, number: \"0700\", permission: national}}]\n"
+	e = srv.Reload(parse(reloadBase + bridged + trunkYAML(regAddr, "pbx", "127.0.0.1:0", "bob")))
 	t.Logf("change: applied %v", e.Applied)
+	if p := srv.permission("800"); p != "national" {
+		t.Errorf("bridge of room 800 dials with class %q, want national", p)
+	}
 	waitTrue(t, 5*time.Second, "old trunk unregisters", func() bool { return reg.saw("alice 0") })
 	waitTrue(t, 5*time.Second, "replacement registers", func() bool { return reg.saw("bob 60") })
 	if n := len(srv.trunks.All()); n != 1 {
