@@ -291,7 +291,12 @@ func (t *Trunk) isInboundLeg(number string) bool {
 
 // Close sends BYE on every dialog, unregisters and waits for every
 // goroutine, or until ctx ends.
-func (t *Trunk) Close(ctx context.Context) error {
+func (t *Trunk) Close(ctx context.Context) error { return t.CloseWithReason(ctx, sfu.ReasonHangup) }
+
+// CloseWithReason is Close with the reason the trunk's calls end with (the
+// other party sees it), e.g. sfu.ReasonTrunkUnavailable when a reload
+// removes or replaces the trunk.
+func (t *Trunk) CloseWithReason(ctx context.Context, reason sfu.Reason) error {
 	t.mu.Lock()
 	if t.closed {
 		t.mu.Unlock()
@@ -304,7 +309,7 @@ func (t *Trunk) Close(ctx context.Context) error {
 	}
 	t.mu.Unlock()
 	for _, l := range legs {
-		_ = l.Hangup(ctx, sfu.ReasonHangup)
+		_ = l.Hangup(ctx, reason)
 	}
 	if t.reg != nil {
 		t.reg.unregister(ctx)

@@ -82,7 +82,7 @@ func (s *Server) startTrunks(cfg *configs.Config) error {
 	for _, tc := range cfg.Trunks {
 		t, err := s.startTrunk(tc, cfg.Dialplan)
 		if err != nil {
-			closeTrunks(started, "startup failed", s.log)
+			closeTrunks(started, sfu.ReasonHangup, "startup failed", s.log)
 			return err
 		}
 		started = append(started, t)
@@ -106,17 +106,18 @@ func (s *Server) startTrunk(tc configs.Trunk, plan []configs.DialRule) (*siptrun
 
 // stopTrunks hangs up every SIP dialog and unregisters.
 func (s *Server) stopTrunks() {
-	closeTrunks(s.trunks.All(), "shutdown", s.log)
+	closeTrunks(s.trunks.All(), sfu.ReasonHangup, "shutdown", s.log)
 	s.trunks.set(nil)
 }
 
-// closeTrunks sends BYE on every dialog of trunks and unregisters them.
-func closeTrunks(trunks []*siptrunk.Trunk, why string, log *slog.Logger) {
+// closeTrunks sends BYE on every dialog of trunks and unregisters them;
+// the calls end with reason.
+func closeTrunks(trunks []*siptrunk.Trunk, reason sfu.Reason, why string, log *slog.Logger) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	for _, t := range trunks {
 		log.Info("SIP trunk stopping; its calls are hung up", "trunk", t.Name(), "why", why)
-		if err := t.Close(ctx); err != nil {
+		if err := t.CloseWithReason(ctx, reason); err != nil {
 			log.Warn("trunk close", "trunk", t.Name(), "err", err)
 		}
 	}

@@ -6,11 +6,13 @@ import (
 	"slices"
 
 	"xphone/configs"
+	"xphone/sfu"
 	"xphone/siptrunk"
 )
 
 // reloadTrunks applies changed trunks and dial plan live:
-//   - a removed trunk unregisters and its calls are hung up (BYE);
+//   - a removed trunk unregisters and its calls are hung up (BYE; our
+//     side sees the reason "trunk_unavailable");
 //   - a changed trunk is replaced: the old one is closed first (its calls
 //     end, since the new one usually needs the same SIP socket), then the
 //     new one starts and registers;
@@ -36,7 +38,7 @@ func (s *Server) reloadTrunks(old, cfg *configs.Config) (applied []string, errs 
 		stop = append(stop, t)
 		applied = append(applied, "trunk "+t.Name()+" stopped")
 	}
-	closeTrunks(stop, "config reload", s.log)
+	closeTrunks(stop, sfu.ReasonTrunkUnavailable, "config reload", s.log)
 	for _, tc := range cfg.Trunks {
 		if slices.ContainsFunc(keep, func(t *siptrunk.Trunk) bool { return t.Name() == tc.Name }) {
 			continue
