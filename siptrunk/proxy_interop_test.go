@@ -139,10 +139,16 @@ func TestProxyCallsUDP(t *testing.T) {
 // TestProxyTCP: REGISTER over TCP (Contact and Via say transport=tcp) and
 // a call out through kamailio over TCP.
 func TestProxyTCP(t *testing.T) {
-	k, b, _, calls := proxySetup(t, "tcp", &fakeExtension{number: "1001"})
+	k, b, tr, calls := proxySetup(t, "tcp", &fakeExtension{number: "1001"})
 	waitLog(t, k, "REGISTER ok 4000 expires=60 proto=tcp contact=<sip:4000@127.0.0.1:5060;transport=tcp>", time.Second)
 	callOutViaProxy(t, b, calls)
 	waitLog(t, k, "relay INVITE 7000 via tcp", time.Second)
+	// Messages on the TCP connection we opened are counted too.
+	w := &tr.Wire
+	if w.ReqOut[0].Load() == 0 || w.ReqOut[5].Load() == 0 || w.ResIn[1].Load() == 0 {
+		t.Errorf("TCP messages not counted: INVITE out %d, REGISTER out %d, 2xx in %d",
+			w.ReqOut[0].Load(), w.ReqOut[5].Load(), w.ResIn[1].Load())
+	}
 }
 
 // TestProxyTLS: REGISTER over TLS with the proxy's certificate verified
