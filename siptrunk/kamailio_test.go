@@ -13,10 +13,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
-
-	"xphone/internal/testpeers"
 )
 
 const (
@@ -47,8 +46,8 @@ func startKamailio(t *testing.T) *kamailio {
 	k.cfg = filepath.Join(k.dir, "kamailio.cfg")
 	must(t, os.WriteFile(k.cfg, []byte(strings.ReplaceAll(string(tmpl), "TESTDIR", k.dir)), 0o600))
 	k.writeCerts()
+	t.Cleanup(k.stop) // before start: a failed start must not leak kamailio
 	k.start()
-	t.Cleanup(k.stop)
 	return k
 }
 
@@ -58,6 +57,11 @@ func (k *kamailio) start() {
 	k.out = &lockedBuffer{}
 	k.cmd = exec.Command("kamailio", "-f", k.cfg, "-DD", "-E", "-m", "32", "-M", "4", "-Y", k.dir)
 	k.cmd.Stdout, k.cmd.Stderr = k.out, k.out
+	// Its own process group, so stop reaches the worker processes it forks
+	// even if the main process dies first; WaitDelay so a worker holding
+	// the output pipe cannot block Wait.
+	k.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	k.cmd.WaitDelay = 2 * time.Second
 	must(k.t, k.cmd.Start())
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
@@ -69,12 +73,24 @@ func (k *kamailio) start() {
 	k.t.Fatalf("kamailio did not answer OPTIONS:\n%s", k.out)
 }
 
-// stop terminates kamailio (idempotent).
+// stop terminates kamailio and its workers (idempotent): SIGTERM to the
+// process group, SIGKILL to the group after 3 s.
 func (k *kamailio) stop() {
-	if k.cmd != nil {
-		testpeers.StopProcess(k.cmd)
-		k.cmd = nil
+	if k.cmd == nil || k.cmd.Process == nil {
+		return
 	}
+	pgid := k.cmd.Process.Pid
+	_ = syscall.Kill(-pgid, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = k.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(3 * time.Second):
+		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		<-done
+	}
+	_ = syscall.Kill(-pgid, syscall.SIGKILL) // workers still exiting
+	k.cmd = nil
 }
 
 // Output is kamailio's log since the last start.
