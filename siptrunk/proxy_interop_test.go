@@ -9,6 +9,7 @@ import (
 	"xphone/configs"
 	"xphone/internal/testpeers"
 	"xphone/sfu"
+	"xphone/sfu/sfutest"
 )
 
 // bobAccount is baresip registered to kamailio as 7000: the far party of
@@ -101,12 +102,18 @@ func waitNewEvent(t *testing.T, b *testpeers.Baresip, typ string, n int, d time.
 	}
 }
 
-// callInViaProxy: baresip calls 4000 through kamailio; the extension
-// answers; tones both ways; baresip hangs up and our leg ends.
-func callInViaProxy(t *testing.T, b *testpeers.Baresip, ext *fakeExtension) {
+// inboundLeg prepares the extension's answering browser before anything
+// can call it (fakeExtension hands out its leg without locking).
+func inboundLeg(t *testing.T) (*sfutest.Client, *fakeExtension) {
 	t.Helper()
 	client, leg := browserLeg(t, testMediaAPI(t), "1001")
-	ext.leg = leg
+	return client, &fakeExtension{number: "1001", leg: leg, ring: 100 * time.Millisecond}
+}
+
+// callInViaProxy: baresip calls 4000 through kamailio; the extension
+// answers; tones both ways; baresip hangs up and our leg ends.
+func callInViaProxy(t *testing.T, b *testpeers.Baresip, client *sfutest.Client, ext *fakeExtension) {
+	t.Helper()
 	start, before := time.Now(), len(b.Events("CALL_ESTABLISHED"))
 	b.Command(t, "dial", "sip:4000@"+kamailioSIP)
 	waitNewEvent(t, b, "CALL_ESTABLISHED", before, 15*time.Second)
@@ -121,7 +128,7 @@ func callInViaProxy(t *testing.T, b *testpeers.Baresip, ext *fakeExtension) {
 	}
 	b.Command(t, "hangup", "")
 	select {
-	case <-leg.Done():
+	case <-ext.leg.Done():
 	case <-time.After(5 * time.Second):
 		t.Error("extension leg not ended after baresip's BYE through kamailio")
 	}
@@ -129,10 +136,10 @@ func callInViaProxy(t *testing.T, b *testpeers.Baresip, ext *fakeExtension) {
 
 // TestProxyCallsUDP: registration and calls both ways through kamailio.
 func TestProxyCallsUDP(t *testing.T) {
-	ext := &fakeExtension{number: "1001", ring: 100 * time.Millisecond}
+	client, ext := inboundLeg(t)
 	_, b, tr, calls := proxySetup(t, "udp", ext)
 	callOutViaProxy(t, b, calls)
-	callInViaProxy(t, b, ext)
+	callInViaProxy(t, b, client, ext)
 	checkWire(t, tr)
 }
 
@@ -155,10 +162,10 @@ func TestProxyTCP(t *testing.T) {
 // against the test CA, and a call from baresip that kamailio delivers to
 // our TLS listener.
 func TestProxyTLS(t *testing.T) {
-	ext := &fakeExtension{number: "1001", ring: 100 * time.Millisecond}
+	client, ext := inboundLeg(t)
 	k, b, _, _ := proxySetup(t, "tls", ext)
 	waitLog(t, k, "REGISTER ok 4000 expires=60 proto=tls contact=<sip:4000@127.0.0.1:5060;transport=tls>", time.Second)
-	callInViaProxy(t, b, ext)
+	callInViaProxy(t, b, client, ext)
 	waitLog(t, k, "relay INVITE 4000 via udp to sip:4000@127.0.0.1:5060;transport=tls", time.Second)
 }
 
