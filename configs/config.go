@@ -96,6 +96,20 @@ type Room struct {
 	Video           string `yaml:"video"` // all, speaker, last_n, none
 	MaxParticipants int    `yaml:"max_participants"`
 	PIN             string `yaml:"pin"`
+	// Bridge dials a PBX conference number into the room while it has
+	// participants; nil: no bridge.
+	Bridge *RoomBridge `yaml:"bridge"`
+}
+
+// RoomBridge links a room to a conference on the PBX: when the first
+// participant joins, Xphone dials Number through Trunk and the SIP leg
+// joins the room; it hangs up after the last participant leaves.
+type RoomBridge struct {
+	Trunk  string `yaml:"trunk"`  // a configured trunk
+	Number string `yaml:"number"` // dialled through the dial plan
+	// Permission is the class the bridge call has in the dial plan
+	// (default internal): the rule matching Number must not need more.
+	Permission string `yaml:"permission"`
 }
 
 // Trunk is a SIP trunk to a PBX or provider (SPEC F26–F29).
@@ -125,6 +139,18 @@ type Trunk struct {
 	// ReferToTrunk would transfer trunk calls by REFER to the PBX instead
 	// of re-routing them through Xphone; not implemented yet (refused).
 	ReferToTrunk bool `yaml:"refer_to_trunk"`
+	// TLS configures transport: tls (certificate checks, our own certificate).
+	TLS TrunkTLS `yaml:"tls"`
+}
+
+// TrunkTLS configures SIP over TLS. The PBX's certificate is always
+// verified unless InsecureSkipVerify is set (for lab setups only).
+type TrunkTLS struct {
+	CAFile             string `yaml:"ca_file"`              // PEM CAs trusted for the PBX; default: the system roots
+	ServerName         string `yaml:"server_name"`          // name expected in the PBX certificate; default: address host
+	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"` // accept any PBX certificate (never in production)
+	Cert               string `yaml:"cert"`                 // our certificate for inbound TLS connections (PEM)
+	Key                string `yaml:"key"`                  // its key; both empty: the PBX must reuse our connection
 }
 
 // TrunkRegister is the digest registration of a trunk.

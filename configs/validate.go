@@ -36,6 +36,7 @@ func (c *Config) Validate() error {
 	validateRooms(&ps, c.Rooms, exts)
 	c.Policy.validate(&ps)
 	validateTrunks(&ps, c.Trunks, c.Dialplan, c.Extensions)
+	validateBridges(&ps, c.Rooms, c.Trunks)
 	return ps.err()
 }
 

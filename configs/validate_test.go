@@ -66,6 +66,26 @@ func TestValidateRules(t *testing.T) {
 			"extensions[1].password_hash", "not a bcrypt hash"},
 		{"hash 2b ok", func(c *Config) { c.Extensions[1].PasswordHash = "$2b$" + bcryptHash[4:] }, "", ""},
 		{"hash 2y ok", func(c *Config) { c.Extensions[1].PasswordHash = "$2y$" + bcryptHash[4:] }, "", ""},
+		{"bridge to unknown trunk", func(c *Config) { c.Rooms[0].Bridge = &RoomBridge{Trunk: "nope", Number: "7000"} },
+			"rooms[0].bridge.trunk", "not a configured trunk"},
+		{"bridge number not digits", func(c *Config) {
+			c.Trunks = []Trunk{{Name: "pbx", Address: "192.0.2.1:5060"}}
+			c.Rooms[0].Bridge = &RoomBridge{Trunk: "pbx", Number: "sip:x"}
+		}, "rooms[0].bridge.number", "digits"},
+		{"bridge ok", func(c *Config) {
+			c.Trunks = []Trunk{{Name: "pbx", Address: "192.0.2.1:5060"}}
+			c.Rooms[0].Bridge = &RoomBridge{Trunk: "pbx", Number: "+497000", Permission: "national"}
+		}, "", ""},
+		{"trunk tls ok", func(c *Config) {
+			c.Trunks = []Trunk{{Name: "pbx", Address: "192.0.2.1:5061", Transport: "tls", TLS: TrunkTLS{CAFile: "ca.pem", Cert: "c.pem", Key: "k.pem"}}}
+		}, "", ""},
+		{"trunk tls cert without key", func(c *Config) {
+			c.Trunks = []Trunk{{Name: "pbx", Address: "192.0.2.1:5061", Transport: "tls", TLS: TrunkTLS{Cert: "c.pem"}}}
+		}, "trunks[0].tls", "both or neither"},
+		{"trunk tls block on udp", func(c *Config) {
+			c.Trunks = []Trunk{{Name: "pbx", Address: "192.0.2.1:5060", TLS: TrunkTLS{InsecureSkipVerify: true}}}
+		}, "trunks[0].tls", "only used with transport: tls"},
+		{"trunk tcp ok", func(c *Config) { c.Trunks = []Trunk{{Name: "pbx", Address: "192.0.2.1:5060", Transport: "tcp"}} }, "", ""},
 		{"room number not digits", func(c *Config) { c.Rooms[0].Number = "8x" }, "rooms[0].number", "not a number"},
 		{"room number duplicate", func(c *Config) { c.Rooms = append(c.Rooms, Room{Number: "800"}) },
 			"rooms[1].number", "already used by rooms[0]"},

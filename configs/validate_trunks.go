@@ -20,6 +20,24 @@ var (
 	trunkDTMF       = []string{"rfc4733", "info"}
 )
 
+// validateBridges checks the rooms' PBX bridges against the trunks.
+func validateBridges(ps *problems, rooms []Room, trunks []Trunk) {
+	for i, r := range rooms {
+		b := r.Bridge
+		if b == nil {
+			continue
+		}
+		at := fmt.Sprintf("rooms[%d].bridge", i)
+		if !slices.ContainsFunc(trunks, func(t Trunk) bool { return t.Name == b.Trunk }) {
+			ps.add(at+".trunk", "%q is not a configured trunk", b.Trunk)
+		}
+		if !isDigits(strings.TrimPrefix(b.Number, "+")) {
+			ps.add(at+".number", "%q must be digits, optionally after +", b.Number)
+		}
+		checkEnum(ps, at+".permission", b.Permission, permissionClasses)
+	}
+}
+
 // validateTrunks checks trunks, the dial plan and extension permissions.
 func validateTrunks(ps *problems, trunks []Trunk, rules []DialRule, exts []Extension) {
 	names := map[string]bool{}
@@ -55,7 +73,6 @@ func (t Trunk) validate(ps *problems, at string) {
 	checkEnum(ps, at+".transport", t.Transport, trunkTransports)
 	checkEnum(ps, at+".media", t.Media, trunkMedia)
 	checkEnum(ps, at+".ice", t.ICE, trunkICE)
-	notYet(ps, at+".transport", t.Transport, trunkTransports, "udp")
 	checkEnum(ps, at+".dtmf", t.DTMF, trunkDTMF)
 	t.validateDialog(ps, at)
 	for j, c := range t.Codecs {
@@ -68,6 +85,7 @@ func (t Trunk) validate(ps *problems, at string) {
 			}
 		}
 	}
+	t.TLS.validate(ps, at+".tls", t.Transport)
 	if t.KeepAlive < 0 {
 		ps.add(at+".keep_alive", "must not be negative")
 	}
@@ -133,5 +151,19 @@ func notYet(ps *problems, at, v string, known []string, implemented ...string) {
 func checkEnum(ps *problems, at, v string, allowed []string) {
 	if v != "" && !slices.Contains(allowed, v) {
 		ps.add(at, "%q is not one of %s", v, strings.Join(allowed, ", "))
+	}
+}
+
+// validate checks the TLS block: cert and key come together, and the
+// block only makes sense with transport tls.
+func (c TrunkTLS) validate(ps *problems, at, transport string) {
+	if (c.Cert == "") != (c.Key == "") {
+		ps.add(at, "cert and key must be given both or neither")
+	}
+	if c != (TrunkTLS{}) && transport != "tls" {
+		ps.add(at, "is only used with transport: tls")
+	}
+	if c.InsecureSkipVerify && c.CAFile != "" {
+		ps.add(at+".insecure_skip_verify", "contradicts ca_file; use one of them")
 	}
 }

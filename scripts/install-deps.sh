@@ -14,7 +14,7 @@ set -euo pipefail
 DEPS=(
   "chromium:chromium,fonts-dejavu-core"   # headless browser for test/e2e
   "-:libopus-dev,pkg-config"               # cgo libopus build of sfu/codec (tags libopus nolibopusfile)
-  "-:baresip-core,kamailio"                # real SIP peers for siptrunk interop tests
+  "-:baresip-core,kamailio,kamailio-tls-modules"  # real SIP peers for siptrunk interop tests (TLS listener too)
 )
 
 log() { printf 'install-deps: %s\n' "$*"; }

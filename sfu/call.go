@@ -55,9 +55,10 @@ func (c *Calls) run(cl *call, req PlaceRequest, dialer Dialer) {
 	req.Observer.Connected(cl.id, callee.Identity(), req.Video && hasVideo(callee), cl.since)
 	cl.loop()
 	if !cl.detached {
+		reason := remainingReason(cl.legs)
 		for _, l := range slices.Clone(cl.legs) {
 			cl.remove(l)
-			_ = l.Hangup(context.Background(), ReasonHangup)
+			_ = l.Hangup(context.Background(), reason)
 		}
 	}
 	cl.log.Info("call ended", "duration", c.cfg.Now().Sub(cl.since).Round(time.Second).String())

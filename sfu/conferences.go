@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 )
 
 // Conferences holds the configured rooms and the live ones. A room comes
@@ -15,6 +16,7 @@ type Conferences struct {
 	mu    sync.Mutex // guards specs and live; never held across a conference call
 	specs map[string]RoomSpec
 	live  map[string]*liveRoom
+	watch atomic.Pointer[func(number string)] // see SetWatcher (roomwatch.go)
 }
 
 type liveRoom struct {
@@ -66,8 +68,10 @@ func (cs *Conferences) Join(ctx context.Context, number, pin, callID string, leg
 	}
 	if joinErr != nil {
 		cs.release(number, conf)
+		cs.changed(number)
 		return nil, joinErr
 	}
+	cs.changed(number)
 	return conf, nil
 }
 
@@ -75,6 +79,7 @@ func (cs *Conferences) Join(ctx context.Context, number, pin, callID string, leg
 func (cs *Conferences) Leave(conf *Conference, leg Leg) {
 	_ = conf.do(context.Background(), func() { conf.leaveOnLoop(leg) })
 	cs.release(conf.spec.Number, conf)
+	cs.changed(conf.spec.Number)
 }
 
 func (cs *Conferences) acquire(number string) (*Conference, error) {

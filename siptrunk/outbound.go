@@ -61,7 +61,7 @@ func (t *Trunk) Dial(ctx context.Context, req sfu.DialRequest) (sfu.Leg, error) 
 
 // invite sends the INVITE and waits for the final answer.
 func (t *Trunk) invite(ctx context.Context, req sfu.DialRequest, number, offer string, se time.Duration) (*sipgo.DialogClientSession, error) {
-	to := sip.Uri{User: number, Host: t.peer.Host, Port: t.peer.Port}
+	to := t.peerURI(number)
 	from := &sip.FromHeader{DisplayName: req.From.Name, Address: sip.Uri{User: t.callerID(req.From.Number), Host: t.peer.Host}, Params: sip.NewParams()}
 	from.Params.Add("tag", sip.GenerateTagN(16))
 	r := sip.NewRequest(sip.INVITE, to)

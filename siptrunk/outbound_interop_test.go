@@ -68,3 +68,32 @@ func checkDTMF(t *testing.T, b *testpeers.Baresip, client *sfutest.Client, leg *
 		t.Error("baresip's DTMF 7 did not reach the browser")
 	}
 }
+
+// TestCloseEndsCallsWithReason: closing the trunk (as a reload that
+// removes it does) sends BYE to the peer and ends our side of the call
+// with the reason given.
+func TestCloseEndsCallsWithReason(t *testing.T) {
+	b := startBaresip(t, "<sip:0200@127.0.0.2:5070>;regint=0;answermode=auto;mediaenc=dtls_srtp;medianat=ice;audio_codecs=pcmu")
+	tr := newTestTrunk(t, configs.Trunk{Codecs: []string{"pcmu"}}, nil)
+	_, leg := browserLeg(t, testMediaAPI(t), "1001")
+	calls := sfu.NewCalls(sfu.CallsConfig{NoAnswerTimeout: 15 * time.Second}, testLogger(), tr)
+	t.Cleanup(calls.Close)
+	obs := newObserver()
+	if _, err := calls.Place(sfu.PlaceRequest{Caller: leg, To: "0200", Observer: obs}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, obs.connected, 15*time.Second, "connected")
+	b.WaitEvent(t, "CALL_ESTABLISHED", 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	must(t, tr.CloseWithReason(ctx, sfu.ReasonTrunkUnavailable))
+	b.WaitEvent(t, "CALL_CLOSED", 5*time.Second)
+	select {
+	case <-leg.Done():
+		if r := leg.EndReason(); r != sfu.ReasonTrunkUnavailable {
+			t.Errorf("browser leg ended with %q, want %q", r, sfu.ReasonTrunkUnavailable)
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("browser leg still up after its trunk closed")
+	}
+}

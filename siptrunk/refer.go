@@ -122,10 +122,10 @@ func (t *Trunk) referAllowed(target string) error {
 	if !ok {
 		return fmt.Errorf("%w: %q is not a phone number", ErrForbidden, target)
 	}
-	if _, matched := t.plan.Match(n); !matched {
+	if _, matched := t.plan.Load().Match(n); !matched {
 		return nil
 	}
-	_, err := t.plan.Allowed(t.referPermission(), n)
+	_, err := t.plan.Load().Allowed(t.referPermission(), n)
 	return err
 }
 

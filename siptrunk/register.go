@@ -31,10 +31,37 @@ type registration struct {
 	failures int // consecutive failures
 	expires  time.Duration
 	wake     chan struct{}
+	// min and max bound the backoff (tests shorten them).
+	min, max time.Duration
+	attempts []time.Time // when the last REGISTERs were sent, newest last
 }
 
+// maxAttempts is how many REGISTER times are remembered (for tests and
+// the status page's "last attempt").
+const maxAttempts = 16
+
 func newRegistration(t *Trunk) *registration {
-	return &registration{t: t, wake: make(chan struct{}, 1)}
+	r := &registration{t: t, wake: make(chan struct{}, 1), min: backoffMin, max: backoffMax}
+	if t.backoff[0] > 0 {
+		r.min, r.max = t.backoff[0], t.backoff[1]
+	}
+	return r
+}
+
+// retryNow makes the registration loop send a REGISTER at once (the peer
+// came back after keep-alives failed).
+func (r *registration) retryNow() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// lost marks the registration as gone (the peer stopped answering).
+func (r *registration) lost(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.ok, r.lastErr = false, err
 }
 
 // Status reports whether the trunk is registered, how many times it has
@@ -66,14 +93,21 @@ func (r *registration) run() {
 func (r *registration) once() time.Duration {
 	ctx, cancel := withTimeout(r.t.ctx)
 	defer cancel()
+	r.mu.Lock()
+	r.attempts = append(r.attempts, time.Now())
+	if len(r.attempts) > maxAttempts {
+		r.attempts = r.attempts[1:]
+	}
+	r.mu.Unlock()
 	granted, err := r.t.register(ctx, r.expiry())
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.lastErr, r.ok = err, err == nil
 	if err != nil {
 		r.failures++
-		r.t.log.Warn("SIP registration failed", "err", err, "attempt", r.failures)
-		return backoff(r.failures)
+		wait := backoff(r.failures, r.min, r.max)
+		r.t.log.Warn("SIP registration failed", "err", err, "attempt", r.failures, "retry_in", wait)
+		return wait
 	}
 	r.failures, r.count, r.expires = 0, r.count+1, granted
 	r.t.log.Info("SIP trunk registered", "expires", granted)
@@ -87,11 +121,12 @@ func (r *registration) expiry() time.Duration {
 	return defaultExpiry
 }
 
-// backoff is the wait after n consecutive failures.
-func backoff(n int) time.Duration {
-	d := backoffMin << min(n-1, 20)
-	if d > backoffMax || d <= 0 {
-		d = backoffMax
+// backoff is the wait after n consecutive failures: lo doubling per
+// failure up to hi, ±25 % jitter.
+func backoff(n int, lo, hi time.Duration) time.Duration {
+	d := lo << min(n-1, 20)
+	if d > hi || d <= 0 {
+		d = hi
 	}
 	jitter := time.Duration(rand.Int64N(int64(d)/2+1)) - d/4
 	return d + jitter
@@ -110,7 +145,7 @@ func (r *registration) unregister(ctx context.Context) {
 func (t *Trunk) register(ctx context.Context, expiry time.Duration) (time.Duration, error) {
 	reg := t.cfg.Trunk.Register
 	aor := sip.Uri{User: reg.User, Host: t.peer.Host, Port: t.peer.Port}
-	req := sip.NewRequest(sip.REGISTER, sip.Uri{Host: t.peer.Host, Port: t.peer.Port})
+	req := sip.NewRequest(sip.REGISTER, t.peerURI(""))
 	from := &sip.FromHeader{Address: aor, Params: sip.NewParams()}
 	from.Params.Add("tag", sip.GenerateTagN(16))
 	req.AppendHeader(from)
@@ -150,21 +185,52 @@ func grantedExpiry(res *sip.Response, asked time.Duration) time.Duration {
 	return asked
 }
 
-// keepAlive sends OPTIONS to the trunk every interval.
+// keepAlive sends OPTIONS to the trunk every interval. When they stop
+// being answered the registration is marked lost (a restarted registrar
+// has forgotten us); the first answer afterwards re-registers at once
+// instead of waiting for the refresh timer or backoff.
 func (t *Trunk) keepAlive(every time.Duration) {
 	tick := time.NewTicker(every)
 	defer tick.Stop()
+	down := false
 	for {
 		select {
 		case <-t.ctx.Done():
 			return
 		case <-tick.C:
-			ctx, cancel := withTimeout(t.ctx)
-			req := sip.NewRequest(sip.OPTIONS, t.peer)
-			if _, err := t.cli.Do(ctx, req); err != nil {
-				t.log.Warn("OPTIONS keep-alive failed", "err", err)
+		}
+		err := t.ping(min(every, requestTimeout))
+		switch {
+		case err != nil && !down:
+			down = true
+			t.log.Warn("OPTIONS keep-alive failed; trunk peer unreachable", "err", err)
+			if t.reg != nil {
+				t.reg.lost(fmt.Errorf("%w: keep-alive: %v", ErrRegister, err))
 			}
-			cancel()
+		case err == nil && down:
+			down = false
+			t.log.Info("trunk peer answers OPTIONS again")
+			if t.reg != nil {
+				t.reg.retryNow()
+			}
 		}
 	}
+}
+
+// ping sends one OPTIONS to the trunk; any final answer counts as alive.
+func (t *Trunk) ping(timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(t.ctx, timeout)
+	defer cancel()
+	_, err := t.cli.Do(ctx, sip.NewRequest(sip.OPTIONS, t.peer))
+	return err
+}
+
+// attemptTimes are the times of the last REGISTERs sent (oldest first).
+func (t *Trunk) attemptTimes() []time.Time {
+	if t.reg == nil {
+		return nil
+	}
+	t.reg.mu.Lock()
+	defer t.reg.mu.Unlock()
+	return append([]time.Time(nil), t.reg.attempts...)
 }

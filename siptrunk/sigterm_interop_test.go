@@ -72,7 +72,7 @@ func TestSIGTERMByesAndUnregisters(t *testing.T) {
 		_ = cmd.Process.Kill()
 		<-exited
 	})
-	waitUntil(t, 10*time.Second, "xphone registered", func() bool { return strings.Contains(kam.String(), "REGISTER ok xphone") })
+	waitUntil(t, 10*time.Second, "xphone registered", func() bool { return strings.Contains(kam.Output(), "REGISTER ok xphone") })
 	b.Command(t, "dial", "sip:4930@"+ourSIP)
 	b.WaitEvent(t, "CALL_ESTABLISHED", 10*time.Second)
 	time.Sleep(500 * time.Millisecond)
@@ -92,7 +92,7 @@ func TestSIGTERMByesAndUnregisters(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatalf("xphone still running 10 s after SIGTERM:\n%s", out)
 	}
-	if !strings.Contains(kam.String(), "expires=0") {
-		t.Errorf("kamailio saw no unREGISTER (Expires: 0):\n%s", kam)
+	if !strings.Contains(kam.Output(), "expires=0") {
+		t.Errorf("kamailio saw no unREGISTER (Expires: 0):\n%s", kam.Output())
 	}
 }

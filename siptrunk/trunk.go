@@ -2,6 +2,7 @@ package siptrunk
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -54,18 +56,20 @@ type Stats struct {
 type Trunk struct {
 	cfg     Config
 	log     *slog.Logger
-	plan    *DialPlan
+	plan    atomic.Pointer[DialPlan] // replaced by SetDialplan on reload
 	placer  Placer
 	allowed []netip.Prefix
 	peer    sip.Uri // request-URI host:port of the trunk
 	mediaIP net.IP
 	Stats   Stats
+	Wire    MessageStats // SIP messages by method / response class
 
 	ua     *sipgo.UserAgent
 	srv    *sipgo.Server
 	cli    *sipgo.Client
 	dua    *sipgo.DialogUA
-	conn   net.PacketConn
+	conn   net.PacketConn // UDP socket
+	ln     net.Listener   // TCP/TLS listener
 	listen string
 
 	ctx    context.Context
@@ -78,13 +82,17 @@ type Trunk struct {
 	closed bool
 	reg    *registration
 	refers referrals // numbers carrying out a REFER from the trunk
+	// backoff overrides the registration backoff bounds (tests); zero:
+	// 1 s to 5 min.
+	backoff [2]time.Duration
 }
 
 // New builds a trunk; Start begins listening. placer may be nil when the
 // trunk is used for outbound calls only.
 func New(cfg Config, placer Placer, log *slog.Logger) (*Trunk, error) {
-	t := &Trunk{cfg: cfg, log: log.With("trunk", cfg.Trunk.Name), plan: NewDialPlan(cfg.Dialplan), placer: placer,
+	t := &Trunk{cfg: cfg, log: log.With("trunk", cfg.Trunk.Name), placer: placer,
 		legs: map[string]*Leg{}, byCall: map[string]any{}}
+	t.plan.Store(NewDialPlan(cfg.Dialplan))
 	if err := t.parseAddresses(); err != nil {
 		return nil, err
 	}
@@ -105,7 +113,7 @@ func (t *Trunk) parseAddresses() error {
 		return fmt.Errorf("%w: address %q: %v", ErrConfig, tc.Address, err)
 	}
 	p, _ := strconv.Atoi(port)
-	t.peer = sip.Uri{Host: host, Port: p}
+	t.peer = t.withTransport(sip.Uri{Host: host, Port: p})
 	t.listen = tc.Listen
 	if t.listen == "" {
 		t.listen = ":5060"
@@ -136,26 +144,19 @@ func (t *Trunk) parseAddresses() error {
 	return nil
 }
 
-// Start listens on the trunk's UDP address, then registers (if configured)
-// and starts keep-alives. Only UDP is implemented in this slice.
+// Start listens on the trunk's address and transport (UDP, TCP or TLS),
+// then registers (if configured) and starts keep-alives.
 func (t *Trunk) Start() error {
-	if tr := t.cfg.Trunk.Transport; tr != "" && tr != "udp" {
-		return fmt.Errorf("%w: transport %q not implemented yet", ErrConfig, tr)
-	}
-	conn, err := net.ListenPacket("udp4", t.listen)
+	tlsConf, err := t.clientTLS()
 	if err != nil {
 		return err
 	}
-	t.conn = conn
-	t.listen = conn.LocalAddr().String()
-	if err := t.newUA(); err != nil {
-		_ = conn.Close()
+	if err := t.serve(tlsConf); err != nil {
+		t.closeSockets()
 		return err
 	}
 	t.handlers()
-	ready := newReadyConn(conn)
-	t.goOwned(func() { _ = t.srv.ServeUDP(ready) })
-	<-ready.reading // sipgo now knows the socket: requests leave from it
+	traceAddrs(&t.Wire, t.listen, t.cfg.Trunk.Address)
 	if t.cfg.Trunk.Register != nil {
 		t.reg = newRegistration(t)
 		t.goOwned(t.reg.run)
@@ -163,17 +164,30 @@ func (t *Trunk) Start() error {
 	if ka := t.cfg.Trunk.KeepAlive; ka > 0 {
 		t.goOwned(func() { t.keepAlive(ka.D()) })
 	}
-	t.log.Info("SIP trunk listening", "addr", t.listen, "peer", t.cfg.Trunk.Address)
+	t.log.Info("SIP trunk listening", "addr", t.listen, "transport", t.transport(), "peer", t.cfg.Trunk.Address)
 	return nil
+}
+
+// closeSockets closes the listening sockets (sipgo closes those it opened).
+func (t *Trunk) closeSockets() {
+	if t.conn != nil {
+		_ = t.conn.Close()
+	}
+	if t.ln != nil {
+		_ = t.ln.Close()
+	}
 }
 
 // Addr is the local SIP address (useful with port 0).
 func (t *Trunk) Addr() string { return t.listen }
 
 // newUA creates the sipgo user agent, server and client on t.listen.
-func (t *Trunk) newUA() error {
+// UDP requests leave from the listening socket; TCP and TLS connections
+// are opened from an ephemeral port (binding the listening port would
+// collide with the listener).
+func (t *Trunk) newUA(tlsConf *tls.Config) error {
 	host, port, _ := net.SplitHostPort(t.listen)
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent("Xphone"))
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent("Xphone"), sipgo.WithUserAgenTLSConfig(tlsConf))
 	if err != nil {
 		return err
 	}
@@ -181,14 +195,18 @@ func (t *Trunk) newUA() error {
 	if err != nil {
 		return err
 	}
-	cli, err := sipgo.NewClient(ua, sipgo.WithClientHostname(host), sipgo.WithClientConnectionAddr(t.listen),
-		sipgo.WithClientLogger(t.log))
+	opts := []sipgo.ClientOption{sipgo.WithClientHostname(host), sipgo.WithClientLogger(t.log)}
+	if t.transport() == "udp" {
+		opts = append(opts, sipgo.WithClientConnectionAddr(t.listen))
+	}
+	cli, err := sipgo.NewClient(ua, opts...)
 	if err != nil {
 		return err
 	}
 	p, _ := strconv.Atoi(port)
 	t.ua, t.srv, t.cli = ua, srv, cli
-	t.dua = &sipgo.DialogUA{Client: cli, ContactHDR: sip.ContactHeader{Address: sip.Uri{User: t.user(), Host: host, Port: p}}}
+	contact := t.withTransport(sip.Uri{User: t.user(), Host: host, Port: p})
+	t.dua = &sipgo.DialogUA{Client: cli, ContactHDR: sip.ContactHeader{Address: contact}}
 	return nil
 }
 
@@ -215,14 +233,14 @@ func (t *Trunk) Reaches(number string) bool {
 	if !ok {
 		return false
 	}
-	r, ok := t.plan.Match(n)
+	r, ok := t.plan.Load().Match(n)
 	return ok && r.Trunk == t.cfg.Trunk.Name
 }
 
 // Allowed is the toll-fraud gate: may a caller with callerPermission send
 // number out through this trunk?
 func (t *Trunk) Allowed(callerPermission, number string) (Route, error) {
-	r, err := t.plan.Allowed(callerPermission, number)
+	r, err := t.plan.Load().Allowed(callerPermission, number)
 	if err == nil && r.Trunk != t.cfg.Trunk.Name {
 		return Route{}, fmt.Errorf("%w: %s routes to trunk %q", ErrTrunkUnavailable, number, r.Trunk)
 	}
@@ -285,7 +303,12 @@ func (t *Trunk) isInboundLeg(number string) bool {
 
 // Close sends BYE on every dialog, unregisters and waits for every
 // goroutine, or until ctx ends.
-func (t *Trunk) Close(ctx context.Context) error {
+func (t *Trunk) Close(ctx context.Context) error { return t.CloseWithReason(ctx, sfu.ReasonHangup) }
+
+// CloseWithReason is Close with the reason the trunk's calls end with (the
+// other party sees it), e.g. sfu.ReasonTrunkUnavailable when a reload
+// removes or replaces the trunk.
+func (t *Trunk) CloseWithReason(ctx context.Context, reason sfu.Reason) error {
 	t.mu.Lock()
 	if t.closed {
 		t.mu.Unlock()
@@ -298,7 +321,7 @@ func (t *Trunk) Close(ctx context.Context) error {
 	}
 	t.mu.Unlock()
 	for _, l := range legs {
-		_ = l.Hangup(ctx, sfu.ReasonHangup)
+		_ = l.Hangup(ctx, reason)
 	}
 	if t.reg != nil {
 		t.reg.unregister(ctx)
@@ -309,9 +332,8 @@ func (t *Trunk) Close(ctx context.Context) error {
 		_ = t.cli.Close()
 		_ = t.ua.Close()
 	}
-	if t.conn != nil {
-		_ = t.conn.Close()
-	}
+	t.closeSockets()
+	untraceAddrs(&t.Wire, t.listen, t.cfg.Trunk.Address)
 	done := make(chan struct{})
 	go func() { t.wg.Wait(); close(done) }()
 	select {
@@ -346,6 +368,13 @@ func (r *readyConn) ReadFrom(p []byte) (int, net.Addr, error) {
 	r.once.Do(func() { close(r.reading) })
 	return r.PacketConn.ReadFrom(p)
 }
+
+// SetDialplan replaces the dial plan while the trunk runs (config
+// reload); calls already placed are not affected.
+func (t *Trunk) SetDialplan(rules []configs.DialRule) { t.plan.Store(NewDialPlan(rules)) }
+
+// Config is the trunk's configuration as given to New.
+func (t *Trunk) Config() configs.Trunk { return t.cfg.Trunk }
 
 // Name is the trunk's configured name.
 func (t *Trunk) Name() string { return t.cfg.Trunk.Name }

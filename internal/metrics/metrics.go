@@ -6,6 +6,7 @@ package metrics
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,7 +24,7 @@ type Sources struct {
 	Web    *web.Stats
 	Calls  *sfu.Calls
 	Rooms  *sfu.Conferences
-	Trunks []*siptrunk.Trunk
+	Trunks func() []*siptrunk.Trunk // the running trunks (they change on reload); nil: none
 }
 
 // Handler returns /metrics for src plus Go runtime and process metrics.
@@ -54,6 +55,8 @@ var (
 	tabsOpen        = desc("tabs_open", "Browser tabs connected over WebSocket.")
 	trunkRegistered = desc("trunk_registered", "1 when the trunk is registered (or is a static peer).", "trunk")
 	sipEvents       = desc("sip_events_total", "SIP events by trunk and kind.", "trunk", "event")
+	sipRequests     = desc("sip_requests_total", "SIP requests on the wire by trunk, direction and method.", "trunk", "direction", "method")
+	sipResponses    = desc("sip_responses_total", "SIP responses on the wire by trunk, direction and class (1xx…6xx).", "trunk", "direction", "class")
 )
 
 // collector turns the sources into metrics on every scrape.
@@ -61,7 +64,7 @@ type collector struct{ src Sources }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{callsActive, roomsActive, participants, legsActive, legsTotal, packetsFwd,
-		bytesFwd, packetsDropped, speakerSwitches, layerSwitches, mixTick, logins, tabsOpen, trunkRegistered, sipEvents} {
+		bytesFwd, packetsDropped, speakerSwitches, layerSwitches, mixTick, logins, tabsOpen, trunkRegistered, sipEvents, sipRequests, sipResponses} {
 		ch <- d
 	}
 }
@@ -97,8 +100,11 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(logins, w.LoginsFailed.Load(), "failed")
 	counter(logins, w.LoginsLocked.Load(), "locked_out")
 	gauge(tabsOpen, float64(w.TabsOpen.Load()))
-	for _, t := range c.src.Trunks {
-		collectTrunk(t, gauge, counter)
+	if c.src.Trunks != nil {
+		for _, t := range c.src.Trunks() {
+			collectTrunk(t, gauge, counter)
+			collectWire(t, counter)
+		}
 	}
 }
 
@@ -118,5 +124,19 @@ func collectTrunk(t *siptrunk.Trunk, gauge func(*prometheus.Desc, float64, ...st
 		{"bad_request", st.BadRequests.Load()}, {"dropped_source", st.DroppedSources.Load()}, {"handler_panic", st.Panics.Load()},
 	} {
 		counter(sipEvents, e.v, t.Name(), e.name)
+	}
+}
+
+// collectWire reports the trunk's SIP message counters.
+func collectWire(t *siptrunk.Trunk, counter func(*prometheus.Desc, uint64, ...string)) {
+	w := &t.Wire
+	for i, m := range siptrunk.Methods() {
+		counter(sipRequests, w.ReqIn[i].Load(), t.Name(), "in", m)
+		counter(sipRequests, w.ReqOut[i].Load(), t.Name(), "out", m)
+	}
+	for i := range w.ResIn {
+		class := strconv.Itoa(i+1) + "xx"
+		counter(sipResponses, w.ResIn[i].Load(), t.Name(), "in", class)
+		counter(sipResponses, w.ResOut[i].Load(), t.Name(), "out", class)
 	}
 }

@@ -59,9 +59,9 @@ func problemList(err error) []string {
 	return []string{err.Error()}
 }
 
-// Reload applies a validated config: extensions, rooms, policy and call
-// settings live, without dropping calls; the rest is reported as needing a
-// restart.
+// Reload applies a validated config: extensions, rooms, policy, call
+// settings, trunks and the dial plan live (see reloadTrunks for which
+// calls a trunk change ends); the rest is reported as needing a restart.
 func (s *Server) Reload(cfg *configs.Config) ReloadEntry {
 	s.reloads.mu.Lock()
 	defer s.reloads.mu.Unlock()
@@ -80,7 +80,13 @@ func (s *Server) Reload(cfg *configs.Config) ReloadEntry {
 	}
 	if !reflect.DeepEqual(old.Rooms, cfg.Rooms) || !reflect.DeepEqual(old.Policy, cfg.Policy) {
 		s.rooms.Update(roomSpecs(cfg.Rooms), s.conferenceConfig(cfg.Policy))
+		s.setBridges(cfg.Rooms)
 		e.Applied = append(e.Applied, "rooms", "policy")
+	}
+	if !reflect.DeepEqual(old.Trunks, cfg.Trunks) || !reflect.DeepEqual(old.Dialplan, cfg.Dialplan) {
+		applied, errs := s.reloadTrunks(old, cfg)
+		e.Applied = append(e.Applied, applied...)
+		e.Errors = append(e.Errors, errs...)
 	}
 	if old.Calls != cfg.Calls {
 		s.calls.SetNoAnswerTimeout(cfg.Calls.NoAnswerTimeout.D())
@@ -102,7 +108,6 @@ func restartSections(old, cfg *configs.Config) []string {
 		{"xphone", old.Xphone, cfg.Xphone}, {"http", old.HTTP, cfg.HTTP}, {"media", old.Media, cfg.Media},
 		{"login", old.Login, cfg.Login}, {"log", old.Log, cfg.Log},
 		{"calls.call_waiting", old.Calls.CallWaiting, cfg.Calls.CallWaiting},
-		{"trunks", old.Trunks, cfg.Trunks}, {"dialplan", old.Dialplan, cfg.Dialplan},
 	}
 	for _, c := range checks {
 		if !reflect.DeepEqual(c.a, c.b) {
@@ -118,7 +123,6 @@ func keepRestartSections(old, cfg *configs.Config) *configs.Config {
 	next := *cfg
 	next.Xphone, next.HTTP, next.Media, next.Login, next.Log = old.Xphone, old.HTTP, old.Media, old.Login, old.Log
 	next.Calls.CallWaiting = old.Calls.CallWaiting
-	next.Trunks, next.Dialplan = old.Trunks, old.Dialplan
 	return &next
 }
 

@@ -21,7 +21,6 @@ import (
 	"xphone/configs"
 	"xphone/internal/metrics"
 	"xphone/sfu"
-	"xphone/siptrunk"
 	"xphone/web"
 	"xphone/web/auth"
 	"xphone/web/certs"
@@ -58,11 +57,14 @@ type Server struct {
 	started  time.Time
 	authOpts []auth.Option
 	store    atomic.Pointer[auth.Store] // current credentials, for trunk permissions
-	trunks   []*siptrunk.Trunk
-	reloads  reloads
-	stop     chan struct{}
-	wg       sync.WaitGroup
-	once     sync.Once
+	trunks   trunkSet
+	bridges  *sfu.Bridges
+	// bridgePerms: bridged room number → its bridge call's permission class.
+	bridgePerms atomic.Pointer[map[string]string]
+	reloads     reloads
+	stop        chan struct{}
+	wg          sync.WaitGroup
+	once        sync.Once
 }
 
 // Start builds every part and starts serving HTTPS (and SIP, when trunks
@@ -84,18 +86,18 @@ func Start(_ context.Context, o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.trunks, err = newTrunks(cfg, s.permission, log); err != nil {
-		return nil, err
-	}
 	registry := web.NewRegistry(store, media, log)
 	s.rooms = sfu.NewConferences(roomSpecs(cfg.Rooms), s.conferenceConfig(cfg.Policy), log)
 	s.calls = sfu.NewCalls(sfu.CallsConfig{NoAnswerTimeout: cfg.Calls.NoAnswerTimeout.D(), Rooms: s.rooms,
-		NoCallWaiting: !cfg.Calls.CallWaiting, Permit: s.permit}, log, s.dialers(registry)...)
-	if err := s.startTrunks(); err != nil {
+		NoCallWaiting: !cfg.Calls.CallWaiting, Permit: s.permit}, log, registry, &s.trunks)
+	s.setBridges(cfg.Rooms)
+	if err := s.startTrunks(cfg); err != nil {
 		s.calls.Close()
 		return nil, err
 	}
+	s.bridges = sfu.NewBridges(s.rooms, bridgeSpecs(cfg.Rooms), s.trunkDialer, log)
 	if err := s.startWeb(o, store, media, registry, cert); err != nil {
+		s.bridges.Close()
 		s.stopTrunks()
 		s.calls.Close()
 		return nil, err
@@ -111,7 +113,7 @@ func (s *Server) startWeb(o Options, store *auth.Store, media *sfu.MediaAPI, reg
 		Sessions:     auth.NewSessions(cfg.Login.SessionTTL.D(), time.Now),
 		Throttle:     auth.NewThrottle(cfg.Login, time.Now),
 		PingInterval: o.PingInterval, PingTimeout: o.PingTimeout, Stats: webStats,
-		Metrics: metrics.Handler(metrics.Sources{Media: s.stats, Web: webStats, Calls: s.calls, Rooms: s.rooms, Trunks: s.trunks}),
+		Metrics: metrics.Handler(metrics.Sources{Media: s.stats, Web: webStats, Calls: s.calls, Rooms: s.rooms, Trunks: s.trunks.All}),
 	})
 	if err != nil {
 		return err
@@ -181,7 +183,8 @@ func (s *Server) Close() error {
 		defer cancel()
 		close(s.stop)
 		s.web.SetReady(false)
-		s.stopTrunks() // BYE on every SIP dialog, unregister
+		s.bridges.Close() // hang up PBX room bridges before their trunks go
+		s.stopTrunks()    // BYE on every SIP dialog, unregister
 		err = s.http.Shutdown(ctx)
 		s.web.Close()
 		s.calls.Close()

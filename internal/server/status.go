@@ -17,7 +17,7 @@ func (s *Server) Status(ctx context.Context) web.Status {
 		st.Reloads = append(st.Reloads, web.ReloadView{At: e.At, OK: e.OK, Errors: e.Errors, Applied: e.Applied,
 			NeedsRestart: e.NeedsRestart, Removed: e.LoggedOut})
 	}
-	for _, t := range s.trunks {
+	for _, t := range s.trunks.All() {
 		st.Trunks = append(st.Trunks, trunkView(t))
 	}
 	for i := len(history) - 1; i >= 0; i-- {
