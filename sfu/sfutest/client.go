@@ -35,8 +35,9 @@ type Client struct {
 	// Silent makes StartTone send silence (a muted microphone).
 	Silent atomic.Bool
 	// DTX sends like a browser asked for usedtx=1 (Answer sets it when the
-	// server's SDP asks, as Chrome does): while the client is
-	// silent (Level 127, or Silent) only one audio packet every 400 ms,
+	// server's SDP asks, as Chrome does): while the client is silent (a
+	// tone of amplitude 0 or Silent; for StartSending, Level 127) only one
+	// audio packet every 400 ms,
 	// sequence numbers contiguous and timestamps jumping over the gap.
 	DTX    atomic.Bool
 	listen atomic.Bool
@@ -212,7 +213,8 @@ func (c *Client) StartSending(marker byte) {
 func (c *Client) sendLoop(marker byte) {
 	var seq uint16
 	c.tick(func(n int) {
-		if c.sendsAudio(n) {
+		// No real signal here: the RFC 6464 level stands for it.
+		if c.sendsAudio(n, c.Level.Load() >= 127) {
 			seq++
 			c.writeAudio(marker, seq, uint32(n*960))
 		}
@@ -224,9 +226,9 @@ func (c *Client) sendLoop(marker byte) {
 // of 20 ms: the 400 ms of Opus DTX in WebRTC).
 const dtxEvery = 20
 
-// sendsAudio reports whether frame n goes out (see DTX).
-func (c *Client) sendsAudio(n int) bool {
-	silent := c.Level.Load() >= 127 || c.Silent.Load()
+// sendsAudio reports whether frame n goes out (see DTX). silent is what
+// a browser's encoder would judge from the signal.
+func (c *Client) sendsAudio(n int, silent bool) bool {
 	return !c.DTX.Load() || !silent || n%dtxEvery == 0
 }
 

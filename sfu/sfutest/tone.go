@@ -40,7 +40,7 @@ func (c *Client) toneLoop(enc codec.Encoder, freq float64, amplitude int16) {
 			clear(pcm)
 		}
 		size, err := enc.Encode(pcm, buf)
-		if err != nil || !c.sendsAudio(n) {
+		if err != nil || !c.sendsAudio(n, amplitude == 0 || c.Silent.Load()) {
 			c.sendVideo(uint16(n), uint32(n*1800))
 			return
 		}
