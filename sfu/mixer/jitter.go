@@ -21,9 +21,10 @@ const (
 type popResult int
 
 const (
-	popEmpty popResult = iota // nothing to play: not started or drained
-	popGot                    // the expected packet
-	popLost                   // the expected packet is missing, later ones exist
+	popEmpty   popResult = iota // nothing to play: not started or drained
+	popGot                      // the expected packet
+	popLost                     // the expected packet is missing, later ones exist
+	popConceal                  // nothing queued yet while playing: conceal, keep waiting
 )
 
 type slot struct {
@@ -40,6 +41,7 @@ type jitterBuffer struct {
 	slots     [ringSize]slot
 	next      uint16 // sequence number to play next
 	playing   bool
+	draining  bool // too deep: skipping one packet per pop down to prebuffer+1
 	underruns int
 	count     int
 }
@@ -78,9 +80,7 @@ func (j *jitterBuffer) pop(dst []byte) (int, popResult) {
 	if !j.playing {
 		return 0, popEmpty
 	}
-	if j.count > maxDepth {
-		j.trimLocked(prebuffer)
-	}
+	j.drainLocked()
 	s := &j.slots[j.next%ringSize]
 	if s.valid && s.seq == j.next {
 		n := copy(dst, s.buf[:s.n])
@@ -93,11 +93,38 @@ func (j *jitterBuffer) pop(dst []byte) (int, popResult) {
 	if j.count == 0 {
 		if j.underruns++; j.underruns >= maxUnderruns {
 			j.resetLocked()
+			return 0, popEmpty
 		}
-		return 0, popEmpty
+		// A late packet: conceal this frame and wait for it rather than
+		// play silence (a click) or give it up.
+		return 0, popConceal
 	}
 	j.next++
 	return 0, popLost
+}
+
+// drainLocked bounds the delay: once more than maxDepth packets are queued
+// (a burst after a stall, or a sender whose clock runs fast), it skips one
+// packet per pop until prebuffer+1 remain. Dropping them one at a time
+// leaves 20 ms steps the decoder smooths over, where trimming the whole
+// excess at once cut 60-80 ms out of the speech.
+func (j *jitterBuffer) drainLocked() {
+	if j.count > maxDepth {
+		j.draining = true
+	}
+	if !j.draining {
+		return
+	}
+	if j.count <= prebuffer+1 {
+		j.draining = false
+		return
+	}
+	s := &j.slots[j.next%ringSize]
+	if s.valid && s.seq == j.next {
+		s.valid = false
+		j.count--
+	}
+	j.next++
 }
 
 // trim drops all but the newest keep packets: a participant who was not
@@ -149,7 +176,7 @@ func (j *jitterBuffer) resetLocked() {
 	for i := range j.slots {
 		j.slots[i].valid = false
 	}
-	j.count, j.playing, j.underruns = 0, false, 0
+	j.count, j.playing, j.draining, j.underruns = 0, false, false, 0
 }
 
 // seqBefore reports whether a precedes b in RTP sequence order.

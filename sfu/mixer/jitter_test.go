@@ -14,7 +14,7 @@ func TestJitterBufferReordersAndConceals(t *testing.T) {
 	want := []struct {
 		res  popResult
 		data byte
-	}{{popGot, 10}, {popGot, 11}, {popLost, 0}, {popGot, 13}, {popEmpty, 0}}
+	}{{popGot, 10}, {popGot, 11}, {popLost, 0}, {popGot, 13}, {popConceal, 0}}
 	for i, w := range want {
 		n, r := j.pop(buf)
 		if r != w.res || (r == popGot && (n != 1 || buf[0] != w.data)) {
@@ -75,13 +75,40 @@ func TestJitterBufferTrimKeepsNewest(t *testing.T) {
 	}
 }
 
+// TestJitterBufferBoundsDelay: a burst of 7 queued packets (a stall, then
+// everything at once) drains one skipped packet per pop, never a run of
+// them, until prebuffer+1 are left.
 func TestJitterBufferBoundsDelay(t *testing.T) {
 	var j jitterBuffer
 	buf := make([]byte, 8)
 	for seq := uint16(1); seq <= 7; seq++ {
 		j.push(seq, []byte{byte(seq)})
 	}
-	if n, r := j.pop(buf); r != popGot || buf[:n][0] != 6 {
-		t.Fatalf("deep queue not trimmed: %v %v, want packet 6", r, buf[:n])
+	var played []byte
+	for range 5 {
+		if n, r := j.pop(buf); r == popGot && n == 1 {
+			played = append(played, buf[0])
+		}
+	}
+	if string(played) != string([]byte{2, 4, 5, 6, 7}) {
+		t.Fatalf("played %v, want [2 4 5 6 7]: one packet skipped per pop while too deep", played)
+	}
+}
+
+// TestJitterBufferConcealsALatePacket: an empty buffer while playing asks
+// for concealment and keeps waiting, so the late packet still plays.
+func TestJitterBufferConcealsALatePacket(t *testing.T) {
+	var j jitterBuffer
+	buf := make([]byte, 8)
+	j.push(1, []byte{1})
+	j.push(2, []byte{2})
+	j.pop(buf)
+	j.pop(buf)
+	if _, r := j.pop(buf); r != popConceal {
+		t.Fatalf("underrun gave %v, want popConceal", r)
+	}
+	j.push(3, []byte{3})
+	if n, r := j.pop(buf); r != popGot || buf[:n][0] != 3 {
+		t.Fatalf("late packet: %v %v, want packet 3", r, buf[:n])
 	}
 }

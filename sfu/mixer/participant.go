@@ -85,6 +85,8 @@ func (p *Participant) decode() error {
 	case popLost:
 		next := p.jb.peekNext(p.payload[:])
 		_, err = p.dec.DecodeLoss(p.payload[:next], p.pcm)
+	case popConceal:
+		_, err = p.dec.DecodeLoss(nil, p.pcm)
 	default:
 		clear(p.pcm)
 	}
