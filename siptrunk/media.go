@@ -65,6 +65,10 @@ type mediaSession interface {
 	Answer(ctx context.Context, offer string) (string, error)
 	// Accept applies the peer's answer to our offer.
 	Accept(answer string) error
+	// Update applies the peer's in-dialog offer (re-INVITE, UPDATE) and
+	// returns our answer; ErrMediaUpdate: refuse the offer (488), the
+	// media stays as it was.
+	Update(offer string) (string, error)
 	// LocalSDP is the SDP we last sent, for re-INVITE answers (pitfall 6).
 	LocalSDP() string
 	// Codec is the negotiated audio codec; valid after Answer/Accept.

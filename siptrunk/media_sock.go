@@ -46,7 +46,12 @@ type sockMedia struct {
 	dconn  *dtls.Conn // set by the handshake goroutine before sec
 
 	remote atomic.Pointer[netip.AddrPort]
-	sec    atomic.Pointer[srtpPair] // nil until keys are known (SRTP kinds)
+	// Update's state (in-dialog re-offers), guarded by updMu: the SDP
+	// address last applied, the peer's SDES key.
+	updMu   sync.Mutex
+	sdpAddr netip.AddrPort
+	peerKey sdesKey
+	sec     atomic.Pointer[srtpPair] // nil until keys are known (SRTP kinds)
 
 	wmu      sync.Mutex // guards whdr, ehdr, plain and the SRTP tx context
 	whdr     rtp.Header
@@ -113,8 +118,12 @@ func bindPortPair(ip net.IP) (*net.UDPConn, *net.UDPConn, error) {
 // port is our RTP port.
 func (m *sockMedia) port() int { return m.conn.LocalAddr().(*net.UDPAddr).Port }
 
-// LocalSDP is the SDP we last sent.
-func (m *sockMedia) LocalSDP() string { return m.local }
+// LocalSDP is the SDP we last sent (Update may re-key it).
+func (m *sockMedia) LocalSDP() string {
+	m.updMu.Lock()
+	defer m.updMu.Unlock()
+	return m.local
+}
 
 // Codec is the negotiated codec.
 func (m *sockMedia) Codec() audioCodec { return m.codec }

@@ -113,7 +113,7 @@ func (m *sockMedia) answerSDES() ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		m.sdes = ours
+		m.sdes, m.peerKey = ours, theirs
 		m.sec.Store(pair)
 		return []string{"a=crypto:" + ours.line()}, nil
 	}
@@ -152,6 +152,7 @@ func (m *sockMedia) acceptSDES() error {
 			if err != nil {
 				return err
 			}
+			m.peerKey = theirs
 			m.sec.Store(pair)
 			return nil
 		}
@@ -174,6 +175,7 @@ func (m *sockMedia) setRemote() error {
 	if !ok {
 		return fmt.Errorf("%w: no usable connection address and port", ErrSDP)
 	}
+	m.sdpAddr = a
 	m.remote.Store(&a)
 	return nil
 }
