@@ -18,7 +18,7 @@ var protos = map[sockKind][]string{
 
 // Offer offers every configured codec with telephone-event at 8 and, for
 // Opus, 48 kHz; DTLS offers actpass, SDES a fresh AES_CM_128_HMAC_SHA1_80
-// key. RTCP mux is offered; we send no RTCP either way.
+// key. RTCP mux is offered; without it RTCP uses the port above RTP.
 func (m *sockMedia) Offer(context.Context) (string, error) {
 	var codecs []audioCodec
 	for _, p := range m.prefs {
@@ -177,6 +177,8 @@ func (m *sockMedia) setRemote() error {
 	}
 	m.sdpAddr = a
 	m.remote.Store(&a)
+	r := rtcpAddrOf(m.peer, a)
+	m.rtcpRemote.Store(&r)
 	return nil
 }
 

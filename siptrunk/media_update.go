@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
-
-	"github.com/pion/srtp/v3"
 )
 
 // ErrMediaUpdate: a peer's in-dialog offer asks for a media change we do
@@ -56,6 +54,8 @@ func (m *sockMedia) moveRemote(p sdpMedia) {
 	}
 	m.sdpAddr = a
 	m.remote.Store(&a)
+	r := rtcpAddrOf(p, a)
+	m.rtcpRemote.Store(&r)
 	m.log.Info("peer moved media", "addr", a)
 }
 
@@ -91,12 +91,12 @@ func (m *sockMedia) newPeerKey(theirs sdesKey) error {
 	if bytes.Equal(theirs.key, m.peerKey.key) {
 		return nil
 	}
-	rx, err := srtp.CreateContext(theirs.key[:16], theirs.key[16:], theirs.profile, srtp.SRTPReplayProtection(128))
+	rx, rtcpRx, err := newRxContexts(theirs.profile, theirs.key[:16], theirs.key[16:])
 	if err != nil {
-		return fmt.Errorf("%w: SRTP: %v", ErrSDP, err)
+		return err
 	}
 	cur := m.sec.Load()
-	m.sec.Store(&srtpPair{tx: cur.tx, rx: rx})
+	m.sec.Store(&srtpPair{tx: cur.tx, rx: rx, rtcpRx: rtcpRx})
 	m.peerKey = theirs
 	m.log.Info("peer changed its SDES key")
 	return nil
