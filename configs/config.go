@@ -133,6 +133,9 @@ type Trunk struct {
 	Inbound map[string]string `yaml:"inbound"`
 	// SessionExpires is our RFC 4028 session interval (≥ 90 s).
 	SessionExpires Duration `yaml:"session_expires"`
+	// MediaTimeout ends a call with BYE when the peer sends no RTP or
+	// RTCP for this long while the call is not on hold; nil: 30s, 0: off.
+	MediaTimeout *Duration `yaml:"media_timeout"`
 	// ReferPermission is the permission class a REFER from the trunk acts
 	// with; "" refuses every REFER to an outside number.
 	ReferPermission string `yaml:"refer_permission"`

@@ -52,6 +52,7 @@ func (t *Trunk) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	leg.timer = timer
+	leg.mediaTimeout = t.mediaTimeout()
 	t.runInbound(req, dss, leg, answer)
 }
 
@@ -227,6 +228,7 @@ func (t *Trunk) answerInDialog(req *sip.Request, tx sip.ServerTransaction, l *Le
 		t.log.Debug("in-dialog answer not sent", "method", req.Method, "err", err)
 	}
 	if dir != "" {
+		l.answerDir.Store(dir)
 		t.peerHold(l, dir == "recvonly" || dir == "inactive")
 	}
 }

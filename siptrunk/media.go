@@ -81,6 +81,9 @@ type mediaSession interface {
 	WriteAudio(payload []byte, samples uint32) error
 	// WriteEvent sends the packets of one RFC 4733 event (same timestamp).
 	WriteEvent(payloads [][]byte) error
+	// Received counts the packets (RTP, and RTCP where read) accepted
+	// from the peer; the media timeout watches it.
+	Received() uint64
 	// Failed is closed when the media transport fails.
 	Failed() <-chan struct{}
 	// Close stops media and waits for its goroutines.

@@ -141,6 +141,9 @@ func (m *sockMedia) Codec() audioCodec { return m.codec }
 // Failed is closed when the DTLS handshake fails or media is closed.
 func (m *sockMedia) Failed() <-chan struct{} { return m.failed }
 
+// Received counts accepted RTP and RTCP packets from the peer.
+func (m *sockMedia) Received() uint64 { return m.stats.received.Load() + m.stats.rtcpReceived.Load() }
+
 func (m *sockMedia) setFailed() { m.fail.Do(func() { close(m.failed) }) }
 
 // Start runs the read loop and, for DTLS, the handshake.

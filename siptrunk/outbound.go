@@ -128,6 +128,7 @@ func (t *Trunk) connect(ctx context.Context, req sfu.DialRequest, sess *sipgo.Di
 	}
 	leg.callID = req.CallID
 	leg.timer = uacTimer(sess.InviteResponse)
+	leg.mediaTimeout = t.mediaTimeout()
 	leg.setDialog(clientDialog{sess})
 	leg.onDTMF = t.dtmfSender(leg)
 	if err := t.track(callID, leg, sess); err != nil {
