@@ -22,9 +22,6 @@ func (t Trunk) validateDialog(ps *problems, at string) {
 	if d := t.MediaTimeout; d != nil && *d != 0 && d.D() < minMediaTimeout {
 		ps.add(at+".media_timeout", "must be 0 (off) or at least 10s: a silent peer may send only RTCP, every 5s")
 	}
-	if t.ReferToTrunk {
-		ps.add(at+".refer_to_trunk", "not implemented yet: transfers of trunk calls are re-routed through Xphone")
-	}
 	if t.ReferPermission != "" && !slices.Contains(permissionClasses, t.ReferPermission) {
 		ps.add(at+".refer_permission", "%q is not one of %s", t.ReferPermission, strings.Join(permissionClasses, ", "))
 	}

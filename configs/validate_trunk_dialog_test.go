@@ -6,7 +6,8 @@ import (
 )
 
 // TestValidateTrunkDialog: session_expires, media_timeout,
-// refer_permission and refer_to_trunk are checked with their key paths.
+// refer_permission and refer_to_trunk are checked with their key paths
+// (refer_to_trunk: true is accepted now that it is implemented).
 func TestValidateTrunkDialog(t *testing.T) {
 	trunk := func(mut func(*Trunk)) func(c *Config) {
 		return func(c *Config) {
@@ -29,8 +30,7 @@ func TestValidateTrunkDialog(t *testing.T) {
 		{"refer_permission unknown", "trunks[0].refer_permission", "is not one of",
 			trunk(func(t *Trunk) { t.ReferPermission = "world" })},
 		{"refer_permission local ok", "", "", trunk(func(t *Trunk) { t.ReferPermission = "local" })},
-		{"refer_to_trunk refused", "trunks[0].refer_to_trunk", "not implemented yet",
-			trunk(func(t *Trunk) { t.ReferToTrunk = true })},
+		{"refer_to_trunk ok", "", "", trunk(func(t *Trunk) { t.ReferToTrunk = true })},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c := validBase(t)

@@ -65,6 +65,9 @@ type Leg struct {
 	answered     chan struct{} // closed when the dialog is established
 	answerOnce   sync.Once
 	referring    atomic.Bool // the peer's REFER is being carried out
+	// referOut receives the sipfrag codes of the PBX's NOTIFYs while our
+	// own REFER (refer_to_trunk) waits; nil otherwise.
+	referOut atomic.Pointer[chan int]
 	// ctx ends when the leg starts ending: our pending in-dialog requests
 	// (hold, refresh) give up then instead of delaying Done.
 	ctx  context.Context

@@ -36,6 +36,9 @@ func (t *Trunk) Dial(ctx context.Context, req sfu.DialRequest) (sfu.Leg, error) 
 		}
 		return nil, err
 	}
+	if t.tryReferOut(ctx, req, route.Number) {
+		return nil, ErrReferred
+	}
 	start := time.Now()
 	m, err := t.newMedia("")
 	if err != nil {
