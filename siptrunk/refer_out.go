@@ -26,8 +26,9 @@ var referTimeout = 60 * time.Second
 // PBX (RFC 3515, RFC 5589 §6): Refer-To the number at the trunk,
 // Referred-By the transferor. A final NOTIFY sipfrag 2xx means the PBX
 // connected its caller to the target: we end our leg (BYE) and return
-// nil. Any refusal, failure or timeout returns an error and leaves the
-// call as it was, for the server's re-route.
+// nil, as when the PBX ends the call meanwhile. Any refusal, failure or
+// timeout returns an error and leaves the call as it was, for the
+// server's re-route.
 func (t *Trunk) referOut(ctx context.Context, l *Leg, number string, transferor sfu.Identity) error {
 	ch := make(chan int, 8)
 	if !l.referOut.CompareAndSwap(nil, &ch) {
@@ -56,7 +57,11 @@ func (t *Trunk) referOut(ctx context.Context, l *Leg, number string, transferor 
 				return fmt.Errorf("%w: REFER target answered %d", ErrDialog, code)
 			}
 		case <-l.closing:
-			return fmt.Errorf("%w: the call ended during the REFER", ErrDialog)
+			// Some PBXs BYE the transferor as soon as the transfer works,
+			// before the NOTIFY: the caller is gone, re-routing would dial
+			// for nobody.
+			t.log.Info("trunk ended the call during our REFER", "to", number)
+			return nil
 		case <-ctx.Done():
 			return fmt.Errorf("%w: no final NOTIFY for the REFER: %w", ErrDialog, context.Cause(ctx))
 		}
