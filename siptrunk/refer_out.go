@@ -109,6 +109,7 @@ func (t *Trunk) onNotify(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	t.respond(req, tx, 200, "OK")
 	code, ok := sipfragStatus(string(req.Body()))
+	t.log.Debug("NOTIFY in a dialog", "sipfrag", code, "state", req.GetHeader("Subscription-State"))
 	if ch := l.referOut.Load(); ok && ch != nil {
 		select {
 		case *ch <- code:

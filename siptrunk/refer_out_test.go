@@ -84,3 +84,39 @@ func TestReferToTrunkFallback(t *testing.T) {
 	}
 	peer.send(t, okTo(bye))
 }
+
+// TestReferToTrunkBaresip: baresip's 0300 calls extension 1001, whose user
+// transfers it to 0200, a number on the same trunk (baresip's second
+// account). With refer_to_trunk we send no INVITE: baresip gets our
+// REFER, its menu dials 0200 itself and NOTIFYs 200, we hang up our leg,
+// and 0200 hears 0300's tone on a call that no longer passes through us.
+func TestReferToTrunkBaresip(t *testing.T) {
+	// Plain RTP accounts: baresip drops DTLS-SRTP media after the ICE
+	// re-INVITE between its own two accounts (see docs, Tests).
+	b := startBaresip(t, "<sip:0300@127.0.0.2:5070>;regint=0;audio_codecs=pcmu",
+		"<sip:0200@127.0.0.2:5070>;regint=0;answermode=auto;audio_codecs=pcmu")
+	_, browser := browserLeg(t, testMediaAPI(t), "1001")
+	tr, calls := placedTrunkPerm(t, configs.Trunk{ReferToTrunk: true, Media: "rtp"}, &fakeExtension{number: "1001", leg: browser},
+		func(string) string { return "national" })
+	b.Command(t, "dial", "sip:4930@"+ourSIP)
+	b.WaitEvent(t, "CALL_ESTABLISHED", 10*time.Second)
+	sipLeg := onlyLeg(t, tr)
+	start := time.Now()
+	go func() { _ = calls.Transfer(sipLeg.callID, browser, "0200") }()
+	waitFor(t, sipLeg.Done(), 15*time.Second, "our leg handed over and ended")
+	t.Logf("transfer → REFER → NOTIFY 200 → our BYE: %s", time.Since(start).Round(time.Millisecond))
+	if r := sipLeg.EndReason(); r != sfu.ReasonTransferred {
+		t.Errorf("our leg ended %v, want %v", r, sfu.ReasonTransferred)
+	}
+	if n := tr.Stats.Invites.Load(); n != 0 {
+		t.Errorf("%d INVITEs from us, want 0 (the PBX dials)", n)
+	}
+	waitUntil(t, 10*time.Second, "0200 answered baresip's own call", func() bool { return len(b.Events("CALL_ESTABLISHED")) >= 3 })
+	// 440 Hz is baresip's own tone (our browser sends none), so it can
+	// only be in a recording of baresip's call to itself.
+	db := recordedTone(b, 440)
+	t.Logf("0200 hears 0300's tone at %.1f dBFS after the REFER", db)
+	if db < -30 {
+		t.Errorf("0300 not heard at 0200 after the REFER: %.1f dB; baresip events %v", db, b.EventTypes())
+	}
+}
