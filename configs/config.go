@@ -133,11 +133,15 @@ type Trunk struct {
 	Inbound map[string]string `yaml:"inbound"`
 	// SessionExpires is our RFC 4028 session interval (≥ 90 s).
 	SessionExpires Duration `yaml:"session_expires"`
+	// MediaTimeout ends a call with BYE when the peer sends no RTP or
+	// RTCP for this long while the call is not on hold; nil: 30s, 0: off.
+	MediaTimeout *Duration `yaml:"media_timeout"`
 	// ReferPermission is the permission class a REFER from the trunk acts
 	// with; "" refuses every REFER to an outside number.
 	ReferPermission string `yaml:"refer_permission"`
-	// ReferToTrunk would transfer trunk calls by REFER to the PBX instead
-	// of re-routing them through Xphone; not implemented yet (refused).
+	// ReferToTrunk transfers a trunk call whose target routes to the same
+	// trunk by REFER to the PBX first, re-routing through Xphone only
+	// when the PBX refuses or fails.
 	ReferToTrunk bool `yaml:"refer_to_trunk"`
 	// TLS configures transport: tls (certificate checks, our own certificate).
 	TLS TrunkTLS `yaml:"tls"`

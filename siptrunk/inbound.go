@@ -52,6 +52,7 @@ func (t *Trunk) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	leg.timer = timer
+	leg.mediaTimeout = t.mediaTimeout()
 	t.runInbound(req, dss, leg, answer)
 }
 
@@ -170,8 +171,8 @@ func failureStatus(r sfu.Reason) (int, string) {
 	return 500, "Server Internal Error"
 }
 
-// onReInvite answers an in-dialog INVITE (hold, resume, refresh) with the
-// unchanged SDP, mirroring the direction (pitfall 6).
+// onReInvite answers an in-dialog INVITE (hold, resume, refresh, moved
+// media) with our SDP, mirroring the direction (pitfall 6).
 func (t *Trunk) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
 	l := t.legFor(req.CallID().Value())
 	if l == nil {
@@ -195,16 +196,24 @@ func (t *Trunk) onUpdate(req *sip.Request, tx sip.ServerTransaction) {
 	t.answerInDialog(req, tx, l)
 }
 
-// answerInDialog answers a re-INVITE or UPDATE: an offer gets our
-// unchanged SDP with the direction mirrored and may hold or resume the
-// call; both refresh the session timer.
+// answerInDialog answers a re-INVITE or UPDATE: an offer is applied to
+// the media (a moved address, a new SDES key) and answered with our SDP,
+// the direction mirrored, and may hold or resume the call; an offer the
+// media cannot follow gets 488 and changes nothing (RFC 3261 §14.2).
+// Both refresh the session timer.
 func (t *Trunk) answerInDialog(req *sip.Request, tx sip.ServerTransaction, l *Leg) {
 	var res *sip.Response
 	offer := string(req.Body())
 	dir := ""
 	if strings.Contains(offer, "m=audio") {
+		answer, err := l.media.Update(offer)
+		if err != nil {
+			t.log.Warn("in-dialog media change refused", "method", req.Method, "err", err)
+			t.respond(req, tx, 488, "Not Acceptable Here")
+			return
+		}
 		dir = answerDirection(offer)
-		res = sip.NewSDPResponseFromRequest(req, []byte(withDirection(l.media.LocalSDP(), dir)))
+		res = sip.NewSDPResponseFromRequest(req, []byte(withDirection(answer, dir)))
 	} else {
 		res = sip.NewResponseFromRequest(req, 200, "OK", nil)
 	}
@@ -219,6 +228,7 @@ func (t *Trunk) answerInDialog(req *sip.Request, tx sip.ServerTransaction, l *Le
 		t.log.Debug("in-dialog answer not sent", "method", req.Method, "err", err)
 	}
 	if dir != "" {
+		l.answerDir.Store(dir)
 		t.peerHold(l, dir == "recvonly" || dir == "inactive")
 	}
 }

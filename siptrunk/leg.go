@@ -56,11 +56,18 @@ type Leg struct {
 	holdReq    chan bool     // our side's hold state to send (latest wins)
 	ourDir     atomic.Value  // direction of our last re-offer (hold)
 	peerDir    atomic.Value  // direction of the peer's answer to it
+	answerDir  atomic.Value  // direction of our last answer to a peer's re-offer
 	timer      *sessionTimer // RFC 4028; nil: none negotiated; set before start
-	refreshes  atomic.Uint64 // session refreshes we sent
-	answered   chan struct{} // closed when the dialog is established
-	answerOnce sync.Once
-	referring  atomic.Bool // the peer's REFER is being carried out
+	// mediaTimeout ends the call when the peer's media stops (0: off);
+	// set before start.
+	mediaTimeout time.Duration
+	refreshes    atomic.Uint64 // session refreshes we sent
+	answered     chan struct{} // closed when the dialog is established
+	answerOnce   sync.Once
+	referring    atomic.Bool // the peer's REFER is being carried out
+	// referOut receives the sipfrag codes of the PBX's NOTIFYs while our
+	// own REFER (refer_to_trunk) waits; nil otherwise.
+	referOut atomic.Pointer[chan int]
 	// ctx ends when the leg starts ending: our pending in-dialog requests
 	// (hold, refresh) give up then instead of delaying Done.
 	ctx  context.Context
@@ -99,6 +106,13 @@ func (l *Leg) start() {
 		defer l.wg.Done()
 		l.runTimer()
 	}()
+	if l.mediaTimeout > 0 {
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			l.watchMedia(l.mediaTimeout)
+		}()
+	}
 	go func() {
 		defer l.wg.Done()
 		select {

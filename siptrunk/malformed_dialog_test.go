@@ -15,19 +15,21 @@ type rawDialog struct {
 	callID string
 	to     string // To header with our tag
 	cseq   int
+	offer  string // the SDP the peer's INVITE offered
 }
 
 // establishRaw sends an INVITE from peer, ACKs the 200 and returns the dialog.
 func establishRaw(t *testing.T, tr *Trunk, peer *rawSocket, callID string) *rawDialog {
 	t.Helper()
-	peer.send(t, peer.rawInvite(callID, "", realOffer(t)))
+	offer := realOffer(t)
+	peer.send(t, peer.rawInvite(callID, "", offer))
 	res, ok := peer.await("SIP/2.0 200", 5*time.Second)
 	if !ok {
 		t.Fatal("raw INVITE not answered 200")
 	}
 	peer.send(t, peer.ack(callID, res))
 	waitUntil(t, 3*time.Second, "the ACK processed", func() bool { l := tr.legFor(callID); return l != nil && l.dlg.Load() != nil })
-	d := &rawDialog{peer: peer, callID: callID, cseq: 1}
+	d := &rawDialog{peer: peer, callID: callID, cseq: 1, offer: offer}
 	for _, l := range strings.Split(res, "\r\n") {
 		if strings.HasPrefix(l, "To:") {
 			d.to = l
@@ -65,7 +67,9 @@ func TestMalformedInDialog(t *testing.T) {
 	tr := newTestTrunk(t, configs.Trunk{}, answeringPlacer{})
 	peer := newRawSocket(t, "127.0.0.2:5098")
 	d := establishRaw(t, tr, peer, "indialog-1")
-	offer := strings.Replace(realOffer(t), "a=sendrecv", "a=sendonly", 1)
+	// Re-offers repeat the INVITE's SDP (same ICE credentials): another
+	// offer would be an ICE restart, which is refused (488).
+	offer := strings.Replace(d.offer, "a=sendrecv", "a=sendonly", 1)
 	for _, tc := range []struct {
 		name, method, extra, body, want, wantBody string
 	}{

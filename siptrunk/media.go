@@ -65,6 +65,10 @@ type mediaSession interface {
 	Answer(ctx context.Context, offer string) (string, error)
 	// Accept applies the peer's answer to our offer.
 	Accept(answer string) error
+	// Update applies the peer's in-dialog offer (re-INVITE, UPDATE) and
+	// returns our answer; ErrMediaUpdate: refuse the offer (488), the
+	// media stays as it was.
+	Update(offer string) (string, error)
 	// LocalSDP is the SDP we last sent, for re-INVITE answers (pitfall 6).
 	LocalSDP() string
 	// Codec is the negotiated audio codec; valid after Answer/Accept.
@@ -77,6 +81,9 @@ type mediaSession interface {
 	WriteAudio(payload []byte, samples uint32) error
 	// WriteEvent sends the packets of one RFC 4733 event (same timestamp).
 	WriteEvent(payloads [][]byte) error
+	// Received counts the packets (RTP, and RTCP where read) accepted
+	// from the peer; the media timeout watches it.
+	Received() uint64
 	// Failed is closed when the media transport fails.
 	Failed() <-chan struct{}
 	// Close stops media and waits for its goroutines.

@@ -6,6 +6,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/ice/v4"
@@ -25,6 +26,7 @@ type pionMedia struct {
 	onRTP  chan func(*rtp.Packet)
 	failed chan struct{}
 	fail   sync.Once
+	recv   atomic.Uint64 // RTP packets read from the peer
 	wg     sync.WaitGroup
 }
 
@@ -184,9 +186,13 @@ func (m *pionMedia) onTrack(remote *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		if err != nil {
 			return
 		}
+		m.recv.Add(1)
 		f(p)
 	}
 }
+
+// Received counts the peer's RTP packets (pion's interceptors read RTCP).
+func (m *pionMedia) Received() uint64 { return m.recv.Load() }
 
 // WriteAudio sends one frame.
 func (m *pionMedia) WriteAudio(payload []byte, samples uint32) error {

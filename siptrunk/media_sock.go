@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/pion/dtls/v3"
 	"github.com/pion/rtp"
@@ -24,7 +25,7 @@ const (
 )
 
 // sockMedia is the back-end for peers without ICE: RTP on one UDP socket
-// (RTCP on the next port is bound but unused), protected by SDES-SRTP,
+// (RTCP on it with rtcp-mux, else on the next port), protected by SDES-SRTP,
 // by DTLS-SRTP negotiated on the same socket, or not at all. It sends to
 // the address in the peer's SDP until the peer's first valid packet, then
 // to wherever the peer sends from (symmetric RTP, RFC 4961), which gets
@@ -46,15 +47,27 @@ type sockMedia struct {
 	dconn  *dtls.Conn // set by the handshake goroutine before sec
 
 	remote atomic.Pointer[netip.AddrPort]
-	sec    atomic.Pointer[srtpPair] // nil until keys are known (SRTP kinds)
+	// rtcpRemote is where reports go without rtcp-mux: from the SDP,
+	// then the source of the peer's accepted RTCP.
+	rtcpRemote atomic.Pointer[netip.AddrPort]
+	cname      string        // RTCP SDES CNAME, random per session
+	rtcpEvery  time.Duration // report interval; tests shorten it before Start
+	// Update's state (in-dialog re-offers), guarded by updMu: the SDP
+	// address last applied, the peer's SDES key.
+	updMu   sync.Mutex
+	sdpAddr netip.AddrPort
+	peerKey sdesKey
+	sec     atomic.Pointer[srtpPair] // nil until keys are known (SRTP kinds)
 
-	wmu      sync.Mutex // guards whdr, ehdr, plain and the SRTP tx context
-	whdr     rtp.Header
-	ehdr     rtp.Header // EncryptRTP's scratch header
-	plain    []byte
-	audioOut []byte     // WriteAudio's packet (one writer at a time)
-	evMu     sync.Mutex // owns eventOut
-	eventOut []byte
+	wmu       sync.Mutex // guards whdr, ehdr, plain, the tx counters and the SRTP tx context
+	whdr      rtp.Header
+	txPackets uint64 // RTP packets and payload octets sent, for the SR
+	txOctets  uint64
+	ehdr      rtp.Header // EncryptRTP's scratch header
+	plain     []byte
+	audioOut  []byte     // WriteAudio's packet (one writer at a time)
+	evMu      sync.Mutex // owns eventOut
+	eventOut  []byte
 
 	stats sockStats
 
@@ -75,6 +88,8 @@ func newSockMedia(ip net.IP, prefs []string, kind sockKind, log *slog.Logger) (*
 	}
 	m := &sockMedia{log: log, kind: kind, prefs: prefs, ip: ip, conn: conn, rtcp: rtcp,
 		failed: make(chan struct{}), plain: make([]byte, 0, 1500), audioOut: make([]byte, 0, 1600), eventOut: make([]byte, 0, 1600)}
+	m.rtcpEvery = rtcpInterval
+	m.cname = fmt.Sprintf("xphone-%08x", rand.Uint32())
 	m.whdr = rtp.Header{Version: 2, SSRC: rand.Uint32(), SequenceNumber: uint16(rand.Uint32()), Timestamp: rand.Uint32()}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	if kind == sockDTLS {
@@ -113,14 +128,21 @@ func bindPortPair(ip net.IP) (*net.UDPConn, *net.UDPConn, error) {
 // port is our RTP port.
 func (m *sockMedia) port() int { return m.conn.LocalAddr().(*net.UDPAddr).Port }
 
-// LocalSDP is the SDP we last sent.
-func (m *sockMedia) LocalSDP() string { return m.local }
+// LocalSDP is the SDP we last sent (Update may re-key it).
+func (m *sockMedia) LocalSDP() string {
+	m.updMu.Lock()
+	defer m.updMu.Unlock()
+	return m.local
+}
 
 // Codec is the negotiated codec.
 func (m *sockMedia) Codec() audioCodec { return m.codec }
 
 // Failed is closed when the DTLS handshake fails or media is closed.
 func (m *sockMedia) Failed() <-chan struct{} { return m.failed }
+
+// Received counts accepted RTP and RTCP packets from the peer.
+func (m *sockMedia) Received() uint64 { return m.stats.received.Load() + m.stats.rtcpReceived.Load() }
 
 func (m *sockMedia) setFailed() { m.fail.Do(func() { close(m.failed) }) }
 
@@ -130,8 +152,13 @@ func (m *sockMedia) Start(onRTP func(*rtp.Packet)) {
 		return
 	}
 	m.onRTP = onRTP
-	m.wg.Add(1)
+	m.wg.Add(2)
 	go m.readLoop()
+	go m.rtcpLoop(m.rtcpEvery)
+	if !m.peer.rtcpMux {
+		m.wg.Add(1)
+		go m.rtcpReadLoop()
+	}
 	if m.kind == sockDTLS {
 		m.wg.Add(1)
 		go m.handshake()
@@ -160,13 +187,15 @@ func (m *sockMedia) handshake() {
 // sockStats count a socket back-end's packets, logged when it closes.
 type sockStats struct {
 	sent, sendErrors, received, rejected atomic.Uint64
+	rtcpSent, rtcpReceived               atomic.Uint64
 }
 
 // Close stops the read loop and handshake and waits for them.
 func (m *sockMedia) Close() error {
 	defer func() {
 		m.log.Debug("socket media closed", "sent", m.stats.sent.Load(), "send_errors", m.stats.sendErrors.Load(),
-			"received", m.stats.received.Load(), "rejected", m.stats.rejected.Load())
+			"received", m.stats.received.Load(), "rejected", m.stats.rejected.Load(),
+			"rtcp_sent", m.stats.rtcpSent.Load(), "rtcp_received", m.stats.rtcpReceived.Load())
 	}()
 	m.cancel()
 	if m.dtlsIn != nil {

@@ -11,7 +11,7 @@ import (
 var errNoRemote = errors.New("siptrunk: media peer not ready")
 
 // readLoop reads the socket until it is closed: DTLS records to the
-// handshake, RTCP ignored, RTP (checked, decrypted when protected) to
+// handshake, muxed RTCP checked and counted, RTP (checked, decrypted when protected) to
 // onRTP. It reuses its buffers: no allocation per packet.
 func (m *sockMedia) readLoop() {
 	defer m.wg.Done()
@@ -32,7 +32,9 @@ func (m *sockMedia) readLoop() {
 				m.latch(from)
 			}
 			m.dtlsIn.offer(b)
-		case isRTP(b) && !isRTCP(b):
+		case isRTP(b) && isRTCP(b):
+			m.acceptRTCP(b, clear, from)
+		case isRTP(b):
 			if b = m.accept(b, clear, &hdr, from, learned); b == nil || pkt.Unmarshal(b) != nil {
 				continue
 			}
@@ -133,6 +135,8 @@ func (m *sockMedia) seal(dst []byte, pt uint8, marker bool, payload []byte, adv 
 	}
 	m.whdr.SequenceNumber++
 	m.whdr.Timestamp += adv
+	m.txPackets++
+	m.txOctets += uint64(len(payload))
 	out := append(plain[:n], payload...)
 	if pair == nil {
 		return out, nil

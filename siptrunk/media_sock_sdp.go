@@ -18,7 +18,7 @@ var protos = map[sockKind][]string{
 
 // Offer offers every configured codec with telephone-event at 8 and, for
 // Opus, 48 kHz; DTLS offers actpass, SDES a fresh AES_CM_128_HMAC_SHA1_80
-// key. RTCP mux is offered; we send no RTCP either way.
+// key. RTCP mux is offered; without it RTCP uses the port above RTP.
 func (m *sockMedia) Offer(context.Context) (string, error) {
 	var codecs []audioCodec
 	for _, p := range m.prefs {
@@ -113,7 +113,7 @@ func (m *sockMedia) answerSDES() ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		m.sdes = ours
+		m.sdes, m.peerKey = ours, theirs
 		m.sec.Store(pair)
 		return []string{"a=crypto:" + ours.line()}, nil
 	}
@@ -152,6 +152,7 @@ func (m *sockMedia) acceptSDES() error {
 			if err != nil {
 				return err
 			}
+			m.peerKey = theirs
 			m.sec.Store(pair)
 			return nil
 		}
@@ -174,7 +175,10 @@ func (m *sockMedia) setRemote() error {
 	if !ok {
 		return fmt.Errorf("%w: no usable connection address and port", ErrSDP)
 	}
+	m.sdpAddr = a
 	m.remote.Store(&a)
+	r := rtcpAddrOf(m.peer, a)
+	m.rtcpRemote.Store(&r)
 	return nil
 }
 

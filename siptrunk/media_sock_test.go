@@ -35,11 +35,10 @@ func (p *sockPeer) onRTP(pkt *rtp.Packet) {
 	p.mu.Lock()
 	p.got = append(p.got, append([]byte(nil), pkt.Payload...))
 	p.pts = append(p.pts, pkt.PayloadType)
-	n := len(p.got)
-	p.mu.Unlock()
-	if n >= 20 {
+	if len(p.got) >= 20 {
 		p.once.Do(func() { close(p.seen) })
 	}
+	p.mu.Unlock()
 }
 
 // sendUntilHeard writes 20 ms frames from a until b has 20 packets.
@@ -48,9 +47,12 @@ func sendUntilHeard(t *testing.T, a, b *sockPeer, payload []byte) {
 	deadline := time.After(5 * time.Second)
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
+	b.mu.Lock()
+	seen := b.seen // reset may replace it
+	b.mu.Unlock()
 	for {
 		select {
-		case <-b.seen:
+		case <-seen:
 			b.mu.Lock()
 			defer b.mu.Unlock()
 			if !bytes.Equal(b.got[len(b.got)-1], payload) {

@@ -11,9 +11,10 @@ import (
 
 // srtpPair protects our packets and checks the peer's. Each context is
 // used by one side only (writes under sockMedia.wmu, reads on the read
-// loop).
+// loop); the peer's RTCP has its own context because without rtcp-mux it
+// is read on another goroutine.
 type srtpPair struct {
-	tx, rx *srtp.Context
+	tx, rx, rtcpRx *srtp.Context
 }
 
 // newSRTPPair builds contexts from master keys and salts.
@@ -22,11 +23,23 @@ func newSRTPPair(profile srtp.ProtectionProfile, txKey, txSalt, rxKey, rxSalt []
 	if err != nil {
 		return nil, fmt.Errorf("%w: SRTP: %v", ErrSDP, err)
 	}
-	rx, err := srtp.CreateContext(rxKey, rxSalt, profile, srtp.SRTPReplayProtection(128))
+	rx, rtcpRx, err := newRxContexts(profile, rxKey, rxSalt)
 	if err != nil {
-		return nil, fmt.Errorf("%w: SRTP: %v", ErrSDP, err)
+		return nil, err
 	}
-	return &srtpPair{tx: tx, rx: rx}, nil
+	return &srtpPair{tx: tx, rx: rx, rtcpRx: rtcpRx}, nil
+}
+
+// newRxContexts builds the contexts checking the peer's SRTP and SRTCP.
+func newRxContexts(profile srtp.ProtectionProfile, key, salt []byte) (rx, rtcpRx *srtp.Context, err error) {
+	rx, err = srtp.CreateContext(key, salt, profile, srtp.SRTPReplayProtection(128))
+	if err == nil {
+		rtcpRx, err = srtp.CreateContext(key, salt, profile, srtp.SRTCPReplayProtection(128))
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: SRTP: %v", ErrSDP, err)
+	}
+	return rx, rtcpRx, nil
 }
 
 // SDES crypto suites we accept (RFC 4568), in our preference order.

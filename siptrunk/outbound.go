@@ -36,6 +36,9 @@ func (t *Trunk) Dial(ctx context.Context, req sfu.DialRequest) (sfu.Leg, error) 
 		}
 		return nil, err
 	}
+	if t.tryReferOut(ctx, req, route.Number) {
+		return nil, ErrReferred
+	}
 	start := time.Now()
 	m, err := t.newMedia("")
 	if err != nil {
@@ -128,6 +131,7 @@ func (t *Trunk) connect(ctx context.Context, req sfu.DialRequest, sess *sipgo.Di
 	}
 	leg.callID = req.CallID
 	leg.timer = uacTimer(sess.InviteResponse)
+	leg.mediaTimeout = t.mediaTimeout()
 	leg.setDialog(clientDialog{sess})
 	leg.onDTMF = t.dtmfSender(leg)
 	if err := t.track(callID, leg, sess); err != nil {

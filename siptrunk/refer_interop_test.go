@@ -27,7 +27,10 @@ func placedTrunk(t *testing.T, tc configs.Trunk, ext sfu.Dialer) (*Trunk, *sfu.C
 // internal/server.
 func placedTrunkPerm(t *testing.T, tc configs.Trunk, ext sfu.Dialer, perm func(string) string) (*Trunk, *sfu.Calls) {
 	t.Helper()
-	tc.Name, tc.Address, tc.Listen, tc.Codecs = "pbx", baresipSIP, ourSIP, []string{"pcmu"}
+	tc.Name, tc.Listen, tc.Codecs = "pbx", ourSIP, []string{"pcmu"}
+	if tc.Address == "" {
+		tc.Address = baresipSIP
+	}
 	tc.Inbound = map[string]string{"4930": "1001"}
 	tr, err := New(Config{Trunk: tc, MediaIP: ourIP,
 		Dialplan:   []configs.DialRule{{Pattern: "0.", Trunk: "pbx", Permission: "national"}},

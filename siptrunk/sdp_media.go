@@ -15,6 +15,7 @@ type sdpMedia struct {
 	payloads    []uint8
 	rtpmap      map[uint8]string // "opus/48000/2"
 	rtcpMux     bool
+	rtcpPort    int    // a=rtcp (RFC 3605); 0: RTP port + 1
 	setup       string // actpass, active, passive
 	fingerprint string // "sha-256 AB:CD…"
 	crypto      []string
@@ -68,6 +69,10 @@ func (m *sdpMedia) parseAttr(l string, media bool) {
 		pt, enc, ok := strings.Cut(l[len("a=rtpmap:"):], " ")
 		if n, err := strconv.Atoi(pt); ok && err == nil && n >= 0 && n < 128 {
 			m.rtpmap[uint8(n)] = strings.TrimSpace(enc)
+		}
+	case strings.HasPrefix(l, "a=rtcp:") && media:
+		if f := strings.Fields(l[len("a=rtcp:"):]); len(f) > 0 {
+			m.rtcpPort, _ = strconv.Atoi(f[0])
 		}
 	case l == "a=rtcp-mux":
 		m.rtcpMux = true

@@ -24,6 +24,7 @@ func (t *Trunk) handlers() {
 	t.srv.OnInfo(t.guard(t.onInfo))
 	t.srv.OnUpdate(t.guard(t.onUpdate))
 	t.srv.OnRefer(t.guard(t.onRefer))
+	t.srv.OnNotify(t.guard(t.onNotify))
 	t.srv.OnNoRoute(t.guard(func(req *sip.Request, tx sip.ServerTransaction) { t.respond(req, tx, 501, "Not Implemented") }))
 }
 
