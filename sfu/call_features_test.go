@@ -163,6 +163,24 @@ func TestTransferFailuresLeaveOrEndCleanly(t *testing.T) {
 	}
 }
 
+// TestTransferHandedOverEndsAsTransferred: when the far end carries out a
+// blind transfer itself (a PBX told by REFER), the transferred party's leg
+// ends with "transferred", not with an error.
+func TestTransferHandedOverEndsAsTransferred(t *testing.T) {
+	cc := newConnectedCall(t, false)
+	if err := cc.calls.Transfer(cc.id, cc.calleeLeg, "1008"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-cc.callerLeg.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("transferred party's leg not ended after the hand-over")
+	}
+	if r := cc.callerLeg.EndReason(); r != ReasonTransferred {
+		t.Fatalf("transferred party's leg ended with %q, want transferred", r)
+	}
+}
+
 func TestAttendedTransferJoinsHeldPartyAndTarget(t *testing.T) {
 	cc := newConnectedCall(t, false)
 	// 1002 holds 1001 and consults 1007 from a second leg.

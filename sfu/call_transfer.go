@@ -52,7 +52,11 @@ func (cl *call) transferLocked(from Leg, to string, dialer Dialer) {
 		transferor: from.Identity()}
 	leg, err := cl.calls.dial(cl, req, dialer)
 	if err != nil {
-		cl.log.Info("transfer failed", "reason", string(ReasonFor(err)), "err", err)
+		if errors.Is(err, ErrHandedOver) {
+			cl.log.Info("blind transfer handed over to the far end", "to", to)
+		} else {
+			cl.log.Info("transfer failed", "reason", string(ReasonFor(err)), "err", err)
+		}
 		cl.remove(stay)
 		_ = stay.Hangup(context.Background(), ReasonFor(err))
 		return

@@ -2,6 +2,7 @@ package sfu
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -48,6 +49,8 @@ func (d *fakeDialer) Dial(ctx context.Context, req DialRequest) (Leg, error) {
 		return leg, nil
 	case "1003":
 		return nil, ErrDeclined
+	case "1008": // a PBX carried the transfer out itself (REFER)
+		return nil, fmt.Errorf("trunk: referred: %w", ErrHandedOver)
 	}
 	<-ctx.Done()
 	return nil, context.Cause(ctx)

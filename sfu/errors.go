@@ -46,6 +46,10 @@ var (
 	ErrInConference = errors.New("sfu: hold and transfer are not offered in conferences")
 	// ErrTrunkUnavailable: the way out (a SIP trunk) is down or refused.
 	ErrTrunkUnavailable = errors.New("sfu: trunk unavailable")
+	// ErrHandedOver: a transfer's dial was carried out by the far end (a
+	// PBX told by REFER) and the transferred party's leg has ended there;
+	// the transfer succeeded, with nothing left for call control to join.
+	ErrHandedOver = errors.New("sfu: the far end carried out the transfer")
 )
 
 var reasonOf = []struct {
@@ -55,7 +59,7 @@ var reasonOf = []struct {
 	{ErrBusy, ReasonBusy}, {ErrDeclined, ReasonDeclined}, {ErrNotFound, ReasonNotFound},
 	{ErrUnavailable, ReasonUnavailable}, {ErrNoAnswer, ReasonNoAnswer},
 	{ErrCancelled, ReasonCancelled}, {ErrForbidden, ReasonForbidden},
-	{ErrTrunkUnavailable, ReasonTrunkUnavailable},
+	{ErrTrunkUnavailable, ReasonTrunkUnavailable}, {ErrHandedOver, ReasonTransferred},
 }
 
 // ReasonFor maps a call-control error to the Reason shown to the caller.

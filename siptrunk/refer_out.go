@@ -2,7 +2,6 @@ package siptrunk
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -15,7 +14,7 @@ import (
 
 // ErrReferred: the transfer was handed to the PBX by REFER (refer_to_trunk)
 // and our leg has ended; call control has nothing left to dial.
-var ErrReferred = errors.New("siptrunk: call transferred by REFER to the trunk")
+var ErrReferred = fmt.Errorf("siptrunk: call transferred by REFER to the trunk: %w", sfu.ErrHandedOver)
 
 // referTimeout bounds the wait for the PBX's final NOTIFY: it comes when
 // the transfer target answers or fails, so it covers ringing.
