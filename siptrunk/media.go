@@ -79,6 +79,11 @@ type mediaSession interface {
 	// WriteAudio sends one frame of codec payload lasting samples (in
 	// the codec's clock).
 	WriteAudio(payload []byte, samples uint32) error
+	// SkipAudio moves the audio timestamp on by samples (in the codec's
+	// clock) without sending: the sender was silent (Opus DTX) for that
+	// long. The next packet carries the marker bit (RFC 3551 §4.1), so the
+	// peer's jitter buffer sees the real gap instead of late packets.
+	SkipAudio(samples uint32)
 	// WriteEvent sends the packets of one RFC 4733 event (same timestamp).
 	WriteEvent(payloads [][]byte) error
 	// Received counts the packets (RTP, and RTCP where read) accepted

@@ -199,6 +199,9 @@ func (m *pionMedia) WriteAudio(payload []byte, samples uint32) error {
 	return m.track.writeAudio(payload, samples)
 }
 
+// SkipAudio moves the timestamp over a silent gap.
+func (m *pionMedia) SkipAudio(samples uint32) { m.track.skipAudio(samples) }
+
 // WriteEvent sends the packets of one RFC 4733 event.
 func (m *pionMedia) WriteEvent(payloads [][]byte) error { return m.track.writeEvent(payloads) }
 

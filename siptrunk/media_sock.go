@@ -60,6 +60,7 @@ type sockMedia struct {
 	sec     atomic.Pointer[srtpPair] // nil until keys are known (SRTP kinds)
 
 	wmu       sync.Mutex // guards whdr, ehdr, plain, the tx counters and the SRTP tx context
+	resume    bool       // (wmu) the next audio packet follows a silent gap: marker bit
 	whdr      rtp.Header
 	txPackets uint64 // RTP packets and payload octets sent, for the SR
 	txOctets  uint64

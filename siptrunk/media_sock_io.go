@@ -87,6 +87,14 @@ func (m *sockMedia) WriteAudio(payload []byte, samples uint32) error {
 	return nil
 }
 
+// SkipAudio moves the timestamp over a silent gap (see mediaSession).
+func (m *sockMedia) SkipAudio(samples uint32) {
+	m.wmu.Lock()
+	defer m.wmu.Unlock()
+	m.whdr.Timestamp += samples
+	m.resume = true
+}
+
 // WriteEvent sends the packets of one RFC 4733 event on the audio's SSRC,
 // at the current timestamp, durations scaled to telephone-event's clock.
 func (m *sockMedia) WriteEvent(payloads [][]byte) error {
@@ -123,6 +131,9 @@ func (m *sockMedia) seal(dst []byte, pt uint8, marker bool, payload []byte, adv 
 		if pair = m.sec.Load(); pair == nil {
 			return nil, errNoRemote
 		}
+	}
+	if pt == m.codec.PayloadType && m.resume {
+		marker, m.resume = true, false
 	}
 	m.whdr.PayloadType, m.whdr.Marker = pt, marker
 	plain := dst

@@ -30,6 +30,7 @@ type rtpTrack struct {
 	hasDTMF bool
 	seq     uint16
 	ts      uint32
+	resume  bool // the next audio packet follows a silent gap: marker bit
 }
 
 func newRTPTrack(mime string, rate uint32) *rtpTrack {
@@ -82,11 +83,20 @@ func (t *rtpTrack) writeAudio(payload []byte, samples uint32) error {
 	if t.w == nil {
 		return errNotBound
 	}
-	h := rtp.Header{Version: 2, PayloadType: t.audioPT, SequenceNumber: t.seq, Timestamp: t.ts, SSRC: t.ssrc}
+	h := rtp.Header{Version: 2, PayloadType: t.audioPT, SequenceNumber: t.seq, Timestamp: t.ts, SSRC: t.ssrc, Marker: t.resume}
 	t.seq++
 	t.ts += samples
+	t.resume = false
 	_, err := t.w.WriteRTP(&h, payload)
 	return err
+}
+
+// skipAudio moves the timestamp over a silent gap (see mediaSession).
+func (t *rtpTrack) skipAudio(samples uint32) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.ts += samples
+	t.resume = true
 }
 
 // writeEvent sends RFC 4733 packets of one key press: payloads (start,

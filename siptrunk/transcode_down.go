@@ -26,12 +26,23 @@ type downstream struct {
 	pcm8    []int16
 	pending []int16
 	out     []byte
+
+	// Silent gaps (see skipGap): the previous packet's timestamp and
+	// length in 48 kHz ticks, and 48 kHz ticks per tick of the trunk's clock.
+	started     bool
+	lastTS      uint32
+	lastSamples uint32
+	tickRatio   uint32
 }
+
+// maxGap bounds a silent gap passed on (30 s at 48 kHz): anything larger is
+// a timestamp discontinuity, not silence.
+const maxGap = 30 * 48000
 
 // newDownstream returns the writer for codec c on m.
 func newDownstream(m mediaSession, c audioCodec) (*downstream, error) {
 	if c.isOpus() {
-		return &downstream{media: m, opus: true}, nil
+		return &downstream{media: m, opus: true, tickRatio: 1}, nil
 	}
 	dec, err := codec.NewOpusDecoder(codec.OpusSampleRate, 1)
 	if err != nil {
@@ -41,7 +52,7 @@ func newDownstream(m mediaSession, c audioCodec) (*downstream, error) {
 	if c.Name == "pcma" {
 		enc = codec.NewPCMAEncoder()
 	}
-	return &downstream{media: m, dec: dec, enc: enc, pcm48: make([]int16, codec.MaxOpusFrameSamples(codec.OpusSampleRate)),
+	return &downstream{media: m, dec: dec, enc: enc, tickRatio: codec.OpusSampleRate / 8000, pcm48: make([]int16, codec.MaxOpusFrameSamples(codec.OpusSampleRate)),
 		pcm8: make([]int16, codec.MaxG711Samples), out: make([]byte, codec.G711FrameSamples)}, nil
 }
 
@@ -57,12 +68,14 @@ func (d *downstream) WriteRTP(p *rtp.Packet) error {
 		if n == 0 {
 			return nil
 		}
+		d.skipGap(p.Timestamp, n)
 		return d.media.WriteAudio(p.Payload, n)
 	}
 	n, err := d.dec.Decode(p.Payload, d.pcm48)
 	if err != nil {
 		return err
 	}
+	d.skipGap(p.Timestamp, uint32(n))
 	m := d.rs.Downsample48to8(d.pcm8, d.pcm48[:n])
 	d.pending = append(d.pending, d.pcm8[:m]...)
 	for len(d.pending) >= codec.G711FrameSamples {
@@ -105,4 +118,18 @@ func opusSamples(p []byte) uint32 {
 		}
 		return uint32(p[1]&0x3f) * frame
 	}
+}
+
+// skipGap passes a silent gap before a packet at ts on to the back-end: a
+// browser using Opus DTX, or a quiet room's mix, sends nothing for a while
+// and its timestamps say how long. Without this the peer would get
+// contiguous timestamps on packets arriving hundreds of milliseconds apart
+// and grow its jitter buffer (delay) to match.
+func (d *downstream) skipGap(ts, samples uint32) {
+	if d.started {
+		if gap := ts - (d.lastTS + d.lastSamples); gap > 0 && gap < maxGap {
+			d.media.SkipAudio(gap / d.tickRatio)
+		}
+	}
+	d.started, d.lastTS, d.lastSamples = true, ts, samples
 }
