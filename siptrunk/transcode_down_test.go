@@ -21,7 +21,7 @@ func (r *recordingMedia) WriteAudio(_ []byte, samples uint32) error {
 	r.ops = append(r.ops, "write "+itoa(int(samples)))
 	return nil
 }
-func (r *recordingMedia) SkipAudio(samples uint32) { r.ops = append(r.ops, "skip "+itoa(int(samples))) }
+func (r *recordingMedia) SkipAudio(samples uint32)              { r.ops = append(r.ops, "skip "+itoa(int(samples))) }
 func (r *recordingMedia) Offer(context.Context) (string, error) { return "", nil }
 
 // TestDownstreamPassesSilentGapsOn: after 380 ms without packets (Opus DTX
