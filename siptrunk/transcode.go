@@ -42,6 +42,12 @@ type upstream struct {
 	lvl     [1]byte // the level extension's payload, reused
 	infoTS  uint32
 	process func(*rtp.Packet) // u.decodeUp, bound once (no per-packet closure)
+
+	// Silent gaps from the peer (VAD/CN, Opus DTX; see noteGap).
+	peerStarted bool
+	peerNext    uint32 // the peer's timestamp expected next, in its clock
+	gapTicks    uint32 // 48 kHz ticks to add to the next packet
+	tickRatio   uint32 // 48 kHz ticks per tick of the peer's clock
 }
 
 // newUpstream returns the pipeline for the negotiated codec c.
@@ -61,6 +67,10 @@ func newUpstream(up *sfu.UpTrack, c audioCodec) (*upstream, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	u.tickRatio = codec.OpusSampleRate / 8000
+	if u.opus {
+		u.tickRatio = 1
 	}
 	u.pkt.Version, u.pkt.PayloadType, u.pkt.SSRC = 2, opusPT, rand.Uint32()
 	u.pkt.SequenceNumber = uint16(rand.Uint32())
@@ -98,6 +108,7 @@ func (u *upstream) decodeUp(p *rtp.Packet) {
 	if err != nil {
 		return
 	}
+	u.noteGap(p.Timestamp, uint32(n))
 	m := u.rs.Upsample8to48(u.pcm48, u.pcm8[:n])
 	u.pending = append(u.pending, u.pcm48[:m]...)
 	for len(u.pending) >= codec.OpusFrameSamples {
@@ -116,6 +127,7 @@ func (u *upstream) passOpus(p *rtp.Packet) {
 	if err != nil || n == 0 {
 		return
 	}
+	u.noteGap(p.Timestamp, uint32(n))
 	u.forward(p.Payload, audiolevel.FromPCM(u.pcm48[:n]), uint32(n))
 }
 
@@ -133,12 +145,26 @@ func (u *upstream) emit(frame []int16) {
 // on our own continuous sequence numbers and timestamps.
 func (u *upstream) forward(payload []byte, level uint8, ticks uint32) {
 	u.pkt.SequenceNumber++
-	u.pkt.Timestamp += ticks
+	u.pkt.Timestamp += ticks + u.gapTicks
+	u.pkt.Marker, u.gapTicks = u.gapTicks > 0, 0
 	u.pkt.Payload = payload
 	u.pkt.Header.Extension, u.pkt.Header.Extensions = false, u.pkt.Header.Extensions[:0]
 	u.lvl[0] = audiolevel.MarshalExtension(level, level < 127)
 	_ = u.pkt.Header.SetExtension(audioLevelExt, u.lvl[:])
 	u.up.Forward(&u.pkt)
+}
+
+// noteGap notices a silent gap before the peer's packet at ts lasting dur
+// (its clock): a phone with VAD, or Opus DTX, sends nothing while its user
+// is silent. The gap reaches the room as a timestamp jump with the marker
+// bit, so browsers see silence rather than packets arriving late.
+func (u *upstream) noteGap(ts, dur uint32) {
+	if u.peerStarted {
+		if gap := ts - u.peerNext; gap > 0 && gap < maxGap/u.tickRatio {
+			u.gapTicks += gap * u.tickRatio
+		}
+	}
+	u.peerStarted, u.peerNext = true, ts+dur
 }
 
 // injectDTMF feeds a key received by SIP INFO to the UpTrack.

@@ -12,13 +12,16 @@ import (
 
 // upSink records what an UpTrack forwards.
 type upSink struct {
-	seqs   []uint16
-	levels []uint8
-	sizes  []int
+	seqs    []uint16
+	levels  []uint8
+	sizes   []int
+	stamps  []uint32
+	markers []bool
 }
 
 func (s *upSink) WriteRTP(src *sfu.UpTrack, p *rtp.Packet) {
 	s.seqs = append(s.seqs, p.SequenceNumber)
+	s.stamps, s.markers = append(s.stamps, p.Timestamp), append(s.markers, p.Marker)
 	s.levels = append(s.levels, src.Level())
 	s.sizes = append(s.sizes, len(p.Payload))
 }
@@ -70,5 +73,42 @@ func TestUpstreamOpusPassThrough(t *testing.T) {
 	}
 	if l := sink.levels[40]; l < 20 || l > 26 {
 		t.Errorf("level of a -20 dBFS tone = %d, want ≈ 23", l)
+	}
+}
+
+// TestUpstreamPassesSilentGapsOn: a G.711 phone with VAD sends nothing for
+// 400 ms; the room sees the next packet 400 ms later in timestamps (48 kHz)
+// with the marker bit, sequence numbers still contiguous.
+func TestUpstreamPassesSilentGapsOn(t *testing.T) {
+	up := sfu.NewUpTrack("audio", sfu.Audio, "audio/opus")
+	sink := &upSink{}
+	up.Subscribe(sink)
+	c, _ := offeredCodec("pcmu")
+	u, err := newUpstream(up, c)
+	must(t, err)
+	enc := codec.NewPCMUEncoder()
+	send := func(seq uint16, ts uint32) {
+		out := make([]byte, 160)
+		n, err := enc.Encode(sine20ms(8000, 0.1, int(seq)), out)
+		must(t, err)
+		u.handle(&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: c.PayloadType, SSRC: 7,
+			SequenceNumber: seq, Timestamp: ts}, Payload: out[:n]})
+	}
+	send(1, 0)
+	send(2, 160)
+	send(3, 160+160+20*160) // 20 frames (400 ms) of silence suppressed
+	send(4, 160+160+20*160+160)
+	if len(sink.stamps) != 4 {
+		t.Fatalf("%d packets forwarded, want 4", len(sink.stamps))
+	}
+	steps := []uint32{sink.stamps[1] - sink.stamps[0], sink.stamps[2] - sink.stamps[1], sink.stamps[3] - sink.stamps[2]}
+	if steps[0] != 960 || steps[1] != 960+20*960 || steps[2] != 960 {
+		t.Errorf("timestamp steps %v, want [960 %d 960]", steps, 960+20*960)
+	}
+	if sink.markers[1] || !sink.markers[2] || sink.markers[3] {
+		t.Errorf("markers %v, want only the packet after the gap marked", sink.markers)
+	}
+	if sink.seqs[2] != sink.seqs[1]+1 {
+		t.Errorf("sequence jumped over the gap: %v", sink.seqs)
 	}
 }
