@@ -17,6 +17,11 @@ type Config struct {
 	Threshold uint8 // RFC 6464 level at or below which a participant is talking
 	HoldTicks int   // ticks a talker stays selected after falling quiet (hysteresis)
 	PT        uint8 // RTP payload type written on output packets
+	// SharedFrames is how many frames one packet of the shared mix (what
+	// everyone who is not talking hears) carries: 1 (default), 2 or 3.
+	// More means fewer packets to encrypt and send per listener, and
+	// Frame·(SharedFrames-1) more delay for listeners only.
+	SharedFrames int
 }
 
 // Stats counts the mixer's work, for tests, metrics and benchmarks.
@@ -52,7 +57,8 @@ func New(cfg Config, coders Coders, shared PacketWriter) (*Mixer, error) {
 	if cfg.Frame == 0 {
 		cfg.Frame = 960
 	}
-	if cfg.TopK < 1 || cfg.Frame < 1 || cfg.Threshold > silentLevel || cfg.HoldTicks < 0 {
+	if cfg.TopK < 1 || cfg.Frame < 1 || cfg.Threshold > silentLevel || cfg.HoldTicks < 0 ||
+		cfg.SharedFrames < 0 || cfg.SharedFrames > maxGroup {
 		return nil, ErrConfig
 	}
 	enc, err := coders.NewEncoder()
@@ -61,6 +67,7 @@ func New(cfg Config, coders Coders, shared PacketWriter) (*Mixer, error) {
 	}
 	m := &Mixer{cfg: cfg, shared: newStream(shared, enc, cfg.PT), coders: coders,
 		total: make([]int32, cfg.Frame), out: make([]int16, cfg.Frame)}
+	m.shared.setGroup(cfg.SharedFrames)
 	m.parts.Store(&[]*Participant{})
 	return m, nil
 }
@@ -86,13 +93,16 @@ func (m *Mixer) Remove(p *Participant) {
 // Len is the number of participants.
 func (m *Mixer) Len() int { return len(*m.parts.Load()) }
 
-// SetConfig changes TopK, Threshold and HoldTicks of a live mixer (a
-// policy reload); Frame and PT stay. Call it from the goroutine that
-// ticks.
+// SetConfig changes TopK, Threshold, HoldTicks and SharedFrames of a live
+// mixer (a policy reload); Frame and PT stay. Call it from the goroutine
+// that ticks.
 func (m *Mixer) SetConfig(cfg Config) error {
-	if cfg.TopK < 1 || cfg.Threshold > silentLevel || cfg.HoldTicks < 0 {
+	if cfg.TopK < 1 || cfg.Threshold > silentLevel || cfg.HoldTicks < 0 ||
+		cfg.SharedFrames < 0 || cfg.SharedFrames > maxGroup {
 		return ErrConfig
 	}
 	m.cfg.TopK, m.cfg.Threshold, m.cfg.HoldTicks = cfg.TopK, cfg.Threshold, cfg.HoldTicks
+	m.cfg.SharedFrames = cfg.SharedFrames
+	m.shared.setGroup(cfg.SharedFrames)
 	return nil
 }

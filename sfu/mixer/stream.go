@@ -14,9 +14,22 @@ type stream struct {
 	enc     Encoder
 	pkt     rtp.Packet
 	buf     [maxPayload]byte
-	gap     bool // frames were skipped as silence since the last packet
-	skipped int  // silent frames skipped in a row
+	gap     bool   // frames were skipped as silence since the last packet
+	skipped int    // silent frames skipped in a row
+	ts      uint32 // timestamp of the next frame
+
+	// Frames per packet (see packFrames); only the shared mix groups them.
+	group   int
+	frames  [][maxPayload]byte // nil while group is 1
+	sizes   [maxGroup]int
+	views   [maxGroup][]byte
+	held    int
+	heldTS  uint32
+	samples uint32 // per frame
 }
+
+// maxGroup is the most 20 ms frames one packet carries (60 ms).
+const maxGroup = 3
 
 // dtxEvery is how often a silent stream still sends a frame: every 400 ms,
 // as WebRTC's Opus DTX does, so that peers' RTP timeouts (a PBX hanging up
@@ -24,34 +37,90 @@ type stream struct {
 const dtxEvery = 20
 
 func newStream(out PacketWriter, enc Encoder, payloadType uint8) *stream {
-	s := &stream{out: out, enc: enc}
+	s := &stream{out: out, enc: enc, group: 1}
 	s.pkt.Version = 2
 	s.pkt.PayloadType = payloadType
 	return s
 }
 
-// write encodes one frame and forwards it as the next packet. Frames of
-// pure digital silence (nobody in the mix) are sent only every dtxEvery,
-// as in Opus DTX: the timestamp moves on, the sequence number does not,
-// and the first packet after a gap carries the marker bit (RFC 3551 §4.1).
-// An idle room thus costs almost no encodes or packets, and browsers
-// conceal the gaps as silence. It reports whether a packet went out.
+// setGroup sets how many frames go into one packet (1..maxGroup); frames
+// already held go out if the new group is smaller.
+func (s *stream) setGroup(n int) {
+	n = max(1, min(n, maxGroup))
+	if n > 1 && s.frames == nil {
+		s.frames = make([][maxPayload]byte, maxGroup)
+	}
+	if s.held >= n {
+		s.flush()
+	}
+	s.group = n
+}
+
+// write encodes one frame and sends it, or holds it until the packet has
+// group frames. Frames of pure digital silence (nobody in the mix) are
+// sent only every dtxEvery, as in Opus DTX: the timestamp moves on, the
+// sequence number does not, and the first packet after a gap carries the
+// marker bit (RFC 3551 §4.1). An idle room thus costs almost no encodes or
+// packets, and browsers conceal the gaps as silence. It reports whether
+// the frame was encoded.
 func (s *stream) write(pcm []int16, samples uint32) (bool, error) {
-	s.pkt.Timestamp += samples
+	frameTS := s.ts
+	s.ts += samples
 	if isSilence(pcm) && s.skipped < dtxEvery-1 {
+		s.flush() // what is held goes out before the gap
 		s.gap, s.skipped = true, s.skipped+1
 		return false, nil
 	}
 	s.skipped = 0
-	n, err := s.enc.Encode(pcm, s.buf[:])
+	if s.group <= 1 {
+		n, err := s.enc.Encode(pcm, s.buf[:])
+		if err != nil {
+			return false, err
+		}
+		s.send(frameTS, s.buf[:n])
+		return true, nil
+	}
+	n, err := s.enc.Encode(pcm, s.frames[s.held][:])
 	if err != nil {
 		return false, err
 	}
-	s.pkt.SequenceNumber++
-	s.pkt.Marker, s.gap = s.gap, false
-	s.pkt.Payload = s.buf[:n]
-	s.out.Forward(&s.pkt)
+	if s.held == 0 {
+		s.heldTS = frameTS
+	}
+	s.sizes[s.held], s.samples = n, samples
+	if s.held++; s.held >= s.group {
+		s.flush()
+	}
 	return true, nil
+}
+
+// flush sends the held frames: in one packet when they can share it, else
+// one packet each.
+func (s *stream) flush() {
+	if s.held == 0 {
+		return
+	}
+	views := s.views[:0]
+	for i := range s.held {
+		views = append(views, s.frames[i][:s.sizes[i]])
+	}
+	s.held = 0
+	if n, ok := packFrames(s.buf[:], views); ok {
+		s.send(s.heldTS, s.buf[:n])
+		return
+	}
+	for i, v := range views {
+		s.send(s.heldTS+uint32(i)*s.samples, v)
+	}
+}
+
+// send forwards one packet at timestamp ts.
+func (s *stream) send(ts uint32, payload []byte) {
+	s.pkt.SequenceNumber++
+	s.pkt.Timestamp = ts
+	s.pkt.Marker, s.gap = s.gap, false
+	s.pkt.Payload = payload
+	s.out.Forward(&s.pkt)
 }
 
 func isSilence(pcm []int16) bool {
