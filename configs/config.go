@@ -208,6 +208,9 @@ type MixerPolicy struct {
 	TopK       int `yaml:"top_k"`      // talkers decoded and mixed per tick
 	Bitrate    int `yaml:"bitrate"`    // Opus bits/s of the mixed streams
 	Complexity int `yaml:"complexity"` // Opus encoder complexity 0..10
+	// ListenerFrameMS is the packet length of the shared mix that
+	// everyone who is not talking hears: 20, 40 or 60 ms.
+	ListenerFrameMS int `yaml:"listener_frame_ms"`
 }
 
 // Duration is a time.Duration written in YAML as "30s", "15m".

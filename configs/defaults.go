@@ -24,6 +24,7 @@ const (
 	DefaultMixerTopK        = 3
 	DefaultMixerBitrate     = 32000
 	DefaultMixerComplexity  = 5
+	DefaultListenerFrameMS  = 20
 )
 
 // Room video modes.
@@ -55,7 +56,8 @@ func defaults() *Config {
 				MinTalk: Duration(DefaultSpeakerMinTalk), SwitchHold: Duration(DefaultSpeakerHold),
 				Release: Duration(DefaultSpeakerRelease), Margin: DefaultSpeakerMargin,
 			},
-			Mixer: MixerPolicy{TopK: DefaultMixerTopK, Bitrate: DefaultMixerBitrate, Complexity: DefaultMixerComplexity},
+			Mixer: MixerPolicy{TopK: DefaultMixerTopK, Bitrate: DefaultMixerBitrate, Complexity: DefaultMixerComplexity,
+				ListenerFrameMS: DefaultListenerFrameMS},
 			Video: VideoPolicy{SpeakerLayer: "high", OthersLayer: "low", MaxLayer: "high", LastN: 4},
 		},
 	}
