@@ -159,7 +159,7 @@ func (r *result) print(w io.Writer, o options) {
 	if o.libopus {
 		impl = "libopus"
 	}
-	fmt.Fprintf(w, "participants %d, talkers %d, video %v, opus %s, window %s\n", o.n, o.talkers, o.video, impl, o.duration)
+	fmt.Fprintf(w, "participants %d, talkers %d, video %v, opus %s, listener frames %d ms, window %s\n", o.n, o.talkers, o.video, impl, o.listenerFrame, o.duration)
 	fmt.Fprintf(w, "server CPU             %.1f ms/s (%.3f ms/s per participant)\n", r.cpuMsPerSec, r.cpuMsPerSec/float64(o.n))
 	fmt.Fprintf(w, "server RSS growth      %.0f KiB per participant\n", r.rssKiBPerPart)
 	fmt.Fprintf(w, "packets out per CPU-s  %.0f\n", r.packetsPerCPUSec)
