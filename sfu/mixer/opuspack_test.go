@@ -25,3 +25,34 @@ func TestPackFramesCode3(t *testing.T) {
 		t.Error("packed into a buffer too small")
 	}
 }
+
+// TestSharedFramesFollowsSetConfig: a live policy change to two frames per
+// packet halves the shared mix's packets from the next tick on.
+func TestSharedFramesFollowsSetConfig(t *testing.T) {
+	m, shared := newTestMixer(t, 3)
+	a := newMember(t, m, "a")
+	count := func(ticks int) int {
+		before := len(shared.headers)
+		for range ticks {
+			a.say(100, 10) // payload bytes 0x64 0x00…: a code-0 "TOC" that packs
+			m.Tick()
+		}
+		return len(shared.headers) - before
+	}
+	count(4) // prebuffering
+	if got := count(10); got != 10 {
+		t.Fatalf("%d shared packets in 10 ticks at one frame per packet, want 10", got)
+	}
+	cfg := m.cfg
+	cfg.SharedFrames = 2
+	if err := m.SetConfig(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(10); got != 5 {
+		t.Fatalf("%d shared packets in 10 ticks at two frames per packet, want 5", got)
+	}
+	cfg.SharedFrames = 4
+	if m.SetConfig(cfg) == nil {
+		t.Error("SetConfig accepted four frames per packet")
+	}
+}
