@@ -14,23 +14,9 @@ import (
 // (dtmf: info), which rings browser 2001. Keys go both ways as INFO and
 // arrive as DTMF at the other browser.
 func TestInfoDTMFBackToBack(t *testing.T) {
-	api := testMediaAPI(t)
-	_, legA := browserLeg(t, api, "1001")
-	_, legB := browserLeg(t, api, "2001")
-	// Call control exists before trunk B starts: it is B's placer.
-	callsB := sfu.NewCalls(sfu.CallsConfig{NoAnswerTimeout: 15 * time.Second}, testLogger(), &fakeExtension{number: "2001", leg: legB})
-	t.Cleanup(callsB.Close)
-	trB := newTestTrunk(t, configs.Trunk{Name: "b", Address: "127.0.0.1:5060", Listen: "127.0.0.1:5062", DTMF: "info",
-		Codecs: []string{"pcmu"}, Inbound: map[string]string{"04930": "2001"}}, callsB)
-	trA := newTestTrunk(t, configs.Trunk{Name: "a", Address: "127.0.0.1:5062", DTMF: "info", Codecs: []string{"pcmu"}}, nil)
-	callsA := sfu.NewCalls(sfu.CallsConfig{NoAnswerTimeout: 15 * time.Second}, testLogger(), trA)
-	t.Cleanup(callsA.Close)
-	obs := newObserver()
-	_, err := callsA.Place(sfu.PlaceRequest{Caller: legA, To: "04930", Observer: obs})
-	must(t, err)
-	waitFor(t, obs.connected, 15*time.Second, "back-to-back call connected")
-	// B's dialog is established when A's ACK arrives, just after A connects.
-	waitUntil(t, 2*time.Second, "B's dialog", func() bool { return onlyLeg(t, trB).dlg.Load() != nil })
+	info := configs.Trunk{DTMF: "info", Codecs: []string{"pcmu"}}
+	bb := connectBackToBack(t, info, info)
+	legA, legB, trA, trB := bb.legA, bb.legB, bb.trA, bb.trB
 
 	gotB := make(chan rune, 4)
 	legB.SetDTMFSink(func(d rune) { gotB <- d })

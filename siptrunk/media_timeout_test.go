@@ -16,23 +16,11 @@ import (
 // call stays up; after resume A hangs up by BYE with "media failed", and
 // B's leg ends on that BYE.
 func TestMediaTimeoutBackToBack(t *testing.T) {
-	api := testMediaAPI(t)
-	clientA, legA := browserLeg(t, api, "1001")
-	clientB, legB := browserLeg(t, api, "2001")
-	callsB := sfu.NewCalls(sfu.CallsConfig{NoAnswerTimeout: 15 * time.Second}, testLogger(), &fakeExtension{number: "2001", leg: legB})
-	t.Cleanup(callsB.Close)
 	off, short := configs.Duration(0), configs.Duration(time.Second)
-	trB := newTestTrunk(t, configs.Trunk{Name: "b", Address: "127.0.0.1:5060", Listen: "127.0.0.1:5062", Media: "rtp",
-		Codecs: []string{"pcmu"}, Inbound: map[string]string{"04930": "2001"}, MediaTimeout: &off}, callsB)
-	trA := newTestTrunk(t, configs.Trunk{Name: "a", Address: "127.0.0.1:5062", Media: "rtp", Codecs: []string{"pcmu"},
-		MediaTimeout: &short}, nil)
-	callsA := sfu.NewCalls(sfu.CallsConfig{NoAnswerTimeout: 15 * time.Second}, testLogger(), trA)
-	t.Cleanup(callsA.Close)
-	obs := newObserver()
-	_, err := callsA.Place(sfu.PlaceRequest{Caller: legA, To: "04930", Observer: obs})
-	must(t, err)
-	waitFor(t, obs.connected, 15*time.Second, "back-to-back call connected")
-	waitUntil(t, 2*time.Second, "B's dialog", func() bool { return onlyLeg(t, trB).dlg.Load() != nil })
+	bb := connectBackToBack(t,
+		configs.Trunk{Media: "rtp", Codecs: []string{"pcmu"}, MediaTimeout: &short},
+		configs.Trunk{Media: "rtp", Codecs: []string{"pcmu"}, MediaTimeout: &off})
+	clientA, clientB, trA, trB := bb.clientA, bb.clientB, bb.trA, bb.trB
 	sipA, sipB := onlyLeg(t, trA), onlyLeg(t, trB)
 
 	must(t, clientA.StartTone(1000, 16000))
