@@ -92,6 +92,17 @@ func (m *sockMedia) answerSecurity() ([]string, error) {
 	return nil, nil
 }
 
+// ourKeyFor makes a fresh key of ours in the suite and tag of theirs.
+func ourKeyFor(theirs sdesKey) (sdesKey, error) {
+	i := 0
+	for j, s := range sdesSuites {
+		if s.name == theirs.suite {
+			i = j
+		}
+	}
+	return newSDESKey(theirs.tag, i)
+}
+
 // answerSDES takes the first offered crypto line we support.
 func (m *sockMedia) answerSDES() ([]string, error) {
 	for _, line := range m.peer.crypto {
@@ -99,13 +110,7 @@ func (m *sockMedia) answerSDES() ([]string, error) {
 		if !ok {
 			continue
 		}
-		i := 0
-		for j, s := range sdesSuites {
-			if s.name == theirs.suite {
-				i = j
-			}
-		}
-		ours, err := newSDESKey(theirs.tag, i)
+		ours, err := ourKeyFor(theirs)
 		if err != nil {
 			return nil, err
 		}

@@ -104,13 +104,7 @@ func (m *sockMedia) newPeerKey(theirs sdesKey) error {
 
 // newSuite re-keys both ways for a suite other than the current one.
 func (m *sockMedia) newSuite(theirs sdesKey) error {
-	i := 0
-	for j, s := range sdesSuites {
-		if s.name == theirs.suite {
-			i = j
-		}
-	}
-	ours, err := newSDESKey(theirs.tag, i)
+	ours, err := ourKeyFor(theirs)
 	if err != nil {
 		return err
 	}
