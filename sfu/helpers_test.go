@@ -31,6 +31,7 @@ func testMediaAPI(t *testing.T) *MediaAPI {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(api.Close)
 	return api
 }
 

@@ -8,10 +8,14 @@ import (
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/nack"
+	"github.com/pion/interceptor/pkg/report"
+	"github.com/pion/interceptor/pkg/twcc"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 
 	"xphone/configs"
+	"xphone/sfu/rtcpclock"
 )
 
 // opusPayloadType is what server-made Opus packets (mix, music) carry;
@@ -63,6 +67,7 @@ type MediaAPI struct {
 	api   *webrtc.API
 	log   *slog.Logger
 	stats *Stats
+	clock *rtcpclock.Clock
 }
 
 // NewMediaAPI builds the pion API from the media section of the config;
@@ -98,7 +103,8 @@ func NewMediaAPI(cfg configs.Media, stats *Stats, log *slog.Logger) (*MediaAPI, 
 			return nil, wrapf(err, "register extension %s", e.uri)
 		}
 	}
-	reg, err := interceptors(m)
+	clock := rtcpclock.New(rtcpClockBase)
+	reg, err := interceptors(m, clock)
 	if err != nil {
 		return nil, err
 	}
@@ -107,22 +113,44 @@ func NewMediaAPI(cfg configs.Media, stats *Stats, log *slog.Logger) (*MediaAPI, 
 		return nil, err
 	}
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se))
-	return &MediaAPI{api: api, log: log, stats: stats}, nil
+	return &MediaAPI{api: api, log: log, stats: stats, clock: clock}, nil
 }
 
-// interceptors are pion's defaults minus the stats interceptor: the server
-// never reads pion's stats, and they cost a lock and map work per packet.
+// Close stops the shared RTCP clock once every leg has ended.
+func (a *MediaAPI) Close() {
+	if a != nil {
+		a.clock.Close()
+	}
+}
+
+// rtcpClockBase is the shared RTCP clock's resolution: NACK and TWCC
+// feedback go out every tick, sender reports every tenth.
+const rtcpClockBase = 100 * time.Millisecond
+
+// interceptors are pion's defaults minus the stats interceptor (the server
+// never reads pion's stats, and they cost a lock and map work per packet),
+// with everything periodic on one shared clock: NACKs (our generator) and
+// TWCC feedback every 100 ms, sender reports every second, all legs in the
+// same burst. pion's receiver reports keep their own 1 s ticker (it takes
+// no ticker option).
 // NACK retransmits video, RTCP reports keep browsers' statistics right, and
 // TWCC feedback lets browsers adapt what they send to us.
-func interceptors(m *webrtc.MediaEngine) (*interceptor.Registry, error) {
+func interceptors(m *webrtc.MediaEngine, clock *rtcpclock.Clock) (*interceptor.Registry, error) {
 	reg := &interceptor.Registry{}
-	if err := webrtc.ConfigureNack(m, reg); err != nil {
-		return nil, wrapf(err, "nack")
+	responder, err := nack.NewResponderInterceptor()
+	if err != nil {
+		return nil, wrapf(err, "nack responder")
 	}
-	if err := webrtc.ConfigureRTCPReports(reg); err != nil {
+	m.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack"}, webrtc.RTPCodecTypeVideo)
+	m.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack", Parameter: "pli"}, webrtc.RTPCodecTypeVideo)
+	reg.Add(responder)
+	reg.Add(rtcpclock.NewNackGenerator(clock, rtcpClockBase))
+	senderTicker := report.SenderTicker(func(d time.Duration) report.Ticker { return clock.NewTicker(d) })
+	if err := webrtc.ConfigureRTCPReportsWithOptions(reg, nil, senderTicker); err != nil {
 		return nil, wrapf(err, "rtcp reports")
 	}
-	if err := webrtc.ConfigureTWCCSender(m, reg); err != nil {
+	twccTicker := twcc.SendTicker(func(d time.Duration) twcc.Ticker { return clock.NewTicker(d) })
+	if err := webrtc.ConfigureTWCCSenderWithOptions(m, reg, twccTicker); err != nil {
 		return nil, wrapf(err, "twcc")
 	}
 	return reg, nil

@@ -96,6 +96,7 @@ func testMediaAPI(t *testing.T) *sfu.MediaAPI {
 	t.Helper()
 	api, err := sfu.NewMediaAPI(configs.Media{Interfaces: []string{"lo"}}, nil, testLogger())
 	must(t, err)
+	t.Cleanup(api.Close)
 	return api
 }
 

@@ -50,6 +50,7 @@ type Server struct {
 	http     *http.Server
 	web      *web.Server
 	calls    *sfu.Calls
+	media    *sfu.MediaAPI // owns the shared RTCP clock
 	rooms    *sfu.Conferences
 	stats    *sfu.Stats
 	dataDir  string
@@ -86,6 +87,7 @@ func Start(_ context.Context, o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.media = media
 	registry := web.NewRegistry(store, media, log)
 	s.rooms = sfu.NewConferences(roomSpecs(cfg.Rooms), s.conferenceConfig(cfg.Policy), log)
 	s.calls = sfu.NewCalls(sfu.CallsConfig{NoAnswerTimeout: cfg.Calls.NoAnswerTimeout.D(), Rooms: s.rooms,
@@ -189,6 +191,7 @@ func (s *Server) Close() error {
 		s.web.Close()
 		s.calls.Close()
 		s.wg.Wait()
+		s.media.Close()
 	})
 	return err
 }

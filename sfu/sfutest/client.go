@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -47,6 +48,9 @@ type Client struct {
 	VideoReceived atomic.Uint64
 	// KeyframeRequests counts PLI/FIR the server sent for our video.
 	KeyframeRequests atomic.Uint64
+	// DropVideo makes the client lose its next N video packets: their
+	// sequence numbers are used but nothing is sent, as on a lossy network.
+	DropVideo atomic.Int32
 	// SendLayers limits a simulcast client to its lowest N layers (0: all).
 	SendLayers atomic.Int32
 	// VideoMarker is written into every video payload (byte 2) so that a
@@ -59,6 +63,7 @@ type Client struct {
 	slots      map[string]*slotStats // video by transceiver mid
 	videoSSRCs []uint32              // of received video, for REMB
 	heard      *pcmRing              // decoded received audio
+	nacked     []uint16              // sequence numbers the server asked for again
 
 	wg   sync.WaitGroup
 	stop chan struct{}
@@ -150,12 +155,30 @@ func (c *Client) readRTCP(s *webrtc.RTPSender) {
 			continue
 		}
 		for _, p := range pkts {
-			switch p.(type) {
+			switch p := p.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
 				c.KeyframeRequests.Add(1)
+			case *rtcp.TransportLayerNack:
+				c.noteNack(p)
 			}
 		}
 	}
+}
+
+func (c *Client) noteNack(n *rtcp.TransportLayerNack) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, pair := range n.Nacks {
+		c.nacked = append(c.nacked, pair.PacketList()...)
+	}
+}
+
+// NackedVideo returns the video sequence numbers the server asked to be
+// sent again (RFC 4585 generic NACK), in the order asked.
+func (c *Client) NackedVideo() []uint16 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.nacked)
 }
 
 func (c *Client) goOwned(f func()) {
@@ -256,6 +279,10 @@ func (c *Client) writeAudio(marker byte, seq uint16, ts uint32) {
 // payload header with the P bit clear.
 // sendVideo writes one video frame on the plain or the simulcast track.
 func (c *Client) sendVideo(seq uint16, ts uint32) {
+	if c.DropVideo.Load() > 0 {
+		c.DropVideo.Add(-1)
+		return
+	}
 	if c.video != nil {
 		c.writeVideo(seq, ts)
 	}
