@@ -11,6 +11,7 @@ import (
 	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/interceptor/pkg/report"
 	"github.com/pion/interceptor/pkg/twcc"
+	"github.com/pion/logging"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 
@@ -104,7 +105,8 @@ func NewMediaAPI(cfg configs.Media, stats *Stats, log *slog.Logger) (*MediaAPI, 
 		}
 	}
 	clock := rtcpclock.New(rtcpClockBase)
-	reg, err := interceptors(m, clock)
+	logs := newPionLogs(log)
+	reg, err := interceptors(m, clock, logs)
 	if err != nil {
 		return nil, err
 	}
@@ -112,6 +114,7 @@ func NewMediaAPI(cfg configs.Media, stats *Stats, log *slog.Logger) (*MediaAPI, 
 	if err != nil {
 		return nil, err
 	}
+	se.LoggerFactory = logs
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se))
 	return &MediaAPI{api: api, log: log, stats: stats, clock: clock}, nil
 }
@@ -135,9 +138,9 @@ const rtcpClockBase = 100 * time.Millisecond
 // no ticker option).
 // NACK retransmits video, RTCP reports keep browsers' statistics right, and
 // TWCC feedback lets browsers adapt what they send to us.
-func interceptors(m *webrtc.MediaEngine, clock *rtcpclock.Clock) (*interceptor.Registry, error) {
+func interceptors(m *webrtc.MediaEngine, clock *rtcpclock.Clock, logs logging.LoggerFactory) (*interceptor.Registry, error) {
 	reg := &interceptor.Registry{}
-	responder, err := nack.NewResponderInterceptor()
+	responder, err := nack.NewResponderInterceptor(nack.WithResponderLoggerFactory(logs))
 	if err != nil {
 		return nil, wrapf(err, "nack responder")
 	}
@@ -146,11 +149,12 @@ func interceptors(m *webrtc.MediaEngine, clock *rtcpclock.Clock) (*interceptor.R
 	reg.Add(responder)
 	reg.Add(rtcpclock.NewNackGenerator(clock, rtcpClockBase))
 	senderTicker := report.SenderTicker(func(d time.Duration) report.Ticker { return clock.NewTicker(d) })
-	if err := webrtc.ConfigureRTCPReportsWithOptions(reg, nil, senderTicker); err != nil {
+	receiverOpts := []report.ReceiverOption{report.WithReceiverLoggerFactory(logs)}
+	if err := webrtc.ConfigureRTCPReportsWithOptions(reg, receiverOpts, senderTicker, report.WithSenderLoggerFactory(logs)); err != nil {
 		return nil, wrapf(err, "rtcp reports")
 	}
 	twccTicker := twcc.SendTicker(func(d time.Duration) twcc.Ticker { return clock.NewTicker(d) })
-	if err := webrtc.ConfigureTWCCSenderWithOptions(m, reg, twccTicker); err != nil {
+	if err := webrtc.ConfigureTWCCSenderWithOptions(m, reg, twccTicker, twcc.WithLoggerFactory(logs)); err != nil {
 		return nil, wrapf(err, "twcc")
 	}
 	return reg, nil
