@@ -27,11 +27,15 @@ const (
 	popConceal                  // nothing queued yet while playing: conceal, keep waiting
 )
 
+// slot holds one packet. Its buffer grows to the largest packet the slot
+// has held (a few hundred bytes for voice) instead of a fixed maxPayload,
+// so that the silent majority of a big room costs little memory; it is
+// reused, so the push path allocates only while a talker's packets grow.
 type slot struct {
 	seq   uint16
 	n     int
 	valid bool
-	buf   [maxPayload]byte
+	buf   []byte
 }
 
 // jitterBuffer reorders one talker's packets by sequence number. The read
@@ -66,7 +70,8 @@ func (j *jitterBuffer) push(seq uint16, payload []byte) bool {
 	if !s.valid {
 		j.count++
 	}
-	s.seq, s.n, s.valid = seq, copy(s.buf[:], payload), true
+	s.buf = append(s.buf[:0], payload...)
+	s.seq, s.n, s.valid = seq, len(payload), true
 	if !j.playing && j.count >= prebuffer {
 		j.startLocked()
 	}
