@@ -16,6 +16,9 @@ import (
 // result is what one run measured.
 type result struct {
 	cpuMsPerSec      float64
+	systemShare      float64 // of the CPU time, in the kernel
+	switchesPerSec   float64 // server threads' context switches
+	goPerPart        goStats // runtime growth per participant
 	rssKiBPerPart    float64
 	packetsPerCPUSec float64
 	joinP50, joinP95 time.Duration
@@ -27,7 +30,9 @@ type result struct {
 func measure(ctx context.Context, srv *server, r *room, o options) (*result, error) {
 	res := &result{joinP50: percentile(r.joinTimes, 0.5), joinP95: percentile(r.joinTimes, 0.95)}
 	res.rssKiBPerPart = float64(rssKiB(srv.pid())-r.rssBefore) / float64(o.n)
+	res.goPerPart = readGoStats(srv).perParticipant(r.goBefore, o.n)
 	probe := newProbe(r)
+	user0, sys0, sw0 := cpuSplitAndSwitches(srv.pid())
 	pkts0, cpu0, t0 := received(r), cpuTicks(srv.pid()), time.Now()
 	tick := time.NewTicker(o.switchGap)
 	defer tick.Stop()
@@ -44,6 +49,11 @@ func measure(ctx context.Context, srv *server, r *room, o options) (*result, err
 	}
 	elapsed := time.Since(t0).Seconds()
 	cpuSec := float64(cpuTicks(srv.pid())-cpu0) / 100 // USER_HZ
+	user1, sys1, sw1 := cpuSplitAndSwitches(srv.pid())
+	if d := (user1 - user0) + (sys1 - sys0); d > 0 {
+		res.systemShare = float64(sys1-sys0) / float64(d)
+	}
+	res.switchesPerSec = float64(sw1-sw0) / elapsed
 	res.cpuMsPerSec = cpuSec * 1000 / elapsed
 	if cpuSec > 0 {
 		res.packetsPerCPUSec = float64(received(r)-pkts0) / cpuSec
@@ -154,6 +164,11 @@ func rssKiB(pid int) int64 {
 	return 0
 }
 
+func cpuSplitAndSwitches(pid int) (user, system, switches int64) {
+	user, system = cpuSplit(pid)
+	return user, system, contextSwitches(pid)
+}
+
 func (r *result) print(w io.Writer, o options) {
 	impl := "gopus"
 	if o.libopus {
@@ -161,7 +176,11 @@ func (r *result) print(w io.Writer, o options) {
 	}
 	fmt.Fprintf(w, "participants %d, talkers %d, video %v, opus %s, listener frames %d ms, window %s\n", o.n, o.talkers, o.video, impl, o.listenerFrame, o.duration)
 	fmt.Fprintf(w, "server CPU             %.1f ms/s (%.3f ms/s per participant)\n", r.cpuMsPerSec, r.cpuMsPerSec/float64(o.n))
+	fmt.Fprintf(w, "  in the kernel        %.0f %%; %.0f context switches/s\n", 100*r.systemShare, r.switchesPerSec)
 	fmt.Fprintf(w, "server RSS growth      %.0f KiB per participant\n", r.rssKiBPerPart)
+	g := r.goPerPart
+	fmt.Fprintf(w, "  Go heap / stacks     %.0f / %.0f KiB per participant; %.1f goroutines per participant\n",
+		g.heapInuse/1024, g.stackInuse/1024, g.goroutines)
 	fmt.Fprintf(w, "packets out per CPU-s  %.0f\n", r.packetsPerCPUSec)
 	fmt.Fprintf(w, "join time              p50 %s  p95 %s\n", r.joinP50.Round(time.Millisecond), r.joinP95.Round(time.Millisecond))
 	fmt.Fprintf(w, "speaker switch         p50 %s  p95 %s  (%d samples)\n", percentile(r.switchLat, 0.5).Round(time.Millisecond),

@@ -21,6 +21,7 @@ type room struct {
 	observers []*participant
 	joinTimes []time.Duration
 	rssBefore int64
+	goBefore  goStats
 }
 
 func (r *room) close() {
@@ -31,7 +32,7 @@ func (r *room) close() {
 
 // joinAll joins o.n participants one after another, timing each join.
 func joinAll(ctx context.Context, srv *server, o options) (*room, error) {
-	r := &room{rssBefore: rssKiB(srv.pid())}
+	r := &room{rssBefore: rssKiB(srv.pid()), goBefore: readGoStats(srv)}
 	for i := 0; i < o.n; i++ {
 		start := time.Now()
 		jctx, cancel := context.WithTimeout(ctx, 20*time.Second)
