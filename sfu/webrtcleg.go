@@ -198,7 +198,28 @@ func (l *WebRTCLeg) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver
 	}
 	up.SetDTMFPayloadTypes(dtmfPTs)
 	l.goOwned(func() { readRTP(remote, up) })
+	rid := remote.RID()
+	l.goOwned(func() { drainRTCP(recv, rid) })
 	up.RequestKeyframe()
+}
+
+// drainRTCP reads what the browser sends about a stream it sends us
+// (sender reports, SDES). Unread, pion keeps up to 100 kB of it per stream,
+// which fills over a long meeting, and the receiver-report interceptor
+// never sees the sender reports it needs for the browser's round-trip time.
+func drainRTCP(recv *webrtc.RTPReceiver, rid string) {
+	buf := make([]byte, 1500)
+	for {
+		var err error
+		if rid == "" {
+			_, _, err = recv.Read(buf)
+		} else {
+			_, _, err = recv.ReadSimulcast(buf, rid)
+		}
+		if err != nil && !errors.Is(err, io.ErrShortBuffer) {
+			return
+		}
+	}
 }
 
 // maxReadErrors ends a read loop that gets only errors: the track is gone
