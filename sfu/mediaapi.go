@@ -9,8 +9,6 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/nack"
-	"github.com/pion/interceptor/pkg/report"
-	"github.com/pion/interceptor/pkg/twcc"
 	"github.com/pion/logging"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
@@ -127,36 +125,38 @@ func (a *MediaAPI) Close() {
 }
 
 // rtcpClockBase is the shared RTCP clock's resolution: NACK and TWCC
-// feedback go out every tick, sender reports every tenth.
-const rtcpClockBase = 100 * time.Millisecond
+// feedback go out every tick, sender and receiver reports every tenth.
+const (
+	rtcpClockBase  = 100 * time.Millisecond
+	reportInterval = time.Second
+)
 
-// interceptors are pion's defaults minus the stats interceptor (the server
-// never reads pion's stats, and they cost a lock and map work per packet),
-// with everything periodic on one shared clock: NACKs (our generator) and
-// TWCC feedback every 100 ms, sender reports every second, all legs in the
-// same burst. pion's receiver reports keep their own 1 s ticker (it takes
-// no ticker option).
-// NACK retransmits video, RTCP reports keep browsers' statistics right, and
-// TWCC feedback lets browsers adapt what they send to us.
+// interceptors are what each leg's RTCP needs, with everything periodic on
+// one shared clock instead of pion's ticker goroutines per leg and
+// interceptor: NACKs and transport-wide congestion feedback every 100 ms,
+// sender and receiver reports every second, all legs in the same burst.
+// pion's NACK responder (it retransmits from its send buffer, and has no
+// goroutine) stays. pion's stats interceptor is left out: the server never
+// reads pion's stats, and they cost a lock and map work per packet.
 func interceptors(m *webrtc.MediaEngine, clock *rtcpclock.Clock, logs logging.LoggerFactory) (*interceptor.Registry, error) {
 	reg := &interceptor.Registry{}
 	responder, err := nack.NewResponderInterceptor(nack.WithResponderLoggerFactory(logs))
 	if err != nil {
 		return nil, wrapf(err, "nack responder")
 	}
+	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeAudio, webrtc.RTPCodecTypeVideo} {
+		m.RegisterFeedback(webrtc.RTCPFeedback{Type: webrtc.TypeRTCPFBTransportCC}, kind)
+		if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.TransportCCURI}, kind); err != nil {
+			return nil, wrapf(err, "register transport-cc")
+		}
+	}
 	m.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack"}, webrtc.RTPCodecTypeVideo)
 	m.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack", Parameter: "pli"}, webrtc.RTPCodecTypeVideo)
 	reg.Add(responder)
 	reg.Add(rtcpclock.NewNackGenerator(clock, rtcpClockBase))
-	senderTicker := report.SenderTicker(func(d time.Duration) report.Ticker { return clock.NewTicker(d) })
-	receiverOpts := []report.ReceiverOption{report.WithReceiverLoggerFactory(logs)}
-	if err := webrtc.ConfigureRTCPReportsWithOptions(reg, receiverOpts, senderTicker, report.WithSenderLoggerFactory(logs)); err != nil {
-		return nil, wrapf(err, "rtcp reports")
-	}
-	twccTicker := twcc.SendTicker(func(d time.Duration) twcc.Ticker { return clock.NewTicker(d) })
-	if err := webrtc.ConfigureTWCCSenderWithOptions(m, reg, twccTicker, twcc.WithLoggerFactory(logs)); err != nil {
-		return nil, wrapf(err, "twcc")
-	}
+	reg.Add(rtcpclock.NewTWCCFeedback(clock, rtcpClockBase, nil))
+	reg.Add(rtcpclock.NewSenderReports(clock, reportInterval, nil))
+	reg.Add(rtcpclock.NewReceiverReports(clock, reportInterval, nil))
 	return reg, nil
 }
 

@@ -14,9 +14,10 @@ import (
 // scope per PeerConnection (about 8 KiB a leg) and writes them to stderr
 // in its own format, outside the structured log.
 //
-// pion's levels are shifted down one step: its Error is for things a
-// server sees routinely (a peer vanishing mid-handshake), so it becomes a
-// warning, and everything below Error is debug output.
+// pion's levels are shifted down: its Error is for things a server sees
+// routinely (a peer vanishing mid-handshake), so it becomes a warning; its
+// Warn and Info are debug output; its Debug and Trace (whole structs per
+// track) go below debug, where only a handler asked for them shows them.
 type pionLogs struct {
 	log     *slog.Logger
 	mu      sync.Mutex
@@ -52,10 +53,13 @@ func (l *pionLogger) emitf(level slog.Level, format string, args ...any) {
 	}
 }
 
-func (l *pionLogger) Trace(msg string)                  { l.emit(slog.LevelDebug-4, msg) }
-func (l *pionLogger) Tracef(format string, args ...any) { l.emitf(slog.LevelDebug-4, format, args...) }
-func (l *pionLogger) Debug(msg string)                  { l.emit(slog.LevelDebug, msg) }
-func (l *pionLogger) Debugf(format string, args ...any) { l.emitf(slog.LevelDebug, format, args...) }
+// levelPionDebug is below slog's debug level.
+const levelPionDebug = slog.LevelDebug - 4
+
+func (l *pionLogger) Trace(msg string)                  { l.emit(levelPionDebug, msg) }
+func (l *pionLogger) Tracef(format string, args ...any) { l.emitf(levelPionDebug, format, args...) }
+func (l *pionLogger) Debug(msg string)                  { l.emit(levelPionDebug, msg) }
+func (l *pionLogger) Debugf(format string, args ...any) { l.emitf(levelPionDebug, format, args...) }
 func (l *pionLogger) Info(msg string)                   { l.emit(slog.LevelDebug, msg) }
 func (l *pionLogger) Infof(format string, args ...any)  { l.emitf(slog.LevelDebug, format, args...) }
 func (l *pionLogger) Warn(msg string)                   { l.emit(slog.LevelDebug, msg) }

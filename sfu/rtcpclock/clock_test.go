@@ -80,29 +80,6 @@ func TestIdleClockStopsItsTicker(t *testing.T) {
 	}
 }
 
-func TestTickerDeliversAndStops(t *testing.T) {
-	c := manualClock(t)
-	tk := c.NewTicker(200 * time.Millisecond)
-	c.fire(time.Now())
-	select {
-	case <-tk.Ch():
-		t.Fatal("200 ms ticker fired after one 100 ms tick")
-	default:
-	}
-	c.fire(time.Now())
-	c.fire(time.Now()) // a slow reader misses ticks rather than blocking the clock
-	c.fire(time.Now())
-	<-tk.Ch()
-	tk.Stop()
-	c.fire(time.Now())
-	c.fire(time.Now())
-	select {
-	case <-tk.Ch():
-		t.Fatal("ticker fired after Stop")
-	default:
-	}
-}
-
 func waitFor(t *testing.T, ok func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)

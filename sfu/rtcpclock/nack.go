@@ -1,7 +1,6 @@
 package rtcpclock
 
 import (
-	"encoding/binary"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -32,89 +31,66 @@ func NewNackGenerator(clock *Clock, interval time.Duration) *NackGenerator {
 
 // NewInterceptor is called by pion once per PeerConnection.
 func (f *NackGenerator) NewInterceptor(string) (interceptor.Interceptor, error) {
-	return &nackGenerator{f: f, senderSSRC: rand.Uint32(), logs: map[uint32]*receiveLog{}}, nil
+	g := &nackGenerator{senderSSRC: rand.Uint32(), logs: map[uint32]*receiveLog{}}
+	g.periodic = periodic{clock: f.clock, every: f.interval, build: g.build}
+	return g, nil
 }
 
 type nackGenerator struct {
 	interceptor.NoOp
-	f          *NackGenerator
+	periodic
 	senderSSRC uint32
 
 	mu      sync.Mutex
 	logs    map[uint32]*receiveLog
-	writer  interceptor.RTCPWriter
-	cancel  func() // the clock job, while any stream is logged
-	closed  bool
 	scratch []uint16
 }
 
 // BindRTCPWriter keeps the leg's RTCP writer for the NACKs.
 func (g *nackGenerator) BindRTCPWriter(w interceptor.RTCPWriter) interceptor.RTCPWriter {
-	g.mu.Lock()
-	g.writer = w
-	g.mu.Unlock()
+	g.bindWriter(w)
 	return w
 }
 
 // BindRemoteStream logs the sequence numbers of a stream that takes NACKs.
 func (g *nackGenerator) BindRemoteStream(info *interceptor.StreamInfo, reader interceptor.RTPReader) interceptor.RTPReader {
-	if !takesNack(info) {
+	if !takesNack(info) || !g.addStream() {
 		return reader
 	}
 	l := &receiveLog{}
 	g.mu.Lock()
-	if g.closed {
-		g.mu.Unlock()
-		return reader
-	}
 	g.logs[info.SSRC] = l
-	if g.cancel == nil {
-		g.cancel = g.f.clock.Every(g.f.interval, g.tick)
-	}
 	g.mu.Unlock()
 	return interceptor.RTPReaderFunc(func(b []byte, a interceptor.Attributes) (int, interceptor.Attributes, error) {
 		n, attr, err := reader.Read(b, a)
-		if err == nil && n >= 12 && b[0]>>6 == 2 {
-			l.add(binary.BigEndian.Uint16(b[2:4]))
+		if seq, _, ok := rtpSeqTS(b[:max(n, 0)]); err == nil && ok {
+			l.add(seq)
 		}
 		return n, attr, err
 	})
 }
 
-// UnbindRemoteStream drops the stream's log, and the clock job with the last.
+// UnbindRemoteStream drops the stream's log.
 func (g *nackGenerator) UnbindRemoteStream(info *interceptor.StreamInfo) {
 	g.mu.Lock()
-	defer g.mu.Unlock()
+	_, ok := g.logs[info.SSRC]
 	delete(g.logs, info.SSRC)
-	if len(g.logs) == 0 {
-		g.stopLocked()
+	g.mu.Unlock()
+	if ok {
+		g.removeStream()
 	}
 }
 
 // Close stops NACKs for good.
 func (g *nackGenerator) Close() error {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.closed = true
-	g.stopLocked()
+	g.close()
 	return nil
 }
 
-func (g *nackGenerator) stopLocked() {
-	if g.cancel != nil {
-		g.cancel()
-		g.cancel = nil
-	}
-}
-
-// tick sends one compound RTCP packet with a NACK per stream that lost
-// packets, writing outside the lock.
-func (g *nackGenerator) tick(time.Time) {
+// build makes one NACK per stream that lost packets.
+func (g *nackGenerator) build(time.Time) []rtcp.Packet {
 	g.mu.Lock()
-	if g.closed || g.writer == nil {
-		g.mu.Unlock()
-		return
-	}
+	defer g.mu.Unlock()
 	var pkts []rtcp.Packet
 	for ssrc, l := range g.logs {
 		g.scratch = l.missing(g.scratch[:0], maxNackTries)
@@ -124,11 +100,7 @@ func (g *nackGenerator) tick(time.Time) {
 			})
 		}
 	}
-	w := g.writer
-	g.mu.Unlock()
-	if len(pkts) > 0 {
-		_, _ = w.Write(pkts, interceptor.Attributes{})
-	}
+	return pkts
 }
 
 // takesNack reports whether the stream negotiated generic NACK.

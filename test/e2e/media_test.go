@@ -80,3 +80,49 @@ func (s mediaStats) String() string {
 	return fmt.Sprintf("{pc:%v state:%s audioPackets:%v audioEnergy:%.4f videoFrames:%v videoPackets:%v sentAudio:%v}",
 		s.HasPC, s.ConnState, s.AudioPackets, s.AudioEnergy, s.VideoFrames, s.VideoPackets, s.OutAudioPacket)
 }
+
+// rtcpStats is what the browser learnt from the server's RTCP.
+type rtcpStats struct {
+	RTT         float64 `json:"rtt"`         // remote-inbound-rtp roundTripTime: our receiver reports (LSR/DLSR)
+	SRPackets   float64 `json:"srPackets"`   // remote-outbound-rtp packetsSent: our sender reports
+	OutBitrate  float64 `json:"outBitrate"`  // candidate-pair availableOutgoingBitrate: its estimate from our TWCC feedback
+	ReportsSeen float64 `json:"reportsSeen"` // remote-inbound-rtp reportsReceived
+}
+
+const rtcpStatsJS = `(async () => {
+  const pc = window.xphone && window.xphone.pc();
+  const out = {rtt: 0, srPackets: 0, outBitrate: 0, reportsSeen: 0};
+  if (!pc) return out;
+  (await pc.getStats()).forEach((s) => {
+    if (s.type === 'remote-inbound-rtp') {
+      out.rtt = Math.max(out.rtt, s.roundTripTime || 0);
+      out.reportsSeen += s.reportsReceived || 0;
+    }
+    if (s.type === 'remote-outbound-rtp') out.srPackets += s.packetsSent || 0;
+    if (s.type === 'candidate-pair' && s.nominated) out.outBitrate = Math.max(out.outBitrate, s.availableOutgoingBitrate || 0);
+  });
+  return out;
+})()`
+
+// requireRTCPFeedback asserts that the server's RTCP works in the browser:
+// its receiver reports give the browser a round-trip time, its sender
+// reports show up as remote-outbound-rtp, and its transport-wide feedback
+// lets the browser's bandwidth estimate climb above the 300 kbit/s it
+// starts from (it cannot without feedback).
+func (b *browser) requireRTCPFeedback(timeout time.Duration) {
+	b.t.Helper()
+	deadline := time.Now().Add(timeout)
+	var s rtcpStats
+	for {
+		b.eval(rtcpStatsJS, &s)
+		if s.RTT > 0 && s.SRPackets > 0 && s.OutBitrate > 600_000 {
+			b.t.Logf("%s: RTCP from the server works: rtt %.4f s over %v reports, %v packets in sender reports, estimate %.0f kbit/s",
+				b.name, s.RTT, s.ReportsSeen, s.SRPackets, s.OutBitrate/1000)
+			return
+		}
+		if time.Now().After(deadline) {
+			b.t.Fatalf("%s: RTCP feedback missing after %v: %+v", b.name, timeout, s)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}

@@ -1,0 +1,133 @@
+package rtcpclock
+
+import (
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/pion/interceptor"
+	"github.com/pion/rtcp"
+)
+
+// ReceiverReports is an interceptor factory that sends an RTCP receiver
+// report (RFC 3550 §6.4.2) for every stream a leg receives, on the shared
+// clock: loss, jitter and the timing the sender needs for round-trip time.
+type ReceiverReports struct {
+	clock    *Clock
+	interval time.Duration
+	now      func() time.Time
+}
+
+// NewReceiverReports returns a factory reporting every interval on clock;
+// now is the wall clock (nil: time.Now).
+func NewReceiverReports(clock *Clock, interval time.Duration, now func() time.Time) *ReceiverReports {
+	if now == nil {
+		now = time.Now
+	}
+	return &ReceiverReports{clock: clock, interval: interval, now: now}
+}
+
+// NewInterceptor is called by pion once per PeerConnection.
+func (f *ReceiverReports) NewInterceptor(string) (interceptor.Interceptor, error) {
+	r := &receiverReports{now: f.now, ssrc: rand.Uint32(), streams: map[uint32]*recvStream{}}
+	r.periodic = periodic{clock: f.clock, every: f.interval, build: r.build}
+	return r, nil
+}
+
+type receiverReports struct {
+	interceptor.NoOp
+	periodic
+	now  func() time.Time
+	ssrc uint32 // ours, as the reports' sender
+
+	mu      sync.Mutex
+	streams map[uint32]*recvStream
+}
+
+func (r *receiverReports) BindRTCPWriter(w interceptor.RTCPWriter) interceptor.RTCPWriter {
+	r.bindWriter(w)
+	return w
+}
+
+// BindRemoteStream tracks the stream's sequence numbers and jitter.
+func (r *receiverReports) BindRemoteStream(info *interceptor.StreamInfo, reader interceptor.RTPReader) interceptor.RTPReader {
+	if info.ClockRate == 0 || !r.addStream() {
+		return reader
+	}
+	s := &recvStream{clockRate: float64(info.ClockRate)}
+	r.mu.Lock()
+	r.streams[info.SSRC] = s
+	r.mu.Unlock()
+	return interceptor.RTPReaderFunc(func(b []byte, a interceptor.Attributes) (int, interceptor.Attributes, error) {
+		n, attr, err := reader.Read(b, a)
+		if seq, ts, ok := rtpSeqTS(b[:max(n, 0)]); err == nil && ok {
+			s.received(seq, ts, r.now())
+		}
+		return n, attr, err
+	})
+}
+
+// BindRTCPReader notes the sender reports the peer sends about the
+// streams we receive, for the reports' LSR and DLSR fields.
+func (r *receiverReports) BindRTCPReader(reader interceptor.RTCPReader) interceptor.RTCPReader {
+	return interceptor.RTCPReaderFunc(func(b []byte, a interceptor.Attributes) (int, interceptor.Attributes, error) {
+		n, attr, err := reader.Read(b, a)
+		if err != nil {
+			return n, attr, err
+		}
+		if attr == nil {
+			attr = interceptor.Attributes{}
+		}
+		pkts, perr := attr.GetRTCPPackets(b[:n])
+		if perr != nil {
+			return n, attr, err // not ours to judge: pass it on as read
+		}
+		for _, p := range pkts {
+			if sr, ok := p.(*rtcp.SenderReport); ok {
+				r.noteSenderReport(sr)
+			}
+		}
+		return n, attr, err
+	})
+}
+
+func (r *receiverReports) noteSenderReport(sr *rtcp.SenderReport) {
+	r.mu.Lock()
+	s := r.streams[sr.SSRC]
+	r.mu.Unlock()
+	if s != nil {
+		s.senderReport(sr.NTPTime, r.now())
+	}
+}
+
+func (r *receiverReports) UnbindRemoteStream(info *interceptor.StreamInfo) {
+	r.mu.Lock()
+	_, ok := r.streams[info.SSRC]
+	delete(r.streams, info.SSRC)
+	r.mu.Unlock()
+	if ok {
+		r.removeStream()
+	}
+}
+
+func (r *receiverReports) Close() error {
+	r.close()
+	return nil
+}
+
+// build makes one receiver report with a block per stream heard from.
+func (r *receiverReports) build(time.Time) []rtcp.Packet {
+	now := r.now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rr := &rtcp.ReceiverReport{SSRC: r.ssrc}
+	for ssrc, s := range r.streams {
+		if block, ok := s.report(ssrc, now); ok && len(rr.Reports) < 31 {
+			rr.Reports = append(rr.Reports, block)
+		}
+	}
+	if len(rr.Reports) == 0 {
+		return nil
+	}
+	return []rtcp.Packet{rr}
+}

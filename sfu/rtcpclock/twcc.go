@@ -1,0 +1,103 @@
+package rtcpclock
+
+import (
+	"encoding/binary"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/twcc"
+	"github.com/pion/rtcp"
+	"github.com/pion/sdp/v3"
+)
+
+// TWCCFeedback is an interceptor factory that tells senders when each of
+// their packets arrived (transport-wide congestion control feedback), so
+// that browsers' bandwidth estimation works for what they send us. pion's
+// twcc.Recorder builds the packets; unlike pion's interceptor, which hands
+// every received packet to a goroutine of its own over a channel, arrivals
+// are recorded in place and feedback goes out on the shared clock.
+type TWCCFeedback struct {
+	clock    *Clock
+	interval time.Duration
+	now      func() time.Time
+}
+
+// NewTWCCFeedback returns a factory sending feedback every interval on
+// clock; now is the arrival clock (nil: time.Now).
+func NewTWCCFeedback(clock *Clock, interval time.Duration, now func() time.Time) *TWCCFeedback {
+	if now == nil {
+		now = time.Now
+	}
+	return &TWCCFeedback{clock: clock, interval: interval, now: now}
+}
+
+// NewInterceptor is called by pion once per PeerConnection.
+func (f *TWCCFeedback) NewInterceptor(string) (interceptor.Interceptor, error) {
+	t := &twccFeedback{now: f.now, start: f.now(), rec: twcc.NewRecorder(rand.Uint32())}
+	t.periodic = periodic{clock: f.clock, every: f.interval, build: t.build}
+	return t, nil
+}
+
+type twccFeedback struct {
+	interceptor.NoOp
+	periodic
+	now   func() time.Time
+	start time.Time
+
+	mu  sync.Mutex
+	rec *twcc.Recorder
+}
+
+func (t *twccFeedback) BindRTCPWriter(w interceptor.RTCPWriter) interceptor.RTCPWriter {
+	t.bindWriter(w)
+	return w
+}
+
+// BindRemoteStream records the arrival of every packet of a stream that
+// carries the transport-wide sequence number extension.
+func (t *twccFeedback) BindRemoteStream(info *interceptor.StreamInfo, reader interceptor.RTPReader) interceptor.RTPReader {
+	id := extensionID(info, sdp.TransportCCURI)
+	if id == 0 || !t.addStream() {
+		return reader
+	}
+	ssrc := info.SSRC
+	return interceptor.RTPReaderFunc(func(b []byte, a interceptor.Attributes) (int, interceptor.Attributes, error) {
+		n, attr, err := reader.Read(b, a)
+		if ext, ok := rtpExtension(b[:max(n, 0)], id); err == nil && ok && len(ext) >= 2 {
+			at := t.now().Sub(t.start).Microseconds()
+			t.mu.Lock()
+			t.rec.Record(ssrc, binary.BigEndian.Uint16(ext), at)
+			t.mu.Unlock()
+		}
+		return n, attr, err
+	})
+}
+
+func (t *twccFeedback) UnbindRemoteStream(info *interceptor.StreamInfo) {
+	if extensionID(info, sdp.TransportCCURI) != 0 {
+		t.removeStream()
+	}
+}
+
+func (t *twccFeedback) Close() error {
+	t.close()
+	return nil
+}
+
+func (t *twccFeedback) build(time.Time) []rtcp.Packet {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.rec.BuildFeedbackPacket()
+}
+
+// extensionID is the negotiated id of the header extension uri, 0 if none.
+func extensionID(info *interceptor.StreamInfo, uri string) uint8 {
+	for _, e := range info.RTPHeaderExtensions {
+		if e.URI == uri && e.ID > 0 && e.ID < 256 {
+			return uint8(e.ID)
+		}
+	}
+	return 0
+}
