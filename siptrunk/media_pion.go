@@ -2,7 +2,9 @@ package siptrunk
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"sync"
@@ -10,9 +12,15 @@ import (
 	"time"
 
 	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
+
+	"xphone/sfu/rtcpclock"
 )
+
+// pionReportInterval matches the socket back-end's RTCP interval.
+const pionReportInterval = 5 * time.Second
 
 // pionMedia is the ICE + DTLS-SRTP back-end (Asterisk webrtc=yes style): a
 // pion PeerConnection with one host candidate on the trunk's media IP.
@@ -27,13 +35,19 @@ type pionMedia struct {
 	failed chan struct{}
 	fail   sync.Once
 	recv   atomic.Uint64 // RTP packets read from the peer
-	wg     sync.WaitGroup
+	srIn   atomic.Uint64 // RTCP read about the peer's stream (its sender reports)
+	rrIn   atomic.Uint64 // RTCP read about ours (its receiver reports)
+	// reportEvery is the RTCP report interval (tests shorten it).
+	reportEvery time.Duration
+	clock       *rtcpclock.Clock
+	wg          sync.WaitGroup // RTCP drain loops
 }
 
 // newPionMedia prepares a session on ip offering/accepting codecs in
 // preference order.
 func newPionMedia(ip net.IP, prefs []string) *pionMedia {
-	return &pionMedia{ip: ip, prefs: prefs, onRTP: make(chan func(*rtp.Packet), 1), failed: make(chan struct{})}
+	return &pionMedia{ip: ip, prefs: prefs, onRTP: make(chan func(*rtp.Packet), 1), failed: make(chan struct{}),
+		reportEvery: pionReportInterval}
 }
 
 // build creates the PeerConnection for codec c and its telephone-event;
@@ -60,7 +74,14 @@ func (m *pionMedia) build(c audioCodec, offer bool) error {
 			return err
 		}
 	}
-	api := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithSettingEngine(m.settings()))
+	// Sender and receiver reports, as the socket back-end sends them: a
+	// PBX uses them for its call-quality figures (loss, jitter, round trip).
+	m.clock = rtcpclock.New(100 * time.Millisecond)
+	reg := &interceptor.Registry{}
+	reg.Add(rtcpclock.NewSenderReports(m.clock, m.reportEvery, nil))
+	reg.Add(rtcpclock.NewReceiverReports(m.clock, m.reportEvery, nil))
+	api := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithSettingEngine(m.settings()),
+		webrtc.WithInterceptorRegistry(reg))
 	pc, err := api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		return err
@@ -102,9 +123,11 @@ func (m *pionMedia) Offer(ctx context.Context) (string, error) {
 	if err := m.build(c, true); err != nil {
 		return "", err
 	}
-	if _, err := m.pc.AddTransceiverFromTrack(m.track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendrecv}); err != nil {
+	tr, err := m.pc.AddTransceiverFromTrack(m.track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendrecv})
+	if err != nil {
 		return "", err
 	}
+	m.drainRTCP(tr.Sender().Read, &m.rrIn)
 	offer, err := m.pc.CreateOffer(nil)
 	if err != nil {
 		return "", err
@@ -125,9 +148,11 @@ func (m *pionMedia) Answer(ctx context.Context, offer string) (string, error) {
 	if err := m.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: norm}); err != nil {
 		return "", fmt.Errorf("%w: %v", ErrSDP, err)
 	}
-	if _, err := m.pc.AddTrack(m.track); err != nil {
+	sender, err := m.pc.AddTrack(m.track)
+	if err != nil {
 		return "", err
 	}
+	m.drainRTCP(sender.Read, &m.rrIn)
 	answer, err := m.pc.CreateAnswer(nil)
 	if err != nil {
 		return "", err
@@ -174,7 +199,8 @@ func (m *pionMedia) Codec() audioCodec { return m.codec }
 func (m *pionMedia) Start(onRTP func(*rtp.Packet)) { m.onRTP <- onRTP }
 
 // onTrack runs the read loop of the peer's audio.
-func (m *pionMedia) onTrack(remote *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+func (m *pionMedia) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
+	m.drainRTCP(recv.Read, &m.srIn)
 	var f func(*rtp.Packet)
 	select {
 	case f = <-m.onRTP:
@@ -191,8 +217,28 @@ func (m *pionMedia) onTrack(remote *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 	}
 }
 
-// Received counts the peer's RTP packets (pion's interceptors read RTCP).
+// Received counts the peer's RTP packets.
 func (m *pionMedia) Received() uint64 { return m.recv.Load() }
+
+// drainRTCP reads the peer's RTCP on one sender or receiver until the
+// connection closes: the report interceptors see it on the way (LSR/DLSR),
+// and unread it would pile up in pion's buffers, 100 kB each.
+func (m *pionMedia) drainRTCP(read func([]byte) (int, interceptor.Attributes, error), count *atomic.Uint64) {
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		buf := make([]byte, 1500)
+		for {
+			if _, _, err := read(buf); err != nil {
+				if errors.Is(err, io.ErrShortBuffer) {
+					continue
+				}
+				return
+			}
+			count.Add(1)
+		}
+	}()
+}
 
 // WriteAudio sends one frame.
 func (m *pionMedia) WriteAudio(payload []byte, samples uint32) error {
@@ -208,13 +254,16 @@ func (m *pionMedia) WriteEvent(payloads [][]byte) error { return m.track.writeEv
 // Failed is closed when ICE/DTLS fails or the connection closes.
 func (m *pionMedia) Failed() <-chan struct{} { return m.failed }
 
-// Close closes the PeerConnection (which ends the read loop).
+// Close closes the PeerConnection (which ends the read loops) and stops
+// the RTCP reports.
 func (m *pionMedia) Close() error {
 	if m.pc == nil {
 		return nil
 	}
 	err := m.pc.Close()
 	m.fail.Do(func() { close(m.failed) })
+	m.wg.Wait()
+	m.clock.Close()
 	return err
 }
 
