@@ -1,6 +1,6 @@
 // Package rtcpclock drives the periodic RTCP work of every PeerConnection
-// (NACKs, transport-wide congestion feedback, sender reports) from one
-// shared clock.
+// (NACKs, transport-wide congestion feedback, sender and receiver reports)
+// from one shared clock, with interceptors that replace pion's.
 //
 // pion gives each PeerConnection its own ticker per interceptor, so N legs
 // wake the process about 20·N times a second at unrelated moments; on a VM
