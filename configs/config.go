@@ -209,7 +209,8 @@ type MixerPolicy struct {
 	Bitrate    int `yaml:"bitrate"`    // Opus bits/s of the mixed streams
 	Complexity int `yaml:"complexity"` // Opus encoder complexity 0..10
 	// ListenerFrameMS is the packet length of the shared mix that
-	// everyone who is not talking hears: 20, 40 or 60 ms.
+	// everyone who is not talking hears: 20, 40 or 60 ms, or 0 to follow
+	// the room's size (20 ms below 50 participants, 40 below 150, then 60).
 	ListenerFrameMS int `yaml:"listener_frame_ms"`
 }
 

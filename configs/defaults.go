@@ -24,7 +24,7 @@ const (
 	DefaultMixerTopK        = 3
 	DefaultMixerBitrate     = 32000
 	DefaultMixerComplexity  = 5
-	DefaultListenerFrameMS  = 20
+	DefaultListenerFrameMS  = 0 // by room size
 )
 
 // Room video modes.

@@ -62,7 +62,7 @@ func (m MixerPolicy) validate(ps *problems) {
 	if m.Complexity < 0 || m.Complexity > 10 {
 		ps.add("policy.mixer.complexity", "%d is not in 0..10", m.Complexity)
 	}
-	if m.ListenerFrameMS != 20 && m.ListenerFrameMS != 40 && m.ListenerFrameMS != 60 {
-		ps.add("policy.mixer.listener_frame_ms", "%d is not 20, 40 or 60", m.ListenerFrameMS)
+	if m.ListenerFrameMS != 0 && m.ListenerFrameMS != 20 && m.ListenerFrameMS != 40 && m.ListenerFrameMS != 60 {
+		ps.add("policy.mixer.listener_frame_ms", "%d is not 0 (by room size), 20, 40 or 60", m.ListenerFrameMS)
 	}
 }

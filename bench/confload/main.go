@@ -26,7 +26,7 @@ type options struct {
 	binary     string
 	libopus    bool
 	pprof      string
-	// listenerFrame is policy.mixer.listener_frame_ms: 20, 40 or 60.
+	// listenerFrame is policy.mixer.listener_frame_ms: 0 (by room size), 20, 40 or 60.
 	listenerFrame int
 }
 
@@ -40,7 +40,7 @@ func main() {
 	flag.StringVar(&o.binary, "binary", "", "xphone binary (default: build ./cmd/xphone)")
 	flag.BoolVar(&o.libopus, "libopus", false, "build the server with libopus (tags libopus nolibopusfile)")
 	flag.StringVar(&o.pprof, "pprof", "", "have the server serve pprof on this address (e.g. 127.0.0.1:6060)")
-	flag.IntVar(&o.listenerFrame, "listener-frame", 20, "policy.mixer.listener_frame_ms of the server: 20, 40 or 60")
+	flag.IntVar(&o.listenerFrame, "listener-frame", 0, "policy.mixer.listener_frame_ms of the server: 0 (by room size), 20, 40 or 60")
 	flag.Parse()
 	ctx, cancel := context.WithTimeout(context.Background(), o.duration+5*time.Minute)
 	defer cancel()

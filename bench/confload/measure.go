@@ -171,10 +171,17 @@ func cpuSplitAndSwitches(pid int) (user, system, switches int64) {
 
 func (r *result) print(w io.Writer, o options) {
 	impl := "gopus"
-	if o.libopus {
+	switch {
+	case o.binary != "":
+		impl = "as built in " + o.binary
+	case o.libopus:
 		impl = "libopus"
 	}
-	fmt.Fprintf(w, "participants %d, talkers %d, video %v, opus %s, listener frames %d ms, window %s\n", o.n, o.talkers, o.video, impl, o.listenerFrame, o.duration)
+	frames := "by room size"
+	if o.listenerFrame != 0 {
+		frames = fmt.Sprintf("%d ms", o.listenerFrame)
+	}
+	fmt.Fprintf(w, "participants %d, talkers %d, video %v, opus %s, listener frames %s, window %s\n", o.n, o.talkers, o.video, impl, frames, o.duration)
 	fmt.Fprintf(w, "server CPU             %.1f ms/s (%.3f ms/s per participant)\n", r.cpuMsPerSec, r.cpuMsPerSec/float64(o.n))
 	fmt.Fprintf(w, "  in the kernel        %.0f %%; %.0f context switches/s\n", 100*r.systemShare, r.switchesPerSec)
 	fmt.Fprintf(w, "server RSS growth      %.0f KiB per participant\n", r.rssKiBPerPart)

@@ -19,7 +19,8 @@ func (s *Server) conferenceConfig(p configs.Policy) sfu.ConferenceConfig {
 			Threshold: uint8(p.Speaker.Threshold),
 			HoldTicks: int(p.Speaker.Release.D() / (20 * time.Millisecond)),
 			PT:        111,
-			// 20 ms per frame: 40 and 60 ms packets carry 2 and 3 frames.
+			// 20 ms per frame: 40 and 60 ms packets carry 2 and 3 frames;
+			// 0 (the default) lets each room follow its size.
 			SharedFrames: p.Mixer.ListenerFrameMS / 20,
 		},
 		Speaker: speakerParams(p.Speaker),

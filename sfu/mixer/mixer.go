@@ -18,9 +18,10 @@ type Config struct {
 	HoldTicks int   // ticks a talker stays selected after falling quiet (hysteresis)
 	PT        uint8 // RTP payload type written on output packets
 	// SharedFrames is how many frames one packet of the shared mix (what
-	// everyone who is not talking hears) carries: 1 (default), 2 or 3.
-	// More means fewer packets to encrypt and send per listener, and
-	// Frame·(SharedFrames-1) more delay for listeners only.
+	// everyone who is not talking hears) carries: 1, 2 or 3, or 0 to follow
+	// the room's size (AutoSharedFrames). More means fewer packets to
+	// encrypt and send per listener, and Frame·(SharedFrames-1) more delay
+	// for listeners only.
 	SharedFrames int
 }
 

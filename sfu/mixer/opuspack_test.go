@@ -2,6 +2,7 @@ package mixer
 
 import (
 	"bytes"
+	"fmt"
 	"testing"
 )
 
@@ -54,5 +55,46 @@ func TestSharedFramesFollowsSetConfig(t *testing.T) {
 	cfg.SharedFrames = 4
 	if m.SetConfig(cfg) == nil {
 		t.Error("SetConfig accepted four frames per packet")
+	}
+}
+
+// TestSharedFramesFollowRoomSize: with SharedFrames 0 the shared mix goes
+// from 20 to 40 ms packets as the room reaches 50 and to 60 ms at 150, and
+// back when people leave.
+func TestSharedFramesFollowRoomSize(t *testing.T) {
+	m, shared := newTestMixer(t, 3)
+	a := newMember(t, m, "a")
+	count := func(ticks int) int {
+		before := len(shared.headers)
+		for range ticks {
+			a.say(100, 10)
+			m.Tick()
+		}
+		return len(shared.headers) - before
+	}
+	var listeners []*member
+	grow := func(to int) {
+		for m.Len() < to {
+			listeners = append(listeners, newMember(t, m, fmt.Sprintf("listener-%d", m.Len())))
+		}
+	}
+	count(4) // prebuffering
+	grow(49)
+	if got := count(12); got != 12 {
+		t.Fatalf("%d shared packets in 12 ticks with 49 in the room, want 12 (20 ms)", got)
+	}
+	grow(50)
+	if got := count(12); got != 6 {
+		t.Fatalf("%d shared packets in 12 ticks with 50 in the room, want 6 (40 ms)", got)
+	}
+	grow(150)
+	if got := count(12); got != 4 {
+		t.Fatalf("%d shared packets in 12 ticks with 150 in the room, want 4 (60 ms)", got)
+	}
+	for _, l := range listeners[len(listeners)-2:] {
+		m.Remove(l.p)
+	}
+	if got := count(12); got != 6 {
+		t.Fatalf("%d shared packets in 12 ticks with 148 in the room, want 6 (40 ms)", got)
 	}
 }

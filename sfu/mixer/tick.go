@@ -10,6 +10,11 @@ func (m *Mixer) Tick() {
 	m.tick++
 	m.Stats.Ticks.Add(1)
 	parts := *m.parts.Load()
+	if m.cfg.SharedFrames == 0 {
+		if g := AutoSharedFrames(len(parts)); g != m.shared.group {
+			m.shared.setGroup(g)
+		}
+	}
 	m.chooseTalkers(parts)
 	clear(m.total)
 	for _, p := range m.talkers {
