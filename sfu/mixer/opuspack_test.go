@@ -31,15 +31,7 @@ func TestPackFramesCode3(t *testing.T) {
 // packet halves the shared mix's packets from the next tick on.
 func TestSharedFramesFollowsSetConfig(t *testing.T) {
 	m, shared := newTestMixer(t, 3)
-	a := newMember(t, m, "a")
-	count := func(ticks int) int {
-		before := len(shared.headers)
-		for range ticks {
-			a.say(100, 10) // payload bytes 0x64 0x00…: a code-0 "TOC" that packs
-			m.Tick()
-		}
-		return len(shared.headers) - before
-	}
+	count := sharedPacketCounter(t, m, shared)
 	count(4) // prebuffering
 	if got := count(10); got != 10 {
 		t.Fatalf("%d shared packets in 10 ticks at one frame per packet, want 10", got)
@@ -63,15 +55,7 @@ func TestSharedFramesFollowsSetConfig(t *testing.T) {
 // back when people leave.
 func TestSharedFramesFollowRoomSize(t *testing.T) {
 	m, shared := newTestMixer(t, 3)
-	a := newMember(t, m, "a")
-	count := func(ticks int) int {
-		before := len(shared.headers)
-		for range ticks {
-			a.say(100, 10)
-			m.Tick()
-		}
-		return len(shared.headers) - before
-	}
+	count := sharedPacketCounter(t, m, shared)
 	var listeners []*member
 	grow := func(to int) {
 		for m.Len() < to {
@@ -96,5 +80,19 @@ func TestSharedFramesFollowRoomSize(t *testing.T) {
 	}
 	if got := count(12); got != 6 {
 		t.Fatalf("%d shared packets in 12 ticks with 148 in the room, want 6 (40 ms)", got)
+	}
+}
+
+// sharedPacketCounter adds a talker to m and returns a function that runs
+// ticks ticks of their speech and counts the shared mix's packets.
+func sharedPacketCounter(t *testing.T, m *Mixer, shared *capture) func(ticks int) int {
+	a := newMember(t, m, "a")
+	return func(ticks int) int {
+		before := len(shared.headers)
+		for range ticks {
+			a.say(100, 10) // payload bytes 0x64 0x00…: a code-0 "TOC" that packs
+			m.Tick()
+		}
+		return len(shared.headers) - before
 	}
 }

@@ -2,7 +2,6 @@ package rtcpclock
 
 import (
 	"math/rand/v2"
-	"sync"
 	"time"
 
 	"github.com/pion/interceptor"
@@ -18,49 +17,33 @@ const maxNackTries = 3
 // lost packets (RFC 4585 generic NACK) on streams that negotiated "nack".
 // Unlike pion's generator it has no goroutine per PeerConnection: it runs
 // on the shared clock, and only while the leg receives such a stream.
-type NackGenerator struct {
-	clock    *Clock
-	interval time.Duration
-}
+type NackGenerator struct{ schedule }
 
 // NewNackGenerator returns a factory whose interceptors send NACKs every
 // interval on clock.
 func NewNackGenerator(clock *Clock, interval time.Duration) *NackGenerator {
-	return &NackGenerator{clock: clock, interval: interval}
+	return &NackGenerator{newSchedule(clock, interval, nil)}
 }
 
 // NewInterceptor is called by pion once per PeerConnection.
 func (f *NackGenerator) NewInterceptor(string) (interceptor.Interceptor, error) {
-	g := &nackGenerator{senderSSRC: rand.Uint32(), logs: map[uint32]*receiveLog{}}
-	g.periodic = periodic{clock: f.clock, every: f.interval, build: g.build}
+	g := &nackGenerator{periodic: newPeriodic[*receiveLog](f.schedule), senderSSRC: rand.Uint32()}
+	g.build = g.nacks
 	return g, nil
 }
 
 type nackGenerator struct {
-	interceptor.NoOp
-	periodic
+	periodic[*receiveLog]
 	senderSSRC uint32
-
-	mu      sync.Mutex
-	logs    map[uint32]*receiveLog
-	scratch []uint16
-}
-
-// BindRTCPWriter keeps the leg's RTCP writer for the NACKs.
-func (g *nackGenerator) BindRTCPWriter(w interceptor.RTCPWriter) interceptor.RTCPWriter {
-	g.bindWriter(w)
-	return w
+	scratch    []uint16 // used by nacks only, on the clock's goroutine
 }
 
 // BindRemoteStream logs the sequence numbers of a stream that takes NACKs.
 func (g *nackGenerator) BindRemoteStream(info *interceptor.StreamInfo, reader interceptor.RTPReader) interceptor.RTPReader {
-	if !takesNack(info) || !g.addStream() {
+	l := &receiveLog{}
+	if !takesNack(info) || !g.addStream(info.SSRC, l) {
 		return reader
 	}
-	l := &receiveLog{}
-	g.mu.Lock()
-	g.logs[info.SSRC] = l
-	g.mu.Unlock()
 	return interceptor.RTPReaderFunc(func(b []byte, a interceptor.Attributes) (int, interceptor.Attributes, error) {
 		n, attr, err := reader.Read(b, a)
 		if seq, _, ok := rtpSeqTS(b[:max(n, 0)]); err == nil && ok {
@@ -70,36 +53,17 @@ func (g *nackGenerator) BindRemoteStream(info *interceptor.StreamInfo, reader in
 	})
 }
 
-// UnbindRemoteStream drops the stream's log.
-func (g *nackGenerator) UnbindRemoteStream(info *interceptor.StreamInfo) {
-	g.mu.Lock()
-	_, ok := g.logs[info.SSRC]
-	delete(g.logs, info.SSRC)
-	g.mu.Unlock()
-	if ok {
-		g.removeStream()
-	}
-}
-
-// Close stops NACKs for good.
-func (g *nackGenerator) Close() error {
-	g.close()
-	return nil
-}
-
-// build makes one NACK per stream that lost packets.
-func (g *nackGenerator) build(time.Time) []rtcp.Packet {
-	g.mu.Lock()
-	defer g.mu.Unlock()
+// nacks makes one NACK per stream that lost packets.
+func (g *nackGenerator) nacks(time.Time) []rtcp.Packet {
 	var pkts []rtcp.Packet
-	for ssrc, l := range g.logs {
+	g.each(func(ssrc uint32, l *receiveLog) {
 		g.scratch = l.missing(g.scratch[:0], maxNackTries)
 		if len(g.scratch) > 0 {
 			pkts = append(pkts, &rtcp.TransportLayerNack{
 				SenderSSRC: g.senderSSRC, MediaSSRC: ssrc, Nacks: rtcp.NackPairsFromSequenceNumbers(g.scratch),
 			})
 		}
-	}
+	})
 	return pkts
 }
 

@@ -2,7 +2,6 @@ package rtcpclock
 
 import (
 	"math/rand/v2"
-	"sync"
 	"time"
 
 	"github.com/pion/interceptor"
@@ -12,52 +11,33 @@ import (
 // ReceiverReports is an interceptor factory that sends an RTCP receiver
 // report (RFC 3550 §6.4.2) for every stream a leg receives, on the shared
 // clock: loss, jitter and the timing the sender needs for round-trip time.
-type ReceiverReports struct {
-	clock    *Clock
-	interval time.Duration
-	now      func() time.Time
-}
+type ReceiverReports struct{ schedule }
 
 // NewReceiverReports returns a factory reporting every interval on clock;
 // now is the wall clock (nil: time.Now).
 func NewReceiverReports(clock *Clock, interval time.Duration, now func() time.Time) *ReceiverReports {
-	if now == nil {
-		now = time.Now
-	}
-	return &ReceiverReports{clock: clock, interval: interval, now: now}
+	return &ReceiverReports{newSchedule(clock, interval, now)}
 }
 
 // NewInterceptor is called by pion once per PeerConnection.
 func (f *ReceiverReports) NewInterceptor(string) (interceptor.Interceptor, error) {
-	r := &receiverReports{now: f.now, ssrc: rand.Uint32(), streams: map[uint32]*recvStream{}}
-	r.periodic = periodic{clock: f.clock, every: f.interval, build: r.build}
+	r := &receiverReports{periodic: newPeriodic[*recvStream](f.schedule), now: f.now, ssrc: rand.Uint32()}
+	r.build = r.reports
 	return r, nil
 }
 
 type receiverReports struct {
-	interceptor.NoOp
-	periodic
+	periodic[*recvStream]
 	now  func() time.Time
 	ssrc uint32 // ours, as the reports' sender
-
-	mu      sync.Mutex
-	streams map[uint32]*recvStream
-}
-
-func (r *receiverReports) BindRTCPWriter(w interceptor.RTCPWriter) interceptor.RTCPWriter {
-	r.bindWriter(w)
-	return w
 }
 
 // BindRemoteStream tracks the stream's sequence numbers and jitter.
 func (r *receiverReports) BindRemoteStream(info *interceptor.StreamInfo, reader interceptor.RTPReader) interceptor.RTPReader {
-	if info.ClockRate == 0 || !r.addStream() {
+	s := &recvStream{clockRate: float64(info.ClockRate)}
+	if info.ClockRate == 0 || !r.addStream(info.SSRC, s) {
 		return reader
 	}
-	s := &recvStream{clockRate: float64(info.ClockRate)}
-	r.mu.Lock()
-	r.streams[info.SSRC] = s
-	r.mu.Unlock()
 	return interceptor.RTPReaderFunc(func(b []byte, a interceptor.Attributes) (int, interceptor.Attributes, error) {
 		n, attr, err := reader.Read(b, a)
 		if seq, ts, ok := rtpSeqTS(b[:max(n, 0)]); err == nil && ok {
@@ -92,40 +72,20 @@ func (r *receiverReports) BindRTCPReader(reader interceptor.RTCPReader) intercep
 }
 
 func (r *receiverReports) noteSenderReport(sr *rtcp.SenderReport) {
-	r.mu.Lock()
-	s := r.streams[sr.SSRC]
-	r.mu.Unlock()
-	if s != nil {
+	if s, ok := r.stream(sr.SSRC); ok {
 		s.senderReport(sr.NTPTime, r.now())
 	}
 }
 
-func (r *receiverReports) UnbindRemoteStream(info *interceptor.StreamInfo) {
-	r.mu.Lock()
-	_, ok := r.streams[info.SSRC]
-	delete(r.streams, info.SSRC)
-	r.mu.Unlock()
-	if ok {
-		r.removeStream()
-	}
-}
-
-func (r *receiverReports) Close() error {
-	r.close()
-	return nil
-}
-
-// build makes one receiver report with a block per stream heard from.
-func (r *receiverReports) build(time.Time) []rtcp.Packet {
+// reports makes one receiver report with a block per stream heard from.
+func (r *receiverReports) reports(time.Time) []rtcp.Packet {
 	now := r.now()
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	rr := &rtcp.ReceiverReport{SSRC: r.ssrc}
-	for ssrc, s := range r.streams {
+	r.each(func(ssrc uint32, s *recvStream) {
 		if block, ok := s.report(ssrc, now); ok && len(rr.Reports) < 31 {
 			rr.Reports = append(rr.Reports, block)
 		}
-	}
+	})
 	if len(rr.Reports) == 0 {
 		return nil
 	}

@@ -13,35 +13,24 @@ import (
 // (RFC 3550 §6.4.1) for every stream a leg sends, on the shared clock. The
 // receiver needs them to line up audio and video and to measure the
 // round-trip time.
-type SenderReports struct {
-	clock    *Clock
-	interval time.Duration
-	now      func() time.Time
-}
+type SenderReports struct{ schedule }
 
 // NewSenderReports returns a factory reporting every interval on clock;
 // now is the wall clock (nil: time.Now).
 func NewSenderReports(clock *Clock, interval time.Duration, now func() time.Time) *SenderReports {
-	if now == nil {
-		now = time.Now
-	}
-	return &SenderReports{clock: clock, interval: interval, now: now}
+	return &SenderReports{newSchedule(clock, interval, now)}
 }
 
 // NewInterceptor is called by pion once per PeerConnection.
 func (f *SenderReports) NewInterceptor(string) (interceptor.Interceptor, error) {
-	r := &senderReports{now: f.now, streams: map[uint32]*sendStream{}}
-	r.periodic = periodic{clock: f.clock, every: f.interval, build: r.build}
+	r := &senderReports{periodic: newPeriodic[*sendStream](f.schedule), now: f.now}
+	r.build = r.reports
 	return r, nil
 }
 
 type senderReports struct {
-	interceptor.NoOp
-	periodic
+	periodic[*sendStream]
 	now func() time.Time
-
-	mu      sync.Mutex
-	streams map[uint32]*sendStream
 }
 
 // sendStream is what a sender report says about one outgoing stream.
@@ -56,20 +45,12 @@ type sendStream struct {
 	octets  uint32
 }
 
-func (r *senderReports) BindRTCPWriter(w interceptor.RTCPWriter) interceptor.RTCPWriter {
-	r.bindWriter(w)
-	return w
-}
-
 // BindLocalStream counts what the stream sends.
 func (r *senderReports) BindLocalStream(info *interceptor.StreamInfo, writer interceptor.RTPWriter) interceptor.RTPWriter {
-	if info.ClockRate == 0 || !r.addStream() {
+	s := &sendStream{clockRate: float64(info.ClockRate)}
+	if info.ClockRate == 0 || !r.addStream(info.SSRC, s) {
 		return writer
 	}
-	s := &sendStream{clockRate: float64(info.ClockRate)}
-	r.mu.Lock()
-	r.streams[info.SSRC] = s
-	r.mu.Unlock()
 	return interceptor.RTPWriterFunc(func(h *rtp.Header, payload []byte, a interceptor.Attributes) (int, error) {
 		s.note(h.Timestamp, len(payload), r.now())
 		return writer.Write(h, payload, a)
@@ -88,33 +69,16 @@ func (s *sendStream) note(ts uint32, size int, now time.Time) {
 	}
 }
 
-func (r *senderReports) UnbindLocalStream(info *interceptor.StreamInfo) {
-	r.mu.Lock()
-	_, ok := r.streams[info.SSRC]
-	delete(r.streams, info.SSRC)
-	r.mu.Unlock()
-	if ok {
-		r.removeStream()
-	}
-}
-
-func (r *senderReports) Close() error {
-	r.close()
-	return nil
-}
-
-// build reports every stream that has sent something, its RTP time
+// reports reports every stream that has sent something, its RTP time
 // carried forward from the newest packet to now.
-func (r *senderReports) build(time.Time) []rtcp.Packet {
+func (r *senderReports) reports(time.Time) []rtcp.Packet {
 	now := r.now()
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	var pkts []rtcp.Packet
-	for ssrc, s := range r.streams {
+	r.each(func(ssrc uint32, s *sendStream) {
 		if sr, ok := s.report(ssrc, now); ok {
 			pkts = append(pkts, sr)
 		}
-	}
+	})
 	return pkts
 }
 

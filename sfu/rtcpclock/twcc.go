@@ -18,48 +18,36 @@ import (
 // twcc.Recorder builds the packets; unlike pion's interceptor, which hands
 // every received packet to a goroutine of its own over a channel, arrivals
 // are recorded in place and feedback goes out on the shared clock.
-type TWCCFeedback struct {
-	clock    *Clock
-	interval time.Duration
-	now      func() time.Time
-}
+type TWCCFeedback struct{ schedule }
 
 // NewTWCCFeedback returns a factory sending feedback every interval on
 // clock; now is the arrival clock (nil: time.Now).
 func NewTWCCFeedback(clock *Clock, interval time.Duration, now func() time.Time) *TWCCFeedback {
-	if now == nil {
-		now = time.Now
-	}
-	return &TWCCFeedback{clock: clock, interval: interval, now: now}
+	return &TWCCFeedback{newSchedule(clock, interval, now)}
 }
 
 // NewInterceptor is called by pion once per PeerConnection.
 func (f *TWCCFeedback) NewInterceptor(string) (interceptor.Interceptor, error) {
-	t := &twccFeedback{now: f.now, start: f.now(), rec: twcc.NewRecorder(rand.Uint32())}
-	t.periodic = periodic{clock: f.clock, every: f.interval, build: t.build}
+	t := &twccFeedback{periodic: newPeriodic[struct{}](f.schedule), now: f.now, start: f.now(),
+		rec: twcc.NewRecorder(rand.Uint32())}
+	t.build = t.feedback
 	return t, nil
 }
 
 type twccFeedback struct {
-	interceptor.NoOp
-	periodic
+	periodic[struct{}]
 	now   func() time.Time
 	start time.Time
 
-	mu  sync.Mutex
-	rec *twcc.Recorder
-}
-
-func (t *twccFeedback) BindRTCPWriter(w interceptor.RTCPWriter) interceptor.RTCPWriter {
-	t.bindWriter(w)
-	return w
+	recMu sync.Mutex
+	rec   *twcc.Recorder
 }
 
 // BindRemoteStream records the arrival of every packet of a stream that
 // carries the transport-wide sequence number extension.
 func (t *twccFeedback) BindRemoteStream(info *interceptor.StreamInfo, reader interceptor.RTPReader) interceptor.RTPReader {
 	id := extensionID(info, sdp.TransportCCURI)
-	if id == 0 || !t.addStream() {
+	if id == 0 || !t.addStream(info.SSRC, struct{}{}) {
 		return reader
 	}
 	ssrc := info.SSRC
@@ -67,28 +55,17 @@ func (t *twccFeedback) BindRemoteStream(info *interceptor.StreamInfo, reader int
 		n, attr, err := reader.Read(b, a)
 		if ext, ok := rtpExtension(b[:max(n, 0)], id); err == nil && ok && len(ext) >= 2 {
 			at := t.now().Sub(t.start).Microseconds()
-			t.mu.Lock()
+			t.recMu.Lock()
 			t.rec.Record(ssrc, binary.BigEndian.Uint16(ext), at)
-			t.mu.Unlock()
+			t.recMu.Unlock()
 		}
 		return n, attr, err
 	})
 }
 
-func (t *twccFeedback) UnbindRemoteStream(info *interceptor.StreamInfo) {
-	if extensionID(info, sdp.TransportCCURI) != 0 {
-		t.removeStream()
-	}
-}
-
-func (t *twccFeedback) Close() error {
-	t.close()
-	return nil
-}
-
-func (t *twccFeedback) build(time.Time) []rtcp.Packet {
-	t.mu.Lock()
-	defer t.mu.Unlock()
+func (t *twccFeedback) feedback(time.Time) []rtcp.Packet {
+	t.recMu.Lock()
+	defer t.recMu.Unlock()
 	return t.rec.BuildFeedbackPacket()
 }
 
