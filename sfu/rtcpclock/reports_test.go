@@ -58,7 +58,7 @@ func newInterceptor(t *testing.T, f interceptor.Factory) (interceptor.Intercepto
 
 // rtpBytes marshals a packet, with the transport-wide sequence number as
 // extension 5 when twccSeq >= 0.
-func rtpBytes(t *testing.T, seq uint16, ts uint32, twccSeq int) []byte {
+func rtpBytes(t testing.TB, seq uint16, ts uint32, twccSeq int) []byte {
 	t.Helper()
 	p := rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: ts, SSRC: 42}, Payload: make([]byte, 100)}
 	if twccSeq >= 0 {
