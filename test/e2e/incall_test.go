@@ -116,7 +116,7 @@ func TestDTMFAndHold(t *testing.T) {
 	connectCall(t, a, b, "1001", "Alice", "1002", "Bob", true, true)
 	a.requireMediaFlowing(true, mediaTimeout)
 	b.requireMediaFlowing(true, mediaTimeout)
-	a.requireRTCPFeedback(10 * time.Second)
+	a.requireRTCPFeedback(20 * time.Second)
 
 	// DTMF (F12): typed in the Number field, then one key on the keypad.
 	a.typeInNumber("123#")
