@@ -146,18 +146,25 @@ func TestValidateRules(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := validBase(t)
-			tt.mutate(c)
-			err := c.Validate()
-			if tt.path == "" {
-				if err != nil {
-					t.Fatalf("want valid, got %v", err)
-				}
-				return
-			}
-			assertOneProblem(t, err, tt.path, tt.message)
+			assertValidation(t, tt.mutate, tt.path, tt.message)
 		})
 	}
+}
+
+// assertValidation applies mutate to a valid config and checks that it
+// stays valid (path "") or has exactly the one problem at path.
+func assertValidation(t *testing.T, mutate func(*Config), path, message string) {
+	t.Helper()
+	c := validBase(t)
+	mutate(c)
+	err := c.Validate()
+	if path == "" {
+		if err != nil {
+			t.Fatalf("want valid, got %v", err)
+		}
+		return
+	}
+	assertOneProblem(t, err, path, message)
 }
 
 func assertOneProblem(t *testing.T, err error, path, message string) {

@@ -33,16 +33,7 @@ func TestValidateTrunkDialog(t *testing.T) {
 		{"refer_to_trunk ok", "", "", trunk(func(t *Trunk) { t.ReferToTrunk = true })},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			c := validBase(t)
-			tt.mutate(c)
-			err := c.Validate()
-			if tt.path == "" {
-				if err != nil {
-					t.Fatalf("want valid, got %v", err)
-				}
-				return
-			}
-			assertOneProblem(t, err, tt.path, tt.message)
+			assertValidation(t, tt.mutate, tt.path, tt.message)
 		})
 	}
 }

@@ -169,15 +169,7 @@ func TestSockMediaWriteNoAllocs(t *testing.T) {
 // TestSockMediaPlainRTPStrict: once plain RTP has come from the peer, a
 // packet from anywhere else is dropped and cannot steal the stream.
 func TestSockMediaPlainRTPStrict(t *testing.T) {
-	a, b := newSockPeer(t, sockRTP, "pcmu"), newSockPeer(t, sockRTP, "pcmu")
-	offer, err := a.m.Offer(context.Background())
-	must(t, err)
-	answer, err := b.m.Answer(context.Background(), offer)
-	must(t, err)
-	must(t, a.m.Accept(answer))
-	a.m.Start(a.onRTP)
-	b.m.Start(b.onRTP)
-	sendUntilHeard(t, a, b, bytes.Repeat([]byte{0x55}, 160))
+	a, b, _ := negotiated(t, sockRTP)
 	attacker, err := net.DialUDP("udp4", nil, b.m.conn.LocalAddr().(*net.UDPAddr))
 	must(t, err)
 	defer attacker.Close()
