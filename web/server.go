@@ -162,7 +162,9 @@ func (s *Server) SetExtensions(store *auth.Store) []string {
 		}
 	}
 	for _, number := range gone {
-		s.sessions.DeleteExt(number)
+		if _, err := s.sessions.DeleteExt(number); err != nil {
+			s.log.Error("cannot end the sessions of a removed extension", "ext", number, "err", err)
+		}
 		s.closeTabs(func(t *tab) bool { return t.ext.Number == number })
 		s.log.Info("extension removed or disabled: logged out", "ext", number)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http"
 	"sync"
 	"time"
 
@@ -21,9 +20,9 @@ const writeTimeout = 5 * time.Second
 // serveWS upgrades an authenticated request and runs the tab until the
 // socket closes, then hangs up its calls.
 func (s *Server) serveWS(c *gin.Context) {
-	ext, token, ok := s.sessionExt(c)
-	if !ok {
-		c.JSON(http.StatusUnauthorized, gin.H{"error": "not logged in"})
+	ext, token, err := s.sessionExt(c)
+	if err != nil {
+		s.refuseSession(c, err)
 		return
 	}
 	conn, err := websocket.Accept(c.Writer, c.Request, &websocket.AcceptOptions{OriginPatterns: s.cfg.HTTP.AllowedOrigins})

@@ -21,6 +21,7 @@ import (
 	"xphone/configs"
 	"xphone/internal/metrics"
 	"xphone/sfu"
+	"xphone/store"
 	"xphone/web"
 	"xphone/web/auth"
 	"xphone/web/certs"
@@ -53,6 +54,7 @@ type Server struct {
 	media    *sfu.MediaAPI // owns the shared RTCP clock
 	rooms    *sfu.Conferences
 	stats    *sfu.Stats
+	db       store.Store // durable data (login sessions) in the data directory
 	dataDir  string
 	path     string // http.path, fixed for the process
 	started  time.Time
@@ -70,7 +72,7 @@ type Server struct {
 
 // Start builds every part and starts serving HTTPS (and SIP, when trunks
 // are configured).
-func Start(_ context.Context, o Options) (*Server, error) {
+func Start(ctx context.Context, o Options) (*Server, error) {
 	cfg, log := o.Config, o.Logger
 	s := &Server{cfg: cfg, log: log, stats: &sfu.Stats{}, dataDir: o.DataDir, path: cfg.HTTP.Path,
 		started: time.Now(), authOpts: o.AuthOptions, stop: make(chan struct{})}
@@ -78,6 +80,15 @@ func Start(_ context.Context, o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.openStore(ctx); err != nil {
+		return nil, err
+	}
+	started := false
+	defer func() {
+		if !started {
+			_ = s.db.Close()
+		}
+	}()
 	s.store.Store(store)
 	cert, err := certs.LoadOrCreate(o.DataDir, cfg.HTTP.TLS.Cert, cfg.HTTP.TLS.Key, log)
 	if err != nil {
@@ -104,7 +115,18 @@ func Start(_ context.Context, o Options) (*Server, error) {
 		s.calls.Close()
 		return nil, err
 	}
+	started = true
 	return s, nil
+}
+
+// openStore opens the durable store in the data directory.
+func (s *Server) openStore(ctx context.Context) error {
+	db, err := store.OpenDir(ctx, s.dataDir)
+	if err != nil {
+		return err
+	}
+	s.db = db
+	return nil
 }
 
 // startWeb builds the HTTP side and starts listening.
@@ -112,7 +134,7 @@ func (s *Server) startWeb(o Options, store *auth.Store, media *sfu.MediaAPI, reg
 	cfg, webStats := s.cfg, &web.Stats{}
 	websrv, err := web.New(web.Options{
 		Status: s, Config: cfg, Store: store, Media: media, Calls: s.calls, Registry: registry, Log: s.log,
-		Sessions:     auth.NewSessions(cfg.Login.SessionTTL.D(), time.Now),
+		Sessions:     auth.NewSessions(s.db, cfg.Login.SessionTTL.D(), time.Now),
 		Throttle:     auth.NewThrottle(cfg.Login, time.Now),
 		PingInterval: o.PingInterval, PingTimeout: o.PingTimeout, Stats: webStats,
 		Metrics: metrics.Handler(metrics.Sources{Media: s.stats, Web: webStats, Calls: s.calls, Rooms: s.rooms, Trunks: s.trunks.All}),
@@ -192,6 +214,9 @@ func (s *Server) Close() error {
 		s.calls.Close()
 		s.wg.Wait()
 		s.media.Close()
+		if cerr := s.db.Close(); err == nil {
+			err = cerr
+		}
 	})
 	return err
 }
