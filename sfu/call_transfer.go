@@ -8,7 +8,9 @@ import (
 // Transfer blindly transfers the party from talks to onto number to: from
 // leaves at once, the other party is dialled through to the new number
 // (seeing its progress), and keeps their leg. A target the transferor may
-// not dial, or a conference room, is refused.
+// not dial, or a conference room, is refused. It returns once from has
+// left: the dial (which may ring for long) goes on on the call's goroutine,
+// so no caller is held up by it.
 func (c *Calls) Transfer(callID string, from Leg, to string) error {
 	cl := c.lookup(callID)
 	if cl == nil {
@@ -26,18 +28,18 @@ func (c *Calls) Transfer(callID string, from Leg, to string) error {
 			return errors.Join(ErrForbidden, err)
 		}
 	}
-	return cl.do(func() error {
+	return cl.doThen(func() (func(), error) {
 		if !cl.has(from) {
-			return ErrNotInCall
+			return nil, ErrNotInCall
 		}
-		cl.transferLocked(from, to, dialer)
-		return nil
+		stay := cl.leaveForTransfer(from, to)
+		return func() { cl.dialForTransfer(stay, from, to, dialer) }, nil
 	})
 }
 
-// transferLocked runs on the call goroutine: drop from, dial on behalf of
-// the other party.
-func (cl *call) transferLocked(from Leg, to string, dialer Dialer) {
+// leaveForTransfer runs on the call goroutine: from leaves, the other party
+// (returned) is told it is being put through.
+func (cl *call) leaveForTransfer(from Leg, to string) Leg {
 	stay := cl.other(from)
 	cl.log.Info("blind transfer", "from", from.Identity().Number, "party", stay.Identity().Number, "to", to)
 	cl.remove(from)
@@ -48,6 +50,13 @@ func (cl *call) transferLocked(from Leg, to string, dialer Dialer) {
 	if t, ok := p.obs.(TransferObserver); ok {
 		t.Transferring(p.callID, to)
 	}
+	return stay
+}
+
+// dialForTransfer runs on the call goroutine after the transferor's request
+// returned: dial on behalf of the party that stays.
+func (cl *call) dialForTransfer(stay, from Leg, to string, dialer Dialer) {
+	p := cl.parties[stay]
 	req := PlaceRequest{Caller: stay, To: to, Video: hasVideo(stay), Observer: renamed{p.obs, p.callID},
 		transferor: from.Identity()}
 	leg, err := cl.calls.dial(cl, req, dialer)

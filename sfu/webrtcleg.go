@@ -38,9 +38,14 @@ type WebRTCLeg struct {
 	observer atomic.Pointer[CallObserver]
 	closing  bool
 	reason   Reason
-	wg       sync.WaitGroup // read loops
-	done     chan struct{}
-	hangOnce sync.Once
+	// Liveness (webrtcleg_liveness.go): RTCP read, and whether ICE ever
+	// connected; live is the monitor that hangs up a vanished party.
+	rtcpIn        atomic.Uint64
+	everConnected atomic.Bool
+	live          *livenessMonitor
+	wg            sync.WaitGroup // read loops
+	done          chan struct{}
+	hangOnce      sync.Once
 }
 
 // NewWebRTCLeg answers a browser's SDP offer. It returns the leg and the
@@ -59,6 +64,8 @@ func (m *MediaAPI) NewWebRTCLeg(ctx context.Context, ident Identity, offer strin
 	}
 	m.stats.LegsActive.Add(1)
 	m.stats.LegsTotal.Add(1)
+	l.live = m.live
+	m.live.add(l)
 	return l, answer, nil
 }
 
@@ -150,6 +157,7 @@ func (l *WebRTCLeg) readRTCP(sender *webrtc.RTPSender, down *DownTrack) {
 		if err != nil {
 			return
 		}
+		l.rtcpIn.Add(1)
 		pkts, err := rtcp.Unmarshal(buf[:n])
 		if err != nil {
 			continue
@@ -199,7 +207,7 @@ func (l *WebRTCLeg) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver
 	up.SetDTMFPayloadTypes(dtmfPTs)
 	l.goOwned(func() { readRTP(remote, up) })
 	rid := remote.RID()
-	l.goOwned(func() { drainRTCP(recv, rid) })
+	l.goOwned(func() { drainRTCP(recv, rid, &l.rtcpIn) })
 	up.RequestKeyframe()
 }
 
@@ -207,7 +215,8 @@ func (l *WebRTCLeg) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver
 // (sender reports, SDES). Unread, pion keeps up to 100 kB of it per stream,
 // which fills over a long meeting, and the receiver-report interceptor
 // never sees the sender reports it needs for the browser's round-trip time.
-func drainRTCP(recv *webrtc.RTPReceiver, rid string) {
+// Each read counts into seen, for the leg's liveness.
+func drainRTCP(recv *webrtc.RTPReceiver, rid string, seen *atomic.Uint64) {
 	buf := make([]byte, 1500)
 	for {
 		var err error
@@ -219,6 +228,7 @@ func drainRTCP(recv *webrtc.RTPReceiver, rid string) {
 		if err != nil && !errors.Is(err, io.ErrShortBuffer) {
 			return
 		}
+		seen.Add(1)
 	}
 }
 
@@ -277,8 +287,9 @@ func (l *WebRTCLeg) upFor(kind Kind, rid string) *UpTrack {
 
 func (l *WebRTCLeg) onConnectionState(state webrtc.PeerConnectionState) {
 	l.log.Debug("peer connection state", "state", state.String())
+	l.noteState(state)
 	if state == webrtc.PeerConnectionStateFailed {
-		_ = l.Hangup(context.Background(), ReasonMediaFailed)
+		_ = l.Hangup(context.Background(), l.failedReason())
 	}
 }
 
@@ -337,6 +348,9 @@ func (l *WebRTCLeg) Hangup(_ context.Context, reason Reason) error {
 		l.mu.Lock()
 		l.closing, l.reason = true, reason
 		l.mu.Unlock()
+		if l.live != nil {
+			l.live.remove(l)
+		}
 		err := l.pc.Close()
 		l.wg.Wait()
 		if err != nil {

@@ -10,9 +10,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/gin-gonic/gin"
 
 	"xphone/configs"
+	"xphone/sfu"
 	"xphone/web/auth"
 )
 
@@ -100,7 +102,7 @@ func (s *Server) logout(c *gin.Context) {
 		if err := s.sessions.Delete(token); err != nil {
 			s.log.Error("cannot delete a login session", "err", err)
 		}
-		s.closeTabs(func(t *tab) bool { return t.session == token })
+		s.closeTabs(func(t *tab) bool { return t.session == token }, sfu.ReasonHangup, websocket.StatusNormalClosure, "logged out")
 	}
 	http.SetCookie(c.Writer, &http.Cookie{
 		Name: sessionCookie, Value: "", Path: s.cfg.HTTP.Path, MaxAge: -1,

@@ -90,6 +90,7 @@ func (s *Server) Reload(cfg *configs.Config) ReloadEntry {
 	}
 	if old.Calls != cfg.Calls {
 		s.calls.SetNoAnswerTimeout(cfg.Calls.NoAnswerTimeout.D())
+		s.media.SetLiveness(liveness(cfg.Calls))
 		e.Applied = append(e.Applied, "calls")
 	}
 	s.cfg = keepRestartSections(old, cfg)

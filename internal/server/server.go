@@ -99,6 +99,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		return nil, err
 	}
 	s.media = media
+	media.SetLiveness(liveness(cfg.Calls))
 	registry := web.NewRegistry(store, media, log)
 	s.rooms = sfu.NewConferences(roomSpecs(cfg.Rooms), s.conferenceConfig(cfg.Policy), log)
 	s.calls = sfu.NewCalls(sfu.CallsConfig{NoAnswerTimeout: cfg.Calls.NoAnswerTimeout.D(), Rooms: s.rooms,
@@ -199,7 +200,18 @@ func (s *Server) URL() string {
 	return "https://" + host + ":" + port + s.path
 }
 
-// Close hangs up every call, closes every tab and stops serving.
+// liveness is when a vanished party's calls end: the sfu defaults with the
+// configured reconnect grace.
+func liveness(c configs.Calls) sfu.LivenessConfig {
+	l := sfu.DefaultLiveness
+	l.Grace = c.ReconnectGrace.D()
+	return l
+}
+
+// Close ends every call ("The server restarted": SIP legs get their BYE),
+// unregisters from registrars (Expires: 0), tells every tab (WebSocket
+// close 1001, going away; browsers reconnect by themselves once the server
+// is back, still logged in) and stops serving. SIGTERM runs it.
 func (s *Server) Close() error {
 	var err error
 	s.once.Do(func() {
@@ -208,10 +220,10 @@ func (s *Server) Close() error {
 		close(s.stop)
 		s.web.SetReady(false)
 		s.bridges.Close() // hang up PBX room bridges before their trunks go
-		s.stopTrunks()    // BYE on every SIP dialog, unregister
+		s.calls.Close()   // every call ends with server_restart; SIP legs send BYE
+		s.stopTrunks()    // unregister; BYE on any dialog left
 		err = s.http.Shutdown(ctx)
-		s.web.Close()
-		s.calls.Close()
+		s.web.Close() // queued call ends reach the tabs, then close 1001
 		s.wg.Wait()
 		s.media.Close()
 		if cerr := s.db.Close(); err == nil {
