@@ -25,10 +25,12 @@ type LivenessConfig struct {
 	Check time.Duration
 }
 
-// DefaultLiveness ends a killed browser's calls within ≈ 3.5 s, a pulled
+// DefaultLiveness ends a killed browser's calls within ≈ 3 s, a pulled
 // cable's within ≈ 12.5 s, and gives a tab 60 s to reconnect its socket.
-var DefaultLiveness = LivenessConfig{Silence: 3 * time.Second, Lost: 12 * time.Second, Grace: 60 * time.Second,
-	Check: 500 * time.Millisecond}
+// A live browser is never silent for long: pion sends it a consent check
+// every second while nothing else arrives (iceKeepalive), and it answers.
+var DefaultLiveness = LivenessConfig{Silence: 2500 * time.Millisecond, Lost: 12 * time.Second, Grace: 60 * time.Second,
+	Check: 250 * time.Millisecond}
 
 // withDefaults fills zero fields from DefaultLiveness.
 func (c LivenessConfig) withDefaults() LivenessConfig {
