@@ -24,6 +24,8 @@ type result struct {
 	joinP50, joinP95 time.Duration
 	switchLat        []time.Duration
 	mixDelay         []time.Duration
+	// RTP clock of the received audio against wall time, per receiver.
+	talkerClocks, listenerClocks []float64
 }
 
 // measure runs the switch and probe script for o.duration.
@@ -33,6 +35,9 @@ func measure(ctx context.Context, srv *server, r *room, o options) (*result, err
 	res.goPerPart = readGoStats(srv).perParticipant(r.goBefore, o.n)
 	probe := newProbe(r)
 	user0, sys0, sw0 := cpuSplitAndSwitches(srv.pid())
+	for _, p := range r.all {
+		p.client.ResetAudioClock()
+	}
 	pkts0, cpu0, t0 := received(r), cpuTicks(srv.pid()), time.Now()
 	tick := time.NewTicker(o.switchGap)
 	defer tick.Stop()
@@ -54,6 +59,7 @@ func measure(ctx context.Context, srv *server, r *room, o options) (*result, err
 		res.systemShare = float64(sys1-sys0) / float64(d)
 	}
 	res.switchesPerSec = float64(sw1-sw0) / elapsed
+	res.talkerClocks, res.listenerClocks = r.clocks()
 	res.cpuMsPerSec = cpuSec * 1000 / elapsed
 	if cpuSec > 0 {
 		res.packetsPerCPUSec = float64(received(r)-pkts0) / cpuSec
@@ -194,4 +200,6 @@ func (r *result) print(w io.Writer, o options) {
 		percentile(r.switchLat, 0.95).Round(time.Millisecond), len(r.switchLat))
 	fmt.Fprintf(w, "mix delay              p50 %s  p95 %s  (%d samples)\n", percentile(r.mixDelay, 0.5).Round(time.Millisecond),
 		percentile(r.mixDelay, 0.95).Round(time.Millisecond), len(r.mixDelay))
+	printClocks(w, "talkers", r.talkerClocks)
+	printClocks(w, "listeners", r.listenerClocks)
 }

@@ -64,6 +64,7 @@ type Client struct {
 	videoSSRCs []uint32              // of received video, for REMB
 	heard      *pcmRing              // decoded received audio
 	nacked     []uint16              // sequence numbers the server asked for again
+	clock      audioClock            // received audio's RTP clock against wall time
 
 	wg   sync.WaitGroup
 	stop chan struct{}
@@ -363,6 +364,7 @@ func (c *Client) count(kind webrtc.RTPCodecType, mid string, p *rtp.Packet) {
 		return
 	}
 	c.AudioReceived.Add(1)
+	c.clock.observe(p.Timestamp, time.Now())
 	if len(p.Payload) > 0 {
 		c.markers[p.Payload[0]]++
 	}

@@ -1,0 +1,43 @@
+package sfutest
+
+import "time"
+
+// audioClock compares the RTP clock of the received audio with wall time:
+// a sender whose timestamps fall behind the time that passed makes the
+// receiver run out of audio (gaps), one that runs ahead fills its buffer.
+type audioClock struct {
+	started     bool
+	prevTS      uint32
+	media       int64 // RTP ticks advanced since the first packet
+	first, last time.Time
+}
+
+// observe adds one received packet; timestamps are unwrapped by steps.
+func (a *audioClock) observe(ts uint32, at time.Time) {
+	if !a.started {
+		*a = audioClock{started: true, prevTS: ts, first: at, last: at}
+		return
+	}
+	if step := int32(ts - a.prevTS); step > 0 { // reordered or repeated packets add nothing
+		a.media += int64(step)
+		a.prevTS = ts
+	}
+	a.last = at
+}
+
+// ResetAudioClock starts measuring the received audio's RTP clock afresh.
+func (c *Client) ResetAudioClock() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.clock = audioClock{}
+}
+
+// AudioClock reports how much media time the received audio's timestamps
+// advanced (at 48 kHz) against the wall time between the first and the
+// last packet since ResetAudioClock. Their ratio is 1 for a sender that
+// keeps real time.
+func (c *Client) AudioClock() (media, wall time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Duration(c.clock.media) * time.Second / 48000, c.clock.last.Sub(c.clock.first)
+}
