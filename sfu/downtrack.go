@@ -44,6 +44,7 @@ type DownTrack struct {
 	forwarded atomic.Uint64
 	dropped   atomic.Uint64
 	stats     *Stats // shared totals; never nil
+	twcc      twccOf // transport-wide numbering for the leg's estimate (twcc.go)
 }
 
 // NewDownTrack returns a track of kind/mime that writes to out, counting
@@ -102,10 +103,11 @@ func (d *DownTrack) WriteRTP(src *UpTrack, p *rtp.Packet) {
 		return
 	}
 	origSeq, origTS := p.SequenceNumber, p.Timestamp
-	hasExt, exts := p.Extension, p.Extensions
+	hasExt, profile, exts := p.Extension, p.ExtensionProfile, p.Extensions
 	// Extension ids are negotiated per leg; the sender's ids mean nothing to
-	// the receiver, and pion's interceptors add what this leg negotiated.
+	// the receiver. The leg's own transport-wide number is added instead.
 	p.SequenceNumber, p.Timestamp, p.Extension, p.Extensions = seq, ts, false, nil
+	d.stampTWCC(p, src.arrival)
 	if err := d.out.WriteRTP(p); err != nil {
 		d.dropped.Add(1)
 		d.stats.PacketsDropped.Add(1)
@@ -114,7 +116,7 @@ func (d *DownTrack) WriteRTP(src *UpTrack, p *rtp.Packet) {
 		d.stats.PacketsForwarded.Add(1)
 		d.stats.BytesForwarded.Add(uint64(len(p.Payload)))
 	}
-	p.SequenceNumber, p.Timestamp, p.Extension, p.Extensions = origSeq, origTS, hasExt, exts
+	p.SequenceNumber, p.Timestamp, p.Extension, p.ExtensionProfile, p.Extensions = origSeq, origTS, hasExt, profile, exts
 }
 
 // rewrite computes the outgoing sequence number and timestamp of p.

@@ -161,6 +161,7 @@ func (l *WebRTCLeg) ApplyAnswer(sdp string) error {
 	if err != nil {
 		return errors.Join(ErrNegotiation, wrapf(err, "remote answer"))
 	}
+	l.armTWCC() // new video slots are numbered too
 	for _, d := range l.Downs() {
 		d.RequestKeyframe() // new receivers need a picture to start from
 	}

@@ -16,6 +16,8 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
+
+	"xphone/sfu/bwe"
 )
 
 // WebRTCLeg is a browser's PeerConnection to the server: DTLS-SRTP media
@@ -34,7 +36,8 @@ type WebRTCLeg struct {
 	dtmfSink atomic.Pointer[func(rune)]
 	stats    *Stats
 	created  time.Time
-	estimate atomic.Int64 // REMB from the browser, bits/s
+	estimate atomic.Int64   // REMB from the browser, bits/s
+	bwe      *bwe.Estimator // from the browser's TWCC feedback (twcc.go)
 	observer atomic.Pointer[CallObserver]
 	closing  bool
 	reason   Reason
@@ -55,7 +58,8 @@ func (m *MediaAPI) NewWebRTCLeg(ctx context.Context, ident Identity, offer strin
 	if err != nil {
 		return nil, "", wrapf(err, "new peer connection")
 	}
-	l := &WebRTCLeg{id: NewID("leg"), ident: ident, pc: pc, done: make(chan struct{}), stats: m.stats, created: time.Now()}
+	l := &WebRTCLeg{id: NewID("leg"), ident: ident, pc: pc, done: make(chan struct{}), stats: m.stats, created: time.Now(),
+		bwe: bwe.NewEstimator(&bwe.History{})}
 	l.log = m.log.With("leg", l.id, "ext", ident.Number)
 	answer, err := l.negotiate(ctx, offer)
 	if err != nil {
@@ -64,6 +68,7 @@ func (m *MediaAPI) NewWebRTCLeg(ctx context.Context, ident Identity, offer strin
 	}
 	m.stats.LegsActive.Add(1)
 	m.stats.LegsTotal.Add(1)
+	l.armTWCC()
 	l.live = m.live
 	m.live.add(l)
 	return l, answer, nil
@@ -168,14 +173,26 @@ func (l *WebRTCLeg) readRTCP(sender *webrtc.RTPSender, down *DownTrack) {
 				down.RequestKeyframe()
 			case *rtcp.ReceiverEstimatedMaximumBitrate:
 				l.estimate.Store(int64(p.Bitrate))
+			case *rtcp.TransportLayerCC:
+				l.bwe.OnFeedback(p, time.Now())
 			}
 		}
 	}
 }
 
-// EstimatedBitrate is the browser's latest estimate (REMB) of what it can
-// receive, in bits/s; 0 when it has sent none.
-func (l *WebRTCLeg) EstimatedBitrate() int { return int(l.estimate.Load()) }
+// EstimatedBitrate is what the browser can receive, in bits/s: the lower
+// of its own estimate (REMB, when it sends one) and the server's from its
+// TWCC feedback; 0 when neither knows of a limit.
+func (l *WebRTCLeg) EstimatedBitrate() int {
+	remb, twcc := int(l.estimate.Load()), l.bwe.Estimate()
+	switch {
+	case remb == 0:
+		return twcc
+	case twcc == 0:
+		return remb
+	}
+	return min(remb, twcc)
+}
 
 // onTrack binds an arriving remote track to its UpTrack and starts reading.
 func (l *WebRTCLeg) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
