@@ -219,7 +219,7 @@ func (c *Conference) step(now time.Time) {
 	if ticksPerSecond := int(time.Second / c.cfg.Tick); c.ticks%ticksPerSecond == 0 {
 		c.measureBitrates(1)
 		c.relayer() // budgets and estimates change
-
+		c.adaptFEC()
 	}
 }
 

@@ -43,9 +43,18 @@ type DownTrack struct {
 
 	forwarded atomic.Uint64
 	dropped   atomic.Uint64
-	stats     *Stats // shared totals; never nil
-	twcc      twccOf // transport-wide numbering for the leg's estimate (twcc.go)
+	stats     *Stats        // shared totals; never nil
+	twcc      twccOf        // transport-wide numbering for the leg's estimate (twcc.go)
+	loss      atomic.Uint32 // fraction lost the receiver last reported, of 256
 }
+
+// noteLoss keeps the fraction lost (of 256) from the receiver's RTCP
+// receiver report about this track.
+func (d *DownTrack) noteLoss(fraction uint8) { d.loss.Store(uint32(fraction)) }
+
+// Loss is the share of this track's packets the receiver last reported
+// lost, 0..1.
+func (d *DownTrack) Loss() float64 { return float64(d.loss.Load()) / 256 }
 
 // NewDownTrack returns a track of kind/mime that writes to out, counting
 // into stats (nil: counted only on the track).

@@ -156,6 +156,10 @@ func codecOf(kind Kind) webrtc.RTPCodecCapability {
 // readRTCP drains a sender's RTCP (the interceptors need it read) and passes
 // keyframe requests from the browser on to the track's current source.
 func (l *WebRTCLeg) readRTCP(sender *webrtc.RTPSender, down *DownTrack) {
+	var ssrc uint32
+	if enc := sender.GetParameters().Encodings; len(enc) > 0 {
+		ssrc = uint32(enc[0].SSRC)
+	}
 	buf := make([]byte, 1500)
 	for {
 		n, _, err := sender.Read(buf)
@@ -175,6 +179,12 @@ func (l *WebRTCLeg) readRTCP(sender *webrtc.RTPSender, down *DownTrack) {
 				l.estimate.Store(int64(p.Bitrate))
 			case *rtcp.TransportLayerCC:
 				l.bwe.OnFeedback(p, time.Now())
+			case *rtcp.ReceiverReport:
+				for _, r := range p.Reports {
+					if r.SSRC == ssrc {
+						down.noteLoss(r.FractionLost)
+					}
+				}
 			}
 		}
 	}

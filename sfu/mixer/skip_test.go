@@ -40,3 +40,47 @@ func TestSkipKeepsTimestampsOnWallTime(t *testing.T) {
 		}
 	}
 }
+
+// lossCoder is an encoder that remembers the FEC loss it was set for.
+type lossCoder struct {
+	pcmCodec
+	loss *[]int
+}
+
+func (c lossCoder) SetPacketLoss(percent int) error { *c.loss = append(*c.loss, percent); return nil }
+
+type lossCoders struct{ loss *[]int }
+
+func (c lossCoders) NewDecoder() (Decoder, error) { return pcmCodec{}, nil }
+func (c lossCoders) NewEncoder() (Encoder, error) { return lossCoder{loss: c.loss}, nil }
+
+// TestSetPacketLossReachesEveryEncoder: the shared mix's encoder and the
+// talkers' own, also those equipped later, get the loss their receivers
+// report (Opus in-band FEC).
+func TestSetPacketLossReachesEveryEncoder(t *testing.T) {
+	var loss []int
+	m, err := New(Config{TopK: 3, Frame: frame, Threshold: 60, HoldTicks: 2}, lossCoders{&loss}, &capture{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := newMember(t, m, "a")
+	m.SetPacketLoss(7)
+	if len(loss) != 1 || loss[0] != 7 {
+		t.Fatalf("shared encoder set to %v, want [7]", loss)
+	}
+	for range 3 {
+		a.say(1000, 10)
+		m.Tick() // a becomes a talker and gets an encoder
+	}
+	if len(loss) != 2 || loss[1] != 7 {
+		t.Fatalf("a talker's new encoder set to %v, want 7 too", loss)
+	}
+	m.SetPacketLoss(7)
+	if len(loss) != 2 {
+		t.Fatalf("an unchanged loss was set again: %v", loss)
+	}
+	m.SetPacketLoss(0)
+	if m.PacketLoss() != 0 || len(loss) != 4 || loss[2] != 0 || loss[3] != 0 {
+		t.Fatalf("turning FEC off: %v", loss)
+	}
+}
