@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"os/exec"
 	"sync"
 	"testing"
 	"time"
@@ -241,4 +242,38 @@ func (g *gapMeter) result() (frames int, longest time.Duration) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.heard, time.Duration(g.longest) * 20 * time.Millisecond
+}
+
+// TestPulledCableEndsTheLeg: a browser's link goes dead without a word (the
+// veth is taken down: no FIN, no close frame, nothing). Its leg, whose
+// signalling still looks attached, ends with "Connection lost" within 15 s,
+// from the media's silence alone.
+func TestPulledCableEndsTheLeg(t *testing.T) {
+	ns := namespace(t, "pc", 73)
+	api := mediaAPIOn(t, ns)
+	c := clientIn(t, ns, sfutest.Impairment{}, sfutest.Options{})
+	leg := connectClient(t, api, "1001", c)
+	c.StartSending('a')
+	time.Sleep(time.Second) // media flows for a while first, not a wait for a result
+	if err := runIP("link", "set", ns.HostDev, "down"); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	select {
+	case <-leg.Done():
+	case <-time.After(20 * time.Second):
+		t.Fatal("the leg of a pulled cable did not end within 20 s")
+	}
+	took := time.Since(start)
+	t.Logf("pulled cable: leg ended after %v (%s)", took.Round(10*time.Millisecond), leg.EndReason())
+	if leg.EndReason() != ReasonConnectionLost || took > 15*time.Second {
+		t.Fatalf("leg ended with %s after %v, want connection_lost within 15 s", leg.EndReason(), took)
+	}
+}
+
+func runIP(args ...string) error {
+	if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+		return fmt.Errorf("ip %v: %v: %s", args, err, out)
+	}
+	return nil
 }
