@@ -212,3 +212,20 @@ func TestLongTransferKeepsTheSocket(t *testing.T) {
 	c.click("button", "Hang up")
 	a.waitUntil("1001 idle", signalTimeout, idle())
 }
+
+// TestKilledBrowserByesTheSIPParty: a browser in a call through the SIP
+// trunk is killed (kill -9); the PBX side (baresip) gets its BYE within 5 s.
+func TestKilledBrowserByesTheSIPParty(t *testing.T) {
+	s := startSIP(t, true, "0200")
+	a := newBrowser(t, "1001")
+	a.login(s.srv, "1001")
+	a.dial("0200", false)
+	s.baresip.WaitEvent(t, "CALL_ESTABLISHED", signalTimeout)
+	a.waitText("status", regexp.MustCompile(`^Connected to 0200`), signalTimeout)
+	a.requireMediaFlowing(false, mediaTimeout)
+
+	a.killBrowser()
+	start := time.Now()
+	s.baresip.WaitEvent(t, "CALL_CLOSED", 5*time.Second)
+	t.Logf("killed browser: the SIP party got its BYE after %v", time.Since(start).Round(10*time.Millisecond))
+}
