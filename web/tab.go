@@ -39,6 +39,7 @@ type tab struct {
 	recent [][]byte          // the last calls' ended messages, replayed on resume
 	lanes  map[string]*lane  // per-call request queues (lanes.go)
 	accept map[string]string // calls being accepted → "" or "hangup" asked meanwhile
+	coming int               // calls being dialled or accepted, not yet in calls
 }
 
 // tabCall is a call this tab has a leg in. last keeps the latest message
@@ -142,10 +143,11 @@ func (t *tab) dial(m inMsg) {
 		t.sendError(m.Req, codeBadRequest, "dial needs a number and an SDP offer")
 		return
 	}
-	if t.activeCalls() >= maxTabCalls {
+	if !t.reserveCall() {
 		t.sendError(m.Req, codeBusyHere, "this tab already has two calls")
 		return
 	}
+	defer t.releaseCall()
 	leg, answer, err := t.negotiate(m.SDP)
 	if err != nil {
 		t.sendError(m.Req, codeBadRequest, "could not negotiate media: "+err.Error())
@@ -204,10 +206,11 @@ func (t *tab) accepting(m inMsg) {
 		t.sendError(m.Req, codeUnknownCall, "no such ringing call")
 		return
 	}
-	if t.activeCalls() >= maxTabCalls {
+	if !t.reserveCall() {
 		t.sendError(m.Req, codeBusyHere, "this tab already has two calls")
 		return
 	}
+	defer t.releaseCall()
 	leg, answer, err := rg.accept(t, m.SDP, t.legSetup(m.Call))
 	switch {
 	case errors.Is(err, errNotRinging):
@@ -298,10 +301,23 @@ func (t *tab) addCall(id string, tc *tabCall) bool {
 	return true
 }
 
-func (t *tab) activeCalls() int {
+// reserveCall holds one of the tab's call places for a call being dialled
+// or accepted (requests run concurrently); releaseCall gives it back once
+// the call is recorded or failed.
+func (t *tab) reserveCall() bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return len(t.calls)
+	if len(t.calls)+t.coming >= maxTabCalls {
+		return false
+	}
+	t.coming++
+	return true
+}
+
+func (t *tab) releaseCall() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.coming--
 }
 
 // watch reports the end of a call's leg to the tab.

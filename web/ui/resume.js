@@ -18,8 +18,10 @@ const ICE_RESTART_EVERY_MS = 4000;
 
 /** The socket dropped: calls wait, and show it. */
 export function onDropped(code) {
+  // The first close of an outage says why (1001: the server went away);
+  // the failed retries that follow only say the server is not back yet.
+  if (!state.reconnecting) state.lastCloseCode = code;
   state.reconnecting = true;
-  state.lastCloseCode = code;
   showStatus();
 }
 
