@@ -56,14 +56,17 @@ func (d *DownTrack) stampTWCC(p *rtp.Packet, at int64) {
 // with one extension, SRTP tag, UDP and IP.
 const rtpOverhead = 12 + 8 + 16 + 8 + 20
 
-// armTWCC gives every down track whose transport-cc extension is now
-// negotiated its numbering; called after each negotiation.
+// armTWCC gives every video down track whose transport-cc extension is
+// now negotiated its numbering; called after each negotiation. Only video
+// is numbered: the estimate chooses video layers, and a browser sends
+// feedback only about numbered packets, so an audio-only leg (most of a
+// large room) costs no feedback traffic at all.
 func (l *WebRTCLeg) armTWCC() {
 	l.mu.Lock()
 	downs, senders := append([]*DownTrack(nil), l.downs...), append([]*webrtc.RTPSender(nil), l.senders...)
 	l.mu.Unlock()
 	for i, d := range downs {
-		if d.twcc.Load() != nil || i >= len(senders) || senders[i] == nil {
+		if d.Kind() != Video || d.twcc.Load() != nil || i >= len(senders) || senders[i] == nil {
 			continue
 		}
 		for _, e := range senders[i].GetParameters().HeaderExtensions {
