@@ -195,6 +195,9 @@ func (l *WebRTCLeg) readRTCP(sender *webrtc.RTPSender, down *DownTrack) {
 // TWCC feedback; 0 when neither knows of a limit.
 func (l *WebRTCLeg) EstimatedBitrate() int {
 	remb, twcc := int(l.estimate.Load()), l.bwe.Estimate()
+	if twcc > 0 {
+		twcc += audioReserve // only video is numbered (twcc.go): the audio rides beside it
+	}
 	switch {
 	case remb == 0:
 		return twcc
