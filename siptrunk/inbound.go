@@ -70,7 +70,8 @@ func (t *Trunk) inboundLeg(req *sip.Request) (*Leg, string, error) {
 		return nil, "", err
 	}
 	from := req.From()
-	leg, err := newLeg(sfu.NewID("sip"), sfu.Identity{Number: from.Address.User, Name: from.DisplayName}, m, t.log)
+	leg, err := newLeg(sfu.NewID("sip"), sfu.Identity{Number: from.Address.User, Name: from.DisplayName},
+		sfu.TrunkOrigin(t.cfg.Trunk.Name, false), m, t.log)
 	if err != nil {
 		_ = m.Close()
 		return nil, "", err

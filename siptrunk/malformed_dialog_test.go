@@ -21,9 +21,17 @@ type rawDialog struct {
 // establishRaw sends an INVITE from peer, ACKs the 200 and returns the dialog.
 func establishRaw(t *testing.T, tr *Trunk, peer *rawSocket, callID string) *rawDialog {
 	t.Helper()
-	offer := realOffer(t)
+	return establishRawWith(t, tr, peer, callID, realOffer(t))
+}
+
+// establishRawWith is establishRaw with the SDP offer given.
+func establishRawWith(t *testing.T, tr *Trunk, peer *rawSocket, callID, offer string) *rawDialog {
+	t.Helper()
 	peer.send(t, peer.rawInvite(callID, "", offer))
 	res, ok := peer.await("SIP/2.0 200", 5*time.Second)
+	for ok && !strings.Contains(res, "Call-ID: "+callID+"\r\n") {
+		res, ok = peer.await("SIP/2.0 200", 5*time.Second)
+	}
 	if !ok {
 		t.Fatal("raw INVITE not answered 200")
 	}

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,8 +27,13 @@ type Placer interface {
 
 // Config is everything a Trunk needs.
 type Config struct {
-	Trunk    configs.Trunk
+	Trunk configs.Trunk
+	// Gate is the server's toll-fraud gate, shared by every trunk and
+	// swapped on reload. nil: the trunk builds its own from Dialplan,
+	// Transit, Permission and its refer_permission (a lone trunk, tests).
+	Gate     func() *Gate
 	Dialplan []configs.DialRule
+	Transit  []configs.TransitRule
 	// MediaIP is the address of our one ICE host candidate / RTP socket;
 	// empty: the listen IP, or the IP used to reach the trunk.
 	MediaIP string
@@ -48,21 +52,23 @@ type Stats struct {
 	Updates        atomic.Uint64 // in-dialog UPDATEs answered
 	Refers         atomic.Uint64 // REFERs from the trunk carried out
 	RefersRefused  atomic.Uint64 // REFERs refused by the toll-fraud check
+	TollRefused    atomic.Uint64 // outbound calls the toll-fraud gate refused
 }
 
 // Trunk is one SIP trunk: a sipgo user agent on the configured transport,
 // registration or static peering, and SIP dialogs as sfu legs. It
 // implements sfu.Dialer for outside numbers.
 type Trunk struct {
-	cfg     Config
-	log     *slog.Logger
-	plan    atomic.Pointer[DialPlan] // replaced by SetDialplan on reload
-	placer  Placer
-	allowed []netip.Prefix
-	peer    sip.Uri // request-URI host:port of the trunk
-	mediaIP net.IP
-	Stats   Stats
-	Wire    MessageStats // SIP messages by method / response class
+	cfg      Config
+	log      *slog.Logger
+	security *slog.Logger         // stream=security, for fail2ban
+	ownGate  atomic.Pointer[Gate] // when cfg.Gate is nil; replaced by SetDialplan
+	placer   Placer
+	allowed  []netip.Prefix
+	peer     sip.Uri // request-URI host:port of the trunk
+	mediaIP  net.IP
+	Stats    Stats
+	Wire     MessageStats // SIP messages by method / response class
 
 	ua     *sipgo.UserAgent
 	srv    *sipgo.Server
@@ -81,7 +87,6 @@ type Trunk struct {
 	byCall map[string]any  // Call-ID → dialog session (client or server)
 	closed bool
 	reg    *registration
-	refers referrals // numbers carrying out a REFER from the trunk
 	// backoff overrides the registration backoff bounds (tests); zero:
 	// 1 s to 5 min.
 	backoff [2]time.Duration
@@ -90,9 +95,9 @@ type Trunk struct {
 // New builds a trunk; Start begins listening. placer may be nil when the
 // trunk is used for outbound calls only.
 func New(cfg Config, placer Placer, log *slog.Logger) (*Trunk, error) {
-	t := &Trunk{cfg: cfg, log: log.With("trunk", cfg.Trunk.Name), placer: placer,
+	t := &Trunk{cfg: cfg, log: log.With("trunk", cfg.Trunk.Name), security: log.With("stream", "security"), placer: placer,
 		legs: map[string]*Leg{}, byCall: map[string]any{}}
-	t.plan.Store(NewDialPlan(cfg.Dialplan))
+	t.SetDialplan(cfg.Dialplan)
 	if err := t.parseAddresses(); err != nil {
 		return nil, err
 	}
@@ -227,43 +232,29 @@ func (t *Trunk) goOwned(f func()) {
 	}()
 }
 
-// Reaches reports whether number is routed to this trunk by the dial plan.
-func (t *Trunk) Reaches(number string) bool {
-	n, ok := Normalise(number)
-	if !ok {
-		return false
+// gate is the toll-fraud gate in force.
+func (t *Trunk) gate() *Gate {
+	if t.cfg.Gate != nil {
+		return t.cfg.Gate()
 	}
-	r, ok := t.plan.Load().Match(n)
+	return t.ownGate.Load()
+}
+
+// Reaches reports whether number is routed to this trunk by the dial plan
+// (never a local number).
+func (t *Trunk) Reaches(number string) bool {
+	r, ok := t.gate().Route(number)
 	return ok && r.Trunk == t.cfg.Trunk.Name
 }
 
-// Allowed is the toll-fraud gate: may a caller with callerPermission send
-// number out through this trunk?
-func (t *Trunk) Allowed(callerPermission, number string) (Route, error) {
-	r, err := t.plan.Load().Allowed(callerPermission, number)
+// Allowed is the toll-fraud gate for a call leaving through this trunk:
+// the gate's decision, and the route must be this trunk.
+func (t *Trunk) Allowed(req sfu.DialRequest) (Route, error) {
+	r, err := t.gate().Decide(req)
 	if err == nil && r.Trunk != t.cfg.Trunk.Name {
-		return Route{}, fmt.Errorf("%w: %s routes to trunk %q", ErrTrunkUnavailable, number, r.Trunk)
+		return Route{}, fmt.Errorf("%w: %s routes to trunk %q", ErrTrunkUnavailable, req.To, r.Trunk)
 	}
 	return r, err
-}
-
-// PermissionOf is the permission class a caller's number has on this
-// trunk: a leg carrying out the trunk's REFER has refer_permission, a
-// caller from a trunk "inbound", an extension its configured class.
-func (t *Trunk) PermissionOf(number string) string { return t.permissionOf(number) }
-
-// permissionOf is the permission class of a caller.
-func (t *Trunk) permissionOf(number string) string {
-	if p, ok := t.referringPermission(number); ok {
-		return p
-	}
-	if strings.HasPrefix(number, "sip:") || t.isInboundLeg(number) {
-		return InboundPermission
-	}
-	if t.cfg.Permission == nil {
-		return "internal"
-	}
-	return t.cfg.Permission(number)
 }
 
 // track remembers a leg under its Call-ID until it ends.
@@ -287,18 +278,6 @@ func (t *Trunk) legFor(callID string) *Leg {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.legs[callID]
-}
-
-// isInboundLeg reports whether number is the identity of a live inbound leg.
-func (t *Trunk) isInboundLeg(number string) bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	for _, l := range t.legs {
-		if l.inbound && l.ident.Number == number {
-			return true
-		}
-	}
-	return false
 }
 
 // Close sends BYE on every dialog, unregisters and waits for every
@@ -369,9 +348,12 @@ func (r *readyConn) ReadFrom(p []byte) (int, net.Addr, error) {
 	return r.PacketConn.ReadFrom(p)
 }
 
-// SetDialplan replaces the dial plan while the trunk runs (config
-// reload); calls already placed are not affected.
-func (t *Trunk) SetDialplan(rules []configs.DialRule) { t.plan.Store(NewDialPlan(rules)) }
+// SetDialplan replaces the dial plan of a trunk without a shared gate
+// while it runs; calls already placed are not affected.
+func (t *Trunk) SetDialplan(rules []configs.DialRule) {
+	t.ownGate.Store(NewGate(GateConfig{Dialplan: rules, Transit: t.cfg.Transit, Extension: t.cfg.Permission, Room: t.cfg.Permission,
+		ReferPermission: map[string]string{t.cfg.Trunk.Name: t.cfg.Trunk.ReferPermission}}))
+}
 
 // Config is the trunk's configuration as given to New.
 func (t *Trunk) Config() configs.Trunk { return t.cfg.Trunk }
