@@ -39,6 +39,9 @@ type Config struct {
 	MediaIP string
 	// Permission returns an extension's permission class; nil: "internal".
 	Permission func(number string) string
+	// Local reports extensions and rooms (they win over dial rules); used
+	// with the trunk's own gate only.
+	Local func(number string) bool
 }
 
 // Stats are the trunk's counters.
@@ -351,7 +354,7 @@ func (r *readyConn) ReadFrom(p []byte) (int, net.Addr, error) {
 // SetDialplan replaces the dial plan of a trunk without a shared gate
 // while it runs; calls already placed are not affected.
 func (t *Trunk) SetDialplan(rules []configs.DialRule) {
-	t.ownGate.Store(NewGate(GateConfig{Dialplan: rules, Transit: t.cfg.Transit, Extension: t.cfg.Permission, Room: t.cfg.Permission,
+	t.ownGate.Store(NewGate(GateConfig{Dialplan: rules, Transit: t.cfg.Transit, Extension: t.cfg.Permission, Room: t.cfg.Permission, Local: t.cfg.Local,
 		ReferPermission: map[string]string{t.cfg.Trunk.Name: t.cfg.Trunk.ReferPermission}}))
 }
 
