@@ -56,6 +56,12 @@ type Stats struct {
 	Refers         atomic.Uint64 // REFERs from the trunk carried out
 	RefersRefused  atomic.Uint64 // REFERs refused by the toll-fraud check
 	TollRefused    atomic.Uint64 // outbound calls the toll-fraud gate refused
+	// The front door, before sipgo sees a message (DroppedSources counts
+	// the strangers).
+	PeerParseErrors atomic.Uint64 // unparsable messages from allowed sources
+	PeerRateLimited atomic.Uint64 // dropped over rate_limit.messages
+	CallsLimited    atomic.Uint64 // new INVITEs answered 503 over rate_limit.calls
+	StrayResponses  atomic.Uint64 // responses matching no transaction of ours
 }
 
 // Trunk is one SIP trunk: a sipgo user agent on the configured transport,
@@ -93,6 +99,10 @@ type Trunk struct {
 	// backoff overrides the registration backoff bounds (tests); zero:
 	// 1 s to 5 min.
 	backoff [2]time.Duration
+	door    *frontDoor
+	calls   *rateLimiter // new INVITEs per source
+	// now is the clock of rate limits (tests may set it before Start).
+	now func() time.Time
 }
 
 // New builds a trunk; Start begins listening. placer may be nil when the
@@ -104,6 +114,8 @@ func New(cfg Config, placer Placer, log *slog.Logger) (*Trunk, error) {
 	if err := t.parseAddresses(); err != nil {
 		return nil, err
 	}
+	t.now = time.Now
+	t.door = t.newFrontDoor()
 	t.ctx, t.cancel = context.WithCancel(context.Background())
 	return t, nil
 }
@@ -164,6 +176,7 @@ func (t *Trunk) Start() error {
 		return err
 	}
 	t.handlers()
+	t.goOwned(t.runDoorLogs)
 	traceAddrs(&t.Wire, t.listen, t.cfg.Trunk.Address)
 	if t.cfg.Trunk.Register != nil {
 		t.reg = newRegistration(t)
@@ -195,15 +208,19 @@ func (t *Trunk) Addr() string { return t.listen }
 // collide with the listener).
 func (t *Trunk) newUA(tlsConf *tls.Config) error {
 	host, port, _ := net.SplitHostPort(t.listen)
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent("Xphone"), sipgo.WithUserAgenTLSConfig(tlsConf))
+	quiet := sipgoLogger(t.log)
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent("Xphone"), sipgo.WithUserAgenTLSConfig(tlsConf),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(quiet)),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(quiet),
+			sip.WithTransactionLayerUnhandledResponseHandler(t.strayResponse)))
 	if err != nil {
 		return err
 	}
-	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(t.log))
+	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(quiet))
 	if err != nil {
 		return err
 	}
-	opts := []sipgo.ClientOption{sipgo.WithClientHostname(host), sipgo.WithClientLogger(t.log)}
+	opts := []sipgo.ClientOption{sipgo.WithClientHostname(host), sipgo.WithClientLogger(quiet)}
 	if t.transport() == "udp" {
 		opts = append(opts, sipgo.WithClientConnectionAddr(t.listen))
 	}
@@ -331,24 +348,6 @@ func (t *Trunk) liveLegs() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return len(t.legs)
-}
-
-// readyConn tells when sipgo starts reading the socket, which is after it
-// has put the socket in its connection pool (sipgo v1.7.3 TransportUDP.Serve).
-type readyConn struct {
-	net.PacketConn
-	once    sync.Once
-	reading chan struct{}
-}
-
-func newReadyConn(c net.PacketConn) *readyConn {
-	return &readyConn{PacketConn: c, reading: make(chan struct{})}
-}
-
-// ReadFrom signals the first read, then reads.
-func (r *readyConn) ReadFrom(p []byte) (int, net.Addr, error) {
-	r.once.Do(func() { close(r.reading) })
-	return r.PacketConn.ReadFrom(p)
 }
 
 // SetDialplan replaces the dial plan of a trunk without a shared gate
