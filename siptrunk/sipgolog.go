@@ -36,7 +36,9 @@ func (h sipgoHandler) WithAttrs(as []slog.Attr) slog.Handler {
 	return sipgoHandler{h.Handler.WithAttrs(as)}
 }
 
-func (h sipgoHandler) WithGroup(name string) slog.Handler { return sipgoHandler{h.Handler.WithGroup(name)} }
+func (h sipgoHandler) WithGroup(name string) slog.Handler {
+	return sipgoHandler{h.Handler.WithGroup(name)}
+}
 
 // sipgoLogger is log for sipgo: through sipgoHandler.
 func sipgoLogger(log *slog.Logger) *slog.Logger { return slog.New(sipgoHandler{log.Handler()}) }
