@@ -109,7 +109,9 @@ func (d *frontDoor) check(src netip.Addr, msg sip.Message, stream bool) verdict 
 	d.peers.event(src, problem)
 	v := verdict{close: stream && problem == "two Content-Length"}
 	if req.Via() != nil && !req.IsAck() {
-		v.reply = []byte(sip.NewResponseFromRequest(req, 400, "Bad Request", nil).String())
+		res := sip.NewResponseFromRequest(req, 400, "Bad Request", nil)
+		res.SipVersion = "SIP/2.0" // not the request's, which may be anything
+		v.reply = []byte(res.String())
 	}
 	return v
 }

@@ -13,25 +13,37 @@ import (
 
 // handlers installs every request handler, each behind guard.
 func (t *Trunk) handlers() {
-	t.srv.OnInvite(t.guard(t.onInvite))
-	t.srv.OnAck(t.guard(t.onAck))
-	t.srv.OnBye(t.guard(t.onBye))
-	t.srv.OnCancel(t.guard(func(req *sip.Request, tx sip.ServerTransaction) {
+	for method, h := range t.routes() {
+		t.srv.OnRequest(method, t.guard(h))
+	}
+	// Methods without a handler were answered 405/501 by validate.
+	t.srv.OnNoRoute(t.guard(t.noRoute))
+}
+
+// routes are the request handlers by method (the fuzz target calls them
+// the way sipgo does).
+func (t *Trunk) routes() map[sip.RequestMethod]sipgo.RequestHandler {
+	return map[sip.RequestMethod]sipgo.RequestHandler{
+		sip.INVITE: t.onInvite,
+		sip.ACK:    t.onAck,
+		sip.BYE:    t.onBye,
 		// sipgo matches CANCEL to its INVITE transaction before this; a
 		// CANCEL reaching here matched nothing.
-		t.respond(req, tx, 481, "Call/Transaction Does Not Exist")
-	}))
-	t.srv.OnOptions(t.guard(func(req *sip.Request, tx sip.ServerTransaction) {
-		t.respond(req, tx, 200, "OK", sip.NewHeader("Allow", allowHeader), sip.NewHeader("Accept", "application/sdp"),
-			sip.NewHeader("Supported", strings.Join(supportedOptions, ", ")))
-	}))
-	t.srv.OnInfo(t.guard(t.onInfo))
-	t.srv.OnUpdate(t.guard(t.onUpdate))
-	t.srv.OnRefer(t.guard(t.onRefer))
-	t.srv.OnNotify(t.guard(t.onNotify))
-	// Methods without a handler were answered 405/501 by validate.
-	t.srv.OnNoRoute(t.guard(func(req *sip.Request, tx sip.ServerTransaction) { t.respond(req, tx, 501, "Not Implemented") }))
+		sip.CANCEL: func(req *sip.Request, tx sip.ServerTransaction) {
+			t.respond(req, tx, 481, "Call/Transaction Does Not Exist")
+		},
+		sip.OPTIONS: func(req *sip.Request, tx sip.ServerTransaction) {
+			t.respond(req, tx, 200, "OK", sip.NewHeader("Allow", allowHeader), sip.NewHeader("Accept", "application/sdp"),
+				sip.NewHeader("Supported", strings.Join(supportedOptions, ", ")))
+		},
+		sip.INFO:   t.onInfo,
+		sip.UPDATE: t.onUpdate,
+		sip.REFER:  t.onRefer,
+		sip.NOTIFY: t.onNotify,
+	}
 }
+
+func (t *Trunk) noRoute(req *sip.Request, tx sip.ServerTransaction) { t.respond(req, tx, 501, "Not Implemented") }
 
 // guard wraps h: requests from sources not allowed are dropped and
 // counted; panics are recovered, logged, counted and answered 500;
