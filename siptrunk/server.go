@@ -43,7 +43,9 @@ func (t *Trunk) routes() map[sip.RequestMethod]sipgo.RequestHandler {
 	}
 }
 
-func (t *Trunk) noRoute(req *sip.Request, tx sip.ServerTransaction) { t.respond(req, tx, 501, "Not Implemented") }
+func (t *Trunk) noRoute(req *sip.Request, tx sip.ServerTransaction) {
+	t.respond(req, tx, 501, "Not Implemented")
+}
 
 // guard wraps h: requests from sources not allowed are dropped and
 // counted; panics are recovered, logged, counted and answered 500;
