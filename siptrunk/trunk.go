@@ -101,9 +101,23 @@ type Trunk struct {
 	backoff [2]time.Duration
 	door    *frontDoor
 	calls   *rateLimiter // new INVITEs per source
-	// now is the clock of rate limits (tests may set it before Start).
-	now func() time.Time
+	// now is the clock of rate limits, clock the registration loop's;
+	// tests may replace them before Start.
+	now   func() time.Time
+	clock clock
 }
+
+// clock is the time the registration loop waits on.
+type clock interface {
+	Now() time.Time
+	After(d time.Duration) <-chan time.Time
+}
+
+// realClock is the wall clock.
+type realClock struct{}
+
+func (realClock) Now() time.Time                         { return time.Now() }
+func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
 // New builds a trunk; Start begins listening. placer may be nil when the
 // trunk is used for outbound calls only.
@@ -114,7 +128,7 @@ func New(cfg Config, placer Placer, log *slog.Logger) (*Trunk, error) {
 	if err := t.parseAddresses(); err != nil {
 		return nil, err
 	}
-	t.now = time.Now
+	t.now, t.clock = time.Now, realClock{}
 	t.door = t.newFrontDoor()
 	t.ctx, t.cancel = context.WithCancel(context.Background())
 	return t, nil
@@ -300,8 +314,8 @@ func (t *Trunk) legFor(callID string) *Leg {
 	return t.legs[callID]
 }
 
-// Close sends BYE on every dialog, unregisters and waits for every
-// goroutine, or until ctx ends.
+// Close sends BYE on every dialog (all at once), unregisters and waits
+// for every goroutine, or until ctx ends.
 func (t *Trunk) Close(ctx context.Context) error { return t.CloseWithReason(ctx, sfu.ReasonHangup) }
 
 // CloseWithReason is Close with the reason the trunk's calls end with (the
@@ -319,12 +333,16 @@ func (t *Trunk) CloseWithReason(ctx context.Context, reason sfu.Reason) error {
 		legs = append(legs, l)
 	}
 	t.mu.Unlock()
+	// All BYEs at once (and the unREGISTER with them): each waits for its
+	// answer, so one slow peer must not hold the others back.
+	var byes sync.WaitGroup
 	for _, l := range legs {
-		_ = l.Hangup(ctx, reason)
+		byes.Go(func() { _ = l.Hangup(ctx, reason) })
 	}
 	if t.reg != nil {
 		t.reg.unregister(ctx)
 	}
+	byes.Wait()
 	t.cancel()
 	if t.srv != nil {
 		_ = t.srv.Close()
