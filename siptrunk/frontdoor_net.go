@@ -188,9 +188,13 @@ func (s *doorStream) fill() error {
 	return nil
 }
 
+// reply writes an answer of the front door; a peer that does not read
+// gets 5 s, then the write fails (the read loop must not hang on it).
 func (s *doorStream) reply(b []byte) {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
+	_ = s.Conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	defer func() { _ = s.Conn.SetWriteDeadline(time.Time{}) }()
 	if _, err := s.Conn.Write(b); err == nil {
 		s.onReply(b)
 	}

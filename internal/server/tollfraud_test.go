@@ -142,6 +142,17 @@ func TestTollFraudAttackAcrossTrunks(t *testing.T) {
 	if n := pbx2.invites.Load(); n != 0 {
 		t.Fatalf("pbx2 got %d INVITEs from the attack", n)
 	}
+	stranger, err := net.ListenPacket("udp4", "127.0.0.3:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst, _ := net.ResolveUDPAddr("udp4", pbxAddr)
+	_, _ = stranger.WriteTo([]byte("OPTIONS sip:x SIP/2.0\r\n\r\n"), dst)
+	_ = stranger.Close()
+	waitTrue(t, 2*time.Second, "the stranger counted", func() bool { return srv.trunks.All()[0].Stats.DroppedSources.Load() == 1 })
+	checkMetrics(t, srv, `xphone_sip_events_total{event="toll_refused",trunk="pbx2"} 1`,
+		`xphone_sip_frontdoor_total{event="dropped",source="stranger",trunk="pbx"} 1`,
+		`xphone_sip_frontdoor_total{event="parse_error",source="peer",trunk="pbx"} 0`)
 	e := srv.Reload(parse(tollConfig(pbx2.conn.LocalAddr().String(), "transit:\n  - {from: pbx, to: pbx2, permission: national}\n")))
 	if !e.OK {
 		t.Fatalf("reload with a transit rule: %+v", e)
