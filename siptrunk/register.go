@@ -15,7 +15,7 @@ import (
 // Backoff after a failed REGISTER: exponential from min to max, with
 // ±25 % jitter (the idea of RFC 5626 §4.5). The cap keeps a PBX that comes
 // back after any outage re-registered within a minute (45 s + 25 % jitter
-// = 56¼ s at most, plus one round trip), while a dead registrar sees at
+// = 56¼ s at most, plus under a second), while a dead registrar sees at
 // most one REGISTER every 34 s per trunk — no retry storm.
 const (
 	backoffMin     = 1 * time.Second
