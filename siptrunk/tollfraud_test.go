@@ -132,8 +132,10 @@ func newTollLab(t *testing.T) *tollLab {
 			Codecs: []string{"pcmu"}, AllowedSources: []string{"127.0.0.2"}, Inbound: map[string]string{"4930": "1001"}}
 		tr, err := New(Config{Trunk: tc, MediaIP: ourIP, Gate: lab.gate.Load}, lab.calls, testLogger())
 		must(t, err)
-		must(t, tr.Start())
 		lab.trunks, lab.uas = append(lab.trunks, tr), append(lab.uas, u)
+	}
+	for _, tr := range lab.trunks { // all known before any takes a call
+		must(t, tr.Start())
 	}
 	t.Cleanup(func() {
 		lab.calls.Close()
