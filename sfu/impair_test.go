@@ -147,9 +147,12 @@ func TestThinViewerGetsTheLowLayer(t *testing.T) {
 		t.Errorf("thin viewer went back to layer %d of the speaker", l)
 	}
 	for _, p := range others {
-		if l := layerOn(p); l != 2 {
-			t.Errorf("viewer %s gets layer %d of the speaker, want the high layer (2)", p.leg.Identity().Number, l)
-		}
+		// A loaded machine (-race on two cores) can delay a whole batch of
+		// loopback packets like a queue would; a viewer so misled comes
+		// back up within seconds, so the check allows for it.
+		eventually(t, 5*time.Second, "viewer "+p.leg.Identity().Number+" on the speaker's high layer", func() bool {
+			return layerOn(p) == 2
+		})
 	}
 	t.Logf("viewer limited to 300 kbit/s on the low layer %v after the link shrank; estimate %d bit/s",
 		took.Round(10*time.Millisecond), thin.leg.EstimatedBitrate())

@@ -65,8 +65,16 @@ func (c *tabConn) queue(msg []byte, log *slog.Logger) {
 	case <-c.ctx.Done():
 	default:
 		log.Warn("tab too slow, dropping its socket")
-		c.cancel()
+		c.abort()
 	}
+}
+
+// abort drops the socket at once, without a close handshake (the browser
+// is not answering): closing first makes the writer's close a no-op
+// instead of a wait for a close frame that will not come.
+func (c *tabConn) abort() {
+	_ = c.ws.CloseNow()
+	c.cancel()
 }
 
 // helloMsg greets a socket. tab is what the browser reconnects with;

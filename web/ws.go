@@ -104,8 +104,7 @@ func writeLoop(t *tab, c *tabConn) {
 			return
 		case msg := <-c.out:
 			if !write(c, msg) {
-				c.cancel()
-				_ = c.ws.CloseNow()
+				c.abort()
 				return
 			}
 		}
@@ -147,8 +146,7 @@ func (s *Server) pingLoop(t *tab, c *tabConn) {
 		cancel()
 		if err != nil && c.ctx.Err() == nil {
 			t.log.Info("browser stopped answering pings", "err", err)
-			c.cancel()
-			_ = c.ws.CloseNow()
+			c.abort()
 			return
 		}
 	}

@@ -29,6 +29,10 @@ const (
 	// floor keeps the estimate above what one audio stream and the lowest
 	// video layer need.
 	floor = 60_000
+	// overuseUpdates is how many feedback packets in a row must show the
+	// queue before it counts: a CPU hiccup delays some packets once, a
+	// queue on the path delays all of them and stays.
+	overuseUpdates = 2
 )
 
 // Estimator turns TWCC feedback about the packets in a History into a
@@ -42,7 +46,10 @@ type Estimator struct {
 	acked     []ack // recent arrivals, for the acknowledged rate
 	base      float64
 	baseAt    time.Time
-	lost, all int // since the last update
+	lost, all int   // since the last update
+	batchMin  int64 // least one-way delay in the latest feedback (µs)
+	batchSeen bool
+	overuse   int // updates in a row that showed a queue
 }
 
 // ack is one packet the browser received: when it arrived (µs, browser
@@ -69,6 +76,7 @@ func (e *Estimator) Estimate() int {
 func (e *Estimator) OnFeedback(fb *rtcp.TransportLayerCC, now time.Time) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.batchSeen = false
 	e.collect(fb)
 	e.update(now)
 }
@@ -91,7 +99,11 @@ func (e *Estimator) collect(fb *rtcp.TransportLayerCC) {
 		arrival += deltas[0].Delta
 		deltas = deltas[1:]
 		if sent, size, ok := e.hist.lookup(seq); ok {
-			e.acked = append(e.acked, ack{arrival: arrival, delay: arrival - sent, size: size})
+			delay := arrival - sent
+			e.acked = append(e.acked, ack{arrival: arrival, delay: delay, size: size})
+			if !e.batchSeen || delay < e.batchMin {
+				e.batchMin, e.batchSeen = delay, true
+			}
 		}
 	})
 }
@@ -136,8 +148,13 @@ func (e *Estimator) update(now time.Time) {
 		elapsed = 0.1
 	}
 	e.lastAt = now
+	if queue > queueOveruse {
+		e.overuse++
+	} else {
+		e.overuse = 0
+	}
 	switch {
-	case queue > queueOveruse || loss > lossHigh:
+	case e.overuse >= overuseUpdates || loss > lossHigh:
 		target := max(floor, backoff*rate)
 		if e.estimate == 0 || target < e.estimate {
 			e.estimate = target
@@ -178,10 +195,14 @@ func (e *Estimator) ackedRate() float64 {
 	return float64(bytes) * 8 / span
 }
 
-// queueDelay is how far the latest one-way delay lies above the minimum of
-// the last baseWindow: the queue the packets wait in.
+// queueDelay is how far the least one-way delay of the latest feedback
+// lies above the minimum of the last baseWindow: the queue every packet
+// waited in (a packet delayed alone does not make a queue).
 func (e *Estimator) queueDelay(now time.Time) time.Duration {
-	latest := float64(e.acked[len(e.acked)-1].delay)
+	if !e.batchSeen {
+		return 0
+	}
+	latest := float64(e.batchMin)
 	for _, a := range e.acked {
 		if d := float64(a.delay); e.baseAt.IsZero() || d < e.base || now.Sub(e.baseAt) > baseWindow {
 			e.base, e.baseAt = d, now

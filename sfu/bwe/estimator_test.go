@@ -156,3 +156,38 @@ func TestHistoryForgetsOldPackets(t *testing.T) {
 		t.Fatalf("lookup = %d %d %v, want 7 300 true", at, size, ok)
 	}
 }
+
+// TestEstimatorIgnoresAHiccup: one feedback whose packets all arrived 80 ms
+// late (a stalled receiver or sender, not a queue on the path) sets no
+// limit; the same delay kept for two feedbacks in a row does.
+func TestEstimatorIgnoresAHiccup(t *testing.T) {
+	t0 := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	e := NewEstimator(&History{})
+	at := int64(1_000_000)
+	batch := func(extra int64) {
+		var arrivals []int64
+		var base uint16
+		for i := range 10 {
+			seq := e.History().Sent(1000, at)
+			if i == 0 {
+				base = seq
+			}
+			arrivals = append(arrivals, at+20_000+extra)
+			at += 10_000
+		}
+		e.OnFeedback(feedback(base, arrivals), t0.Add(time.Duration(at)*time.Microsecond))
+	}
+	for range 5 {
+		batch(0)
+	}
+	batch(80_000)
+	batch(0)
+	if got := e.Estimate(); got != 0 {
+		t.Fatalf("a single late feedback set a limit of %d bit/s", got)
+	}
+	batch(80_000)
+	batch(80_000)
+	if got := e.Estimate(); got == 0 {
+		t.Fatal("a queue seen in two feedbacks in a row set no limit")
+	}
+}
