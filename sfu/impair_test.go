@@ -150,7 +150,7 @@ func TestThinViewerGetsTheLowLayer(t *testing.T) {
 		// A loaded machine (-race on two cores) can delay a whole batch of
 		// loopback packets like a queue would; a viewer so misled comes
 		// back up within seconds, so the check allows for it.
-		eventually(t, 5*time.Second, "viewer "+p.leg.Identity().Number+" on the speaker's high layer", func() bool {
+		eventually(t, 12*time.Second, "viewer "+p.leg.Identity().Number+" on the speaker's high layer", func() bool {
 			return layerOn(p) == 2
 		})
 	}

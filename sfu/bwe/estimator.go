@@ -33,6 +33,10 @@ const (
 	// queue before it counts: a CPU hiccup delays some packets once, a
 	// queue on the path delays all of them and stays.
 	overuseUpdates = 2
+	// probeAfter: this long after the last congestion, growth is no longer
+	// held to what the link has shown it delivers, so a viewer whose link
+	// recovered (or who was misled by a hiccup) climbs back up.
+	probeAfter = 5 * time.Second
 )
 
 // Estimator turns TWCC feedback about the packets in a History into a
@@ -49,7 +53,8 @@ type Estimator struct {
 	lost, all int   // since the last update
 	batchMin  int64 // least one-way delay in the latest feedback (µs)
 	batchSeen bool
-	overuse   int // updates in a row that showed a queue
+	overuse   int       // updates in a row that showed a queue
+	congested time.Time // when the estimate last backed off
 }
 
 // ack is one packet the browser received: when it arrived (µs, browser
@@ -159,9 +164,14 @@ func (e *Estimator) update(now time.Time) {
 		if e.estimate == 0 || target < e.estimate {
 			e.estimate = target
 		}
+		e.congested = now
 	case e.estimate > 0 && loss < lossLow:
-		// Grow, but not far past what the link showed it delivers (GCC).
-		e.estimate = min(e.estimate*(1+(growthPerSecond-1)*elapsed), 1.5*rate+100_000)
+		e.estimate *= 1 + (growthPerSecond-1)*elapsed
+		if now.Sub(e.congested) < probeAfter {
+			// Soon after congestion, not far past what the link showed it
+			// delivers (GCC); later it probes upward.
+			e.estimate = min(e.estimate, 1.5*rate+100_000)
+		}
 		if e.estimate >= unlimited {
 			e.estimate = 0
 		}
