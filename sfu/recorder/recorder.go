@@ -216,3 +216,11 @@ func (r *Recording) finish() {
 	}
 	r.result = r.w.info()
 }
+
+// Discard stops the recording and removes its files (a second recording
+// started by a race with the first).
+func (r *Recording) Discard() {
+	_, _ = r.Stop()
+	_ = os.Remove(r.base + ".ogg")
+	_ = os.Remove(r.base + ".webm")
+}
