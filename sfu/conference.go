@@ -134,8 +134,10 @@ type confMember struct {
 	audioDown  *DownTrack
 	meter      *audiolevel.Meter
 	sink       *mixSink
-	slots      map[*DownTrack]string // video down → source key shown (videokeys.go)
-	meet       meetingMember
+	slots      map[*DownTrack]string // video down → source key shown (conference_video.go)
+	// slotsPending: the last slots told had one without a mid yet.
+	slotsPending bool
+	meet         meetingMember
 }
 
 func (m *confMember) info() Member {
@@ -236,6 +238,9 @@ func (c *Conference) step(now time.Time) {
 	c.ticks++
 	if c.ticks%c.cfg.DecideEvery == 0 {
 		c.decideSpeakers(now)
+	}
+	if c.ticks%5 == 0 {
+		c.resendPendingSlots()
 	}
 	if ticksPerSecond := int(time.Second / c.cfg.Tick); c.ticks%ticksPerSecond == 0 {
 		c.measureBitrates(1)

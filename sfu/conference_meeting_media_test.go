@@ -109,9 +109,18 @@ func TestScreenShareGetsItsOwnSlot(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range ps[1:] {
-		eventually(t, 8*time.Second, "the screen and the sharer's camera on their own slots", func() bool {
-			return slotShows(p, sharer.leg.ID(), true, 'S') && slotShows(p, sharer.leg.ID(), false, 'A')
-		})
+		deadline := time.Now().Add(8 * time.Second)
+		for !(slotShows(p, sharer.leg.ID(), true, 'S') && slotShows(p, sharer.leg.ID(), false, 'A')) {
+			if time.Now().After(deadline) {
+				_, _, slots := p.obs.get()
+				for _, s := range slots {
+					n, m := p.client.VideoOn(s.Mid)
+					t.Logf("slot %+v: %d packets, marker %q", s, n, m)
+				}
+				t.Fatal("the screen and the sharer's camera are not on their own slots")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 		if m, _ := p.obs.member("1001"); !m.Screen {
 			t.Fatal("the roster does not mark the sharer")
 		}

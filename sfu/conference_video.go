@@ -277,9 +277,24 @@ func (c *Conference) sendSlots(m *confMember, downs []*DownTrack) {
 		return
 	}
 	slots := make([]Slot, 0, len(downs))
+	pending := false
 	for _, d := range downs {
 		id, screen := strings.CutSuffix(m.slots[d], screenSuffix)
-		slots = append(slots, Slot{Mid: sl.SlotMid(d), Member: id, Screen: screen && id != ""})
+		mid := sl.SlotMid(d)
+		pending = pending || (mid == "" && id != "")
+		slots = append(slots, Slot{Mid: mid, Member: id, Screen: screen && id != ""})
 	}
+	m.slotsPending = pending
 	m.obs.VideoSlots(m.callID, slots)
+}
+
+// resendPendingSlots tells again the slots that had no mid yet: a slot
+// added while an earlier renegotiation was waiting for its answer gets
+// its mid only with the next offer.
+func (c *Conference) resendPendingSlots() {
+	for _, m := range c.members {
+		if m.slotsPending {
+			c.sendSlots(m, videoDowns(m.leg))
+		}
+	}
 }
