@@ -41,6 +41,8 @@ type Options struct {
 	Stats *Stats
 	// Status feeds the admin status page; nil: the page is unavailable.
 	Status StatusSource
+	// Recordings serves recordings' files on the admin page; nil: none.
+	Recordings RecordingFiles
 }
 
 // Server is the HTTP side of Xphone.
@@ -61,6 +63,7 @@ type Server struct {
 	metrics      http.Handler
 	stats        *Stats
 	status       StatusSource
+	recordings   RecordingFiles
 	ready        atomic.Bool
 
 	mu       sync.Mutex // guards tabs, byID and closed
@@ -81,6 +84,7 @@ func New(o Options) (*Server, error) {
 		calls: o.Calls, registry: o.Registry, log: o.Log, security: o.Log.With("stream", "security"),
 		pingInterval: orDefault(o.PingInterval, 5*time.Second), pingTimeout: orDefault(o.PingTimeout, 10*time.Second),
 		sleep: o.Sleep, tabs: map[*tab]struct{}{}, byID: map[string]*tab{}, metrics: o.Metrics, stats: o.Stats, status: o.Status,
+		recordings: o.Recordings,
 	}
 	if s.sleep == nil {
 		s.sleep = time.Sleep

@@ -68,9 +68,11 @@ type Server struct {
 	// gate is the toll-fraud gate every trunk and transfer decides with.
 	gate    atomic.Pointer[siptrunk.Gate]
 	reloads reloads
-	stop    chan struct{}
-	wg      sync.WaitGroup
-	once    sync.Once
+	// recPolicy is the recording policy (directory, retention) in force.
+	recPolicy atomic.Pointer[configs.RecordingPolicy]
+	stop      chan struct{}
+	wg        sync.WaitGroup
+	once      sync.Once
 }
 
 // Start builds every part and starts serving HTTPS (and SIP, when trunks
@@ -93,6 +95,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		}
 	}()
 	s.store.Store(store)
+	s.setRecordingPolicy(cfg.Policy.Recording)
 	cert, err := certs.LoadOrCreate(o.DataDir, cfg.HTTP.TLS.Cert, cfg.HTTP.TLS.Key, log)
 	if err != nil {
 		return nil, err
@@ -122,6 +125,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		return nil, err
 	}
 	started = true
+	s.runRetention()
 	return s, nil
 }
 
@@ -139,7 +143,7 @@ func (s *Server) openStore(ctx context.Context) error {
 func (s *Server) startWeb(o Options, store *auth.Store, media *sfu.MediaAPI, registry *web.Registry, cert tls.Certificate) error {
 	cfg, webStats := s.cfg, &web.Stats{}
 	websrv, err := web.New(web.Options{
-		Status: s, Config: cfg, Store: store, Media: media, Calls: s.calls, Registry: registry, Log: s.log,
+		Status: s, Recordings: s, Config: cfg, Store: store, Media: media, Calls: s.calls, Registry: registry, Log: s.log,
 		Sessions:     auth.NewSessions(s.db, cfg.Login.SessionTTL.D(), time.Now),
 		Throttle:     auth.NewThrottle(cfg.Login, time.Now),
 		PingInterval: o.PingInterval, PingTimeout: o.PingTimeout, Stats: webStats,
