@@ -49,6 +49,7 @@ const conferenceProbeJS = `(() => {
   rec.msgs = [];
   window.WebSocket = function (...args) {
     const ws = new OrigWS(...args);
+    rec.ws = ws; // the page's socket: tests send raw requests on it
     ws.addEventListener('message', (ev) => {
       try {
         const m = JSON.parse(ev.data);
@@ -472,7 +473,7 @@ func TestConferenceAllVideo(t *testing.T) {
 		m.login(srv, m.ext)
 	}
 
-	const title = "Conference 800 Board"
+	const title = "800 · Board"
 	start := time.Now()
 	carol.joinRoom("800", title, true, false)
 	bob.joinRoom("800", title, true, true) // Bob starts muted

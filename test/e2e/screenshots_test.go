@@ -117,10 +117,10 @@ func TestConferenceScreenshots(t *testing.T) {
 				m.login(srv, m.ext)
 			}
 
-			carol.joinRoom("800", "Conference 800 Board", true, false)
+			carol.joinRoom("800", "800 · Board", true, false)
 			shot(carol, "1-alone")
-			bob.joinRoom("800", "Conference 800 Board", true, true)
-			alice.joinRoom("800", "Conference 800 Board", true, false)
+			bob.joinRoom("800", "800 · Board", true, true)
+			alice.joinRoom("800", "800 · Board", true, false)
 			carol.waitFramed("Participant 1001", 0, 5*time.Second)
 			carol.requireRemoteVideos(map[string]rgb{"Participant 1001": camRed, "Participant 1002": camGreen}, mediaTimeout)
 			shot(carol, "2-grid")

@@ -231,7 +231,7 @@ func TestSIPRoomCaller(t *testing.T) {
 	dir := t.TempDir()
 	alice := newMember(t, dir, "1001", "Alice", 1000, camRed)
 	bob := newMember(t, dir, "1002", "Bob", 0, camGreen)
-	const title = "Conference 800 Board"
+	const title = "800 · Board"
 	for _, m := range []*member{alice, bob} {
 		m.login(s.srv, m.ext)
 		m.joinRoom("800", title, false, false)

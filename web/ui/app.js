@@ -55,6 +55,7 @@ import {
 } from './incall.js';
 import { cancelConsult, completeTransfer, openTransfer } from './calltransfer.js';
 import { hangupActive } from './ending.js';
+import { initMeeting } from './meeting.js';
 
 const { el } = ui;
 
@@ -77,6 +78,11 @@ window.xphone = Object.freeze({
   // Closes the signalling socket as a network blip would (tests).
   dropSocket: (code = 4000) => { if (state.sig && state.sig.ws) state.sig.ws.close(code, 'dropped'); },
   conference: () => (state.call && state.call.conf ? state.call.conf.snapshot() : null),
+  // The shown room call's meeting state, for tests and debugging.
+  meeting: () => (state.call && state.call.meeting ? {
+    ...state.call.meeting.state, panel: state.call.meeting.panel, unread: state.call.meeting.chat.unread,
+    sharing: !!state.call.screen,
+  } : null),
   calls: () => state.calls.map((c) => ({
     id: c.id,
     peer: c.peer,
@@ -99,6 +105,7 @@ async function main() {
   ui.buildKeypad(onKeypadDigit);
   pin.init();
   transfer.init();
+  initMeeting();
   wireEvents();
   if (webrtcSupported()) {
     await refreshCamera();

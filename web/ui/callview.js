@@ -8,6 +8,7 @@ import { otherCall, peerLabel, state } from './state.js';
 import { attachRemoteAudio, attachRemoteVideo } from './media.js';
 import { switchTo } from './waiting.js';
 import { clearEndedStatus } from './ending.js';
+import { renderMeeting } from './meeting.js';
 
 const { el } = ui;
 
@@ -39,6 +40,7 @@ function listState(call) {
  */
 export function renderCalls() {
   const call = state.call;
+  renderMeeting();
   if (!call) {
     el.media.classList.remove('on-hold');
     ui.setCallFeatures({});
