@@ -245,7 +245,9 @@ func TestMeetingFeatures(t *testing.T) {
 	if reply := bob.sendRaw(map[string]any{"type": "moderate", "action": "lock", "on": true}); !strings.Contains(reply, `"code":"not_allowed"`) {
 		t.Fatalf("Bob's raw lock got %s", reply)
 	}
-	if alice.tileAttr("You", "muted") == "true" || strings.Contains(srv.logs.String(), `msg="moderator action" action=mute`) {
+	var modMuted bool
+	alice.eval(`!!window.xphone.conference().roster.find((r) => r.number === '1001').mod_muted`, &modMuted)
+	if modMuted || alice.isVisible("status", "Muted by moderator") || strings.Contains(srv.logs.String(), `msg="moderator action" room=800 action=mute`) {
 		t.Fatal("a refused mute took effect")
 	}
 	alice.click("button", "Users 3")
@@ -259,7 +261,7 @@ func TestMeetingFeatures(t *testing.T) {
 	alice.waitUntil("Lock room pressed", signalTimeout, `window.__xpt.find('button', 'Lock room').getAttribute('aria-pressed') === 'true'`)
 	carol.dial("800", true)
 	carol.waitText("status", regexp.MustCompile(`^The room is locked$`), signalTimeout)
-	for _, want := range []string{`msg="moderator action" action=mute on=true by=1001`, `action=remove on=true by=1001`, `action=lock on=true by=1001`} {
+	for _, want := range []string{`msg="moderator action" room=800 action=mute on=true by=1001`, `action=remove on=true by=1001`, `action=lock on=true by=1001`} {
 		if !strings.Contains(srv.logs.String(), want) {
 			t.Errorf("the server log lacks %q", want)
 		}
