@@ -69,8 +69,7 @@ func (t *Trunk) inboundLeg(req *sip.Request) (*Leg, string, error) {
 		_ = m.Close()
 		return nil, "", err
 	}
-	from := req.From()
-	leg, err := newLeg(sfu.NewID("sip"), sfu.Identity{Number: from.Address.User, Name: from.DisplayName}, m, t.log)
+	leg, err := newLeg(sfu.NewID("sip"), callerIdentity(req), m, t.log)
 	if err != nil {
 		_ = m.Close()
 		return nil, "", err
@@ -91,7 +90,7 @@ func (t *Trunk) runInbound(req *sip.Request, dss *sipgo.DialogServerSession, leg
 		leg.end(sfu.ReasonError, false)
 		return
 	}
-	leg.onDTMF = t.dtmfSender(leg)
+	leg.onDTMF, leg.transport = t.dtmfSender(leg), t.transport()
 	leg.start()
 	to := t.inboundTarget(req.Recipient.User)
 	t.Stats.Inbound.Add(1)

@@ -54,6 +54,9 @@ func (l *Leg) request(ctx context.Context, method sip.RequestMethod, ctype strin
 		r.AppendHeader(sip.NewHeader("Content-Type", ctype))
 	}
 	r.SetBody(body)
+	if overUDPLimit(l.transport, r, builtHeaders) {
+		sendOverTCP(r)
+	}
 	res, err := d.session().Do(ctx, r)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrDialog, method, err)

@@ -35,7 +35,8 @@ type Leg struct {
 	down   *sfu.DownTrack
 	upPipe *upstream
 
-	onDTMF func(rune) // how SendDTMF reaches the peer; set by the trunk
+	onDTMF    func(rune) // how SendDTMF reaches the peer; set by the trunk
+	transport string     // the trunk's SIP transport (udp: large requests go over TCP)
 
 	// inbound calls: who hears ringing/answer (sends 180/200).
 	observer sfu.CallObserver

@@ -71,25 +71,33 @@ func (t *Trunk) invite(ctx context.Context, req sfu.DialRequest, number, offer s
 	r.AppendHeader(from)
 	r.AppendHeader(&sip.ToHeader{Address: to, Params: sip.NewParams()})
 	r.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	if h := t.assertedIdentity(req.From); h != nil {
+		r.AppendHeader(h)
+	}
 	for _, h := range inviteTimerHeaders(se) {
 		r.AppendHeader(h)
 	}
 	r.SetBody([]byte(offer))
+	if t.overUDPLimit(r, builtHeaders) {
+		sendOverTCP(r)
+	}
 	t.Stats.Invites.Add(1)
 	sess, err := t.dua.WriteInvite(ctx, r)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrTrunkUnavailable, err)
 	}
 	ringing := false
-	opts := sipgo.AnswerOptions{OnResponse: func(res *sip.Response) error {
+	var opts sipgo.AnswerOptions
+	if reg := t.cfg.Trunk.Register; reg != nil {
+		opts.Username, opts.Password = reg.User, reg.Password
+	}
+	opts.OnResponse = func(res *sip.Response) error {
 		if (res.StatusCode == 180 || res.StatusCode == 183) && !ringing && req.Ringing != nil {
 			ringing = true
 			req.Ringing()
 		}
+		t.authorizedOverTCP(sess.InviteRequest, res, opts)
 		return nil
-	}}
-	if reg := t.cfg.Trunk.Register; reg != nil {
-		opts.Username, opts.Password = reg.User, reg.Password
 	}
 	if err := sess.WaitAnswer(ctx, opts); err != nil {
 		_ = sess.Close()
@@ -102,6 +110,19 @@ func (t *Trunk) invite(ctx context.Context, req sfu.DialRequest, number, offer s
 		return nil, mapFailure(err)
 	}
 	return sess, nil
+}
+
+// authorizedOverTCP moves our INVITE to TCP before sipgo re-sends it with
+// the credentials answering res's challenge, when that makes it too large
+// for UDP.
+func (t *Trunk) authorizedOverTCP(inv *sip.Request, res *sip.Response, opts sipgo.AnswerOptions) {
+	if (res.StatusCode != 401 && res.StatusCode != 407) || opts.Password == "" || inv.Transport() != "UDP" {
+		return
+	}
+	if n := authorizedSize(inv, res, opts.Username, opts.Password); t.transport() == "udp" && n > udpRequestLimit {
+		t.log.Debug("authorized INVITE too large for UDP: sending it over TCP", "bytes", n)
+		sendOverTCP(inv)
+	}
 }
 
 // connect ACKs the 200, applies the answer SDP and builds the leg. If ctx
@@ -133,20 +154,12 @@ func (t *Trunk) connect(ctx context.Context, req sfu.DialRequest, sess *sipgo.Di
 	leg.timer = uacTimer(sess.InviteResponse)
 	leg.mediaTimeout = t.mediaTimeout()
 	leg.setDialog(clientDialog{sess})
-	leg.onDTMF = t.dtmfSender(leg)
+	leg.onDTMF, leg.transport = t.dtmfSender(leg), t.transport()
 	if err := t.track(callID, leg, sess); err != nil {
 		return fail(err)
 	}
 	leg.start()
 	return leg, nil
-}
-
-// callerID is the From user of outbound calls.
-func (t *Trunk) callerID(number string) string {
-	if t.cfg.Trunk.CallerID != "" {
-		return t.cfg.Trunk.CallerID
-	}
-	return number
 }
 
 // codecs is the trunk's codec preference.
