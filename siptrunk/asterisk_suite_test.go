@@ -1,0 +1,400 @@
+package siptrunk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"xphone/configs"
+	"xphone/internal/testpeers"
+	"xphone/sfu"
+	"xphone/sfu/sfutest"
+)
+
+// The Asterisk interop suite: one real Asterisk 22 (the kit in
+// ../shared/asterisk) shared by every subtest, configured with the very
+// snippets of docs/asterisk.md, and one call control with a trunk per media
+// mode and transport ("cell"). Asterisk listens on 127.0.0.2:5062, our
+// trunks on 127.0.0.1:5081….
+
+// docPath is the administrator's guide whose snippets the suite loads.
+const docPath = "../docs/asterisk.md"
+
+// Addresses in the guide, replaced by the test's.
+const (
+	docPBX     = "192.0.2.10:5060"
+	docXphone  = "192.0.2.5:5080"
+	docAccount = "xphone-trunk"
+)
+
+// docSnippets are the fenced blocks of the guide, by the file their first
+// line names ("; pjsip.conf: …", "# xphone.yaml: …").
+func docSnippets(t *testing.T) map[string][]string {
+	t.Helper()
+	b, err := os.ReadFile(docPath)
+	must(t, err)
+	out := map[string][]string{}
+	re := regexp.MustCompile("(?ms)^```(?:ini|yaml)\n(.*?)^```")
+	for _, m := range re.FindAllStringSubmatch(string(b), -1) {
+		first, _, _ := strings.Cut(m[1], "\n")
+		f := strings.Fields(strings.TrimLeft(first, ";# "))
+		if len(f) > 0 {
+			name := strings.TrimSuffix(f[0], ":")
+			out[name] = append(out[name], m[1])
+		}
+	}
+	for _, want := range []string{"pjsip.conf", "extensions.conf", "xphone.yaml"} {
+		if len(out[want]) == 0 {
+			t.Fatalf("%s has no %s snippet", docPath, want)
+		}
+	}
+	return out
+}
+
+// snippet is the one block of file whose first line contains title.
+func snippet(t *testing.T, docs map[string][]string, file, title string) string {
+	t.Helper()
+	for _, s := range docs[file] {
+		first, _, _ := strings.Cut(s, "\n")
+		if strings.Contains(first, title) {
+			return s
+		}
+	}
+	t.Fatalf("%s: no %s snippet titled %q", docPath, file, title)
+	return ""
+}
+
+// astGlue is the test's own Asterisk configuration around the guide's: the
+// administrator's phones context (the kit's test extensions 600–609 and the
+// suite's 690), and extension 690, which checks a call in both directions.
+const astGlue = `
+[phones]
+include => xphone-test
+include => from-xphone
+
+[xphone-test]
+; 690: 1300 Hz at once (first audio), waits for the caller's 1000 Hz,
+; sends DTMF 123#, collects digits up to #, then plays 800 Hz.
+exten => 690,1,Answer()
+ same => n,Set(K=check-${CHANNEL(endpoint)})
+ same => n,Set(DB(xphone/${K}-tone)=WAITING)
+ same => n,Set(DB(xphone/${K}-dtmf)=WAITING)
+ same => n,Playtones(1300)
+ same => n,WaitForTone(1000,400,15)
+ same => n,Set(DB(xphone/${K}-tone)=${WAITFORTONESTATUS})
+ same => n,StopPlaytones()
+ same => n,SendDTMF(123#,200,200)
+ same => n,Set(DB(xphone/${K}-dtmf)=READING)
+ same => n,Read(DIGITS,,0,,1,15)
+ same => n,Set(DB(xphone/${K}-dtmf)=${DIGITS})
+ same => n,Playtones(800)
+ same => n,Wait(600)
+ same => n,Hangup()
+`
+
+// astCell is one media mode on one transport: an Asterisk endpoint made
+// from the guide's registration snippet and our trunk registering to it.
+type astCell struct {
+	mode, transport string
+	endpoint        string // Asterisk endpoint and account
+	prefix          string // our dial plan: prefix+number goes out through this cell
+	trunk           *Trunk
+}
+
+func (c *astCell) name() string { return c.mode + "/" + c.transport }
+
+// astSuite is the shared set-up.
+type astSuite struct {
+	ast   *testpeers.Asterisk
+	docs  map[string][]string
+	api   *sfu.MediaAPI
+	calls *sfu.Calls
+	ext   *astExtensions
+	route *cellRouter
+	cells []*astCell
+	base  configs.Trunk // the guide's trunk, addresses replaced
+}
+
+// startAsteriskSuite starts Asterisk with the guide's configuration. It
+// skips (one line) only when the kit is not on this machine.
+func startAsteriskSuite(t *testing.T) *astSuite {
+	t.Helper()
+	kit, err := testpeers.FindAsteriskKit()
+	if errors.Is(err, testpeers.ErrNoAsteriskKit) {
+		t.Skip("Asterisk interop suite skipped: no shared/asterisk kit beside the repository (CI has it)")
+	}
+	must(t, err)
+	dir, err := os.MkdirTemp("", "xphone-ast-")
+	must(t, err)
+	a, err := testpeers.StartAsterisk(kit, testpeers.AsteriskOptions{Dir: dir, SIPDebug: true})
+	must(t, err)
+	t.Cleanup(func() {
+		a.Stop()
+		if t.Failed() {
+			keep := filepath.Join(os.TempDir(), "xphone-ast-failed.log")
+			_ = os.WriteFile(keep, []byte(a.Log()), 0o644)
+			t.Logf("Asterisk's log (SIP included) kept in %s", keep)
+		}
+		_ = os.RemoveAll(dir)
+	})
+	s := &astSuite{ast: a, docs: docSnippets(t), api: testMediaAPI(t), ext: &astExtensions{legs: map[string]sfu.Leg{}},
+		route: &cellRouter{}}
+	for _, block := range s.docs["pjsip.conf"] {
+		must(t, a.AddConfig("pjsip.conf", block))
+	}
+	for _, block := range s.docs["extensions.conf"] {
+		must(t, a.AddConfig("extensions.conf", block))
+	}
+	must(t, a.AddConfig("extensions.conf", astGlue))
+	s.base = s.docTrunk(t)
+	s.calls = sfu.NewCalls(sfu.CallsConfig{NoAnswerTimeout: 15 * time.Second}, testLogger(), s.ext, s.route)
+	t.Cleanup(s.calls.Close)
+	return s
+}
+
+// docTrunk is the guide's xphone.yaml trunk with the test's addresses.
+func (s *astSuite) docTrunk(t *testing.T) configs.Trunk {
+	t.Helper()
+	y := snippet(t, s.docs, "xphone.yaml", "Xphone registers")
+	y = strings.NewReplacer(docPBX, s.ast.SIP, docXphone, "127.0.0.1:5080").Replace(y)
+	cfg, err := configs.Parse([]byte(y))
+	if err != nil {
+		t.Fatalf("the guide's xphone.yaml does not load: %v", err)
+	}
+	return cfg.Trunks[0]
+}
+
+// addCell creates the Asterisk endpoint of mode (the guide's registration
+// snippet renamed) and our trunk on transport registering to it.
+func (s *astSuite) addCell(t *testing.T, mode, transport string) *astCell {
+	t.Helper()
+	i := len(s.cells)
+	c := &astCell{mode: mode, transport: transport, endpoint: fmt.Sprintf("xt-%s-%s", mode, transport),
+		prefix: fmt.Sprintf("9%d", i)}
+	block := snippet(t, s.docs, "pjsip.conf", "Xphone registers")
+	block = strings.NewReplacer(docAccount, c.endpoint, "xphone-media-webrtc)", "xphone-media-"+mode+")").Replace(block)
+	// The kit's Asterisk offers ICE candidates only for RTP sockets bound
+	// to a 127.x address (kit patch 0001): bind to its SIP address.
+	block = regexp.MustCompile(`(?m)^\[.*\]\(xphone-common.*$`).ReplaceAllString(block,
+		"$0\nmedia_address = "+s.ast.Addr+"\nbind_rtp_to_media_address = yes")
+	must(t, s.ast.AddConfig("pjsip.conf", block))
+	tc := s.base
+	tc.Name, tc.Transport = c.endpoint, transport
+	tc.Listen = fmt.Sprintf("127.0.0.1:%d", 5081+i)
+	reg := *tc.Register
+	reg.User = c.endpoint
+	tc.Register = &reg
+	tc.Media, tc.ICE = modeTrunk(mode)
+	tc.KeepAlive = 0
+	tr, err := New(Config{Trunk: tc, MediaIP: ourIP,
+		Dialplan:   []configs.DialRule{{Pattern: c.prefix + ".", Trunk: tc.Name, Strip: len(c.prefix), Permission: "internal"}},
+		Permission: func(string) string { return "national" }}, s.calls, testLogger())
+	must(t, err)
+	must(t, tr.Start())
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := tr.Close(ctx); err != nil {
+			t.Errorf("trunk %s close: %v", c.name(), err)
+		}
+	})
+	c.trunk = tr
+	s.route.add(tr)
+	s.cells = append(s.cells, c)
+	return c
+}
+
+// modeTrunk is the trunk's media and ice keys for a guide mode.
+func modeTrunk(mode string) (media, ice string) {
+	switch mode {
+	case "webrtc":
+		return "dtls-srtp", "on"
+	case "dtls":
+		return "dtls-srtp", "off"
+	}
+	return mode, ""
+}
+
+// cellRouter is the trunks as one sfu.Dialer (as internal/server's
+// trunkSet): the dial plan of each trunk picks its numbers.
+type cellRouter struct {
+	mu     sync.Mutex
+	trunks []*Trunk
+}
+
+func (r *cellRouter) add(t *Trunk) { r.mu.Lock(); r.trunks = append(r.trunks, t); r.mu.Unlock() }
+
+func (r *cellRouter) pick(n string) *Trunk {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, t := range r.trunks {
+		if t.Reaches(n) {
+			return t
+		}
+	}
+	return nil
+}
+
+func (r *cellRouter) Reaches(n string) bool { return r.pick(n) != nil }
+
+func (r *cellRouter) Dial(ctx context.Context, req sfu.DialRequest) (sfu.Leg, error) {
+	t := r.pick(req.To)
+	if t == nil {
+		return nil, sfu.ErrNotFound
+	}
+	return t.Dial(ctx, req)
+}
+
+// astExtensions are our users 1001–1009 as Asterisk reaches them: a test
+// puts the fake browser's leg that answers under the number first.
+type astExtensions struct {
+	mu   sync.Mutex
+	legs map[string]sfu.Leg
+	from map[string]sfu.Identity // who called each number last (CallerID)
+}
+
+func (e *astExtensions) Reaches(n string) bool { return len(n) == 4 && n[0] == '1' }
+
+func (e *astExtensions) answerWith(number string, l sfu.Leg) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.legs[number] = l
+}
+
+func (e *astExtensions) caller(number string) sfu.Identity {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.from[number]
+}
+
+func (e *astExtensions) Dial(ctx context.Context, req sfu.DialRequest) (sfu.Leg, error) {
+	e.mu.Lock()
+	l := e.legs[req.To]
+	delete(e.legs, req.To)
+	if e.from == nil {
+		e.from = map[string]sfu.Identity{}
+	}
+	e.from[req.To] = req.From
+	e.mu.Unlock()
+	if l == nil {
+		return nil, sfu.ErrUnavailable
+	}
+	req.Ringing()
+	return l, nil
+}
+
+// party is one fake browser in a call.
+type party struct {
+	client *sfutest.Client
+	leg    *sfu.WebRTCLeg
+	dtmf   chan rune
+}
+
+// newParty connects a fake browser for number that listens and collects
+// the DTMF it is sent.
+func (s *astSuite) newParty(t *testing.T, number string) *party {
+	t.Helper()
+	c, leg := browserLeg(t, s.api, number)
+	c.Listen()
+	p := &party{client: c, leg: leg, dtmf: make(chan rune, 16)}
+	leg.SetDTMFSink(func(d rune) {
+		select {
+		case p.dtmf <- d:
+		default:
+		}
+	})
+	return p
+}
+
+// dial places an outbound call from p through cell c to number and waits
+// for the answer; it returns the call id and how long setup took.
+func (s *astSuite) dial(t *testing.T, p *party, c *astCell, number string) (string, time.Duration) {
+	t.Helper()
+	obs := newObserver()
+	start := time.Now()
+	id, err := s.calls.Place(sfu.PlaceRequest{Caller: p.leg, To: c.prefix + number, Observer: obs})
+	must(t, err)
+	select {
+	case <-obs.connected:
+	case <-p.leg.Done():
+		t.Fatalf("%s: call to %s ended before answer: %s", c.name(), number, p.leg.EndReason())
+	case <-time.After(15 * time.Second):
+		t.Fatalf("%s: call to %s not answered in 15 s", c.name(), number)
+	}
+	return id, time.Since(start)
+}
+
+// callOf is the id of the 1:1 call leg is in.
+func (s *astSuite) callOf(t *testing.T, leg sfu.Leg) string {
+	t.Helper()
+	for _, ci := range s.calls.Snapshot() {
+		for _, p := range ci.Parties {
+			if p.ID == leg.ID() {
+				return ci.ID
+			}
+		}
+	}
+	t.Fatalf("leg %s is in no call", leg.ID())
+	return ""
+}
+
+// hear waits until p hears freq and returns how long that took; it fails
+// the test after d.
+func hear(t *testing.T, p *party, freq float64, d time.Duration, what string) time.Duration {
+	t.Helper()
+	took := waitHeard(p.client, freq, d)
+	if took >= d {
+		t.Fatalf("%s: %.0f Hz not heard within %s (%.1f dBFS)", what, freq, d,
+			testpeers.ToneDB(p.client.Heard(200*time.Millisecond), 48000, freq))
+	}
+	return took
+}
+
+// silent reports whether p hears nothing of freq for d.
+func silent(p *party, freq float64, d time.Duration) bool {
+	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		if testpeers.ToneDB(p.client.Heard(100*time.Millisecond), 48000, freq) >= -30 {
+			return false
+		}
+	}
+	return true
+}
+
+// digits waits for n DTMF digits at p.
+func digits(t *testing.T, p *party, n int, d time.Duration) string {
+	t.Helper()
+	var got []rune
+	deadline := time.After(d)
+	for len(got) < n {
+		select {
+		case r := <-p.dtmf:
+			got = append(got, r)
+		case <-deadline:
+			return string(got)
+		}
+	}
+	return string(got)
+}
+
+// press sends keys from p's browser, each as an RFC 4733 event.
+func press(t *testing.T, p *party, keys string) {
+	t.Helper()
+	for _, k := range keys {
+		must(t, p.client.SendDTMF(k))
+		time.Sleep(80 * time.Millisecond)
+	}
+}
+
+// hangup ends p's call and waits until Asterisk has no channel left.
+func (s *astSuite) hangup(t *testing.T, p *party) {
+	t.Helper()
+	_ = p.leg.Hangup(context.Background(), sfu.ReasonHangup)
+	waitUntil(t, 5*time.Second, "Asterisk's channels gone", func() bool { return s.ast.Channels() == 0 })
+}
