@@ -26,6 +26,7 @@ const (
 	ReasonTransferred       Reason = "transferred"
 	ReasonRoomRemoved       Reason = "room_removed"
 	ReasonTrunkUnavailable  Reason = "trunk_unavailable"
+	ReasonCongestion        Reason = "congestion"
 	ReasonError             Reason = "error"
 )
 
@@ -46,6 +47,9 @@ var (
 	ErrInConference = errors.New("sfu: hold and transfer are not offered in conferences")
 	// ErrTrunkUnavailable: the way out (a SIP trunk) is down or refused.
 	ErrTrunkUnavailable = errors.New("sfu: trunk unavailable")
+	// ErrCongestion: the network beyond the trunk has no capacity now
+	// (Q.850 congestion, e.g. Asterisk's Congestion()).
+	ErrCongestion = errors.New("sfu: network congestion")
 	// ErrHandedOver: a transfer's dial was carried out by the far end (a
 	// PBX told by REFER) and the transferred party's leg has ended there;
 	// the transfer succeeded, with nothing left for call control to join.
@@ -60,6 +64,7 @@ var reasonOf = []struct {
 	{ErrUnavailable, ReasonUnavailable}, {ErrNoAnswer, ReasonNoAnswer},
 	{ErrCancelled, ReasonCancelled}, {ErrForbidden, ReasonForbidden},
 	{ErrTrunkUnavailable, ReasonTrunkUnavailable}, {ErrHandedOver, ReasonTransferred},
+	{ErrCongestion, ReasonCongestion},
 }
 
 // ReasonFor maps a call-control error to the Reason shown to the caller.
@@ -107,6 +112,8 @@ func (r Reason) Message() string {
 		return "The conference room was closed"
 	case ReasonTrunkUnavailable:
 		return "Trunk unavailable"
+	case ReasonCongestion:
+		return "All lines busy, try again later"
 	}
 	return "Call failed"
 }

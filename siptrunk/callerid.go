@@ -48,9 +48,16 @@ func quoteDisplayName(name string) string {
 }
 
 // callerIdentity is who calls in an inbound INVITE: the first of
-// P-Asserted-Identity, Remote-Party-ID and From that names a user.
+// P-Asserted-Identity, Remote-Party-ID and From that names a user. A
+// caller who withholds the identity (Privacy: id, or an RPID with
+// privacy=full) gets From's (anonymous) one: our user is the end of the
+// trusted network (RFC 3325 §7).
 func callerIdentity(req *sip.Request) sfu.Identity {
-	for _, name := range []string{"P-Asserted-Identity", "Remote-Party-ID"} {
+	names := []string{"P-Asserted-Identity", "Remote-Party-ID"}
+	if withheld(req) {
+		names = nil
+	}
+	for _, name := range names {
 		for _, h := range req.GetHeaders(name) {
 			if id, ok := parseNameAddr(h.Value()); ok {
 				return id
@@ -106,4 +113,21 @@ func unquote(s string) string {
 		b.WriteByte(s[i])
 	}
 	return b.String()
+}
+
+// withheld reports whether the caller asked to withhold its identity.
+func withheld(req *sip.Request) bool {
+	for _, h := range req.GetHeaders("Privacy") {
+		for _, v := range strings.Split(h.Value(), ";") {
+			if strings.EqualFold(strings.TrimSpace(v), "id") {
+				return true
+			}
+		}
+	}
+	for _, h := range req.GetHeaders("Remote-Party-ID") {
+		if strings.Contains(strings.ToLower(h.Value()), "privacy=full") {
+			return true
+		}
+	}
+	return false
 }

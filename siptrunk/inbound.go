@@ -117,7 +117,7 @@ func (t *Trunk) runInbound(req *sip.Request, dss *sipgo.DialogServerSession, leg
 			return
 		case <-leg.Done():
 			code, reason := failureStatus(leg.EndReason())
-			_ = dss.Respond(code, reason, nil)
+			_ = dss.Respond(code, reason, nil, reasonHeader(leg.EndReason()))
 			return
 		case <-dss.Context().Done():
 			leg.end(sfu.ReasonCancelled, false)

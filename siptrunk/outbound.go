@@ -176,7 +176,7 @@ func mapFailure(err error) error {
 	if !errors.As(err, &de) || de.Res == nil {
 		return fmt.Errorf("%w: %v", ErrTrunkUnavailable, err)
 	}
-	return StatusError(de.Res.StatusCode, de.Res.Reason)
+	return responseError(de.Res)
 }
 
 // StatusError maps a SIP failure status to the sfu sentinel for it.
