@@ -97,6 +97,45 @@ exten => 690,1,Answer()
  same => n,Playtones(800)
  same => n,Wait(600)
  same => n,Hangup()
+
+; 691: the caller's CallerID as Asterisk has it, then 1300 Hz
+exten => 691,1,Answer()
+ same => n,Set(DB(xphone/cid)=${CALLERID(num)}|${CALLERID(name)})
+ same => n,Playtones(1300)
+ same => n,Wait(600)
+; 692–695: failures (busy, congestion, rejected, ringing then no answer)
+exten => 692,1,Busy(10)
+exten => 693,1,Congestion(10)
+exten => 694,1,Hangup(21)
+exten => 695,1,Ringing()
+ same => n,Wait(2)
+ same => n,Hangup(19)
+; 696: early media: 183 with 1300 Hz for 2 s before the answer, then 800 Hz
+exten => 696,1,Progress()
+ same => n,Playtones(1300)
+ same => n,Wait(2)
+ same => n,Answer()
+ same => n,Playtones(800)
+ same => n,Wait(600)
+; 697: Asterisk transfers its caller (REFER) to Xphone's extension 1002
+exten => 697,1,Answer()
+ same => n,Playtones(1300)
+ same => n,Wait(1)
+ same => n,Transfer(PJSIP/sip:1002@127.0.0.1)
+ same => n,Set(DB(xphone/transfer697)=${TRANSFERSTATUS})
+ same => n,Wait(30)
+; calls to Xphone's 1002 with a CallerID (through a Local channel whose
+; other half runs the test's target), plainly and with privacy
+exten => cid,1,Set(CALLERID(all)="Desk 201" <201>)
+ same => n,Dial(PJSIP/1002@xt-webrtc-udp,20)
+exten => cidpriv,1,Set(CALLERID(all)="Desk 202" <202>)
+ same => n,Set(CALLERID(num-pres)=prohib)
+ same => n,Set(CALLERID(name-pres)=prohib)
+ same => n,Dial(PJSIP/1002@xt-webrtc-udp,20)
+; our user 1003 as Asterisk's Dial sees it: DIALSTATUS into the astdb
+exten => dial1003,1,Dial(PJSIP/1003@xt-webrtc-udp,4)
+ same => n,Set(DB(xphone/dialstatus)=${DIALSTATUS}|${HANGUPCAUSE})
+ same => n,Hangup()
 `
 
 // astCell is one media mode on one transport: an Asterisk endpoint made
@@ -258,7 +297,11 @@ type astExtensions struct {
 	mu   sync.Mutex
 	legs map[string]sfu.Leg
 	from map[string]sfu.Identity // who called each number last (CallerID)
+	fail map[string]astAnswer    // numbers that refuse their next call
 }
+
+// regexpMust compiles re.
+func regexpMust(re string) *regexp.Regexp { return regexp.MustCompile(re) }
 
 func (e *astExtensions) Reaches(n string) bool { return len(n) == 4 && n[0] == '1' }
 
@@ -282,7 +325,17 @@ func (e *astExtensions) Dial(ctx context.Context, req sfu.DialRequest) (sfu.Leg,
 		e.from = map[string]sfu.Identity{}
 	}
 	e.from[req.To] = req.From
+	f, failing := e.fail[req.To]
+	delete(e.fail, req.To)
 	e.mu.Unlock()
+	if failing {
+		req.Ringing()
+		if f.ring {
+			<-ctx.Done()
+			return nil, context.Cause(ctx)
+		}
+		return nil, f.err
+	}
 	if l == nil {
 		return nil, sfu.ErrUnavailable
 	}

@@ -30,6 +30,7 @@ func TestAsterisk(t *testing.T) {
 	for _, c := range s.cells {
 		t.Logf("%-12s %s", c.name(), strings.Join(figures[c.name()], ", "))
 	}
+	s.checkFeatures(t, s.cells[0])
 }
 
 // checkCell: registration, then one call each way through the cell.
