@@ -114,7 +114,7 @@ func (s *astSuite) checkReasons(t *testing.T, c *astCell) {
 	}{
 		{"busy", astAnswer{err: sfu.ErrBusy}, "BUSY|17"},
 		{"declined", astAnswer{err: sfu.ErrDeclined}, "CHANUNAVAIL|21"}, // Asterisk's Dial on any 603
-		{"no answer", astAnswer{ring: true}, "NOANSWER|19"},              // our no-answer timeout (1 s) before its Dial's (4 s)
+		{"no answer", astAnswer{ring: true}, "NOANSWER|19"},             // our no-answer timeout (1 s) before its Dial's (4 s)
 	} {
 		if tc.ext.ring {
 			s.calls.SetNoAnswerTimeout(time.Second)
