@@ -61,7 +61,7 @@ func (cl *call) transferLocked(from Leg, to string, dialer Dialer) {
 		_ = stay.Hangup(context.Background(), ReasonFor(err))
 		return
 	}
-	cl.add(leg, party{obs: observerOf(leg), callID: cl.id})
+	cl.join(leg, party{obs: observerOf(leg), callID: cl.id})
 	cl.tellHold()
 	p.obs.Connected(p.callID, leg.Identity(), hasVideo(stay) && hasVideo(leg), cl.calls.cfg.Now())
 }

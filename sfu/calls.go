@@ -243,11 +243,22 @@ func (c *Calls) dial(cl *call, req PlaceRequest, dialer Dialer) (Leg, error) {
 		case <-watchDone:
 		}
 	}()
+	var early Leg
 	leg, err := dialer.Dial(ctx, DialRequest{
 		CallID: cl.id, From: req.Caller.Identity(), To: req.To, Video: req.Video, Transferor: req.transferor,
 		Ringing: func() { req.Observer.Ringing(cl.id) },
+		// Dial runs on the call goroutine, which owns the membership.
+		EarlyMedia: func(l Leg) {
+			if early == nil {
+				early = l
+				cl.join(l, party{obs: nopObserver{}, callID: cl.id})
+			}
+		},
 	})
 	if err != nil {
+		if early != nil {
+			cl.remove(early)
+		}
 		c.unreserve(cl, req.To)
 		if errors.Is(err, context.Canceled) && c.ctx.Err() != nil {
 			err = ErrClosed

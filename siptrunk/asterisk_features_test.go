@@ -17,6 +17,30 @@ func (s *astSuite) checkFeatures(t *testing.T, c *astCell) {
 	t.Run("callerid", func(t *testing.T) { s.checkCallerID(t, c) })
 	t.Run("reasons", func(t *testing.T) { s.checkReasons(t, c) })
 	t.Run("session-timer", func(t *testing.T) { s.checkSessionTimer(t, c) })
+	t.Run("early-media", func(t *testing.T) { s.checkEarlyMedia(t, c) })
+}
+
+// checkEarlyMedia: Asterisk's Progress() and Playtones before Answer()
+// (183 with SDP) reach our caller before the call is connected; after the
+// answer the same media goes on.
+func (s *astSuite) checkEarlyMedia(t *testing.T, c *astCell) {
+	p := s.newParty(t, "1001")
+	obs := newObserver()
+	start := time.Now()
+	_, err := s.calls.Place(sfu.PlaceRequest{Caller: p.leg, To: c.prefix + "696", Observer: obs})
+	must(t, err)
+	heard := hear(t, p, 1300, 3*time.Second, "Asterisk's early media")
+	select {
+	case <-obs.connected:
+		t.Fatalf("connected before the early media was heard")
+	default:
+	}
+	waitFor(t, obs.ringing, time.Second, "ringing")
+	t.Logf("early media heard %s after dialling, before the answer", ms(heard))
+	waitFor(t, obs.connected, 5*time.Second, "the answer")
+	t.Logf("answered after %s", ms(time.Since(start)))
+	hear(t, p, 800, 3*time.Second, "Asterisk's 800 Hz after the answer")
+	s.hangup(t, p)
 }
 
 // checkWrongPassword: a trunk with a wrong password is refused (401) and

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -49,12 +50,13 @@ func (t *Trunk) Dial(ctx context.Context, req sfu.DialRequest) (sfu.Leg, error) 
 		_ = m.Close()
 		return nil, err
 	}
-	sess, err := t.inviteWithTimer(ctx, req, route.Number, offer)
+	d := &dialing{req: req, m: m}
+	sess, err := t.inviteWithTimer(ctx, d, route.Number, offer)
 	if err != nil {
-		_ = m.Close()
+		d.abandon(err)
 		return nil, err
 	}
-	leg, err := t.connect(ctx, req, sess, m)
+	leg, err := t.connect(ctx, d, sess)
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +65,8 @@ func (t *Trunk) Dial(ctx context.Context, req sfu.DialRequest) (sfu.Leg, error) 
 }
 
 // invite sends the INVITE and waits for the final answer.
-func (t *Trunk) invite(ctx context.Context, req sfu.DialRequest, number, offer string, se time.Duration) (*sipgo.DialogClientSession, error) {
+func (t *Trunk) invite(ctx context.Context, d *dialing, number, offer string, se time.Duration) (*sipgo.DialogClientSession, error) {
+	req := d.req
 	to := t.peerURI(number)
 	from := &sip.FromHeader{DisplayName: req.From.Name, Address: sip.Uri{User: t.callerID(req.From.Number), Host: t.peer.Host}, Params: sip.NewParams()}
 	from.Params.Add("tag", sip.GenerateTagN(16))
@@ -96,6 +99,9 @@ func (t *Trunk) invite(ctx context.Context, req sfu.DialRequest, number, offer s
 			ringing = true
 			req.Ringing()
 		}
+		if res.StatusCode > 100 && res.StatusCode < 200 {
+			t.earlyMedia(d, res)
+		}
 		t.authorizedOverTCP(sess.InviteRequest, res, opts)
 		return nil
 	}
@@ -125,41 +131,106 @@ func (t *Trunk) authorizedOverTCP(inv *sip.Request, res *sip.Response, opts sipg
 	}
 }
 
-// connect ACKs the 200, applies the answer SDP and builds the leg. If ctx
-// ended meanwhile the call is hung up, not returned.
-func (t *Trunk) connect(ctx context.Context, req sfu.DialRequest, sess *sipgo.DialogClientSession, m mediaSession) (*Leg, error) {
+// connect ACKs the 200, applies the answer SDP and builds the leg (or
+// takes the early-media leg, already running). If ctx ended meanwhile
+// the call is hung up, not returned.
+func (t *Trunk) connect(ctx context.Context, d *dialing, sess *sipgo.DialogClientSession) (*Leg, error) {
 	if err := sess.Ack(ctx); err != nil {
 		t.log.Warn("ACK failed", "err", err)
 	}
 	fail := func(err error) (*Leg, error) {
-		_ = m.Close()
+		d.abandon(err)
 		bctx, cancel := withTimeout(context.Background())
 		defer cancel()
 		_ = sess.Bye(bctx)
 		_ = sess.Close()
 		return nil, err
 	}
-	if err := m.Accept(string(sess.InviteResponse.Body())); err != nil {
-		return fail(fmt.Errorf("%w: %w", sfu.ErrNegotiation, err))
+	leg, err := t.answeredLeg(d, string(sess.InviteResponse.Body()))
+	if err != nil {
+		return fail(err)
 	}
 	if ctx.Err() != nil {
 		return fail(context.Cause(ctx))
 	}
-	callID := sess.InviteRequest.CallID().Value()
-	leg, err := newLeg(sfu.NewID("sip"), sfu.Identity{Number: req.To}, m, t.log)
-	if err != nil {
-		return fail(err)
-	}
-	leg.callID = req.CallID
+	leg.callID = d.req.CallID
 	leg.timer = uacTimer(sess.InviteResponse)
-	leg.mediaTimeout = t.mediaTimeout()
 	leg.setDialog(clientDialog{sess})
-	leg.onDTMF, leg.transport = t.dtmfSender(leg), t.transport()
-	if err := t.track(callID, leg, sess); err != nil {
+	if err := t.track(sess.InviteRequest.CallID().Value(), leg, sess); err != nil {
 		return fail(err)
 	}
-	leg.start()
+	if d.early == nil {
+		leg.start()
+	}
 	return leg, nil
+}
+
+// answeredLeg applies the 200's SDP and builds the leg, or returns the
+// early-media leg (whose SDP the 200 repeats, RFC 3261 §13.2.1).
+func (t *Trunk) answeredLeg(d *dialing, answer string) (*Leg, error) {
+	if d.early != nil {
+		if answer != "" && answer != d.earlySDP {
+			t.log.Info("answer SDP differs from the early media's; keeping the early media's")
+		}
+		return d.early, nil
+	}
+	if err := d.m.Accept(answer); err != nil {
+		return nil, fmt.Errorf("%w: %w", sfu.ErrNegotiation, err)
+	}
+	return t.newOutboundLeg(d)
+}
+
+// newOutboundLeg builds the leg of an outbound call over d's negotiated
+// media (not started).
+func (t *Trunk) newOutboundLeg(d *dialing) (*Leg, error) {
+	leg, err := newLeg(sfu.NewID("sip"), sfu.Identity{Number: d.req.To}, d.m, t.log)
+	if err != nil {
+		return nil, err
+	}
+	leg.mediaTimeout = t.mediaTimeout()
+	leg.onDTMF, leg.transport = t.dtmfSender(leg), t.transport()
+	return leg, nil
+}
+
+// dialing is one outbound call being set up.
+type dialing struct {
+	req      sfu.DialRequest
+	m        mediaSession
+	early    *Leg   // the leg, running since the peer's early media
+	earlySDP string // the SDP of that 18x
+}
+
+// abandon releases the media of a call that failed before answer: the
+// early-media leg ends (call control lets it go), else the media closes.
+func (d *dialing) abandon(err error) {
+	if d.early != nil {
+		d.early.end(sfu.ReasonFor(err), false)
+		return
+	}
+	_ = d.m.Close()
+}
+
+// earlyMedia starts the leg when the peer answers the INVITE with SDP in
+// a provisional response (183 Session Progress: ringback, announcements),
+// so the caller hears it before the answer.
+func (t *Trunk) earlyMedia(d *dialing, res *sip.Response) {
+	body := string(res.Body())
+	if d.early != nil || d.req.EarlyMedia == nil || !strings.Contains(body, "m=audio") {
+		return
+	}
+	if err := d.m.Accept(body); err != nil {
+		t.log.Warn("early media SDP refused", "status", res.StatusCode, "err", err)
+		return
+	}
+	leg, err := t.newOutboundLeg(d)
+	if err != nil {
+		t.log.Warn("early media leg", "err", err)
+		return
+	}
+	d.early, d.earlySDP = leg, body
+	leg.start()
+	t.log.Info("early media from the trunk", "status", res.StatusCode, "to", d.req.To)
+	d.req.EarlyMedia(leg)
 }
 
 // codecs is the trunk's codec preference.
