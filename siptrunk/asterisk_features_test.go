@@ -18,6 +18,212 @@ func (s *astSuite) checkFeatures(t *testing.T, c *astCell) {
 	t.Run("reasons", func(t *testing.T) { s.checkReasons(t, c) })
 	t.Run("session-timer", func(t *testing.T) { s.checkSessionTimer(t, c) })
 	t.Run("early-media", func(t *testing.T) { s.checkEarlyMedia(t, c) })
+	t.Run("hold-moh", func(t *testing.T) { s.checkHoldWithAsteriskMOH(t, c) })
+	t.Run("hold-by-asterisk-dtls", func(t *testing.T) { s.checkHoldByAsterisk(t) })
+	t.Run("transfer-blind-refer", func(t *testing.T) { s.checkBlindREFER(t, c) })
+	t.Run("transfer-blind-reroute", func(t *testing.T) { s.checkBlindReroute(t, c, s.cells[2]) })
+	t.Run("transfer-attended-refer", func(t *testing.T) { s.checkAttendedREFER(t, c) })
+	t.Run("transfer-attended-reroute", func(t *testing.T) { s.checkAttended(t, c, s.cells[2]) })
+	t.Run("transfer-by-asterisk", func(t *testing.T) { s.checkREFERFromAsterisk(t, c) })
+}
+
+// transferred waits for l to end with reason transferred.
+func transferred(t *testing.T, l sfu.Leg, what string) {
+	t.Helper()
+	select {
+	case <-l.Done():
+		if r := l.EndReason(); r != sfu.ReasonTransferred {
+			t.Errorf("%s ended with %q, want transferred", what, r)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s still up after the transfer", what)
+	}
+}
+
+// checkBlindREFER: 1001 talks to 1002 through Asterisk; 1002 (on the
+// inbound dialog Asterisk opened) blind-transfers the call to 6071000 on
+// the same trunk: refer_to_trunk hands it to Asterisk by REFER, Asterisk
+// connects 1001 to its tone detector, and 1002's leg ends.
+func (s *astSuite) checkBlindREFER(t *testing.T, c *astCell) {
+	a, b := s.bridge(t, c, "1002")
+	_ = s.ast.SetDB("tone607", "none")
+	refers := s.ast.LogSize()
+	start := time.Now()
+	must(t, s.calls.Transfer(s.callOf(t, b.leg), b.leg, c.prefix+"6071000"))
+	transferred(t, b.leg, "1002's leg")
+	t.Logf("blind transfer by REFER: 1002 released after %s", ms(time.Since(start)))
+	if s.ast.WaitLog(refers, regexpMust(`REFER sip:`), time.Second) == "" {
+		t.Error("no REFER reached Asterisk")
+	}
+	if v := s.ast.WaitDB("tone607", "none", 10*time.Second); v != "SUCCESS" {
+		t.Errorf("Asterisk's 607 after the REFER: %q, want SUCCESS (1001's 1000 Hz)", v)
+	}
+	t.Logf("transfer target heard the transferred party %s after the transfer", ms(time.Since(start)))
+	hear(t, a, 1300, 5*time.Second, "607's 1300 Hz at the transferred 1001")
+	s.hangup(t, a)
+}
+
+// checkBlindReroute: 1001 talks to Asterisk's 601 (1000 Hz) on cell c and
+// blind-transfers it to 6071000 on another trunk: no REFER (another
+// trunk), so we dial 6071000 for the 601 channel and bridge the two.
+func (s *astSuite) checkBlindReroute(t *testing.T, c, other *astCell) {
+	a := s.newParty(t, "1001")
+	id, _ := s.dial(t, a, c, "601")
+	_ = s.ast.SetDB("tone607", "none")
+	start := time.Now()
+	must(t, s.calls.Transfer(id, a.leg, other.prefix+"6071000"))
+	transferred(t, a.leg, "1001's leg")
+	if v := s.ast.WaitDB("tone607", "none", 10*time.Second); v != "SUCCESS" {
+		t.Errorf("Asterisk's 607 after the re-routed transfer: %q, want SUCCESS (601's 1000 Hz through us)", v)
+	}
+	t.Logf("blind transfer re-routed through Xphone: target heard the party %s after the transfer", ms(time.Since(start)))
+	s.hangupAll(t)
+}
+
+// checkAttendedREFER: 1001 talks to 1002 and to 1003 through Asterisk (both
+// on trunk c, refer_to_trunk), holding the first, and completes the
+// transfer: a REFER with Replaces hands it to Asterisk, which joins 1002
+// and 1003 itself; all of our four legs end.
+func (s *astSuite) checkAttendedREFER(t *testing.T, c *astCell) {
+	a, b := s.bridge(t, c, "1002")
+	held := s.callOf(t, a.leg)
+	must(t, s.calls.Hold(held, a.leg, true))
+	a2, d := s.newParty(t, "1001"), s.newParty(t, "1003")
+	s.ext.answerWith("1003", d.leg)
+	must(t, d.client.StartTone(900, 16000))
+	s.dial(t, a2, c, "6141003")
+	hear(t, a2, 900, 5*time.Second, "1003 at 1001's consultation")
+	at := s.ast.LogSize()
+	start := time.Now()
+	must(t, s.calls.CompleteTransfer(held, a.leg, s.callOf(t, a2.leg), a2.leg))
+	transferred(t, a.leg, "1001's held leg")
+	transferred(t, a2.leg, "1001's consultation leg")
+	if s.ast.WaitLog(at, regexpMust(`Refer-To: <sip:[^>]*\?Replaces=`), time.Second) == "" {
+		t.Error("no REFER with Replaces reached Asterisk")
+	}
+	b.client.ForgetHeard()
+	d.client.ForgetHeard()
+	hear(t, b, 900, 5*time.Second, "1003's voice at 1002 after the attended transfer")
+	hear(t, d, 600, 5*time.Second, "1002's voice at 1003 after the attended transfer")
+	t.Logf("attended transfer by REFER/Replaces: parties hear each other %s after completing", ms(time.Since(start)))
+	if n := len(s.calls.Snapshot()); n != 2 {
+		t.Errorf("%d calls through Xphone after the hand-over, want 2 (Asterisk's two calls to 1002 and 1003)", n)
+	}
+	s.hangupAll(t)
+}
+
+// checkAttended: 1001 holds a call to 601 (1000 Hz) on cell c, calls
+// 6071000 on another cell, and completes the transfer: the legs are on
+// different trunks, so the two Asterisk channels talk through us.
+func (s *astSuite) checkAttended(t *testing.T, c, other *astCell) {
+	a := s.newParty(t, "1001")
+	held, _ := s.dial(t, a, c, "601")
+	must(t, s.calls.Hold(held, a.leg, true))
+	a2 := s.newParty(t, "1001")
+	_ = s.ast.SetDB("tone607", "none")
+	consult, _ := s.dial(t, a2, other, "6071000")
+	start := time.Now()
+	must(t, s.calls.CompleteTransfer(held, a.leg, consult, a2.leg))
+	transferred(t, a.leg, "1001's held leg")
+	transferred(t, a2.leg, "1001's consultation leg")
+	if v := s.ast.WaitDB("tone607", "none", 10*time.Second); v != "SUCCESS" {
+		t.Errorf("Asterisk's 607 after the attended transfer: %q, want SUCCESS (601's 1000 Hz)", v)
+	}
+	t.Logf("attended transfer: target heard the party %s after completing", ms(time.Since(start)))
+	s.hangupAll(t)
+}
+
+// checkREFERFromAsterisk: Asterisk's Transfer() sends our caller a REFER
+// to our extension 1002; we put 1001 through to 1002 and tell Asterisk.
+func (s *astSuite) checkREFERFromAsterisk(t *testing.T, c *astCell) {
+	s.requireModule(t, "app_transfer.so")
+	a, b := s.newParty(t, "1001"), s.newParty(t, "1002")
+	s.ext.answerWith("1002", b.leg)
+	must(t, a.client.StartTone(1000, 16000))
+	must(t, b.client.StartTone(600, 16000))
+	_ = s.ast.SetDB("transfer697", "none")
+	s.dial(t, a, c, "697")
+	if v := s.ast.WaitDB("transfer697", "none", 10*time.Second); v != "SUCCESS" {
+		t.Errorf("Asterisk's TRANSFERSTATUS: %q, want SUCCESS", v)
+	}
+	hear(t, a, 600, 5*time.Second, "1002's voice at 1001 after Asterisk's REFER")
+	hear(t, b, 1000, 5*time.Second, "1001's voice at 1002 after Asterisk's REFER")
+	_ = a.leg.Hangup(context.Background(), sfu.ReasonHangup)
+	_ = b.leg.Hangup(context.Background(), sfu.ReasonHangup)
+	waitUntil(t, 5*time.Second, "Asterisk's channels gone", func() bool { return s.ast.Channels() == 0 })
+}
+
+// bridge makes a call between two of our users through Asterisk: 1001
+// dials 614NNN on c, Asterisk calls NNN back through c (after 2 s of
+// 1300 Hz to it) and bridges the two; 1001 sends 1000 Hz, NNN 600 Hz.
+// Asterisk's call presents 1001 as 21001: with 1001's own number, a
+// trunk leg carrying it would make the trunk treat our 1001 as an
+// inbound caller without permissions (see the report).
+func (s *astSuite) bridge(t *testing.T, c *astCell, callee string) (a, b *party) {
+	return s.bridgeVia(t, c, "614", callee)
+}
+
+// bridgeVia is bridge through Asterisk's extension exten+callee.
+func (s *astSuite) bridgeVia(t *testing.T, c *astCell, exten, callee string) (a, b *party) {
+	t.Helper()
+	a, b = s.newParty(t, "1001"), s.newParty(t, callee)
+	s.ext.answerWith(callee, b.leg)
+	must(t, a.client.StartTone(1000, 16000))
+	must(t, b.client.StartTone(600, 16000))
+	s.dial(t, a, c, exten+callee)
+	hear(t, b, 1300, 5*time.Second, "Asterisk's greeting of the called leg")
+	hear(t, a, 600, 5*time.Second, callee+"'s tone at 1001 through Asterisk")
+	hear(t, b, 1000, 5*time.Second, "1001's tone at "+callee+" through Asterisk")
+	return a, b
+}
+
+// checkHoldWithAsteriskMOH: each of two users bridged by Asterisk holds
+// in turn; Asterisk plays its music on hold (the kit's 440 Hz) to the
+// other, and resuming brings the other's voice back.
+func (s *astSuite) checkHoldWithAsteriskMOH(t *testing.T, c *astCell) {
+	a, b := s.bridge(t, c, "1002")
+	for _, tc := range []struct {
+		holder, held *party
+		tone         float64
+	}{{b, a, 600}, {a, b, 1000}} {
+		id := s.callOf(t, tc.holder.leg)
+		must(t, s.calls.Hold(id, tc.holder.leg, true))
+		hear(t, tc.held, 440, 5*time.Second, "Asterisk's music on hold at the held party")
+		must(t, s.calls.Hold(id, tc.holder.leg, false))
+		tc.held.client.ForgetHeard()
+		hear(t, tc.held, tc.tone, 5*time.Second, "the holder's voice after resume")
+	}
+	s.hangup(t, a)
+	_ = b.leg.Hangup(context.Background(), sfu.ReasonHangup)
+}
+
+// checkHoldByAsterisk: with moh_passthrough (the kit's own accounts) and
+// DTLS without ICE, Asterisk passes a hold to us as a re-INVITE
+// a=sendonly: our user is held (call control's music) and resumed by its
+// sendrecv re-INVITE; Asterisk restarts DTLS after each, and the audio
+// comes back.
+func (s *astSuite) checkHoldByAsterisk(t *testing.T) {
+	c := s.addKitCell(t, "xphone-dtls", "dtls")
+	a, b := s.bridgeVia(t, c, "604", "1003") // the kit's dial plan
+	aleg := c.legIn(t, s.callOf(t, a.leg))
+	restarts := dtlsRestarts(aleg)
+	idB := s.callOf(t, b.leg)
+	must(t, s.calls.Hold(idB, b.leg, true))
+	waitUntil(t, 5*time.Second, "Asterisk's hold re-INVITE to 1001", func() bool { return aleg.answerDir.Load() == "recvonly" })
+	a.client.ForgetHeard()
+	time.Sleep(time.Second)
+	if db := energyDB(a.client.Heard(time.Second)); db < -50 {
+		t.Errorf("1001, held by Asterisk, hears no music on hold (%.1f dBFS)", db)
+	}
+	must(t, s.calls.Hold(idB, b.leg, false))
+	waitUntil(t, 5*time.Second, "Asterisk's resume re-INVITE to 1001", func() bool { return aleg.answerDir.Load() == "sendrecv" })
+	a.client.ForgetHeard()
+	hear(t, a, 600, 5*time.Second, "1003's voice at 1001 after Asterisk's resume")
+	if dtlsRestarts(aleg) == restarts {
+		t.Error("Asterisk did not restart DTLS after its own re-INVITEs")
+	}
+	s.hangup(t, a)
+	_ = b.leg.Hangup(context.Background(), sfu.ReasonHangup)
 }
 
 // checkEarlyMedia: Asterisk's Progress() and Playtones before Answer()

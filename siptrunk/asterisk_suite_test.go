@@ -98,6 +98,13 @@ exten => 690,1,Answer()
  same => n,Wait(600)
  same => n,Hangup()
 
+; 614NNN: as the kit's 604NNN (calls Xphone's NNN back through the calling
+; endpoint and bridges), but presenting the caller as 2 + its number, as a
+; PBX that marks calls it forwards (see bridge in the test)
+exten => _614XXXX,1,Set(CALLERID(num)=2${CALLERID(num)})
+ same => n,Dial(PJSIP/${EXTEN:3}@${CHANNEL(endpoint)},30,U(xphone-answered))
+ same => n,Hangup()
+
 ; 691: the caller's CallerID as Asterisk has it, then 1300 Hz
 exten => 691,1,Answer()
  same => n,Set(DB(xphone/cid)=${CALLERID(num)}|${CALLERID(name)})
@@ -118,12 +125,16 @@ exten => 696,1,Progress()
  same => n,Playtones(800)
  same => n,Wait(600)
 ; 697: Asterisk transfers its caller (REFER) to Xphone's extension 1002
+; (TRANSFERSTATUS is saved by a hangup handler: our BYE follows the final
+; NOTIFY at once and may end the dial plan right after Transfer())
 exten => 697,1,Answer()
+ same => n,Set(CHANNEL(hangup_handler_push)=xphone-test,transfer-done,1)
  same => n,Playtones(1300)
  same => n,Wait(1)
  same => n,Transfer(PJSIP/sip:1002@127.0.0.1)
- same => n,Set(DB(xphone/transfer697)=${TRANSFERSTATUS})
  same => n,Wait(30)
+exten => transfer-done,1,Set(DB(xphone/transfer697)=${TRANSFERSTATUS})
+ same => n,Return()
 ; calls to Xphone's 1002 with a CallerID (through a Local channel whose
 ; other half runs the test's target), plainly and with privacy
 exten => cid,1,Set(CALLERID(all)="Desk 201" <201>)
@@ -232,8 +243,34 @@ func (s *astSuite) addCell(t *testing.T, mode, transport string) *astCell {
 	tc.Register = &reg
 	tc.Media, tc.ICE = modeTrunk(mode)
 	tc.KeepAlive = 0
+	c.trunk = s.startTrunk(t, tc, c.prefix)
+	s.cells = append(s.cells, c)
+	return c
+}
+
+// addKitCell registers a trunk to one of the kit's own accounts (mode is
+// its media); their endpoints pass holds on as re-INVITEs
+// (moh_passthrough) and use the kit's dial plan (604NNN, 600–609).
+func (s *astSuite) addKitCell(t *testing.T, account, mode string) *astCell {
+	t.Helper()
+	i := len(s.cells)
+	c := &astCell{mode: mode, transport: "udp", endpoint: account, prefix: fmt.Sprintf("9%d", i)}
+	tc := s.base
+	tc.Name, tc.Transport, tc.Listen = account, "udp", fmt.Sprintf("127.0.0.1:%d", 5081+i)
+	tc.Register = &configs.TrunkRegister{User: account, Password: "xphone-secret"}
+	tc.Media, tc.ICE = modeTrunk(mode)
+	tc.KeepAlive = 0
+	c.trunk = s.startTrunk(t, tc, c.prefix)
+	s.cells = append(s.cells, c)
+	waitUntil(t, 10*time.Second, account+" registered", func() bool { ok, _, _ := c.trunk.Status(); return ok })
+	return c
+}
+
+// startTrunk starts our trunk tc whose dial rule is prefix + anything.
+func (s *astSuite) startTrunk(t *testing.T, tc configs.Trunk, prefix string) *Trunk {
+	t.Helper()
 	tr, err := New(Config{Trunk: tc, MediaIP: ourIP,
-		Dialplan:   []configs.DialRule{{Pattern: c.prefix + ".", Trunk: tc.Name, Strip: len(c.prefix), Permission: "internal"}},
+		Dialplan:   []configs.DialRule{{Pattern: prefix + ".", Trunk: tc.Name, Strip: len(prefix), Permission: "internal"}},
 		Permission: func(string) string { return "national" }}, s.calls, testLogger())
 	must(t, err)
 	must(t, tr.Start())
@@ -241,13 +278,11 @@ func (s *astSuite) addCell(t *testing.T, mode, transport string) *astCell {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if err := tr.Close(ctx); err != nil {
-			t.Errorf("trunk %s close: %v", c.name(), err)
+			t.Errorf("trunk %s close: %v", tc.Name, err)
 		}
 	})
-	c.trunk = tr
 	s.route.add(tr)
-	s.cells = append(s.cells, c)
-	return c
+	return tr
 }
 
 // modeTrunk is the trunk's media and ice keys for a guide mode.
@@ -443,6 +478,24 @@ func press(t *testing.T, p *party, keys string) {
 		must(t, p.client.SendDTMF(k))
 		time.Sleep(80 * time.Millisecond)
 	}
+}
+
+// requireModule fails the test when the kit's Asterisk lacks module.
+func (s *astSuite) requireModule(t *testing.T, module string) {
+	t.Helper()
+	out, _ := s.ast.CLI("module show like " + module)
+	if !strings.Contains(out, module) {
+		t.Fatalf("the Asterisk kit (%s) lacks %s: rebuild it with build.sh and %s in MODULES", s.ast.Kit, module,
+			strings.TrimSuffix(module, ".so"))
+	}
+}
+
+// hangupAll hangs up every call and waits until Asterisk has no channel.
+func (s *astSuite) hangupAll(t *testing.T) {
+	t.Helper()
+	_, _ = s.ast.CLI("channel request hangup all")
+	waitUntil(t, 5*time.Second, "Asterisk's channels gone", func() bool { return s.ast.Channels() == 0 })
+	waitUntil(t, 5*time.Second, "our calls gone", func() bool { return len(s.calls.Snapshot()) == 0 })
 }
 
 // hangup ends p's call and waits until Asterisk has no channel left.

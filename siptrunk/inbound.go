@@ -90,7 +90,7 @@ func (t *Trunk) runInbound(req *sip.Request, dss *sipgo.DialogServerSession, leg
 		leg.end(sfu.ReasonError, false)
 		return
 	}
-	leg.onDTMF, leg.transport = t.dtmfSender(leg), t.transport()
+	leg.onDTMF, leg.transport, leg.trunk = t.dtmfSender(leg), t.transport(), t
 	leg.start()
 	to := t.inboundTarget(req.Recipient.User)
 	t.Stats.Inbound.Add(1)

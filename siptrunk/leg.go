@@ -20,6 +20,8 @@ type dialog interface {
 	remoteTarget() sip.Uri
 	// session sends requests inside the dialog.
 	session() dialogSession
+	// replaces names the dialog for a Replaces header.
+	replaces() string
 }
 
 // Leg is one SIP dialog as an sfu.Leg: one audio UpTrack publishing Opus
@@ -37,6 +39,7 @@ type Leg struct {
 
 	onDTMF    func(rune) // how SendDTMF reaches the peer; set by the trunk
 	transport string     // the trunk's SIP transport (udp: large requests go over TCP)
+	trunk     *Trunk     // the trunk the dialog belongs to
 
 	// inbound calls: who hears ringing/answer (sends 180/200).
 	observer sfu.CallObserver
@@ -66,6 +69,7 @@ type Leg struct {
 	answered     chan struct{} // closed when the dialog is established
 	answerOnce   sync.Once
 	referring    atomic.Bool // the peer's REFER is being carried out
+	handingOver  atomic.Bool // our REFER hands this dialog to the PBX
 	// referOut receives the sipfrag codes of the PBX's NOTIFYs while our
 	// own REFER (refer_to_trunk) waits; nil otherwise.
 	referOut atomic.Pointer[chan int]
@@ -184,6 +188,9 @@ func (l *Leg) end(reason sfu.Reason, bye bool) {
 
 // begin starts ending the leg (once) without waiting for it.
 func (l *Leg) begin(reason sfu.Reason, bye bool) {
+	if reason == sfu.ReasonHangup && l.handingOver.Load() {
+		reason = sfu.ReasonTransferred // the PBX ends the dialog it took over
+	}
 	l.endOnce.Do(func() {
 		l.reason.Store(reason)
 		l.stop()

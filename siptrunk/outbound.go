@@ -188,7 +188,7 @@ func (t *Trunk) newOutboundLeg(d *dialing) (*Leg, error) {
 		return nil, err
 	}
 	leg.mediaTimeout = t.mediaTimeout()
-	leg.onDTMF, leg.transport = t.dtmfSender(leg), t.transport()
+	leg.onDTMF, leg.transport, leg.trunk = t.dtmfSender(leg), t.transport(), t
 	return leg, nil
 }
 
