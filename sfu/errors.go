@@ -27,6 +27,7 @@ const (
 	ReasonRoomRemoved       Reason = "room_removed"
 	ReasonTrunkUnavailable  Reason = "trunk_unavailable"
 	ReasonCongestion        Reason = "congestion"
+	ReasonNoMedia           Reason = "no_media"
 	ReasonError             Reason = "error"
 )
 
@@ -50,6 +51,9 @@ var (
 	// ErrCongestion: the network beyond the trunk has no capacity now
 	// (Q.850 congestion, e.g. Asterisk's Congestion()).
 	ErrCongestion = errors.New("sfu: network congestion")
+	// ErrNoMedia: the server has no address to offer for media (no ICE
+	// candidate: media.interfaces or media.public_ips match nothing).
+	ErrNoMedia = errors.New("sfu: no media address (check media.interfaces and media.public_ips)")
 	// ErrHandedOver: a transfer's dial was carried out by the far end (a
 	// PBX told by REFER) and the transferred party's leg has ended there;
 	// the transfer succeeded, with nothing left for call control to join.
@@ -64,7 +68,7 @@ var reasonOf = []struct {
 	{ErrUnavailable, ReasonUnavailable}, {ErrNoAnswer, ReasonNoAnswer},
 	{ErrCancelled, ReasonCancelled}, {ErrForbidden, ReasonForbidden},
 	{ErrTrunkUnavailable, ReasonTrunkUnavailable}, {ErrHandedOver, ReasonTransferred},
-	{ErrCongestion, ReasonCongestion},
+	{ErrCongestion, ReasonCongestion}, {ErrNoMedia, ReasonNoMedia},
 }
 
 // ReasonFor maps a call-control error to the Reason shown to the caller.
@@ -114,6 +118,8 @@ func (r Reason) Message() string {
 		return "Trunk unavailable"
 	case ReasonCongestion:
 		return "All lines busy, try again later"
+	case ReasonNoMedia:
+		return "No audio: the media connection did not come up"
 	}
 	return "Call failed"
 }

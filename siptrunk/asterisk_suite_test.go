@@ -34,41 +34,12 @@ const (
 	docAccount = "xphone-trunk"
 )
 
-// docSnippets are the fenced blocks of the guide, by the file their first
-// line names ("; pjsip.conf: …", "# xphone.yaml: …").
-func docSnippets(t *testing.T) map[string][]string {
-	t.Helper()
-	b, err := os.ReadFile(docPath)
-	must(t, err)
-	out := map[string][]string{}
-	re := regexp.MustCompile("(?ms)^```(?:ini|yaml)\n(.*?)^```")
-	for _, m := range re.FindAllStringSubmatch(string(b), -1) {
-		first, _, _ := strings.Cut(m[1], "\n")
-		f := strings.Fields(strings.TrimLeft(first, ";# "))
-		if len(f) > 0 {
-			name := strings.TrimSuffix(f[0], ":")
-			out[name] = append(out[name], m[1])
-		}
-	}
-	for _, want := range []string{"pjsip.conf", "extensions.conf", "xphone.yaml"} {
-		if len(out[want]) == 0 {
-			t.Fatalf("%s has no %s snippet", docPath, want)
-		}
-	}
-	return out
-}
-
 // snippet is the one block of file whose first line contains title.
-func snippet(t *testing.T, docs map[string][]string, file, title string) string {
+func snippet(t *testing.T, g testpeers.Guide, file, title string) string {
 	t.Helper()
-	for _, s := range docs[file] {
-		first, _, _ := strings.Cut(s, "\n")
-		if strings.Contains(first, title) {
-			return s
-		}
-	}
-	t.Fatalf("%s: no %s snippet titled %q", docPath, file, title)
-	return ""
+	s, err := g.Snippet(file, title)
+	must(t, err)
+	return s
 }
 
 // astGlue is the test's own Asterisk configuration around the guide's: the
@@ -163,7 +134,7 @@ func (c *astCell) name() string { return c.mode + "/" + c.transport }
 // astSuite is the shared set-up.
 type astSuite struct {
 	ast   *testpeers.Asterisk
-	docs  map[string][]string
+	docs  testpeers.Guide
 	api   *sfu.MediaAPI
 	calls *sfu.Calls
 	ext   *astExtensions
@@ -194,14 +165,11 @@ func startAsteriskSuite(t *testing.T) *astSuite {
 		}
 		_ = os.RemoveAll(dir)
 	})
-	s := &astSuite{ast: a, docs: docSnippets(t), api: testMediaAPI(t), ext: &astExtensions{legs: map[string]sfu.Leg{}},
+	guide, err := testpeers.ReadGuide(docPath)
+	must(t, err)
+	s := &astSuite{ast: a, docs: guide, api: testMediaAPI(t), ext: &astExtensions{legs: map[string]sfu.Leg{}},
 		route: &cellRouter{}}
-	for _, block := range s.docs["pjsip.conf"] {
-		must(t, a.AddConfig("pjsip.conf", block))
-	}
-	for _, block := range s.docs["extensions.conf"] {
-		must(t, a.AddConfig("extensions.conf", block))
-	}
+	must(t, a.LoadGuide(guide))
 	must(t, a.AddConfig("extensions.conf", astGlue))
 	s.base = s.docTrunk(t)
 	s.calls = sfu.NewCalls(sfu.CallsConfig{NoAnswerTimeout: 15 * time.Second}, testLogger(), s.ext, s.route)
@@ -230,10 +198,7 @@ func (s *astSuite) addCell(t *testing.T, mode, transport string) *astCell {
 		prefix: fmt.Sprintf("9%d", i)}
 	block := snippet(t, s.docs, "pjsip.conf", "Xphone registers")
 	block = strings.NewReplacer(docAccount, c.endpoint, "xphone-media-webrtc)", "xphone-media-"+mode+")").Replace(block)
-	// The kit's Asterisk offers ICE candidates only for RTP sockets bound
-	// to a 127.x address (kit patch 0001): bind to its SIP address.
-	block = regexp.MustCompile(`(?m)^\[.*\]\(xphone-common.*$`).ReplaceAllString(block,
-		"$0\nmedia_address = "+s.ast.Addr+"\nbind_rtp_to_media_address = yes")
+	block = s.ast.BindMedia(block)
 	must(t, s.ast.AddConfig("pjsip.conf", block))
 	tc := s.base
 	tc.Name, tc.Transport = c.endpoint, transport
@@ -243,6 +208,29 @@ func (s *astSuite) addCell(t *testing.T, mode, transport string) *astCell {
 	tc.Register = &reg
 	tc.Media, tc.ICE = modeTrunk(mode)
 	tc.KeepAlive = 0
+	c.trunk = s.startTrunk(t, tc, c.prefix)
+	s.cells = append(s.cells, c)
+	return c
+}
+
+// addStaticCell makes the guide's static-peer endpoint (renamed, with
+// the test's addresses) and our trunk without registration.
+func (s *astSuite) addStaticCell(t *testing.T) *astCell {
+	t.Helper()
+	i := len(s.cells)
+	c := &astCell{mode: "sdes", transport: "udp", endpoint: "xt-static", prefix: fmt.Sprintf("9%d", i)}
+	listen := fmt.Sprintf("127.0.0.1:%d", 5081+i)
+	block := snippet(t, s.docs, "pjsip.conf", "static peer")
+	block = strings.NewReplacer("xphone-static", c.endpoint, "192.0.2.5:5080", listen, "192.0.2.5", "127.0.0.1").Replace(block)
+	must(t, s.ast.AddConfig("pjsip.conf", s.ast.BindMedia(block)))
+	y := snippet(t, s.docs, "xphone.yaml", "static peer")
+	y = strings.NewReplacer(docPBX, s.ast.SIP, docXphone, listen).Replace(y)
+	cfg, err := configs.Parse([]byte(y))
+	if err != nil {
+		t.Fatalf("the guide's static-peer xphone.yaml does not load: %v", err)
+	}
+	tc := cfg.Trunks[0]
+	tc.Name = c.endpoint
 	c.trunk = s.startTrunk(t, tc, c.prefix)
 	s.cells = append(s.cells, c)
 	return c

@@ -27,8 +27,12 @@ func TestAsterisk(t *testing.T) {
 			figures[c.name()] = s.checkCell(t, c)
 		})
 	}
-	for _, c := range s.cells {
-		t.Logf("%-12s %s", c.name(), strings.Join(figures[c.name()], ", "))
+	t.Run("static-peer", func(t *testing.T) {
+		c := s.addStaticCell(t)
+		figures["static"] = append(s.checkOutbound(t, c), s.checkInbound(t, c)...)
+	})
+	for _, name := range []string{"webrtc/udp", "dtls/udp", "sdes/udp", "rtp/udp", "webrtc/tcp", "dtls/tcp", "sdes/tcp", "rtp/tcp", "static"} {
+		t.Logf("%-12s %s", name, strings.Join(figures[name], ", "))
 	}
 	s.checkFeatures(t, s.cells[0])
 }

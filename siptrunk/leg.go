@@ -144,6 +144,13 @@ func (l *Leg) ID() string { return l.id }
 // Identity is the outside party (its number and CallerID name).
 func (l *Leg) Identity() sfu.Identity { return l.ident }
 
+// Describe implements sfu.Describer: a SIP party, its codec on the trunk
+// and how its media is protected, for the status page.
+func (l *Leg) Describe() sfu.LegInfo {
+	return sfu.LegInfo{ID: l.id, Number: l.ident.Number, Name: l.ident.Name, Kind: "sip",
+		Codecs: []string{l.media.Codec().Encoding}, Encryption: l.media.Encryption()}
+}
+
 // Ups is the peer's audio, as Opus.
 func (l *Leg) Ups() []*sfu.UpTrack { return []*sfu.UpTrack{l.up} }
 

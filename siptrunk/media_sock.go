@@ -145,6 +145,11 @@ func (m *sockMedia) LocalSDP() string {
 // Codec is the negotiated codec.
 func (m *sockMedia) Codec() audioCodec { return m.codec }
 
+// Encryption implements mediaSession.
+func (m *sockMedia) Encryption() string {
+	return [...]string{sockRTP: "none (RTP)", sockSDES: "SDES-SRTP", sockDTLS: "DTLS-SRTP"}[m.kind]
+}
+
 // Failed is closed when the DTLS handshake fails or media is closed.
 func (m *sockMedia) Failed() <-chan struct{} { return m.failed }
 

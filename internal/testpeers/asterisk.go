@@ -302,3 +302,71 @@ func (a *Asterisk) Stop() {
 
 // Output is what Asterisk printed on its console (warnings and errors).
 func (a *Asterisk) Output() string { return a.out.String() }
+
+// Guide is the configuration snippets of docs/asterisk.md: its fenced ini
+// and yaml blocks by the file their first line names ("; pjsip.conf: …",
+// "# xphone.yaml: …"), in order. Tests load them into the kit's Asterisk
+// and the product, so the guide cannot drift from what works.
+type Guide map[string][]string
+
+// ReadGuide reads the snippets of the guide at path.
+func ReadGuide(path string) (Guide, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	g := Guide{}
+	re := regexp.MustCompile("(?ms)^```(?:ini|yaml)\n(.*?)^```")
+	for _, m := range re.FindAllStringSubmatch(string(b), -1) {
+		first, _, _ := strings.Cut(m[1], "\n")
+		if f := strings.Fields(strings.TrimLeft(first, ";# ")); len(f) > 0 {
+			name := strings.TrimSuffix(f[0], ":")
+			g[name] = append(g[name], m[1])
+		}
+	}
+	for _, want := range []string{"pjsip.conf", "extensions.conf", "xphone.yaml"} {
+		if len(g[want]) == 0 {
+			return nil, fmt.Errorf("testpeers: %s has no %s snippet", path, want)
+		}
+	}
+	return g, nil
+}
+
+// Snippet is the one block of file whose first line contains title.
+func (g Guide) Snippet(file, title string) (string, error) {
+	for _, s := range g[file] {
+		first, _, _ := strings.Cut(s, "\n")
+		if strings.Contains(first, title) {
+			return s, nil
+		}
+	}
+	return "", fmt.Errorf("testpeers: the guide has no %s snippet titled %q", file, title)
+}
+
+// LoadGuide appends every pjsip.conf, extensions.conf and confbridge.conf
+// snippet of g to the running Asterisk's configuration and reloads it.
+// Endpoints that inherit the guide's xphone-common template also bind
+// their RTP to the kit's address: the kit's Asterisk offers ICE candidates
+// only for RTP sockets bound to a 127.x address (kit patch 0001), which an
+// administrator's Asterisk does not need.
+func (a *Asterisk) LoadGuide(g Guide) error {
+	for _, file := range []string{"pjsip.conf", "extensions.conf", "confbridge.conf"} {
+		for _, block := range g[file] {
+			if file == "pjsip.conf" {
+				block = a.BindMedia(block)
+			}
+			if err := a.AddConfig(file, block); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// BindMedia adds media_address (the kit's address) and
+// bind_rtp_to_media_address to every endpoint section of block that
+// inherits the guide's xphone-common template.
+func (a *Asterisk) BindMedia(block string) string {
+	return regexp.MustCompile(`(?m)^\[[^\]]+\]\(xphone-common[^)]*\)$`).ReplaceAllString(block,
+		"$0\nmedia_address = "+a.Addr+"\nbind_rtp_to_media_address = yes")
+}

@@ -45,6 +45,8 @@ type serverOptions struct {
 	noAnswerTimeout string
 	// config replaces configTemplate when set (same %s for the timeout).
 	config string
+	// parsed, when set, is the configuration itself (config is ignored).
+	parsed *configs.Config
 }
 
 // testServer is the in-process Xphone server of one test.
@@ -83,6 +85,9 @@ func startServer(t *testing.T, opts serverOptions) *testServer {
 		template = opts.config
 	}
 	cfg, err := configs.Parse([]byte(fmt.Sprintf(template, opts.noAnswerTimeout)))
+	if opts.parsed != nil {
+		cfg, err = opts.parsed, nil
+	}
 	if err != nil {
 		t.Fatalf("test config: %v", err)
 	}

@@ -6,6 +6,7 @@ import { CallLeg, getLocalMedia, mediaErrorText } from './call.js';
 import * as ui from './ui.js';
 import { state } from './state.js';
 import { hangupCall } from './ending.js';
+import { onMediaUp } from './mediawatch.js';
 
 const { el } = ui;
 
@@ -108,5 +109,8 @@ export function attachRemoteVideo(call) {
 function onLegState(call, connectionState) {
   if (call.ended) return;
   if (connectionState === 'failed') hangupCall(call, 'media_failed', '');
-  if (connectionState === 'connected') call.leg.flushDTMF();
+  if (connectionState === 'connected') {
+    call.leg.flushDTMF();
+    onMediaUp(call);
+  }
 }
