@@ -151,6 +151,10 @@ type Trunk struct {
 	// trunk by REFER to the PBX first, re-routing through Xphone only
 	// when the PBX refuses or fails.
 	ReferToTrunk bool `yaml:"refer_to_trunk"`
+	// Presence lists PBX numbers whose state (available, on a call,
+	// ringing) the trunk watches by SUBSCRIBE to their dialog event
+	// package (RFC 4235; Asterisk hints); empty: none.
+	Presence []string `yaml:"presence"`
 	// TLS configures transport: tls (certificate checks, our own certificate).
 	TLS TrunkTLS `yaml:"tls"`
 }

@@ -25,6 +25,60 @@ func (s *astSuite) checkFeatures(t *testing.T, c *astCell) {
 	t.Run("transfer-attended-refer", func(t *testing.T) { s.checkAttendedREFER(t, c) })
 	t.Run("transfer-attended-reroute", func(t *testing.T) { s.checkAttended(t, c, s.cells[2]) })
 	t.Run("transfer-by-asterisk", func(t *testing.T) { s.checkREFERFromAsterisk(t, c) })
+	t.Run("presence", func(t *testing.T) { s.checkPresence(t) })
+}
+
+// checkPresence: a trunk (the guide's endpoint and trunk, renamed)
+// watches hint 250, which the test adds for the device of the rtp/udp
+// cell's endpoint, and 259, which has no hint. 250 goes available →
+// ringing (Asterisk rings our 1003 through that endpoint) → available →
+// on a call (1003 answers) → available; 259 is offline.
+func (s *astSuite) checkPresence(t *testing.T) {
+	s.requireModule(t, "res_pjsip_exten_state.so")
+	s.requireModule(t, "res_pjsip_dialog_info_body_generator.so")
+	must(t, s.ast.AddConfig("extensions.conf", "[xphone-hints]\nexten => 250,hint,PJSIP/xt-rtp-udp\n"))
+	board := sfu.NewPresenceBoard(nil)
+	changes := make(chan sfu.Presence, 32)
+	defer board.Subscribe(func(p sfu.Presence) { changes <- p })()
+	block := strings.ReplaceAll(snippet(t, s.docs, "pjsip.conf", "Xphone registers"), docAccount, "xt-presence")
+	must(t, s.ast.AddConfig("pjsip.conf", s.ast.BindMedia(block)))
+	tc := s.base
+	reg := *tc.Register
+	reg.User = "xt-presence"
+	tc.Name, tc.Listen, tc.Register, tc.Presence, tc.KeepAlive = "xt-presence", "127.0.0.1:5078", &reg, []string{"250", "259"}, 0
+	s.startTrunk(t, tc, "99", board)
+	want := func(number string, state sfu.PresenceState) time.Duration {
+		t.Helper()
+		start := time.Now()
+		deadline := time.After(10 * time.Second)
+		for {
+			for _, p := range board.Snapshot() {
+				if p.Number == number && p.State == state {
+					return time.Since(start)
+				}
+			}
+			select {
+			case <-changes:
+			case <-time.After(100 * time.Millisecond):
+			case <-deadline:
+				t.Fatalf("%s never %s: %+v", number, state, board.Snapshot())
+			}
+		}
+	}
+	want("250", sfu.PresenceAvailable)
+	want("259", sfu.PresenceOffline)
+	rtp := s.cells[3]
+	s.ext.failWith("1003", astAnswer{ring: true})
+	must(t, s.ast.Originate("PJSIP/1003@"+rtp.endpoint, "690@xphone-test"))
+	t.Logf("250 ringing %s after Asterisk rang its device", ms(want("250", sfu.PresenceRinging)))
+	_, _ = s.ast.CLI("channel request hangup all")
+	want("250", sfu.PresenceAvailable)
+	p := s.newParty(t, "1003")
+	s.ext.answerWith("1003", p.leg)
+	must(t, s.ast.Originate("PJSIP/1003@"+rtp.endpoint, "690@xphone-test"))
+	t.Logf("250 on a call %s after Asterisk called its device", ms(want("250", sfu.PresenceOnCall)))
+	s.hangup(t, p)
+	want("250", sfu.PresenceAvailable)
 }
 
 // transferred waits for l to end with reason transferred.

@@ -254,13 +254,17 @@ func (s *astSuite) addKitCell(t *testing.T, account, mode string) *astCell {
 	return c
 }
 
-// startTrunk starts our trunk tc whose dial rule is prefix + anything.
-func (s *astSuite) startTrunk(t *testing.T, tc configs.Trunk, prefix string) *Trunk {
+// startTrunk starts our trunk tc whose dial rule is prefix + anything;
+// board, if given, receives its presence.
+func (s *astSuite) startTrunk(t *testing.T, tc configs.Trunk, prefix string, board ...*sfu.PresenceBoard) *Trunk {
 	t.Helper()
 	tr, err := New(Config{Trunk: tc, MediaIP: ourIP,
 		Dialplan:   []configs.DialRule{{Pattern: prefix + ".", Trunk: tc.Name, Strip: len(prefix), Permission: "internal"}},
 		Permission: func(string) string { return "national" }}, s.calls, testLogger())
 	must(t, err)
+	if len(board) > 0 {
+		tr.SetPresenceBoard(board[0])
+	}
 	must(t, tr.Start())
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -107,6 +107,10 @@ func (t *Trunk) legInCall(callID string) *Leg {
 // onNotify takes a NOTIFY of the REFER we sent: its sipfrag status goes
 // to the waiting referOut; every NOTIFY in a dialog is answered 200.
 func (t *Trunk) onNotify(req *sip.Request, tx sip.ServerTransaction) {
+	if w := t.watcherFor(req.CallID().Value()); w != nil {
+		w.notify(req, tx)
+		return
+	}
 	l := t.legFor(req.CallID().Value())
 	if l == nil {
 		t.respond(req, tx, 481, "Call/Transaction Does Not Exist")

@@ -82,6 +82,10 @@ type Trunk struct {
 	closed bool
 	reg    *registration
 	refers referrals // numbers carrying out a REFER from the trunk
+	// board receives the presence of the numbers the trunk watches (nil:
+	// none); watchers are their subscriptions by Call-ID.
+	board    *sfu.PresenceBoard
+	watchers map[string]*watcher
 	// backoff overrides the registration backoff bounds (tests); zero:
 	// 1 s to 5 min.
 	backoff [2]time.Duration
@@ -91,7 +95,7 @@ type Trunk struct {
 // trunk is used for outbound calls only.
 func New(cfg Config, placer Placer, log *slog.Logger) (*Trunk, error) {
 	t := &Trunk{cfg: cfg, log: log.With("trunk", cfg.Trunk.Name), placer: placer,
-		legs: map[string]*Leg{}, byCall: map[string]any{}}
+		legs: map[string]*Leg{}, byCall: map[string]any{}, watchers: map[string]*watcher{}}
 	t.plan.Store(NewDialPlan(cfg.Dialplan))
 	if err := t.parseAddresses(); err != nil {
 		return nil, err
@@ -164,6 +168,7 @@ func (t *Trunk) Start() error {
 	if ka := t.cfg.Trunk.KeepAlive; ka > 0 {
 		t.goOwned(func() { t.keepAlive(ka.D()) })
 	}
+	t.startPresence()
 	t.log.Info("SIP trunk listening", "addr", t.listen, "transport", t.transport(), "peer", t.cfg.Trunk.Address)
 	return nil
 }
@@ -333,6 +338,7 @@ func (t *Trunk) CloseWithReason(ctx context.Context, reason sfu.Reason) error {
 		_ = t.ua.Close()
 	}
 	t.closeSockets()
+	t.stopPresence()
 	untraceAddrs(&t.Wire, t.listen, t.cfg.Trunk.Address)
 	done := make(chan struct{})
 	go func() { t.wg.Wait(); close(done) }()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/gin-gonic/gin"
+	"xphone/sfu"
 )
 
 // maxMessage caps one signalling message; larger ones close the socket.
@@ -40,6 +41,15 @@ func (s *Server) serveWS(c *gin.Context) {
 	defer s.removeTab(t)
 	t.log.Info("tab connected", "remote", c.ClientIP())
 	t.send(encode(helloMsg{Type: "hello", Ext: ext.Number, Name: ext.Name, Version: protocolVersion}))
+	if s.presence != nil {
+		unsubscribe := s.presence.Subscribe(func(p sfu.Presence) {
+			t.send(encode(presenceMsg{Type: "presence", Numbers: []sfu.Presence{p}}))
+		})
+		defer unsubscribe()
+		if all := s.presence.Snapshot(); len(all) > 0 {
+			t.send(encode(presenceMsg{Type: "presence", Numbers: all}))
+		}
+	}
 	s.runTab(t, conn)
 	t.log.Info("tab closed")
 }

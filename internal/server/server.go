@@ -63,6 +63,7 @@ type Server struct {
 	// bridgePerms: bridged room number → its bridge call's permission class.
 	bridgePerms atomic.Pointer[map[string]string]
 	reloads     reloads
+	presence    *sfu.PresenceBoard // PBX phones the trunks watch
 	stop        chan struct{}
 	wg          sync.WaitGroup
 	once        sync.Once
@@ -93,6 +94,7 @@ func Start(_ context.Context, o Options) (*Server, error) {
 	s.calls = sfu.NewCalls(sfu.CallsConfig{NoAnswerTimeout: cfg.Calls.NoAnswerTimeout.D(), Rooms: s.rooms,
 		NoCallWaiting: !cfg.Calls.CallWaiting, Permit: s.permit}, log, registry, &s.trunks)
 	s.setBridges(cfg.Rooms)
+	s.presence = sfu.NewPresenceBoard(nil)
 	if err := s.startTrunks(cfg); err != nil {
 		s.calls.Close()
 		return nil, err
@@ -112,6 +114,7 @@ func (s *Server) startWeb(o Options, store *auth.Store, media *sfu.MediaAPI, reg
 	cfg, webStats := s.cfg, &web.Stats{}
 	websrv, err := web.New(web.Options{
 		Status: s, Config: cfg, Store: store, Media: media, Calls: s.calls, Registry: registry, Log: s.log,
+		Presence:     s.presence,
 		Sessions:     auth.NewSessions(cfg.Login.SessionTTL.D(), time.Now),
 		Throttle:     auth.NewThrottle(cfg.Login, time.Now),
 		PingInterval: o.PingInterval, PingTimeout: o.PingTimeout, Stats: webStats,

@@ -218,6 +218,7 @@ func TestAsteriskBrowser(t *testing.T) {
 		for _, want := range []*regexp.Regexp{
 			regexp.MustCompile(`pbx\s+registered`),
 			regexp.MustCompile(`pbx-wrong\s+not registered: [^\n]*401 Unauthorized`),
+			regexp.MustCompile(`201\s+available`), // the guide's hint, watched by the guide's trunk
 		} {
 			admin.waitUntil("admin page shows "+want.String(), 15*time.Second, jsRegExp(want)+".test("+pageTextJS+")")
 		}
