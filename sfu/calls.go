@@ -29,11 +29,6 @@ type TransferObserver interface {
 	Transferring(callID, to string)
 }
 
-// ObservedLeg is a leg that knows who observes it on the answering side.
-type ObservedLeg interface {
-	Observer() CallObserver
-}
-
 // PlaceRequest is a call from an already negotiated caller leg.
 type PlaceRequest struct {
 	ID       string // call id; empty: one is made up

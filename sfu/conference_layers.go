@@ -1,10 +1,5 @@
 package sfu
 
-// EstimatingLeg is a leg whose receiver reports how much it can take.
-type EstimatingLeg interface {
-	EstimatedBitrate() int // bits/s, 0 if unknown
-}
-
 // budget is m's video budget in bits/s: the configured cap and the
 // browser's own estimate, whichever is lower; 0 means unlimited.
 func (c *Conference) budget(m *confMember) int {

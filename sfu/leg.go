@@ -44,12 +44,3 @@ func (k Kind) String() string {
 	}
 	return "audio"
 }
-
-// Replacer is a leg whose far end can join it to another of its legs by
-// itself (a PBX told by REFER with Replaces, RFC 5589): an attended
-// transfer between two such legs then leaves the server's media path.
-type Replacer interface {
-	// Replace asks the far end to connect this leg's party with with's;
-	// on success both legs end (transferred). An error changes nothing.
-	Replace(ctx context.Context, with Leg) error
-}

@@ -236,3 +236,13 @@ func (l *Leg) sendRFC4733(d rune) {
 		l.log.Debug("RFC 4733 DTMF not sent", "err", err)
 	}
 }
+
+// What a SIP leg offers call control.
+var (
+	_ sfu.Leg          = (*Leg)(nil)
+	_ sfu.ObservedLeg  = (*Leg)(nil)
+	_ sfu.Describer    = (*Leg)(nil)
+	_ sfu.Replacer     = (*Leg)(nil)
+	_ sfu.CallObserver = (*Leg)(nil)
+	_ sfu.HoldObserver = (*Leg)(nil)
+)
