@@ -264,6 +264,10 @@ func StatusError(code int, reason string) error {
 		base = sfu.ErrDeclined
 	case 408, 487:
 		base = sfu.ErrNoAnswer
+	case 503:
+		// The trunk answered, so it is there: overloaded or out of lines
+		// (Asterisk's Congestion(), whose Reason cause may be missing).
+		base = sfu.ErrCongestion
 	default:
 		base = ErrTrunkUnavailable
 	}

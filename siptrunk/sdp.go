@@ -66,10 +66,20 @@ func fromSIP(peerSDP string) (string, bool) {
 			hadMid = true
 		}
 	}
+	// With one m-section pion takes any SSRC for it, so the peer's ssrc
+	// lines (which may not match what it sends) are dropped; with audio
+	// and video bundled pion can only tell the streams apart by them
+	// (the peer sends no mid header extension), so they stay.
+	sections := 0
+	for _, l := range lines {
+		if strings.HasPrefix(l, "m=") {
+			sections++
+		}
+	}
 	var out []string
 	mids := []string{}
 	for _, l := range lines {
-		if strings.HasPrefix(l, "a=ssrc") {
+		if strings.HasPrefix(l, "a=ssrc") && sections < 2 {
 			continue
 		}
 		if !hadMid && strings.HasPrefix(l, "a=group:BUNDLE") {
