@@ -210,9 +210,8 @@ func (s *astSuite) checkREFERFromAsterisk(t *testing.T, c *astCell) {
 // bridge makes a call between two of our users through Asterisk: 1001
 // dials 614NNN on c, Asterisk calls NNN back through c (after 2 s of
 // 1300 Hz to it) and bridges the two; 1001 sends 1000 Hz, NNN 600 Hz.
-// Asterisk's call presents 1001 as 21001: with 1001's own number, a
-// trunk leg carrying it would make the trunk treat our 1001 as an
-// inbound caller without permissions (see the report).
+// Asterisk's call presents 1001 as 21001 (a PBX marking calls it
+// forwards), so the two SIP legs of the bridge are told apart in logs.
 func (s *astSuite) bridge(t *testing.T, c *astCell, callee string) (a, b *party) {
 	return s.bridgeVia(t, c, "614", callee)
 }

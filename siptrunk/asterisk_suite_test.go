@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -71,7 +72,7 @@ exten => 690,1,Answer()
 
 ; 614NNN: as the kit's 604NNN (calls Xphone's NNN back through the calling
 ; endpoint and bridges), but presenting the caller as 2 + its number, as a
-; PBX that marks calls it forwards (see bridge in the test)
+; PBX that marks calls it forwards
 exten => _614XXXX,1,Set(CALLERID(num)=2${CALLERID(num)})
  same => n,Dial(PJSIP/${EXTEN:3}@${CHANNEL(endpoint)},30,U(xphone-answered))
  same => n,Hangup()
@@ -141,6 +142,11 @@ type astSuite struct {
 	route *cellRouter
 	cells []*astCell
 	base  configs.Trunk // the guide's trunk, addresses replaced
+
+	gateMu     sync.Mutex // guards the gate's rules
+	rules      []configs.DialRule
+	trunkNames []string
+	current    *Gate
 }
 
 // startAsteriskSuite starts Asterisk with the guide's configuration. It
@@ -255,12 +261,14 @@ func (s *astSuite) addKitCell(t *testing.T, account, mode string) *astCell {
 }
 
 // startTrunk starts our trunk tc whose dial rule is prefix + anything;
-// board, if given, receives its presence.
+// board, if given, receives its presence. Every trunk decides with the
+// suite's one toll-fraud gate (as the server's trunks do): all the dial
+// rules, and transit between any two trunks (they are all the one PBX, as
+// the guide's pbx → pbx rule).
 func (s *astSuite) startTrunk(t *testing.T, tc configs.Trunk, prefix string, board ...*sfu.PresenceBoard) *Trunk {
 	t.Helper()
-	tr, err := New(Config{Trunk: tc, MediaIP: ourIP,
-		Dialplan:   []configs.DialRule{{Pattern: prefix + ".", Trunk: tc.Name, Strip: len(prefix), Permission: "internal"}},
-		Permission: func(string) string { return "national" }}, s.calls, testLogger())
+	s.addGateRules(tc.Name, configs.DialRule{Pattern: prefix + ".", Trunk: tc.Name, Strip: len(prefix), Permission: "internal"})
+	tr, err := New(Config{Trunk: tc, MediaIP: ourIP, Gate: s.gate}, s.calls, testLogger())
 	must(t, err)
 	if len(board) > 0 {
 		tr.SetPresenceBoard(board[0])
@@ -275,6 +283,29 @@ func (s *astSuite) startTrunk(t *testing.T, tc configs.Trunk, prefix string, boa
 	})
 	s.route.add(tr)
 	return tr
+}
+
+// addGateRules adds trunk's dial rule and its transit with every trunk.
+func (s *astSuite) addGateRules(trunk string, rule configs.DialRule) {
+	s.gateMu.Lock()
+	defer s.gateMu.Unlock()
+	s.rules = append(s.rules, rule)
+	s.trunkNames = append(s.trunkNames, trunk)
+	var transit []configs.TransitRule
+	for _, a := range s.trunkNames {
+		for _, b := range s.trunkNames {
+			transit = append(transit, configs.TransitRule{From: a, To: b, Permission: "internal"})
+		}
+	}
+	s.current = NewGate(GateConfig{Dialplan: slices.Clone(s.rules), Transit: transit,
+		Extension: func(string) string { return "national" }, Local: s.ext.Reaches})
+}
+
+// gate is the suite's current toll-fraud gate.
+func (s *astSuite) gate() *Gate {
+	s.gateMu.Lock()
+	defer s.gateMu.Unlock()
+	return s.current
 }
 
 // modeTrunk is the trunk's media and ice keys for a guide mode.
@@ -435,16 +466,6 @@ func hear(t *testing.T, p *party, freq float64, d time.Duration, what string) ti
 			testpeers.ToneDB(p.client.Heard(200*time.Millisecond), 48000, freq))
 	}
 	return took
-}
-
-// silent reports whether p hears nothing of freq for d.
-func silent(p *party, freq float64, d time.Duration) bool {
-	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
-		if testpeers.ToneDB(p.client.Heard(100*time.Millisecond), 48000, freq) >= -30 {
-			return false
-		}
-	}
-	return true
 }
 
 // digits waits for n DTMF digits at p.

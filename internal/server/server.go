@@ -21,6 +21,7 @@ import (
 	"xphone/configs"
 	"xphone/internal/metrics"
 	"xphone/sfu"
+	"xphone/siptrunk"
 	"xphone/web"
 	"xphone/web/auth"
 	"xphone/web/certs"
@@ -62,11 +63,13 @@ type Server struct {
 	bridges  *sfu.Bridges
 	// bridgePerms: bridged room number → its bridge call's permission class.
 	bridgePerms atomic.Pointer[map[string]string]
-	reloads     reloads
-	presence    *sfu.PresenceBoard // PBX phones the trunks watch
-	stop        chan struct{}
-	wg          sync.WaitGroup
-	once        sync.Once
+	// gate is the toll-fraud gate every trunk and transfer decides with.
+	gate     atomic.Pointer[siptrunk.Gate]
+	reloads  reloads
+	presence *sfu.PresenceBoard // PBX phones the trunks watch
+	stop     chan struct{}
+	wg       sync.WaitGroup
+	once     sync.Once
 }
 
 // Start builds every part and starts serving HTTPS (and SIP, when trunks
@@ -95,6 +98,8 @@ func Start(_ context.Context, o Options) (*Server, error) {
 		NoCallWaiting: !cfg.Calls.CallWaiting, Permit: s.permit}, log, registry, &s.trunks)
 	s.setBridges(cfg.Rooms)
 	s.presence = sfu.NewPresenceBoard(nil)
+	s.setGate(cfg)
+	logWarnings(cfg, log)
 	if err := s.startTrunks(cfg); err != nil {
 		s.calls.Close()
 		return nil, err
