@@ -41,16 +41,13 @@ type pionMedia struct {
 	reportEvery time.Duration
 	clock       *rtcpclock.Clock
 	wg          sync.WaitGroup // RTCP drain loops
-	video       pionVideo
 }
 
 // newPionMedia prepares a session on ip offering/accepting codecs in
 // preference order.
-func newPionMedia(ip net.IP, prefs []string, video bool) *pionMedia {
-	m := &pionMedia{ip: ip, prefs: prefs, onRTP: make(chan func(*rtp.Packet), 1), failed: make(chan struct{}),
+func newPionMedia(ip net.IP, prefs []string) *pionMedia {
+	return &pionMedia{ip: ip, prefs: prefs, onRTP: make(chan func(*rtp.Packet), 1), failed: make(chan struct{}),
 		reportEvery: pionReportInterval}
-	m.video.want, m.video.onRTP = video, make(chan func(*rtp.Packet), 1)
-	return m
 }
 
 // build creates the PeerConnection for codec c and its telephone-event;
@@ -76,9 +73,6 @@ func (m *pionMedia) build(c audioCodec, offer bool) error {
 			PayloadType: webrtc.PayloadType(pt)}, webrtc.RTPCodecTypeAudio); err != nil {
 			return err
 		}
-	}
-	if err := m.registerVideo(me); err != nil {
-		return err
 	}
 	// Sender and receiver reports, as the socket back-end sends them: a
 	// PBX uses them for its call-quality figures (loss, jitter, round trip).
@@ -134,15 +128,11 @@ func (m *pionMedia) Offer(ctx context.Context) (string, error) {
 		return "", err
 	}
 	m.drainRTCP(tr.Sender().Read, &m.rrIn)
-	if err := m.addVideoSender(true); err != nil {
-		return "", err
-	}
 	offer, err := m.pc.CreateOffer(nil)
 	if err != nil {
 		return "", err
 	}
-	// Audio and video share one transport: the offer keeps BUNDLE and mids.
-	return m.setLocal(ctx, offer, m.video.track != nil)
+	return m.setLocal(ctx, offer, false)
 }
 
 // Answer answers a peer's offer with one codec plus telephone-event.
@@ -181,7 +171,7 @@ func (m *pionMedia) setLocal(ctx context.Context, d webrtc.SessionDescription, k
 	case <-ctx.Done():
 		return "", context.Cause(ctx)
 	}
-	s, err := toSIP(m.pc.LocalDescription().SDP, keepMid, m.video.track != nil)
+	s, err := toSIP(m.pc.LocalDescription().SDP, keepMid)
 	if err != nil {
 		return "", err
 	}
@@ -196,20 +186,7 @@ func (m *pionMedia) Accept(answer string) error {
 		return fmt.Errorf("%w: %v", ErrSDP, err)
 	}
 	m.codec.DTMFPayloadType, m.codec.DTMFClockRate, m.codec.HasDTMF = parseSDPMedia(answer).telephoneEvent(m.codec.ClockRate)
-	if m.video.track != nil && acceptsVideo(answer) {
-		m.noteVideo()
-	}
 	return nil
-}
-
-// acceptsVideo reports whether an answer kept a video m-line (port not 0).
-func acceptsVideo(answer string) bool {
-	for _, l := range sdpLines(answer) {
-		if f := strings.Fields(l); len(f) > 1 && f[0] == "m=video" && f[1] != "0" {
-			return true
-		}
-	}
-	return false
 }
 
 // LocalSDP is the SDP we last sent.
@@ -227,10 +204,6 @@ func (m *pionMedia) Start(onRTP func(*rtp.Packet)) { m.onRTP <- onRTP }
 // onTrack runs the read loop of the peer's audio.
 func (m *pionMedia) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 	m.drainRTCP(recv.Read, &m.srIn)
-	if remote.Kind() == webrtc.RTPCodecTypeVideo {
-		m.onVideoTrack(remote)
-		return
-	}
 	var f func(*rtp.Packet)
 	select {
 	case f = <-m.onRTP:

@@ -27,7 +27,7 @@ func joinSDP(lines []string) string { return strings.Join(lines, "\r\n") + "\r\n
 // toSIP rewrites pion's SDP for a SIP peer: trimmed for UDP size, the
 // connection address and media port from the first host candidate,
 // component-2 candidates removed, and BUNDLE/mid dropped unless keepMid.
-func toSIP(pionSDP string, keepMid, video bool) (string, error) {
+func toSIP(pionSDP string, keepMid bool) (string, error) {
 	ip, port, ok := firstCandidate(pionSDP)
 	if !ok {
 		return "", fmt.Errorf("%w: no ICE candidate gathered", ErrSDP)
@@ -35,8 +35,6 @@ func toSIP(pionSDP string, keepMid, video bool) (string, error) {
 	var out []string
 	for _, l := range sdpLines(pionSDP) {
 		switch {
-		case video && strings.HasPrefix(l, "a=rtcp-fb"):
-			// video needs its feedback (PLI, FIR, NACK) negotiated
 		case hasAnyPrefix(l, droppedForSIP):
 			continue
 		case !keepMid && (strings.HasPrefix(l, "a=group:BUNDLE") || strings.HasPrefix(l, "a=mid:")):
@@ -45,7 +43,7 @@ func toSIP(pionSDP string, keepMid, video bool) (string, error) {
 			continue
 		case strings.HasPrefix(l, "c=IN IP4 "):
 			l = "c=IN IP4 " + ip
-		case strings.HasPrefix(l, "m=") && !rejected(l):
+		case strings.HasPrefix(l, "m=audio "):
 			l = replaceMediaPort(l, port)
 		case strings.HasPrefix(l, "o="):
 			l = replaceOriginAddr(l, ip)
@@ -66,20 +64,10 @@ func fromSIP(peerSDP string) (string, bool) {
 			hadMid = true
 		}
 	}
-	// With one m-section pion takes any SSRC for it, so the peer's ssrc
-	// lines (which may not match what it sends) are dropped; with audio
-	// and video bundled pion can only tell the streams apart by them
-	// (the peer sends no mid header extension), so they stay.
-	sections := 0
-	for _, l := range lines {
-		if strings.HasPrefix(l, "m=") {
-			sections++
-		}
-	}
 	var out []string
 	mids := []string{}
 	for _, l := range lines {
-		if strings.HasPrefix(l, "a=ssrc") && sections < 2 {
+		if strings.HasPrefix(l, "a=ssrc") {
 			continue
 		}
 		if !hadMid && strings.HasPrefix(l, "a=group:BUNDLE") {
@@ -163,9 +151,3 @@ func hasICE(s string) bool { return strings.Contains(s, "a=ice-ufrag:") }
 
 // hasFingerprint reports whether the SDP offers DTLS-SRTP.
 func hasFingerprint(s string) bool { return strings.Contains(s, "a=fingerprint:") }
-
-// rejected reports whether an m-line has port 0 (a refused stream).
-func rejected(mline string) bool {
-	f := strings.Fields(mline)
-	return len(f) > 1 && f[1] == "0"
-}
