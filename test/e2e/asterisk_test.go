@@ -211,9 +211,16 @@ func TestAsteriskBrowser(t *testing.T) {
 	dir := t.TempDir()
 	admin := newBrowser(t, "1001", withFakeAudio(writeToneWAV(t, dir, "1001.wav", 1000, -12)), withRawAudio())
 	admin.login(s.srv, "1001")
+	outer := t
+	run := func(name string, f func(t *testing.T)) {
+		t.Run(name, func(t *testing.T) {
+			admin.t = t
+			defer func() { admin.t = outer }()
+			f(t)
+		})
+	}
 
-	t.Run("registration", func(t *testing.T) {
-		admin.t = t
+	run("registration", func(t *testing.T) {
 		admin.navigate(s.srv.URL + "admin/")
 		wants := []*regexp.Regexp{
 			regexp.MustCompile(`pbx\s+registered`),
@@ -231,8 +238,7 @@ func TestAsteriskBrowser(t *testing.T) {
 		admin.waitUntil("signalling ready", signalTimeout, "window.xphone && window.xphone.state().ready")
 	})
 
-	t.Run("confbridge", func(t *testing.T) {
-		admin.t = t
+	run("confbridge", func(t *testing.T) {
 		s.member(t)
 		start := time.Now()
 		admin.dial("602", false)
@@ -245,8 +251,7 @@ func TestAsteriskBrowser(t *testing.T) {
 		s.hangupAsterisk(t)
 	})
 
-	t.Run("room-bridge", func(t *testing.T) {
-		admin.t = t
+	run("room-bridge", func(t *testing.T) {
 		s.member(t)
 		start := time.Now()
 		admin.dial("800", false)
@@ -259,7 +264,7 @@ func TestAsteriskBrowser(t *testing.T) {
 		s.hangupAsterisk(t)
 	})
 
-	t.Run("pbx-calls-browser", func(t *testing.T) {
+	run("pbx-calls-browser", func(t *testing.T) {
 		bob := newBrowser(t, "1002", withFakeAudio(writeToneWAV(t, dir, "1002.wav", 1000, -12)), withRawAudio())
 		bob.login(s.srv, "1002")
 		must(t, s.ast.SetDB("member", "none"))
@@ -279,8 +284,7 @@ func TestAsteriskBrowser(t *testing.T) {
 		s.hangupAsterisk(t)
 	})
 
-	t.Run("reasons", func(t *testing.T) {
-		admin.t = t
+	run("reasons", func(t *testing.T) {
 		for _, tc := range []struct{ number, text string }{
 			{"692", "Busy"},
 			{"693", "All lines busy, try again later"},
