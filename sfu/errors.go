@@ -28,7 +28,12 @@ const (
 	ReasonTrunkUnavailable  Reason = "trunk_unavailable"
 	ReasonCongestion        Reason = "congestion"
 	ReasonNoMedia           Reason = "no_media"
-	ReasonError             Reason = "error"
+	// ReasonConnectionLost: the party vanished (browser killed, network
+	// gone): no media and no signalling from it.
+	ReasonConnectionLost Reason = "connection_lost"
+	// ReasonServerRestart: the server is shutting down (to restart).
+	ReasonServerRestart Reason = "server_restart"
+	ReasonError         Reason = "error"
 )
 
 // Sentinel errors of call control; each maps to a Reason.
@@ -69,6 +74,7 @@ var reasonOf = []struct {
 	{ErrCancelled, ReasonCancelled}, {ErrForbidden, ReasonForbidden},
 	{ErrTrunkUnavailable, ReasonTrunkUnavailable}, {ErrHandedOver, ReasonTransferred},
 	{ErrCongestion, ReasonCongestion}, {ErrNoMedia, ReasonNoMedia},
+	{ErrClosed, ReasonServerRestart},
 }
 
 // ReasonFor maps a call-control error to the Reason shown to the caller.
@@ -120,6 +126,10 @@ func (r Reason) Message() string {
 		return "All lines busy, try again later"
 	case ReasonNoMedia:
 		return "No audio: the media connection did not come up"
+	case ReasonConnectionLost:
+		return "Connection lost"
+	case ReasonServerRestart:
+		return "The server restarted"
 	}
 	return "Call failed"
 }

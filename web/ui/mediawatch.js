@@ -23,9 +23,13 @@ function noMediaMs() {
   }
 }
 
-/** Whether the call's media connection is up. */
+/**
+ * Whether the call's media connection is up, or was up once: a call that
+ * loses its media later is repaired by an ICE restart (resume.js), and its
+ * timer keeps running meanwhile.
+ */
 export function mediaConnected(call) {
-  return !call.leg || call.leg.pc.connectionState === 'connected';
+  return !call.leg || call.hadMedia || call.leg.pc.connectionState === 'connected';
 }
 
 /**

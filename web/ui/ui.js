@@ -82,6 +82,8 @@ const REASON_TEXT = {
   trunk_unavailable: 'Trunk unavailable',
   congestion: 'All lines busy, try again later',
   no_media: 'No audio: the media connection did not come up',
+  connection_lost: 'Connection lost',
+  server_restart: 'The server restarted',
   error: 'Call failed',
 };
 
