@@ -30,6 +30,7 @@ type Status struct {
 	NeedsRestart []string // changed sections waiting for a restart
 	TabsOpen     int64
 	Trunks       []TrunkView
+	Presence     []sfu.Presence // PBX phones the trunks watch
 	// Recordings are the finished and running recordings, newest first.
 	Recordings      []recorder.Info
 	RecordingsError string // why they cannot be listed

@@ -43,6 +43,9 @@ type Options struct {
 	Status StatusSource
 	// Recordings serves recordings' files on the admin page; nil: none.
 	Recordings RecordingFiles
+	// Presence is the presence of watched PBX phones, sent to every tab
+	// (message presence); nil: none.
+	Presence *sfu.PresenceBoard
 }
 
 // Server is the HTTP side of Xphone.
@@ -64,6 +67,7 @@ type Server struct {
 	stats        *Stats
 	status       StatusSource
 	recordings   RecordingFiles
+	presence     *sfu.PresenceBoard
 	ready        atomic.Bool
 
 	mu       sync.Mutex // guards tabs, byID and closed
@@ -85,6 +89,7 @@ func New(o Options) (*Server, error) {
 		pingInterval: orDefault(o.PingInterval, 5*time.Second), pingTimeout: orDefault(o.PingTimeout, 10*time.Second),
 		sleep: o.Sleep, tabs: map[*tab]struct{}{}, byID: map[string]*tab{}, metrics: o.Metrics, stats: o.Stats, status: o.Status,
 		recordings: o.Recordings,
+		presence:   o.Presence,
 	}
 	if s.sleep == nil {
 		s.sleep = time.Sleep

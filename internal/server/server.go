@@ -66,8 +66,9 @@ type Server struct {
 	// bridgePerms: bridged room number → its bridge call's permission class.
 	bridgePerms atomic.Pointer[map[string]string]
 	// gate is the toll-fraud gate every trunk and transfer decides with.
-	gate    atomic.Pointer[siptrunk.Gate]
-	reloads reloads
+	gate     atomic.Pointer[siptrunk.Gate]
+	reloads  reloads
+	presence *sfu.PresenceBoard // PBX phones the trunks watch
 	// recPolicy is the recording policy (directory, retention) in force.
 	recPolicy atomic.Pointer[configs.RecordingPolicy]
 	stop      chan struct{}
@@ -111,6 +112,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	s.calls = sfu.NewCalls(sfu.CallsConfig{NoAnswerTimeout: cfg.Calls.NoAnswerTimeout.D(), Rooms: s.rooms,
 		NoCallWaiting: !cfg.Calls.CallWaiting, Permit: s.permit}, log, registry, &s.trunks)
 	s.setBridges(cfg.Rooms)
+	s.presence = sfu.NewPresenceBoard(nil)
 	s.setGate(cfg)
 	logWarnings(cfg, log)
 	if err := s.startTrunks(cfg); err != nil {
@@ -144,6 +146,7 @@ func (s *Server) startWeb(o Options, store *auth.Store, media *sfu.MediaAPI, reg
 	cfg, webStats := s.cfg, &web.Stats{}
 	websrv, err := web.New(web.Options{
 		Status: s, Recordings: s, Config: cfg, Store: store, Media: media, Calls: s.calls, Registry: registry, Log: s.log,
+		Presence:     s.presence,
 		Sessions:     auth.NewSessions(s.db, cfg.Login.SessionTTL.D(), time.Now),
 		Throttle:     auth.NewThrottle(cfg.Login, time.Now),
 		PingInterval: o.PingInterval, PingTimeout: o.PingTimeout, Stats: webStats,

@@ -11,7 +11,7 @@ import (
 // Status implements web.StatusSource for the admin page.
 func (s *Server) Status(ctx context.Context) web.Status {
 	history := s.History()
-	st := web.Status{Started: s.started, Calls: s.calls.Snapshot(), Rooms: s.rooms.Snapshot(ctx)}
+	st := web.Status{Started: s.started, Calls: s.calls.Snapshot(), Rooms: s.rooms.Snapshot(ctx), Presence: s.presence.Snapshot()}
 	if list, err := s.listRecordings(); err != nil {
 		st.RecordingsError = err.Error()
 	} else {

@@ -9,6 +9,7 @@ import { attachRemoteAudio, attachRemoteVideo } from './media.js';
 import { switchTo } from './waiting.js';
 import { clearEndedStatus } from './ending.js';
 import { renderMeeting } from './meeting.js';
+import { startCallTimer } from './mediawatch.js';
 
 const { el } = ui;
 
@@ -126,7 +127,7 @@ export function showCall(call) {
   attachRemoteVideo(call);
   if (call.state === 'connected') {
     ui.setStatus(connectedText(call));
-    ui.startTimer(call.since || Date.now());
+    startCallTimer(call);
   } else {
     ui.stopTimer();
     ui.setStatus(call.state === 'ringing' ? `Ringing ${call.peer}…` : `Dialing ${call.peer}…`);
