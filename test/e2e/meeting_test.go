@@ -371,3 +371,54 @@ func jsValue(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// remoteColourJS is the average colour of the 1:1 call's remote video
+// while it is labelled label (null otherwise).
+func remoteColourJS(label string) string {
+	return fmt.Sprintf(`(() => {
+	  const v = document.querySelector('video.remote-video');
+	  if (!v || v.getAttribute('aria-label') !== %s || !(v.videoWidth > 0)) return null;
+	  const c = document.createElement('canvas'); c.width = 16; c.height = 9;
+	  const g = c.getContext('2d'); g.drawImage(v, 0, 0, 16, 9);
+	  const d = g.getImageData(0, 0, 16, 9).data; const s = [0, 0, 0];
+	  for (let i = 0; i < d.length; i += 4) { s[0] += d[i]; s[1] += d[i + 1]; s[2] += d[i + 2]; }
+	  return s.map((x) => Math.round(x / (d.length / 4)));
+	})()`, js(label))
+}
+
+// TestScreenShareInVideoCall: in a 1:1 video call the screen goes out
+// instead of the camera; the other side names the picture "Screen 1001"
+// and sees the screen, then, after the browser's Stop sharing, the camera
+// again.
+func TestScreenShareInVideoCall(t *testing.T) {
+	srv := startServer(t, serverOptions{})
+	dir := t.TempDir()
+	alice := newMember(t, dir, "1001", "Alice", 0, camRed)
+	bob := newMember(t, dir, "1002", "Bob", 0, camGreen)
+	alice.addScript(screenStubJS)
+	alice.login(srv, "1001")
+	bob.login(srv, "1002")
+	connectCall(t, alice.browser, bob.browser, "1001", "Alice", "1002", "Bob", true, true)
+	isYellow := func(c []float64) bool { return len(c) == 3 && c[0] > 2*c[2] && c[1] > 2*c[2] }
+	colour := func(label string, want func([]float64) bool, what string) {
+		deadline := time.Now().Add(mediaTimeout)
+		for {
+			var c []float64
+			bob.eval(remoteColourJS(label), &c)
+			if want(c) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("Bob's remote video %q shows %v, want %s\npage: %s", label, c, what, bob.describe())
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	colour("Remote video", func(c []float64) bool { return closestCamera(c) == "red" }, "Alice's red camera")
+	alice.click("button", "Share screen")
+	alice.waitUntil("Share screen pressed", signalTimeout, `window.__xpt.find('button', 'Share screen').getAttribute('aria-pressed') === 'true'`)
+	colour("Screen 1001", isYellow, "Alice's yellow screen")
+	alice.eval(`window.__stopSharing()`, nil)
+	alice.waitUntil("Share screen released", signalTimeout, `window.__xpt.find('button', 'Share screen').getAttribute('aria-pressed') === 'false'`)
+	colour("Remote video", func(c []float64) bool { return closestCamera(c) == "red" }, "Alice's camera again")
+}
