@@ -147,5 +147,8 @@ func (c *Conference) measureBitrates(seconds float64) {
 		for _, u := range m.videoLayers() {
 			u.measure(seconds)
 		}
+		if m.meet.screen != nil {
+			m.meet.screen.measure(seconds) // counts in the viewers' budgets
+		}
 	}
 }
