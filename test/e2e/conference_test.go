@@ -555,7 +555,7 @@ func TestConferenceSpeakerVideo(t *testing.T) {
 		m.login(srv, m.ext)
 	}
 
-	const title = "Conference 801 Stage"
+	const title = "801 · Stage"
 	carol.joinRoom("801", title, true, false)
 	bob.joinRoom("801", title, true, true)
 	alice.joinRoom("801", title, true, false)
@@ -677,7 +677,7 @@ func TestConferencePIN(t *testing.T) {
 	// The right PIN (typed, then Enter) joins.
 	alice.fill("PIN", "4711")
 	alice.press("\r")
-	alice.waitText("status", regexp.MustCompile(`^Conference 802 Vault$`), signalTimeout)
+	alice.waitText("status", regexp.MustCompile(`^802 · Vault$`), signalTimeout)
 	alice.waitUntil("PIN dialog closed", time.Second, noDialog)
 	alice.requireTimerRuns()
 	alice.requireUsers(1, "1001 Alice")
@@ -688,7 +688,7 @@ func TestConferencePIN(t *testing.T) {
 	bob.waitUntil("PIN dialog", signalTimeout, oneDialog)
 	bob.fill("PIN", "4711")
 	bob.click("button", "Join")
-	bob.waitText("status", regexp.MustCompile(`^Conference 802 Vault$`), signalTimeout)
+	bob.waitText("status", regexp.MustCompile(`^802 · Vault$`), signalTimeout)
 	bob.requireUsers(2, "1001 Alice", "1002 Bob")
 	alice.requireUsers(2, "1001 Alice", "1002 Bob")
 	// Keyboard users get the list on focus too; Escape dismisses it.
