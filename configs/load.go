@@ -135,8 +135,12 @@ func section(typ string) string {
 		return "a trunks entry"
 	case "DialRule":
 		return "a dialplan entry"
-	case "Xphone", "HTTP", "Calls", "Media", "Login", "Log", "Policy":
+	case "Xphone", "HTTP", "Calls", "Media", "Login", "Log", "Policy", "Limits", "Metrics":
 		return strings.ToLower(typ)
+	case "ExtensionLimits":
+		return "limits.per_extension"
+	case "WebSocketLimits":
+		return "limits.websocket"
 	}
 	return typ
 }
