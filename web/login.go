@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"xphone/configs"
+	"xphone/web/auth"
 )
 
 // sessionCookie names the session token cookie.
@@ -25,36 +26,53 @@ type loginBody struct {
 	Password string `json:"password"`
 }
 
-// login checks credentials under brute-force throttling (SPEC F7).
+// login checks credentials under brute-force throttling (SPEC F7). The
+// attempt is reserved before the password is checked, so parallel requests
+// cannot pass the limits together (see auth.Throttle).
 func (s *Server) login(c *gin.Context) {
 	body, ok := readLogin(c)
 	if !ok {
 		return
 	}
 	ip := c.ClientIP()
-	delay, locked := s.throttle.Check(ip, body.Ext)
-	if locked > 0 {
-		s.stats.LoginsLocked.Add(1)
-		s.security.Warn("security: login locked out", "remote", ip, "ext", body.Ext, "retry_after", locked.Round(time.Second).String())
-		secs := int(math.Ceil(locked.Seconds()))
-		c.Header("Retry-After", strconv.Itoa(secs))
-		c.JSON(http.StatusTooManyRequests, gin.H{"error": fmt.Sprintf("Too many failed attempts, try again in %d min", (secs+59)/60), "retry_after": secs})
+	v := s.throttle.Reserve(ip, body.Ext)
+	if v.Attempt == nil {
+		s.refuseLogin(c, ip, body.Ext, v)
 		return
 	}
-	s.sleep(delay)
+	defer v.Attempt.Release() // only if the check below panics
+	s.sleep(v.Delay)
 	ext, err := s.store.Load().Check(body.Ext, body.Password)
 	if err != nil {
-		s.throttle.Fail(ip, body.Ext)
+		v.Attempt.Fail()
 		s.stats.LoginsFailed.Add(1)
 		s.security.Warn("security: login failed", "remote", ip, "ext", body.Ext)
 		c.JSON(http.StatusUnauthorized, gin.H{"error": msgBadCredentials})
 		return
 	}
-	s.throttle.Succeed(ip, body.Ext)
+	v.Attempt.Succeed()
 	s.stats.LoginsOK.Add(1)
-	s.setSession(c, s.sessions.Create(ext.Number))
+	s.startSession(c, ext)
 	s.log.Info("login", "remote", ip, "ext", ext.Number)
 	c.JSON(http.StatusOK, gin.H{"ext": ext.Number, "name": ext.Name})
+}
+
+// refuseLogin answers 429 without checking the password. The security line
+// is rate-limited per address and scope: the first refusal is logged, then
+// one line a minute with the number of refusals in between.
+func (s *Server) refuseLogin(c *gin.Context, ip, ext string, v auth.Verdict) {
+	s.stats.LoginsLocked.Add(1)
+	if ok, more := s.secLog.allow("login\x00" + string(v.Refused) + "\x00" + ip); ok {
+		s.security.Warn("security: login locked out", "remote", ip, "ext", ext, "scope", string(v.Refused),
+			"retry_after", v.RetryAfter.Round(time.Second).String(), "suppressed", more)
+	}
+	secs := int(math.Ceil(v.RetryAfter.Seconds()))
+	c.Header("Retry-After", strconv.Itoa(secs))
+	msg := fmt.Sprintf("Too many failed attempts, try again in %d min", (secs+59)/60)
+	if secs < 60 {
+		msg = fmt.Sprintf("Too many attempts at once, try again in %d s", secs)
+	}
+	c.JSON(http.StatusTooManyRequests, gin.H{"error": msg, "retry_after": secs})
 }
 
 // readLogin decodes a small JSON body; JSON only, which with SameSite=Strict
@@ -77,6 +95,25 @@ func readLogin(c *gin.Context) (loginBody, bool) {
 		return body, false
 	}
 	return body, true
+}
+
+// startSession logs ext in on this browser. Beyond
+// limits.per_extension.sessions the least recently used sessions end, with
+// their tabs (which then find their session gone and show the login form).
+func (s *Server) startSession(c *gin.Context, ext configs.Extension) {
+	s.setSession(c, s.sessions.Create(ext.Number))
+	limit := s.Limits().PerExtension.Sessions
+	ended := s.sessions.Trim(ext.Number, limit)
+	if len(ended) == 0 {
+		return
+	}
+	s.stats.LimitSessions.Add(uint64(len(ended)))
+	s.limitReached("sessions", limit, ext.Number, c.ClientIP())
+	gone := make(map[string]bool, len(ended))
+	for _, token := range ended {
+		gone[token] = true
+	}
+	s.closeTabs(func(t *tab) bool { return gone[t.session] })
 }
 
 func (s *Server) setSession(c *gin.Context, token string) {

@@ -34,6 +34,8 @@ type Options struct {
 	PingInterval, PingTimeout time.Duration
 	// Sleep waits out a login delay; nil means a timer (tests inject one).
 	Sleep func(time.Duration)
+	// Now is the clock of rate limits and log limiting; nil: time.Now.
+	Now func() time.Time
 	// Metrics serves /metrics; nil: no metrics endpoint.
 	Metrics http.Handler
 	// Stats receives counts; nil: a private Stats.
@@ -57,13 +59,18 @@ type Server struct {
 	pingInterval time.Duration
 	pingTimeout  time.Duration
 	sleep        func(time.Duration)
+	now          func() time.Time
+	secLog       *logLimiter // rate-limits repeated security lines
+	limits       atomic.Pointer[configs.Limits]
 	metrics      http.Handler
 	stats        *Stats
 	status       StatusSource
 	ready        atomic.Bool
 
-	mu      sync.Mutex // guards tabs and closed
+	mu      sync.Mutex // guards tabs, tabsOf, legsOf and closed
 	tabs    map[*tab]struct{}
+	tabsOf  map[string]int // extension -> open tabs
+	legsOf  map[string]int // extension -> live (or reserved) call legs
 	closed  bool
 	tabsRun sync.WaitGroup
 }
@@ -77,11 +84,17 @@ func New(o Options) (*Server, error) {
 		cfg: o.Config, sessions: o.Sessions, throttle: o.Throttle, media: o.Media,
 		calls: o.Calls, registry: o.Registry, log: o.Log, security: o.Log.With("stream", "security"),
 		pingInterval: orDefault(o.PingInterval, 5*time.Second), pingTimeout: orDefault(o.PingTimeout, 10*time.Second),
-		sleep: o.Sleep, tabs: map[*tab]struct{}{}, metrics: o.Metrics, stats: o.Stats, status: o.Status,
+		sleep: o.Sleep, now: o.Now, tabs: map[*tab]struct{}{}, tabsOf: map[string]int{}, legsOf: map[string]int{},
+		metrics: o.Metrics, stats: o.Stats, status: o.Status,
 	}
 	if s.sleep == nil {
 		s.sleep = time.Sleep
 	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.secLog = newLogLimiter(s.now, secLogEvery)
+	s.SetLimits(o.Config.Limits)
 	if s.stats == nil {
 		s.stats = &Stats{}
 	}
@@ -107,22 +120,32 @@ func (s *Server) Handler() http.Handler { return s.engine }
 // prefix is the UI path without its trailing slash, e.g. "/xphone".
 func (s *Server) prefix() string { return strings.TrimSuffix(s.cfg.HTTP.Path, "/") }
 
-func (s *Server) addTab(t *tab) bool {
+// addTab registers an open tab unless the server is closing or the
+// extension already has limits.per_extension.tabs open.
+func (s *Server) addTab(t *tab) error {
+	limit := s.Limits().PerExtension.Tabs
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return false
+		return errClosing
 	}
+	if s.tabsOf[t.ext.Number] >= limit {
+		return errTooManyTabs
+	}
+	s.tabsOf[t.ext.Number]++
 	s.tabs[t] = struct{}{}
 	s.tabsRun.Add(1)
 	s.stats.TabsOpen.Add(1)
 	s.registry.addTab(t)
-	return true
+	return nil
 }
 
 func (s *Server) removeTab(t *tab) {
 	s.mu.Lock()
 	delete(s.tabs, t)
+	if s.tabsOf[t.ext.Number]--; s.tabsOf[t.ext.Number] <= 0 {
+		delete(s.tabsOf, t.ext.Number)
+	}
 	s.mu.Unlock()
 	s.stats.TabsOpen.Add(-1)
 	s.tabsRun.Done()

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -112,8 +113,12 @@ func (t *tab) dial(m inMsg) {
 		t.sendError(m.Req, codeBusyHere, "this tab already has two calls")
 		return
 	}
+	if !t.reserveLeg(m.Req) {
+		return
+	}
 	leg, answer, err := t.negotiate(m.SDP)
 	if err != nil {
+		t.srv.releaseLeg(t.ext.Number)
 		t.sendError(m.Req, codeBadRequest, "could not negotiate media: "+err.Error())
 		return
 	}
@@ -146,7 +151,13 @@ func (t *tab) accept(m inMsg) {
 		t.sendError(m.Req, codeBusyHere, "this tab already has two calls")
 		return
 	}
+	if !t.reserveLeg(m.Req) {
+		return
+	}
 	leg, answer, err := rg.accept(t, m.SDP, t.legSetup(m.Call))
+	if err != nil {
+		t.srv.releaseLeg(t.ext.Number)
+	}
 	switch {
 	case errors.Is(err, errNotRinging):
 		t.sendError(m.Req, codeUnknownCall, "the call is no longer ringing")
@@ -223,12 +234,25 @@ func (t *tab) activeCalls() int {
 	return len(t.calls)
 }
 
+// reserveLeg counts a new call leg against limits.per_extension.calls,
+// or tells the page why it is refused.
+func (t *tab) reserveLeg(req string) bool {
+	ok, limit := t.srv.reserveLeg(t.ext.Number)
+	if !ok {
+		t.srv.stats.LimitCalls.Add(1)
+		t.srv.limitReached("calls", limit, t.ext.Number, t.remote)
+		t.sendError(req, codeLimit, fmt.Sprintf("Too many calls for extension %s (limit %d)", t.ext.Number, limit))
+	}
+	return ok
+}
+
 // watch reports the end of a call's leg to the tab.
 func (t *tab) watch(id string, leg sfu.Leg) {
 	t.wg.Add(1)
 	go func() {
 		defer t.wg.Done()
 		<-leg.Done()
+		t.srv.releaseLeg(t.ext.Number) // before the page can hear of the end
 		t.mu.Lock()
 		delete(t.calls, id)
 		t.mu.Unlock()

@@ -3,6 +3,7 @@ package auth
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"slices"
 	"sync"
 	"time"
 )
@@ -103,6 +104,26 @@ func (s *Sessions) DeleteExt(ext string) []string {
 	}
 	delete(s.byExt, ext)
 	return tokens
+}
+
+// Trim ends the least recently used sessions of ext beyond keep (the
+// per-extension session cap) and returns their tokens.
+func (s *Sessions) Trim(ext string, keep int) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	over := len(s.byExt[ext]) - keep
+	if over <= 0 {
+		return nil
+	}
+	tokens := make([]string, 0, len(s.byExt[ext]))
+	for token := range s.byExt[ext] {
+		tokens = append(tokens, token)
+	}
+	slices.SortFunc(tokens, func(a, b string) int { return s.byToken[a].expires.Compare(s.byToken[b].expires) })
+	for _, token := range tokens[:over] {
+		s.remove(token, ext)
+	}
+	return tokens[:over]
 }
 
 // Len removes expired sessions and returns the number of live ones.

@@ -143,3 +143,34 @@ func TestSessionsConcurrent(t *testing.T) {
 		t.Errorf("Len = %d after all deleted", n)
 	}
 }
+
+func TestSessionsTrimEndsLeastRecentlyUsed(t *testing.T) {
+	clk := newFakeClock()
+	s := NewSessions(time.Hour, clk.Now)
+	var tokens []string
+	for range 4 {
+		clk.Advance(time.Minute)
+		tokens = append(tokens, s.Create("1001"))
+	}
+	other := s.Create("1002")
+	clk.Advance(time.Minute)
+	s.Get(tokens[0]) // used again: now the most recent
+	ended := s.Trim("1001", 2)
+	slices.Sort(ended)
+	want := []string{tokens[1], tokens[2]}
+	slices.Sort(want)
+	if !slices.Equal(ended, want) {
+		t.Fatalf("Trim ended %v, want the two least recently used %v", ended, want)
+	}
+	for i, alive := range []bool{true, false, false, true} {
+		if _, ok := s.Get(tokens[i]); ok != alive {
+			t.Errorf("session %d alive %v, want %v", i, ok, alive)
+		}
+	}
+	if _, ok := s.Get(other); !ok {
+		t.Error("another extension's session was ended")
+	}
+	if ended := s.Trim("1001", 2); ended != nil {
+		t.Errorf("Trim at the cap ended %v", ended)
+	}
+}

@@ -118,9 +118,23 @@ async function sessionStillValid() {
   return true;
 }
 
-function onSocketClosed({ willReconnect }) {
+// Close codes with which the server ends a tab on purpose (docs/signaling.md):
+// reconnecting would only be refused again, so the page says why and stops.
+const REFUSED = new Set([4409 /* too many tabs */, 4429 /* too many messages */]);
+
+function onSocketClosed({ code, reason, willReconnect }) {
   state.ready = false;
   if (state.view === 'login') return;
+  if (REFUSED.has(code)) {
+    const why = reason || 'The server closed this tab';
+    stopSignaling();
+    endAll('error', why);
+    closeIncoming();
+    transfer.cancel();
+    ui.setConnectionLost(true, 'Disconnected');
+    ui.setStatus(why, 'failed');
+    return;
+  }
   ui.setConnectionLost(willReconnect);
   // The server hangs up a closed socket's calls; mirror that locally.
   endAll('error', 'Connection to the server was lost');
