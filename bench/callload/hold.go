@@ -78,14 +78,16 @@ func (h *holder) sample(at time.Duration) sample {
 	m := scrape(h.srv.metrics, "go_goroutines", "xphone_calls_active")
 	cpu, now := h.proc.cpuTicks(), time.Now()
 	pct := float64(cpu-h.cpu) / now.Sub(h.at).Seconds() // ticks are 1/100 s: per second = percent
-	h.cpu, h.at = cpu, now
-	return sample{At: at.Seconds(), Up: up, Dropped: dropped, Starved: starved, ServerCalls: int(m["xphone_calls_active"]),
+	s := sample{At: at.Seconds(), Up: up, Dropped: dropped, Starved: starved, ServerCalls: int(m["xphone_calls_active"]),
 		Goroutines: int(m["go_goroutines"]), FDs: h.proc.fds(), RSSKiB: h.proc.rssKiB(), CPUPercent: pct, Echoed: h.pbx.echoed.Load()}
+	s.LiveHeapKiB = liveHeapKiB(h.srv.pprof, h.srv.metrics) // after the CPU reading: the forced GC is ours
+	h.cpu, h.at = h.proc.cpuTicks(), time.Now()
+	return s
 }
 
 func (s sample) line() string {
-	return fmt.Sprintf("t=%5.0fs up %3d dropped %d starved %d | server calls %3d goroutines %5d fds %5d rss %6.1f MiB cpu %5.1f%% | pbx echoed %d",
-		s.At, s.Up, s.Dropped, s.Starved, s.ServerCalls, s.Goroutines, s.FDs, float64(s.RSSKiB)/1024, s.CPUPercent, s.Echoed)
+	return fmt.Sprintf("t=%5.0fs up %3d dropped %d starved %d | server calls %3d goroutines %5d fds %5d rss %6.1f MiB live heap %5.1f MiB cpu %5.1f%% | pbx echoed %d",
+		s.At, s.Up, s.Dropped, s.Starved, s.ServerCalls, s.Goroutines, s.FDs, float64(s.RSSKiB)/1024, float64(s.LiveHeapKiB)/1024, s.CPUPercent, s.Echoed)
 }
 
 func (h *holder) goroutines() int {

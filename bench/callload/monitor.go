@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"sort"
@@ -21,8 +22,9 @@ type sample struct {
 	Goroutines  int     `json:"goroutines"`
 	FDs         int     `json:"fds"`
 	RSSKiB      int64   `json:"rss_kib"`
-	CPUPercent  float64 `json:"cpu_percent"` // of one core, over the interval
-	Echoed      uint64  `json:"pbx_echoed"`  // RTP packets the PBX sent back
+	LiveHeapKiB int64   `json:"live_heap_kib"` // Go heap in use right after a forced GC
+	CPUPercent  float64 `json:"cpu_percent"`   // of one core, over the interval
+	Echoed      uint64  `json:"pbx_echoed"`    // RTP packets the PBX sent back
 }
 
 // proc reads a process's figures from /proc.
@@ -84,6 +86,20 @@ func scrape(url string, names ...string) map[string]float64 {
 		}
 	}
 	return out
+}
+
+// liveHeapKiB forces a GC in the server (pprof's heap?gc=1) and reads the
+// heap left: what the server really holds, unlike RSS, which follows the
+// collector's pacing.
+func liveHeapKiB(pprofURL, metricsURL string) int64 {
+	hc := &http.Client{Timeout: 30 * time.Second}
+	resp, err := hc.Get(pprofURL + "heap?gc=1")
+	if err != nil {
+		return -1
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return int64(scrape(metricsURL, "go_memstats_heap_alloc_bytes")["go_memstats_heap_alloc_bytes"]) >> 10
 }
 
 // median of ints.

@@ -34,9 +34,9 @@ func describe(o options) string {
 // judge applies the gate: no drop, no starved sample, flat figures, and
 // goroutines and descriptors back after the hang-up.
 func (r *result) judge() {
-	var g, f, rss []int64
+	var g, f, rss, heap []int64
 	for _, s := range r.Samples {
-		g, f, rss = append(g, int64(s.Goroutines)), append(f, int64(s.FDs)), append(rss, s.RSSKiB)
+		g, f, rss, heap = append(g, int64(s.Goroutines)), append(f, int64(s.FDs)), append(rss, s.RSSKiB), append(heap, s.LiveHeapKiB)
 		if s.Starved > 0 {
 			r.StarvedSamples++
 		}
@@ -50,6 +50,7 @@ func (r *result) judge() {
 		newTrend("goroutines", g, func(b int64) int64 { return max(20, b/50) }),
 		newTrend("fds", f, func(b int64) int64 { return max(10, b/50) }),
 		newTrend("rss_kib", rss, func(b int64) int64 { return max(16<<10, b/10) }),
+		newTrend("live_heap_kib", heap, func(b int64) int64 { return max(4<<10, b/20) }),
 	}
 	if r.Dropped > 0 {
 		r.Why = append(r.Why, fmt.Sprintf("%d calls dropped", r.Dropped))

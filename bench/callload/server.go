@@ -24,6 +24,7 @@ type server struct {
 	cmd     *exec.Cmd
 	url     string // https://127.0.0.1:PORT/xphone/
 	metrics string // http://127.0.0.1:PORT/metrics
+	pprof   string // http://127.0.0.1:PORT/debug/pprof/
 	dir     string
 }
 
@@ -54,13 +55,18 @@ func startServer(ctx context.Context, o options, pbxAddr, sipAddr string) (*serv
 	if err != nil {
 		return nil, err
 	}
+	pprofAddr, err := freeAddr("tcp")
+	if err != nil {
+		return nil, err
+	}
 	cmd := exec.CommandContext(ctx, bin, "-config", cfgPath, "-data-dir", filepath.Join(dir, "data"),
-		"-http-addr", addr, "-metrics-addr", metricsAddr)
+		"-http-addr", addr, "-metrics-addr", metricsAddr, "-pprof-addr", pprofAddr)
 	cmd.Stderr, _ = os.Create(filepath.Join(dir, "server.log"))
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}
-	s := &server{cmd: cmd, url: "https://" + addr + "/xphone/", metrics: "http://" + metricsAddr + "/metrics", dir: dir}
+	s := &server{cmd: cmd, url: "https://" + addr + "/xphone/", metrics: "http://" + metricsAddr + "/metrics",
+		pprof: "http://" + pprofAddr + "/debug/pprof/", dir: dir}
 	if err := waitListening(ctx, addr); err != nil {
 		s.stop()
 		return nil, err
