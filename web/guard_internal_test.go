@@ -97,3 +97,19 @@ func TestOriginProblem(t *testing.T) {
 		}
 	}
 }
+
+func TestThrottleKey(t *testing.T) {
+	for ip, want := range map[string]string{
+		"192.0.2.7":            "192.0.2.7",
+		"::ffff:192.0.2.7":     "::ffff:192.0.2.7",
+		"2001:db8:1:2:3:4:5:6": "2001:db8:1:2::/64",
+		"2001:db8:1:2:ffff::1": "2001:db8:1:2::/64",
+		"2001:db8:1:3::1":      "2001:db8:1:3::/64",
+		"fe80::1%eth0":         "fe80::/64",
+		"not an address":       "not an address",
+	} {
+		if got := throttleKey(ip); got != want {
+			t.Errorf("throttleKey(%q) = %q, want %q", ip, got, want)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"math"
 	"mime"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -35,7 +36,7 @@ func (s *Server) login(c *gin.Context) {
 		return
 	}
 	ip := c.ClientIP()
-	v := s.throttle.Reserve(ip, body.Ext)
+	v := s.throttle.Reserve(throttleKey(ip), body.Ext)
 	if v.Attempt == nil {
 		s.refuseLogin(c, ip, body.Ext, v)
 		return
@@ -55,6 +56,18 @@ func (s *Server) login(c *gin.Context) {
 	s.startSession(c, ext)
 	s.log.Info("login", "remote", ip, "ext", ext.Number)
 	c.JSON(http.StatusOK, gin.H{"ext": ext.Number, "name": ext.Name})
+}
+
+// throttleKey is the address the login throttle counts: an IPv4 address,
+// or the /64 of an IPv6 one, since one IPv6 host usually has a whole /64
+// to send from.
+func throttleKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil || a.Unmap().Is4() {
+		return ip
+	}
+	p, _ := a.Prefix(64)
+	return p.String()
 }
 
 // refuseLogin answers 429 without checking the password. The security line
@@ -101,9 +114,9 @@ func readLogin(c *gin.Context) (loginBody, bool) {
 // limits.per_extension.sessions the least recently used sessions end, with
 // their tabs (which then find their session gone and show the login form).
 func (s *Server) startSession(c *gin.Context, ext configs.Extension) {
-	s.setSession(c, s.sessions.Create(ext.Number))
 	limit := s.Limits().PerExtension.Sessions
-	ended := s.sessions.Trim(ext.Number, limit)
+	ended := s.sessions.Trim(ext.Number, limit-1) // room for the new one, which is never ended
+	s.setSession(c, s.sessions.Create(ext.Number))
 	if len(ended) == 0 {
 		return
 	}

@@ -82,6 +82,11 @@ func TestJudge(t *testing.T) {
 				r.Samples[i].RSSKiB += int64(i) * 20 << 10
 			}
 		}, false, "rss_kib grew"},
+		{"live heap climbs", func(r *result) {
+			for i := range r.Samples {
+				r.Samples[i].LiveHeapKiB = 50<<10 + int64(i)*4<<10
+			}
+		}, false, "live_heap_kib grew"},
 		{"one GC spike is not growth", func(r *result) { r.Samples[4].RSSKiB = 200 << 10 }, true, ""},
 		{"a drop", func(r *result) { r.Samples[3].Dropped = 1 }, false, "1 calls dropped"},
 		{"a stall", func(r *result) { r.Samples[2].Starved = 1 }, false, "audio stalled in 1 samples"},
