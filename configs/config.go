@@ -19,7 +19,10 @@ type Config struct {
 	Rooms      []Room      `yaml:"rooms"`
 	Trunks     []Trunk     `yaml:"trunks"`
 	Dialplan   []DialRule  `yaml:"dialplan"`
-	Policy     Policy      `yaml:"policy"`
+	// Transit lists the trunk pairs a call that came in from a trunk may
+	// leave through (toll-fraud gate); none by default.
+	Transit []TransitRule `yaml:"transit"`
+	Policy  Policy        `yaml:"policy"`
 }
 
 // Xphone is the master switch of the browser softphone (SPEC F1).
@@ -195,6 +198,30 @@ type Trunk struct {
 	ReferToTrunk bool `yaml:"refer_to_trunk"`
 	// TLS configures transport: tls (certificate checks, our own certificate).
 	TLS TrunkTLS `yaml:"tls"`
+	// RateLimit bounds what one allowed source may send.
+	RateLimit TrunkRateLimit `yaml:"rate_limit"`
+}
+
+// TrunkRateLimit bounds SIP from one allowed source IP of a trunk (a
+// looping PBX must not take the server down). Each is a rate per second
+// with a burst of twice the rate; 0 means the default.
+type TrunkRateLimit struct {
+	// Messages is SIP messages per second; beyond it messages are dropped
+	// unanswered and counted. Default 500.
+	Messages int `yaml:"messages"`
+	// Calls is new INVITEs per second; beyond it they are answered 503
+	// with Retry-After. Default 20.
+	Calls int `yaml:"calls"`
+}
+
+// TransitRule lets calls that came in from trunk From leave through trunk
+// To (the same trunk is allowed too, if named twice) at most with
+// Permission. Without a rule no call that entered from a trunk — directly,
+// by REFER or by a transfer — ever leaves through a trunk.
+type TransitRule struct {
+	From       string `yaml:"from"`
+	To         string `yaml:"to"`
+	Permission string `yaml:"permission"`
 }
 
 // TrunkTLS configures SIP over TLS. The PBX's certificate is always

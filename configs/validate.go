@@ -39,6 +39,7 @@ func (c *Config) Validate() error {
 	c.Policy.validate(&ps)
 	validateTrunks(&ps, c.Trunks, c.Dialplan, c.Extensions)
 	validateBridges(&ps, c.Rooms, c.Trunks)
+	validateTransit(&ps, c.Transit, c.Trunks)
 	return ps.err()
 }
 

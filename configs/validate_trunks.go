@@ -86,6 +86,7 @@ func (t Trunk) validate(ps *problems, at string) {
 		}
 	}
 	t.TLS.validate(ps, at+".tls", t.Transport)
+	t.RateLimit.validate(ps, at+".rate_limit")
 	if t.KeepAlive < 0 {
 		ps.add(at+".keep_alive", "must not be negative")
 	}

@@ -3,36 +3,58 @@ package sfu
 import (
 	"context"
 	"errors"
+	"time"
 )
 
 // Transfer blindly transfers the party from talks to onto number to: from
 // leaves at once, the other party is dialled through to the new number
-// (seeing its progress), and keeps their leg. A target the transferor may
-// not dial, or a conference room, is refused.
+// (seeing its progress), and keeps their leg. The transfer is decided by
+// Permit from facts — the other party's origin and from's origin — so
+// nobody reaches through someone else's permissions. A conference room is
+// a target only for a trunk's REFER (the browser UI keeps transfers out of
+// conferences, F24): the party then leaves this call and joins the room.
 func (c *Calls) Transfer(callID string, from Leg, to string) error {
 	cl := c.lookup(callID)
 	if cl == nil {
 		return ErrNotInCall
 	}
-	if c.cfg.Rooms != nil && c.cfg.Rooms.Reaches(to) {
+	room := c.cfg.Rooms != nil && c.cfg.Rooms.Reaches(to)
+	if room && from.Origin().Kind != OriginTrunk {
 		return ErrForbidden
 	}
-	dialer := c.route(to)
-	if dialer == nil {
-		return ErrNotFound
-	}
-	if c.cfg.Permit != nil {
-		if err := c.cfg.Permit(from.Identity(), to); err != nil {
-			return errors.Join(ErrForbidden, err)
+	var dialer Dialer
+	if !room {
+		if dialer = c.route(to); dialer == nil {
+			return ErrNotFound
 		}
 	}
 	return cl.do(func() error {
-		if !cl.has(from) {
+		stay := cl.other(from)
+		if !cl.has(from) || stay == nil {
 			return ErrNotInCall
+		}
+		if err := c.permit(DialRequest{CallID: cl.id, From: stay.Identity(), To: to, Origin: stay.Origin(),
+			Transferor: from.Identity(), TransferredBy: from.Origin()}); err != nil {
+			return err
+		}
+		if room {
+			cl.transferToRoomLocked(from, to)
+			return nil
 		}
 		cl.transferLocked(from, to, dialer)
 		return nil
 	})
+}
+
+// permit asks the configured Permit (the toll-fraud gate) about req.
+func (c *Calls) permit(req DialRequest) error {
+	if c.cfg.Permit == nil {
+		return nil
+	}
+	if err := c.cfg.Permit(req); err != nil {
+		return errors.Join(ErrForbidden, err)
+	}
+	return nil
 }
 
 // transferLocked runs on the call goroutine: drop from, dial on behalf of
@@ -49,7 +71,7 @@ func (cl *call) transferLocked(from Leg, to string, dialer Dialer) {
 		t.Transferring(p.callID, to)
 	}
 	req := PlaceRequest{Caller: stay, To: to, Video: hasVideo(stay), Observer: renamed{p.obs, p.callID},
-		transferor: from.Identity()}
+		transferor: from.Identity(), transferredBy: from.Origin()}
 	leg, err := cl.calls.dial(cl, req, dialer)
 	if err != nil {
 		if errors.Is(err, ErrHandedOver) {
@@ -66,6 +88,29 @@ func (cl *call) transferLocked(from Leg, to string, dialer Dialer) {
 	p.obs.Connected(p.callID, leg.Identity(), hasVideo(stay) && hasVideo(leg), cl.calls.cfg.Now())
 }
 
+// transferToRoomLocked moves the other party of from into conference
+// room (a trunk's REFER to a room number): from leaves, this 1:1 call
+// ends without hanging the party up, and a conference call takes the
+// party's leg over, reporting to its observer under the id it knows.
+func (cl *call) transferToRoomLocked(from Leg, room string) {
+	stay := cl.other(from)
+	cl.log.Info("transfer into a conference", "from", from.Identity().Number, "party", stay.Identity().Number, "room", room)
+	cl.remove(from)
+	cl.calls.unreserve(cl, from.Identity().Number)
+	_ = from.Hangup(context.Background(), ReasonTransferred)
+	p := cl.parties[stay]
+	if t, ok := p.obs.(TransferObserver); ok {
+		t.Transferring(p.callID, room)
+	}
+	cl.remove(stay)
+	cl.calls.unreserve(cl, stay.Identity().Number)
+	cl.detached = true
+	req := PlaceRequest{Caller: stay, To: room, Video: hasVideo(stay), Observer: renamedObserver(p.obs, p.callID)}
+	if _, err := cl.calls.Place(req); err != nil {
+		_ = stay.Hangup(context.Background(), ReasonFor(err))
+	}
+}
+
 // renamed reports progress under the call id its observer knows.
 type renamed struct {
 	CallObserver
@@ -73,6 +118,34 @@ type renamed struct {
 }
 
 func (r renamed) Ringing(string) { r.CallObserver.Ringing(r.id) }
+
+func (r renamed) Connected(_ string, peer Identity, video bool, since time.Time) {
+	r.CallObserver.Connected(r.id, peer, video, since)
+}
+
+// renamedConference is renamed for an observer that also shows
+// conferences.
+type renamedConference struct {
+	renamed
+	conf ConferenceObserver
+}
+
+func (r renamedConference) Joined(_ string, room RoomSpec, self string) {
+	r.conf.Joined(r.id, room, self)
+}
+func (r renamedConference) Roster(_ string, members []Member) { r.conf.Roster(r.id, members) }
+func (r renamedConference) Speakers(_, dominant string, speaking []string) {
+	r.conf.Speakers(r.id, dominant, speaking)
+}
+func (r renamedConference) VideoSlots(_ string, slots []Slot) { r.conf.VideoSlots(r.id, slots) }
+
+// renamedObserver renames obs's call id, keeping its conference view.
+func renamedObserver(obs CallObserver, id string) CallObserver {
+	if conf, ok := obs.(ConferenceObserver); ok {
+		return renamedConference{renamed{obs, id}, conf}
+	}
+	return renamed{obs, id}
+}
 
 // CompleteTransfer is an attended transfer: from holds call heldID with one
 // party and talks in consultID with another; the two parties are joined in
@@ -84,11 +157,18 @@ func (c *Calls) CompleteTransfer(heldID string, fromHeld Leg, consultID string, 
 	}
 	var target Leg
 	var targetParty party
-	err := consult.do(func() error {
+	stay, err := held.partyOf(fromHeld)
+	if err != nil {
+		return err
+	}
+	err = consult.do(func() error {
 		if !consult.has(fromConsult) || len(consult.legs) != 2 {
 			return ErrNotInCall
 		}
 		target = consult.other(fromConsult)
+		if err := c.permitJoin(stay, target, fromHeld.Origin()); err != nil {
+			return err
+		}
 		targetParty = consult.parties[target]
 		consult.remove(target)
 		consult.remove(fromConsult)
@@ -101,6 +181,36 @@ func (c *Calls) CompleteTransfer(heldID string, fromHeld Leg, consultID string, 
 	}
 	_ = fromConsult.Hangup(context.Background(), ReasonTransferred)
 	return held.do(func() error { return held.adopt(fromHeld, target, targetParty) })
+}
+
+// partyOf is the leg from talks to in cl.
+func (cl *call) partyOf(from Leg) (Leg, error) {
+	var other Leg
+	err := cl.do(func() error {
+		if other = cl.other(from); other == nil || !cl.has(from) {
+			return ErrNotInCall
+		}
+		return nil
+	})
+	return other, err
+}
+
+// permitJoin asks Permit whether joining a and b (an attended transfer
+// by a leg of origin by) may connect a party to an outside call: each leg
+// Xphone dialled out through a trunk is an exit the other party would
+// reach, decided like a blind transfer to its number.
+func (c *Calls) permitJoin(a, b Leg, by Origin) error {
+	for _, pair := range [][2]Leg{{a, b}, {b, a}} {
+		party, exit := pair[0], pair[1]
+		if o := exit.Origin(); o.Kind != OriginTrunk || !o.Dialled {
+			continue
+		}
+		err := c.permit(DialRequest{From: party.Identity(), To: exit.Identity().Number, Origin: party.Origin(), TransferredBy: by})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // adopt replaces from with target in this call (attended transfer).

@@ -310,6 +310,10 @@ func (l *WebRTCLeg) SendDTMF(digit rune) {
 // Identity is the extension the leg belongs to.
 func (l *WebRTCLeg) Identity() Identity { return l.ident }
 
+// Origin is the browser session of the extension the leg was created
+// for (the web layer creates legs only for logged-in sessions).
+func (l *WebRTCLeg) Origin() Origin { return ExtensionOrigin(l.ident.Number) }
+
 // Ups are the tracks the browser sends.
 func (l *WebRTCLeg) Ups() []*UpTrack { return l.ups }
 

@@ -28,6 +28,7 @@ type dialog interface {
 type Leg struct {
 	id     string
 	ident  sfu.Identity
+	origin sfu.Origin // the trunk, and whether we dialled out; fixed at creation
 	log    *slog.Logger
 	media  mediaSession
 	dlg    atomic.Pointer[dialog]
@@ -75,8 +76,8 @@ type Leg struct {
 }
 
 // newLeg builds the leg's tracks over m, whose codec is negotiated.
-func newLeg(id string, ident sfu.Identity, m mediaSession, log *slog.Logger) (*Leg, error) {
-	l := &Leg{id: id, ident: ident, media: m, log: log.With("leg", id), done: make(chan struct{}), closing: make(chan struct{}),
+func newLeg(id string, ident sfu.Identity, origin sfu.Origin, m mediaSession, log *slog.Logger) (*Leg, error) {
+	l := &Leg{id: id, ident: ident, origin: origin, media: m, log: log.With("leg", id), done: make(chan struct{}), closing: make(chan struct{}),
 		holdReq: make(chan bool, 1), answered: make(chan struct{})}
 	l.ctx, l.stop = context.WithCancel(context.Background())
 	l.observer = l // hold changes reach the leg (HoldState), outbound legs too
@@ -138,6 +139,11 @@ func (l *Leg) ID() string { return l.id }
 
 // Identity is the outside party (its number and CallerID name).
 func (l *Leg) Identity() sfu.Identity { return l.ident }
+
+// Origin is the trunk the dialog is on and whether we dialled it (an
+// inbound caller's Identity comes from its From header; its Origin never
+// does).
+func (l *Leg) Origin() sfu.Origin { return l.origin }
 
 // Ups is the peer's audio, as Opus.
 func (l *Leg) Ups() []*sfu.UpTrack { return []*sfu.UpTrack{l.up} }

@@ -17,21 +17,15 @@ type clientDialog struct{ s *sipgo.DialogClientSession }
 
 func (d clientDialog) bye(ctx context.Context) error { return d.s.Bye(ctx) }
 
-// Dial implements sfu.Dialer: it checks the number against the dial plan
-// and the caller's permission, sends INVITE (answering auth challenges),
-// reports 180/183 as ringing, and returns the SIP leg on 200. When ctx
-// ends first it sends CANCEL.
+// Dial implements sfu.Dialer: the toll-fraud gate decides from the
+// request's origins (never its From), then it sends INVITE (answering
+// auth challenges), reports 180/183 as ringing, and returns the SIP leg
+// on 200. When ctx ends first it sends CANCEL.
 func (t *Trunk) Dial(ctx context.Context, req sfu.DialRequest) (sfu.Leg, error) {
-	// A transferred party calls with the transferor's permissions: an
-	// outside caller has none of its own.
-	on := req.From
-	if req.Transferor.Number != "" {
-		on = req.Transferor
-	}
-	route, err := t.Allowed(t.permissionOf(on.Number), req.To)
+	route, err := t.Allowed(req)
 	if err != nil {
-		t.log.Warn("outbound call refused", "from", req.From.Number, "on behalf of", on.Number, "to", req.To, "err", err)
-		if errors.Is(err, ErrForbidden) {
+		t.refused(req, err)
+		if errors.Is(err, ErrForbidden) || errors.Is(err, ErrLocalNumber) {
 			return nil, fmt.Errorf("%w: %w", sfu.ErrForbidden, err)
 		}
 		return nil, err
@@ -125,7 +119,7 @@ func (t *Trunk) connect(ctx context.Context, req sfu.DialRequest, sess *sipgo.Di
 		return fail(context.Cause(ctx))
 	}
 	callID := sess.InviteRequest.CallID().Value()
-	leg, err := newLeg(sfu.NewID("sip"), sfu.Identity{Number: req.To}, m, t.log)
+	leg, err := newLeg(sfu.NewID("sip"), sfu.Identity{Number: req.To}, sfu.TrunkOrigin(t.cfg.Trunk.Name, true), m, t.log)
 	if err != nil {
 		return fail(err)
 	}
@@ -139,6 +133,23 @@ func (t *Trunk) connect(ctx context.Context, req sfu.DialRequest, sess *sipgo.Di
 	}
 	leg.start()
 	return leg, nil
+}
+
+// refused logs a call the gate refused: on the security stream when it
+// was forbidden (a far side may be probing for toll fraud). The line has
+// no remote address: the asker is a browser session (the web layer logs
+// its address), a room or a trunk's peer, which must not be banned.
+func (t *Trunk) refused(req sfu.DialRequest, err error) {
+	args := []any{"trunk", t.cfg.Trunk.Name, "origin", req.Origin.String(), "to", req.To, "err", err}
+	if req.TransferredBy.Kind != sfu.OriginUnknown {
+		args = append(args, "transferred_by", req.TransferredBy.String())
+	}
+	if errors.Is(err, ErrForbidden) {
+		t.Stats.TollRefused.Add(1)
+		t.security.Warn("security: outbound call refused", args...)
+		return
+	}
+	t.log.Warn("outbound call refused", args...)
 }
 
 // callerID is the From user of outbound calls.

@@ -59,6 +59,8 @@ var (
 	sipEvents       = desc("sip_events_total", "SIP events by trunk and kind.", "trunk", "event")
 	sipRequests     = desc("sip_requests_total", "SIP requests on the wire by trunk, direction and method.", "trunk", "direction", "method")
 	sipResponses    = desc("sip_responses_total", "SIP responses on the wire by trunk, direction and class (1xx…6xx).", "trunk", "direction", "class")
+	sipFrontDoor    = desc("sip_frontdoor_total", "SIP the front door refused before the SIP stack, by trunk, source class "+
+		"(stranger: not in allowed_sources; peer: allowed) and event.", "trunk", "source", "event")
 )
 
 // collector turns the sources into metrics on every scrape.
@@ -66,7 +68,8 @@ type collector struct{ src Sources }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{callsActive, roomsActive, participants, legsActive, legsTotal, packetsFwd,
-		bytesFwd, packetsDropped, speakerSwitches, layerSwitches, mixTick, logins, tabsOpen, webSecurity, limitReached, trunkRegistered, sipEvents, sipRequests, sipResponses} {
+		bytesFwd, packetsDropped, speakerSwitches, layerSwitches, mixTick, logins, tabsOpen, webSecurity, limitReached,
+		trunkRegistered, sipEvents, sipRequests, sipResponses, sipFrontDoor} {
 		ch <- d
 	}
 }
@@ -136,9 +139,14 @@ func collectTrunk(t *siptrunk.Trunk, gauge func(*prometheus.Desc, float64, ...st
 	}{
 		{"invite_sent", st.Invites.Load()}, {"inbound_call", st.Inbound.Load()}, {"reinvite", st.ReInvites.Load()},
 		{"bad_request", st.BadRequests.Load()}, {"dropped_source", st.DroppedSources.Load()}, {"handler_panic", st.Panics.Load()},
+		{"toll_refused", st.TollRefused.Load()}, {"refer_refused", st.RefersRefused.Load()}, {"stray_response", st.StrayResponses.Load()},
 	} {
 		counter(sipEvents, e.v, t.Name(), e.name)
 	}
+	counter(sipFrontDoor, st.DroppedSources.Load(), t.Name(), "stranger", "dropped")
+	counter(sipFrontDoor, st.PeerParseErrors.Load(), t.Name(), "peer", "parse_error")
+	counter(sipFrontDoor, st.PeerRateLimited.Load(), t.Name(), "peer", "rate_limited")
+	counter(sipFrontDoor, st.CallsLimited.Load(), t.Name(), "peer", "calls_limited")
 }
 
 // collectWire reports the trunk's SIP message counters.

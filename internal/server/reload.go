@@ -83,7 +83,8 @@ func (s *Server) Reload(cfg *configs.Config) ReloadEntry {
 		s.setBridges(cfg.Rooms)
 		e.Applied = append(e.Applied, "rooms", "policy")
 	}
-	if !reflect.DeepEqual(old.Trunks, cfg.Trunks) || !reflect.DeepEqual(old.Dialplan, cfg.Dialplan) {
+	if !reflect.DeepEqual(old.Trunks, cfg.Trunks) || !reflect.DeepEqual(old.Dialplan, cfg.Dialplan) ||
+		!reflect.DeepEqual(old.Transit, cfg.Transit) {
 		applied, errs := s.reloadTrunks(old, cfg)
 		e.Applied = append(e.Applied, applied...)
 		e.Errors = append(e.Errors, errs...)
@@ -96,7 +97,9 @@ func (s *Server) Reload(cfg *configs.Config) ReloadEntry {
 		s.calls.SetNoAnswerTimeout(cfg.Calls.NoAnswerTimeout.D())
 		e.Applied = append(e.Applied, "calls")
 	}
+	s.setGate(cfg) // extensions, rooms and trunks may have changed too
 	s.cfg = keepRestartSections(old, cfg)
+	logWarnings(cfg, s.log)
 	s.logReload(e)
 	s.record(e)
 	return e

@@ -21,6 +21,7 @@ import (
 	"xphone/configs"
 	"xphone/internal/metrics"
 	"xphone/sfu"
+	"xphone/siptrunk"
 	"xphone/web"
 	"xphone/web/auth"
 	"xphone/web/certs"
@@ -70,10 +71,12 @@ type Server struct {
 	bridges  *sfu.Bridges
 	// bridgePerms: bridged room number → its bridge call's permission class.
 	bridgePerms atomic.Pointer[map[string]string]
-	reloads     reloads
-	stop        chan struct{}
-	wg          sync.WaitGroup
-	once        sync.Once
+	// gate is the toll-fraud gate every trunk and transfer decides with.
+	gate    atomic.Pointer[siptrunk.Gate]
+	reloads reloads
+	stop    chan struct{}
+	wg      sync.WaitGroup
+	once    sync.Once
 }
 
 // Start builds every part and starts serving HTTPS (and SIP, when trunks
@@ -101,6 +104,8 @@ func Start(_ context.Context, o Options) (*Server, error) {
 	s.calls = sfu.NewCalls(sfu.CallsConfig{NoAnswerTimeout: cfg.Calls.NoAnswerTimeout.D(), Rooms: s.rooms,
 		NoCallWaiting: !cfg.Calls.CallWaiting, Permit: s.permit}, log, registry, &s.trunks)
 	s.setBridges(cfg.Rooms)
+	s.setGate(cfg)
+	logWarnings(cfg, log)
 	if err := s.startTrunks(cfg); err != nil {
 		s.calls.Close()
 		return nil, err
