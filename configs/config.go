@@ -51,6 +51,9 @@ type TLS struct {
 type Calls struct {
 	NoAnswerTimeout Duration `yaml:"no_answer_timeout"` // default 30s
 	CallWaiting     bool     `yaml:"call_waiting"`      // default true: one more call may ring a busy party
+	// ReconnectGrace is how long a call waits for its tab's signalling
+	// socket to come back while its media still flows (default 60s).
+	ReconnectGrace Duration `yaml:"reconnect_grace"`
 }
 
 // Media configures the server's WebRTC media ports.

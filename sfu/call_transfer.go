@@ -13,6 +13,8 @@ import (
 // nobody reaches through someone else's permissions. A conference room is
 // a target only for a trunk's REFER (the browser UI keeps transfers out of
 // conferences, F24): the party then leaves this call and joins the room.
+// It returns once from has left: the dial (which may ring for long) goes
+// on on the call's goroutine, so no caller is held up by it.
 func (c *Calls) Transfer(callID string, from Leg, to string) error {
 	cl := c.lookup(callID)
 	if cl == nil {
@@ -28,21 +30,21 @@ func (c *Calls) Transfer(callID string, from Leg, to string) error {
 			return ErrNotFound
 		}
 	}
-	return cl.do(func() error {
+	return cl.doThen(func() (func(), error) {
 		stay := cl.other(from)
 		if !cl.has(from) || stay == nil {
-			return ErrNotInCall
+			return nil, ErrNotInCall
 		}
 		if err := c.permit(DialRequest{CallID: cl.id, From: stay.Identity(), To: to, Origin: stay.Origin(),
 			Transferor: from.Identity(), TransferredBy: from.Origin()}); err != nil {
-			return err
+			return nil, err
 		}
 		if room {
 			cl.transferToRoomLocked(from, to)
-			return nil
+			return nil, nil
 		}
-		cl.transferLocked(from, to, dialer)
-		return nil
+		cl.leaveForTransfer(from, to)
+		return func() { cl.dialForTransfer(stay, from, to, dialer) }, nil
 	})
 }
 
@@ -57,9 +59,9 @@ func (c *Calls) permit(req DialRequest) error {
 	return nil
 }
 
-// transferLocked runs on the call goroutine: drop from, dial on behalf of
-// the other party.
-func (cl *call) transferLocked(from Leg, to string, dialer Dialer) {
+// leaveForTransfer runs on the call goroutine: from leaves, the other party
+// is told it is being put through.
+func (cl *call) leaveForTransfer(from Leg, to string) {
 	stay := cl.other(from)
 	cl.log.Info("blind transfer", "from", from.Identity().Number, "party", stay.Identity().Number, "to", to)
 	cl.remove(from)
@@ -70,6 +72,12 @@ func (cl *call) transferLocked(from Leg, to string, dialer Dialer) {
 	if t, ok := p.obs.(TransferObserver); ok {
 		t.Transferring(p.callID, to)
 	}
+}
+
+// dialForTransfer runs on the call goroutine after the transferor's request
+// returned: dial on behalf of the party that stays.
+func (cl *call) dialForTransfer(stay, from Leg, to string, dialer Dialer) {
+	p := cl.parties[stay]
 	req := PlaceRequest{Caller: stay, To: to, Video: hasVideo(stay), Observer: renamed{p.obs, p.callID},
 		transferor: from.Identity(), transferredBy: from.Origin()}
 	leg, err := cl.calls.dial(cl, req, dialer)

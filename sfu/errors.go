@@ -26,7 +26,12 @@ const (
 	ReasonTransferred       Reason = "transferred"
 	ReasonRoomRemoved       Reason = "room_removed"
 	ReasonTrunkUnavailable  Reason = "trunk_unavailable"
-	ReasonError             Reason = "error"
+	// ReasonConnectionLost: the party vanished (browser killed, network
+	// gone): no media and no signalling from it.
+	ReasonConnectionLost Reason = "connection_lost"
+	// ReasonServerRestart: the server is shutting down (to restart).
+	ReasonServerRestart Reason = "server_restart"
+	ReasonError         Reason = "error"
 )
 
 // Sentinel errors of call control; each maps to a Reason.
@@ -60,6 +65,7 @@ var reasonOf = []struct {
 	{ErrUnavailable, ReasonUnavailable}, {ErrNoAnswer, ReasonNoAnswer},
 	{ErrCancelled, ReasonCancelled}, {ErrForbidden, ReasonForbidden},
 	{ErrTrunkUnavailable, ReasonTrunkUnavailable}, {ErrHandedOver, ReasonTransferred},
+	{ErrClosed, ReasonServerRestart},
 }
 
 // ReasonFor maps a call-control error to the Reason shown to the caller.
@@ -107,6 +113,10 @@ func (r Reason) Message() string {
 		return "The conference room was closed"
 	case ReasonTrunkUnavailable:
 		return "Trunk unavailable"
+	case ReasonConnectionLost:
+		return "Connection lost"
+	case ReasonServerRestart:
+		return "The server restarted"
 	}
 	return "Call failed"
 }

@@ -16,6 +16,8 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
+
+	"xphone/sfu/bwe"
 )
 
 // WebRTCLeg is a browser's PeerConnection to the server: DTLS-SRTP media
@@ -34,13 +36,19 @@ type WebRTCLeg struct {
 	dtmfSink atomic.Pointer[func(rune)]
 	stats    *Stats
 	created  time.Time
-	estimate atomic.Int64 // REMB from the browser, bits/s
+	estimate atomic.Int64   // REMB from the browser, bits/s
+	bwe      *bwe.Estimator // from the browser's TWCC feedback (twcc.go)
 	observer atomic.Pointer[CallObserver]
 	closing  bool
 	reason   Reason
-	wg       sync.WaitGroup // read loops
-	done     chan struct{}
-	hangOnce sync.Once
+	// Liveness (webrtcleg_liveness.go): RTCP read, and whether ICE ever
+	// connected; live is the monitor that hangs up a vanished party.
+	rtcpIn        atomic.Uint64
+	everConnected atomic.Bool
+	live          *livenessMonitor
+	wg            sync.WaitGroup // read loops
+	done          chan struct{}
+	hangOnce      sync.Once
 }
 
 // NewWebRTCLeg answers a browser's SDP offer. It returns the leg and the
@@ -50,7 +58,8 @@ func (m *MediaAPI) NewWebRTCLeg(ctx context.Context, ident Identity, offer strin
 	if err != nil {
 		return nil, "", wrapf(err, "new peer connection")
 	}
-	l := &WebRTCLeg{id: NewID("leg"), ident: ident, pc: pc, done: make(chan struct{}), stats: m.stats, created: time.Now()}
+	l := &WebRTCLeg{id: NewID("leg"), ident: ident, pc: pc, done: make(chan struct{}), stats: m.stats, created: time.Now(),
+		bwe: bwe.NewEstimator(&bwe.History{})}
 	l.log = m.log.With("leg", l.id, "ext", ident.Number)
 	answer, err := l.negotiate(ctx, offer)
 	if err != nil {
@@ -59,6 +68,9 @@ func (m *MediaAPI) NewWebRTCLeg(ctx context.Context, ident Identity, offer strin
 	}
 	m.stats.LegsActive.Add(1)
 	m.stats.LegsTotal.Add(1)
+	l.armTWCC()
+	l.live = m.live
+	m.live.add(l)
 	return l, answer, nil
 }
 
@@ -144,12 +156,17 @@ func codecOf(kind Kind) webrtc.RTPCodecCapability {
 // readRTCP drains a sender's RTCP (the interceptors need it read) and passes
 // keyframe requests from the browser on to the track's current source.
 func (l *WebRTCLeg) readRTCP(sender *webrtc.RTPSender, down *DownTrack) {
+	var ssrc uint32
+	if enc := sender.GetParameters().Encodings; len(enc) > 0 {
+		ssrc = uint32(enc[0].SSRC)
+	}
 	buf := make([]byte, 1500)
 	for {
 		n, _, err := sender.Read(buf)
 		if err != nil {
 			return
 		}
+		l.rtcpIn.Add(1)
 		pkts, err := rtcp.Unmarshal(buf[:n])
 		if err != nil {
 			continue
@@ -160,14 +177,35 @@ func (l *WebRTCLeg) readRTCP(sender *webrtc.RTPSender, down *DownTrack) {
 				down.RequestKeyframe()
 			case *rtcp.ReceiverEstimatedMaximumBitrate:
 				l.estimate.Store(int64(p.Bitrate))
+			case *rtcp.TransportLayerCC:
+				l.bwe.OnFeedback(p, time.Now())
+			case *rtcp.ReceiverReport:
+				for _, r := range p.Reports {
+					if r.SSRC == ssrc {
+						down.noteLoss(r.FractionLost)
+					}
+				}
 			}
 		}
 	}
 }
 
-// EstimatedBitrate is the browser's latest estimate (REMB) of what it can
-// receive, in bits/s; 0 when it has sent none.
-func (l *WebRTCLeg) EstimatedBitrate() int { return int(l.estimate.Load()) }
+// EstimatedBitrate is what the browser can receive, in bits/s: the lower
+// of its own estimate (REMB, when it sends one) and the server's from its
+// TWCC feedback; 0 when neither knows of a limit.
+func (l *WebRTCLeg) EstimatedBitrate() int {
+	remb, twcc := int(l.estimate.Load()), l.bwe.Estimate()
+	if twcc > 0 {
+		twcc += audioReserve // only video is numbered (twcc.go): the audio rides beside it
+	}
+	switch {
+	case remb == 0:
+		return twcc
+	case twcc == 0:
+		return remb
+	}
+	return min(remb, twcc)
+}
 
 // onTrack binds an arriving remote track to its UpTrack and starts reading.
 func (l *WebRTCLeg) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
@@ -199,7 +237,7 @@ func (l *WebRTCLeg) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver
 	up.SetDTMFPayloadTypes(dtmfPTs)
 	l.goOwned(func() { readRTP(remote, up) })
 	rid := remote.RID()
-	l.goOwned(func() { drainRTCP(recv, rid) })
+	l.goOwned(func() { drainRTCP(recv, rid, &l.rtcpIn) })
 	up.RequestKeyframe()
 }
 
@@ -207,7 +245,8 @@ func (l *WebRTCLeg) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver
 // (sender reports, SDES). Unread, pion keeps up to 100 kB of it per stream,
 // which fills over a long meeting, and the receiver-report interceptor
 // never sees the sender reports it needs for the browser's round-trip time.
-func drainRTCP(recv *webrtc.RTPReceiver, rid string) {
+// Each read counts into seen, for the leg's liveness.
+func drainRTCP(recv *webrtc.RTPReceiver, rid string, seen *atomic.Uint64) {
 	buf := make([]byte, 1500)
 	for {
 		var err error
@@ -219,6 +258,7 @@ func drainRTCP(recv *webrtc.RTPReceiver, rid string) {
 		if err != nil && !errors.Is(err, io.ErrShortBuffer) {
 			return
 		}
+		seen.Add(1)
 	}
 }
 
@@ -277,8 +317,9 @@ func (l *WebRTCLeg) upFor(kind Kind, rid string) *UpTrack {
 
 func (l *WebRTCLeg) onConnectionState(state webrtc.PeerConnectionState) {
 	l.log.Debug("peer connection state", "state", state.String())
+	l.noteState(state)
 	if state == webrtc.PeerConnectionStateFailed {
-		_ = l.Hangup(context.Background(), ReasonMediaFailed)
+		_ = l.Hangup(context.Background(), l.failedReason())
 	}
 }
 
@@ -341,6 +382,9 @@ func (l *WebRTCLeg) Hangup(_ context.Context, reason Reason) error {
 		l.mu.Lock()
 		l.closing, l.reason = true, reason
 		l.mu.Unlock()
+		if l.live != nil {
+			l.live.remove(l)
+		}
 		err := l.pc.Close()
 		l.wg.Wait()
 		if err != nil {

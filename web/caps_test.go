@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 )
 
 // TestTabsPerExtensionCap: beyond limits.per_extension.tabs a tab is closed
@@ -25,8 +27,8 @@ func TestTabsPerExtensionCap(t *testing.T) {
 	if tab.find("hello", nil) != nil {
 		t.Error("the refused tab was greeted")
 	}
-	loggedInTab(t, srv, "1002", "pw1002") // another extension is not affected
-	_ = first.conn.CloseNow()
+	loggedInTab(t, srv, "1002", "pw1002")                   // another extension is not affected
+	_ = first.conn.Close(websocket.StatusNormalClosure, "") // the browser closes the tab
 	waitUntil(t, "a place freed by the closed tab", func() bool { return scrape(t, srv)["xphone_tabs_open"] == 2 })
 	b.mustTab()
 	if !logged(logs, `msg="security: limit reached" stream=security remote=127.0.0.1 ext=1001 limit=tabs max=2`) {
@@ -75,9 +77,10 @@ func TestCallsPerExtensionCap(t *testing.T) {
 // ends the least recently used session and closes its tabs.
 func TestSessionsPerExtensionCap(t *testing.T) {
 	srv, clk, _ := guardedServer(t, "limits: {per_extension: {sessions: 2}}\n")
+	step := func() { clk.Advance(2 * time.Minute) } // sessions note a use at most once a minute
 	var browsers []*browser
 	for range 3 {
-		clk.Advance(time.Second)
+		step()
 		b := newBrowser(t, srv)
 		b.login("1001", "pw1001")
 		browsers = append(browsers, b)
@@ -85,22 +88,22 @@ func TestSessionsPerExtensionCap(t *testing.T) {
 	if resp, _ := browsers[0].get("api/session"); resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("least recently used session after a third login: %d, want 401", resp.StatusCode)
 	}
-	clk.Advance(time.Second)
-	tab1 := browsers[1].mustTab() // using a session makes it recent
-	clk.Advance(time.Second)
+	step()
 	tab2 := browsers[2].mustTab()
-	clk.Advance(time.Second)
-	browsers[0].login("1001", "pw1001") // ends browsers[1]'s session, the least recently used
-	if !tab1.closed(5 * time.Second) {
+	step()
+	tab1 := browsers[1].mustTab() // used last, though it logged in before browsers[2]
+	step()
+	browsers[0].login("1001", "pw1001") // ends browsers[2]'s session, the least recently used
+	if !tab2.closed(5 * time.Second) {
 		t.Fatal("the ended session's tab is still open")
 	}
-	if tab2.closed(200 * time.Millisecond) {
-		t.Fatal("the tab of a more recent session was closed")
+	if tab1.closed(200 * time.Millisecond) {
+		t.Fatal("the tab of the most recently used session was closed")
 	}
-	if resp, _ := browsers[1].get("api/session"); resp.StatusCode != http.StatusUnauthorized {
+	if resp, _ := browsers[2].get("api/session"); resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("ended session: %d, want 401", resp.StatusCode)
 	}
-	for _, b := range []*browser{browsers[0], browsers[2]} {
+	for _, b := range browsers[:2] {
 		if resp, _ := b.get("api/session"); resp.StatusCode != http.StatusOK {
 			t.Fatalf("kept session: %d", resp.StatusCode)
 		}

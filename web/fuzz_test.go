@@ -7,6 +7,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -18,6 +22,7 @@ import (
 	"xphone/sfu"
 	"xphone/sfu/mixer"
 	"xphone/sfu/sfutest"
+	"xphone/store"
 	"xphone/web/auth"
 )
 
@@ -33,12 +38,16 @@ extensions:
 `
 
 // fuzzShared is what every input's server reuses: the credentials (they
-// are immutable) and the media API (its RTCP clock idles without legs).
+// are immutable), the session store, the media API (its RTCP clock idles
+// without legs) and a loopback HTTP server that makes WebSocket pairs.
 type fuzzShared struct {
 	cfg   *configs.Config
 	store *auth.Store
+	db    *store.SQLite
 	media *sfu.MediaAPI
 	log   *slog.Logger
+	http  *httptest.Server
+	conns chan *websocket.Conn // server ends of new pairs
 }
 
 func newFuzzShared(tb testing.TB) *fuzzShared {
@@ -47,30 +56,53 @@ func newFuzzShared(tb testing.TB) *fuzzShared {
 		tb.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	store, err := auth.NewStore(cfg.Extensions, tb.TempDir(), log, auth.WithCost(4))
+	sh := &fuzzShared{cfg: cfg, log: log, conns: make(chan *websocket.Conn, 1)}
+	if sh.store, err = auth.NewStore(cfg.Extensions, tb.TempDir(), log, auth.WithCost(4)); err != nil {
+		tb.Fatal(err)
+	}
+	if sh.db, err = store.Open(context.Background(), filepath.Join(tb.TempDir(), store.FileName)); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = sh.db.Close() })
+	if sh.media, err = sfu.NewMediaAPI(cfg.Media, &sfu.Stats{}, log); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(sh.media.Close)
+	sh.http = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if ws, err := websocket.Accept(w, r, nil); err == nil {
+			sh.conns <- ws
+		}
+	}))
+	tb.Cleanup(sh.http.Close)
+	return sh
+}
+
+// pair returns the two ends of a new loopback WebSocket.
+func (sh *fuzzShared) pair(tb testing.TB) (server, client *websocket.Conn) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	client, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(sh.http.URL, "http"), nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	media, err := sfu.NewMediaAPI(cfg.Media, &sfu.Stats{}, log)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(media.Close)
-	return &fuzzShared{cfg: cfg, store: store, media: media, log: log}
+	client.SetReadLimit(1 << 20)
+	return <-sh.conns, client
 }
 
 // fuzzRig is one server with a tab of 1001 that receives the fuzzed
-// messages and a passive tab of 1002 that is rung and never answers.
+// messages and a passive tab of 1002 that is rung and never answers. Both
+// are attached to real WebSockets whose far ends read what the server
+// writes.
 type fuzzRig struct {
 	srv    *Server
 	calls  *sfu.Calls
 	tab    *tab
 	callee *tab
 
-	mu    sync.Mutex
-	bad   string   // the first malformed message the server sent, if any
-	seen  []string // call ids the fuzzed tab was told about, newest last
-	drain sync.WaitGroup
+	mu   sync.Mutex
+	bad  string   // the first malformed message the server sent, if any
+	seen []string // call ids the fuzzed tab was told about, newest last
+	wg   sync.WaitGroup
 }
 
 func newFuzzRig(tb testing.TB, sh *fuzzShared) *fuzzRig {
@@ -81,34 +113,38 @@ func newFuzzRig(tb testing.TB, sh *fuzzShared) *fuzzRig {
 		Tick: 20 * time.Millisecond, DecideEvery: 1, Now: time.Now,
 	}, sh.log)
 	calls := sfu.NewCalls(sfu.CallsConfig{NoAnswerTimeout: 5 * time.Second, Rooms: rooms}, sh.log, registry)
-	srv, err := New(Options{Config: sh.cfg, Store: sh.store, Sessions: auth.NewSessions(time.Hour, time.Now),
+	srv, err := New(Options{Config: sh.cfg, Store: sh.store, Sessions: auth.NewSessions(sh.db, time.Hour, time.Now),
 		Throttle: auth.NewThrottle(sh.cfg.Login, time.Now), Media: sh.media, Calls: calls, Registry: registry, Log: sh.log})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	r := &fuzzRig{srv: srv, calls: calls}
-	r.tab, r.callee = r.open("1001", true), r.open("1002", false)
+	r.tab, r.callee = r.open(tb, sh, "1001", true), r.open(tb, sh, "1002", false)
 	return r
 }
 
-// open adds a tab of ext whose messages are drained (and checked if check).
-func (r *fuzzRig) open(number string, check bool) *tab {
+// open makes a tab of ext on a real socket whose far end reads (and, if
+// check, checks) every message.
+func (r *fuzzRig) open(tb testing.TB, sh *fuzzShared, number string, check bool) *tab {
 	ext, _ := r.srv.store.Load().Lookup(number)
-	t := newTab(r.srv, ext, "token-"+number, "127.0.0.1")
-	if err := r.srv.addTab(t); err != nil {
-		panic(err)
+	t, _, err := r.srv.tabFor("", ext, "token-"+number, "127.0.0.1")
+	if err != nil {
+		tb.Fatal(err)
 	}
-	r.drain.Add(1)
+	server, client := sh.pair(tb)
+	c := newTabConn(server)
+	t.attach(c, false)
+	r.wg.Add(2)
+	go func() { defer r.wg.Done(); writeLoop(t, c) }()
 	go func() {
-		defer r.drain.Done()
+		defer r.wg.Done()
 		for {
-			select {
-			case <-t.ctx.Done():
+			_, msg, err := client.Read(context.Background())
+			if err != nil {
 				return
-			case msg := <-t.out:
-				if check {
-					r.note(msg)
-				}
+			}
+			if check {
+				r.note(msg)
 			}
 		}
 	}()
@@ -144,16 +180,21 @@ func (r *fuzzRig) lastCall() string {
 	return r.seen[len(r.seen)-1]
 }
 
-// close ends both tabs and every call and waits for their goroutines.
+// close ends both tabs as the server does (their calls hung up, their
+// sockets closed) and waits for every goroutine of the rig.
 func (r *fuzzRig) close() {
 	for _, t := range []*tab{r.tab, r.callee} {
-		t.cancel()
-		r.srv.registry.forgetTab(t)
-		t.hangupAll()
-		r.srv.removeTab(t)
+		r.srv.finishTab(t, sfu.ReasonHangup, websocket.StatusNormalClosure, "")
 	}
-	r.drain.Wait()
+	r.wg.Wait()
 	r.calls.Close()
+}
+
+// legsCounted is the call legs counted against 1001's cap.
+func (r *fuzzRig) legsCounted() int {
+	r.srv.mu.Lock()
+	defer r.srv.mu.Unlock()
+	return r.srv.legsOf["1001"]
 }
 
 // FuzzSignalling feeds the WebSocket message path (decode, then the tab's
@@ -187,7 +228,6 @@ func FuzzSignalling(f *testing.F) {
 		// A fresh server per input: no call or room outlives its input, so
 		// the coverage the fuzzer sees is this input's alone.
 		rig := newFuzzRig(t, shared)
-		defer rig.close()
 		for _, line := range bytes.Split([]byte(input), []byte("\n")) {
 			line = bytes.ReplaceAll(line, []byte("$CALL"), []byte(rig.lastCall()))
 			typ := websocket.MessageText
@@ -196,20 +236,20 @@ func FuzzSignalling(f *testing.F) {
 			}
 			rig.tab.receive(typ, line)
 		}
-		rig.tab.hangupAll()
+		rig.close()
 		rig.mu.Lock()
 		bad := rig.bad
 		rig.mu.Unlock()
 		if bad != "" {
 			t.Fatalf("the server sent a message that is not a JSON object with a type: %q", bad)
 		}
-		if n := rig.tab.activeCalls(); n != 0 {
-			t.Fatalf("%d calls left on the tab after hanging up", n)
+		rig.tab.mu.Lock()
+		left := len(rig.tab.calls)
+		rig.tab.mu.Unlock()
+		if left != 0 {
+			t.Fatalf("%d calls left on the tab after it was closed", left)
 		}
-		rig.srv.mu.Lock()
-		legs := rig.srv.legsOf["1001"]
-		rig.srv.mu.Unlock()
-		if legs != 0 {
+		if legs := rig.legsCounted(); legs != 0 {
 			t.Fatalf("%d call legs still counted against 1001 after every call ended", legs)
 		}
 	})
@@ -236,19 +276,17 @@ func fuzzOffer(tb testing.TB) string {
 // counted and never released shows.
 func TestFuzzRigCountsLegs(t *testing.T) {
 	rig := newFuzzRig(t, newFuzzShared(t))
-	defer rig.close()
 	rig.tab.receive(websocket.MessageText, []byte(fmt.Sprintf(`{"type":"dial","req":"a","to":"800","sdp":%s}`, fuzzOffer(t))))
-	rig.srv.mu.Lock()
-	legs := rig.srv.legsOf["1001"]
-	rig.srv.mu.Unlock()
-	if legs != 1 {
-		t.Fatalf("a dial counted %d legs, want 1", legs)
+	deadline := time.Now().Add(10 * time.Second)
+	for rig.legsCounted() != 1 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond) // the dial runs on a worker
 	}
-	rig.tab.hangupAll()
-	rig.srv.mu.Lock()
-	legs = rig.srv.legsOf["1001"]
-	rig.srv.mu.Unlock()
-	if legs != 0 {
-		t.Fatalf("%d legs counted after the hang-up", legs)
+	if n := rig.legsCounted(); n != 1 {
+		rig.close()
+		t.Fatalf("a dial counted %d legs, want 1", n)
+	}
+	rig.close()
+	if n := rig.legsCounted(); n != 0 {
+		t.Fatalf("%d legs counted after the tab closed", n)
 	}
 }

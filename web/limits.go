@@ -3,8 +3,10 @@ package web
 import (
 	"errors"
 	"fmt"
+	"net/http"
 
 	"github.com/coder/websocket"
+	"github.com/gin-gonic/gin"
 
 	"xphone/configs"
 )
@@ -71,4 +73,37 @@ func (s *Server) rateLimited(t *tab, ws configs.WebSocketLimits) {
 		s.security.Warn("security: websocket rate limit", "remote", t.remote, "ext", t.ext.Number,
 			"per_second", ws.MessagesPerSecond, "burst", ws.Burst, "suppressed", more)
 	}
+}
+
+// tooManyMessagesText is the close reason of a rate-limited tab.
+const tooManyMessagesText = "Too many messages: the page sent faster than the server allows."
+
+// refuseOrigin answers an upgrade whose Origin is not this server's.
+func (s *Server) refuseOrigin(c *gin.Context, ext, problem string) {
+	s.stats.WSOriginRefused.Add(1)
+	if ok, more := s.secLog.allow("origin\x00" + c.ClientIP()); ok {
+		s.security.Warn("security: websocket refused", "remote", c.ClientIP(), "ext", ext, "reason", problem,
+			"origin", clip(c.GetHeader("Origin"), 100), "suppressed", more)
+	}
+	c.JSON(http.StatusForbidden, gin.H{"error": "WebSocket refused: " + problem})
+}
+
+// refuseTab closes a socket for which tabFor made no tab, with a reason the
+// page shows.
+func (s *Server) refuseTab(conn *websocket.Conn, err error, ext, remote string, limit int) {
+	if errors.Is(err, errTooManyTabs) {
+		s.stats.LimitTabs.Add(1)
+		s.limitReached("tabs", limit, ext, remote)
+		_ = conn.Close(closeTooManyTabs, tooManyTabsText(limit))
+		return
+	}
+	_ = conn.Close(websocket.StatusGoingAway, "server shutting down")
+}
+
+// clip shortens an untrusted value for a log line.
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
 }

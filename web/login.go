@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"mime"
@@ -10,9 +11,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/gin-gonic/gin"
 
 	"xphone/configs"
+	"xphone/sfu"
 	"xphone/web/auth"
 )
 
@@ -53,7 +56,13 @@ func (s *Server) login(c *gin.Context) {
 	}
 	v.Attempt.Succeed()
 	s.stats.LoginsOK.Add(1)
-	s.startSession(c, ext)
+	token, err := s.startSession(c, ext)
+	if err != nil {
+		s.log.Error("cannot store a login session", "ext", ext.Number, "err", err)
+		c.JSON(http.StatusServiceUnavailable, gin.H{"error": msgStoreDown})
+		return
+	}
+	s.setSession(c, token)
 	s.log.Info("login", "remote", ip, "ext", ext.Number)
 	c.JSON(http.StatusOK, gin.H{"ext": ext.Number, "name": ext.Name})
 }
@@ -88,6 +97,24 @@ func (s *Server) refuseLogin(c *gin.Context, ip, ext string, v auth.Verdict) {
 	c.JSON(http.StatusTooManyRequests, gin.H{"error": msg, "retry_after": secs})
 }
 
+// startSession creates ext's session for this login. Beyond
+// limits.per_extension.sessions the least recently used sessions end
+// first, with their tabs (whose pages then find the session gone and show
+// the login form); the new session is never one of them.
+func (s *Server) startSession(c *gin.Context, ext configs.Extension) (string, error) {
+	limit := s.Limits().PerExtension.Sessions
+	ended, n, err := s.sessions.Trim(ext.Number, limit-1)
+	if err != nil {
+		return "", err
+	}
+	if n > 0 {
+		s.stats.LimitSessions.Add(uint64(n))
+		s.limitReached("sessions", limit, ext.Number, c.ClientIP())
+		s.closeTabs(func(t *tab) bool { return ended(t.session) }, sfu.ReasonHangup, websocket.StatusNormalClosure, "logged out")
+	}
+	return s.sessions.Create(ext.Number)
+}
+
 // readLogin decodes a small JSON body; JSON only, which with SameSite=Strict
 // keeps cross-site form posts out.
 func readLogin(c *gin.Context) (loginBody, bool) {
@@ -110,25 +137,6 @@ func readLogin(c *gin.Context) (loginBody, bool) {
 	return body, true
 }
 
-// startSession logs ext in on this browser. Beyond
-// limits.per_extension.sessions the least recently used sessions end, with
-// their tabs (which then find their session gone and show the login form).
-func (s *Server) startSession(c *gin.Context, ext configs.Extension) {
-	limit := s.Limits().PerExtension.Sessions
-	ended := s.sessions.Trim(ext.Number, limit-1) // room for the new one, which is never ended
-	s.setSession(c, s.sessions.Create(ext.Number))
-	if len(ended) == 0 {
-		return
-	}
-	s.stats.LimitSessions.Add(uint64(len(ended)))
-	s.limitReached("sessions", limit, ext.Number, c.ClientIP())
-	gone := make(map[string]bool, len(ended))
-	for _, token := range ended {
-		gone[token] = true
-	}
-	s.closeTabs(func(t *tab) bool { return gone[t.session] })
-}
-
 func (s *Server) setSession(c *gin.Context, token string) {
 	http.SetCookie(c.Writer, &http.Cookie{
 		Name: sessionCookie, Value: token, Path: s.cfg.HTTP.Path,
@@ -139,8 +147,10 @@ func (s *Server) setSession(c *gin.Context, token string) {
 // logout ends the session and every tab it has open (SPEC F7).
 func (s *Server) logout(c *gin.Context) {
 	if token, err := c.Cookie(sessionCookie); err == nil && token != "" {
-		s.sessions.Delete(token)
-		s.closeTabs(func(t *tab) bool { return t.session == token })
+		if err := s.sessions.Delete(token); err != nil {
+			s.log.Error("cannot delete a login session", "err", err)
+		}
+		s.closeTabs(func(t *tab) bool { return t.session == token }, sfu.ReasonHangup, websocket.StatusNormalClosure, "logged out")
 	}
 	http.SetCookie(c.Writer, &http.Cookie{
 		Name: sessionCookie, Value: "", Path: s.cfg.HTTP.Path, MaxAge: -1,
@@ -150,29 +160,48 @@ func (s *Server) logout(c *gin.Context) {
 }
 
 func (s *Server) session(c *gin.Context) {
-	ext, _, ok := s.sessionExt(c)
-	if !ok {
-		c.JSON(http.StatusUnauthorized, gin.H{"error": "not logged in"})
+	ext, _, err := s.sessionExt(c)
+	if err != nil {
+		s.refuseSession(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"ext": ext.Number, "name": ext.Name})
 }
 
+// msgStoreDown is shown when the session store cannot be reached: the user
+// is not logged out, the server is in trouble.
+const msgStoreDown = "The server cannot check sessions right now, try again in a moment"
+
+// refuseSession answers a request whose session did not resolve: 401 when
+// there is none, 503 when the store failed (the UI then retries instead of
+// showing the login form).
+func (s *Server) refuseSession(c *gin.Context, err error) {
+	if errors.Is(err, auth.ErrSessionStore) {
+		c.JSON(http.StatusServiceUnavailable, gin.H{"error": msgStoreDown})
+		return
+	}
+	c.JSON(http.StatusUnauthorized, gin.H{"error": "not logged in"})
+}
+
 // sessionExt resolves the request's session to an extension that may still
-// use Xphone.
-func (s *Server) sessionExt(c *gin.Context) (configs.Extension, string, bool) {
+// use Xphone: auth.ErrNoSession when there is none, auth.ErrSessionStore
+// when the store failed (logged here).
+func (s *Server) sessionExt(c *gin.Context) (configs.Extension, string, error) {
 	token, err := c.Cookie(sessionCookie)
 	if err != nil || token == "" {
-		return configs.Extension{}, "", false
+		return configs.Extension{}, "", auth.ErrNoSession
 	}
-	number, ok := s.sessions.Get(token)
-	if !ok {
-		return configs.Extension{}, "", false
+	number, err := s.sessions.Get(token)
+	if err != nil {
+		if !errors.Is(err, auth.ErrNoSession) {
+			s.log.Error("cannot read a login session", "err", err)
+		}
+		return configs.Extension{}, "", err
 	}
 	ext, ok := s.store.Load().Lookup(number)
 	if !ok || !ext.Xphone {
-		s.sessions.Delete(token)
-		return configs.Extension{}, "", false
+		_ = s.sessions.Delete(token)
+		return configs.Extension{}, "", auth.ErrNoSession
 	}
-	return ext, token, true
+	return ext, token, nil
 }

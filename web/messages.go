@@ -18,13 +18,6 @@ type inMsg struct {
 	Consult string `json:"consult,omitempty"` // attended transfer: the consultation call
 }
 
-type helloMsg struct {
-	Type    string `json:"type"`
-	Ext     string `json:"ext"`
-	Name    string `json:"name"`
-	Version int    `json:"version"`
-}
-
 // callStateMsg reports a call's progress to one tab.
 type callStateMsg struct {
 	Type     string `json:"type"`

@@ -4,32 +4,30 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http"
 	"sync"
 	"time"
 
 	"github.com/coder/websocket"
 	"github.com/gin-gonic/gin"
+
+	"xphone/sfu"
 )
 
 // writeTimeout bounds one WebSocket write.
 const writeTimeout = 5 * time.Second
 
 // serveWS upgrades an authenticated request from this server's own page
-// and runs the tab until the socket closes, then hangs up its calls.
+// and runs one socket of a tab: a new tab, or (with ?tab=ID of this
+// session) the tab the browser had before its socket dropped, resumed with
+// its calls.
 func (s *Server) serveWS(c *gin.Context) {
-	ext, token, ok := s.sessionExt(c)
-	if !ok {
-		c.JSON(http.StatusUnauthorized, gin.H{"error": "not logged in"})
+	ext, token, err := s.sessionExt(c)
+	if err != nil {
+		s.refuseSession(c, err)
 		return
 	}
 	if problem := s.originProblem(c.Request); problem != "" {
-		s.stats.WSOriginRefused.Add(1)
-		if ok, more := s.secLog.allow("origin\x00" + c.ClientIP()); ok {
-			s.security.Warn("security: websocket refused", "remote", c.ClientIP(), "ext", ext.Number, "reason", problem,
-				"origin", clip(c.GetHeader("Origin"), 100), "suppressed", more)
-		}
-		c.JSON(http.StatusForbidden, gin.H{"error": "WebSocket refused: " + problem})
+		s.refuseOrigin(c, ext.Number, problem)
 		return
 	}
 	// The Origin was checked above, more strictly than Accept would.
@@ -40,68 +38,66 @@ func (s *Server) serveWS(c *gin.Context) {
 	}
 	limits := s.Limits()
 	conn.SetReadLimit(int64(limits.WebSocket.MaxMessageBytes))
-	t := newTab(s, ext, token, c.ClientIP())
-	if err := s.addTab(t); err != nil {
-		s.refuseTab(t, conn, err, limits.PerExtension.Tabs)
+	t, resumed, err := s.tabFor(c.Query("tab"), ext, token, c.ClientIP())
+	if err != nil {
+		s.refuseTab(conn, err, ext.Number, c.ClientIP(), limits.PerExtension.Tabs)
 		return
 	}
-	defer s.removeTab(t)
-	t.log.Info("tab connected", "remote", c.ClientIP())
-	t.send(encode(helloMsg{Type: "hello", Ext: ext.Number, Name: ext.Name, Version: protocolVersion}))
-	s.runTab(t, conn)
-	t.log.Info("tab closed")
+	t.log.Info("tab connected", "remote", c.ClientIP(), "resumed", resumed)
+	s.runConn(t, newTabConn(conn), resumed)
 }
 
-// refuseTab closes a socket that addTab refused, with a reason the page shows.
-func (s *Server) refuseTab(t *tab, conn *websocket.Conn, err error, limit int) {
-	t.cancel()
-	if errors.Is(err, errTooManyTabs) {
-		s.stats.LimitTabs.Add(1)
-		s.limitReached("tabs", limit, t.ext.Number, t.remote)
-		_ = conn.Close(closeTooManyTabs, tooManyTabsText(limit))
-		return
+// runConn owns one socket's writer and pinger and reads until the socket
+// ends. A close by the browser (1000, or 1001 when the page goes away)
+// ends the tab and its calls; any other end (a network blip, a missed
+// keep-alive) leaves the tab waiting for the browser to reconnect.
+func (s *Server) runConn(t *tab, c *tabConn, resumed bool) {
+	s.connsRun.Add(1)
+	defer s.connsRun.Done()
+	if prev := t.attach(c, resumed); prev != nil {
+		prev.stop(websocket.StatusPolicyViolation, "replaced by a newer connection", false)
 	}
-	_ = conn.Close(websocket.StatusGoingAway, "server shutting down")
-}
-
-// clip shortens an untrusted value for a log line.
-func clip(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
-}
-
-// runTab owns the tab's writer and pinger and reads until the socket ends.
-func (s *Server) runTab(t *tab, conn *websocket.Conn) {
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); writeLoop(t, conn) }()
-	go func() { defer wg.Done(); s.pingLoop(t, conn) }()
-	readLoop(t, conn)
-	t.cancel()
-	s.registry.forgetTab(t)
-	t.hangupAll()
+	go func() { defer wg.Done(); writeLoop(t, c) }()
+	go func() { defer wg.Done(); s.pingLoop(t, c) }()
+	status := readLoop(t, c)
+	c.cancel()
 	wg.Wait()
-	_ = conn.CloseNow()
+	_ = c.ws.CloseNow()
+	if !t.detach(c) {
+		return // a newer socket of the tab took over
+	}
+	if status == websocket.StatusNormalClosure || status == websocket.StatusGoingAway {
+		t.log.Info("tab closed")
+		s.finishTab(t, sfu.ReasonHangup, websocket.StatusNormalClosure, "")
+		return
+	}
+	if status == closeTooManyMessages { // closed by us: the page does not come back
+		s.finishTab(t, sfu.ReasonHangup, closeTooManyMessages, tooManyMessagesText)
+		return
+	}
+	t.log.Info("tab socket lost; its calls wait for the browser to reconnect", "status", int(status))
 }
 
-// readLoop reads the tab's messages until the socket ends. Each message
-// takes a token from the tab's bucket (limits.websocket): a tab that sends
-// faster is closed with 4429.
-func readLoop(t *tab, conn *websocket.Conn) {
+// readLoop reads until the socket ends and returns the browser's close
+// status (-1 when the socket failed without one), or closeTooManyMessages
+// when the tab sent faster than its token bucket (limits.websocket) allows.
+// It reads without a deadline of its own: the writer's close handshake or a
+// failure ends it.
+func readLoop(t *tab, c *tabConn) websocket.StatusCode {
 	ws := t.srv.Limits().WebSocket
 	bucket := newTokenBucket(ws.MessagesPerSecond, ws.Burst, t.srv.now())
 	for {
-		typ, data, err := conn.Read(t.ctx)
+		typ, data, err := c.ws.Read(context.Background())
 		if err != nil {
 			t.readEnded(err)
-			return
+			return websocket.CloseStatus(err)
 		}
 		if !bucket.take(t.srv.now()) {
 			t.srv.rateLimited(t, ws)
-			_ = conn.Close(closeTooManyMessages, "Too many messages: the page sent faster than the server allows.")
-			return
+			c.stop(closeTooManyMessages, tooManyMessagesText, false)
+			return closeTooManyMessages
 		}
 		t.receive(typ, data)
 	}
@@ -117,57 +113,76 @@ func (t *tab) receive(typ websocket.MessageType, data []byte) {
 	t.handle(m)
 }
 
-// readEnded logs why the socket's read side ended when it is news.
+// readEnded logs an oversized message, which ended the socket (1009).
 func (t *tab) readEnded(err error) {
-	switch {
-	case errors.Is(err, websocket.ErrMessageTooBig):
-		t.srv.stats.WSTooBig.Add(1)
-		if ok, more := t.srv.secLog.allow("toobig\x00" + t.remote); ok {
-			t.srv.security.Warn("security: websocket message too big", "remote", t.remote, "ext", t.ext.Number,
-				"max_bytes", t.srv.Limits().WebSocket.MaxMessageBytes, "suppressed", more)
-		}
-	case websocket.CloseStatus(err) == -1 && !errors.Is(err, context.Canceled):
-		t.log.Debug("websocket read", "err", err)
+	if !errors.Is(err, websocket.ErrMessageTooBig) {
+		return
+	}
+	t.srv.stats.WSTooBig.Add(1)
+	if ok, more := t.srv.secLog.allow("toobig\x00" + t.remote); ok {
+		t.srv.security.Warn("security: websocket message too big", "remote", t.remote, "ext", t.ext.Number,
+			"max_bytes", t.srv.Limits().WebSocket.MaxMessageBytes, "suppressed", more)
 	}
 }
 
-func writeLoop(t *tab, conn *websocket.Conn) {
+// writeLoop writes queued messages; when the socket is told to stop it
+// writes what is still queued if asked to (shutdown), then closes with the
+// socket's close code.
+func writeLoop(t *tab, c *tabConn) {
 	for {
 		select {
-		case <-t.ctx.Done():
-			_ = conn.Close(websocket.StatusNormalClosure, "")
+		case <-c.ctx.Done():
+			code, reason, flush := c.closing()
+			if flush {
+				flushQueued(c)
+			}
+			_ = c.ws.Close(code, reason)
 			return
-		case msg := <-t.out:
-			ctx, cancel := context.WithTimeout(t.ctx, writeTimeout)
-			err := conn.Write(ctx, websocket.MessageText, msg)
-			cancel()
-			if err != nil {
-				t.cancel()
-				_ = conn.CloseNow()
+		case msg := <-c.out:
+			if !write(c, msg) {
+				c.abort()
 				return
 			}
 		}
 	}
 }
 
-// pingLoop closes the tab when the browser stops answering pings, so a
-// killed browser's calls end within PingInterval+PingTimeout.
-func (s *Server) pingLoop(t *tab, conn *websocket.Conn) {
+func flushQueued(c *tabConn) {
+	for {
+		select {
+		case msg := <-c.out:
+			if !write(c, msg) {
+				return
+			}
+		default:
+			return
+		}
+	}
+}
+
+func write(c *tabConn, msg []byte) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	defer cancel()
+	return c.ws.Write(ctx, websocket.MessageText, msg) == nil
+}
+
+// pingLoop drops a socket whose browser stops answering pings. The tab
+// and its calls stay: whether the party is gone is the media's to say.
+func (s *Server) pingLoop(t *tab, c *tabConn) {
 	tick := time.NewTicker(s.pingInterval)
 	defer tick.Stop()
 	for {
 		select {
-		case <-t.ctx.Done():
+		case <-c.ctx.Done():
 			return
 		case <-tick.C:
 		}
-		ctx, cancel := context.WithTimeout(t.ctx, s.pingTimeout)
-		err := conn.Ping(ctx)
+		ctx, cancel := context.WithTimeout(c.ctx, s.pingTimeout)
+		err := c.ws.Ping(ctx)
 		cancel()
-		if err != nil && t.ctx.Err() == nil {
+		if err != nil && c.ctx.Err() == nil {
 			t.log.Info("browser stopped answering pings", "err", err)
-			t.cancel()
-			_ = conn.CloseNow()
+			c.abort()
 			return
 		}
 	}

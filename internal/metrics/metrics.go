@@ -51,6 +51,8 @@ var (
 	speakerSwitches = desc("speaker_switches_total", "Dominant-speaker changes in conference rooms.")
 	layerSwitches   = desc("simulcast_layer_switches_total", "Times a viewer was moved to another simulcast layer.")
 	mixTick         = desc("mixer_tick_seconds", "Duration of one 20 ms conference mixer tick.")
+	mixCaughtUp     = desc("mixer_frames_caught_up_total", "Mixer frames produced late, in a burst after a late wake-up of a room's loop.")
+	mixSkipped      = desc("mixer_frames_skipped_total", "Mixer frames skipped after a stall longer than the catch-up bound (100 ms).")
 	logins          = desc("logins_total", "Login attempts by result.", "result")
 	tabsOpen        = desc("tabs_open", "Browser tabs connected over WebSocket.")
 	webSecurity     = desc("web_security_events_total", "WebSocket and metrics requests refused or closed, by event.", "event")
@@ -68,8 +70,8 @@ type collector struct{ src Sources }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{callsActive, roomsActive, participants, legsActive, legsTotal, packetsFwd,
-		bytesFwd, packetsDropped, speakerSwitches, layerSwitches, mixTick, logins, tabsOpen, webSecurity, limitReached,
-		trunkRegistered, sipEvents, sipRequests, sipResponses, sipFrontDoor} {
+		bytesFwd, packetsDropped, speakerSwitches, layerSwitches, mixTick, mixCaughtUp, mixSkipped, logins, tabsOpen,
+		webSecurity, limitReached, trunkRegistered, sipEvents, sipRequests, sipResponses, sipFrontDoor} {
 		ch <- d
 	}
 }
@@ -101,6 +103,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(layerSwitches, m.LayerSwitches.Load())
 	buckets, count, sum := m.MixTick.Snapshot()
 	ch <- prometheus.MustNewConstHistogram(mixTick, count, sum, buckets)
+	counter(mixCaughtUp, m.MixCaughtUp.Load())
+	counter(mixSkipped, m.MixSkipped.Load())
 	counter(logins, w.LoginsOK.Load(), "ok")
 	counter(logins, w.LoginsFailed.Load(), "failed")
 	counter(logins, w.LoginsLocked.Load(), "locked_out")

@@ -95,6 +95,7 @@ func (s *Server) Reload(cfg *configs.Config) ReloadEntry {
 	}
 	if old.Calls != cfg.Calls {
 		s.calls.SetNoAnswerTimeout(cfg.Calls.NoAnswerTimeout.D())
+		s.media.SetLiveness(liveness(cfg.Calls))
 		e.Applied = append(e.Applied, "calls")
 	}
 	s.setGate(cfg) // extensions, rooms and trunks may have changed too

@@ -131,7 +131,7 @@ func (s *Server) startTrunk(tc configs.Trunk) (*siptrunk.Trunk, error) {
 
 // stopTrunks hangs up every SIP dialog and unregisters.
 func (s *Server) stopTrunks() {
-	closeTrunks(s.trunks.All(), sfu.ReasonHangup, "shutdown", s.log)
+	closeTrunks(s.trunks.All(), sfu.ReasonServerRestart, "shutdown", s.log)
 	s.trunks.set(nil)
 }
 

@@ -158,6 +158,8 @@ function onAnswer(msg) {
     state.calls.find((c) => !c.id && c.sent && c.direction === 'out') || null;
   if (!call || !call.leg || !call.sent) return;
   if (!call.id && msg.call) call.id = msg.call;
+  if (call.answerApplied) return; // sent again after a reconnect
+  call.answerApplied = true;
   call.leg.setAnswer(msg.sdp).catch((err) => {
     console.error('xphone: cannot apply the answer', err);
     if (!call.ended) hangupCall(call, 'media_failed', 'Media negotiation failed');

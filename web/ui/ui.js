@@ -79,6 +79,8 @@ const REASON_TEXT = {
   pin_required: 'This room needs a PIN',
   wrong_pin: 'Wrong PIN',
   transferred: 'Transferred',
+  connection_lost: 'Connection lost',
+  server_restart: 'The server restarted',
   error: 'Call failed',
 };
 
