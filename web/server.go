@@ -43,6 +43,9 @@ type Options struct {
 	Stats *Stats
 	// Status feeds the admin status page; nil: the page is unavailable.
 	Status StatusSource
+	// Presence is the presence of watched PBX phones, sent to every tab
+	// (message presence); nil: none.
+	Presence *sfu.PresenceBoard
 }
 
 // Server is the HTTP side of Xphone.
@@ -66,6 +69,7 @@ type Server struct {
 	metrics      http.Handler
 	stats        *Stats
 	status       StatusSource
+	presence     *sfu.PresenceBoard
 	ready        atomic.Bool
 
 	mu       sync.Mutex // guards tabs, byID, tabsOf, legsOf and closed
@@ -88,7 +92,7 @@ func New(o Options) (*Server, error) {
 		calls: o.Calls, registry: o.Registry, log: o.Log, security: o.Log.With("stream", "security"),
 		pingInterval: orDefault(o.PingInterval, 5*time.Second), pingTimeout: orDefault(o.PingTimeout, 10*time.Second),
 		sleep: o.Sleep, now: o.Now, tabs: map[*tab]struct{}{}, byID: map[string]*tab{}, tabsOf: map[string]int{},
-		legsOf: map[string]int{}, metrics: o.Metrics, stats: o.Stats, status: o.Status,
+		legsOf: map[string]int{}, metrics: o.Metrics, stats: o.Stats, status: o.Status, presence: o.Presence,
 	}
 	if s.sleep == nil {
 		s.sleep = time.Sleep

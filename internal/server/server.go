@@ -74,11 +74,12 @@ type Server struct {
 	// bridgePerms: bridged room number → its bridge call's permission class.
 	bridgePerms atomic.Pointer[map[string]string]
 	// gate is the toll-fraud gate every trunk and transfer decides with.
-	gate    atomic.Pointer[siptrunk.Gate]
-	reloads reloads
-	stop    chan struct{}
-	wg      sync.WaitGroup
-	once    sync.Once
+	gate     atomic.Pointer[siptrunk.Gate]
+	reloads  reloads
+	presence *sfu.PresenceBoard // PBX phones the trunks watch
+	stop     chan struct{}
+	wg       sync.WaitGroup
+	once     sync.Once
 }
 
 // Start builds every part and starts serving HTTPS (and SIP, when trunks
@@ -116,6 +117,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	s.calls = sfu.NewCalls(sfu.CallsConfig{NoAnswerTimeout: cfg.Calls.NoAnswerTimeout.D(), Rooms: s.rooms,
 		NoCallWaiting: !cfg.Calls.CallWaiting, Permit: s.permit}, log, registry, &s.trunks)
 	s.setBridges(cfg.Rooms)
+	s.presence = sfu.NewPresenceBoard(nil)
 	s.setGate(cfg)
 	logWarnings(cfg, log)
 	if err := s.startTrunks(cfg); err != nil {
@@ -151,6 +153,7 @@ func (s *Server) startWeb(o Options, store *auth.Store, media *sfu.MediaAPI, reg
 	}
 	websrv, err := web.New(web.Options{
 		Status: s, Config: cfg, Store: store, Media: media, Calls: s.calls, Registry: registry, Log: s.log,
+		Presence:     s.presence,
 		Sessions:     auth.NewSessions(s.db, cfg.Login.SessionTTL.D(), now),
 		Throttle:     auth.NewThrottle(cfg.Login, now),
 		Now:          now,
