@@ -25,6 +25,7 @@ type phone struct {
 	conn   *websocket.Conn
 	client *sfutest.Client
 
+	hello    chan struct{} // closed by the server's hello: the tab is registered
 	mu       sync.Mutex
 	call     string
 	incoming chan string            // call ids offered to this tab
@@ -64,11 +65,17 @@ func login(ctx context.Context, url, number string) (*phone, error) {
 		return nil, fmt.Errorf("websocket %s: %w", number, err)
 	}
 	conn.SetReadLimit(1 << 20)
-	p := &phone{number: number, conn: conn, incoming: make(chan string, 4),
+	p := &phone{number: number, conn: conn, incoming: make(chan string, 4), hello: make(chan struct{}),
 		answers: map[string]chan string{}, states: make(chan callState, 16)}
 	p.wg.Add(1)
 	go func() { defer p.wg.Done(); p.read() }()
-	return p, nil
+	select { // as the page does: calls only once the server said hello
+	case <-p.hello:
+		return p, nil
+	case <-ctx.Done():
+		p.hangup()
+		return nil, fmt.Errorf("%s: no hello: %w", number, ctx.Err())
+	}
 }
 
 func (p *phone) send(m map[string]any) error {
@@ -96,6 +103,12 @@ func (p *phone) read() {
 
 func (p *phone) handle(m serverMsg) {
 	switch m.Type {
+	case "hello":
+		select {
+		case <-p.hello:
+		default:
+			close(p.hello)
+		}
 	case "incoming":
 		select {
 		case p.incoming <- m.Call:
