@@ -121,7 +121,7 @@ func (t *tab) dial(m inMsg) {
 	t.legSetup(id)(leg)
 	t.addCall(id, &tabCall{leg: leg, caller: true})
 	t.send(encode(callStateMsg{Type: "call-state", Call: id, State: "dialing", Req: m.Req, Peer: to}))
-	t.send(encode(answerMsg{Type: "answer", Call: id, SDP: answer}))
+	t.send(encode(answerFor(id, leg, answer)))
 	t.watch(id, leg)
 	req := sfu.PlaceRequest{ID: id, Caller: leg, To: to, Video: m.Video, PIN: m.PIN, Observer: t}
 	if _, err := t.srv.calls.Place(req); err != nil {
@@ -156,7 +156,7 @@ func (t *tab) accept(m inMsg) {
 		return
 	}
 	t.addCall(m.Call, &tabCall{leg: leg, connected: true})
-	t.send(encode(answerMsg{Type: "answer", Call: m.Call, SDP: answer}))
+	t.send(encode(answerFor(m.Call, leg, answer)))
 	from := rg.req.From
 	t.send(encode(callStateMsg{Type: "call-state", Call: m.Call, State: "connected", Peer: from.Number,
 		PeerName: from.Name, Video: m.Video && rg.req.Video, Since: time.Now().UnixMilli()}))
