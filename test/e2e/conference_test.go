@@ -242,9 +242,7 @@ type member struct {
 // tone Hz (0 = silence), its camera shows the colour camera.
 func newMember(t *testing.T, dir, ext, name string, tone float64, camera rgb, opts ...launchOption) *member {
 	t.Helper()
-	wav := writeToneWAV(t, dir, ext+".wav", tone, toneDBFS)
-	y4m := writeCameraY4M(t, dir, ext+".y4m", camera)
-	opts = append([]launchOption{withFakeAudio(wav), withFakeVideo(y4m), withRawAudio()}, opts...)
+	opts = append([]launchOption{withTone(tone, toneDBFS), withCamera(camera), withRawAudio()}, opts...)
 	b := newBrowser(t, ext, opts...)
 	b.addScript(conferenceProbeJS)
 	m := &member{browser: b, ext: ext, name: name, camera: camera}
@@ -460,11 +458,19 @@ func (m *member) requireNoHoldTransfer() {
 
 // TestConferenceAllVideo: three participants in room 800 (everyone's video
 // to everyone): two remote videos in tiles, the Users badge, the blue frame
-// following the speaker within a second, the audio mix, and a leave.
+// following the speaker within a second, the audio mix, and a leave. Run
+// in Chromium, and with Alice (the first speaker, who sees and is seen by
+// the two others) in Firefox ESR.
 func TestConferenceAllVideo(t *testing.T) {
+	for _, e := range engines {
+		t.Run("alice-in-"+string(e), func(t *testing.T) { conferenceAllVideo(t, e) })
+	}
+}
+
+func conferenceAllVideo(t *testing.T, aliceIn engine) {
 	srv := startServer(t, serverOptions{})
 	dir := t.TempDir()
-	alice := newMember(t, dir, "1001", "Alice", 440, camRed)
+	alice := newMember(t, dir, "1001", "Alice", 440, camRed, inEngine(aliceIn))
 	bob := newMember(t, dir, "1002", "Bob", 660, camGreen)
 	carol := newMember(t, dir, "1003", "Carol", 0, camBlue)
 	all := []*member{alice, bob, carol}
@@ -542,13 +548,20 @@ func TestConferenceAllVideo(t *testing.T) {
 
 // TestConferenceSpeakerVideo: room 801 sends one video that follows the
 // dominant speaker; a third party sees the big video switch to the new
-// speaker's tile.
+// speaker's tile. Run in Chromium, and with Carol (who watches the switch)
+// and Alice (the first speaker) in Firefox ESR.
 func TestConferenceSpeakerVideo(t *testing.T) {
+	for _, e := range engines {
+		t.Run(string(e), func(t *testing.T) { conferenceSpeakerVideo(t, e) })
+	}
+}
+
+func conferenceSpeakerVideo(t *testing.T, e engine) {
 	srv := startServer(t, serverOptions{})
 	dir := t.TempDir()
-	alice := newMember(t, dir, "1001", "Alice", 440, camRed)
+	alice := newMember(t, dir, "1001", "Alice", 440, camRed, inEngine(e))
 	bob := newMember(t, dir, "1002", "Bob", 660, camGreen)
-	carol := newMember(t, dir, "1003", "Carol", 0, camBlue)
+	carol := newMember(t, dir, "1003", "Carol", 0, camBlue, inEngine(e))
 	all := []*member{alice, bob, carol}
 	for _, m := range all {
 		m.login(srv, m.ext)

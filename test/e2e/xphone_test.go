@@ -190,11 +190,19 @@ func TestLoginLogout(t *testing.T) {
 }
 
 // TestVideoCall: a full video call 1001 → 1002 with media checks, in-call
-// toggles and hang-up (F10, F11, F13–F17).
+// toggles and hang-up (F10, F11, F13–F17), for every pair of browsers:
+// Chromium and Firefox ESR calling each other both ways, and each itself.
 func TestVideoCall(t *testing.T) {
+	for _, pair := range enginePairs {
+		t.Run(pairName(pair), func(t *testing.T) { videoCall(t, pair[0], pair[1]) })
+	}
+}
+
+// videoCall is TestVideoCall with the caller in ea and the callee in eb.
+func videoCall(t *testing.T, ea, eb engine) {
 	srv := startServer(t, serverOptions{})
-	a := newBrowser(t, "1001")
-	b := newBrowser(t, "1002")
+	a := newBrowser(t, "1001", inEngine(ea))
+	b := newBrowser(t, "1002", inEngine(eb))
 	a.login(srv, "1001")
 	b.login(srv, "1002")
 
@@ -240,6 +248,8 @@ func TestVideoCall(t *testing.T) {
 	}
 
 	requireToggles(t, a)
+	// The camera back on: 1002 decodes 1001's video (and hears it) again.
+	b.requireMediaFlowing(true, mediaTimeout)
 
 	a.click("button", "Hang up")
 	start := time.Now()
