@@ -76,10 +76,14 @@ var firefoxPrefs = map[string]any{
 	// Several windows of one process share one focus; Firefox holds back
 	// enumerateDevices and getUserMedia of unfocused documents until they
 	// get focus, which a second test user's window never would.
-	"media.devices.unfocused.enabled":                            true,
-	"media.autoplay.default":                                     0,
-	"media.autoplay.blocking_policy":                             0,
-	"media.autoplay.block-webaudio":                              false,
+	"media.devices.unfocused.enabled": true,
+	"media.autoplay.default":          0,
+	"media.autoplay.blocking_policy":  0,
+	"media.autoplay.block-webaudio":   false,
+	// No sound card here: without an audio device Web Audio never starts
+	// (AudioContext.resume() never resolves), so cubeb gets its mock
+	// device, which plays in real time to nowhere.
+	"media.cubeb.force_mock_context":                             true,
 	"media.suspend-bkgnd-video.enabled":                          false,
 	"media.peerconnection.ice.loopback":                          true,
 	"media.peerconnection.ice.obfuscate_host_addresses":          false,

@@ -15,13 +15,14 @@ type mediaStats struct {
 	AudioEnergy    float64 `json:"audioEnergy"`    // inbound-rtp audio totalAudioEnergy
 	ConnState      string  `json:"connState"`      // RTCPeerConnection.connectionState
 	OutAudioPacket float64 `json:"outAudioPacket"` // outbound-rtp audio packetsSent
+	OutAudioAt     float64 `json:"outAudioAt"`     // that statistic's timestamp (ms)
 }
 
 // statsJS reads the numbers of mediaStats from getStats().
 const statsJS = `(async () => {
   const pc = window.xphone && window.xphone.pc();
   const out = {hasPC: !!pc, videoFrames: 0, videoPackets: 0, audioPackets: 0, audioEnergy: 0,
-               connState: pc ? pc.connectionState : '', outAudioPacket: 0};
+               connState: pc ? pc.connectionState : '', outAudioPacket: 0, outAudioAt: 0};
   if (!pc) return out;
   const report = await pc.getStats();
   report.forEach((s) => {
@@ -33,7 +34,10 @@ const statsJS = `(async () => {
       out.audioPackets += s.packetsReceived || 0;
       out.audioEnergy += s.totalAudioEnergy || 0;
     }
-    if (s.type === 'outbound-rtp' && s.kind === 'audio') out.outAudioPacket += s.packetsSent || 0;
+    if (s.type === 'outbound-rtp' && s.kind === 'audio') {
+      out.outAudioPacket += s.packetsSent || 0;
+      out.outAudioAt = s.timestamp || 0;
+    }
   });
   return out;
 })()`
