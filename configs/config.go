@@ -17,7 +17,10 @@ type Config struct {
 	Rooms      []Room      `yaml:"rooms"`
 	Trunks     []Trunk     `yaml:"trunks"`
 	Dialplan   []DialRule  `yaml:"dialplan"`
-	Policy     Policy      `yaml:"policy"`
+	// Transit lists the trunk pairs a call that came in from a trunk may
+	// leave through (toll-fraud gate); none by default.
+	Transit []TransitRule `yaml:"transit"`
+	Policy  Policy        `yaml:"policy"`
 }
 
 // Xphone is the master switch of the browser softphone (SPEC F1).
@@ -46,6 +49,9 @@ type TLS struct {
 type Calls struct {
 	NoAnswerTimeout Duration `yaml:"no_answer_timeout"` // default 30s
 	CallWaiting     bool     `yaml:"call_waiting"`      // default true: one more call may ring a busy party
+	// ReconnectGrace is how long a call waits for its tab's signalling
+	// socket to come back while its media still flows (default 60s).
+	ReconnectGrace Duration `yaml:"reconnect_grace"`
 }
 
 // Media configures the server's WebRTC media ports.
@@ -122,12 +128,20 @@ type Trunk struct {
 	// AllowedSources are the IPs or CIDRs that may send us SIP; default: the
 	// address's IP. Everything else is dropped and counted.
 	AllowedSources []string `yaml:"allowed_sources"`
-	CallerID       string   `yaml:"caller_id"`  // outbound From user; default the caller's number
-	Media          string   `yaml:"media"`      // dtls-srtp (default), sdes, rtp
-	ICE            string   `yaml:"ice"`        // auto (default), on, off
-	Codecs         []string `yaml:"codecs"`     // preference: opus, pcmu, pcma; default [pcmu, pcma, opus]
-	DTMF           string   `yaml:"dtmf"`       // rfc4733 (default) or info
-	KeepAlive      Duration `yaml:"keep_alive"` // OPTIONS interval; 0: off
+	// CallerID is the From user of outbound calls; default: the
+	// registration's user when the trunk registers (a PBX identifies the
+	// trunk by it), else the caller's number.
+	CallerID string `yaml:"caller_id"`
+	// SendPAI adds P-Asserted-Identity (RFC 3325) with the calling user's
+	// number and name to outbound INVITEs, for PBXs that trust it
+	// (Asterisk trust_id_inbound=yes); off by default, since a provider
+	// should not see internal extension numbers.
+	SendPAI   bool     `yaml:"send_pai"`
+	Media     string   `yaml:"media"`      // dtls-srtp (default), sdes, rtp
+	ICE       string   `yaml:"ice"`        // auto (default), on, off
+	Codecs    []string `yaml:"codecs"`     // preference: opus, pcmu, pcma; default [pcmu, pcma, opus]
+	DTMF      string   `yaml:"dtmf"`       // rfc4733 (default) or info
+	KeepAlive Duration `yaml:"keep_alive"` // OPTIONS interval; 0: off
 	// Inbound routes a called number to an extension or room; an empty map
 	// routes the called number unchanged.
 	Inbound map[string]string `yaml:"inbound"`
@@ -143,8 +157,36 @@ type Trunk struct {
 	// trunk by REFER to the PBX first, re-routing through Xphone only
 	// when the PBX refuses or fails.
 	ReferToTrunk bool `yaml:"refer_to_trunk"`
+	// Presence lists PBX numbers whose state (available, on a call,
+	// ringing) the trunk watches by SUBSCRIBE to their dialog event
+	// package (RFC 4235; Asterisk hints); empty: none.
+	Presence []string `yaml:"presence"`
 	// TLS configures transport: tls (certificate checks, our own certificate).
 	TLS TrunkTLS `yaml:"tls"`
+	// RateLimit bounds what one allowed source may send.
+	RateLimit TrunkRateLimit `yaml:"rate_limit"`
+}
+
+// TrunkRateLimit bounds SIP from one allowed source IP of a trunk (a
+// looping PBX must not take the server down). Each is a rate per second
+// with a burst of twice the rate; 0 means the default.
+type TrunkRateLimit struct {
+	// Messages is SIP messages per second; beyond it messages are dropped
+	// unanswered and counted. Default 500.
+	Messages int `yaml:"messages"`
+	// Calls is new INVITEs per second; beyond it they are answered 503
+	// with Retry-After. Default 20.
+	Calls int `yaml:"calls"`
+}
+
+// TransitRule lets calls that came in from trunk From leave through trunk
+// To (the same trunk is allowed too, if named twice) at most with
+// Permission. Without a rule no call that entered from a trunk — directly,
+// by REFER or by a transfer — ever leaves through a trunk.
+type TransitRule struct {
+	From       string `yaml:"from"`
+	To         string `yaml:"to"`
+	Permission string `yaml:"permission"`
 }
 
 // TrunkTLS configures SIP over TLS. The PBX's certificate is always

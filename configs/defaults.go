@@ -7,6 +7,7 @@ const (
 	DefaultListen           = ":81"
 	DefaultPath             = "/xphone/"
 	DefaultNoAnswerTimeout  = 30 * time.Second
+	DefaultReconnectGrace   = 60 * time.Second
 	DefaultSlowAfter        = 3
 	DefaultMaxFailures      = 10
 	DefaultFailureWindow    = 15 * time.Minute
@@ -41,7 +42,7 @@ func defaults() *Config {
 	return &Config{
 		Xphone: Xphone{Enabled: true},
 		HTTP:   HTTP{Listen: DefaultListen, Path: DefaultPath},
-		Calls:  Calls{NoAnswerTimeout: Duration(DefaultNoAnswerTimeout), CallWaiting: true},
+		Calls:  Calls{NoAnswerTimeout: Duration(DefaultNoAnswerTimeout), CallWaiting: true, ReconnectGrace: Duration(DefaultReconnectGrace)},
 		Login: Login{
 			SlowAfter:     DefaultSlowAfter,
 			MaxFailures:   DefaultMaxFailures,

@@ -135,6 +135,10 @@ func section(typ string) string {
 		return "a trunks entry"
 	case "DialRule":
 		return "a dialplan entry"
+	case "TransitRule":
+		return "a transit entry"
+	case "TrunkRateLimit":
+		return "a trunk's rate_limit"
 	case "Xphone", "HTTP", "Calls", "Media", "Login", "Log", "Policy":
 		return strings.ToLower(typ)
 	}

@@ -100,7 +100,7 @@ func TestDefaultsWhenKeysOmitted(t *testing.T) {
 			want := &Config{
 				Xphone: Xphone{Enabled: true},
 				HTTP:   HTTP{Listen: ":81", Path: "/xphone/"},
-				Calls:  Calls{NoAnswerTimeout: Duration(30 * time.Second), CallWaiting: true},
+				Calls:  Calls{NoAnswerTimeout: Duration(30 * time.Second), CallWaiting: true, ReconnectGrace: Duration(60 * time.Second)},
 				Login: Login{SlowAfter: 3, MaxFailures: 10, FailureWindow: Duration(15 * time.Minute),
 					Lockout: Duration(15 * time.Minute), SessionTTL: Duration(12 * time.Hour)},
 				Log: Log{Level: "info", Format: "text"},

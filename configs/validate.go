@@ -20,6 +20,8 @@ const (
 	MaxPasswordBytes   = 72 // bcrypt ignores everything after 72 bytes
 	MinNoAnswerTimeout = 5 * time.Second
 	MaxNoAnswerTimeout = 10 * time.Minute
+	MinReconnectGrace  = 5 * time.Second
+	MaxReconnectGrace  = 10 * time.Minute
 )
 
 // Validate checks the whole configuration and returns nil or a
@@ -37,6 +39,7 @@ func (c *Config) Validate() error {
 	c.Policy.validate(&ps)
 	validateTrunks(&ps, c.Trunks, c.Dialplan, c.Extensions)
 	validateBridges(&ps, c.Rooms, c.Trunks)
+	validateTransit(&ps, c.Transit, c.Trunks)
 	return ps.err()
 }
 
@@ -96,6 +99,9 @@ func (c Calls) validate(ps *problems) {
 	d := c.NoAnswerTimeout.D()
 	if d < MinNoAnswerTimeout || d > MaxNoAnswerTimeout {
 		ps.add("calls.no_answer_timeout", "%v is out of range, want %v to %v", d, MinNoAnswerTimeout, MaxNoAnswerTimeout)
+	}
+	if g := c.ReconnectGrace.D(); g < MinReconnectGrace || g > MaxReconnectGrace {
+		ps.add("calls.reconnect_grace", "%v is out of range, want %v to %v", g, MinReconnectGrace, MaxReconnectGrace)
 	}
 }
 

@@ -143,6 +143,8 @@ func TestValidateRules(t *testing.T) {
 		{"no answer too long", func(c *Config) { c.Calls.NoAnswerTimeout = Duration(11 * time.Minute) },
 			"calls.no_answer_timeout", "out of range"},
 		{"no answer bounds ok", func(c *Config) { c.Calls.NoAnswerTimeout = Duration(10 * time.Minute) }, "", ""},
+		{"reconnect grace too short", func(c *Config) { c.Calls.ReconnectGrace = Duration(time.Second) },
+			"calls.reconnect_grace", "out of range"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

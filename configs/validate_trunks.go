@@ -86,6 +86,7 @@ func (t Trunk) validate(ps *problems, at string) {
 		}
 	}
 	t.TLS.validate(ps, at+".tls", t.Transport)
+	t.RateLimit.validate(ps, at+".rate_limit")
 	if t.KeepAlive < 0 {
 		ps.add(at+".keep_alive", "must not be negative")
 	}
@@ -100,6 +101,11 @@ func (t Trunk) validate(ps *problems, at string) {
 	for from, to := range t.Inbound {
 		if !isDigits(from) || !isDigits(to) {
 			ps.add(at+".inbound", "route %q → %q must map digits to digits", from, to)
+		}
+	}
+	for j, n := range t.Presence {
+		if !isDigits(n) {
+			ps.add(fmt.Sprintf("%s.presence[%d]", at, j), "%q must be digits (a PBX number)", n)
 		}
 	}
 }

@@ -50,12 +50,15 @@ func (c *Calls) run(cl *call, req PlaceRequest, dialer Dialer) {
 		return
 	}
 	cl.since = c.cfg.Now()
-	cl.add(callee, party{obs: observerOf(callee), callID: cl.id})
+	cl.join(callee, party{obs: observerOf(callee), callID: cl.id})
 	cl.log.Info("call connected", "callee_leg", callee.ID())
 	req.Observer.Connected(cl.id, callee.Identity(), req.Video && hasVideo(callee), cl.since)
 	cl.loop()
 	if !cl.detached {
 		reason := remainingReason(cl.legs)
+		if c.ctx.Err() != nil {
+			reason = ReasonServerRestart // Close: the server is going down
+		}
 		for _, l := range slices.Clone(cl.legs) {
 			cl.remove(l)
 			_ = l.Hangup(context.Background(), reason)
@@ -89,6 +92,13 @@ func (cl *call) loop() {
 // do runs f on the call's goroutine; it fails if the call has ended or is
 // not yet answered.
 func (cl *call) do(f func() error) error {
+	return cl.doThen(func() (func(), error) { return nil, f() })
+}
+
+// doThen is do for a command with a slow second part: f's error goes back
+// to the caller at once, then the call's goroutine runs what f returned
+// (a blind transfer's dial), so the caller never waits for it.
+func (cl *call) doThen(f func() (func(), error)) error {
 	if cl.conference {
 		return ErrInConference
 	}
@@ -96,8 +106,15 @@ func (cl *call) do(f func() error) error {
 		return ErrNotInCall
 	}
 	result := make(chan error, 1)
+	cmd := func() {
+		then, err := f()
+		result <- err
+		if then != nil {
+			then()
+		}
+	}
 	select {
-	case cl.cmds <- func() { result <- f() }:
+	case cl.cmds <- cmd:
 		return <-result
 	case <-cl.done:
 		return ErrNotInCall
@@ -110,6 +127,16 @@ func (cl *call) add(l Leg, p party) {
 	cl.legs = append(cl.legs, l)
 	cl.parties[l] = p
 	cl.room.Join(l)
+}
+
+// join adds l, or only records its party when it is already a member
+// (a leg that sent early media before answering).
+func (cl *call) join(l Leg, p party) {
+	if cl.has(l) {
+		cl.parties[l] = p
+		return
+	}
+	cl.add(l, p)
 }
 
 func (cl *call) remove(l Leg) {

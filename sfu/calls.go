@@ -29,11 +29,6 @@ type TransferObserver interface {
 	Transferring(callID, to string)
 }
 
-// ObservedLeg is a leg that knows who observes it on the answering side.
-type ObservedLeg interface {
-	Observer() CallObserver
-}
-
 // PlaceRequest is a call from an already negotiated caller leg.
 type PlaceRequest struct {
 	ID       string // call id; empty: one is made up
@@ -43,7 +38,8 @@ type PlaceRequest struct {
 	PIN      string // for conference rooms that have one
 	Observer CallObserver
 
-	transferor Identity // set by blind transfer: whose permissions apply
+	transferor    Identity // set by blind transfer: who transferred
+	transferredBy Origin   // and that leg's origin, whose permissions apply
 }
 
 // CallsConfig configures call control.
@@ -54,11 +50,12 @@ type CallsConfig struct {
 	// NoCallWaiting makes a party who is in a call busy for new calls;
 	// by default one more call may ring (call waiting).
 	NoCallWaiting bool
-	// Permit decides whether caller may call number (the dial plan's
-	// permission classes). Transfers are checked against the transferor,
-	// so nobody can reach through someone else's permissions. nil: a number
-	// a Dialer reaches may be called.
-	Permit func(caller Identity, number string) error
+	// Permit is the toll-fraud gate for transfers: may the call req
+	// describes be placed? It decides from origins only (req.Origin,
+	// req.TransferredBy), so nobody reaches through someone else's
+	// permissions. Dialers check every call they place again. nil: a
+	// number a Dialer reaches may be called.
+	Permit func(req DialRequest) error
 }
 
 // Calls is call control: it routes numbers to Dialers, builds a Room per
@@ -243,11 +240,23 @@ func (c *Calls) dial(cl *call, req PlaceRequest, dialer Dialer) (Leg, error) {
 		case <-watchDone:
 		}
 	}()
+	var early Leg
 	leg, err := dialer.Dial(ctx, DialRequest{
-		CallID: cl.id, From: req.Caller.Identity(), To: req.To, Video: req.Video, Transferor: req.transferor,
+		CallID: cl.id, From: req.Caller.Identity(), To: req.To, Video: req.Video, Origin: req.Caller.Origin(),
+		Transferor: req.transferor, TransferredBy: req.transferredBy,
 		Ringing: func() { req.Observer.Ringing(cl.id) },
+		// Dial runs on the call goroutine, which owns the membership.
+		EarlyMedia: func(l Leg) {
+			if early == nil {
+				early = l
+				cl.join(l, party{obs: nopObserver{}, callID: cl.id})
+			}
+		},
 	})
 	if err != nil {
+		if early != nil {
+			cl.remove(early)
+		}
 		c.unreserve(cl, req.To)
 		if errors.Is(err, context.Canceled) && c.ctx.Err() != nil {
 			err = ErrClosed

@@ -43,5 +43,9 @@ func (c *Calls) runConference(id string, req PlaceRequest) {
 	case <-c.ctx.Done():
 	}
 	c.cfg.Rooms.Leave(conf, req.Caller)
-	_ = req.Caller.Hangup(context.Background(), ReasonHangup)
+	reason := ReasonHangup
+	if c.ctx.Err() != nil {
+		reason = ReasonServerRestart
+	}
+	_ = req.Caller.Hangup(context.Background(), reason)
 }

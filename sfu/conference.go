@@ -160,6 +160,7 @@ func newConference(spec RoomSpec, cfg ConferenceConfig, log *slog.Logger) (*Conf
 		sharedUp: NewUpTrack("mix-"+spec.Number, Audio, opusCodec.MimeType),
 		detector: audiolevel.NewDetector(cfg.Speaker),
 	}
+	c.sharedUp.timeline = c.sharedUp.ID()
 	var err error
 	if c.mix, err = mixer.New(cfg.Mixer, cfg.Codecs, c.sharedUp); err != nil {
 		return nil, wrapf(err, "mixer")
@@ -168,20 +169,40 @@ func newConference(spec RoomSpec, cfg ConferenceConfig, log *slog.Logger) (*Conf
 	return c, nil
 }
 
-// run is the conference's goroutine.
+// run is the conference's goroutine. The mixer advances by media time
+// (mediaclock.go): exactly one frame per period, with a late wake-up
+// catching up on the frames it owes.
 func (c *Conference) run() {
 	defer close(c.done)
-	tick := time.NewTicker(c.cfg.Tick)
-	defer tick.Stop()
+	clock := newMediaClock(c.cfg.Tick, maxMixBurst, c.cfg.Now())
+	timer := time.NewTimer(c.cfg.Tick)
+	defer timer.Stop()
 	for {
 		select {
 		case <-c.stop:
 			return
 		case f := <-c.requests:
 			f()
-		case <-tick.C:
-			c.step(c.cfg.Now())
+		case <-timer.C:
+			c.advance(clock, c.cfg.Now())
+			timer.Reset(clock.next().Sub(c.cfg.Now()))
 		}
+	}
+}
+
+// advance produces the frames due at now (skipping the oldest of a long
+// stall) and counts the catching up.
+func (c *Conference) advance(clock *mediaClock, now time.Time) {
+	produce, skip := clock.due(now)
+	if skip > 0 {
+		c.mix.Skip(skip)
+	}
+	for range produce {
+		c.step(now)
+	}
+	if st := c.cfg.Stats; st != nil {
+		st.MixCaughtUp.Add(uint64(max(0, produce-1)))
+		st.MixSkipped.Add(uint64(skip))
 	}
 }
 
@@ -198,7 +219,7 @@ func (c *Conference) step(now time.Time) {
 	if ticksPerSecond := int(time.Second / c.cfg.Tick); c.ticks%ticksPerSecond == 0 {
 		c.measureBitrates(1)
 		c.relayer() // budgets and estimates change
-
+		c.adaptFEC()
 	}
 }
 

@@ -36,6 +36,7 @@ func (c *Conference) newMember(callID string, leg Leg, obs ConferenceObserver) *
 		audioDown:  firstDown(leg, Audio),
 		meter:      audiolevel.NewMeter(c.cfg.Speaker),
 	}
+	m.personalUp.timeline = c.sharedUp.timeline // the mixer stamps both by frame count
 	m.part = mixer.NewParticipant(leg.ID(), m.personalUp, m.route(c.sharedUp))
 	m.sink = &mixSink{part: m.part, meter: m.meter, now: c.cfg.Now}
 	if m.audioDown != nil {

@@ -142,7 +142,10 @@ func (c *Conference) unwireMember(gone *confMember) {
 // assign shows o's video on m's slot d, at the layer the policy picks.
 func (c *Conference) assign(m *confMember, d *DownTrack, o *confMember) {
 	m.slots[d] = o.leg.ID()
-	up := c.layerFor(m, o)
+	up := c.plan(m)[d]
+	if up == nil {
+		return
+	}
 	up.Subscribe(d)
 	d.SetSource(up)
 }

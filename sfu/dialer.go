@@ -8,11 +8,25 @@ type DialRequest struct {
 	From   Identity
 	To     string
 	Video  bool // the caller offers video
-	// Transferor is who transferred the caller here (blind transfer), whose
-	// permissions the number is checked with; zero for ordinary calls.
+	// Origin is where the caller — the party the dialled leg will be
+	// connected to — entered: the fact outbound permission is decided by,
+	// never From.
+	Origin Origin
+	// Transferor is who transferred the caller here (blind transfer), for
+	// display and Referred-By; zero for ordinary calls.
 	Transferor Identity
+	// TransferredBy is the transferring leg's origin (a browser's transfer
+	// button, a trunk's REFER); zero for ordinary calls. A transfer is
+	// decided with the transferor's permissions and the caller's origin.
+	TransferredBy Origin
 	// Ringing is called (at most once) when the far end is being alerted.
 	Ringing func()
+	// EarlyMedia, when set, is called (at most once, from within Dial)
+	// when the far end sends media before answering (SIP 183 with SDP:
+	// ringback, announcements): call control joins leg so the caller hears
+	// it. An answer returns that same leg; a failure after it ends the leg
+	// (the Dialer does) and call control lets it go.
+	EarlyMedia func(leg Leg)
 }
 
 // Dialer reaches numbers: the browser registry for extensions, later the

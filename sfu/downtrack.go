@@ -3,6 +3,7 @@ package sfu
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/pion/rtp"
 )
@@ -13,11 +14,10 @@ type rtpWriter interface {
 	WriteRTP(p *rtp.Packet) error
 }
 
-// Timestamp steps used to continue a stream across a source switch: one
-// 20 ms audio frame at 48 kHz, one 30 fps video frame at 90 kHz.
+// RTP clock rates of the forwarded codecs (Opus, VP8).
 const (
-	audioSwitchStep = 960
-	videoSwitchStep = 3000
+	audioClockRate = 48000
+	videoClockRate = 90000
 )
 
 // DownTrack is one track a leg receives. It follows one source UpTrack at a
@@ -36,11 +36,25 @@ type DownTrack struct {
 	tsOffset  uint32
 	lastSeq   uint16
 	lastTS    uint32
+	lastAt    int64  // when the newest packet sent arrived (monoNow)
+	lastDur   uint32 // media it carried, in RTP clock units
+	// lastTimeline is the timeline of that packet's source (UpTrack).
+	lastTimeline string
 
 	forwarded atomic.Uint64
 	dropped   atomic.Uint64
-	stats     *Stats // shared totals; never nil
+	stats     *Stats        // shared totals; never nil
+	twcc      twccOf        // transport-wide numbering for the leg's estimate (twcc.go)
+	loss      atomic.Uint32 // fraction lost the receiver last reported, of 256
 }
+
+// noteLoss keeps the fraction lost (of 256) from the receiver's RTCP
+// receiver report about this track.
+func (d *DownTrack) noteLoss(fraction uint8) { d.loss.Store(uint32(fraction)) }
+
+// Loss is the share of this track's packets the receiver last reported
+// lost, 0..1.
+func (d *DownTrack) Loss() float64 { return float64(d.loss.Load()) / 256 }
 
 // NewDownTrack returns a track of kind/mime that writes to out, counting
 // into stats (nil: counted only on the track).
@@ -98,10 +112,11 @@ func (d *DownTrack) WriteRTP(src *UpTrack, p *rtp.Packet) {
 		return
 	}
 	origSeq, origTS := p.SequenceNumber, p.Timestamp
-	hasExt, exts := p.Extension, p.Extensions
+	hasExt, profile, exts := p.Extension, p.ExtensionProfile, p.Extensions
 	// Extension ids are negotiated per leg; the sender's ids mean nothing to
-	// the receiver, and pion's interceptors add what this leg negotiated.
+	// the receiver. The leg's own transport-wide number is added instead.
 	p.SequenceNumber, p.Timestamp, p.Extension, p.Extensions = seq, ts, false, nil
+	d.stampTWCC(p, src.arrival)
 	if err := d.out.WriteRTP(p); err != nil {
 		d.dropped.Add(1)
 		d.stats.PacketsDropped.Add(1)
@@ -110,7 +125,7 @@ func (d *DownTrack) WriteRTP(src *UpTrack, p *rtp.Packet) {
 		d.stats.PacketsForwarded.Add(1)
 		d.stats.BytesForwarded.Add(uint64(len(p.Payload)))
 	}
-	p.SequenceNumber, p.Timestamp, p.Extension, p.Extensions = origSeq, origTS, hasExt, exts
+	p.SequenceNumber, p.Timestamp, p.Extension, p.ExtensionProfile, p.Extensions = origSeq, origTS, hasExt, profile, exts
 }
 
 // rewrite computes the outgoing sequence number and timestamp of p.
@@ -128,28 +143,56 @@ func (d *DownTrack) rewrite(src *UpTrack, p *rtp.Packet) (uint16, uint32, bool) 
 			src.RequestKeyframe()
 			return 0, 0, false
 		}
-		d.resyncLocked(p)
+		d.resyncLocked(p, src)
 	}
 	seq, ts := p.SequenceNumber+d.seqOffset, p.Timestamp+d.tsOffset
 	if !d.sent || seqNewer(seq, d.lastSeq) {
 		d.lastSeq, d.lastTS, d.sent = seq, ts, true
+		d.lastAt, d.lastDur, d.lastTimeline = src.arrival, src.dur, src.timeline
 	}
 	d.mu.Unlock()
 	return seq, ts, true
 }
 
-// resyncLocked sets the offsets so p continues the stream sent so far.
-func (d *DownTrack) resyncLocked(p *rtp.Packet) {
+// resyncLocked sets the offsets so p, the first packet of a new source,
+// continues the stream sent so far: sequence numbers without a gap, and
+// the timestamp where p belongs in media time. Sources on one timeline (a
+// room's shared mix and a talker's own mix-minus) already agree on it.
+func (d *DownTrack) resyncLocked(p *rtp.Packet, src *UpTrack) {
 	d.resync = false
 	if !d.sent {
 		return
 	}
-	step := uint32(audioSwitchStep)
-	if d.kind == Video {
-		step = videoSwitchStep
-	}
 	d.seqOffset = d.lastSeq + 1 - p.SequenceNumber
-	d.tsOffset = d.lastTS + step - p.Timestamp
+	if src.timeline != "" && src.timeline == d.lastTimeline {
+		return
+	}
+	d.tsOffset = d.resumeTSLocked(src) - p.Timestamp
+}
+
+// resumeTSLocked is the timestamp of a new source's first packet. A packet
+// goes out as soon as its media is complete, so the last packet's media
+// ended (lastTS+lastDur) when it arrived and the new one's ends now: the
+// new one starts at lastTS + lastDur + the time between the two − its own
+// duration. Whatever the packet durations (20 ms frames, 40/60 ms listener
+// packets) and however long the switch took (a transfer's ring), the
+// receiver's clock keeps following wall time. Video packets carry no
+// duration: the new frame goes the elapsed time after the last one.
+func (d *DownTrack) resumeTSLocked(src *UpTrack) uint32 {
+	rate := int64(audioClockRate)
+	if d.kind == Video {
+		rate = videoClockRate
+	}
+	elapsed := max(0, src.arrival-d.lastAt)
+	ticks := uint32(elapsed * rate / int64(time.Second))
+	if d.lastDur == 0 || src.dur == 0 {
+		return d.lastTS + max(ticks, 1)
+	}
+	end := d.lastTS + d.lastDur
+	if next := end + ticks - src.dur; int32(next-end) > 0 {
+		return next
+	}
+	return end // two live sources overlap in time: right after the last
 }
 
 // seqNewer reports whether a follows b in RTP sequence-number order.

@@ -26,7 +26,14 @@ const (
 	ReasonTransferred       Reason = "transferred"
 	ReasonRoomRemoved       Reason = "room_removed"
 	ReasonTrunkUnavailable  Reason = "trunk_unavailable"
-	ReasonError             Reason = "error"
+	ReasonCongestion        Reason = "congestion"
+	ReasonNoMedia           Reason = "no_media"
+	// ReasonConnectionLost: the party vanished (browser killed, network
+	// gone): no media and no signalling from it.
+	ReasonConnectionLost Reason = "connection_lost"
+	// ReasonServerRestart: the server is shutting down (to restart).
+	ReasonServerRestart Reason = "server_restart"
+	ReasonError         Reason = "error"
 )
 
 // Sentinel errors of call control; each maps to a Reason.
@@ -46,6 +53,12 @@ var (
 	ErrInConference = errors.New("sfu: hold and transfer are not offered in conferences")
 	// ErrTrunkUnavailable: the way out (a SIP trunk) is down or refused.
 	ErrTrunkUnavailable = errors.New("sfu: trunk unavailable")
+	// ErrCongestion: the network beyond the trunk has no capacity now
+	// (Q.850 congestion, e.g. Asterisk's Congestion()).
+	ErrCongestion = errors.New("sfu: network congestion")
+	// ErrNoMedia: the server has no address to offer for media (no ICE
+	// candidate: media.interfaces or media.public_ips match nothing).
+	ErrNoMedia = errors.New("sfu: no media address (check media.interfaces and media.public_ips)")
 	// ErrHandedOver: a transfer's dial was carried out by the far end (a
 	// PBX told by REFER) and the transferred party's leg has ended there;
 	// the transfer succeeded, with nothing left for call control to join.
@@ -60,6 +73,8 @@ var reasonOf = []struct {
 	{ErrUnavailable, ReasonUnavailable}, {ErrNoAnswer, ReasonNoAnswer},
 	{ErrCancelled, ReasonCancelled}, {ErrForbidden, ReasonForbidden},
 	{ErrTrunkUnavailable, ReasonTrunkUnavailable}, {ErrHandedOver, ReasonTransferred},
+	{ErrCongestion, ReasonCongestion}, {ErrNoMedia, ReasonNoMedia},
+	{ErrClosed, ReasonServerRestart},
 }
 
 // ReasonFor maps a call-control error to the Reason shown to the caller.
@@ -107,6 +122,14 @@ func (r Reason) Message() string {
 		return "The conference room was closed"
 	case ReasonTrunkUnavailable:
 		return "Trunk unavailable"
+	case ReasonCongestion:
+		return "All lines busy, try again later"
+	case ReasonNoMedia:
+		return "No audio: the media connection did not come up"
+	case ReasonConnectionLost:
+		return "Connection lost"
+	case ReasonServerRestart:
+		return "The server restarted"
 	}
 	return "Call failed"
 }

@@ -14,6 +14,9 @@ type Identity struct {
 type Leg interface {
 	ID() string
 	Identity() Identity
+	// Origin is where the leg entered (browser session, trunk, room
+	// bridge), fixed at creation: outbound permission is decided by it.
+	Origin() Origin
 	// Ups are the tracks this leg publishes (what its party sends).
 	Ups() []*UpTrack
 	// Downs are the tracks this leg receives (what its party hears and sees).

@@ -53,11 +53,15 @@ var telephoneEventCodecs = []webrtc.RTPCodecParameters{
 
 const mimeTelephoneEvent = "audio/telephone-event"
 
-// ICE timeouts: a vanished peer is declared failed within ~10 s.
+// ICE timeouts. The liveness monitor (liveness.go) decides when a silent
+// leg ends; pion's own failure (15 s of silence) is only the backstop. The
+// keepalive makes pion send a consent check (RFC 7675) every second while
+// the browser is silent, so a live browser's answers show up within one
+// liveness check.
 const (
-	iceDisconnectedTimeout = 4 * time.Second
-	iceFailedTimeout       = 6 * time.Second
-	iceKeepalive           = 2 * time.Second
+	iceDisconnectedTimeout = 3 * time.Second
+	iceFailedTimeout       = 12 * time.Second
+	iceKeepalive           = time.Second
 )
 
 // MediaAPI creates the server side of browser PeerConnections with one
@@ -67,6 +71,7 @@ type MediaAPI struct {
 	log   *slog.Logger
 	stats *Stats
 	clock *rtcpclock.Clock
+	live  *livenessMonitor
 }
 
 // NewMediaAPI builds the pion API from the media section of the config;
@@ -114,12 +119,17 @@ func NewMediaAPI(cfg configs.Media, stats *Stats, log *slog.Logger) (*MediaAPI, 
 	}
 	se.LoggerFactory = logs
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se))
-	return &MediaAPI{api: api, log: log, stats: stats, clock: clock}, nil
+	live := newLivenessMonitor(DefaultLiveness, clock.Every, time.Now)
+	return &MediaAPI{api: api, log: log, stats: stats, clock: clock, live: live}, nil
 }
+
+// SetLiveness changes when vanished parties are hung up (config reload).
+func (a *MediaAPI) SetLiveness(cfg LivenessConfig) { a.live.setConfig(cfg) }
 
 // Close stops the shared RTCP clock once every leg has ended.
 func (a *MediaAPI) Close() {
 	if a != nil {
+		a.live.wait()
 		a.clock.Close()
 	}
 }

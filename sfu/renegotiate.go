@@ -21,20 +21,11 @@ const negotiateGatherTimeout = 3 * time.Second
 // renegotiation tracks server-initiated offers; at most one is in flight,
 // and requests made meanwhile are folded into the next one.
 type renegotiation struct {
-	onOffer func(sdp string)
-	pending bool // an offer awaits the browser's answer
-	again   bool // more tracks were added while pending
-}
-
-// VideoSlotLeg is a leg that can receive more than one video: conference
-// rooms in "all" mode add slots to it as participants arrive.
-type VideoSlotLeg interface {
-	Leg
-	// EnsureVideoSlots grows the leg to at least n video down tracks and
-	// returns them all; new ones start working once the browser answered.
-	EnsureVideoSlots(n int) ([]*DownTrack, error)
-	// SlotMid is the SDP mid of a video down track, "" if not negotiated.
-	SlotMid(d *DownTrack) string
+	onOffer    func(sdp string)
+	pending    bool   // an offer awaits the browser's answer
+	again      bool   // more tracks were added while pending
+	iceRestart bool   // the next offer restarts ICE (icerestart.go)
+	offer      string // the pending offer, sent again when the tab resumes
 }
 
 // SetOfferHandler installs where server-initiated offers go: the tab's
@@ -112,10 +103,10 @@ func (l *WebRTCLeg) renegotiate() error {
 	send := l.reneg.onOffer
 	l.mu.Unlock()
 	offer, err := l.createOffer()
+	l.mu.Lock()
+	l.reneg.pending, l.reneg.offer = err == nil, offer
+	l.mu.Unlock()
 	if err != nil {
-		l.mu.Lock()
-		l.reneg.pending = false
-		l.mu.Unlock()
 		return err
 	}
 	send(offer)
@@ -123,7 +114,7 @@ func (l *WebRTCLeg) renegotiate() error {
 }
 
 func (l *WebRTCLeg) createOffer() (string, error) {
-	offer, err := l.pc.CreateOffer(nil)
+	offer, err := l.pc.CreateOffer(l.offerOptions())
 	if err != nil {
 		return "", wrapf(err, "create offer")
 	}
@@ -152,13 +143,14 @@ func (l *WebRTCLeg) ApplyAnswer(sdp string) error {
 	l.mu.Unlock()
 	err := l.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdp})
 	l.mu.Lock()
-	l.reneg.pending = false
-	again := l.reneg.again
+	l.reneg.pending, l.reneg.offer = false, ""
+	again := l.reneg.again || l.reneg.iceRestart
 	l.reneg.again = false
 	l.mu.Unlock()
 	if err != nil {
 		return errors.Join(ErrNegotiation, wrapf(err, "remote answer"))
 	}
+	l.armTWCC() // new video slots are numbered too
 	for _, d := range l.Downs() {
 		d.RequestKeyframe() // new receivers need a picture to start from
 	}

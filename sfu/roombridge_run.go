@@ -46,7 +46,8 @@ func (b *Bridges) once(ctx context.Context, spec BridgeSpec, run *bridgeRun) err
 		return ErrUnavailable
 	}
 	start := time.Now()
-	leg, err := d.Dial(ctx, DialRequest{CallID: NewID("bridge"), From: Identity{Number: spec.Room, Name: "Room " + spec.Room}, To: spec.Number})
+	leg, err := d.Dial(ctx, DialRequest{CallID: NewID("bridge"), From: Identity{Number: spec.Room, Name: "Room " + spec.Room},
+		To: spec.Number, Origin: RoomOrigin(spec.Room)})
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,11 @@ type Stats struct {
 	LegsActive       atomic.Int64
 	LegsTotal        atomic.Uint64
 	MixTick          Histogram
+	// MixCaughtUp counts mixer frames produced late, in a burst after a
+	// wake-up that came more than one period late; MixSkipped the frames
+	// a longer stall skipped (mediaclock.go).
+	MixCaughtUp atomic.Uint64
+	MixSkipped  atomic.Uint64
 }
 
 // mixTickBuckets are the upper bounds of the mixer tick histogram.

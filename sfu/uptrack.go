@@ -43,6 +43,16 @@ type UpTrack struct {
 	bitrate       atomic.Int64 // bits/s, measured by the room's ticker
 	measured      uint64       // bytes at the last measurement; owner: the room goroutine
 
+	// The packet being forwarded: when it arrived (monoNow) and how much
+	// media it carries in RTP clock units (Opus frames; 0 for video).
+	// Written by Forward before the fan-out, read by subscribers within it.
+	arrival int64
+	dur     uint32
+	// timeline names the timestamp domain of the track's packets when it
+	// is shared with other tracks (one room's mixed streams): a subscriber
+	// switched between such tracks keeps its timestamp offset.
+	timeline string
+
 	// DTMF: payload types of telephone-event, fixed before the read loop
 	// starts; the receiver state is touched only by the read loop.
 	dtmfPTs []uint8
@@ -143,7 +153,10 @@ func (u *UpTrack) OnDTMF(f func(digit rune)) { u.onDigit.Store(&f) }
 // subscriber. It allocates nothing and takes no lock. Telephone-events are
 // decoded into key presses instead of being forwarded: payload types are
 // per leg, and the other side may not even speak RTP (SIP INFO).
-func (u *UpTrack) Forward(p *rtp.Packet) {
+func (u *UpTrack) Forward(p *rtp.Packet) { u.forwardAt(p, monoNow()) }
+
+// forwardAt is Forward for a packet that arrived at at (tests set it).
+func (u *UpTrack) forwardAt(p *rtp.Packet, at int64) {
 	if len(u.dtmfPTs) > 0 && slices.Contains(u.dtmfPTs, p.PayloadType) {
 		if d := u.dtmf.digit(p.Timestamp, p.Payload); d != 0 {
 			if f := u.onDigit.Load(); f != nil {
@@ -154,6 +167,10 @@ func (u *UpTrack) Forward(p *rtp.Packet) {
 	}
 	u.packets.Add(1)
 	u.bytes.Add(uint64(len(p.Payload)))
+	u.arrival = at
+	if u.kind == Audio {
+		u.dur = opusSamples(p.Payload)
+	}
 	if id := u.levelExtID.Load(); id != 0 {
 		if level, _, err := audiolevel.ParseExtension(p.GetExtension(uint8(id))); err == nil {
 			u.level.Store(uint32(level))

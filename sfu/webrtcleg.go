@@ -16,6 +16,8 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
+
+	"xphone/sfu/bwe"
 )
 
 // WebRTCLeg is a browser's PeerConnection to the server: DTLS-SRTP media
@@ -36,12 +38,18 @@ type WebRTCLeg struct {
 	created  time.Time
 	estimate atomic.Int64   // REMB from the browser, bits/s
 	problems []MediaProblem // what of the offer could not be used; fixed at negotiation
+	bwe      *bwe.Estimator // from the browser's TWCC feedback (twcc.go)
 	observer atomic.Pointer[CallObserver]
 	closing  bool
 	reason   Reason
-	wg       sync.WaitGroup // read loops
-	done     chan struct{}
-	hangOnce sync.Once
+	// Liveness (webrtcleg_liveness.go): RTCP read, and whether ICE ever
+	// connected; live is the monitor that hangs up a vanished party.
+	rtcpIn        atomic.Uint64
+	everConnected atomic.Bool
+	live          *livenessMonitor
+	wg            sync.WaitGroup // read loops
+	done          chan struct{}
+	hangOnce      sync.Once
 }
 
 // NewWebRTCLeg answers a browser's SDP offer. It returns the leg and the
@@ -51,7 +59,8 @@ func (m *MediaAPI) NewWebRTCLeg(ctx context.Context, ident Identity, offer strin
 	if err != nil {
 		return nil, "", wrapf(err, "new peer connection")
 	}
-	l := &WebRTCLeg{id: NewID("leg"), ident: ident, pc: pc, done: make(chan struct{}), stats: m.stats, created: time.Now()}
+	l := &WebRTCLeg{id: NewID("leg"), ident: ident, pc: pc, done: make(chan struct{}), stats: m.stats, created: time.Now(),
+		bwe: bwe.NewEstimator(&bwe.History{})}
 	l.log = m.log.With("leg", l.id, "ext", ident.Number)
 	answer, err := l.negotiate(ctx, offer)
 	if err != nil {
@@ -60,6 +69,9 @@ func (m *MediaAPI) NewWebRTCLeg(ctx context.Context, ident Identity, offer strin
 	}
 	m.stats.LegsActive.Add(1)
 	m.stats.LegsTotal.Add(1)
+	l.armTWCC()
+	l.live = m.live
+	m.live.add(l)
 	return l, answer, nil
 }
 
@@ -105,7 +117,14 @@ func (l *WebRTCLeg) negotiate(ctx context.Context, offer string) (string, error)
 	case <-ctx.Done():
 		return "", wrapf(ctx.Err(), "gather candidates")
 	}
-	return askForDTX(l.pc.LocalDescription().SDP), nil
+	local := l.pc.LocalDescription().SDP
+	if !strings.Contains(local, "a=candidate:") {
+		// An answer without candidates (c=0.0.0.0) connects nothing: the
+		// browser would show a connected call and stay silent.
+		l.log.Error("no ICE candidate for a browser: no media address", "err", ErrNoMedia)
+		return "", ErrNoMedia
+	}
+	return askForDTX(local), nil
 }
 
 // addDown creates the track this leg receives of kind, and its RTCP reader.
@@ -155,12 +174,17 @@ func codecOf(kind Kind) webrtc.RTPCodecCapability {
 // readRTCP drains a sender's RTCP (the interceptors need it read) and passes
 // keyframe requests from the browser on to the track's current source.
 func (l *WebRTCLeg) readRTCP(sender *webrtc.RTPSender, down *DownTrack) {
+	var ssrc uint32
+	if enc := sender.GetParameters().Encodings; len(enc) > 0 {
+		ssrc = uint32(enc[0].SSRC)
+	}
 	buf := make([]byte, 1500)
 	for {
 		n, _, err := sender.Read(buf)
 		if err != nil {
 			return
 		}
+		l.rtcpIn.Add(1)
 		pkts, err := rtcp.Unmarshal(buf[:n])
 		if err != nil {
 			continue
@@ -171,14 +195,35 @@ func (l *WebRTCLeg) readRTCP(sender *webrtc.RTPSender, down *DownTrack) {
 				down.RequestKeyframe()
 			case *rtcp.ReceiverEstimatedMaximumBitrate:
 				l.estimate.Store(int64(p.Bitrate))
+			case *rtcp.TransportLayerCC:
+				l.bwe.OnFeedback(p, time.Now())
+			case *rtcp.ReceiverReport:
+				for _, r := range p.Reports {
+					if r.SSRC == ssrc {
+						down.noteLoss(r.FractionLost)
+					}
+				}
 			}
 		}
 	}
 }
 
-// EstimatedBitrate is the browser's latest estimate (REMB) of what it can
-// receive, in bits/s; 0 when it has sent none.
-func (l *WebRTCLeg) EstimatedBitrate() int { return int(l.estimate.Load()) }
+// EstimatedBitrate is what the browser can receive, in bits/s: the lower
+// of its own estimate (REMB, when it sends one) and the server's from its
+// TWCC feedback; 0 when neither knows of a limit.
+func (l *WebRTCLeg) EstimatedBitrate() int {
+	remb, twcc := int(l.estimate.Load()), l.bwe.Estimate()
+	if twcc > 0 {
+		twcc += audioReserve // only video is numbered (twcc.go): the audio rides beside it
+	}
+	switch {
+	case remb == 0:
+		return twcc
+	case twcc == 0:
+		return remb
+	}
+	return min(remb, twcc)
+}
 
 // onTrack binds an arriving remote track to its UpTrack and starts reading.
 func (l *WebRTCLeg) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
@@ -210,7 +255,7 @@ func (l *WebRTCLeg) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver
 	up.SetDTMFPayloadTypes(dtmfPTs)
 	l.goOwned(func() { readRTP(remote, up) })
 	rid := remote.RID()
-	l.goOwned(func() { drainRTCP(recv, rid) })
+	l.goOwned(func() { drainRTCP(recv, rid, &l.rtcpIn) })
 	up.RequestKeyframe()
 }
 
@@ -218,7 +263,8 @@ func (l *WebRTCLeg) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver
 // (sender reports, SDES). Unread, pion keeps up to 100 kB of it per stream,
 // which fills over a long meeting, and the receiver-report interceptor
 // never sees the sender reports it needs for the browser's round-trip time.
-func drainRTCP(recv *webrtc.RTPReceiver, rid string) {
+// Each read counts into seen, for the leg's liveness.
+func drainRTCP(recv *webrtc.RTPReceiver, rid string, seen *atomic.Uint64) {
 	buf := make([]byte, 1500)
 	for {
 		var err error
@@ -230,6 +276,7 @@ func drainRTCP(recv *webrtc.RTPReceiver, rid string) {
 		if err != nil && !errors.Is(err, io.ErrShortBuffer) {
 			return
 		}
+		seen.Add(1)
 	}
 }
 
@@ -288,8 +335,9 @@ func (l *WebRTCLeg) upFor(kind Kind, rid string) *UpTrack {
 
 func (l *WebRTCLeg) onConnectionState(state webrtc.PeerConnectionState) {
 	l.log.Debug("peer connection state", "state", state.String())
+	l.noteState(state)
 	if state == webrtc.PeerConnectionStateFailed {
-		_ = l.Hangup(context.Background(), ReasonMediaFailed)
+		_ = l.Hangup(context.Background(), l.failedReason())
 	}
 }
 
@@ -325,6 +373,10 @@ func (l *WebRTCLeg) MediaProblems() []MediaProblem { return slices.Clone(l.probl
 // Identity is the extension the leg belongs to.
 func (l *WebRTCLeg) Identity() Identity { return l.ident }
 
+// Origin is the browser session of the extension the leg was created
+// for (the web layer creates legs only for logged-in sessions).
+func (l *WebRTCLeg) Origin() Origin { return ExtensionOrigin(l.ident.Number) }
+
 // Ups are the tracks the browser sends.
 func (l *WebRTCLeg) Ups() []*UpTrack { return l.ups }
 
@@ -352,6 +404,9 @@ func (l *WebRTCLeg) Hangup(_ context.Context, reason Reason) error {
 		l.mu.Lock()
 		l.closing, l.reason = true, reason
 		l.mu.Unlock()
+		if l.live != nil {
+			l.live.remove(l)
+		}
 		err := l.pc.Close()
 		l.wg.Wait()
 		if err != nil {

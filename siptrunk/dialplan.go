@@ -53,7 +53,7 @@ func Normalise(number string) (string, bool) {
 // Match returns the first rule matching the normalised number.
 func (p *DialPlan) Match(number string) (configs.DialRule, bool) {
 	for _, r := range p.rules {
-		if matchPattern(r.Pattern, number) {
+		if configs.MatchPattern(r.Pattern, number) {
 			return r, true
 		}
 	}
@@ -85,27 +85,4 @@ func (p *DialPlan) Allowed(callerPermission, number string) (Route, error) {
 		out = out[min(r.Strip, len(out)):]
 	}
 	return Route{Trunk: r.Trunk, Number: r.Prepend + out}, nil
-}
-
-// matchPattern matches digits literally, X as any digit and a trailing
-// "." as one or more further characters.
-func matchPattern(pattern, number string) bool {
-	rest := strings.HasSuffix(pattern, ".")
-	pattern = strings.TrimSuffix(pattern, ".")
-	if len(number) < len(pattern) || (!rest && len(number) != len(pattern)) || (rest && len(number) == len(pattern)) {
-		return false
-	}
-	for i := 0; i < len(pattern); i++ {
-		p, c := pattern[i], number[i]
-		if p == 'X' {
-			if c < '0' || c > '9' {
-				return false
-			}
-			continue
-		}
-		if p != c {
-			return false
-		}
-	}
-	return true
 }

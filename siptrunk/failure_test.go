@@ -70,10 +70,11 @@ func TestFailureCodes(t *testing.T) {
 		{"0404", sfu.ReasonNotFound, sfu.ErrNotFound},
 		{"0480", sfu.ReasonUnavailable, sfu.ErrUnavailable},
 		{"0408", sfu.ReasonNoAnswer, sfu.ErrNoAnswer},
-		{"0503", sfu.ReasonTrunkUnavailable, ErrTrunkUnavailable},
+		{"0503", sfu.ReasonCongestion, sfu.ErrCongestion},
+		{"0500", sfu.ReasonTrunkUnavailable, ErrTrunkUnavailable},
 	} {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		_, err := tr.Dial(ctx, sfu.DialRequest{From: sfu.Identity{Number: "1001"}, To: tc.number})
+		_, err := tr.Dial(ctx, sfu.DialRequest{From: sfu.Identity{Number: "1001"}, Origin: sfu.ExtensionOrigin("1001"), To: tc.number})
 		cancel()
 		if !errors.Is(err, tc.err) || sfu.ReasonFor(err) != tc.want {
 			t.Errorf("%s: err %v (reason %s), want %v (%s)", tc.number, err, sfu.ReasonFor(err), tc.err, tc.want)
@@ -89,7 +90,7 @@ func TestCancelOnContextEnd(t *testing.T) {
 	ctx, cancel := context.WithTimeoutCause(context.Background(), time.Second, sfu.ErrNoAnswer)
 	defer cancel()
 	rang := make(chan struct{}, 1)
-	_, err := tr.Dial(ctx, sfu.DialRequest{From: sfu.Identity{Number: "1001"}, To: "0180", Ringing: func() { rang <- struct{}{} }})
+	_, err := tr.Dial(ctx, sfu.DialRequest{From: sfu.Identity{Number: "1001"}, Origin: sfu.ExtensionOrigin("1001"), To: "0180", Ringing: func() { rang <- struct{}{} }})
 	if !errors.Is(err, sfu.ErrNoAnswer) {
 		t.Errorf("err = %v, want ErrNoAnswer", err)
 	}
@@ -105,8 +106,9 @@ func TestCancelOnContextEnd(t *testing.T) {
 	}
 }
 
-// TestForbiddenNumberNeverInvites: a caller without the permission class
-// (and an inbound trunk caller) never produce an INVITE.
+// TestForbiddenNumberNeverInvites: a caller without the permission class,
+// an inbound trunk caller whose From claims a privileged extension, and a
+// call of unknown origin never produce an INVITE.
 func TestForbiddenNumberNeverInvites(t *testing.T) {
 	uas := startFakeUAS(t)
 	tr, err := New(Config{Trunk: configs.Trunk{Name: "pbx", Address: uas.addr, Listen: ourSIP}, MediaIP: ourIP,
@@ -118,12 +120,20 @@ func TestForbiddenNumberNeverInvites(t *testing.T) {
 	must(t, err)
 	must(t, tr.Start())
 	t.Cleanup(func() { _ = tr.Close(context.Background()) })
-	for _, from := range []string{"1001", "1002", "sip:0300@127.0.0.2"} {
+	for _, tc := range []struct {
+		from   string
+		origin sfu.Origin
+	}{
+		{"1001", sfu.ExtensionOrigin("1001")},
+		{"1002", sfu.ExtensionOrigin("1002")},
+		{"1001", sfu.TrunkOrigin("pbx", false)}, // the far side wrote From: 1001
+		{"1001", sfu.Origin{}},
+	} {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		_, err := tr.Dial(ctx, sfu.DialRequest{From: sfu.Identity{Number: from}, To: "0044 20 7946 0000"})
+		_, err := tr.Dial(ctx, sfu.DialRequest{From: sfu.Identity{Number: tc.from}, Origin: tc.origin, To: "0044 20 7946 0000"})
 		cancel()
 		if !errors.Is(err, sfu.ErrForbidden) || !errors.Is(err, ErrForbidden) {
-			t.Errorf("from %s: err = %v, want forbidden", from, err)
+			t.Errorf("from %s (%s): err = %v, want forbidden", tc.from, tc.origin, err)
 		}
 	}
 	if n := tr.Stats.Invites.Load() + uint64(uas.invites.Load()); n != 0 {

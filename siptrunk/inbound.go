@@ -29,6 +29,10 @@ func (t *Trunk) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		t.respond(req, tx, 480, "Temporarily Unavailable")
 		return
 	}
+	if !t.allowCall(req) {
+		t.respond(req, tx, 503, "Service Unavailable", sip.NewHeader("Retry-After", "1"))
+		return
+	}
 	if req.Contact() == nil {
 		t.respond(req, tx, 400, "Missing Contact")
 		return
@@ -69,8 +73,7 @@ func (t *Trunk) inboundLeg(req *sip.Request) (*Leg, string, error) {
 		_ = m.Close()
 		return nil, "", err
 	}
-	from := req.From()
-	leg, err := newLeg(sfu.NewID("sip"), sfu.Identity{Number: from.Address.User, Name: from.DisplayName}, m, t.log)
+	leg, err := newLeg(sfu.NewID("sip"), callerIdentity(req), sfu.TrunkOrigin(t.cfg.Trunk.Name, false), m, t.log)
 	if err != nil {
 		_ = m.Close()
 		return nil, "", err
@@ -91,7 +94,7 @@ func (t *Trunk) runInbound(req *sip.Request, dss *sipgo.DialogServerSession, leg
 		leg.end(sfu.ReasonError, false)
 		return
 	}
-	leg.onDTMF = t.dtmfSender(leg)
+	leg.onDTMF, leg.transport, leg.trunk = t.dtmfSender(leg), t.transport(), t
 	leg.start()
 	to := t.inboundTarget(req.Recipient.User)
 	t.Stats.Inbound.Add(1)
@@ -118,7 +121,7 @@ func (t *Trunk) runInbound(req *sip.Request, dss *sipgo.DialogServerSession, leg
 			return
 		case <-leg.Done():
 			code, reason := failureStatus(leg.EndReason())
-			_ = dss.Respond(code, reason, nil)
+			_ = dss.Respond(code, reason, nil, reasonHeader(leg.EndReason()))
 			return
 		case <-dss.Context().Done():
 			leg.end(sfu.ReasonCancelled, false)
@@ -199,13 +202,29 @@ func (t *Trunk) onUpdate(req *sip.Request, tx sip.ServerTransaction) {
 // answerInDialog answers a re-INVITE or UPDATE: an offer is applied to
 // the media (a moved address, a new SDES key) and answered with our SDP,
 // the direction mirrored, and may hold or resume the call; an offer the
-// media cannot follow gets 488 and changes nothing (RFC 3261 §14.2).
-// Both refresh the session timer.
+// media cannot follow — or a body that is no audio offer at all — gets
+// 488 and changes nothing (RFC 3261 §14.2). A re-INVITE without a body
+// gets our SDP as the offer (§14.2); a bodiless UPDATE just refreshes.
+// A Session-Expires below our Min-SE gets 422 as on a new INVITE. The
+// Content-Type was checked by validate (415).
 func (t *Trunk) answerInDialog(req *sip.Request, tx sip.ServerTransaction, l *Leg) {
-	var res *sip.Response
+	if se, _, has := sessionExpires(req); has && se < minSE {
+		t.respond422(req, tx)
+		return
+	}
 	offer := string(req.Body())
+	var res *sip.Response
 	dir := ""
-	if strings.Contains(offer, "m=audio") {
+	switch {
+	case offer == "" && req.IsInvite():
+		res = sip.NewSDPResponseFromRequest(req, []byte(withDirection(l.media.LocalSDP(), l.currentDirection())))
+	case offer == "":
+		res = sip.NewResponseFromRequest(req, 200, "OK", nil)
+	case !strings.Contains(offer, "\nm=audio") && !strings.HasPrefix(offer, "m=audio"):
+		t.log.Warn("in-dialog offer without audio refused", "method", req.Method)
+		t.respond(req, tx, 488, "Not Acceptable Here", sip.NewHeader("Warning", `304 xphone "no audio media in the offer"`))
+		return
+	default:
 		answer, err := l.media.Update(offer)
 		if err != nil {
 			t.log.Warn("in-dialog media change refused", "method", req.Method, "err", err)
@@ -214,9 +233,16 @@ func (t *Trunk) answerInDialog(req *sip.Request, tx sip.ServerTransaction, l *Le
 		}
 		dir = answerDirection(offer)
 		res = sip.NewSDPResponseFromRequest(req, []byte(withDirection(answer, dir)))
-	} else {
-		res = sip.NewResponseFromRequest(req, 200, "OK", nil)
 	}
+	t.sendInDialog(req, tx, l, res)
+	if dir != "" {
+		l.answerDir.Store(dir)
+		t.peerHold(l, dir == "recvonly" || dir == "inactive")
+	}
+}
+
+// sendInDialog sends an in-dialog 2xx with our Contact and session timer.
+func (t *Trunk) sendInDialog(req *sip.Request, tx sip.ServerTransaction, l *Leg, res *sip.Response) {
 	res.AppendHeader(&t.dua.ContactHDR)
 	if l.timer != nil {
 		for _, h := range l.timer.headers() {
@@ -227,10 +253,15 @@ func (t *Trunk) answerInDialog(req *sip.Request, tx sip.ServerTransaction, l *Le
 	if err := tx.Respond(res); err != nil {
 		t.log.Debug("in-dialog answer not sent", "method", req.Method, "err", err)
 	}
-	if dir != "" {
-		l.answerDir.Store(dir)
-		t.peerHold(l, dir == "recvonly" || dir == "inactive")
+}
+
+// currentDirection is the direction of our side's media now: the last
+// one we answered a peer's offer with, else sendrecv.
+func (l *Leg) currentDirection() string {
+	if d, ok := l.answerDir.Load().(string); ok && d != "" {
+		return d
 	}
+	return "sendrecv"
 }
 
 // Holder is call control's hold operation; *sfu.Calls implements it.

@@ -21,9 +21,17 @@ type rawDialog struct {
 // establishRaw sends an INVITE from peer, ACKs the 200 and returns the dialog.
 func establishRaw(t *testing.T, tr *Trunk, peer *rawSocket, callID string) *rawDialog {
 	t.Helper()
-	offer := realOffer(t)
+	return establishRawWith(t, tr, peer, callID, realOffer(t))
+}
+
+// establishRawWith is establishRaw with the SDP offer given.
+func establishRawWith(t *testing.T, tr *Trunk, peer *rawSocket, callID, offer string) *rawDialog {
+	t.Helper()
 	peer.send(t, peer.rawInvite(callID, "", offer))
 	res, ok := peer.await("SIP/2.0 200", 5*time.Second)
+	for ok && !strings.Contains(res, "Call-ID: "+callID+"\r\n") {
+		res, ok = peer.await("SIP/2.0 200", 5*time.Second)
+	}
 	if !ok {
 		t.Fatal("raw INVITE not answered 200")
 	}
@@ -62,7 +70,10 @@ func (d *rawDialog) request(t *testing.T, method, extra, body string) string {
 }
 
 // TestMalformedInDialog: in-dialog UPDATE, REFER, re-INVITE and INFO,
-// well-formed or not, get the right answers and the trunk lives on.
+// well-formed or not, get the right answers and the trunk lives on: a
+// body that is not SDP is never answered 200 (415 for another type, 488
+// for an unusable SDP), a Session-Expires below Min-SE gets 422 as on a
+// new INVITE, and a re-INVITE without an offer gets ours.
 func TestMalformedInDialog(t *testing.T) {
 	tr := newTestTrunk(t, configs.Trunk{}, answeringPlacer{})
 	peer := newRawSocket(t, "127.0.0.2:5098")
@@ -81,6 +92,12 @@ func TestMalformedInDialog(t *testing.T) {
 		{"UPDATE without SDP (session refresh)", "UPDATE", "", "", " 200 ", "Session-Expires:"},
 		{"UPDATE with a sendonly offer", "UPDATE", "Content-Type: application/sdp\r\n", offer, " 200 ", "a=recvonly"},
 		{"re-INVITE inactive", "INVITE", "Content-Type: application/sdp\r\n", strings.Replace(offer, "a=sendonly", "a=inactive", 1), " 200 ", "a=inactive"},
+		{"re-INVITE with a text body", "INVITE", "Content-Type: text/plain\r\n", "hello", " 415 ", "Accept: application/sdp"},
+		{"re-INVITE whose SDP is not SDP", "INVITE", "Content-Type: application/sdp\r\n", "hello", " 488 ", ""},
+		{"re-INVITE with a body but no Content-Type", "INVITE", "", "v=0\r\n", " 400 ", ""},
+		{"re-INVITE with Session-Expires 1", "INVITE", "Supported: timer\r\nSession-Expires: 1\r\nContent-Type: application/sdp\r\n", offer, " 422 ", "Min-SE: 90"},
+		{"UPDATE with Session-Expires 1", "UPDATE", "Session-Expires: 1\r\n", "", " 422 ", "Min-SE: 90"},
+		{"re-INVITE without an offer", "INVITE", "", "", " 200 ", "m=audio"},
 		{"INFO DTMF", "INFO", "Content-Type: application/dtmf-relay\r\n", "Signal=5\r\nDuration=160\r\n", " 200 ", ""},
 		{"INFO with garbage", "INFO", "Content-Type: application/dtmf-relay\r\n", "Signal=\x00\xff\r\n", " 200 ", ""},
 	} {

@@ -68,7 +68,7 @@ func (m *sockMedia) Answer(_ context.Context, offer string) (string, error) {
 	if err := m.setRemote(); err != nil {
 		return "", err
 	}
-	m.local = m.buildSDP(m.peer.proto, []audioCodec{c}, eventsOf([]audioCodec{c}), m.peer.rtcpMux, attrs)
+	m.local = m.buildSDP(m.canonicalProto(m.peer.proto), []audioCodec{c}, eventsOf([]audioCodec{c}), m.peer.rtcpMux, attrs)
 	return m.local, nil
 }
 
@@ -141,6 +141,13 @@ func (m *sockMedia) Accept(answer string) error {
 		if m.peer.fingerprint == "" {
 			return fmt.Errorf("%w: DTLS answer without fingerprint", ErrSDP)
 		}
+		// Our re-offers and answers later in the dialog keep the role
+		// the answer gave us: actpass there would offer a new association.
+		role := "passive"
+		if dtlsClient(m.peer.setup) {
+			role = "active"
+		}
+		m.local = strings.Replace(m.local, "a=setup:actpass", "a=setup:"+role, 1)
 	case sockSDES:
 		if err := m.acceptSDES(); err != nil {
 			return err
@@ -165,13 +172,17 @@ func (m *sockMedia) acceptSDES() error {
 	return fmt.Errorf("%w: answer lacks a matching SDES crypto line", ErrSDP)
 }
 
-func (m *sockMedia) acceptsProto(p string) bool {
+func (m *sockMedia) acceptsProto(p string) bool { return m.canonicalProto(p) != "" }
+
+// canonicalProto is our spelling of the peer's transport protocol, ""
+// when we do not speak it (answers never echo a peer's odd casing).
+func (m *sockMedia) canonicalProto(p string) string {
 	for _, q := range protos[m.kind] {
 		if strings.EqualFold(p, q) {
-			return true
+			return q
 		}
 	}
-	return false
+	return ""
 }
 
 // setRemote takes the peer's RTP address from its SDP until latching.

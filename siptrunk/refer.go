@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -19,9 +18,10 @@ type Transferer interface {
 }
 
 // onRefer honours a REFER from the trunk (RFC 3515): the peer asks our
-// party to call the Refer-To target. The target is checked like any
-// number leaving through a trunk, with the trunk's refer_permission
-// (none by default: extensions and rooms only), before anything is dialled.
+// party to call the Refer-To target. Extensions and rooms (local numbers
+// win over dial rules) are always fine; an outside target must pass the
+// toll-fraud gate as a transfer asked by this trunk (its refer_permission
+// and a transit rule; none by default) before anything is dialled.
 func (t *Trunk) onRefer(req *sip.Request, tx sip.ServerTransaction) {
 	l := t.legFor(req.CallID().Value())
 	if l == nil || l.dlg.Load() == nil {
@@ -34,9 +34,9 @@ func (t *Trunk) onRefer(req *sip.Request, tx sip.ServerTransaction) {
 		t.respond(req, tx, 400, "Bad Refer-To")
 		return
 	}
-	if err := t.referAllowed(target); err != nil {
+	if err := t.referAllowed(l, target); err != nil {
 		t.Stats.RefersRefused.Add(1)
-		t.log.Warn("REFER from the trunk refused", "target", target, "err", err)
+		t.security.Warn("security: REFER refused", "trunk", t.cfg.Trunk.Name, "origin", l.Origin().String(), "to", target, "err", err)
 		t.respond(req, tx, 403, "Forbidden")
 		return
 	}
@@ -56,8 +56,6 @@ func (t *Trunk) onRefer(req *sip.Request, tx sip.ServerTransaction) {
 // control is reported in the NOTIFY instead and the call goes on.
 func (t *Trunk) carryOutRefer(l *Leg, tr Transferer, target string) {
 	l.notifyRefer("100 Trying", "active;expires=60")
-	t.refers.add(l.ident.Number, 1)
-	defer t.refers.add(l.ident.Number, -1)
 	if err := tr.Transfer(l.callID, l, target); err != nil {
 		l.referring.Store(false)
 		t.log.Warn("REFER transfer failed", "target", target, "err", err)
@@ -107,59 +105,19 @@ func referTarget(req *sip.Request) (string, error) {
 	return u.User, nil
 }
 
-// referPermission is the class REFERs from this trunk act with.
-func (t *Trunk) referPermission() string {
-	if p := t.cfg.Trunk.ReferPermission; p != "" {
-		return p
-	}
-	return InboundPermission
-}
-
-// referAllowed: a target no dial rule matches is internal (an extension or
-// room); anything else must pass the toll-fraud gate with referPermission.
-func (t *Trunk) referAllowed(target string) error {
-	n, ok := Normalise(target)
-	if !ok {
-		return fmt.Errorf("%w: %q is not a phone number", ErrForbidden, target)
-	}
-	if _, matched := t.plan.Load().Match(n); !matched {
+// referAllowed is the REFER's early check, before 202: a local target is
+// fine, and so is a number no dial rule routes (call control then answers
+// it with 404 in the NOTIFY); an outside number must pass the gate as a
+// transfer asked by the referring leg's trunk. Call control and Dial
+// decide again, with the party's own origin too.
+func (t *Trunk) referAllowed(l *Leg, target string) error {
+	g := t.gate()
+	if g.Local(target) {
 		return nil
 	}
-	_, err := t.plan.Load().Allowed(t.referPermission(), n)
+	_, err := g.Decide(sfu.DialRequest{To: target, Origin: l.Origin(), TransferredBy: l.Origin()})
+	if errors.Is(err, ErrTrunkUnavailable) {
+		return nil
+	}
 	return err
-}
-
-// referrals are the outside numbers whose REFER is being carried out: a
-// transfer's own checks (sfu Permit, Dial) then use the trunk's refer
-// class for them. An entry lives until call control's Transfer returns,
-// which is after the target was dialled (the referrer's leg is gone by
-// then, so the leg itself cannot carry it).
-type referrals struct {
-	mu sync.Mutex
-	n  map[string]int
-}
-
-func (r *referrals) add(number string, d int) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.n == nil {
-		r.n = map[string]int{}
-	}
-	if r.n[number] += d; r.n[number] <= 0 {
-		delete(r.n, number)
-	}
-}
-
-func (r *referrals) has(number string) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.n[number] > 0
-}
-
-// referringPermission is the class of a number carrying out a REFER.
-func (t *Trunk) referringPermission(number string) (string, bool) {
-	if t.refers.has(number) {
-		return t.referPermission(), true
-	}
-	return "", false
 }

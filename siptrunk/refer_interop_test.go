@@ -24,7 +24,9 @@ func placedTrunk(t *testing.T, tc configs.Trunk, ext sfu.Dialer) (*Trunk, *sfu.C
 
 // placedTrunkPerm is placedTrunk with extensions' permission classes from
 // perm, and the server's transfer check (sfu Permit) wired as in
-// internal/server.
+// internal/server. A transit rule lets the trunk's calls leave through it
+// again (transfers and REFERs of its callers to outside numbers), so the
+// permission classes decide.
 func placedTrunkPerm(t *testing.T, tc configs.Trunk, ext sfu.Dialer, perm func(string) string) (*Trunk, *sfu.Calls) {
 	t.Helper()
 	tc.Name, tc.Listen, tc.Codecs = "pbx", ourSIP, []string{"pcmu"}
@@ -34,13 +36,14 @@ func placedTrunkPerm(t *testing.T, tc configs.Trunk, ext sfu.Dialer, perm func(s
 	tc.Inbound = map[string]string{"4930": "1001"}
 	tr, err := New(Config{Trunk: tc, MediaIP: ourIP,
 		Dialplan:   []configs.DialRule{{Pattern: "0.", Trunk: "pbx", Permission: "national"}},
+		Transit:    []configs.TransitRule{{From: "pbx", To: "pbx", Permission: "international"}},
 		Permission: perm}, nil, testLogger())
 	must(t, err)
-	permit := func(caller sfu.Identity, number string) error {
-		if !tr.Reaches(number) {
+	permit := func(req sfu.DialRequest) error {
+		if !tr.Reaches(req.To) {
 			return nil
 		}
-		_, err := tr.Allowed(tr.PermissionOf(caller.Number), number)
+		_, err := tr.Allowed(req)
 		return err
 	}
 	calls := sfu.NewCalls(sfu.CallsConfig{NoAnswerTimeout: 15 * time.Second, Permit: permit}, testLogger(), ext, tr)

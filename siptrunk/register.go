@@ -13,10 +13,13 @@ import (
 )
 
 // Backoff after a failed REGISTER: exponential from min to max, with
-// ±25 % jitter (the idea of RFC 5626 §4.5).
+// ±25 % jitter (the idea of RFC 5626 §4.5). The cap keeps a PBX that comes
+// back after any outage re-registered within a minute (45 s + 25 % jitter
+// = 56¼ s at most, plus under a second), while a dead registrar sees at
+// most one REGISTER every 34 s per trunk — no retry storm.
 const (
 	backoffMin     = 1 * time.Second
-	backoffMax     = 5 * time.Minute
+	backoffMax     = 45 * time.Second
 	defaultExpiry  = 300 * time.Second
 	refreshAtRatio = 0.8 // re-register after 80 % of the granted expiry
 )
@@ -83,7 +86,7 @@ func (r *registration) run() {
 		select {
 		case <-r.t.ctx.Done():
 			return
-		case <-time.After(wait):
+		case <-r.t.clock.After(wait):
 		case <-r.wake:
 		}
 	}
@@ -94,7 +97,7 @@ func (r *registration) once() time.Duration {
 	ctx, cancel := withTimeout(r.t.ctx)
 	defer cancel()
 	r.mu.Lock()
-	r.attempts = append(r.attempts, time.Now())
+	r.attempts = append(r.attempts, r.t.clock.Now())
 	if len(r.attempts) > maxAttempts {
 		r.attempts = r.attempts[1:]
 	}

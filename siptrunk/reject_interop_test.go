@@ -26,7 +26,7 @@ func TestOutboundRejectedByBaresip(t *testing.T) {
 		b.WaitEvent(t, "CALL_INCOMING", 5*time.Second)
 		b.Command(t, "hangup", "")
 	}()
-	_, err := tr.Dial(ctx, sfu.DialRequest{From: sfu.Identity{Number: "1001"}, To: "0400",
+	_, err := tr.Dial(ctx, sfu.DialRequest{From: sfu.Identity{Number: "1001"}, Origin: sfu.ExtensionOrigin("1001"), To: "0400",
 		Ringing: func() { rang <- struct{}{} }})
 	t.Logf("baresip rejects: %v → reason %q", err, sfu.ReasonFor(err))
 	if !errors.Is(err, sfu.ErrBusy) && !errors.Is(err, sfu.ErrDeclined) {
@@ -58,7 +58,7 @@ func TestOutboundCancelToBaresip(t *testing.T) {
 		b.WaitEvent(t, "CALL_INCOMING", 5*time.Second)
 		cancel(sfu.ErrCancelled)
 	}()
-	_, err := tr.Dial(ctx, sfu.DialRequest{From: sfu.Identity{Number: "1001"}, To: "0400"})
+	_, err := tr.Dial(ctx, sfu.DialRequest{From: sfu.Identity{Number: "1001"}, Origin: sfu.ExtensionOrigin("1001"), To: "0400"})
 	if !errors.Is(err, sfu.ErrCancelled) {
 		t.Errorf("Dial = %v, want cancelled", err)
 	}

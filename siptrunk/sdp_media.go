@@ -62,7 +62,7 @@ func (m *sdpMedia) parseMLine(l string) {
 func (m *sdpMedia) parseAttr(l string, media bool) {
 	switch {
 	case strings.HasPrefix(l, "c=IN IP4 ") || strings.HasPrefix(l, "c=IN IP6 "):
-		if a, err := netip.ParseAddr(strings.Fields(l[9:])[0]); err == nil && (media || !m.addr.IsValid()) {
+		if a, err := netip.ParseAddr(safeIndex(strings.Fields(l[9:]), 0)); err == nil && (media || !m.addr.IsValid()) {
 			m.addr = a
 		}
 	case strings.HasPrefix(l, "a=rtpmap:"):

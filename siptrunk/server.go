@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -12,20 +13,38 @@ import (
 
 // handlers installs every request handler, each behind guard.
 func (t *Trunk) handlers() {
-	t.srv.OnInvite(t.guard(t.onInvite))
-	t.srv.OnAck(t.guard(t.onAck))
-	t.srv.OnBye(t.guard(t.onBye))
-	t.srv.OnCancel(t.guard(func(req *sip.Request, tx sip.ServerTransaction) {
+	for method, h := range t.routes() {
+		t.srv.OnRequest(method, t.guard(h))
+	}
+	// Methods without a handler were answered 405/501 by validate.
+	t.srv.OnNoRoute(t.guard(t.noRoute))
+}
+
+// routes are the request handlers by method (the fuzz target calls them
+// the way sipgo does).
+func (t *Trunk) routes() map[sip.RequestMethod]sipgo.RequestHandler {
+	return map[sip.RequestMethod]sipgo.RequestHandler{
+		sip.INVITE: t.onInvite,
+		sip.ACK:    t.onAck,
+		sip.BYE:    t.onBye,
 		// sipgo matches CANCEL to its INVITE transaction before this; a
 		// CANCEL reaching here matched nothing.
-		t.respond(req, tx, 481, "Call/Transaction Does Not Exist")
-	}))
-	t.srv.OnOptions(t.guard(func(req *sip.Request, tx sip.ServerTransaction) { t.respond(req, tx, 200, "OK") }))
-	t.srv.OnInfo(t.guard(t.onInfo))
-	t.srv.OnUpdate(t.guard(t.onUpdate))
-	t.srv.OnRefer(t.guard(t.onRefer))
-	t.srv.OnNotify(t.guard(t.onNotify))
-	t.srv.OnNoRoute(t.guard(func(req *sip.Request, tx sip.ServerTransaction) { t.respond(req, tx, 501, "Not Implemented") }))
+		sip.CANCEL: func(req *sip.Request, tx sip.ServerTransaction) {
+			t.respond(req, tx, 481, "Call/Transaction Does Not Exist")
+		},
+		sip.OPTIONS: func(req *sip.Request, tx sip.ServerTransaction) {
+			t.respond(req, tx, 200, "OK", sip.NewHeader("Allow", allowHeader), sip.NewHeader("Accept", "application/sdp"),
+				sip.NewHeader("Supported", strings.Join(supportedOptions, ", ")))
+		},
+		sip.INFO:   t.onInfo,
+		sip.UPDATE: t.onUpdate,
+		sip.REFER:  t.onRefer,
+		sip.NOTIFY: t.onNotify,
+	}
+}
+
+func (t *Trunk) noRoute(req *sip.Request, tx sip.ServerTransaction) {
+	t.respond(req, tx, 501, "Not Implemented")
 }
 
 // guard wraps h: requests from sources not allowed are dropped and
@@ -45,9 +64,9 @@ func (t *Trunk) guard(h sipgo.RequestHandler) sipgo.RequestHandler {
 				t.respond(req, tx, 500, "Server Internal Error")
 			}
 		}()
-		if code, reason := validate(req); code != 0 {
+		if code, reason, hdrs := validate(req); code != 0 {
 			t.Stats.BadRequests.Add(1)
-			t.respond(req, tx, code, reason)
+			t.respond(req, tx, code, reason, hdrs...)
 			return
 		}
 		h(req, tx)
@@ -64,6 +83,11 @@ func (t *Trunk) sourceAllowed(src string) bool {
 	if err != nil {
 		return false
 	}
+	return t.addrAllowed(a)
+}
+
+// addrAllowed reports whether a is in allowed_sources.
+func (t *Trunk) addrAllowed(a netip.Addr) bool {
 	a = a.Unmap()
 	for _, p := range t.allowed {
 		if p.Contains(a) {
@@ -73,30 +97,17 @@ func (t *Trunk) sourceAllowed(src string) bool {
 	return false
 }
 
-// validate checks the mandatory headers (RFC 3261 §8.1.1) and the version.
-// It returns 0 when the request may be used, else the status to answer.
-func validate(req *sip.Request) (int, string) {
-	switch {
-	case req.SipVersion != "SIP/2.0":
-		return 505, "Version Not Supported"
-	case req.Via() == nil, req.From() == nil, req.To() == nil, req.CallID() == nil:
-		return 400, "Missing Mandatory Header"
-	case req.CSeq() == nil || req.CSeq().MethodName != req.Method:
-		return 400, "Bad CSeq"
-	case req.MaxForwards() != nil && req.MaxForwards().Val() == 0:
-		return 483, "Too Many Hops"
-	}
-	return 0, ""
-}
-
 // respond answers req on tx, safely even for malformed requests (a
 // response needs Via, From, To, Call-ID, CSeq to route at all).
-func (t *Trunk) respond(req *sip.Request, tx sip.ServerTransaction, code int, reason string) {
-	if req.Via() == nil {
-		return // cannot be routed back
+func (t *Trunk) respond(req *sip.Request, tx sip.ServerTransaction, code int, reason string, hdrs ...sip.Header) {
+	if req.Via() == nil || req.IsAck() {
+		return // cannot be routed back; ACKs are never answered
 	}
 	res := sip.NewResponseFromRequest(req, code, reason, nil)
 	res.SipVersion = "SIP/2.0"
+	for _, h := range hdrs {
+		res.AppendHeader(h)
+	}
 	var err error
 	if tx != nil {
 		err = tx.Respond(res)

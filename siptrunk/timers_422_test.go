@@ -47,7 +47,7 @@ func TestOutbound422Retry(t *testing.T) {
 	tr := newTestTrunk(t, configs.Trunk{Address: "127.0.0.2:5072", SessionExpires: configs.Duration(30 * time.Minute)}, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_, err = tr.Dial(ctx, sfu.DialRequest{From: sfu.Identity{Number: "1001"}, To: "0200"})
+	_, err = tr.Dial(ctx, sfu.DialRequest{From: sfu.Identity{Number: "1001"}, Origin: sfu.ExtensionOrigin("1001"), To: "0200"})
 	mu.Lock()
 	defer mu.Unlock()
 	t.Logf("Session-Expires sent: %v; result %v", seen, err)

@@ -64,7 +64,7 @@ func (t *Trunk) clientTLS() (*tls.Config, error) {
 }
 
 // serve opens the listening socket for the trunk's transport and serves
-// it in an owned goroutine. For UDP it returns once sipgo reads the
+// it in an owned goroutine, behind the front door (frontdoor.go). For UDP it returns once sipgo reads the
 // socket, so requests leave from it; TCP and TLS connections we open use
 // an ephemeral port (Via says so), and the listener takes the PBX's own
 // connections to our Contact.
@@ -79,7 +79,7 @@ func (t *Trunk) serve(tlsConf *tls.Config) error {
 		if err := t.newUA(tlsConf); err != nil {
 			return err
 		}
-		ready := newReadyConn(conn)
+		ready := newDoorConn(conn, t.door, t.countReply)
 		t.goOwned(func() { _ = t.srv.ServeUDP(ready) })
 		<-ready.reading
 		return nil
@@ -93,7 +93,8 @@ func (t *Trunk) serve(tlsConf *tls.Config) error {
 			return err
 		}
 		if t.transport() == "tcp" {
-			t.goOwned(func() { _ = t.srv.ServeTCP(ln) })
+			door := &doorListener{Listener: ln, door: t.door, filter: true, framing: true, onReply: t.countReply}
+			t.goOwned(func() { _ = t.srv.ServeTCP(door) })
 			return nil
 		}
 		if len(tlsConf.Certificates) == 0 {
@@ -101,9 +102,24 @@ func (t *Trunk) serve(tlsConf *tls.Config) error {
 			t.ln = nil
 			return ln.Close()
 		}
-		tln := tls.NewListener(ln, &tls.Config{MinVersion: tls.VersionTLS12, Certificates: tlsConf.Certificates})
-		t.goOwned(func() { _ = t.srv.ServeTLS(tln) })
+		// Strangers are turned away before the TLS handshake; messages are
+		// judged above TLS.
+		filtered := &doorListener{Listener: ln, door: t.door, filter: true}
+		tln := tls.NewListener(filtered, &tls.Config{MinVersion: tls.VersionTLS12, Certificates: tlsConf.Certificates})
+		door := &doorListener{Listener: tln, door: t.door, framing: true, onReply: t.countReply}
+		t.goOwned(func() { _ = t.srv.ServeTLS(door) })
 		return nil
 	}
 	return fmt.Errorf("%w: transport %q", ErrConfig, t.transport())
 }
+
+// maxUDPPayload is the largest UDP datagram over IPv4.
+const maxUDPPayload = 65507
+
+// sipgo refuses to send UDP messages above UDPMTUSize-200 bytes. RFC 3261
+// §18.1.1 moves large requests to TCP (ours stay below 1300 bytes: SDP is
+// trimmed), but a response goes back the way its request came (§18.2.2)
+// whatever its size: a 3.5 kB INVITE with 33 Vias (RFC 4475 longreq)
+// that arrived over UDP is answered over UDP, in IP fragments, not
+// dropped. Package-wide, like the tracer in siptrace.go.
+func init() { sip.UDPMTUSize = maxUDPPayload + 200 }

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,13 +27,21 @@ type Placer interface {
 
 // Config is everything a Trunk needs.
 type Config struct {
-	Trunk    configs.Trunk
+	Trunk configs.Trunk
+	// Gate is the server's toll-fraud gate, shared by every trunk and
+	// swapped on reload. nil: the trunk builds its own from Dialplan,
+	// Transit, Permission and its refer_permission (a lone trunk, tests).
+	Gate     func() *Gate
 	Dialplan []configs.DialRule
+	Transit  []configs.TransitRule
 	// MediaIP is the address of our one ICE host candidate / RTP socket;
 	// empty: the listen IP, or the IP used to reach the trunk.
 	MediaIP string
 	// Permission returns an extension's permission class; nil: "internal".
 	Permission func(number string) string
+	// Local reports extensions and rooms (they win over dial rules); used
+	// with the trunk's own gate only.
+	Local func(number string) bool
 }
 
 // Stats are the trunk's counters.
@@ -48,21 +55,29 @@ type Stats struct {
 	Updates        atomic.Uint64 // in-dialog UPDATEs answered
 	Refers         atomic.Uint64 // REFERs from the trunk carried out
 	RefersRefused  atomic.Uint64 // REFERs refused by the toll-fraud check
+	TollRefused    atomic.Uint64 // outbound calls the toll-fraud gate refused
+	// The front door, before sipgo sees a message (DroppedSources counts
+	// the strangers).
+	PeerParseErrors atomic.Uint64 // unparsable messages from allowed sources
+	PeerRateLimited atomic.Uint64 // dropped over rate_limit.messages
+	CallsLimited    atomic.Uint64 // new INVITEs answered 503 over rate_limit.calls
+	StrayResponses  atomic.Uint64 // responses matching no transaction of ours
 }
 
 // Trunk is one SIP trunk: a sipgo user agent on the configured transport,
 // registration or static peering, and SIP dialogs as sfu legs. It
 // implements sfu.Dialer for outside numbers.
 type Trunk struct {
-	cfg     Config
-	log     *slog.Logger
-	plan    atomic.Pointer[DialPlan] // replaced by SetDialplan on reload
-	placer  Placer
-	allowed []netip.Prefix
-	peer    sip.Uri // request-URI host:port of the trunk
-	mediaIP net.IP
-	Stats   Stats
-	Wire    MessageStats // SIP messages by method / response class
+	cfg      Config
+	log      *slog.Logger
+	security *slog.Logger         // stream=security, for fail2ban
+	ownGate  atomic.Pointer[Gate] // when cfg.Gate is nil; replaced by SetDialplan
+	placer   Placer
+	allowed  []netip.Prefix
+	peer     sip.Uri // request-URI host:port of the trunk
+	mediaIP  net.IP
+	Stats    Stats
+	Wire     MessageStats // SIP messages by method / response class
 
 	ua     *sipgo.UserAgent
 	srv    *sipgo.Server
@@ -81,21 +96,44 @@ type Trunk struct {
 	byCall map[string]any  // Call-ID → dialog session (client or server)
 	closed bool
 	reg    *registration
-	refers referrals // numbers carrying out a REFER from the trunk
+	// board receives the presence of the numbers the trunk watches (nil:
+	// none); watchers are their subscriptions by Call-ID.
+	board    *sfu.PresenceBoard
+	watchers map[string]*watcher
 	// backoff overrides the registration backoff bounds (tests); zero:
 	// 1 s to 5 min.
 	backoff [2]time.Duration
+	door    *frontDoor
+	calls   *rateLimiter // new INVITEs per source
+	// now is the clock of rate limits, clock the registration loop's;
+	// tests may replace them before Start.
+	now   func() time.Time
+	clock clock
 }
+
+// clock is the time the registration loop waits on.
+type clock interface {
+	Now() time.Time
+	After(d time.Duration) <-chan time.Time
+}
+
+// realClock is the wall clock.
+type realClock struct{}
+
+func (realClock) Now() time.Time                         { return time.Now() }
+func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
 // New builds a trunk; Start begins listening. placer may be nil when the
 // trunk is used for outbound calls only.
 func New(cfg Config, placer Placer, log *slog.Logger) (*Trunk, error) {
-	t := &Trunk{cfg: cfg, log: log.With("trunk", cfg.Trunk.Name), placer: placer,
-		legs: map[string]*Leg{}, byCall: map[string]any{}}
-	t.plan.Store(NewDialPlan(cfg.Dialplan))
+	t := &Trunk{cfg: cfg, log: log.With("trunk", cfg.Trunk.Name), security: log.With("stream", "security"), placer: placer,
+		legs: map[string]*Leg{}, byCall: map[string]any{}, watchers: map[string]*watcher{}}
+	t.SetDialplan(cfg.Dialplan)
 	if err := t.parseAddresses(); err != nil {
 		return nil, err
 	}
+	t.now, t.clock = time.Now, realClock{}
+	t.door = t.newFrontDoor()
 	t.ctx, t.cancel = context.WithCancel(context.Background())
 	return t, nil
 }
@@ -156,6 +194,7 @@ func (t *Trunk) Start() error {
 		return err
 	}
 	t.handlers()
+	t.goOwned(t.runDoorLogs)
 	traceAddrs(&t.Wire, t.listen, t.cfg.Trunk.Address)
 	if t.cfg.Trunk.Register != nil {
 		t.reg = newRegistration(t)
@@ -164,6 +203,7 @@ func (t *Trunk) Start() error {
 	if ka := t.cfg.Trunk.KeepAlive; ka > 0 {
 		t.goOwned(func() { t.keepAlive(ka.D()) })
 	}
+	t.startPresence()
 	t.log.Info("SIP trunk listening", "addr", t.listen, "transport", t.transport(), "peer", t.cfg.Trunk.Address)
 	return nil
 }
@@ -187,15 +227,19 @@ func (t *Trunk) Addr() string { return t.listen }
 // collide with the listener).
 func (t *Trunk) newUA(tlsConf *tls.Config) error {
 	host, port, _ := net.SplitHostPort(t.listen)
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent("Xphone"), sipgo.WithUserAgenTLSConfig(tlsConf))
+	quiet := sipgoLogger(t.log)
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent("Xphone"), sipgo.WithUserAgenTLSConfig(tlsConf),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(quiet)),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(quiet),
+			sip.WithTransactionLayerUnhandledResponseHandler(t.strayResponse)))
 	if err != nil {
 		return err
 	}
-	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(t.log))
+	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(quiet))
 	if err != nil {
 		return err
 	}
-	opts := []sipgo.ClientOption{sipgo.WithClientHostname(host), sipgo.WithClientLogger(t.log)}
+	opts := []sipgo.ClientOption{sipgo.WithClientHostname(host), sipgo.WithClientLogger(quiet)}
 	if t.transport() == "udp" {
 		opts = append(opts, sipgo.WithClientConnectionAddr(t.listen))
 	}
@@ -227,43 +271,29 @@ func (t *Trunk) goOwned(f func()) {
 	}()
 }
 
-// Reaches reports whether number is routed to this trunk by the dial plan.
-func (t *Trunk) Reaches(number string) bool {
-	n, ok := Normalise(number)
-	if !ok {
-		return false
+// gate is the toll-fraud gate in force.
+func (t *Trunk) gate() *Gate {
+	if t.cfg.Gate != nil {
+		return t.cfg.Gate()
 	}
-	r, ok := t.plan.Load().Match(n)
+	return t.ownGate.Load()
+}
+
+// Reaches reports whether number is routed to this trunk by the dial plan
+// (never a local number).
+func (t *Trunk) Reaches(number string) bool {
+	r, ok := t.gate().Route(number)
 	return ok && r.Trunk == t.cfg.Trunk.Name
 }
 
-// Allowed is the toll-fraud gate: may a caller with callerPermission send
-// number out through this trunk?
-func (t *Trunk) Allowed(callerPermission, number string) (Route, error) {
-	r, err := t.plan.Load().Allowed(callerPermission, number)
+// Allowed is the toll-fraud gate for a call leaving through this trunk:
+// the gate's decision, and the route must be this trunk.
+func (t *Trunk) Allowed(req sfu.DialRequest) (Route, error) {
+	r, err := t.gate().Decide(req)
 	if err == nil && r.Trunk != t.cfg.Trunk.Name {
-		return Route{}, fmt.Errorf("%w: %s routes to trunk %q", ErrTrunkUnavailable, number, r.Trunk)
+		return Route{}, fmt.Errorf("%w: %s routes to trunk %q", ErrTrunkUnavailable, req.To, r.Trunk)
 	}
 	return r, err
-}
-
-// PermissionOf is the permission class a caller's number has on this
-// trunk: a leg carrying out the trunk's REFER has refer_permission, a
-// caller from a trunk "inbound", an extension its configured class.
-func (t *Trunk) PermissionOf(number string) string { return t.permissionOf(number) }
-
-// permissionOf is the permission class of a caller.
-func (t *Trunk) permissionOf(number string) string {
-	if p, ok := t.referringPermission(number); ok {
-		return p
-	}
-	if strings.HasPrefix(number, "sip:") || t.isInboundLeg(number) {
-		return InboundPermission
-	}
-	if t.cfg.Permission == nil {
-		return "internal"
-	}
-	return t.cfg.Permission(number)
 }
 
 // track remembers a leg under its Call-ID until it ends.
@@ -289,20 +319,8 @@ func (t *Trunk) legFor(callID string) *Leg {
 	return t.legs[callID]
 }
 
-// isInboundLeg reports whether number is the identity of a live inbound leg.
-func (t *Trunk) isInboundLeg(number string) bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	for _, l := range t.legs {
-		if l.inbound && l.ident.Number == number {
-			return true
-		}
-	}
-	return false
-}
-
-// Close sends BYE on every dialog, unregisters and waits for every
-// goroutine, or until ctx ends.
+// Close sends BYE on every dialog (all at once), unregisters and waits
+// for every goroutine, or until ctx ends.
 func (t *Trunk) Close(ctx context.Context) error { return t.CloseWithReason(ctx, sfu.ReasonHangup) }
 
 // CloseWithReason is Close with the reason the trunk's calls end with (the
@@ -320,12 +338,16 @@ func (t *Trunk) CloseWithReason(ctx context.Context, reason sfu.Reason) error {
 		legs = append(legs, l)
 	}
 	t.mu.Unlock()
+	// All BYEs at once (and the unREGISTER with them): each waits for its
+	// answer, so one slow peer must not hold the others back.
+	var byes sync.WaitGroup
 	for _, l := range legs {
-		_ = l.Hangup(ctx, reason)
+		byes.Go(func() { _ = l.Hangup(ctx, reason) })
 	}
 	if t.reg != nil {
 		t.reg.unregister(ctx)
 	}
+	byes.Wait()
 	t.cancel()
 	if t.srv != nil {
 		_ = t.srv.Close()
@@ -333,6 +355,7 @@ func (t *Trunk) CloseWithReason(ctx context.Context, reason sfu.Reason) error {
 		_ = t.ua.Close()
 	}
 	t.closeSockets()
+	t.stopPresence()
 	untraceAddrs(&t.Wire, t.listen, t.cfg.Trunk.Address)
 	done := make(chan struct{})
 	go func() { t.wg.Wait(); close(done) }()
@@ -351,27 +374,12 @@ func (t *Trunk) liveLegs() int {
 	return len(t.legs)
 }
 
-// readyConn tells when sipgo starts reading the socket, which is after it
-// has put the socket in its connection pool (sipgo v1.7.3 TransportUDP.Serve).
-type readyConn struct {
-	net.PacketConn
-	once    sync.Once
-	reading chan struct{}
+// SetDialplan replaces the dial plan of a trunk without a shared gate
+// while it runs; calls already placed are not affected.
+func (t *Trunk) SetDialplan(rules []configs.DialRule) {
+	t.ownGate.Store(NewGate(GateConfig{Dialplan: rules, Transit: t.cfg.Transit, Extension: t.cfg.Permission, Room: t.cfg.Permission, Local: t.cfg.Local,
+		ReferPermission: map[string]string{t.cfg.Trunk.Name: t.cfg.Trunk.ReferPermission}}))
 }
-
-func newReadyConn(c net.PacketConn) *readyConn {
-	return &readyConn{PacketConn: c, reading: make(chan struct{})}
-}
-
-// ReadFrom signals the first read, then reads.
-func (r *readyConn) ReadFrom(p []byte) (int, net.Addr, error) {
-	r.once.Do(func() { close(r.reading) })
-	return r.PacketConn.ReadFrom(p)
-}
-
-// SetDialplan replaces the dial plan while the trunk runs (config
-// reload); calls already placed are not affected.
-func (t *Trunk) SetDialplan(rules []configs.DialRule) { t.plan.Store(NewDialPlan(rules)) }
 
 // Config is the trunk's configuration as given to New.
 func (t *Trunk) Config() configs.Trunk { return t.cfg.Trunk }

@@ -26,6 +26,7 @@ type Status struct {
 	NeedsRestart []string // changed sections waiting for a restart
 	TabsOpen     int64
 	Trunks       []TrunkView
+	Presence     []sfu.Presence // PBX phones the trunks watch
 }
 
 // ReloadView is one config reload on the page.
@@ -58,8 +59,8 @@ var adminPage = template.Must(template.New("admin.html").Funcs(template.FuncMap{
 
 // admin serves the read-only status page to logged-in admin extensions.
 func (s *Server) admin(c *gin.Context) {
-	ext, _, ok := s.sessionExt(c)
-	if !ok {
+	ext, _, err := s.sessionExt(c)
+	if err != nil {
 		c.Redirect(http.StatusFound, s.cfg.HTTP.Path+"?next=admin")
 		return
 	}

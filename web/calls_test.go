@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
+
 	"xphone/internal/server"
 	"xphone/sfu/sfutest"
 )
@@ -161,7 +163,7 @@ func TestClosingCalleeTabEndsCallerCall(t *testing.T) {
 	answerAndConnect(t, bc, bob.waitFor("answer", map[string]any{"call": id}))
 	alice.waitFor("call-state", map[string]any{"call": id, "state": "connected"})
 	start := time.Now()
-	_ = bob.conn.CloseNow()
+	_ = bob.conn.Close(websocket.StatusGoingAway, "") // what a browser sends when its tab closes
 	alice.waitFor("call-state", map[string]any{"call": id, "state": "ended", "reason": "hangup"})
 	if d := time.Since(start); d > 2*time.Second {
 		t.Fatalf("caller learned of the closed tab after %s, want < 2 s", d)

@@ -39,12 +39,12 @@ type offerMsg struct {
 
 // Joined implements sfu.ConferenceObserver.
 func (t *tab) Joined(callID string, room sfu.RoomSpec, self string) {
-	t.send(encode(conferenceMsg{Type: "conference", Call: callID, Room: room.Number, Name: room.Name, Mode: string(room.Video), Self: self}))
+	t.sendCall(callID, "conference", encode(conferenceMsg{Type: "conference", Call: callID, Room: room.Number, Name: room.Name, Mode: string(room.Video), Self: self}))
 }
 
 // Roster implements sfu.ConferenceObserver.
 func (t *tab) Roster(callID string, members []sfu.Member) {
-	t.send(encode(rosterMsg{Type: "roster", Call: callID, Members: members}))
+	t.sendCall(callID, "roster", encode(rosterMsg{Type: "roster", Call: callID, Members: members}))
 }
 
 // Speakers implements sfu.ConferenceObserver.
@@ -52,12 +52,12 @@ func (t *tab) Speakers(callID, dominant string, speaking []string) {
 	if speaking == nil {
 		speaking = []string{}
 	}
-	t.send(encode(speakersMsg{Type: "speakers", Call: callID, Dominant: dominant, Speaking: speaking}))
+	t.sendCall(callID, "speakers", encode(speakersMsg{Type: "speakers", Call: callID, Dominant: dominant, Speaking: speaking}))
 }
 
 // VideoSlots implements sfu.ConferenceObserver.
 func (t *tab) VideoSlots(callID string, slots []sfu.Slot) {
-	t.send(encode(slotsMsg{Type: "video-slots", Call: callID, Slots: slots}))
+	t.sendCall(callID, "video-slots", encode(slotsMsg{Type: "video-slots", Call: callID, Slots: slots}))
 }
 
 // offerHandler carries a leg's server-initiated offers to this tab.

@@ -23,13 +23,13 @@ type holdStateMsg struct {
 
 // HoldState implements sfu.HoldObserver.
 func (t *tab) HoldState(callID string, local, remote bool) {
-	t.send(encode(holdStateMsg{Type: "hold-state", Call: callID, Local: local, Remote: remote}))
+	t.sendCall(callID, "hold-state", encode(holdStateMsg{Type: "hold-state", Call: callID, Local: local, Remote: remote}))
 }
 
 // Transferring implements sfu.TransferObserver: this tab's party is being
 // put through to another number.
 func (t *tab) Transferring(callID, to string) {
-	t.send(encode(callStateMsg{Type: "call-state", Call: callID, State: "transferring", Peer: to}))
+	t.sendCall(callID, "call-state", encode(callStateMsg{Type: "call-state", Call: callID, State: "transferring", Peer: to}))
 }
 
 // legOf returns the leg this tab has in call id.

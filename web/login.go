@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"mime"
@@ -9,9 +10,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/gin-gonic/gin"
 
 	"xphone/configs"
+	"xphone/sfu"
+	"xphone/web/auth"
 )
 
 // sessionCookie names the session token cookie.
@@ -52,7 +56,13 @@ func (s *Server) login(c *gin.Context) {
 	}
 	s.throttle.Succeed(ip, body.Ext)
 	s.stats.LoginsOK.Add(1)
-	s.setSession(c, s.sessions.Create(ext.Number))
+	token, err := s.sessions.Create(ext.Number)
+	if err != nil {
+		s.log.Error("cannot store a login session", "ext", ext.Number, "err", err)
+		c.JSON(http.StatusServiceUnavailable, gin.H{"error": msgStoreDown})
+		return
+	}
+	s.setSession(c, token)
 	s.log.Info("login", "remote", ip, "ext", ext.Number)
 	c.JSON(http.StatusOK, gin.H{"ext": ext.Number, "name": ext.Name})
 }
@@ -89,8 +99,10 @@ func (s *Server) setSession(c *gin.Context, token string) {
 // logout ends the session and every tab it has open (SPEC F7).
 func (s *Server) logout(c *gin.Context) {
 	if token, err := c.Cookie(sessionCookie); err == nil && token != "" {
-		s.sessions.Delete(token)
-		s.closeTabs(func(t *tab) bool { return t.session == token })
+		if err := s.sessions.Delete(token); err != nil {
+			s.log.Error("cannot delete a login session", "err", err)
+		}
+		s.closeTabs(func(t *tab) bool { return t.session == token }, sfu.ReasonHangup, websocket.StatusNormalClosure, "logged out")
 	}
 	http.SetCookie(c.Writer, &http.Cookie{
 		Name: sessionCookie, Value: "", Path: s.cfg.HTTP.Path, MaxAge: -1,
@@ -100,29 +112,48 @@ func (s *Server) logout(c *gin.Context) {
 }
 
 func (s *Server) session(c *gin.Context) {
-	ext, _, ok := s.sessionExt(c)
-	if !ok {
-		c.JSON(http.StatusUnauthorized, gin.H{"error": "not logged in"})
+	ext, _, err := s.sessionExt(c)
+	if err != nil {
+		s.refuseSession(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"ext": ext.Number, "name": ext.Name})
 }
 
+// msgStoreDown is shown when the session store cannot be reached: the user
+// is not logged out, the server is in trouble.
+const msgStoreDown = "The server cannot check sessions right now, try again in a moment"
+
+// refuseSession answers a request whose session did not resolve: 401 when
+// there is none, 503 when the store failed (the UI then retries instead of
+// showing the login form).
+func (s *Server) refuseSession(c *gin.Context, err error) {
+	if errors.Is(err, auth.ErrSessionStore) {
+		c.JSON(http.StatusServiceUnavailable, gin.H{"error": msgStoreDown})
+		return
+	}
+	c.JSON(http.StatusUnauthorized, gin.H{"error": "not logged in"})
+}
+
 // sessionExt resolves the request's session to an extension that may still
-// use Xphone.
-func (s *Server) sessionExt(c *gin.Context) (configs.Extension, string, bool) {
+// use Xphone: auth.ErrNoSession when there is none, auth.ErrSessionStore
+// when the store failed (logged here).
+func (s *Server) sessionExt(c *gin.Context) (configs.Extension, string, error) {
 	token, err := c.Cookie(sessionCookie)
 	if err != nil || token == "" {
-		return configs.Extension{}, "", false
+		return configs.Extension{}, "", auth.ErrNoSession
 	}
-	number, ok := s.sessions.Get(token)
-	if !ok {
-		return configs.Extension{}, "", false
+	number, err := s.sessions.Get(token)
+	if err != nil {
+		if !errors.Is(err, auth.ErrNoSession) {
+			s.log.Error("cannot read a login session", "err", err)
+		}
+		return configs.Extension{}, "", err
 	}
 	ext, ok := s.store.Load().Lookup(number)
 	if !ok || !ext.Xphone {
-		s.sessions.Delete(token)
-		return configs.Extension{}, "", false
+		_ = s.sessions.Delete(token)
+		return configs.Extension{}, "", auth.ErrNoSession
 	}
-	return ext, token, true
+	return ext, token, nil
 }

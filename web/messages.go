@@ -22,13 +22,6 @@ type inMsg struct {
 	Consult string `json:"consult,omitempty"` // attended transfer: the consultation call
 }
 
-type helloMsg struct {
-	Type    string `json:"type"`
-	Ext     string `json:"ext"`
-	Name    string `json:"name"`
-	Version int    `json:"version"`
-}
-
 // callStateMsg reports a call's progress to one tab.
 type callStateMsg struct {
 	Type     string `json:"type"`
@@ -99,4 +92,11 @@ func encode(v any) []byte {
 		return []byte(`{"type":"error","code":"bad_request","message":"encode failed"}`)
 	}
 	return b
+}
+
+// presenceMsg tells a tab the presence of watched PBX phones: the whole
+// list after hello, then each change.
+type presenceMsg struct {
+	Type    string         `json:"type"` // presence
+	Numbers []sfu.Presence `json:"numbers"`
 }

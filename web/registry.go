@@ -158,3 +158,21 @@ func (r *Registry) forgetTab(t *tab) {
 		rg.dropTab(t)
 	}
 }
+
+// ringsOf returns the calls ringing t right now, so a resumed tab shows
+// their popups again.
+func (r *Registry) ringsOf(t *tab) []*ring {
+	r.mu.Lock()
+	all := make([]*ring, 0, len(r.rings))
+	for _, rg := range r.rings {
+		all = append(all, rg)
+	}
+	r.mu.Unlock()
+	var out []*ring
+	for _, rg := range all {
+		if rg.ringingTab(t) {
+			out = append(out, rg)
+		}
+	}
+	return out
+}

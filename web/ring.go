@@ -51,10 +51,22 @@ func newRing(req sfu.DialRequest, tabs []*tab, media *sfu.MediaAPI, log *slog.Lo
 }
 
 func (rg *ring) notifyIncoming() {
-	msg := encode(incomingMsg{Type: "incoming", Call: rg.req.CallID, From: rg.req.From.Number, FromName: rg.req.From.Name, Video: rg.req.Video})
+	msg := rg.incomingMsg()
 	for _, t := range rg.snapshotTabs() {
 		t.send(msg)
 	}
+}
+
+// incomingMsg is the popup message of this call.
+func (rg *ring) incomingMsg() []byte {
+	return encode(incomingMsg{Type: "incoming", Call: rg.req.CallID, From: rg.req.From.Number, FromName: rg.req.From.Name, Video: rg.req.Video})
+}
+
+// ringingTab reports whether the call is still ringing t.
+func (rg *ring) ringingTab(t *tab) bool {
+	rg.mu.Lock()
+	defer rg.mu.Unlock()
+	return rg.state == ringing && slices.Contains(rg.tabs, t)
 }
 
 func (rg *ring) snapshotTabs() []*tab {

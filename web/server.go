@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/gin-gonic/gin"
 
 	"xphone/configs"
@@ -40,6 +41,9 @@ type Options struct {
 	Stats *Stats
 	// Status feeds the admin status page; nil: the page is unavailable.
 	Status StatusSource
+	// Presence is the presence of watched PBX phones, sent to every tab
+	// (message presence); nil: none.
+	Presence *sfu.PresenceBoard
 }
 
 // Server is the HTTP side of Xphone.
@@ -60,12 +64,15 @@ type Server struct {
 	metrics      http.Handler
 	stats        *Stats
 	status       StatusSource
+	presence     *sfu.PresenceBoard
 	ready        atomic.Bool
 
-	mu      sync.Mutex // guards tabs and closed
-	tabs    map[*tab]struct{}
-	closed  bool
-	tabsRun sync.WaitGroup
+	mu       sync.Mutex // guards tabs, byID and closed
+	tabs     map[*tab]struct{}
+	byID     map[string]*tab
+	closed   bool
+	tabsRun  sync.WaitGroup // tabs until finished
+	connsRun sync.WaitGroup // sockets until their handlers return
 }
 
 // New builds the server and its routes.
@@ -77,7 +84,8 @@ func New(o Options) (*Server, error) {
 		cfg: o.Config, sessions: o.Sessions, throttle: o.Throttle, media: o.Media,
 		calls: o.Calls, registry: o.Registry, log: o.Log, security: o.Log.With("stream", "security"),
 		pingInterval: orDefault(o.PingInterval, 5*time.Second), pingTimeout: orDefault(o.PingTimeout, 10*time.Second),
-		sleep: o.Sleep, tabs: map[*tab]struct{}{}, metrics: o.Metrics, stats: o.Stats, status: o.Status,
+		sleep: o.Sleep, tabs: map[*tab]struct{}{}, byID: map[string]*tab{}, metrics: o.Metrics, stats: o.Stats, status: o.Status,
+		presence: o.Presence,
 	}
 	if s.sleep == nil {
 		s.sleep = time.Sleep
@@ -107,29 +115,57 @@ func (s *Server) Handler() http.Handler { return s.engine }
 // prefix is the UI path without its trailing slash, e.g. "/xphone".
 func (s *Server) prefix() string { return strings.TrimSuffix(s.cfg.HTTP.Path, "/") }
 
-func (s *Server) addTab(t *tab) bool {
+// tabFor returns the tab a socket belongs to: the tab id the browser
+// reconnects with, when it is a live tab of the same session (resumed), or
+// a new tab. It returns nil once the server is closing.
+func (s *Server) tabFor(id string, ext configs.Extension, session, remote string) (*tab, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return false
+		return nil, false
 	}
+	if t := s.byID[id]; id != "" && t != nil && t.session == session && t.ext.Number == ext.Number && t.ctx.Err() == nil {
+		return t, true
+	}
+	t := newTab(s, ext, session, remote)
 	s.tabs[t] = struct{}{}
+	s.byID[t.id] = t
 	s.tabsRun.Add(1)
 	s.stats.TabsOpen.Add(1)
 	s.registry.addTab(t)
-	return true
+	return t, false
 }
 
 func (s *Server) removeTab(t *tab) {
 	s.mu.Lock()
 	delete(s.tabs, t)
+	delete(s.byID, t.id)
 	s.mu.Unlock()
 	s.stats.TabsOpen.Add(-1)
 	s.tabsRun.Done()
 }
 
-// closeTabs ends the tabs for which match is true (all, or one session's).
-func (s *Server) closeTabs(match func(*tab) bool) {
+// finishTab ends a tab for good: no more rings, its calls hung up with
+// reason (their ends are written to the socket first), then its socket
+// closed with code. It runs once per tab.
+func (s *Server) finishTab(t *tab, reason sfu.Reason, code websocket.StatusCode, text string) {
+	t.ended.Do(func() {
+		t.mu.Lock()
+		t.cancel() // under the lock: goWork starts nothing after this
+		if t.linger != nil {
+			t.linger.Stop()
+		}
+		t.mu.Unlock()
+		s.registry.forgetTab(t)
+		t.hangupAll(reason)
+		t.closeConn(code, text, true)
+		s.removeTab(t)
+	})
+}
+
+// closeTabs ends the tabs for which match is true (all, or one session's),
+// hanging up their calls with reason, and waits until they are done.
+func (s *Server) closeTabs(match func(*tab) bool, reason sfu.Reason, code websocket.StatusCode, text string) {
 	s.mu.Lock()
 	var victims []*tab
 	for t := range s.tabs {
@@ -138,9 +174,11 @@ func (s *Server) closeTabs(match func(*tab) bool) {
 		}
 	}
 	s.mu.Unlock()
+	var wg sync.WaitGroup
 	for _, t := range victims {
-		t.cancel()
+		wg.Go(func() { s.finishTab(t, reason, code, text) })
 	}
+	wg.Wait()
 }
 
 // SetExtensions applies a reloaded extension list: logins and calls use
@@ -162,8 +200,10 @@ func (s *Server) SetExtensions(store *auth.Store) []string {
 		}
 	}
 	for _, number := range gone {
-		s.sessions.DeleteExt(number)
-		s.closeTabs(func(t *tab) bool { return t.ext.Number == number })
+		if _, err := s.sessions.DeleteExt(number); err != nil {
+			s.log.Error("cannot end the sessions of a removed extension", "ext", number, "err", err)
+		}
+		s.closeTabs(func(t *tab) bool { return t.ext.Number == number }, sfu.ReasonHangup, websocket.StatusNormalClosure, "")
 		s.log.Info("extension removed or disabled: logged out", "ext", number)
 	}
 	return gone
@@ -173,12 +213,16 @@ func (s *Server) SetExtensions(store *auth.Store) []string {
 // shutting down).
 func (s *Server) SetReady(ready bool) { s.ready.Store(ready) }
 
-// Close ends every tab (hanging up their calls) and waits for them.
+// Close ends every tab: calls still up end with "The server restarted",
+// each tab gets what is queued for it, then its socket closes with 1001
+// (going away), after which browsers reconnect by themselves, still logged
+// in, once the server is back. Close waits for all of it.
 func (s *Server) Close() {
 	s.ready.Store(false)
 	s.mu.Lock()
 	s.closed = true
 	s.mu.Unlock()
-	s.closeTabs(func(*tab) bool { return true })
+	s.closeTabs(func(*tab) bool { return true }, sfu.ReasonServerRestart, websocket.StatusGoingAway, "server restarting")
 	s.tabsRun.Wait()
+	s.connsRun.Wait()
 }

@@ -16,11 +16,10 @@ import (
 // consultation before an attended transfer).
 const maxTabCalls = 2
 
-// outQueue is how many messages may wait for a slow tab before it is
-// dropped; call control never blocks on a browser.
-const outQueue = 64
-
-// tab is one open WebSocket of a logged-in extension: a browser tab.
+// tab is one browser tab of a logged-in extension. It outlives its
+// WebSocket: when the socket drops, the tab (and its calls) wait for the
+// browser to reconnect and resume (tabconn.go); the calls end only when
+// their media is gone too (sfu liveness) or the tab closes for good.
 type tab struct {
 	id      string
 	ext     configs.Extension
@@ -28,20 +27,29 @@ type tab struct {
 	remote  string // the browser's address, for security logs
 	srv     *Server
 	log     *slog.Logger
-	out     chan []byte
-	ctx     context.Context
+	ctx     context.Context // the tab's whole life
 	cancel  context.CancelFunc
-	wg      sync.WaitGroup // call watchers
+	wg      sync.WaitGroup // call watchers and request workers
+	ended   sync.Once      // finish runs once
 
-	mu    sync.Mutex // guards calls
-	calls map[string]*tabCall
+	mu     sync.Mutex // guards everything below
+	calls  map[string]*tabCall
+	conn   *tabConn          // the attached socket; nil while detached
+	linger *time.Timer       // ends a detached tab that has no calls
+	recent [][]byte          // the last calls' ended messages, replayed on resume
+	lanes  map[string]*lane  // per-call request queues (lanes.go)
+	accept map[string]string // calls being accepted → "" or "hangup" asked meanwhile
+	coming int               // calls being dialled or accepted, not yet in calls
 }
 
-// tabCall is a call this tab has a leg in.
+// tabCall is a call this tab has a leg in. last keeps the latest message
+// of each kind about it, which is what a resuming tab is sent again.
 type tabCall struct {
 	leg       sfu.Leg
 	caller    bool
 	connected bool
+	req       string // the request id of the dial that placed it
+	last      map[string][]byte
 }
 
 func newTab(srv *Server, ext configs.Extension, session, remote string) *tab {
@@ -49,47 +57,74 @@ func newTab(srv *Server, ext configs.Extension, session, remote string) *tab {
 	id := sfu.NewID("tab")
 	return &tab{
 		id: id, ext: ext, session: session, remote: remote, srv: srv, ctx: ctx, cancel: cancel,
-		log: srv.log.With("tab", id, "ext", ext.Number), out: make(chan []byte, outQueue),
-		calls: map[string]*tabCall{},
+		log: srv.log.With("tab", id, "ext", ext.Number), calls: map[string]*tabCall{},
+		lanes: map[string]*lane{}, accept: map[string]string{},
 	}
 }
 
-// send queues a message; a tab that cannot keep up is closed.
+// send queues a message on the attached socket. While detached it is
+// dropped: the resume sends the state again. A socket that cannot keep up
+// is dropped too, and the browser reconnects and resumes.
 func (t *tab) send(msg []byte) {
-	select {
-	case t.out <- msg:
-	case <-t.ctx.Done():
-	default:
-		t.log.Warn("tab too slow, closing")
-		t.cancel()
+	t.mu.Lock()
+	c := t.conn
+	t.mu.Unlock()
+	if c != nil {
+		c.queue(msg, t.log)
 	}
 }
+
+// sendCall sends a message about call id and remembers it as the latest of
+// its kind, for a resume.
+func (t *tab) sendCall(id, kind string, msg []byte) {
+	t.mu.Lock()
+	if tc := t.calls[id]; tc != nil {
+		tc.last[kind] = msg
+	}
+	t.mu.Unlock()
+	t.send(msg)
+}
+
+// maxRecentEnded bounds the ended messages kept for a resume.
+const maxRecentEnded = 8
 
 func (t *tab) sendEnded(callID string, reason sfu.Reason) {
-	t.send(encode(callStateMsg{Type: "call-state", Call: callID, State: "ended", Reason: string(reason), Message: reason.Message()}))
+	msg := encode(callStateMsg{Type: "call-state", Call: callID, State: "ended", Reason: string(reason), Message: reason.Message()})
+	t.mu.Lock()
+	t.recent = append(t.recent, msg)
+	if len(t.recent) > maxRecentEnded {
+		t.recent = t.recent[1:]
+	}
+	t.mu.Unlock()
+	t.send(msg)
 }
 
 func (t *tab) sendError(req, code, message string) {
 	t.send(encode(errorMsg{Type: "error", Req: req, Code: code, Message: message}))
 }
 
-// handle dispatches one client message.
+// handle dispatches one client message. Nothing here may block the read
+// loop: anything that waits (negotiating media, call control that may be
+// busy dialling) runs on a worker (lanes.go), so the socket keeps being
+// read and its keep-alive answered.
 func (t *tab) handle(m inMsg) {
 	switch m.Type {
 	case "dial":
-		t.dial(m)
+		t.goWork(func() { t.dial(m) })
 	case "accept":
-		t.accept(m)
+		t.goAccept(m)
 	case "decline":
 		t.decline(m)
 	case "hangup":
 		t.hangup(m)
 	case "answer":
-		t.answer(m)
+		t.inLane(m, t.answer)
 	case "hold":
-		t.hold(m)
+		t.inLane(m, t.hold)
 	case "transfer":
-		t.transfer(m)
+		t.inLane(m, t.transfer)
+	case "ice-restart":
+		t.inLane(m, t.restartICE)
 	default:
 		t.sendError(m.Req, codeBadRequest, "unknown message type "+quote(m.Type))
 	}
@@ -108,10 +143,11 @@ func (t *tab) dial(m inMsg) {
 		t.sendError(m.Req, codeBadRequest, "dial needs a number and an SDP offer")
 		return
 	}
-	if t.activeCalls() >= maxTabCalls {
+	if !t.reserveCall() {
 		t.sendError(m.Req, codeBusyHere, "this tab already has two calls")
 		return
 	}
+	defer t.releaseCall()
 	leg, answer, err := t.negotiate(m.SDP)
 	if err != nil {
 		t.sendError(m.Req, codeBadRequest, "could not negotiate media: "+err.Error())
@@ -119,14 +155,17 @@ func (t *tab) dial(m inMsg) {
 	}
 	id := sfu.NewID("call")
 	t.legSetup(id)(leg)
-	t.addCall(id, &tabCall{leg: leg, caller: true})
-	t.send(encode(callStateMsg{Type: "call-state", Call: id, State: "dialing", Req: m.Req, Peer: to}))
-	t.send(encode(answerFor(id, leg, answer)))
+	if !t.addCall(id, &tabCall{leg: leg, caller: true, req: m.Req}) {
+		_ = leg.Hangup(context.Background(), sfu.ReasonHangup) // the tab closed meanwhile
+		return
+	}
+	t.sendCall(id, "call-state", encode(callStateMsg{Type: "call-state", Call: id, State: "dialing", Req: m.Req, Peer: to}))
+	t.sendCall(id, "answer", encode(answerFor(id, leg, answer)))
 	t.watch(id, leg)
 	req := sfu.PlaceRequest{ID: id, Caller: leg, To: to, Video: m.Video, PIN: m.PIN, Observer: t}
 	if _, err := t.srv.calls.Place(req); err != nil {
 		t.log.Warn("place call", "err", err)
-		_ = leg.Hangup(context.Background(), sfu.ReasonError)
+		_ = leg.Hangup(context.Background(), sfu.ReasonFor(err))
 	}
 }
 
@@ -136,16 +175,42 @@ func (t *tab) negotiate(offer string) (*sfu.WebRTCLeg, string, error) {
 	return t.srv.media.NewWebRTCLeg(ctx, sfu.Identity{Number: t.ext.Number, Name: t.ext.Name}, offer)
 }
 
-func (t *tab) accept(m inMsg) {
+// goAccept answers a ringing call on a worker; a hangup that arrives while
+// the answer is being negotiated is carried out when it is done.
+func (t *tab) goAccept(m inMsg) {
+	t.mu.Lock()
+	_, busy := t.accept[m.Call]
+	if !busy {
+		t.accept[m.Call] = ""
+	}
+	t.mu.Unlock()
+	if busy {
+		t.sendError(m.Req, codeUnknownCall, "the call is already being accepted")
+		return
+	}
+	t.goWork(func() {
+		t.accepting(m)
+		t.mu.Lock()
+		then := t.accept[m.Call]
+		delete(t.accept, m.Call)
+		t.mu.Unlock()
+		if then == "hangup" {
+			t.hangup(inMsg{Type: "hangup", Call: m.Call})
+		}
+	})
+}
+
+func (t *tab) accepting(m inMsg) {
 	rg := t.srv.registry.ring(m.Call)
 	if rg == nil {
 		t.sendError(m.Req, codeUnknownCall, "no such ringing call")
 		return
 	}
-	if t.activeCalls() >= maxTabCalls {
+	if !t.reserveCall() {
 		t.sendError(m.Req, codeBusyHere, "this tab already has two calls")
 		return
 	}
+	defer t.releaseCall()
 	leg, answer, err := rg.accept(t, m.SDP, t.legSetup(m.Call))
 	switch {
 	case errors.Is(err, errNotRinging):
@@ -155,10 +220,13 @@ func (t *tab) accept(m inMsg) {
 		t.sendError(m.Req, codeBadRequest, "could not negotiate media: "+err.Error())
 		return
 	}
-	t.addCall(m.Call, &tabCall{leg: leg, connected: true})
-	t.send(encode(answerFor(m.Call, leg, answer)))
 	from := rg.req.From
-	t.send(encode(callStateMsg{Type: "call-state", Call: m.Call, State: "connected", Peer: from.Number,
+	if !t.addCall(m.Call, &tabCall{leg: leg, connected: true}) {
+		_ = leg.Hangup(context.Background(), sfu.ReasonHangup)
+		return
+	}
+	t.sendCall(m.Call, "answer", encode(answerFor(m.Call, leg, answer)))
+	t.sendCall(m.Call, "call-state", encode(callStateMsg{Type: "call-state", Call: m.Call, State: "connected", Peer: from.Number,
 		PeerName: from.Name, Video: m.Video && rg.req.Video, Since: time.Now().UnixMilli()}))
 	t.watch(m.Call, leg)
 }
@@ -173,16 +241,22 @@ func (t *tab) decline(m inMsg) {
 func (t *tab) hangup(m inMsg) {
 	t.mu.Lock()
 	tc := t.calls[m.Call]
+	_, accepting := t.accept[m.Call]
+	if tc == nil && accepting {
+		t.accept[m.Call] = "hangup" // done once the answer is negotiated
+	}
 	t.mu.Unlock()
 	if tc == nil {
-		t.decline(m) // hanging up a ringing call declines it
+		if !accepting {
+			t.decline(m) // hanging up a ringing call declines it
+		}
 		return
 	}
 	reason := sfu.ReasonHangup
 	if tc.caller && !tc.connected {
 		reason = sfu.ReasonCancelled
 	}
-	_ = tc.leg.Hangup(context.Background(), reason) // the watcher reports the end
+	t.goWork(func() { _ = tc.leg.Hangup(context.Background(), reason) }) // the watcher reports the end
 }
 
 // legSetup wires a new leg of call id to this tab: server offers, keys the
@@ -192,12 +266,16 @@ func (t *tab) legSetup(id string) func(*sfu.WebRTCLeg) {
 		leg.SetOfferHandler(t.offerHandler(id))
 		leg.SetDTMFSink(func(d rune) { t.send(encode(dtmfMsg{Type: "dtmf", Call: id, Digit: string(d)})) })
 		leg.SetObserver(t)
+		t.mu.Lock()
+		attached := t.conn != nil
+		t.mu.Unlock()
+		leg.SetSignalling(attached)
 	}
 }
 
 // Ringing implements sfu.CallObserver for calls this tab placed.
 func (t *tab) Ringing(callID string) {
-	t.send(encode(callStateMsg{Type: "call-state", Call: callID, State: "ringing"}))
+	t.sendCall(callID, "call-state", encode(callStateMsg{Type: "call-state", Call: callID, State: "ringing"}))
 }
 
 // Connected implements sfu.CallObserver for calls this tab placed.
@@ -207,37 +285,56 @@ func (t *tab) Connected(callID string, peer sfu.Identity, video bool, since time
 		tc.connected = true
 	}
 	t.mu.Unlock()
-	t.send(encode(callStateMsg{Type: "call-state", Call: callID, State: "connected", Peer: peer.Number,
+	t.sendCall(callID, "call-state", encode(callStateMsg{Type: "call-state", Call: callID, State: "connected", Peer: peer.Number,
 		PeerName: peer.Name, Video: video, Since: since.UnixMilli()}))
 }
 
-func (t *tab) addCall(id string, tc *tabCall) {
+// addCall records a new call; false when the tab has already ended.
+func (t *tab) addCall(id string, tc *tabCall) bool {
+	if t.ctx.Err() != nil {
+		return false
+	}
+	tc.last = map[string][]byte{}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.calls[id] = tc
+	return true
 }
 
-func (t *tab) activeCalls() int {
+// reserveCall holds one of the tab's call places for a call being dialled
+// or accepted (requests run concurrently); releaseCall gives it back once
+// the call is recorded or failed.
+func (t *tab) reserveCall() bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return len(t.calls)
+	if len(t.calls)+t.coming >= maxTabCalls {
+		return false
+	}
+	t.coming++
+	return true
+}
+
+func (t *tab) releaseCall() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.coming--
 }
 
 // watch reports the end of a call's leg to the tab.
 func (t *tab) watch(id string, leg sfu.Leg) {
-	t.wg.Add(1)
-	go func() {
-		defer t.wg.Done()
+	t.goWork(func() {
 		<-leg.Done()
 		t.mu.Lock()
 		delete(t.calls, id)
 		t.mu.Unlock()
 		t.sendEnded(id, leg.EndReason())
-	}()
+		t.lingerIfIdle()
+	})
 }
 
-// hangupAll ends every call of the tab and waits for the watchers.
-func (t *tab) hangupAll() {
+// hangupAll ends every call of the tab with reason and waits for the
+// watchers and workers.
+func (t *tab) hangupAll(reason sfu.Reason) {
 	t.mu.Lock()
 	legs := make([]sfu.Leg, 0, len(t.calls))
 	for _, tc := range t.calls {
@@ -245,7 +342,7 @@ func (t *tab) hangupAll() {
 	}
 	t.mu.Unlock()
 	for _, l := range legs {
-		_ = l.Hangup(context.Background(), sfu.ReasonHangup)
+		_ = l.Hangup(context.Background(), reason)
 	}
 	t.wg.Wait()
 }

@@ -3,13 +3,13 @@ package web
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"net/http"
 	"sync"
 	"time"
 
 	"github.com/coder/websocket"
 	"github.com/gin-gonic/gin"
+
+	"xphone/sfu"
 )
 
 // maxMessage caps one signalling message; larger ones close the socket.
@@ -18,12 +18,13 @@ const maxMessage = 64 << 10
 // writeTimeout bounds one WebSocket write.
 const writeTimeout = 5 * time.Second
 
-// serveWS upgrades an authenticated request and runs the tab until the
-// socket closes, then hangs up its calls.
+// serveWS upgrades an authenticated request and runs one socket of a tab:
+// a new tab, or (with ?tab=ID of this session) the tab the browser had
+// before its socket dropped, resumed with its calls.
 func (s *Server) serveWS(c *gin.Context) {
-	ext, token, ok := s.sessionExt(c)
-	if !ok {
-		c.JSON(http.StatusUnauthorized, gin.H{"error": "not logged in"})
+	ext, token, err := s.sessionExt(c)
+	if err != nil {
+		s.refuseSession(c, err)
 		return
 	}
 	conn, err := websocket.Accept(c.Writer, c.Request, &websocket.AcceptOptions{OriginPatterns: s.cfg.HTTP.AllowedOrigins})
@@ -32,40 +33,53 @@ func (s *Server) serveWS(c *gin.Context) {
 		return // Accept has written the error response
 	}
 	conn.SetReadLimit(maxMessage)
-	t := newTab(s, ext, token, c.ClientIP())
-	if !s.addTab(t) {
+	t, resumed := s.tabFor(c.Query("tab"), ext, token, c.ClientIP())
+	if t == nil {
 		_ = conn.Close(websocket.StatusGoingAway, "server shutting down")
 		return
 	}
-	defer s.removeTab(t)
-	t.log.Info("tab connected", "remote", c.ClientIP())
-	t.send(encode(helloMsg{Type: "hello", Ext: ext.Number, Name: ext.Name, Version: protocolVersion}))
-	s.runTab(t, conn)
-	t.log.Info("tab closed")
+	t.log.Info("tab connected", "remote", c.ClientIP(), "resumed", resumed)
+	s.runConn(t, newTabConn(conn), resumed)
 }
 
-// runTab owns the tab's writer and pinger and reads until the socket ends.
-func (s *Server) runTab(t *tab, conn *websocket.Conn) {
+// runConn owns one socket's writer and pinger and reads until the socket
+// ends. A close by the browser (1000, or 1001 when the page goes away)
+// ends the tab and its calls; any other end (a network blip, a missed
+// keep-alive) leaves the tab waiting for the browser to reconnect.
+func (s *Server) runConn(t *tab, c *tabConn, resumed bool) {
+	s.connsRun.Add(1)
+	defer s.connsRun.Done()
+	if prev := t.attach(c, resumed); prev != nil {
+		prev.stop(websocket.StatusPolicyViolation, "replaced by a newer connection", false)
+	}
+	defer s.watchPresence(t)()
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); writeLoop(t, conn) }()
-	go func() { defer wg.Done(); s.pingLoop(t, conn) }()
-	readLoop(t, conn)
-	t.cancel()
-	s.registry.forgetTab(t)
-	t.hangupAll()
+	go func() { defer wg.Done(); writeLoop(t, c) }()
+	go func() { defer wg.Done(); s.pingLoop(t, c) }()
+	status := readLoop(t, c)
+	c.cancel()
 	wg.Wait()
-	_ = conn.CloseNow()
+	_ = c.ws.CloseNow()
+	if !t.detach(c) {
+		return // a newer socket of the tab took over
+	}
+	if status == websocket.StatusNormalClosure || status == websocket.StatusGoingAway {
+		t.log.Info("tab closed")
+		s.finishTab(t, sfu.ReasonHangup, websocket.StatusNormalClosure, "")
+		return
+	}
+	t.log.Info("tab socket lost; its calls wait for the browser to reconnect", "status", int(status))
 }
 
-func readLoop(t *tab, conn *websocket.Conn) {
+// readLoop reads until the socket ends and returns the browser's close
+// status (-1 when the socket failed without one). It reads without a
+// deadline of its own: the writer's close handshake or a failure ends it.
+func readLoop(t *tab, c *tabConn) websocket.StatusCode {
 	for {
-		typ, data, err := conn.Read(t.ctx)
+		typ, data, err := c.ws.Read(context.Background())
 		if err != nil {
-			if status := websocket.CloseStatus(err); status == -1 && !errors.Is(err, context.Canceled) {
-				t.log.Debug("websocket read", "err", err)
-			}
-			return
+			return websocket.CloseStatus(err)
 		}
 		var m inMsg
 		if typ != websocket.MessageText || json.Unmarshal(data, &m) != nil || m.Type == "" {
@@ -76,43 +90,64 @@ func readLoop(t *tab, conn *websocket.Conn) {
 	}
 }
 
-func writeLoop(t *tab, conn *websocket.Conn) {
+// writeLoop writes queued messages; when the socket is told to stop it
+// writes what is still queued if asked to (shutdown), then closes with the
+// socket's close code.
+func writeLoop(t *tab, c *tabConn) {
 	for {
 		select {
-		case <-t.ctx.Done():
-			_ = conn.Close(websocket.StatusNormalClosure, "")
+		case <-c.ctx.Done():
+			code, reason, flush := c.closing()
+			if flush {
+				flushQueued(c)
+			}
+			_ = c.ws.Close(code, reason)
 			return
-		case msg := <-t.out:
-			ctx, cancel := context.WithTimeout(t.ctx, writeTimeout)
-			err := conn.Write(ctx, websocket.MessageText, msg)
-			cancel()
-			if err != nil {
-				t.cancel()
-				_ = conn.CloseNow()
+		case msg := <-c.out:
+			if !write(c, msg) {
+				c.abort()
 				return
 			}
 		}
 	}
 }
 
-// pingLoop closes the tab when the browser stops answering pings, so a
-// killed browser's calls end within PingInterval+PingTimeout.
-func (s *Server) pingLoop(t *tab, conn *websocket.Conn) {
+func flushQueued(c *tabConn) {
+	for {
+		select {
+		case msg := <-c.out:
+			if !write(c, msg) {
+				return
+			}
+		default:
+			return
+		}
+	}
+}
+
+func write(c *tabConn, msg []byte) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	defer cancel()
+	return c.ws.Write(ctx, websocket.MessageText, msg) == nil
+}
+
+// pingLoop drops a socket whose browser stops answering pings. The tab
+// and its calls stay: whether the party is gone is the media's to say.
+func (s *Server) pingLoop(t *tab, c *tabConn) {
 	tick := time.NewTicker(s.pingInterval)
 	defer tick.Stop()
 	for {
 		select {
-		case <-t.ctx.Done():
+		case <-c.ctx.Done():
 			return
 		case <-tick.C:
 		}
-		ctx, cancel := context.WithTimeout(t.ctx, s.pingTimeout)
-		err := conn.Ping(ctx)
+		ctx, cancel := context.WithTimeout(c.ctx, s.pingTimeout)
+		err := c.ws.Ping(ctx)
 		cancel()
-		if err != nil && t.ctx.Err() == nil {
+		if err != nil && c.ctx.Err() == nil {
 			t.log.Info("browser stopped answering pings", "err", err)
-			t.cancel()
-			_ = conn.CloseNow()
+			c.abort()
 			return
 		}
 	}

@@ -28,6 +28,9 @@ type options struct {
 	pprof      string
 	// listenerFrame is policy.mixer.listener_frame_ms: 0 (by room size), 20, 40 or 60.
 	listenerFrame int
+	// pinCore pins the server to one core (-1: not pinned); hogs busy loops
+	// run beside it (on that core when pinned) during the measurement.
+	pinCore, hogs int
 }
 
 func main() {
@@ -41,6 +44,8 @@ func main() {
 	flag.BoolVar(&o.libopus, "libopus", false, "build the server with libopus (tags libopus nolibopusfile)")
 	flag.StringVar(&o.pprof, "pprof", "", "have the server serve pprof on this address (e.g. 127.0.0.1:6060)")
 	flag.IntVar(&o.listenerFrame, "listener-frame", 0, "policy.mixer.listener_frame_ms of the server: 0 (by room size), 20, 40 or 60")
+	flag.IntVar(&o.pinCore, "pin", -1, "pin the server to this CPU core (-1: no pinning)")
+	flag.IntVar(&o.hogs, "hog", 0, "busy loops to run beside the server while measuring (on the pinned core, if any)")
 	flag.Parse()
 	ctx, cancel := context.WithTimeout(context.Background(), o.duration+5*time.Minute)
 	defer cancel()
@@ -58,6 +63,11 @@ func run(ctx context.Context, o options) (*result, error) {
 		return nil, err
 	}
 	defer srv.stop()
+	if o.pinCore >= 0 {
+		if err := pin(srv.pid(), o.pinCore); err != nil {
+			return nil, err
+		}
+	}
 	fmt.Fprintf(os.Stderr, "server up at %s (pid %d); joining %d participants\n", srv.url, srv.pid(), o.n)
 	room, err := joinAll(ctx, srv, o)
 	defer room.close()
@@ -65,5 +75,12 @@ func run(ctx context.Context, o options) (*result, error) {
 		return nil, err
 	}
 	fmt.Fprintf(os.Stderr, "all joined; measuring for %s\n", o.duration)
+	if o.hogs > 0 {
+		stop, err := startHogs(o.hogs, o.pinCore)
+		if err != nil {
+			return nil, err
+		}
+		defer stop()
+	}
 	return measure(ctx, srv, room, o)
 }

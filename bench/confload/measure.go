@@ -24,15 +24,23 @@ type result struct {
 	joinP50, joinP95 time.Duration
 	switchLat        []time.Duration
 	mixDelay         []time.Duration
+	// RTP clock of the received audio against wall time, per receiver.
+	talkerClocks, listenerClocks []float64
+	// Mixer frames produced late (caught up) and skipped in the window.
+	caughtUp, skipped float64
 }
 
 // measure runs the switch and probe script for o.duration.
 func measure(ctx context.Context, srv *server, r *room, o options) (*result, error) {
 	res := &result{joinP50: percentile(r.joinTimes, 0.5), joinP95: percentile(r.joinTimes, 0.95)}
 	res.rssKiBPerPart = float64(rssKiB(srv.pid())-r.rssBefore) / float64(o.n)
-	res.goPerPart = readGoStats(srv).perParticipant(r.goBefore, o.n)
+	late0 := readGoStats(srv)
+	res.goPerPart = late0.perParticipant(r.goBefore, o.n)
 	probe := newProbe(r)
 	user0, sys0, sw0 := cpuSplitAndSwitches(srv.pid())
+	for _, p := range r.all {
+		p.client.ResetAudioClock()
+	}
 	pkts0, cpu0, t0 := received(r), cpuTicks(srv.pid()), time.Now()
 	tick := time.NewTicker(o.switchGap)
 	defer tick.Stop()
@@ -54,6 +62,9 @@ func measure(ctx context.Context, srv *server, r *room, o options) (*result, err
 		res.systemShare = float64(sys1-sys0) / float64(d)
 	}
 	res.switchesPerSec = float64(sw1-sw0) / elapsed
+	res.talkerClocks, res.listenerClocks = r.clocks()
+	late1 := readGoStats(srv)
+	res.caughtUp, res.skipped = late1.caughtUp-late0.caughtUp, late1.skipped-late0.skipped
 	res.cpuMsPerSec = cpuSec * 1000 / elapsed
 	if cpuSec > 0 {
 		res.packetsPerCPUSec = float64(received(r)-pkts0) / cpuSec
@@ -194,4 +205,7 @@ func (r *result) print(w io.Writer, o options) {
 		percentile(r.switchLat, 0.95).Round(time.Millisecond), len(r.switchLat))
 	fmt.Fprintf(w, "mix delay              p50 %s  p95 %s  (%d samples)\n", percentile(r.mixDelay, 0.5).Round(time.Millisecond),
 		percentile(r.mixDelay, 0.95).Round(time.Millisecond), len(r.mixDelay))
+	fmt.Fprintf(w, "mixer frames late      %.0f caught up, %.0f skipped (of %.0f)\n", r.caughtUp, r.skipped, o.duration.Seconds()*50)
+	printClocks(w, "talkers", r.talkerClocks)
+	printClocks(w, "listeners", r.listenerClocks)
 }

@@ -15,6 +15,8 @@ import (
 // goStats are the server's Go runtime gauges, read from its /metrics.
 type goStats struct {
 	goroutines, heapInuse, stackInuse float64
+	// The mixer's late frames (counters, not per participant).
+	caughtUp, skipped float64
 }
 
 // readGoStats scrapes the runtime gauges; zero values if /metrics fails.
@@ -41,6 +43,10 @@ func readGoStats(srv *server) goStats {
 			s.heapInuse = v
 		case "go_memstats_stack_inuse_bytes":
 			s.stackInuse = v
+		case "xphone_mixer_frames_caught_up_total":
+			s.caughtUp = v
+		case "xphone_mixer_frames_skipped_total":
+			s.skipped = v
 		}
 	}
 	return s

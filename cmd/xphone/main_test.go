@@ -44,6 +44,24 @@ func TestCheckConfig(t *testing.T) {
 	}
 }
 
+// TestCheckConfigWarnsAboutLocalNumbersInTheDialPlan: a room a dial rule
+// also matches is valid (the room wins) but reported.
+func TestCheckConfigWarnsAboutLocalNumbersInTheDialPlan(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "overlap.yaml")
+	text := "rooms: [{number: '800'}]\ntrunks: [{name: pbx, address: '192.0.2.1:5060'}]\n" +
+		"dialplan: [{pattern: '8.', trunk: pbx, permission: national}]\n"
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if code := run([]string{"check-config", path}, nil, &out, &errOut); code != 0 {
+		t.Fatalf("overlap rejected (exit %d): %s", code, errOut.String())
+	}
+	if !strings.Contains(errOut.String(), `warning: rooms[0].number "800" also matches dialplan[0] pattern "8."`) {
+		t.Errorf("no overlap warning: %q", errOut.String())
+	}
+}
+
 func TestBindFailureNamesTheFlagToChange(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -35,15 +35,20 @@ func hashPassword(stdin io.Reader, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// checkConfig validates a config file and prints every problem.
+// checkConfig validates a config file and prints every problem, then
+// the warnings (valid settings that are probably mistakes).
 func checkConfig(args []string, stdout, stderr io.Writer) int {
 	if len(args) != 1 {
 		fmt.Fprintln(stderr, "usage: xphone check-config FILE")
 		return 2
 	}
-	if _, err := configs.Load(args[0]); err != nil {
+	cfg, err := configs.Load(args[0])
+	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
+	}
+	for _, w := range cfg.Warnings() {
+		fmt.Fprintln(stderr, "warning: "+w)
 	}
 	fmt.Fprintln(stdout, args[0]+": OK")
 	return 0

@@ -51,12 +51,16 @@ var (
 	speakerSwitches = desc("speaker_switches_total", "Dominant-speaker changes in conference rooms.")
 	layerSwitches   = desc("simulcast_layer_switches_total", "Times a viewer was moved to another simulcast layer.")
 	mixTick         = desc("mixer_tick_seconds", "Duration of one 20 ms conference mixer tick.")
+	mixCaughtUp     = desc("mixer_frames_caught_up_total", "Mixer frames produced late, in a burst after a late wake-up of a room's loop.")
+	mixSkipped      = desc("mixer_frames_skipped_total", "Mixer frames skipped after a stall longer than the catch-up bound (100 ms).")
 	logins          = desc("logins_total", "Login attempts by result.", "result")
 	tabsOpen        = desc("tabs_open", "Browser tabs connected over WebSocket.")
 	trunkRegistered = desc("trunk_registered", "1 when the trunk is registered (or is a static peer).", "trunk")
 	sipEvents       = desc("sip_events_total", "SIP events by trunk and kind.", "trunk", "event")
 	sipRequests     = desc("sip_requests_total", "SIP requests on the wire by trunk, direction and method.", "trunk", "direction", "method")
 	sipResponses    = desc("sip_responses_total", "SIP responses on the wire by trunk, direction and class (1xx…6xx).", "trunk", "direction", "class")
+	sipFrontDoor    = desc("sip_frontdoor_total", "SIP the front door refused before the SIP stack, by trunk, source class "+
+		"(stranger: not in allowed_sources; peer: allowed) and event.", "trunk", "source", "event")
 )
 
 // collector turns the sources into metrics on every scrape.
@@ -64,7 +68,8 @@ type collector struct{ src Sources }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{callsActive, roomsActive, participants, legsActive, legsTotal, packetsFwd,
-		bytesFwd, packetsDropped, speakerSwitches, layerSwitches, mixTick, logins, tabsOpen, trunkRegistered, sipEvents, sipRequests, sipResponses} {
+		bytesFwd, packetsDropped, speakerSwitches, layerSwitches, mixTick, mixCaughtUp, mixSkipped, logins, tabsOpen, trunkRegistered,
+		sipEvents, sipRequests, sipResponses, sipFrontDoor} {
 		ch <- d
 	}
 }
@@ -96,6 +101,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(layerSwitches, m.LayerSwitches.Load())
 	buckets, count, sum := m.MixTick.Snapshot()
 	ch <- prometheus.MustNewConstHistogram(mixTick, count, sum, buckets)
+	counter(mixCaughtUp, m.MixCaughtUp.Load())
+	counter(mixSkipped, m.MixSkipped.Load())
 	counter(logins, w.LoginsOK.Load(), "ok")
 	counter(logins, w.LoginsFailed.Load(), "failed")
 	counter(logins, w.LoginsLocked.Load(), "locked_out")
@@ -122,9 +129,14 @@ func collectTrunk(t *siptrunk.Trunk, gauge func(*prometheus.Desc, float64, ...st
 	}{
 		{"invite_sent", st.Invites.Load()}, {"inbound_call", st.Inbound.Load()}, {"reinvite", st.ReInvites.Load()},
 		{"bad_request", st.BadRequests.Load()}, {"dropped_source", st.DroppedSources.Load()}, {"handler_panic", st.Panics.Load()},
+		{"toll_refused", st.TollRefused.Load()}, {"refer_refused", st.RefersRefused.Load()}, {"stray_response", st.StrayResponses.Load()},
 	} {
 		counter(sipEvents, e.v, t.Name(), e.name)
 	}
+	counter(sipFrontDoor, st.DroppedSources.Load(), t.Name(), "stranger", "dropped")
+	counter(sipFrontDoor, st.PeerParseErrors.Load(), t.Name(), "peer", "parse_error")
+	counter(sipFrontDoor, st.PeerRateLimited.Load(), t.Name(), "peer", "rate_limited")
+	counter(sipFrontDoor, st.CallsLimited.Load(), t.Name(), "peer", "calls_limited")
 }
 
 // collectWire reports the trunk's SIP message counters.

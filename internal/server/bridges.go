@@ -1,6 +1,8 @@
 package server
 
 import (
+	"log/slog"
+
 	"xphone/configs"
 	"xphone/sfu"
 )
@@ -47,4 +49,12 @@ func (s *Server) trunkDialer(name string) sfu.Dialer {
 		}
 	}
 	return nil
+}
+
+// logWarnings logs the config's warnings (valid settings that are
+// probably mistakes), as check-config prints them.
+func logWarnings(cfg *configs.Config, log *slog.Logger) {
+	for _, w := range cfg.Warnings() {
+		log.Warn("config warning", "warning", w)
+	}
 }

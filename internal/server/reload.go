@@ -83,16 +83,20 @@ func (s *Server) Reload(cfg *configs.Config) ReloadEntry {
 		s.setBridges(cfg.Rooms)
 		e.Applied = append(e.Applied, "rooms", "policy")
 	}
-	if !reflect.DeepEqual(old.Trunks, cfg.Trunks) || !reflect.DeepEqual(old.Dialplan, cfg.Dialplan) {
+	if !reflect.DeepEqual(old.Trunks, cfg.Trunks) || !reflect.DeepEqual(old.Dialplan, cfg.Dialplan) ||
+		!reflect.DeepEqual(old.Transit, cfg.Transit) {
 		applied, errs := s.reloadTrunks(old, cfg)
 		e.Applied = append(e.Applied, applied...)
 		e.Errors = append(e.Errors, errs...)
 	}
 	if old.Calls != cfg.Calls {
 		s.calls.SetNoAnswerTimeout(cfg.Calls.NoAnswerTimeout.D())
+		s.media.SetLiveness(liveness(cfg.Calls))
 		e.Applied = append(e.Applied, "calls")
 	}
+	s.setGate(cfg) // extensions, rooms and trunks may have changed too
 	s.cfg = keepRestartSections(old, cfg)
+	logWarnings(cfg, s.log)
 	s.logReload(e)
 	s.record(e)
 	return e

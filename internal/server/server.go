@@ -21,6 +21,8 @@ import (
 	"xphone/configs"
 	"xphone/internal/metrics"
 	"xphone/sfu"
+	"xphone/siptrunk"
+	"xphone/store"
 	"xphone/web"
 	"xphone/web/auth"
 	"xphone/web/certs"
@@ -53,6 +55,7 @@ type Server struct {
 	media    *sfu.MediaAPI // owns the shared RTCP clock
 	rooms    *sfu.Conferences
 	stats    *sfu.Stats
+	db       store.Store // durable data (login sessions) in the data directory
 	dataDir  string
 	path     string // http.path, fixed for the process
 	started  time.Time
@@ -62,15 +65,18 @@ type Server struct {
 	bridges  *sfu.Bridges
 	// bridgePerms: bridged room number → its bridge call's permission class.
 	bridgePerms atomic.Pointer[map[string]string]
-	reloads     reloads
-	stop        chan struct{}
-	wg          sync.WaitGroup
-	once        sync.Once
+	// gate is the toll-fraud gate every trunk and transfer decides with.
+	gate     atomic.Pointer[siptrunk.Gate]
+	reloads  reloads
+	presence *sfu.PresenceBoard // PBX phones the trunks watch
+	stop     chan struct{}
+	wg       sync.WaitGroup
+	once     sync.Once
 }
 
 // Start builds every part and starts serving HTTPS (and SIP, when trunks
 // are configured).
-func Start(_ context.Context, o Options) (*Server, error) {
+func Start(ctx context.Context, o Options) (*Server, error) {
 	cfg, log := o.Config, o.Logger
 	s := &Server{cfg: cfg, log: log, stats: &sfu.Stats{}, dataDir: o.DataDir, path: cfg.HTTP.Path,
 		started: time.Now(), authOpts: o.AuthOptions, stop: make(chan struct{})}
@@ -78,6 +84,15 @@ func Start(_ context.Context, o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.openStore(ctx); err != nil {
+		return nil, err
+	}
+	started := false
+	defer func() {
+		if !started {
+			_ = s.db.Close()
+		}
+	}()
 	s.store.Store(store)
 	cert, err := certs.LoadOrCreate(o.DataDir, cfg.HTTP.TLS.Cert, cfg.HTTP.TLS.Key, log)
 	if err != nil {
@@ -88,11 +103,15 @@ func Start(_ context.Context, o Options) (*Server, error) {
 		return nil, err
 	}
 	s.media = media
+	media.SetLiveness(liveness(cfg.Calls))
 	registry := web.NewRegistry(store, media, log)
 	s.rooms = sfu.NewConferences(roomSpecs(cfg.Rooms), s.conferenceConfig(cfg.Policy), log)
 	s.calls = sfu.NewCalls(sfu.CallsConfig{NoAnswerTimeout: cfg.Calls.NoAnswerTimeout.D(), Rooms: s.rooms,
 		NoCallWaiting: !cfg.Calls.CallWaiting, Permit: s.permit}, log, registry, &s.trunks)
 	s.setBridges(cfg.Rooms)
+	s.presence = sfu.NewPresenceBoard(nil)
+	s.setGate(cfg)
+	logWarnings(cfg, log)
 	if err := s.startTrunks(cfg); err != nil {
 		s.calls.Close()
 		return nil, err
@@ -104,7 +123,18 @@ func Start(_ context.Context, o Options) (*Server, error) {
 		s.calls.Close()
 		return nil, err
 	}
+	started = true
 	return s, nil
+}
+
+// openStore opens the durable store in the data directory.
+func (s *Server) openStore(ctx context.Context) error {
+	db, err := store.OpenDir(ctx, s.dataDir)
+	if err != nil {
+		return err
+	}
+	s.db = db
+	return nil
 }
 
 // startWeb builds the HTTP side and starts listening.
@@ -112,7 +142,8 @@ func (s *Server) startWeb(o Options, store *auth.Store, media *sfu.MediaAPI, reg
 	cfg, webStats := s.cfg, &web.Stats{}
 	websrv, err := web.New(web.Options{
 		Status: s, Config: cfg, Store: store, Media: media, Calls: s.calls, Registry: registry, Log: s.log,
-		Sessions:     auth.NewSessions(cfg.Login.SessionTTL.D(), time.Now),
+		Presence:     s.presence,
+		Sessions:     auth.NewSessions(s.db, cfg.Login.SessionTTL.D(), time.Now),
 		Throttle:     auth.NewThrottle(cfg.Login, time.Now),
 		PingInterval: o.PingInterval, PingTimeout: o.PingTimeout, Stats: webStats,
 		Metrics: metrics.Handler(metrics.Sources{Media: s.stats, Web: webStats, Calls: s.calls, Rooms: s.rooms, Trunks: s.trunks.All}),
@@ -177,7 +208,18 @@ func (s *Server) URL() string {
 	return "https://" + host + ":" + port + s.path
 }
 
-// Close hangs up every call, closes every tab and stops serving.
+// liveness is when a vanished party's calls end: the sfu defaults with the
+// configured reconnect grace.
+func liveness(c configs.Calls) sfu.LivenessConfig {
+	l := sfu.DefaultLiveness
+	l.Grace = c.ReconnectGrace.D()
+	return l
+}
+
+// Close ends every call ("The server restarted": SIP legs get their BYE),
+// unregisters from registrars (Expires: 0), tells every tab (WebSocket
+// close 1001, going away; browsers reconnect by themselves once the server
+// is back, still logged in) and stops serving. SIGTERM runs it.
 func (s *Server) Close() error {
 	var err error
 	s.once.Do(func() {
@@ -186,12 +228,15 @@ func (s *Server) Close() error {
 		close(s.stop)
 		s.web.SetReady(false)
 		s.bridges.Close() // hang up PBX room bridges before their trunks go
-		s.stopTrunks()    // BYE on every SIP dialog, unregister
+		s.calls.Close()   // every call ends with server_restart; SIP legs send BYE
+		s.stopTrunks()    // unregister; BYE on any dialog left
 		err = s.http.Shutdown(ctx)
-		s.web.Close()
-		s.calls.Close()
+		s.web.Close() // queued call ends reach the tabs, then close 1001
 		s.wg.Wait()
 		s.media.Close()
+		if cerr := s.db.Close(); err == nil {
+			err = cerr
+		}
 	})
 	return err
 }

@@ -53,26 +53,51 @@ func (ts *trunkSet) route(number string) *siptrunk.Trunk {
 	return nil
 }
 
-// newTrunk builds one SIP trunk; permission tells it the permission
-// class of a calling extension.
-func newTrunk(tc configs.Trunk, plan []configs.DialRule, permission func(string) string, log *slog.Logger) (*siptrunk.Trunk, error) {
-	tr, err := siptrunk.New(siptrunk.Config{Trunk: tc, Dialplan: plan, Permission: permission}, nil, log)
+// newTrunk builds one SIP trunk deciding outbound calls with the
+// server's toll-fraud gate.
+func newTrunk(tc configs.Trunk, gate func() *siptrunk.Gate, log *slog.Logger) (*siptrunk.Trunk, error) {
+	tr, err := siptrunk.New(siptrunk.Config{Trunk: tc, Gate: gate}, nil, log)
 	if err != nil {
 		return nil, fmt.Errorf("server: trunk %s: %w", tc.Name, err)
 	}
 	return tr, nil
 }
 
-// permission is an extension's outbound permission class ("" = internal),
-// or a bridged room's bridge permission.
-func (s *Server) permission(number string) string {
+// setGate builds the toll-fraud gate for cfg (start and every reload):
+// the dial plan, transit rules and refer permissions are fixed in it;
+// extension classes, bridge classes and local numbers are looked up live.
+func (s *Server) setGate(cfg *configs.Config) {
+	refer := map[string]string{}
+	for _, t := range cfg.Trunks {
+		refer[t.Name] = t.ReferPermission
+	}
+	s.gate.Store(siptrunk.NewGate(siptrunk.GateConfig{Dialplan: cfg.Dialplan, Transit: cfg.Transit,
+		ReferPermission: refer, Extension: s.extensionClass, Room: s.roomClass, Local: s.local}))
+}
+
+// extensionClass is an extension's outbound permission class ("" = internal).
+func (s *Server) extensionClass(number string) string {
 	if ext, ok := s.store.Load().Lookup(number); ok {
 		return ext.Permission
 	}
+	return ""
+}
+
+// roomClass is a bridged room's bridge permission class ("" = internal).
+func (s *Server) roomClass(number string) string {
 	if p := s.bridgePerms.Load(); p != nil {
 		return (*p)[number]
 	}
 	return ""
+}
+
+// local reports whether number is an extension or a room: local numbers
+// win over dial rules.
+func (s *Server) local(number string) bool {
+	if _, ok := s.store.Load().Lookup(number); ok {
+		return true
+	}
+	return s.rooms != nil && s.rooms.Reaches(number)
 }
 
 // startTrunks builds and starts the configured trunks: inbound SIP goes
@@ -80,7 +105,7 @@ func (s *Server) permission(number string) string {
 func (s *Server) startTrunks(cfg *configs.Config) error {
 	var started []*siptrunk.Trunk
 	for _, tc := range cfg.Trunks {
-		t, err := s.startTrunk(tc, cfg.Dialplan)
+		t, err := s.startTrunk(tc)
 		if err != nil {
 			closeTrunks(started, sfu.ReasonHangup, "startup failed", s.log)
 			return err
@@ -92,12 +117,13 @@ func (s *Server) startTrunks(cfg *configs.Config) error {
 }
 
 // startTrunk builds and starts one trunk.
-func (s *Server) startTrunk(tc configs.Trunk, plan []configs.DialRule) (*siptrunk.Trunk, error) {
-	t, err := newTrunk(tc, plan, s.permission, s.log)
+func (s *Server) startTrunk(tc configs.Trunk) (*siptrunk.Trunk, error) {
+	t, err := newTrunk(tc, s.gate.Load, s.log)
 	if err != nil {
 		return nil, err
 	}
 	t.SetPlacer(s.calls)
+	t.SetPresenceBoard(s.presence)
 	if err := t.Start(); err != nil {
 		return nil, fmt.Errorf("server: start trunk %s: %w", tc.Name, err)
 	}
@@ -106,7 +132,7 @@ func (s *Server) startTrunk(tc configs.Trunk, plan []configs.DialRule) (*siptrun
 
 // stopTrunks hangs up every SIP dialog and unregisters.
 func (s *Server) stopTrunks() {
-	closeTrunks(s.trunks.All(), sfu.ReasonHangup, "shutdown", s.log)
+	closeTrunks(s.trunks.All(), sfu.ReasonServerRestart, "shutdown", s.log)
 	s.trunks.set(nil)
 }
 
@@ -123,14 +149,14 @@ func closeTrunks(trunks []*siptrunk.Trunk, reason sfu.Reason, why string, log *s
 	}
 }
 
-// permit is the toll-fraud check for transfers: a number that leaves
-// through a trunk must be allowed for the transferor's permission class.
-// Internal numbers (extensions, rooms) are for everyone.
-func (s *Server) permit(caller sfu.Identity, number string) error {
-	if t := s.trunks.route(number); t != nil {
-		if _, err := t.Allowed(t.PermissionOf(caller.Number), number); err != nil {
-			return err // the web layer logs the refusal with the browser's address
-		}
+// permit is call control's toll-fraud check for transfers: a number that
+// leaves through a trunk must pass the gate (the trunk's Dial decides
+// again). Local numbers and numbers no rule routes are not its business.
+func (s *Server) permit(req sfu.DialRequest) error {
+	g := s.gate.Load()
+	if _, ok := g.Route(req.To); !ok {
+		return nil
 	}
-	return nil
+	_, err := g.Decide(req) // the web layer logs a browser's refusal with its address
+	return err
 }

@@ -17,12 +17,13 @@ import (
 //     end, since the new one usually needs the same SIP socket), then the
 //     new one starts and registers;
 //   - an added trunk starts and registers;
-//   - a dial plan change alone is swapped into the running trunks without
-//     touching calls.
+//   - a dial plan or transit change alone is in the new toll-fraud gate
+//     (Reload builds it first) without touching calls.
 //
 // It returns what it did, for the reload log; a trunk that fails to start
 // is reported and left out, the others keep running.
 func (s *Server) reloadTrunks(old, cfg *configs.Config) (applied []string, errs []string) {
+	s.setGate(cfg)
 	running := s.trunks.All()
 	byName := map[string]configs.Trunk{}
 	for _, tc := range cfg.Trunks {
@@ -31,8 +32,7 @@ func (s *Server) reloadTrunks(old, cfg *configs.Config) (applied []string, errs 
 	var keep, stop []*siptrunk.Trunk
 	for _, t := range running {
 		if tc, ok := byName[t.Name()]; ok && reflect.DeepEqual(tc, t.Config()) {
-			t.SetDialplan(cfg.Dialplan)
-			keep = append(keep, t)
+			keep = append(keep, t) // the new dial plan is in the gate
 			continue
 		}
 		stop = append(stop, t)
@@ -43,7 +43,7 @@ func (s *Server) reloadTrunks(old, cfg *configs.Config) (applied []string, errs 
 		if slices.ContainsFunc(keep, func(t *siptrunk.Trunk) bool { return t.Name() == tc.Name }) {
 			continue
 		}
-		t, err := s.startTrunk(tc, cfg.Dialplan)
+		t, err := s.startTrunk(tc)
 		if err != nil {
 			errs = append(errs, err.Error())
 			continue
@@ -54,6 +54,9 @@ func (s *Server) reloadTrunks(old, cfg *configs.Config) (applied []string, errs 
 	s.trunks.set(keep)
 	if !reflect.DeepEqual(old.Dialplan, cfg.Dialplan) {
 		applied = append(applied, "dialplan")
+	}
+	if !reflect.DeepEqual(old.Transit, cfg.Transit) {
+		applied = append(applied, "transit")
 	}
 	s.log.Info("SIP trunks reloaded", "changes", fmt.Sprint(applied), "errors", len(errs))
 	return applied, errs

@@ -147,7 +147,7 @@ func TestReloadTrunksLive(t *testing.T) {
 	bridged := "rooms: [{number: \"800\", bridge: {trunk: pbx, number: \"0700\", permission: national}}]\n"
 	e = srv.Reload(parse(reloadBase + bridged + trunkYAML(regAddr, "pbx", "127.0.0.1:0", "bob")))
 	t.Logf("change: applied %v", e.Applied)
-	if p := srv.permission("800"); p != "national" {
+	if p := srv.roomClass("800"); p != "national" {
 		t.Errorf("bridge of room 800 dials with class %q, want national", p)
 	}
 	waitTrue(t, 5*time.Second, "old trunk unregisters", func() bool { return reg.saw("alice 0") })

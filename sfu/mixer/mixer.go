@@ -43,6 +43,7 @@ type Mixer struct {
 	coders  Coders
 	spare   coderPool
 	tick    int64
+	loss    int // percent the encoders' FEC is set for (fec.go)
 	talkers []*Participant
 	total   []int32
 	out     []int16

@@ -31,6 +31,7 @@ func (m *Mixer) equip(p *Participant) bool {
 		} else {
 			return false
 		}
+		setLoss(p.own.enc, m.loss)
 	}
 	return true
 }

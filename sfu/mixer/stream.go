@@ -14,9 +14,8 @@ type stream struct {
 	enc     Encoder
 	pkt     rtp.Packet
 	buf     [maxPayload]byte
-	gap     bool   // frames were skipped as silence since the last packet
-	skipped int    // silent frames skipped in a row
-	ts      uint32 // timestamp of the next frame
+	gap     bool // frames were skipped as silence since the last packet
+	skipped int  // silent frames skipped in a row
 
 	// Frames per packet (see packFrames); only the shared mix groups them.
 	group   int
@@ -62,10 +61,11 @@ func (s *stream) setGroup(n int) {
 // sequence number does not, and the first packet after a gap carries the
 // marker bit (RFC 3551 §4.1). An idle room thus costs almost no encodes or
 // packets, and browsers conceal the gaps as silence. It reports whether
-// the frame was encoded.
-func (s *stream) write(pcm []int16, samples uint32) (bool, error) {
-	frameTS := s.ts
-	s.ts += samples
+// the frame was encoded. frameTS is the frame's timestamp: the mixer's
+// frame count times the frame size, the same for every stream of a mixer,
+// so a receiver moved between the shared mix and its own mix-minus stays
+// on one timeline.
+func (s *stream) write(pcm []int16, frameTS, samples uint32) (bool, error) {
 	if isSilence(pcm) && s.skipped < dtxEvery-1 {
 		s.flush() // what is held goes out before the gap
 		s.gap, s.skipped = true, s.skipped+1

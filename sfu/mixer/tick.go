@@ -44,7 +44,7 @@ func (m *Mixer) Tick() {
 }
 
 func (m *Mixer) encode(s *stream) {
-	sent, err := s.write(m.out, uint32(m.cfg.Frame))
+	sent, err := s.write(m.out, uint32(m.tick)*uint32(m.cfg.Frame), uint32(m.cfg.Frame))
 	if err != nil {
 		m.Stats.Errors.Add(1)
 	}

@@ -51,6 +51,9 @@ type Client struct {
 	// DropVideo makes the client lose its next N video packets: their
 	// sequence numbers are used but nothing is sent, as on a lossy network.
 	DropVideo atomic.Int32
+	// DropKeyframes loses the next N key frames of the plain video track
+	// the same way (KeyframesOnRequest).
+	DropKeyframes atomic.Int32
 	// SendLayers limits a simulcast client to its lowest N layers (0: all).
 	SendLayers atomic.Int32
 	// VideoMarker is written into every video payload (byte 2) so that a
@@ -64,6 +67,9 @@ type Client struct {
 	videoSSRCs []uint32              // of received video, for REMB
 	heard      *pcmRing              // decoded received audio
 	nacked     []uint16              // sequence numbers the server asked for again
+	clock      audioClock            // received audio's RTP clock against wall time
+	opts       Options
+	sentKey    atomic.Uint64 // key frames sent (KeyframesOnRequest)
 
 	wg   sync.WaitGroup
 	stop chan struct{}
@@ -71,8 +77,23 @@ type Client struct {
 }
 
 // NewClient creates a client that sends audio, and video when video is true.
-func NewClient(video bool) (*Client, error) {
-	api, err := newAPI()
+func NewClient(video bool) (*Client, error) { return NewClientWith(Options{Video: video}) }
+
+// NewClientWith creates a client as o says (options.go).
+func NewClientWith(o Options) (*Client, error) {
+	c, err := newClient(o)
+	if err != nil || !o.Simulcast {
+		return c, err
+	}
+	if err := c.addSimulcast(); err != nil {
+		return nil, errors.Join(err, c.Close())
+	}
+	return c, nil
+}
+
+func newClient(o Options) (*Client, error) {
+	video := o.Video && !o.Simulcast
+	api, err := newAPI(o)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +102,7 @@ func NewClient(video bool) (*Client, error) {
 		return nil, fmt.Errorf("sfutest: peer connection: %w", err)
 	}
 	c := &Client{pc: pc, stop: make(chan struct{}), markers: map[byte]uint64{},
-		slots: map[string]*slotStats{}, heard: newPCMRing(3 * 48000)}
+		slots: map[string]*slotStats{}, heard: newPCMRing(3 * 48000), opts: o}
 	c.Level.Store(127)
 	c.audio = newRawTrack(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "audio", "sfutest")
 	if err := c.addSender(c.audio); err != nil {
@@ -92,11 +113,17 @@ func NewClient(video bool) (*Client, error) {
 			return nil, errors.Join(err, pc.Close())
 		}
 	}
+	if o.ReceiveVideo && !video && !o.Simulcast {
+		if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo,
+			webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+			return nil, errors.Join(fmt.Errorf("sfutest: video receiver: %w", err), pc.Close())
+		}
+	}
 	pc.OnTrack(c.onTrack)
 	return c, nil
 }
 
-func newAPI() (*webrtc.API, error) {
+func newAPI(o Options) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
 		return nil, err
@@ -115,10 +142,7 @@ func newAPI() (*webrtc.API, error) {
 	if err := webrtc.ConfigureSimulcastExtensionHeaders(m); err != nil {
 		return nil, err
 	}
-	var se webrtc.SettingEngine
-	se.SetInterfaceFilter(func(name string) bool { return name == "lo" })
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	se := o.settingEngine()
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se)), nil
 }
 
@@ -292,7 +316,12 @@ func (c *Client) sendVideo(seq uint16, ts uint32) {
 }
 
 func (c *Client) writeVideo(seq uint16, ts uint32) {
-	payload := []byte{0x10, 0x00, byte(c.VideoMarker.Load()), 0, 0x9d, 0x01, 0x2a, 0x10, 0x00, 0x10, 0x00}
+	kind := c.frameType()
+	if kind == 0x00 && c.DropKeyframes.Load() > 0 {
+		c.DropKeyframes.Add(-1)
+		return
+	}
+	payload := []byte{0x10, kind, byte(c.VideoMarker.Load()), 0, 0x9d, 0x01, 0x2a, 0x10, 0x00, 0x10, 0x00}
 	p := &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: ts, Marker: true}, Payload: payload}
 	_ = c.video.WriteRTP(p)
 }
@@ -341,9 +370,12 @@ func (c *Client) midOf(recv *webrtc.RTPReceiver) string {
 
 // slotStats counts the video received on one transceiver.
 type slotStats struct {
-	packets uint64
-	marker  byte
-	layer   byte
+	packets   uint64
+	marker    byte
+	layer     byte
+	keyframes uint64
+	last      time.Time
+	maxGap    time.Duration
 }
 
 func (c *Client) count(kind webrtc.RTPCodecType, mid string, p *rtp.Packet) {
@@ -360,9 +392,11 @@ func (c *Client) count(kind webrtc.RTPCodecType, mid string, p *rtp.Packet) {
 		if len(p.Payload) > 3 {
 			st.marker, st.layer = p.Payload[2], p.Payload[3]
 		}
+		st.arrived(p.Payload, time.Now())
 		return
 	}
 	c.AudioReceived.Add(1)
+	c.clock.observe(p.Timestamp, opusTicks(p.Payload), time.Now())
 	if len(p.Payload) > 0 {
 		c.markers[p.Payload[0]]++
 	}
@@ -388,6 +422,10 @@ func (c *Client) OnAudio(f func(pcm []int16)) {
 	c.hook.Store(&f)
 	c.listen.Store(true)
 }
+
+// ForgetHeard drops the audio heard so far: Heard then returns only what
+// arrives from now on (a check after hold cannot pass on older audio).
+func (c *Client) ForgetHeard() { c.heard.reset() }
 
 // Heard returns the last d of decoded received audio.
 func (c *Client) Heard(d time.Duration) []int16 {

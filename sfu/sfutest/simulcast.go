@@ -16,16 +16,7 @@ var simulcastRIDs = []string{"q", "h", "f"}
 
 // NewSimulcastClient is a client whose video goes out as three simulcast
 // layers; byte 3 of every video payload is the layer (0 lowest).
-func NewSimulcastClient() (*Client, error) {
-	c, err := NewClient(false)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.addSimulcast(); err != nil {
-		return nil, errors.Join(err, c.Close())
-	}
-	return c, nil
-}
+func NewSimulcastClient() (*Client, error) { return NewClientWith(Options{Simulcast: true}) }
 
 func (c *Client) addSimulcast() error {
 	vp8 := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}
@@ -60,8 +51,9 @@ func (c *Client) writeLayers(seq uint16, ts uint32) {
 		if n := c.SendLayers.Load(); n > 0 && i >= int(n) {
 			break // as a browser that has not ramped up to the top layers yet
 		}
-		// Higher layers are bigger, as real ones are: 120, 240, 360 kbit/s.
-		payload := make([]byte, 300*(i+1))
+		// Higher layers are bigger, as real ones are: 120, 240, 360 kbit/s
+		// unless Options.LayerBytes says otherwise.
+		payload := make([]byte, c.layerBytes(i))
 		copy(payload, []byte{0x10, 0x00, byte(c.VideoMarker.Load()), byte(i), 0x9d, 0x01, 0x2a, 0x10, 0x00})
 		p := &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: ts, Marker: true}, Payload: payload}
 		if midID != 0 && ridID != 0 {

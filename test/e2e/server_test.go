@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"sync"
 	"testing"
 	"time"
@@ -45,11 +46,27 @@ type serverOptions struct {
 	noAnswerTimeout string
 	// config replaces configTemplate when set (same %s for the timeout).
 	config string
+	// parsed, when set, is the configuration itself (config is ignored).
+	parsed *configs.Config
+	// pingInterval and pingTimeout shorten the WebSocket keep-alive.
+	pingInterval, pingTimeout time.Duration
 }
 
 // testServer is the in-process Xphone server of one test.
 type testServer struct {
 	URL string // e.g. https://127.0.0.1:43121/xphone/
+
+	opts server.Options // how it was started; restart reuses them
+	logs *syncBuffer
+	mu   sync.Mutex
+	srv  *server.Server
+}
+
+// current is the running server.
+func (ts *testServer) current() *server.Server {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	return ts.srv
 }
 
 // syncBuffer is a goroutine-safe log sink.
@@ -83,6 +100,9 @@ func startServer(t *testing.T, opts serverOptions) *testServer {
 		template = opts.config
 	}
 	cfg, err := configs.Parse([]byte(fmt.Sprintf(template, opts.noAnswerTimeout)))
+	if opts.parsed != nil {
+		cfg, err = opts.parsed, nil
+	}
 	if err != nil {
 		t.Fatalf("test config: %v", err)
 	}
@@ -91,38 +111,19 @@ func startServer(t *testing.T, opts serverOptions) *testServer {
 
 	// The context may bound the server's life, so it lives until cleanup;
 	// the start itself is bounded from the outside.
-	dataDir := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	type started struct {
-		srv *server.Server
-		err error
-	}
-	ch := make(chan started, 1)
-	go func() {
-		srv, err := server.Start(ctx, server.Options{
-			Config:  cfg,
-			DataDir: dataDir,
-			Logger:  logger,
-			Addr:    "127.0.0.1:0",
-			// The cheapest bcrypt cost keeps logins fast under -race.
-			AuthOptions: []auth.Option{auth.WithCost(4)},
-		})
-		ch <- started{srv, err}
-	}()
-	var srv *server.Server
-	select {
-	case r := <-ch:
-		if r.err != nil {
-			cancel()
-			t.Fatalf("starting the server: %v\n%s", r.err, logs.String())
-		}
-		srv = r.srv
-	case <-time.After(20 * time.Second):
-		cancel()
-		t.Fatalf("the server did not start within 20s\n%s", logs.String())
-	}
+	ts := &testServer{logs: logs, opts: server.Options{
+		Config:  cfg,
+		DataDir: t.TempDir(),
+		Logger:  logger,
+		Addr:    "127.0.0.1:0",
+		// The cheapest bcrypt cost keeps logins fast under -race.
+		AuthOptions:  []auth.Option{auth.WithCost(4)},
+		PingInterval: opts.pingInterval, PingTimeout: opts.pingTimeout,
+	}}
+	srv := ts.start(t)
+	ts.URL = srv.URL()
 	t.Cleanup(func() {
-		defer cancel()
+		srv := ts.current()
 		done := make(chan error, 1)
 		go func() { done <- srv.Close() }()
 		select {
@@ -137,5 +138,48 @@ func startServer(t *testing.T, opts serverOptions) *testServer {
 			t.Logf("---- server log ----\n%s", logs.String())
 		}
 	})
-	return &testServer{URL: srv.URL()}
+	return ts
+}
+
+// start starts the server with ts.opts, bounded from the outside.
+func (ts *testServer) start(t *testing.T) *server.Server {
+	t.Helper()
+	type started struct {
+		srv *server.Server
+		err error
+	}
+	ch := make(chan started, 1)
+	go func() {
+		srv, err := server.Start(context.Background(), ts.opts)
+		ch <- started{srv, err}
+	}()
+	select {
+	case r := <-ch:
+		if r.err != nil {
+			t.Fatalf("starting the server: %v\n%s", r.err, ts.logs.String())
+		}
+		ts.mu.Lock()
+		ts.srv = r.srv
+		ts.mu.Unlock()
+		return r.srv
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the server did not start within 20s\n%s", ts.logs.String())
+	}
+	return nil
+}
+
+// restart stops the server as SIGTERM does (Close) and starts it again on
+// the same address with the same data directory.
+func (ts *testServer) restart(t *testing.T) {
+	t.Helper()
+	old := ts.current()
+	u, err := url.Parse(old.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := old.Close(); err != nil {
+		t.Errorf("closing the server: %v", err)
+	}
+	ts.opts.Addr = u.Host
+	ts.start(t)
 }

@@ -1,7 +1,8 @@
 // Package auth authenticates browser softphone users: extension passwords
 // (configured, hashed or generated and persisted in the data directory),
 // brute-force throttling per remote IP and per extension, and login
-// sessions with sliding expiry. Time is always injected so tests never sleep.
+// sessions with sliding expiry, kept in the durable store. Time is always
+// injected so tests never sleep.
 package auth
 
 import "errors"
@@ -19,4 +20,8 @@ var (
 	// ErrBadPassword means a password cannot be hashed (empty or longer than
 	// 72 bytes).
 	ErrBadPassword = errors.New("auth: unusable password")
+	// ErrNoSession: the session token is unknown, expired or logged out.
+	ErrNoSession = errors.New("auth: no such session")
+	// ErrSessionStore: the durable store of sessions failed.
+	ErrSessionStore = errors.New("auth: session store")
 )

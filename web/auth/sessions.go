@@ -1,131 +1,145 @@
 package auth
 
 import (
+	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
 	"sync"
 	"time"
+
+	"xphone/store"
 )
 
 // tokenBytes is the amount of randomness in a session token.
 const tokenBytes = 32
 
-// minPruneAt is the session count below which Create never sweeps.
-const minPruneAt = 64
+// sweepEvery is how often Create removes expired sessions from the store.
+const sweepEvery = time.Hour
+
+// storeTimeout bounds one store operation of a session lookup.
+const storeTimeout = 5 * time.Second
 
 // Sessions maps login tokens to extensions with sliding expiry: a session
-// lives ttl after its last use. Expired sessions are removed lazily. Safe for
+// lives ttl after its last use. Sessions are kept in the durable store
+// (only the SHA-256 of each token), so they survive a restart. Safe for
 // concurrent use.
 type Sessions struct {
 	ttl time.Duration
 	now func() time.Time
+	db  store.Sessions
 
-	mu      sync.Mutex
-	byToken map[string]*session
-	byExt   map[string]map[string]struct{}
-	pruneAt int // sweep expired sessions when the count reaches this
+	mu        sync.Mutex
+	lastSweep time.Time
 }
 
-type session struct {
-	ext     string
-	expires time.Time
+// NewSessions returns sessions kept in db that expire ttl after last use,
+// reading the time from now.
+func NewSessions(db store.Sessions, ttl time.Duration, now func() time.Time) *Sessions {
+	return &Sessions{db: db, ttl: ttl, now: now}
 }
 
-// NewSessions returns an empty session table whose sessions expire ttl
-// after last use, reading the time from now.
-func NewSessions(ttl time.Duration, now func() time.Time) *Sessions {
-	return &Sessions{
-		ttl:     ttl,
-		now:     now,
-		byToken: make(map[string]*session),
-		byExt:   make(map[string]map[string]struct{}),
-		pruneAt: minPruneAt,
-	}
+// hashToken is what the store keeps instead of the token. Tokens carry 256
+// random bits, so a fast hash is enough: there is nothing to guess.
+func hashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
 }
 
 // Create starts a session for ext and returns its token: 32 random bytes,
 // base64url without padding (43 characters).
-func (s *Sessions) Create(ext string) (token string) {
+func (s *Sessions) Create(ext string) (string, error) {
 	b := make([]byte, tokenBytes)
 	_, _ = rand.Read(b) // crypto/rand.Read never returns an error (Go 1.24+)
-	token = base64.RawURLEncoding.EncodeToString(b)
+	token := base64.RawURLEncoding.EncodeToString(b)
 	now := s.now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.byToken) >= s.pruneAt {
-		s.sweep(now)
-		s.pruneAt = max(minPruneAt, 2*len(s.byToken))
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	s.sweep(ctx, now)
+	if err := s.db.PutSession(ctx, store.Session{TokenHash: hashToken(token), Ext: ext, Expires: now.Add(s.ttl)}); err != nil {
+		return "", fmt.Errorf("%w: %w", ErrSessionStore, err)
 	}
-	s.byToken[token] = &session{ext: ext, expires: now.Add(s.ttl)}
-	if s.byExt[ext] == nil {
-		s.byExt[ext] = make(map[string]struct{})
-	}
-	s.byExt[ext][token] = struct{}{}
-	return token
+	return token, nil
 }
 
-// Get returns the extension of a live session and extends its life by ttl.
-// Unknown and expired tokens return ok false; expired ones are removed.
-func (s *Sessions) Get(token string) (ext string, ok bool) {
-	now := s.now()
+// sweep removes expired sessions, at most once per sweepEvery.
+func (s *Sessions) sweep(ctx context.Context, now time.Time) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	ss, ok := s.byToken[token]
-	if !ok {
-		return "", false
+	due := now.Sub(s.lastSweep) >= sweepEvery
+	if due {
+		s.lastSweep = now
 	}
-	if !now.Before(ss.expires) {
-		s.remove(token, ss.ext)
-		return "", false
+	s.mu.Unlock()
+	if due {
+		_, _ = s.db.DeleteExpiredSessions(ctx, now) // best effort: Get checks expiry anyway
 	}
-	ss.expires = now.Add(s.ttl)
-	return ss.ext, true
+}
+
+// touchStep is how far expiry must have slid before Get writes it back,
+// so a busy session is not a write per request.
+func (s *Sessions) touchStep() time.Duration { return min(time.Minute, s.ttl/60) }
+
+// Get returns the extension of a live session and extends its life by ttl.
+// Unknown and expired tokens give ErrNoSession (expired ones are removed);
+// a failing store gives ErrSessionStore.
+func (s *Sessions) Get(token string) (string, error) {
+	if token == "" {
+		return "", ErrNoSession
+	}
+	now := s.now()
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	h := hashToken(token)
+	ss, err := s.db.GetSession(ctx, h)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return "", ErrNoSession
+	case err != nil:
+		return "", fmt.Errorf("%w: %w", ErrSessionStore, err)
+	case !now.Before(ss.Expires):
+		_ = s.db.DeleteSession(ctx, h)
+		return "", ErrNoSession
+	}
+	if next := now.Add(s.ttl); next.Sub(ss.Expires) >= s.touchStep() {
+		if err := s.db.TouchSession(ctx, h, next); errors.Is(err, store.ErrNotFound) {
+			return "", ErrNoSession // logged out meanwhile
+		}
+	}
+	return ss.Ext, nil
 }
 
 // Delete ends the session with token, if any (logout).
-func (s *Sessions) Delete(token string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if ss, ok := s.byToken[token]; ok {
-		s.remove(token, ss.ext)
+func (s *Sessions) Delete(token string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	if err := s.db.DeleteSession(ctx, hashToken(token)); err != nil {
+		return fmt.Errorf("%w: %w", ErrSessionStore, err)
 	}
+	return nil
 }
 
-// DeleteExt ends every session of ext and returns their tokens, e.g. when
-// the extension is removed or loses Xphone access on reload.
-func (s *Sessions) DeleteExt(ext string) []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	tokens := make([]string, 0, len(s.byExt[ext]))
-	for token := range s.byExt[ext] {
-		delete(s.byToken, token)
-		tokens = append(tokens, token)
+// DeleteExt ends every session of ext and returns how many there were,
+// e.g. when the extension is removed or loses Xphone access on reload.
+func (s *Sessions) DeleteExt(ext string) (int, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	n, err := s.db.DeleteSessionsOf(ctx, ext)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %w", ErrSessionStore, err)
 	}
-	delete(s.byExt, ext)
-	return tokens
+	return n, nil
 }
 
-// Len removes expired sessions and returns the number of live ones.
-func (s *Sessions) Len() int {
-	now := s.now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.sweep(now)
-	return len(s.byToken)
-}
-
-func (s *Sessions) sweep(now time.Time) {
-	for token, ss := range s.byToken {
-		if !now.Before(ss.expires) {
-			s.remove(token, ss.ext)
-		}
+// Len returns the number of live sessions.
+func (s *Sessions) Len() (int, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	n, err := s.db.CountSessions(ctx, s.now())
+	if err != nil {
+		return 0, fmt.Errorf("%w: %w", ErrSessionStore, err)
 	}
-}
-
-func (s *Sessions) remove(token, ext string) {
-	delete(s.byToken, token)
-	delete(s.byExt[ext], token)
-	if len(s.byExt[ext]) == 0 {
-		delete(s.byExt, ext)
-	}
+	return n, nil
 }

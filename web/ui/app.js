@@ -25,6 +25,7 @@
 //
 // Module map (each file holds one concern; state.js holds what they share):
 //   session.js      login, logout, the signalling socket and its reconnects
+//   resume.js       calls across a dropped socket: resume, ICE restart
 //   calls.js        server messages, routed to this tab's calls by call id
 //   callview.js     what the card shows for the calls (status, list, buttons)
 //   media.js        local capture, the call leg, received audio and video
@@ -71,7 +72,11 @@ window.xphone = Object.freeze({
     reason: state.lastEnd ? state.lastEnd.reason : null,
     connected: !!(state.sig && state.sig.connected),
     ready: state.ready,
+    reconnecting: state.reconnecting,
+    sockets: state.sig ? state.sig.opened : 0,
   }),
+  // Closes the signalling socket as a network blip would (tests).
+  dropSocket: (code = 4000) => { if (state.sig && state.sig.ws) state.sig.ws.close(code, 'dropped'); },
   conference: () => (state.call && state.call.conf ? state.call.conf.snapshot() : null),
   calls: () => state.calls.map((c) => ({
     id: c.id,
@@ -99,7 +104,7 @@ async function main() {
   if (webrtcSupported()) {
     // Not awaited: Firefox answers enumerateDevices only once the tab has
     // focus, and a tab opened in the background must still log in and ring.
-    // Video call stays off until the answer says there is a camera.
+    // Until the answer, an incoming call offers no Accept Video.
     refreshCamera();
     navigator.mediaDevices.addEventListener('devicechange', refreshCamera);
   } else {

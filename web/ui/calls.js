@@ -13,6 +13,7 @@ import { connectedText, renderCalls } from './callview.js';
 import { closeIncoming, onIncoming } from './incoming.js';
 import { onDTMF, onHoldState, onOpRefused } from './incall.js';
 import { endCall, hangupCall } from './ending.js';
+import { startCallTimer } from './mediawatch.js';
 
 /** Clock difference to the server beyond which `since` is not trusted. */
 const SKEW_TOLERANCE_MS = 10000;
@@ -134,13 +135,13 @@ function onConnected(call, msg) {
   if (!state.incoming) tones.stop();
   if (call.conf) {
     ui.setStatus(call.conf.title);
-    ui.startTimer(call.since);
+    startCallTimer(call);
     return;
   }
   ui.setStatus(connectedText(call));
   ui.setMedia({ visible: true, video: call.video, peer: call.peer, peerName: call.peerName });
   if (msg.video === false) ui.setRemoteVideoActive(false);
-  ui.startTimer(call.since);
+  startCallTimer(call);
   call.leg && call.leg.flushDTMF();
 }
 
@@ -158,6 +159,8 @@ function onAnswer(msg) {
     state.calls.find((c) => !c.id && c.sent && c.direction === 'out') || null;
   if (!call || !call.leg || !call.sent) return;
   if (!call.id && msg.call) call.id = msg.call;
+  if (call.answerApplied) return; // sent again after a reconnect
+  call.answerApplied = true;
   call.mediaNotes = unusableText(msg.unusable);
   renderCalls();
   call.leg.setAnswer(msg.sdp).catch((err) => {

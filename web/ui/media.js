@@ -6,6 +6,8 @@ import { CallLeg, getLocalMedia, mediaErrorText } from './call.js';
 import * as ui from './ui.js';
 import { state } from './state.js';
 import { hangupCall } from './ending.js';
+import { onMediaUp } from './mediawatch.js';
+import { onIceState } from './resume.js';
 
 const { el } = ui;
 
@@ -32,6 +34,7 @@ export async function prepareLeg(call) {
     onTrack: (track, mid) => onRemoteTrack(call, track, mid),
     onConnectionState: (s) => onLegState(call, s),
   });
+  leg.pc.addEventListener('iceconnectionstatechange', () => onIceState(call));
   call.leg = leg;
   leg.setMicMuted(call.micMuted);
   leg.setVideoStopped(call.videoStopped);
@@ -104,9 +107,17 @@ export function attachRemoteVideo(call) {
   update();
 }
 
-/** The call leg's connection state: failure ends the call; connecting flushes queued DTMF. */
+/**
+ * The call leg's connection state: connecting flushes queued DTMF. A
+ * failure before the call ever had media ends it; a failure later is
+ * repaired by an ICE restart (resume.js), which gives up in the end.
+ */
 function onLegState(call, connectionState) {
   if (call.ended) return;
-  if (connectionState === 'failed') hangupCall(call, 'media_failed', '');
-  if (connectionState === 'connected') call.leg.flushDTMF();
+  if (connectionState === 'connected') {
+    call.hadMedia = true;
+    call.leg.flushDTMF();
+    onMediaUp(call);
+  }
+  if (connectionState === 'failed' && !call.hadMedia) hangupCall(call, 'media_failed', '');
 }

@@ -10,6 +10,7 @@ import * as ui from './ui.js';
 import { state } from './state.js';
 import { onMessage } from './calls.js';
 import { closeIncoming } from './incoming.js';
+import { onDropped, onHello } from './resume.js';
 import {
   clearEndedStatus, endAll, hangupAll, releaseServerSide,
 } from './ending.js';
@@ -94,7 +95,10 @@ function startSignaling() {
   stopSignaling();
   const sig = new Signaling({ shouldReconnect: sessionStillValid });
   sig.addEventListener('open', () => ui.setConnectionLost(false));
-  sig.addEventListener('message', (ev) => onMessage(ev.detail));
+  sig.addEventListener('message', (ev) => {
+    if (ev.detail.type === 'hello') onHello(ev.detail);
+    onMessage(ev.detail);
+  });
   sig.addEventListener('close', (ev) => onSocketClosed(ev.detail));
   state.sig = sig;
   sig.start();
@@ -102,6 +106,7 @@ function startSignaling() {
 
 function stopSignaling() {
   state.ready = false;
+  state.reconnecting = false;
   if (state.sig) {
     state.sig.stop();
     state.sig = null;
@@ -118,13 +123,18 @@ async function sessionStillValid() {
   return true;
 }
 
-function onSocketClosed({ willReconnect }) {
+function onSocketClosed({ code, willReconnect }) {
   state.ready = false;
   if (state.view === 'login') return;
   ui.setConnectionLost(willReconnect);
-  // The server hangs up a closed socket's calls; mirror that locally.
-  endAll('error', 'Connection to the server was lost');
+  // A ringing call's popup comes back with the resumed socket.
   closeIncoming();
+  if (willReconnect) {
+    // The calls' media goes on without the socket; the reconnect resumes them.
+    onDropped(code);
+    return;
+  }
+  endAll('connection_lost', 'Connection to the server was lost');
   transfer.cancel();
 }
 

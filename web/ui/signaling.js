@@ -1,11 +1,14 @@
 // The signalling WebSocket of docs/signaling.md, with reconnect and backoff.
+// A dropped socket does not end the calls: the reconnect names the tab the
+// server gave in `hello` (ws?tab=ID), and the server resumes it with its
+// calls (docs/signaling.md, "Reconnecting").
 //
 // Events (EventTarget):
 //   'open'    – the socket is open (the server then sends `hello`)
 //   'message' – detail: one parsed server message
 //   'close'   – detail: {code, reason, willReconnect}
 
-const MIN_BACKOFF_MS = 500;
+const MIN_BACKOFF_MS = 400;
 const MAX_BACKOFF_MS = 10000;
 
 /** Builds the ws(s):// URL of the `ws` endpoint relative to the page. */
@@ -33,6 +36,16 @@ export class Signaling extends EventTarget {
     this.attempt = 0;
     this.timer = null;
     this.reqSeq = 0;
+    this.tabId = ''; // from `hello`: what a reconnect resumes
+    this.opened = 0; // sockets opened so far (tests read it)
+  }
+
+  /** The URL of the next socket: the tab to resume, once the server named one. */
+  connectURL() {
+    if (!this.tabId) return this.url;
+    const u = new URL(this.url);
+    u.searchParams.set('tab', this.tabId);
+    return u.href;
   }
 
   /** True while the socket is open. */
@@ -75,10 +88,11 @@ export class Signaling extends EventTarget {
   }
 
   connect() {
-    const ws = new WebSocket(this.url);
+    const ws = new WebSocket(this.connectURL());
     this.ws = ws;
     ws.onopen = () => {
       this.attempt = 0;
+      this.opened += 1;
       this.dispatchEvent(new CustomEvent('open'));
     };
     ws.onmessage = (ev) => {
@@ -107,9 +121,10 @@ export class Signaling extends EventTarget {
   }
 
   scheduleReconnect() {
-    // Exponential backoff with jitter so many tabs do not reconnect in lockstep.
+    // Exponential backoff with jitter, so that the tabs a server restart
+    // dropped all at once do not come back in lockstep.
     const base = Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** this.attempt);
-    const delay = base * (0.7 + Math.random() * 0.3);
+    const delay = base * (0.5 + Math.random() * 0.5);
     this.attempt += 1;
     clearTimeout(this.timer);
     this.timer = setTimeout(async () => {

@@ -24,6 +24,8 @@ export const state = {
   incoming: null, // {call, from, fromName, video}
   lastEnd: null, // {reason, text} while the end reason is shown
   ready: false, // the server greeted this socket (hello): calls can come in
+  reconnecting: false, // the socket dropped; the calls wait for it (resume.js)
+  lastCloseCode: 0, // of the socket that dropped: 1001 when the server went away
   endTimer: null,
   sig: null,
   soundBlocked: false, // the browser refused to play received sound until a click (autoplay)

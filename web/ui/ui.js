@@ -80,6 +80,11 @@ const REASON_TEXT = {
   pin_required: 'This room needs a PIN',
   wrong_pin: 'Wrong PIN',
   transferred: 'Transferred',
+  trunk_unavailable: 'Trunk unavailable',
+  congestion: 'All lines busy, try again later',
+  no_media: 'No audio: the media connection did not come up',
+  connection_lost: 'Connection lost',
+  server_restart: 'The server restarted',
   error: 'Call failed',
 };
 
