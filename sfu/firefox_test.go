@@ -19,7 +19,8 @@ import (
 // the product (recorded by test/e2e TestCaptureFirefoxSDP): an audio call,
 // a video call with three simulcast layers, accepting a video call, a
 // one-layer video call (a camera too small for simulcast), and a
-// conference in which the server offered one more video slot.
+// conference in which the server offered one more video slot; and one
+// offer of Chromium's, for comparison.
 
 // firefoxSDP reads one recorded SDP.
 func firefoxSDP(t *testing.T, name string) string {
@@ -42,6 +43,7 @@ func TestParseFirefoxOffers(t *testing.T) {
 		{"accept-video-offer.sdp", true, []string{"q", "h", "f"}},
 		{"conference-0-sent-dial.sdp", true, []string{"q", "h", "f"}},
 		{"video-single-offer.sdp", true, nil},
+		{"chromium-video-simulcast-offer.sdp", true, []string{"q", "h", "f"}}, // the same facts from Chromium's SDP
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			o := parseOffer(firefoxSDP(t, tc.file))
