@@ -40,16 +40,27 @@ export async function takeScreenSlot(pc, offerSdp, track) {
   return tr.sender;
 }
 
-/** Caps a screen sender's bitrate and keeps its resolution under congestion. */
+/**
+ * Caps a screen sender's bitrate and keeps its resolution under congestion.
+ * Two steps: a browser that refuses degradationPreference (Firefox ESR)
+ * still gets the cap.
+ */
 export async function tuneScreenSender(sender) {
-  try {
+  const set = async (change) => {
     const p = sender.getParameters();
     if (!p.encodings || !p.encodings.length) p.encodings = [{}];
-    p.encodings[0].maxBitrate = SCREEN_MAX_BITRATE;
-    p.degradationPreference = 'maintain-resolution';
+    change(p);
     await sender.setParameters(p);
+  };
+  try {
+    await set((p) => { p.encodings[0].maxBitrate = SCREEN_MAX_BITRATE; });
   } catch (err) {
-    console.warn('xphone: cannot tune the screen sender', err);
+    console.warn('xphone: cannot cap the screen sender', err);
+  }
+  try {
+    await set((p) => { p.degradationPreference = 'maintain-resolution'; });
+  } catch (err) {
+    // Optional: without it the browser may lower the resolution under congestion.
   }
 }
 
