@@ -17,14 +17,14 @@ import (
 
 // Meetings (issue #16, docs/signaling.md "Meetings"): one three-browser
 // session in room 800 proves the features one after another. Alice (1001)
-// is an admin, so she moderates; Bob (1002) and Carol (1003, on a phone-
-// sized screen) are participants. Their fake microphones play 440, 660 and
+// is an admin, so she moderates; Bob (1002) and Carol (1003, in Firefox
+// ESR on a phone-sized screen) are participants. Their fake microphones play 440, 660 and
 // 880 Hz tones; who speaks is chosen with Mute microphone.
 
 // screenStubJS stands in for the screen picker: getDisplayMedia returns a
 // canvas stream (yellow, with text that changes, 15 fps), and
 // window.__stopSharing() ends it as the browser's own "Stop sharing" bar
-// does.
+// does (an "ended" event, then the track stopped).
 const screenStubJS = `(() => {
   const md = navigator.mediaDevices;
   if (!md) return;
@@ -47,8 +47,10 @@ const screenStubJS = `(() => {
   window.__stopSharing = () => {
     const t = window.__screenTrack;
     if (!t) return false;
-    t.stop();
+    // The event first: in Firefox ESR an event dispatched after stop()
+    // never reached the UI's listener (the UI stops the track itself).
     t.dispatchEvent(new Event('ended'));
+    t.stop();
     return true;
   };
 })();`
@@ -116,7 +118,7 @@ func TestMeetingFeatures(t *testing.T) {
 	dir := t.TempDir()
 	alice := newMember(t, dir, "1001", "Alice", 440, camRed)
 	bob := newMember(t, dir, "1002", "Bob", 660, camGreen)
-	carol := newMember(t, dir, "1003", "Carol", 880, camBlue, withViewport(390, 780))
+	carol := newMember(t, dir, "1003", "Carol", 880, camBlue, inFirefox(), withViewport(390, 780))
 	all := []*member{alice, bob, carol}
 	for _, m := range all {
 		m.addScript(statusSeenJS)
@@ -191,6 +193,17 @@ func TestMeetingFeatures(t *testing.T) {
 		  return t && t.dataset.muted === 'true' && window.__xpt.isVisible(t.querySelector('.tile-muted')); })()`)
 	}
 
+	// Pinning and layouts: Bob pins Carol's tile (large until unpinned);
+	// his speaker layout shows Alice, who speaks, large; then the grid.
+	bob.click("button", "Pin 1003")
+	bob.waitUntil("Carol pinned large", mediaTimeout, bigJS("Participant 1003"))
+	bob.click("button", "Pin 1003")
+	bob.waitUntil("the grid again", signalTimeout, gridJS("Participant 1001", "Participant 1003"))
+	bob.click("button", "Speaker layout")
+	bob.waitUntil("Alice, the speaker, large", mediaTimeout, bigJS("Participant 1001"))
+	bob.click("button", "Speaker layout")
+	bob.waitUntil("the grid again", signalTimeout, gridJS("Participant 1001", "Participant 1003"))
+
 	// Screen sharing: Carol shares (a canvas stands in for the screen);
 	// the others get a big "Screen 1003" tile decoding video while the
 	// speaker frame keeps working; the browser's "Stop sharing" ends it.
@@ -210,7 +223,10 @@ func TestMeetingFeatures(t *testing.T) {
 	if !yellow {
 		t.Fatal("the screen tile does not show the shared (yellow) screen")
 	}
-	carol.eval(`window.__stopSharing()`, nil)
+	var stopped bool
+	if carol.eval(`window.__stopSharing()`, &stopped); !stopped {
+		t.Fatal("Carol's page has no shared screen track to stop")
+	}
 	carol.waitUntil("Share screen released", signalTimeout, `window.__xpt.find('button', 'Share screen').getAttribute('aria-pressed') === 'false'`)
 	alice.waitGone("group", "Screen 1003", signalTimeout)
 
@@ -366,6 +382,17 @@ func requireAdminListsRecording(t *testing.T, srv *testServer, alice *member) {
 	}
 }
 
+// gridJS is true when the tiles labelled a and b are both visible, under
+// the grid layout, and neither is more than twice the other's size.
+func gridJS(a, b string) string {
+	return fmt.Sprintf(`(() => {
+	  const ta = window.__xpt.find('group', %s), tb = window.__xpt.find('group', %s);
+	  if (!ta || !tb || document.getElementById('stage').dataset.layout !== 'grid') return false;
+	  const area = (e) => { const r = e.getBoundingClientRect(); return r.width * r.height; };
+	  return area(ta) < 2 * area(tb) && area(tb) < 2 * area(ta);
+	})()`, js(a), js(b))
+}
+
 // jsValue writes v as a JavaScript literal (JSON).
 func jsValue(v any) string {
 	b, _ := json.Marshal(v)
@@ -387,14 +414,14 @@ func remoteColourJS(label string) string {
 }
 
 // TestScreenShareInVideoCall: in a 1:1 video call the screen goes out
-// instead of the camera; the other side names the picture "Screen 1001"
-// and sees the screen, then, after the browser's Stop sharing, the camera
-// again.
+// instead of the camera; the other side (Bob, in Firefox ESR) names the
+// picture "Screen 1001" and sees the screen, then, after the browser's Stop
+// sharing, the camera again.
 func TestScreenShareInVideoCall(t *testing.T) {
 	srv := startServer(t, serverOptions{})
 	dir := t.TempDir()
 	alice := newMember(t, dir, "1001", "Alice", 0, camRed)
-	bob := newMember(t, dir, "1002", "Bob", 0, camGreen)
+	bob := newMember(t, dir, "1002", "Bob", 0, camGreen, inFirefox())
 	alice.addScript(screenStubJS)
 	alice.login(srv, "1001")
 	bob.login(srv, "1002")
@@ -418,7 +445,9 @@ func TestScreenShareInVideoCall(t *testing.T) {
 	alice.click("button", "Share screen")
 	alice.waitUntil("Share screen pressed", signalTimeout, `window.__xpt.find('button', 'Share screen').getAttribute('aria-pressed') === 'true'`)
 	colour("Screen 1001", isYellow, "Alice's yellow screen")
-	alice.eval(`window.__stopSharing()`, nil)
+	if stopped := false; alice.evalInto(`window.__stopSharing()`, &stopped) != nil || !stopped {
+		t.Fatal("Alice's page has no shared screen track to stop")
+	}
 	alice.waitUntil("Share screen released", signalTimeout, `window.__xpt.find('button', 'Share screen').getAttribute('aria-pressed') === 'false'`)
 	colour("Remote video", func(c []float64) bool { return closestCamera(c) == "red" }, "Alice's camera again")
 }
