@@ -55,6 +55,7 @@ import {
 } from './incall.js';
 import { cancelConsult, completeTransfer, openTransfer } from './calltransfer.js';
 import { hangupActive } from './ending.js';
+import { renderCalls } from './callview.js';
 
 const { el } = ui;
 
@@ -101,7 +102,10 @@ async function main() {
   transfer.init();
   wireEvents();
   if (webrtcSupported()) {
-    await refreshCamera();
+    // Not awaited: Firefox answers enumerateDevices only once the tab has
+    // focus, and a tab opened in the background must still log in and ring.
+    // Until the answer, an incoming call offers no Accept Video.
+    refreshCamera();
     navigator.mediaDevices.addEventListener('devicechange', refreshCamera);
   } else {
     ui.setCallingAvailable(false, 'Calls need a current browser and an HTTPS connection');
@@ -124,6 +128,9 @@ async function main() {
 async function refreshCamera() {
   state.camera = await hasCamera();
   ui.setCameraAvailable(state.camera, NO_CAMERA_TEXT);
+  // A call that rang before the answer came (a background tab) gets its
+  // Accept Video now.
+  if (state.incoming) ui.showIncoming({ ...state.incoming, canVideo: state.camera });
 }
 
 function wireEvents() {
@@ -149,10 +156,16 @@ function wireEvents() {
   el.acceptVideo.addEventListener('click', () => acceptIncoming(true));
   el.decline.addEventListener('click', declineIncoming);
 
-  // Browsers allow sound only after a gesture: unlock the ring tone early.
+  // Browsers allow sound only after a gesture: unlock the ring tone early,
+  // and play what the autoplay policy held back.
   for (const type of ['pointerdown', 'keydown']) {
     document.addEventListener(type, tones.unlock, { capture: true, passive: true });
+    document.addEventListener(type, ui.retryBlockedMedia, { capture: true, passive: true });
   }
+  ui.onPlaybackBlocked((blocked) => {
+    state.soundBlocked = blocked;
+    renderCalls();
+  });
   // F11: closing the tab ends the call at once.
   window.addEventListener('pagehide', onPageHide);
   // A page restored from the back/forward cache has a dead socket: start over.

@@ -21,6 +21,13 @@ export function connectedText(call) {
   return `Connected to ${peerLabel(call)}`;
 }
 
+/** The note for the shown call: media its browser could not use, blocked sound. */
+function mediaNoteOf(call) {
+  const lines = call && call.mediaNotes ? [...call.mediaNotes] : [];
+  if (call && state.soundBlocked) lines.push('Your browser blocked the sound of this call: click anywhere to hear it');
+  return lines.join(' · ');
+}
+
 /** A short state of a call for the call list. */
 function listState(call) {
   switch (call.state) {
@@ -40,6 +47,7 @@ function listState(call) {
  */
 export function renderCalls() {
   const call = state.call;
+  ui.setMediaNote(mediaNoteOf(call));
   if (!call) {
     el.media.classList.remove('on-hold');
     ui.setCallFeatures({});
@@ -80,7 +88,7 @@ export function beginCall({ direction, id = null, peer, peerName, video }) {
   const call = {
     id, req: null, direction, peer, peerName, video,
     state: 'starting', leg: null, sent: false, ended: false, micMuted: false, videoStopped: false,
-    pin: '', conf: null, early: new Map(), videoTracks: new Map(), audioTrack: null,
+    pin: '', conf: null, early: new Map(), videoTracks: new Map(), audioTrack: null, mediaNotes: [],
     holdLocal: false, holdRemote: false, consultFor: null, since: 0, transferring: false,
   };
   const second = state.calls.length > 0;
