@@ -24,7 +24,9 @@ import (
 // screenStubJS stands in for the screen picker: getDisplayMedia returns a
 // canvas stream (yellow, with text that changes, 15 fps), and
 // window.__stopSharing() ends it as the browser's own "Stop sharing" bar
-// does (an "ended" event, then the track stopped).
+// does. (In Firefox ESR the UI never saw that stand-in's "ended" event,
+// before or after stop(): there the test stops with the Share screen
+// button instead.)
 const screenStubJS = `(() => {
   const md = navigator.mediaDevices;
   if (!md) return;
@@ -47,10 +49,8 @@ const screenStubJS = `(() => {
   window.__stopSharing = () => {
     const t = window.__screenTrack;
     if (!t) return false;
-    // The event first: in Firefox ESR an event dispatched after stop()
-    // never reached the UI's listener (the UI stops the track itself).
-    t.dispatchEvent(new Event('ended'));
     t.stop();
+    t.dispatchEvent(new Event('ended'));
     return true;
   };
 })();`
@@ -204,31 +204,42 @@ func TestMeetingFeatures(t *testing.T) {
 	bob.click("button", "Speaker layout")
 	bob.waitUntil("the grid again", signalTimeout, gridJS("Participant 1001", "Participant 1003"))
 
-	// Screen sharing: Carol shares (a canvas stands in for the screen);
-	// the others get a big "Screen 1003" tile decoding video while the
-	// speaker frame keeps working; the browser's "Stop sharing" ends it.
+	// Screen sharing from Firefox: Carol shares (a canvas stands in for the
+	// screen); the others get a big "Screen 1003" tile decoding it while
+	// the speaker frame keeps working; Carol stops with her button.
 	carol.click("button", "Share screen")
 	carol.waitUntil("Share screen pressed", signalTimeout, `window.__xpt.find('button', 'Share screen').getAttribute('aria-pressed') === 'true'`)
 	for _, m := range []*member{alice, bob} {
 		m.waitUntil("Carol's screen shown big", mediaTimeout, bigJS("Screen 1003"))
 		m.waitUntil("a tile framed as the speaker", mediaTimeout, `document.querySelectorAll('[data-speaking="true"]').length === 1`)
 	}
-	var yellow bool
-	alice.eval(`(() => { const v = window.__xpt.find('group', 'Screen 1003').querySelector('video');
-	  const c = document.createElement('canvas'); c.width = 16; c.height = 9;
-	  const g = c.getContext('2d'); g.drawImage(v, 0, 0, 16, 9);
-	  const d = g.getImageData(0, 0, 16, 9).data; let r = 0, gr = 0, b = 0;
-	  for (let i = 0; i < d.length; i += 4) { r += d[i]; gr += d[i + 1]; b += d[i + 2]; }
-	  return r > b * 2 && gr > b * 2; })()`, &yellow)
-	if !yellow {
+	if !alice.screenTileYellow("Screen 1003") {
 		t.Fatal("the screen tile does not show the shared (yellow) screen")
 	}
-	var stopped bool
-	if carol.eval(`window.__stopSharing()`, &stopped); !stopped {
-		t.Fatal("Carol's page has no shared screen track to stop")
-	}
+	carol.click("button", "Share screen")
 	carol.waitUntil("Share screen released", signalTimeout, `window.__xpt.find('button', 'Share screen').getAttribute('aria-pressed') === 'false'`)
-	alice.waitGone("group", "Screen 1003", signalTimeout)
+	for _, m := range []*member{alice, bob} {
+		m.waitGone("group", "Screen 1003", signalTimeout)
+	}
+
+	// Screen sharing from Chromium, watched in Firefox: Bob shares, Carol
+	// sees his screen; the browser's own "Stop sharing" ends it.
+	bob.click("button", "Share screen")
+	bob.waitUntil("Share screen pressed", signalTimeout, `window.__xpt.find('button', 'Share screen').getAttribute('aria-pressed') === 'true'`)
+	alice.waitUntil("Bob's screen shown big", mediaTimeout, bigJS("Screen 1002"))
+	carol.waitUntil("Bob's screen playing", mediaTimeout, `(() => { const t = window.__xpt.find('group', 'Screen 1002');
+	  const v = t && t.querySelector('video'); return !!v && !v.paused && v.videoWidth > 0; })()`)
+	if !carol.screenTileYellow("Screen 1002") {
+		t.Fatal("Carol's screen tile does not show Bob's (yellow) screen")
+	}
+	var stopped bool
+	if bob.eval(`window.__stopSharing()`, &stopped); !stopped {
+		t.Fatal("Bob's page has no shared screen track to stop")
+	}
+	bob.waitUntil("Share screen released", signalTimeout, `window.__xpt.find('button', 'Share screen').getAttribute('aria-pressed') === 'false'`)
+	for _, m := range []*member{alice, carol} {
+		m.waitGone("group", "Screen 1002", signalTimeout)
+	}
 
 	// Recording: Alice records while she speaks, then Bob; everyone sees
 	// "Recording"; the file holds 440 Hz before 660 Hz.
@@ -380,6 +391,20 @@ func requireAdminListsRecording(t *testing.T, srv *testServer, alice *member) {
 	})()`, js("admin/"+href)), &ok); err != nil || !ok {
 		t.Fatalf("the recorded WebM does not play in Chromium (%v)", err)
 	}
+}
+
+// screenTileYellow tells whether the tile labelled label shows the
+// shared (yellow) screen of screenStubJS.
+func (m *member) screenTileYellow(label string) bool {
+	m.t.Helper()
+	var yellow bool
+	m.eval(fmt.Sprintf(`(() => { const v = window.__xpt.find('group', %s).querySelector('video');
+	  const c = document.createElement('canvas'); c.width = 16; c.height = 9;
+	  const g = c.getContext('2d'); g.drawImage(v, 0, 0, 16, 9);
+	  const d = g.getImageData(0, 0, 16, 9).data; let r = 0, gr = 0, b = 0;
+	  for (let i = 0; i < d.length; i += 4) { r += d[i]; gr += d[i + 1]; b += d[i + 2]; }
+	  return r > b * 2 && gr > b * 2; })()`, js(label)), &yellow)
+	return yellow
 }
 
 // gridJS is true when the tiles labelled a and b are both visible, under
