@@ -51,6 +51,7 @@ type tabCall struct {
 	connected bool
 	req       string // the request id of the dial that placed it
 	last      map[string][]byte
+	chat      []sfu.ChatMessage // a room's chat so far, replayed on resume
 }
 
 func newTab(srv *Server, ext configs.Extension, session, remote string) *tab {
@@ -126,6 +127,18 @@ func (t *tab) handle(m inMsg) {
 		t.inLane(m, t.transfer)
 	case "ice-restart":
 		t.inLane(m, t.restartICE)
+	case "chat":
+		t.inLane(m, t.chat)
+	case "hand":
+		t.inLane(m, t.hand)
+	case "mute":
+		t.inLane(m, t.mute)
+	case "screen":
+		t.inLane(m, t.screen)
+	case "moderate":
+		t.inLane(m, t.moderate)
+	case "record":
+		t.inLane(m, t.record)
 	default:
 		t.sendError(m.Req, codeBadRequest, "unknown message type "+quote(m.Type))
 	}

@@ -55,6 +55,7 @@ import {
 } from './incall.js';
 import { cancelConsult, completeTransfer, openTransfer } from './calltransfer.js';
 import { hangupActive } from './ending.js';
+import { initMeeting } from './meeting.js';
 import { renderCalls } from './callview.js';
 
 const { el } = ui;
@@ -78,6 +79,11 @@ window.xphone = Object.freeze({
   // Closes the signalling socket as a network blip would (tests).
   dropSocket: (code = 4000) => { if (state.sig && state.sig.ws) state.sig.ws.close(code, 'dropped'); },
   conference: () => (state.call && state.call.conf ? state.call.conf.snapshot() : null),
+  // The shown room call's meeting state, for tests and debugging.
+  meeting: () => (state.call && state.call.meeting ? {
+    ...state.call.meeting.state, panel: state.call.meeting.panel, unread: state.call.meeting.chat.unread,
+    sharing: !!state.call.screen,
+  } : null),
   calls: () => state.calls.map((c) => ({
     id: c.id,
     peer: c.peer,
@@ -100,6 +106,7 @@ async function main() {
   ui.buildKeypad(onKeypadDigit);
   pin.init();
   transfer.init();
+  initMeeting();
   wireEvents();
   if (webrtcSupported()) {
     // Not awaited: Firefox answers enumerateDevices only once the tab has

@@ -49,6 +49,10 @@ export function onMessage(msg) {
     case 'speakers':
     case 'video-slots':
     case 'offer':
+    case 'meeting':
+    case 'chat':
+    case 'notice':
+    case 'peer-screen':
       onConferenceMessage(msg);
       break;
     default:

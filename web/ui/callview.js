@@ -8,6 +8,7 @@ import { otherCall, peerLabel, state } from './state.js';
 import { attachRemoteAudio, attachRemoteVideo } from './media.js';
 import { switchTo } from './waiting.js';
 import { clearEndedStatus } from './ending.js';
+import { renderMeeting } from './meeting.js';
 import { startCallTimer } from './mediawatch.js';
 
 const { el } = ui;
@@ -47,6 +48,7 @@ function listState(call) {
  */
 export function renderCalls() {
   const call = state.call;
+  renderMeeting();
   ui.setMediaNote(mediaNoteOf(call));
   if (!call) {
     el.media.classList.remove('on-hold');

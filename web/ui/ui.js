@@ -77,6 +77,8 @@ const REASON_TEXT = {
   media_failed: 'Media connection failed',
   forbidden: 'Not allowed to call this number',
   room_full: 'The conference room is full',
+  removed: 'Removed from the conference',
+  room_locked: 'The room is locked',
   pin_required: 'This room needs a PIN',
   wrong_pin: 'Wrong PIN',
   transferred: 'Transferred',
