@@ -270,11 +270,37 @@ func (m *member) joinRoom(room, title string, video, muted bool) {
 	m.dial(room, video)
 	if muted {
 		// The in-call controls show at once; muting now means no speech is ever sent.
-		m.click("button", "Mute microphone")
-		m.waitUntil("microphone muted", time.Second, `window.__xpt.find('button', 'Mute microphone').getAttribute('aria-pressed') === 'true'`)
+		m.muteEarly()
 	}
 	m.waitText("status", regexp.MustCompile("^"+regexp.QuoteMeta(title)+"$"), signalTimeout)
 	m.waitUntil("media connected", mediaTimeout, "window.xphone.pc() && window.xphone.pc().connectionState === 'connected'")
+}
+
+// muteEarly presses Mute microphone while the call is still being set up.
+// The controls may move under the pointer then (the conference layout
+// arrives with the room's first message, on a phone-sized window most of
+// all), so a press that missed is repeated, as a user would tap again.
+func (m *member) muteEarly() {
+	m.t.Helper()
+	const muted = `window.__xpt.find('button', 'Mute microphone').getAttribute('aria-pressed') === 'true'`
+	for try := 1; ; try++ {
+		m.click("button", "Mute microphone")
+		deadline := time.Now().Add(time.Second)
+		var ok bool
+		for !ok && time.Now().Before(deadline) {
+			m.eval(muted, &ok)
+			if !ok {
+				time.Sleep(50 * time.Millisecond)
+			}
+		}
+		if ok {
+			return
+		}
+		if try == 3 {
+			m.t.Fatalf("%s: Mute microphone not pressed after %d clicks\npage: %s", m.ext, try, m.describe())
+		}
+		m.t.Logf("%s: the click on Mute microphone missed (the layout moved); clicking again", m.ext)
+	}
 }
 
 // setMic clicks Mute microphone when its state differs from muted and
