@@ -35,6 +35,7 @@ func TestAsterisk(t *testing.T) {
 		t.Logf("%-12s %s", name, strings.Join(figures[name], ", "))
 	}
 	s.checkFeatures(t, s.cells[0])
+	s.checkVideo(t, s.cells[0])
 }
 
 // checkCell: registration, then one call each way through the cell.

@@ -27,7 +27,11 @@ func joinSDP(lines []string) string { return strings.Join(lines, "\r\n") + "\r\n
 // toSIP rewrites pion's SDP for a SIP peer: trimmed for UDP size, the
 // connection address and media port from the first host candidate,
 // component-2 candidates removed, and BUNDLE/mid dropped unless keepMid.
-func toSIP(pionSDP string, keepMid bool) (string, error) {
+// With video bundled next to the audio it keeps the video's rtcp-fb
+// (NACK, PLI, FIR) and every section's a=ssrc cname line: a bundled PBX
+// such as Asterisk routes our packets to its streams only by the SSRCs
+// we declare, and drops the rest (no media at all, either way).
+func toSIP(pionSDP string, keepMid, video bool) (string, error) {
 	ip, port, ok := firstCandidate(pionSDP)
 	if !ok {
 		return "", fmt.Errorf("%w: no ICE candidate gathered", ErrSDP)
@@ -35,6 +39,7 @@ func toSIP(pionSDP string, keepMid bool) (string, error) {
 	var out []string
 	for _, l := range sdpLines(pionSDP) {
 		switch {
+		case video && (strings.HasPrefix(l, "a=rtcp-fb") || strings.HasPrefix(l, "a=ssrc:") && strings.Contains(l, " cname:")):
 		case hasAnyPrefix(l, droppedForSIP):
 			continue
 		case !keepMid && (strings.HasPrefix(l, "a=group:BUNDLE") || strings.HasPrefix(l, "a=mid:")):
@@ -43,7 +48,7 @@ func toSIP(pionSDP string, keepMid bool) (string, error) {
 			continue
 		case strings.HasPrefix(l, "c=IN IP4 "):
 			l = "c=IN IP4 " + ip
-		case strings.HasPrefix(l, "m=audio "):
+		case strings.HasPrefix(l, "m=") && !rejected(l):
 			l = replaceMediaPort(l, port)
 		case strings.HasPrefix(l, "o="):
 			l = replaceOriginAddr(l, ip)
@@ -55,7 +60,9 @@ func toSIP(pionSDP string, keepMid bool) (string, error) {
 
 // fromSIP prepares a peer's SDP for pion: ssrc lines removed (they may
 // not match what the peer sends), a=mid and a=group:BUNDLE added when
-// missing. It reports whether the peer used mids itself.
+// missing. It reports whether the peer used mids itself. Without ssrc
+// lines pion finds a bundled peer's audio and video by payload type,
+// also when the peer changes its SSRC mid-call.
 func fromSIP(peerSDP string) (string, bool) {
 	lines := sdpLines(peerSDP)
 	hadMid := false
@@ -151,3 +158,9 @@ func hasICE(s string) bool { return strings.Contains(s, "a=ice-ufrag:") }
 
 // hasFingerprint reports whether the SDP offers DTLS-SRTP.
 func hasFingerprint(s string) bool { return strings.Contains(s, "a=fingerprint:") }
+
+// rejected reports whether an m-line has port 0 (a refused stream).
+func rejected(mline string) bool {
+	f := strings.Fields(mline)
+	return len(f) > 1 && f[1] == "0"
+}
