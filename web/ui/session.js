@@ -123,9 +123,23 @@ async function sessionStillValid() {
   return true;
 }
 
-function onSocketClosed({ code, willReconnect }) {
+// Close codes with which the server ends a tab on purpose (docs/signaling.md):
+// reconnecting would only be refused again, so the page says why and stops.
+const REFUSED = new Set([4409 /* too many tabs */, 4429 /* too many messages */]);
+
+function onSocketClosed({ code, reason, willReconnect }) {
   state.ready = false;
   if (state.view === 'login') return;
+  if (REFUSED.has(code)) {
+    const why = reason || 'The server closed this tab';
+    stopSignaling();
+    endAll('error', why);
+    closeIncoming();
+    transfer.cancel();
+    ui.setConnectionLost(true, 'Disconnected');
+    ui.setStatus(why, 'failed');
+    return;
+  }
   ui.setConnectionLost(willReconnect);
   // A ringing call's popup comes back with the resumed socket.
   closeIncoming();

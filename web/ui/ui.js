@@ -123,7 +123,8 @@ export function setLoginBusy(busy) {
   el.loginForm.setAttribute('aria-busy', busy ? 'true' : 'false');
 }
 
-export function setConnectionLost(lost) {
+export function setConnectionLost(lost, text = 'Reconnecting…') {
+  el.connBadge.textContent = text;
   el.connBadge.hidden = !lost;
 }
 
