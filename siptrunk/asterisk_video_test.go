@@ -79,13 +79,20 @@ func (s *astSuite) checkVideoEcho(t *testing.T, c *astCell) {
 		t.Fatal("video call to 600 not answered")
 	}
 	setup := time.Since(start)
+	sip := c.legIn(t, id)
+	m := sip.media.(*pionMedia)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("SIP leg video: up %d packets, down %d forwarded / %d dropped; media recv %d, peer ssrc %d, keyframe requests asked %d sent %d",
+				sip.vup.Packets(), sip.vdown.Forwarded(), sip.vdown.Dropped(), m.recv.Load(), m.video.peerSSRC.Load(),
+				m.video.asked.Load(), m.video.requested.Load())
+		}
+	})
 	video := seesVideo(t, p, 'V', 10*time.Second, "our own video back from Echo")
 	hear(t, p, 1000, 5*time.Second, "our own 1000 Hz back from Echo")
-	sip := c.legIn(t, id)
 	if info := sip.Describe(); !slices.Contains(info.Codecs, "VP8") {
 		t.Errorf("status page codecs %v, want VP8 listed", info.Codecs)
 	}
-	m := sip.media.(*pionMedia)
 	waitUntil(t, 5*time.Second, "Echo's FIR relayed to the browser", func() bool {
 		return m.video.asked.Load() > 0 && p.client.KeyframeRequests.Load() > 0
 	})
@@ -106,8 +113,53 @@ func (s *astSuite) checkVideoEcho(t *testing.T, c *astCell) {
 	if s.ast.WaitLog(off, regexp.MustCompile(`Received an RTCP Fast Update Request`), 5*time.Second) == "" {
 		t.Error("Asterisk logged no fast update request from us")
 	}
-	t.Logf("video call to Echo: setup %s, own video back +%s; keyframe requests: Echo's %d relayed, ours %d sent",
-		ms(setup), ms(video), m.video.asked.Load(), m.video.requested.Load())
+	resumed := s.checkVideoHold(t, c, p, id)
+	t.Logf("video call to Echo: setup %s, own video back +%s; keyframe requests: Echo's %d relayed, ours %d sent; resume → video %s",
+		ms(setup), ms(video), m.video.asked.Load(), m.video.requested.Load(), ms(resumed))
+	s.hangup(t, p)
+}
+
+// checkVideoHold: our hold and resume of a video call (both sections
+// sendonly, then sendrecv); our video comes back through Echo after the
+// resume.
+func (s *astSuite) checkVideoHold(t *testing.T, c *astCell, p *party, id string) time.Duration {
+	t.Helper()
+	sip := c.legIn(t, id)
+	must(t, s.calls.Hold(id, p.leg, true))
+	waitUntil(t, 5*time.Second, "Asterisk's answer to our hold", func() bool { return sip.peerDir.Load() == "recvonly" })
+	before, _ := p.client.VideoOn("1")
+	start := time.Now()
+	must(t, s.calls.Hold(id, p.leg, false))
+	waitUntil(t, 5*time.Second, "Asterisk's answer to our resume", func() bool { return sip.peerDir.Load() == "sendrecv" })
+	waitUntil(t, 10*time.Second, "our video back from Echo after the resume", func() bool {
+		n, got := p.client.VideoOn("1")
+		return n > before+10 && got == 'V'
+	})
+	return time.Since(start)
+}
+
+// checkVideoToAudioOnly: a video call to an endpoint that does not allow
+// vp8 (the kit's own xphone-dtls-ice account) is answered audio-only
+// (video refused with port 0) and connects with audio, never fails.
+func (s *astSuite) checkVideoToAudioOnly(t *testing.T, c *astCell) {
+	p := s.newVideoParty(t, "1001", 'V')
+	must(t, p.client.StartTone(1000, 16000))
+	obs := newObserver()
+	id, err := s.calls.Place(sfu.PlaceRequest{Caller: p.leg, To: c.prefix + "600", Video: true, Observer: obs})
+	must(t, err)
+	select {
+	case <-obs.connected:
+	case <-time.After(15 * time.Second):
+		t.Fatal("video call to an audio-only endpoint not answered")
+	}
+	hear(t, p, 1000, 5*time.Second, "our own 1000 Hz back from Echo on an audio-only endpoint")
+	sip := c.legIn(t, id)
+	if sip.vup != nil || len(sip.Ups()) != 1 {
+		t.Errorf("audio-only endpoint: the SIP leg has video")
+	}
+	if info := sip.Describe(); slices.Contains(info.Codecs, "VP8") {
+		t.Errorf("audio-only endpoint: status page codecs %v list VP8", info.Codecs)
+	}
 	s.hangup(t, p)
 }
 

@@ -200,6 +200,9 @@ func (m *pionMedia) setLocal(ctx context.Context, d webrtc.SessionDescription, k
 
 // Accept applies the peer's answer; telephone-event is the one it kept.
 func (m *pionMedia) Accept(answer string) error {
+	if !videoKept(answer) {
+		m.dropVideo()
+	}
 	norm, _ := fromSIP(answer)
 	if err := m.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: norm}); err != nil {
 		return fmt.Errorf("%w: %v", ErrSDP, err)

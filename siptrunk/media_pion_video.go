@@ -147,6 +147,20 @@ func wantsKeyframe(b []byte) bool {
 	return false
 }
 
+// dropVideo takes our video out of an offer the peer answered without
+// video (an audio-only peer refuses it with port 0): pion would otherwise
+// fail the whole answer for want of a video codec to send with.
+func (m *pionMedia) dropVideo() {
+	if m.video.track == nil {
+		return
+	}
+	for _, s := range m.pc.GetSenders() {
+		if s.Track() == m.video.track {
+			_ = m.pc.RemoveTrack(s)
+		}
+	}
+}
+
 // noteVideo records the video the negotiation kept (none: rejected, or
 // not offered), and whether the peer takes PLI or only FIR. peerSDP is
 // the peer's offer or answer.
@@ -192,15 +206,24 @@ func (m *pionMedia) RequestKeyframe() {
 	if ssrc == 0 || m.pc == nil {
 		return
 	}
-	var p rtcp.Packet = &rtcp.PictureLossIndication{SenderSSRC: m.video.ourSSRC, MediaSSRC: ssrc}
-	if m.video.fir {
-		seq := uint8(m.video.firSeq.Add(1))
-		p = &rtcp.FullIntraRequest{SenderSSRC: m.video.ourSSRC, MediaSSRC: ssrc,
-			FIR: []rtcp.FIREntry{{SSRC: ssrc, SequenceNumber: seq}}}
-	}
-	if m.pc.WriteRTCP([]rtcp.Packet{p}) == nil {
+	seq := uint8(m.video.firSeq.Add(1))
+	if m.pc.WriteRTCP(keyframeRequest(m.video.ourSSRC, ssrc, m.video.fir, seq)) == nil {
 		m.video.requested.Add(1)
 	}
+}
+
+// keyframeRequest is a PLI (or FIR number seq) from our SSRC for the
+// peer's, as a compound packet behind a receiver report (RFC 3550 §6.1):
+// Asterisk drops any RTCP packet that does not start with SR or RR, so a
+// bare PLI or FIR never reaches it.
+func keyframeRequest(ours, peer uint32, fir bool, seq uint8) []rtcp.Packet {
+	var p rtcp.Packet = &rtcp.PictureLossIndication{SenderSSRC: ours, MediaSSRC: peer}
+	if fir {
+		p = &rtcp.FullIntraRequest{SenderSSRC: ours, MediaSSRC: peer,
+			FIR: []rtcp.FIREntry{{SSRC: peer, SequenceNumber: seq}}}
+	}
+	rr := &rtcp.ReceiverReport{SSRC: ours, Reports: []rtcp.ReceptionReport{{SSRC: peer}}}
+	return []rtcp.Packet{rr, p}
 }
 
 // OnKeyframeRequest implements videoMedia.

@@ -2,6 +2,7 @@ package siptrunk
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -62,35 +63,62 @@ func toSIP(pionSDP string, keepMid, video bool) (string, error) {
 // not match what the peer sends), a=mid and a=group:BUNDLE added when
 // missing. It reports whether the peer used mids itself. Without ssrc
 // lines pion finds a bundled peer's audio and video by payload type,
-// also when the peer changes its SSRC mid-call.
+// also when the peer changes its SSRC mid-call. A refused section's
+// formats become "0", as pion writes them: pion rejects a payload type
+// it finds no rtpmap for, which a refusal rarely carries. A peer that uses mids
+// may still leave them off a section it refuses (Asterisk's "m=video 0"
+// answer): that section gets its position as mid, which is what pion
+// gave it in our offer.
 func fromSIP(peerSDP string) (string, bool) {
 	lines := sdpLines(peerSDP)
-	hadMid := false
-	for _, l := range lines {
-		if strings.HasPrefix(l, "a=mid:") {
-			hadMid = true
-		}
-	}
+	hadMid := slices.ContainsFunc(lines, func(l string) bool { return strings.HasPrefix(l, "a=mid:") })
 	var out []string
 	mids := []string{}
-	for _, l := range lines {
-		if strings.HasPrefix(l, "a=ssrc") {
-			continue
-		}
-		if !hadMid && strings.HasPrefix(l, "a=group:BUNDLE") {
-			continue
-		}
-		out = append(out, l)
-		if !hadMid && strings.HasPrefix(l, "m=") {
-			mid := fmt.Sprint(len(mids))
-			mids = append(mids, mid)
-			out = append(out, "a=mid:"+mid)
+	for i, sec := range sdpSections(lines) {
+		needMid := i > 0 && !slices.ContainsFunc(sec, func(l string) bool { return strings.HasPrefix(l, "a=mid:") })
+		for j, l := range sec {
+			if strings.HasPrefix(l, "a=ssrc") || !hadMid && strings.HasPrefix(l, "a=group:BUNDLE") {
+				continue
+			}
+			if j == 0 && rejected(l) {
+				l = refusedForPion(l)
+			}
+			out = append(out, l)
+			if j == 0 && needMid {
+				mid := fmt.Sprint(i - 1) // the section's position
+				mids = append(mids, mid)
+				out = append(out, "a=mid:"+mid)
+			}
 		}
 	}
 	if !hadMid && len(mids) > 0 {
 		out = insertSessionAttr(out, "a=group:BUNDLE "+strings.Join(mids, " "))
 	}
 	return joinSDP(out), hadMid
+}
+
+// refusedForPion is a refused m-line with the one format "0".
+func refusedForPion(mline string) string {
+	f := strings.Fields(mline)
+	if len(f) < 4 {
+		return mline
+	}
+	return strings.Join(append(f[:3], "0"), " ")
+}
+
+// sdpSections splits SDP lines into the session part and one slice per
+// m-section (each starting with its m-line).
+func sdpSections(lines []string) [][]string {
+	var secs [][]string
+	cur := []string{}
+	for _, l := range lines {
+		if strings.HasPrefix(l, "m=") {
+			secs = append(secs, cur)
+			cur = []string{}
+		}
+		cur = append(cur, l)
+	}
+	return append(secs, cur)
 }
 
 // insertSessionAttr puts attr just before the first m= line.

@@ -2,6 +2,7 @@ package siptrunk
 
 import (
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -203,4 +204,33 @@ func videoFeedback(s string) (pli, fir bool) {
 		}
 	}
 	return pli, fir
+}
+
+// rejectOthers gives an answer of one audio section the offer's other
+// m-sections back, in the offer's order, each refused with port 0 (RFC
+// 3264 §6): an audio-only back-end answering a peer's audio+video offer
+// must still say no to the video, not leave it out.
+func rejectOthers(offer, answer string) string {
+	lines := sdpLines(answer)
+	at := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, "m=") })
+	if at < 0 {
+		return answer
+	}
+	out := slices.Clone(lines[:at])
+	audioDone := false
+	for _, l := range sdpLines(offer) {
+		f := strings.Fields(l)
+		if !strings.HasPrefix(l, "m=") || len(f) < 4 {
+			continue
+		}
+		if !audioDone && f[0] == "m=audio" {
+			out, audioDone = append(out, lines[at:]...), true
+			continue
+		}
+		out = append(out, f[0]+" 0 "+f[2]+" "+f[3])
+	}
+	if !audioDone {
+		return answer
+	}
+	return joinSDP(out)
 }
