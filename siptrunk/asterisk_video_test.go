@@ -101,7 +101,7 @@ func (s *astSuite) checkVideoEcho(t *testing.T, c *astCell) {
 	defer func() { _, _ = s.ast.CLI("rtcp set debug off") }()
 	off := s.ast.LogSize()
 	before := m.video.requested.Load()
-	time.Sleep(1100 * time.Millisecond) // past the UpTrack's keyframe request throttle
+	time.Sleep(400 * time.Millisecond) // past the UpTrack's keyframe request throttle (300 ms)
 	for _, d := range p.leg.Downs() {
 		if d.Kind() == sfu.Video {
 			d.RequestKeyframe() // what the browser leg does on the browser's PLI
