@@ -26,8 +26,12 @@ const (
 	ReasonTransferred       Reason = "transferred"
 	ReasonRoomRemoved       Reason = "room_removed"
 	ReasonTrunkUnavailable  Reason = "trunk_unavailable"
-	ReasonCongestion        Reason = "congestion"
-	ReasonNoMedia           Reason = "no_media"
+	// ReasonRemoved: a moderator removed the party from a conference.
+	ReasonRemoved Reason = "removed"
+	// ReasonRoomLocked: a moderator locked the room before the party joined.
+	ReasonRoomLocked Reason = "room_locked"
+	ReasonCongestion Reason = "congestion"
+	ReasonNoMedia    Reason = "no_media"
 	// ReasonConnectionLost: the party vanished (browser killed, network
 	// gone): no media and no signalling from it.
 	ReasonConnectionLost Reason = "connection_lost"
@@ -122,6 +126,10 @@ func (r Reason) Message() string {
 		return "The conference room was closed"
 	case ReasonTrunkUnavailable:
 		return "Trunk unavailable"
+	case ReasonRemoved:
+		return "Removed from the conference"
+	case ReasonRoomLocked:
+		return "The room is locked"
 	case ReasonCongestion:
 		return "All lines busy, try again later"
 	case ReasonNoMedia:

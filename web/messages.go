@@ -18,8 +18,11 @@ type inMsg struct {
 	Video   bool   `json:"video,omitempty"`
 	SDP     string `json:"sdp,omitempty"`
 	PIN     string `json:"pin,omitempty"`
-	On      bool   `json:"on,omitempty"`      // hold
+	On      bool   `json:"on,omitempty"`      // hold, hand, mute, screen, moderate, record
 	Consult string `json:"consult,omitempty"` // attended transfer: the consultation call
+	Text    string `json:"text,omitempty"`    // chat
+	Action  string `json:"action,omitempty"`  // moderate: mute, remove, lock, lower_hand
+	Member  string `json:"member,omitempty"`  // moderate: whom
 }
 
 // callStateMsg reports a call's progress to one tab.
@@ -37,9 +40,30 @@ type callStateMsg struct {
 }
 
 type answerMsg struct {
-	Type string `json:"type"`
-	Call string `json:"call"`
-	SDP  string `json:"sdp"`
+	Type     string          `json:"type"`
+	Call     string          `json:"call"`
+	SDP      string          `json:"sdp"`
+	Unusable []unusableMedia `json:"unusable,omitempty"`
+}
+
+// unusableMedia is media of the tab's offer the server could not use
+// (docs/signaling.md, "answer"): the UI tells its user why.
+type unusableMedia struct {
+	Kind    string `json:"kind"`   // "audio" or "video"
+	Reason  string `json:"reason"` // "codec" or "layers"
+	Message string `json:"message"`
+}
+
+// answerFor builds the answer message for a tab's leg, with what of its
+// offer could not be used.
+func answerFor(call string, leg sfu.Leg, sdp string) answerMsg {
+	m := answerMsg{Type: "answer", Call: call, SDP: sdp}
+	if l, ok := leg.(interface{ MediaProblems() []sfu.MediaProblem }); ok {
+		for _, p := range l.MediaProblems() {
+			m.Unusable = append(m.Unusable, unusableMedia{Kind: p.Kind.String(), Reason: p.Reason, Message: p.Message})
+		}
+	}
+	return m
 }
 
 type incomingMsg struct {

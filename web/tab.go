@@ -51,6 +51,7 @@ type tabCall struct {
 	connected bool
 	req       string // the request id of the dial that placed it
 	last      map[string][]byte
+	chat      []sfu.ChatMessage // a room's chat so far, replayed on resume
 }
 
 func newTab(srv *Server, ext configs.Extension, session, remote string) *tab {
@@ -126,6 +127,18 @@ func (t *tab) handle(m inMsg) {
 		t.inLane(m, t.transfer)
 	case "ice-restart":
 		t.inLane(m, t.restartICE)
+	case "chat":
+		t.inLane(m, t.chat)
+	case "hand":
+		t.inLane(m, t.hand)
+	case "mute":
+		t.inLane(m, t.mute)
+	case "screen":
+		t.inLane(m, t.screen)
+	case "moderate":
+		t.inLane(m, t.moderate)
+	case "record":
+		t.inLane(m, t.record)
 	default:
 		t.sendError(m.Req, codeBadRequest, "unknown message type "+quote(m.Type))
 	}
@@ -166,7 +179,7 @@ func (t *tab) dial(m inMsg) {
 		return
 	}
 	t.sendCall(id, "call-state", encode(callStateMsg{Type: "call-state", Call: id, State: "dialing", Req: m.Req, Peer: to}))
-	t.sendCall(id, "answer", encode(answerMsg{Type: "answer", Call: id, SDP: answer}))
+	t.sendCall(id, "answer", encode(answerFor(id, leg, answer)))
 	t.watch(id, leg)
 	req := sfu.PlaceRequest{ID: id, Caller: leg, To: to, Video: m.Video, PIN: m.PIN, Observer: t}
 	if _, err := t.srv.calls.Place(req); err != nil {
@@ -238,7 +251,7 @@ func (t *tab) accepting(m inMsg) {
 		_ = leg.Hangup(context.Background(), sfu.ReasonHangup)
 		return
 	}
-	t.sendCall(m.Call, "answer", encode(answerMsg{Type: "answer", Call: m.Call, SDP: answer}))
+	t.sendCall(m.Call, "answer", encode(answerFor(m.Call, leg, answer)))
 	t.sendCall(m.Call, "call-state", encode(callStateMsg{Type: "call-state", Call: m.Call, State: "connected", Peer: from.Number,
 		PeerName: from.Name, Video: m.Video && rg.req.Video, Since: time.Now().UnixMilli()}))
 	t.watch(m.Call, leg)

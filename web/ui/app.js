@@ -55,6 +55,8 @@ import {
 } from './incall.js';
 import { cancelConsult, completeTransfer, openTransfer } from './calltransfer.js';
 import { hangupActive } from './ending.js';
+import { initMeeting } from './meeting.js';
+import { renderCalls } from './callview.js';
 
 const { el } = ui;
 
@@ -77,6 +79,11 @@ window.xphone = Object.freeze({
   // Closes the signalling socket as a network blip would (tests).
   dropSocket: (code = 4000) => { if (state.sig && state.sig.ws) state.sig.ws.close(code, 'dropped'); },
   conference: () => (state.call && state.call.conf ? state.call.conf.snapshot() : null),
+  // The shown room call's meeting state, for tests and debugging.
+  meeting: () => (state.call && state.call.meeting ? {
+    ...state.call.meeting.state, panel: state.call.meeting.panel, unread: state.call.meeting.chat.unread,
+    sharing: !!state.call.screen,
+  } : null),
   calls: () => state.calls.map((c) => ({
     id: c.id,
     peer: c.peer,
@@ -99,9 +106,13 @@ async function main() {
   ui.buildKeypad(onKeypadDigit);
   pin.init();
   transfer.init();
+  initMeeting();
   wireEvents();
   if (webrtcSupported()) {
-    await refreshCamera();
+    // Not awaited: Firefox answers enumerateDevices only once the tab has
+    // focus, and a tab opened in the background must still log in and ring.
+    // Until the answer, an incoming call offers no Accept Video.
+    refreshCamera();
     navigator.mediaDevices.addEventListener('devicechange', refreshCamera);
   } else {
     ui.setCallingAvailable(false, 'Calls need a current browser and an HTTPS connection');
@@ -124,6 +135,9 @@ async function main() {
 async function refreshCamera() {
   state.camera = await hasCamera();
   ui.setCameraAvailable(state.camera, NO_CAMERA_TEXT);
+  // A call that rang before the answer came (a background tab) gets its
+  // Accept Video now.
+  if (state.incoming) ui.showIncoming({ ...state.incoming, canVideo: state.camera });
 }
 
 function wireEvents() {
@@ -149,10 +163,16 @@ function wireEvents() {
   el.acceptVideo.addEventListener('click', () => acceptIncoming(true));
   el.decline.addEventListener('click', declineIncoming);
 
-  // Browsers allow sound only after a gesture: unlock the ring tone early.
+  // Browsers allow sound only after a gesture: unlock the ring tone early,
+  // and play what the autoplay policy held back.
   for (const type of ['pointerdown', 'keydown']) {
     document.addEventListener(type, tones.unlock, { capture: true, passive: true });
+    document.addEventListener(type, ui.retryBlockedMedia, { capture: true, passive: true });
   }
+  ui.onPlaybackBlocked((blocked) => {
+    state.soundBlocked = blocked;
+    renderCalls();
+  });
   // F11: closing the tab ends the call at once.
   window.addEventListener('pagehide', onPageHide);
   // A page restored from the back/forward cache has a dead socket: start over.

@@ -49,6 +49,10 @@ export function onMessage(msg) {
     case 'speakers':
     case 'video-slots':
     case 'offer':
+    case 'meeting':
+    case 'chat':
+    case 'notice':
+    case 'peer-screen':
       onConferenceMessage(msg);
       break;
     default:
@@ -161,9 +165,25 @@ function onAnswer(msg) {
   if (!call.id && msg.call) call.id = msg.call;
   if (call.answerApplied) return; // sent again after a reconnect
   call.answerApplied = true;
+  call.mediaNotes = unusableText(msg.unusable);
+  renderCalls();
   call.leg.setAnswer(msg.sdp).catch((err) => {
     console.error('xphone: cannot apply the answer', err);
     if (!call.ended) hangupCall(call, 'media_failed', 'Media negotiation failed');
+  });
+}
+
+/**
+ * What the server could not use of our offer (`answer.unusable`), as
+ * sentences for the user, e.g. "Your browser's video could not be used:
+ * Xphone forwards VP8 video, and the browser offered only VP9".
+ */
+export function unusableText(unusable) {
+  if (!Array.isArray(unusable)) return [];
+  return unusable.filter((u) => u && typeof u.message === 'string').map((u) => {
+    const kind = u.kind === 'audio' ? 'audio' : 'video';
+    const what = u.reason === 'layers' ? `${kind} quality layers` : kind;
+    return `Your browser's ${what} could not be used: ${u.message}`;
   });
 }
 

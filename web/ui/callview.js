@@ -8,6 +8,7 @@ import { otherCall, peerLabel, state } from './state.js';
 import { attachRemoteAudio, attachRemoteVideo } from './media.js';
 import { switchTo } from './waiting.js';
 import { clearEndedStatus } from './ending.js';
+import { renderMeeting } from './meeting.js';
 import { startCallTimer } from './mediawatch.js';
 
 const { el } = ui;
@@ -19,6 +20,13 @@ export function connectedText(call) {
   if (call.holdRemote) return 'On hold';
   if (call.holdLocal) return `You put ${call.peer} on hold`;
   return `Connected to ${peerLabel(call)}`;
+}
+
+/** The note for the shown call: media its browser could not use, blocked sound. */
+function mediaNoteOf(call) {
+  const lines = call && call.mediaNotes ? [...call.mediaNotes] : [];
+  if (call && state.soundBlocked) lines.push('Your browser blocked the sound of this call: click anywhere to hear it');
+  return lines.join(' · ');
 }
 
 /** A short state of a call for the call list. */
@@ -40,6 +48,8 @@ function listState(call) {
  */
 export function renderCalls() {
   const call = state.call;
+  renderMeeting();
+  ui.setMediaNote(mediaNoteOf(call));
   if (!call) {
     el.media.classList.remove('on-hold');
     ui.setCallFeatures({});
@@ -80,7 +90,7 @@ export function beginCall({ direction, id = null, peer, peerName, video }) {
   const call = {
     id, req: null, direction, peer, peerName, video,
     state: 'starting', leg: null, sent: false, ended: false, micMuted: false, videoStopped: false,
-    pin: '', conf: null, early: new Map(), videoTracks: new Map(), audioTrack: null,
+    pin: '', conf: null, early: new Map(), videoTracks: new Map(), audioTrack: null, mediaNotes: [],
     holdLocal: false, holdRemote: false, consultFor: null, since: 0, transferring: false,
   };
   const second = state.calls.length > 0;

@@ -22,18 +22,53 @@ export class Conference {
     this.tracks = new Map(); // mid → {track, stream}
     this.local = { stream: null, video: false, off: false };
     this.closed = false;
-    this.view = new ConferenceView();
+    this.pinned = ''; // tile key the user pinned large ('' = none)
+    this.speakerLayout = false; // the user's choice: speaker layout instead of the grid
+    this.localMuted = false; // this participant's microphone is off
+    this.onChange = () => {}; // meeting.js redraws its panels from the roster
+    this.view = new ConferenceView({ onPin: (key) => this.pin(key) });
     this.render();
   }
 
-  /** The status line text, e.g. "Conference 800 Board". */
+  /** The status line text, e.g. "800 · Board": short enough for a phone. */
   get title() {
-    return this.name ? `Conference ${this.room} ${this.name}` : `Conference ${this.room}`;
+    return this.name ? `${this.room} · ${this.name}` : this.room;
   }
 
   onRoster(members) {
     this.roster = Array.isArray(members) ? members.filter((m) => m && m.id) : [];
+    if (this.pinned && !this.tileKeys().has(this.pinned)) this.pinned = '';
     this.render();
+    this.onChange();
+  }
+
+  /** This participant's roster entry, or null. */
+  get selfMember() {
+    return this.roster.find((m) => m.id === this.self) || null;
+  }
+
+  /** Pins the tile key large (again: unpins it). */
+  pin(key) {
+    this.pinned = this.pinned === key ? '' : key;
+    this.render();
+  }
+
+  /** Speaker layout (the dominant speaker large) or the grid. */
+  setSpeakerLayout(on) {
+    this.speakerLayout = !!on;
+    this.render();
+  }
+
+  setLocalMuted(muted) {
+    this.localMuted = !!muted;
+    this.render();
+  }
+
+  /** Keys of the tiles that exist now: members' cameras and shared screens. */
+  tileKeys() {
+    const keys = new Set(this.roster.map((m) => m.id));
+    for (const s of this.slots) if (s.screen && s.member) keys.add(`${s.member}#screen`);
+    return keys;
   }
 
   onSpeakers(dominant, speaking) {
@@ -44,6 +79,7 @@ export class Conference {
 
   onSlots(slots) {
     this.slots = Array.isArray(slots) ? slots.filter((s) => s && s.mid) : [];
+    if (this.pinned && !this.tileKeys().has(this.pinned)) this.pinned = '';
     this.render();
   }
 
@@ -83,6 +119,8 @@ export class Conference {
       speaking: [...this.speaking],
       slots: this.slots.map((s) => ({ ...s })),
       mids: [...this.tracks.keys()],
+      pinned: this.pinned,
+      layout: this.view.layoutName,
     };
   }
 
@@ -91,7 +129,30 @@ export class Conference {
     const out = new Map();
     if (this.mode === 'none') return out;
     for (const s of this.slots) {
-      if (s.member) out.set(s.member, s.mid);
+      if (s.member && !s.screen) out.set(s.member, s.mid);
+    }
+    return out;
+  }
+
+  /** The tiles of shared screens: "Screen NUMBER", in slot order. */
+  screenTiles() {
+    const out = [];
+    if (this.mode === 'none') return out;
+    for (const s of this.slots) {
+      const m = s.screen && s.member ? this.roster.find((r) => r.id === s.member) : null;
+      if (!m) continue;
+      const t = this.tracks.get(s.mid);
+      out.push({
+        key: `${m.id}#screen`,
+        label: `Screen ${m.number}`,
+        name: `${m.name || m.number} · screen`,
+        number: '',
+        screen: true,
+        dominant: false,
+        speaking: false,
+        stream: t ? t.stream : null,
+        live: !!t && !t.track.muted && t.track.readyState === 'live',
+      });
     }
     return out;
   }
@@ -99,7 +160,7 @@ export class Conference {
   render() {
     if (this.closed) return;
     const mids = this.videoMids();
-    const members = [];
+    const members = this.screenTiles();
     for (const m of this.roster) {
       if (m.id === this.self) continue;
       const t = mids.has(m.id) ? this.tracks.get(mids.get(m.id)) : null;
@@ -110,10 +171,14 @@ export class Conference {
         number: m.number || '',
         dominant: this.dominant === m.id,
         speaking: this.speaking.includes(m.id),
+        muted: !!m.muted,
+        hand: !!m.hand,
+        pinnable: true,
         stream: t ? t.stream : null,
         live: !!t && !t.track.muted && t.track.readyState === 'live',
       });
     }
+    const me = this.selfMember;
     const showLocal = this.local.video && !this.local.off && this.local.stream &&
       this.local.stream.getVideoTracks().length > 0;
     members.push({
@@ -125,19 +190,39 @@ export class Conference {
       self: true,
       dominant: !!this.self && this.dominant === this.self,
       speaking: this.speaking.includes(this.self),
+      muted: this.localMuted || !!(me && me.muted),
+      hand: !!(me && me.hand),
       stream: showLocal ? this.local.stream : null,
       live: true,
       mirror: true,
     });
-    let featured = null;
-    if (this.mode === 'speaker') {
-      const slot = this.slots.find((s) => s.member && s.member !== this.self &&
-        this.roster.some((m) => m.id === s.member));
-      if (slot) featured = slot.member;
-    }
-    let roster = this.roster.map((m) => ({ number: m.number, name: m.name, self: m.id === this.self }));
+    const featured = this.featured(members);
+    let roster = this.roster.map((m) => ({ number: m.number, name: m.name, self: m.id === this.self, hand: !!m.hand }));
     if (!roster.length) roster = [{ number: this.me.ext, name: this.me.name, self: true }];
-    this.view.update({ mode: this.mode, featured, members, roster });
+    this.view.update({ mode: this.mode, featured, members, roster, pinned: this.pinned });
+  }
+
+  /**
+   * The tile shown large, if any: a pinned one; else a shared screen
+   * (presenter layout); else, in a speaker room or the speaker layout, the
+   * speaker (the member the speaker slot shows, or the dominant speaker).
+   */
+  featured(members) {
+    const keys = new Set(members.map((m) => m.key));
+    if (this.pinned && keys.has(this.pinned)) return this.pinned;
+    const screen = members.find((m) => m.screen);
+    if (screen) return screen.key;
+    if (this.mode === 'speaker') {
+      const slot = this.slots.find((s) => s.member && !s.screen && s.member !== this.self &&
+        this.roster.some((m) => m.id === s.member));
+      if (slot) return slot.member;
+    }
+    if (this.speakerLayout && members.length > 1) {
+      if (this.dominant && this.dominant !== this.self && keys.has(this.dominant)) return this.dominant;
+      const other = members.find((m) => !m.self);
+      return other ? other.key : null;
+    }
+    return null;
   }
 
   /** Ends the view; the call's tracks stop with its PeerConnection. */

@@ -12,6 +12,7 @@ import {
 } from './state.js';
 import { renderCalls, showCall } from './callview.js';
 import { askForPin } from './outgoing.js';
+import { endMeeting } from './meeting.js';
 
 const { el } = ui;
 
@@ -65,6 +66,7 @@ export function endCall(call, reason, message) {
   call.state = 'ended';
   state.calls = state.calls.filter((c) => c !== call);
   if (call.leg) call.leg.close();
+  endMeeting(call);
   if (call.conf) {
     call.conf.destroy();
     call.conf = null;

@@ -8,6 +8,7 @@ import {
   callById, pendingOps, send, state,
 } from './state.js';
 import { connectedText, renderCalls } from './callview.js';
+import { onMicToggled } from './meeting.js';
 
 const { el } = ui;
 
@@ -48,6 +49,10 @@ export function onHoldState(msg) {
 
 /** A hold or transfer request was refused: undo what the UI assumed and say why. */
 export function onOpRefused(op, msg) {
+  if (op.onRefused) {
+    if (!op.call.ended) op.onRefused(msg);
+    return;
+  }
   const why = msg.message || 'Not possible now';
   if (op.kind === 'hold' && !op.call.ended) {
     op.call.holdLocal = !op.on;
@@ -100,6 +105,7 @@ export function onKeypadDigit(digit) {
 export function toggleMic() {
   const call = state.call;
   const muted = !ui.isPressed(el.muteMic);
+  if (call && !onMicToggled(call, muted)) return; // a moderator's mute holds
   ui.setPressed(el.muteMic, muted);
   if (call) {
     call.micMuted = muted;

@@ -5,6 +5,7 @@
 
 import { Conference } from './conference.js';
 import * as ui from './ui.js';
+import { beforeAnswer, endMeeting, onMeetingMessage, startMeeting } from './meeting.js';
 
 /** End reasons of a room dial that open the PIN dialog. */
 export const PIN_REASONS = new Set(['pin_required', 'wrong_pin']);
@@ -20,6 +21,12 @@ export function onMessage(call, msg, ctx) {
       return;
     case 'conference':
       start(call, msg, ctx.me);
+      return;
+    case 'meeting':
+    case 'chat':
+    case 'notice':
+    case 'peer-screen':
+      onMeetingMessage(call, msg);
       return;
     default:
       break;
@@ -49,7 +56,10 @@ function update(conf, msg) {
 
 /** The call joined a room: the tiles replace the 1:1 media area. */
 function start(call, msg, me) {
-  if (call.conf) call.conf.destroy();
+  if (call.conf) {
+    endMeeting(call);
+    call.conf.destroy();
+  }
   const conf = new Conference(msg, me);
   call.conf = conf;
   ui.setConferenceLayout(true);
@@ -59,13 +69,15 @@ function start(call, msg, me) {
     if (call.early.has(type)) update(conf, call.early.get(type));
   }
   call.early.clear();
+  startMeeting(call);
   ui.setStatus(conf.title);
 }
 
 /** Applies the server's offer after everything before it, then sends our answer. */
 function answerOffer(call, msg, ctx) {
   if (!call.leg || typeof msg.sdp !== 'string') return;
-  call.leg.applyOffer(msg.sdp).then((sdp) => {
+  const hook = call.conf || call.screen ? (pc, sdp) => beforeAnswer(call, pc, sdp) : null;
+  call.leg.applyOffer(msg.sdp, hook).then((sdp) => {
     if (sdp && ctx.isActive()) ctx.send({ type: 'answer', call: call.id, sdp });
   }).catch((err) => {
     // The call goes on with the media it has (the leg rolled back); the

@@ -7,6 +7,7 @@
  * the one shown and controlled by the in-call buttons:
  * {id, req, direction: 'out'|'in', peer, peerName, video, state, leg, sent,
  *  ended, micMuted, videoStopped, pin, conf, early, videoTracks, audioTrack,
+ *  mediaNotes (what of its media the server could not use, for the user),
  *  holdLocal, holdRemote, consultFor, since}. `state` is one of starting,
  * dialing, ringing, connecting, connected, transferring, ended. `conf` is
  * the Conference of a room call; `early` keeps conference messages that came
@@ -27,6 +28,7 @@ export const state = {
   lastCloseCode: 0, // of the socket that dropped: 1001 when the server went away
   endTimer: null,
   sig: null,
+  soundBlocked: false, // the browser refused to play received sound until a click (autoplay)
 };
 
 /** Dial requests given up before the server named the call: hang up on reply. */

@@ -46,6 +46,7 @@ export const el = {
   completeTransfer: $('complete-transfer'),
   cancelConsult: $('cancel-consult'),
   notice: $('notice'),
+  mediaNote: $('media-note'),
   incomingBackdrop: $('incoming-backdrop'),
   incoming: $('incoming'),
   incomingTitle: $('incoming-title'),
@@ -76,6 +77,8 @@ const REASON_TEXT = {
   media_failed: 'Media connection failed',
   forbidden: 'Not allowed to call this number',
   room_full: 'The conference room is full',
+  removed: 'Removed from the conference',
+  room_locked: 'The room is locked',
   pin_required: 'This room needs a PIN',
   wrong_pin: 'Wrong PIN',
   transferred: 'Transferred',
@@ -344,7 +347,41 @@ export function setLocalVideoOff(off) {
 /** Plays a media element, ignoring autoplay refusals (the user can still unmute later). */
 export function play(media) {
   const p = media.play();
-  if (p && p.catch) p.catch(() => {});
+  if (!p || !p.catch) return;
+  p.then(() => {
+    if (blockedMedia.delete(media) && !blockedMedia.size && onBlocked) onBlocked(false);
+  }, (err) => {
+    // Autoplay policy (Firefox blocks audible media more often than
+    // Chromium): play again on the user's next click or key press.
+    if (err && err.name === 'NotAllowedError') {
+      blockedMedia.add(media);
+      if (onBlocked) onBlocked(true);
+    }
+  });
+}
+
+/** Media elements whose play() the browser refused until a user gesture. */
+const blockedMedia = new Set();
+let onBlocked = null;
+
+/** Tells f(true) when the browser blocks playback, f(false) once it plays. */
+export function onPlaybackBlocked(f) {
+  onBlocked = f;
+}
+
+/** Plays what the autoplay policy blocked; call from a user gesture. */
+export function retryBlockedMedia() {
+  if (!blockedMedia.size) return;
+  const waiting = [...blockedMedia];
+  blockedMedia.clear();
+  Promise.all(waiting.map((m) => (m.srcObject ? m.play().catch(() => blockedMedia.add(m)) : null)))
+    .then(() => { if (onBlocked) onBlocked(blockedMedia.size > 0); });
+}
+
+/** The note under the status line (media the browser could not use); '' hides it. */
+export function setMediaNote(text) {
+  el.mediaNote.textContent = text || '';
+  el.mediaNote.hidden = !text;
 }
 
 /** Enables or disables the Video call button; `why` becomes its tooltip. */
