@@ -46,6 +46,11 @@ type DownTrack struct {
 	stats     *Stats        // shared totals; never nil
 	twcc      twccOf        // transport-wide numbering for the leg's estimate (twcc.go)
 	loss      atomic.Uint32 // fraction lost the receiver last reported, of 256
+	// wantKey: the receiver asked for a keyframe and none has gone out
+	// since. The source's throttle may swallow a request, and a PBX asks
+	// only once (Asterisk's Echo sends one FIR per call), so the request
+	// is repeated on the packets that follow until a keyframe passes.
+	wantKey atomic.Bool
 }
 
 // noteLoss keeps the fraction lost (of 256) from the receiver's RTCP
@@ -96,11 +101,28 @@ func (d *DownTrack) SetSource(up *UpTrack) {
 	}
 }
 
-// RequestKeyframe passes a receiver's PLI/FIR on to the current source.
+// RequestKeyframe passes a receiver's PLI/FIR on to the current source,
+// and again (at the source's pace) until a keyframe has gone out.
 func (d *DownTrack) RequestKeyframe() {
+	if d.kind == Video {
+		d.wantKey.Store(true)
+	}
 	if src := d.Source(); src != nil {
 		src.RequestKeyframe()
 	}
+}
+
+// keepAsking repeats a pending keyframe request on a delta frame of src;
+// a keyframe settles it.
+func (d *DownTrack) keepAsking(src *UpTrack, p *rtp.Packet) {
+	if !d.wantKey.Load() {
+		return
+	}
+	if isVP8Keyframe(p.Payload) {
+		d.wantKey.Store(false)
+		return
+	}
+	src.RequestKeyframe()
 }
 
 // WriteRTP forwards p from src if src is the current source. It rewrites
@@ -144,6 +166,9 @@ func (d *DownTrack) rewrite(src *UpTrack, p *rtp.Packet) (uint16, uint32, bool) 
 			return 0, 0, false
 		}
 		d.resyncLocked(p, src)
+	}
+	if d.kind == Video {
+		d.keepAsking(src, p)
 	}
 	seq, ts := p.SequenceNumber+d.seqOffset, p.Timestamp+d.tsOffset
 	if !d.sent || seqNewer(seq, d.lastSeq) {

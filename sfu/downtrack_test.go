@@ -93,6 +93,37 @@ func TestVideoDownTrackWaitsForKeyframe(t *testing.T) {
 	}
 }
 
+// A receiver's keyframe request that the source's throttle swallowed is
+// asked again on the next delta frame once the throttle allows, until a
+// keyframe goes out (a PBX such as Asterisk's Echo asks only once).
+func TestVideoDownTrackKeepsAskingForKeyframe(t *testing.T) {
+	down := NewDownTrack(Video, "video/VP8", &recorder{}, nil)
+	up := NewUpTrack("v", Video, "video/VP8")
+	asked := 0
+	up.SetKeyframeFunc(func() { asked++ })
+	up.Subscribe(down)
+	down.SetSource(up) // asks at once
+	delta := &rtp.Packet{Header: rtp.Header{SequenceNumber: 1}, Payload: []byte{0x10, 0x01}}
+	key := &rtp.Packet{Header: rtp.Header{SequenceNumber: 2}, Payload: []byte{0x10, 0x00}}
+	up.Forward(key)
+	down.RequestKeyframe() // within the throttle: swallowed
+	if asked != 1 {
+		t.Fatalf("%d requests, want the throttle to swallow the receiver's", asked)
+	}
+	up.lastKeyframe.Store(0) // the throttle interval has passed
+	up.Forward(delta)
+	if asked != 2 {
+		t.Fatalf("%d requests after the throttle, want the pending one asked again", asked)
+	}
+	up.lastKeyframe.Store(0)
+	up.Forward(key)
+	up.lastKeyframe.Store(0)
+	up.Forward(delta)
+	if asked != 2 {
+		t.Fatalf("%d requests, want none once a keyframe went out", asked)
+	}
+}
+
 func TestIsVP8Keyframe(t *testing.T) {
 	tests := []struct {
 		name string

@@ -37,6 +37,19 @@ func TestAsterisk(t *testing.T) {
 	s.checkFeatures(t, s.cells[0])
 }
 
+// TestAsteriskVideo runs the video checks (asterisk_video_test.go) on
+// their own Asterisk: a webrtc cell over UDP and one over TCP.
+func TestAsteriskVideo(t *testing.T) {
+	s := startAsteriskSuite(t)
+	for _, tr := range []string{"udp", "tcp"} {
+		c := s.addCell(t, "webrtc", tr)
+		t.Run(c.name(), func(t *testing.T) { s.checkVideo(t, c) })
+	}
+	t.Run("audio-only-endpoint", func(t *testing.T) {
+		s.checkVideoToAudioOnly(t, s.addKitCell(t, "xphone-dtls-ice", "webrtc"))
+	})
+}
+
 // checkCell: registration, then one call each way through the cell.
 func (s *astSuite) checkCell(t *testing.T, c *astCell) []string {
 	waitUntil(t, 10*time.Second, c.name()+" registered", func() bool { ok, _, _ := c.trunk.Status(); return ok })

@@ -64,7 +64,7 @@ func (t *Trunk) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 func (t *Trunk) inboundLeg(req *sip.Request) (*Leg, string, error) {
 	ctx, cancel := context.WithTimeout(t.ctx, 5*time.Second)
 	defer cancel()
-	m, err := t.newMedia(string(req.Body()))
+	m, err := t.newMedia(string(req.Body()), offersVP8(string(req.Body())))
 	if err != nil {
 		return nil, "", err
 	}
@@ -99,7 +99,7 @@ func (t *Trunk) runInbound(req *sip.Request, dss *sipgo.DialogServerSession, leg
 	to := t.inboundTarget(req.Recipient.User)
 	t.Stats.Inbound.Add(1)
 	leg.callID = sfu.NewID("call")
-	if _, err := t.placer.Place(sfu.PlaceRequest{ID: leg.callID, Caller: leg, To: to, Observer: leg}); err != nil {
+	if _, err := t.placer.Place(sfu.PlaceRequest{ID: leg.callID, Caller: leg, To: to, Video: leg.vup != nil, Observer: leg}); err != nil {
 		_ = dss.Respond(503, "Service Unavailable", nil)
 		leg.end(sfu.ReasonError, false)
 		return

@@ -3,6 +3,7 @@ package siptrunk
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,6 +37,8 @@ type Leg struct {
 	dlg    atomic.Pointer[dialog]
 	up     *sfu.UpTrack
 	down   *sfu.DownTrack
+	vup    *sfu.UpTrack   // the peer's video (nil: audio-only call)
+	vdown  *sfu.DownTrack // our video to the peer
 	upPipe *upstream
 
 	onDTMF    func(rune) // how SendDTMF reaches the peer; set by the trunk
@@ -97,11 +100,32 @@ func newLeg(id string, ident sfu.Identity, origin sfu.Origin, m mediaSession, lo
 		return nil, err
 	}
 	l.down = sfu.NewDownTrack(sfu.Audio, "audio/opus", down, nil)
+	l.addVideo()
 	return l, nil
+}
+
+// addVideo gives the leg a video up and down track when its media
+// negotiated video: passed through both ways, keyframe requests relayed.
+func (l *Leg) addVideo() {
+	vm, ok := l.media.(videoMedia)
+	if !ok {
+		return
+	}
+	mime, ok := vm.VideoMime()
+	if !ok {
+		return
+	}
+	l.vup = sfu.NewUpTrack("video", sfu.Video, mime)
+	l.vup.SetKeyframeFunc(vm.RequestKeyframe)
+	l.vdown = sfu.NewDownTrack(sfu.Video, mime, vm, nil)
+	vm.OnKeyframeRequest(l.vdown.RequestKeyframe)
 }
 
 // start begins media and watches for transport failure.
 func (l *Leg) start() {
+	if vm, ok := l.media.(videoMedia); ok && l.vup != nil {
+		vm.StartVideo(l.vup.Forward)
+	}
 	l.media.Start(l.upPipe.handle)
 	l.wg.Add(3)
 	go func() {
@@ -148,8 +172,12 @@ func (l *Leg) Identity() sfu.Identity { return l.ident }
 // Describe implements sfu.Describer: a SIP party, its codec on the trunk
 // and how its media is protected, for the status page.
 func (l *Leg) Describe() sfu.LegInfo {
-	return sfu.LegInfo{ID: l.id, Number: l.ident.Number, Name: l.ident.Name, Kind: "sip",
+	info := sfu.LegInfo{ID: l.id, Number: l.ident.Number, Name: l.ident.Name, Kind: "sip",
 		Codecs: []string{l.media.Codec().Encoding}, Encryption: l.media.Encryption()}
+	if l.vup != nil {
+		info.Codecs = append(info.Codecs, strings.TrimPrefix(l.vup.MimeType(), "video/"))
+	}
+	return info
 }
 
 // Origin is the trunk the dialog is on and whether we dialled it (an
@@ -157,11 +185,21 @@ func (l *Leg) Describe() sfu.LegInfo {
 // does).
 func (l *Leg) Origin() sfu.Origin { return l.origin }
 
-// Ups is the peer's audio, as Opus.
-func (l *Leg) Ups() []*sfu.UpTrack { return []*sfu.UpTrack{l.up} }
+// Ups is the peer's audio, as Opus, and its video if the call has any.
+func (l *Leg) Ups() []*sfu.UpTrack {
+	if l.vup != nil {
+		return []*sfu.UpTrack{l.up, l.vup}
+	}
+	return []*sfu.UpTrack{l.up}
+}
 
-// Downs is what the peer hears.
-func (l *Leg) Downs() []*sfu.DownTrack { return []*sfu.DownTrack{l.down} }
+// Downs is what the peer hears (and sees, on a video call).
+func (l *Leg) Downs() []*sfu.DownTrack {
+	if l.vdown != nil {
+		return []*sfu.DownTrack{l.down, l.vdown}
+	}
+	return []*sfu.DownTrack{l.down}
+}
 
 // Done is closed when the dialog has ended and media stopped.
 func (l *Leg) Done() <-chan struct{} { return l.done }

@@ -8,7 +8,7 @@ package siptrunk
 //   - dtls-srtp with ice off: DTLS-SRTP on a UDP socket, no ICE;
 //   - ice auto: ICE when we offer or the offer has ICE credentials, DTLS
 //     without ICE when the offer has a fingerprint but no ICE.
-func (t *Trunk) newMedia(offer string) (mediaSession, error) {
+func (t *Trunk) newMedia(offer string, video bool) (mediaSession, error) {
 	tc := t.cfg.Trunk
 	switch tc.Media {
 	case "sdes":
@@ -20,5 +20,5 @@ func (t *Trunk) newMedia(offer string) (mediaSession, error) {
 	if noICE {
 		return newSockMedia(t.mediaIP, t.codecs(), sockDTLS, t.log)
 	}
-	return newPionMedia(t.mediaIP, t.codecs()), nil
+	return newPionMedia(t.mediaIP, t.codecs(), video), nil
 }

@@ -25,29 +25,34 @@ const pionReportInterval = 5 * time.Second
 // pionMedia is the ICE + DTLS-SRTP back-end (Asterisk webrtc=yes style): a
 // pion PeerConnection with one host candidate on the trunk's media IP.
 type pionMedia struct {
-	ip     net.IP
-	prefs  []string
-	pc     *webrtc.PeerConnection
-	track  *rtpTrack
-	codec  audioCodec
-	local  string
-	onRTP  chan func(*rtp.Packet)
-	failed chan struct{}
-	fail   sync.Once
-	recv   atomic.Uint64 // RTP packets read from the peer
-	srIn   atomic.Uint64 // RTCP read about the peer's stream (its sender reports)
-	rrIn   atomic.Uint64 // RTCP read about ours (its receiver reports)
+	ip        net.IP
+	prefs     []string
+	pc        *webrtc.PeerConnection
+	track     *rtpTrack
+	codec     audioCodec
+	local     string
+	onRTP     func(*rtp.Packet) // the audio sink; set by Start before started closes
+	started   chan struct{}
+	startOnce sync.Once
+	failed    chan struct{}
+	fail      sync.Once
+	recv      atomic.Uint64 // RTP packets read from the peer
+	srIn      atomic.Uint64 // RTCP read about the peer's stream (its sender reports)
+	rrIn      atomic.Uint64 // RTCP read about ours (its receiver reports)
 	// reportEvery is the RTCP report interval (tests shorten it).
 	reportEvery time.Duration
 	clock       *rtcpclock.Clock
 	wg          sync.WaitGroup // RTCP drain loops
+	video       pionVideo
 }
 
 // newPionMedia prepares a session on ip offering/accepting codecs in
-// preference order.
-func newPionMedia(ip net.IP, prefs []string) *pionMedia {
-	return &pionMedia{ip: ip, prefs: prefs, onRTP: make(chan func(*rtp.Packet), 1), failed: make(chan struct{}),
+// preference order, and VP8 video when video is set.
+func newPionMedia(ip net.IP, prefs []string, video bool) *pionMedia {
+	m := &pionMedia{ip: ip, prefs: prefs, started: make(chan struct{}), failed: make(chan struct{}),
 		reportEvery: pionReportInterval}
+	m.video.want = video
+	return m
 }
 
 // build creates the PeerConnection for codec c and its telephone-event;
@@ -73,6 +78,9 @@ func (m *pionMedia) build(c audioCodec, offer bool) error {
 			PayloadType: webrtc.PayloadType(pt)}, webrtc.RTPCodecTypeAudio); err != nil {
 			return err
 		}
+	}
+	if err := m.registerVideo(me); err != nil {
+		return err
 	}
 	// Sender and receiver reports, as the socket back-end sends them: a
 	// PBX uses them for its call-quality figures (loss, jitter, round trip).
@@ -128,11 +136,15 @@ func (m *pionMedia) Offer(ctx context.Context) (string, error) {
 		return "", err
 	}
 	m.drainRTCP(tr.Sender().Read, &m.rrIn)
+	if err := m.addVideoSender(true); err != nil {
+		return "", err
+	}
 	offer, err := m.pc.CreateOffer(nil)
 	if err != nil {
 		return "", err
 	}
-	return m.setLocal(ctx, offer, false)
+	// Audio and video share one transport: the offer keeps BUNDLE and mids.
+	return m.setLocal(ctx, offer, m.video.track != nil)
 }
 
 // Answer answers a peer's offer with one codec plus telephone-event.
@@ -153,11 +165,18 @@ func (m *pionMedia) Answer(ctx context.Context, offer string) (string, error) {
 		return "", err
 	}
 	m.drainRTCP(sender.Read, &m.rrIn)
+	if err := m.addVideoSender(false); err != nil {
+		return "", err
+	}
 	answer, err := m.pc.CreateAnswer(nil)
 	if err != nil {
 		return "", err
 	}
-	return m.setLocal(ctx, answer, hadMid)
+	s, err := m.setLocal(ctx, answer, hadMid)
+	if err == nil && videoKept(s) {
+		m.noteVideo(offer)
+	}
+	return s, err
 }
 
 // setLocal applies d, waits for gathering and returns SIP-side SDP.
@@ -171,7 +190,7 @@ func (m *pionMedia) setLocal(ctx context.Context, d webrtc.SessionDescription, k
 	case <-ctx.Done():
 		return "", context.Cause(ctx)
 	}
-	s, err := toSIP(m.pc.LocalDescription().SDP, keepMid)
+	s, err := toSIP(m.pc.LocalDescription().SDP, keepMid, m.video.track != nil)
 	if err != nil {
 		return "", err
 	}
@@ -181,11 +200,17 @@ func (m *pionMedia) setLocal(ctx context.Context, d webrtc.SessionDescription, k
 
 // Accept applies the peer's answer; telephone-event is the one it kept.
 func (m *pionMedia) Accept(answer string) error {
+	if !videoKept(answer) {
+		m.dropVideo()
+	}
 	norm, _ := fromSIP(answer)
 	if err := m.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: norm}); err != nil {
 		return fmt.Errorf("%w: %v", ErrSDP, err)
 	}
 	m.codec.DTMFPayloadType, m.codec.DTMFClockRate, m.codec.HasDTMF = parseSDPMedia(answer).telephoneEvent(m.codec.ClockRate)
+	if videoKept(answer) {
+		m.noteVideo(answer)
+	}
 	return nil
 }
 
@@ -198,25 +223,44 @@ func (m *pionMedia) Codec() audioCodec { return m.codec }
 // Encryption implements mediaSession.
 func (m *pionMedia) Encryption() string { return "DTLS-SRTP (ICE)" }
 
-// Start installs the packet callback; the read loop starts with the track.
-func (m *pionMedia) Start(onRTP func(*rtp.Packet)) { m.onRTP <- onRTP }
+// Start installs the audio packet callback (StartVideo's must come
+// first); the read loops start with the tracks.
+func (m *pionMedia) Start(onRTP func(*rtp.Packet)) {
+	m.startOnce.Do(func() {
+		m.onRTP = onRTP
+		close(m.started)
+	})
+}
 
-// onTrack runs the read loop of the peer's audio.
+// onTrack runs the read loop of the peer's audio or video, one buffer
+// and one packet reused for every packet. A peer that changes its SSRC
+// mid-call (pitfall 4) gets a new track, read the same way.
 func (m *pionMedia) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 	m.drainRTCP(recv.Read, &m.srIn)
-	var f func(*rtp.Packet)
 	select {
-	case f = <-m.onRTP:
+	case <-m.started:
 	case <-m.failed:
 		return
 	}
+	f := m.onRTP
+	if remote.Kind() == webrtc.RTPCodecTypeVideo {
+		m.video.peerSSRC.Store(uint32(remote.SSRC()))
+		f = m.video.onRTP
+	}
+	if f == nil {
+		f = func(*rtp.Packet) {}
+	}
+	buf := make([]byte, 1500)
+	var p rtp.Packet
 	for {
-		p, _, err := remote.ReadRTP()
+		n, _, err := remote.Read(buf)
 		if err != nil {
 			return
 		}
-		m.recv.Add(1)
-		f(p)
+		if p.Unmarshal(buf[:n]) == nil {
+			m.recv.Add(1)
+			f(&p)
+		}
 	}
 }
 

@@ -12,8 +12,8 @@ import (
 // The ICE back-end sends RTCP sender and receiver reports, as the socket
 // back-end does, and reads the peer's.
 func TestPionMediaExchangesRTCPReports(t *testing.T) {
-	a := newPionMedia(net.ParseIP("127.0.0.1"), []string{"pcmu"})
-	b := newPionMedia(net.ParseIP("127.0.0.1"), []string{"pcmu"})
+	a := newPionMedia(net.ParseIP("127.0.0.1"), []string{"pcmu"}, false)
+	b := newPionMedia(net.ParseIP("127.0.0.1"), []string{"pcmu"}, false)
 	for _, m := range []*pionMedia{a, b} {
 		m.reportEvery = 200 * time.Millisecond
 		t.Cleanup(func() { _ = m.Close() })

@@ -112,7 +112,7 @@ func TestNewMediaChoice(t *testing.T) {
 		{"rtp", "on", "", "rtp"},
 	} {
 		tr := &Trunk{cfg: Config{Trunk: configs.Trunk{Media: tc.media, ICE: tc.ice}}, mediaIP: []byte{127, 0, 0, 1}, log: testLogger()}
-		m, err := tr.newMedia(tc.offer)
+		m, err := tr.newMedia(tc.offer, false)
 		must(t, err)
 		got := "pion"
 		if s, ok := m.(*sockMedia); ok {

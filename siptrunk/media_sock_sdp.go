@@ -68,7 +68,7 @@ func (m *sockMedia) Answer(_ context.Context, offer string) (string, error) {
 	if err := m.setRemote(); err != nil {
 		return "", err
 	}
-	m.local = m.buildSDP(m.canonicalProto(m.peer.proto), []audioCodec{c}, eventsOf([]audioCodec{c}), m.peer.rtcpMux, attrs)
+	m.local = rejectOthers(offer, m.buildSDP(m.canonicalProto(m.peer.proto), []audioCodec{c}, eventsOf([]audioCodec{c}), m.peer.rtcpMux, attrs))
 	return m.local, nil
 }
 

@@ -35,7 +35,7 @@ func (t *Trunk) Dial(ctx context.Context, req sfu.DialRequest) (sfu.Leg, error) 
 		return nil, ErrReferred
 	}
 	start := time.Now()
-	m, err := t.newMedia("")
+	m, err := t.newMedia("", req.Video)
 	if err != nil {
 		return nil, err
 	}

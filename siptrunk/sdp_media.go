@@ -2,6 +2,7 @@ package siptrunk
 
 import (
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -140,4 +141,96 @@ func (m sdpMedia) remote() (netip.AddrPort, bool) {
 		return netip.AddrPort{}, false
 	}
 	return netip.AddrPortFrom(m.addr, uint16(m.port)), true
+}
+
+// videoSection is the first video m-section of s: its m-line fields and
+// attribute lines; ok is false when s has none.
+func videoSection(s string) (mline []string, attrs []string, ok bool) {
+	for _, l := range sdpLines(s) {
+		if strings.HasPrefix(l, "m=") {
+			if ok {
+				return mline, attrs, true
+			}
+			if strings.HasPrefix(l, "m=video ") {
+				mline, ok = strings.Fields(l), true
+			}
+			continue
+		}
+		if ok {
+			attrs = append(attrs, l)
+		}
+	}
+	return mline, attrs, ok
+}
+
+// videoKept reports whether s has a video m-section that is not
+// rejected (port 0).
+func videoKept(s string) bool {
+	m, _, ok := videoSection(s)
+	return ok && len(m) > 1 && m[1] != "0"
+}
+
+// offersVP8 reports whether s offers VP8 video.
+func offersVP8(s string) bool {
+	m, attrs, ok := videoSection(s)
+	if !ok || len(m) < 4 || m[1] == "0" {
+		return false
+	}
+	for _, a := range attrs {
+		if v, ok := strings.CutPrefix(a, "a=rtpmap:"); ok {
+			if _, enc, _ := strings.Cut(v, " "); rtpmapIs(enc, "VP8", 90000) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// videoFeedback reports which keyframe requests the video section of s
+// takes (a=rtcp-fb for any of its payload types, or "*").
+func videoFeedback(s string) (pli, fir bool) {
+	_, attrs, _ := videoSection(s)
+	for _, a := range attrs {
+		v, ok := strings.CutPrefix(a, "a=rtcp-fb:")
+		if !ok {
+			continue
+		}
+		_, fb, _ := strings.Cut(v, " ")
+		switch strings.ToLower(strings.Join(strings.Fields(fb), " ")) {
+		case "nack pli":
+			pli = true
+		case "ccm fir":
+			fir = true
+		}
+	}
+	return pli, fir
+}
+
+// rejectOthers gives an answer of one audio section the offer's other
+// m-sections back, in the offer's order, each refused with port 0 (RFC
+// 3264 §6): an audio-only back-end answering a peer's audio+video offer
+// must still say no to the video, not leave it out.
+func rejectOthers(offer, answer string) string {
+	lines := sdpLines(answer)
+	at := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, "m=") })
+	if at < 0 {
+		return answer
+	}
+	out := slices.Clone(lines[:at])
+	audioDone := false
+	for _, l := range sdpLines(offer) {
+		f := strings.Fields(l)
+		if !strings.HasPrefix(l, "m=") || len(f) < 4 {
+			continue
+		}
+		if !audioDone && f[0] == "m=audio" {
+			out, audioDone = append(out, lines[at:]...), true
+			continue
+		}
+		out = append(out, f[0]+" 0 "+f[2]+" "+f[3])
+	}
+	if !audioDone {
+		return answer
+	}
+	return joinSDP(out)
 }

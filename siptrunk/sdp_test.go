@@ -15,7 +15,7 @@ const pionOffer = "v=0\r\no=- 1 2 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=group:BUND
 	"a=candidate:1 1 udp 2130706431 127.0.0.1 40000 typ host\r\na=candidate:1 2 udp 2130706431 127.0.0.1 40001 typ host\r\n"
 
 func TestToSIP(t *testing.T) {
-	s, err := toSIP(pionOffer, false)
+	s, err := toSIP(pionOffer, false, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +30,7 @@ func TestToSIP(t *testing.T) {
 			t.Errorf("%q left in\n%s", gone, s)
 		}
 	}
-	if _, err := toSIP("v=0\r\nm=audio 9 RTP/AVP 0\r\n", false); err == nil {
+	if _, err := toSIP("v=0\r\nm=audio 9 RTP/AVP 0\r\n", false, false); err == nil {
 		t.Error("SDP without candidates accepted")
 	}
 }

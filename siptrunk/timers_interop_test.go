@@ -142,7 +142,7 @@ func (answeringPlacer) Place(req sfu.PlaceRequest) (string, error) {
 // realOffer is a real ICE + DTLS offer for a raw peer to send.
 func realOffer(t *testing.T) string {
 	t.Helper()
-	m := newPionMedia(net.ParseIP("127.0.0.2"), []string{"pcmu"})
+	m := newPionMedia(net.ParseIP("127.0.0.2"), []string{"pcmu"}, false)
 	t.Cleanup(func() { _ = m.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -286,6 +286,19 @@ func TestAsteriskBrowser(t *testing.T) {
 		s.hangupAsterisk(t)
 	})
 
+	run("video-echo", func(t *testing.T) {
+		start := time.Now()
+		admin.dial("600", true)
+		admin.waitText("status", regexp.MustCompile(`^Connected to 600`), signalTimeout)
+		admin.requireMediaFlowing(true, 15*time.Second)
+		st := admin.stats()
+		t.Logf("video call to Asterisk's Echo: the browser decodes its own video coming back (%v frames, %v packets) %s after dialling",
+			st.VideoFrames, st.VideoPackets, time.Since(start).Round(time.Millisecond))
+		admin.click("button", "Hang up")
+		admin.waitUntil("idle", signalTimeout, idle())
+		s.hangupAsterisk(t)
+	})
+
 	run("reasons", func(t *testing.T) {
 		for _, tc := range []struct{ number, text string }{
 			{"692", "Busy"},

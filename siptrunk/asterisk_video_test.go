@@ -1,0 +1,203 @@
+package siptrunk
+
+import (
+	"context"
+	"regexp"
+	"slices"
+	"testing"
+	"time"
+
+	"xphone/sfu"
+	"xphone/sfu/sfutest"
+)
+
+// Video across the trunk against Asterisk (docs/asterisk.md, "Video"):
+// VP8 passed through both ways on the webrtc cell, keyframe requests
+// relayed both ways. Fake browsers send one-packet VP8 frames marked with
+// their own byte (sfutest), key frames only on request, so a lost
+// request shows as frozen video.
+
+// checkVideo runs the video subtests on the webrtc cell c.
+func (s *astSuite) checkVideo(t *testing.T, c *astCell) {
+	waitUntil(t, 10*time.Second, c.name()+" registered", func() bool { ok, _, _ := c.trunk.Status(); return ok })
+	t.Run("video-echo", func(t *testing.T) { s.checkVideoEcho(t, c) })
+	t.Run("video-pbx-calls", func(t *testing.T) { s.checkVideoInbound(t, c) })
+}
+
+// newVideoParty is a fake browser for number with a camera whose frames
+// carry marker.
+func (s *astSuite) newVideoParty(t *testing.T, number string, marker byte) *party {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := sfutest.NewClientWith(sfutest.Options{Video: true, KeyframesOnRequest: true})
+	must(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	c.VideoMarker.Store(uint32(marker))
+	offer, err := c.Offer(ctx)
+	must(t, err)
+	leg, answer, err := s.api.NewWebRTCLeg(ctx, sfu.Identity{Number: number, Name: "N" + number}, offer)
+	must(t, err)
+	t.Cleanup(func() { _ = leg.Hangup(context.Background(), sfu.ReasonHangup) })
+	must(t, c.Answer(answer))
+	must(t, c.Connected(ctx))
+	c.Listen()
+	return &party{client: c, leg: leg, dtmf: make(chan rune, 16)}
+}
+
+// seesVideo waits until p receives video frames marked marker and
+// returns how long that took.
+func seesVideo(t *testing.T, p *party, marker byte, d time.Duration, what string) time.Duration {
+	t.Helper()
+	start := time.Now()
+	var n uint64
+	var got byte
+	for time.Since(start) < d {
+		if n, got = p.client.VideoOn("1"); n > 10 && got == marker {
+			return time.Since(start)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("%s: %d video packets, last marked %q, want %q", what, n, got, marker)
+	return d
+}
+
+// checkVideoEcho: a video call to Asterisk's Echo (600). Our audio and
+// VP8 come back; Echo's FIR for our video reaches the browser as a
+// keyframe request, and a keyframe request for Asterisk's video from the
+// browser's side reaches Asterisk as one (its RTCP debug says so).
+func (s *astSuite) checkVideoEcho(t *testing.T, c *astCell) {
+	p := s.newVideoParty(t, "1001", 'V')
+	must(t, p.client.StartTone(1000, 16000))
+	obs := newObserver()
+	start := time.Now()
+	id, err := s.calls.Place(sfu.PlaceRequest{Caller: p.leg, To: c.prefix + "600", Video: true, Observer: obs})
+	must(t, err)
+	select {
+	case <-obs.connected:
+	case <-time.After(15 * time.Second):
+		t.Fatal("video call to 600 not answered")
+	}
+	setup := time.Since(start)
+	sip := c.legIn(t, id)
+	m := sip.media.(*pionMedia)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("SIP leg video: up %d packets, down %d forwarded / %d dropped; media recv %d, peer ssrc %d, keyframe requests asked %d sent %d",
+				sip.vup.Packets(), sip.vdown.Forwarded(), sip.vdown.Dropped(), m.recv.Load(), m.video.peerSSRC.Load(),
+				m.video.asked.Load(), m.video.requested.Load())
+		}
+	})
+	video := seesVideo(t, p, 'V', 10*time.Second, "our own video back from Echo")
+	hear(t, p, 1000, 5*time.Second, "our own 1000 Hz back from Echo")
+	if info := sip.Describe(); !slices.Contains(info.Codecs, "VP8") {
+		t.Errorf("status page codecs %v, want VP8 listed", info.Codecs)
+	}
+	waitUntil(t, 5*time.Second, "Echo's FIR relayed to the browser", func() bool {
+		return m.video.asked.Load() > 0 && p.client.KeyframeRequests.Load() > 0
+	})
+
+	_, _ = s.ast.CLI("rtcp set debug on")
+	defer func() { _, _ = s.ast.CLI("rtcp set debug off") }()
+	off := s.ast.LogSize()
+	before := m.video.requested.Load()
+	time.Sleep(400 * time.Millisecond) // past the UpTrack's keyframe request throttle (300 ms)
+	for _, d := range p.leg.Downs() {
+		if d.Kind() == sfu.Video {
+			d.RequestKeyframe() // what the browser leg does on the browser's PLI
+		}
+	}
+	if m.video.requested.Load() == before {
+		t.Error("the browser's keyframe request did not become a PLI/FIR to Asterisk")
+	}
+	if s.ast.WaitLog(off, regexp.MustCompile(`Received an RTCP Fast Update Request`), 5*time.Second) == "" {
+		t.Error("Asterisk logged no fast update request from us")
+	}
+	resumed := s.checkVideoHold(t, c, p, id)
+	t.Logf("video call to Echo: setup %s, own video back +%s; keyframe requests: Echo's %d relayed, ours %d sent; resume → video %s",
+		ms(setup), ms(video), m.video.asked.Load(), m.video.requested.Load(), ms(resumed))
+	s.hangup(t, p)
+}
+
+// checkVideoHold: our hold and resume of a video call (both sections
+// sendonly, then sendrecv); our video comes back through Echo after the
+// resume.
+func (s *astSuite) checkVideoHold(t *testing.T, c *astCell, p *party, id string) time.Duration {
+	t.Helper()
+	sip := c.legIn(t, id)
+	must(t, s.calls.Hold(id, p.leg, true))
+	waitUntil(t, 5*time.Second, "Asterisk's answer to our hold", func() bool { return sip.peerDir.Load() == "recvonly" })
+	before, _ := p.client.VideoOn("1")
+	start := time.Now()
+	must(t, s.calls.Hold(id, p.leg, false))
+	waitUntil(t, 5*time.Second, "Asterisk's answer to our resume", func() bool { return sip.peerDir.Load() == "sendrecv" })
+	waitUntil(t, 10*time.Second, "our video back from Echo after the resume", func() bool {
+		n, got := p.client.VideoOn("1")
+		return n > before+10 && got == 'V'
+	})
+	return time.Since(start)
+}
+
+// checkVideoToAudioOnly: a video call to an endpoint that does not allow
+// vp8 (the kit's own xphone-dtls-ice account) is answered audio-only
+// (video refused with port 0) and connects with audio, never fails.
+func (s *astSuite) checkVideoToAudioOnly(t *testing.T, c *astCell) {
+	p := s.newVideoParty(t, "1001", 'V')
+	must(t, p.client.StartTone(1000, 16000))
+	obs := newObserver()
+	id, err := s.calls.Place(sfu.PlaceRequest{Caller: p.leg, To: c.prefix + "600", Video: true, Observer: obs})
+	must(t, err)
+	select {
+	case <-obs.connected:
+	case <-time.After(15 * time.Second):
+		t.Fatal("video call to an audio-only endpoint not answered")
+	}
+	hear(t, p, 1000, 5*time.Second, "our own 1000 Hz back from Echo on an audio-only endpoint")
+	sip := c.legIn(t, id)
+	if sip.vup != nil || len(sip.Ups()) != 1 {
+		t.Errorf("audio-only endpoint: the SIP leg has video")
+	}
+	if info := sip.Describe(); slices.Contains(info.Codecs, "VP8") {
+		t.Errorf("audio-only endpoint: status page codecs %v list VP8", info.Codecs)
+	}
+	s.hangup(t, p)
+}
+
+// checkVideoInbound: our 1001 video-calls 6141002, which makes Asterisk
+// call our 1002 back through the trunk with the caller's audio and video
+// (Dial), so the PBX's INVITE offers VP8 and 1002 answers a video call.
+// Each browser sees the other's video through Asterisk, both ways.
+func (s *astSuite) checkVideoInbound(t *testing.T, c *astCell) {
+	a := s.newVideoParty(t, "1001", 'A')
+	b := s.newVideoParty(t, "1002", 'B')
+	must(t, a.client.StartTone(1000, 16000))
+	must(t, b.client.StartTone(800, 16000))
+	s.ext.answerWith("1002", b.leg)
+	obs := newObserver()
+	start := time.Now()
+	_, err := s.calls.Place(sfu.PlaceRequest{Caller: a.leg, To: c.prefix + "6141002", Video: true, Observer: obs})
+	must(t, err)
+	select {
+	case <-obs.connected:
+	case <-time.After(15 * time.Second):
+		t.Fatal("1001's video call through Asterisk to 1002 not answered")
+	}
+	setup := time.Since(start)
+	tb := seesVideo(t, b, 'A', 10*time.Second, "1002 sees 1001 through Asterisk")
+	ta := seesVideo(t, a, 'B', 10*time.Second, "1001 sees 1002 through Asterisk")
+	hear(t, b, 1000, 5*time.Second, "1002 hears 1001")
+	hear(t, a, 800, 5*time.Second, "1001 hears 1002")
+	var inbound *Leg
+	c.trunk.mu.Lock()
+	for _, l := range c.trunk.legs {
+		if l.inbound {
+			inbound = l
+		}
+	}
+	c.trunk.mu.Unlock()
+	if inbound == nil || inbound.vup == nil {
+		t.Fatal("Asterisk's call to 1002 has no video leg")
+	}
+	t.Logf("video through the PBX both ways: setup %s, 1002 sees 1001 +%s, 1001 sees 1002 +%s", ms(setup), ms(tb), ms(ta))
+	s.hangup(t, a)
+}
