@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/pion/sdp/v3"
 )
 
 // sdpMedia is what the socket back-ends need from a peer's SDP: the first
@@ -220,8 +222,8 @@ func rejectOthers(offer, answer string) string {
 	audioDone := false
 	for _, l := range sdpLines(offer) {
 		f := strings.Fields(l)
-		if !strings.HasPrefix(l, "m=") || len(f) < 4 {
-			continue
+		if !strings.HasPrefix(l, "m=") || len(f) < 4 || f[0] == "m=" {
+			continue // not a section, or one without a media name: nothing to refuse
 		}
 		if !audioDone && f[0] == "m=audio" {
 			out, audioDone = append(out, lines[at:]...), true
@@ -232,5 +234,13 @@ func rejectOthers(offer, answer string) string {
 	if !audioDone {
 		return answer
 	}
-	return joinSDP(out)
+	// A section the peer wrote badly (a media name or transport that is no
+	// SDP token) cannot be echoed back refused without making our answer
+	// unparsable too; then the answer keeps its audio section alone.
+	joined := joinSDP(out)
+	var check sdp.SessionDescription
+	if check.UnmarshalString(joined) != nil {
+		return answer
+	}
+	return joined
 }
