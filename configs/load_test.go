@@ -86,6 +86,7 @@ func TestDefaultsWhenKeysOmitted(t *testing.T) {
 		{"comments only", "# nothing\n", func(*Config) {}},
 		{"partial login keeps the rest", "login:\n  max_failures: 20\n", func(c *Config) { c.Login.MaxFailures = 20 }},
 		{"partial http keeps path", "http:\n  listen: \"127.0.0.1:8443\"\n", func(c *Config) { c.HTTP.Listen = "127.0.0.1:8443" }},
+		{"history without an age limit", "history:\n  max_age: 0s\n", func(c *Config) { c.History.MaxAge = 0 }},
 		{"xphone can be disabled", "xphone:\n  enabled: false\n", func(c *Config) { c.Xphone.Enabled = false }},
 		{"partial policy keeps the rest", "policy:\n  mixer: {top_k: 5}\n", func(c *Config) { c.Policy.Mixer.TopK = 5 }},
 		{"room video defaults to all", "rooms:\n  - number: \"800\"\n  - number: \"801\"\n    video: none\n",
@@ -98,9 +99,10 @@ func TestDefaultsWhenKeysOmitted(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := &Config{
-				Xphone: Xphone{Enabled: true},
-				HTTP:   HTTP{Listen: ":81", Path: "/xphone/"},
-				Calls:  Calls{NoAnswerTimeout: Duration(30 * time.Second), CallWaiting: true, ReconnectGrace: Duration(60 * time.Second)},
+				Xphone:  Xphone{Enabled: true},
+				HTTP:    HTTP{Listen: ":81", Path: "/xphone/"},
+				Calls:   Calls{NoAnswerTimeout: Duration(30 * time.Second), CallWaiting: true, ReconnectGrace: Duration(60 * time.Second)},
+				History: History{MaxEntries: 200, MaxAge: Duration(90 * 24 * time.Hour)},
 				Login: Login{SlowAfter: 3, MaxFailures: 10, FailureWindow: Duration(15 * time.Minute),
 					Lockout: Duration(15 * time.Minute), SessionTTL: Duration(12 * time.Hour)},
 				Log: Log{Level: "info", Format: "text"},

@@ -70,7 +70,7 @@ func (cl *call) leaveForTransfer(from Leg, to string) {
 	cl.room.SetHold(stay, false)
 	p := cl.parties[stay]
 	if t, ok := p.obs.(TransferObserver); ok {
-		t.Transferring(p.callID, to)
+		t.Transferring(p.callID, to, from.Identity())
 	}
 }
 
@@ -80,20 +80,24 @@ func (cl *call) dialForTransfer(stay, from Leg, to string, dialer Dialer) {
 	p := cl.parties[stay]
 	req := PlaceRequest{Caller: stay, To: to, Video: hasVideo(stay), Observer: renamed{p.obs, p.callID},
 		transferor: from.Identity(), transferredBy: from.Origin()}
+	started := cl.calls.cfg.Now()
 	leg, err := cl.calls.dial(cl, req, dialer)
 	if err != nil {
 		if errors.Is(err, ErrHandedOver) {
 			cl.log.Info("blind transfer handed over to the far end", "to", to)
 		} else {
 			cl.log.Info("transfer failed", "reason", string(ReasonFor(err)), "err", err)
+			cl.calls.failedDial(cl, req, started, err)
 		}
 		cl.remove(stay)
 		_ = stay.Hangup(context.Background(), ReasonFor(err))
 		return
 	}
+	now := cl.calls.cfg.Now()
+	cl.answered(req, leg, started, now)
 	cl.add(leg, party{obs: observerOf(leg), callID: cl.id})
 	cl.tellHold()
-	p.obs.Connected(p.callID, leg.Identity(), hasVideo(stay) && hasVideo(leg), cl.calls.cfg.Now())
+	p.obs.Connected(p.callID, leg.Identity(), hasVideo(stay) && hasVideo(leg), now)
 }
 
 // transferToRoomLocked moves the other party of from into conference
@@ -108,7 +112,7 @@ func (cl *call) transferToRoomLocked(from Leg, room string) {
 	_ = from.Hangup(context.Background(), ReasonTransferred)
 	p := cl.parties[stay]
 	if t, ok := p.obs.(TransferObserver); ok {
-		t.Transferring(p.callID, room)
+		t.Transferring(p.callID, room, from.Identity())
 	}
 	cl.remove(stay)
 	cl.calls.unreserve(cl, stay.Identity().Number)

@@ -71,7 +71,7 @@ func (o *observer) HoldState(_ string, local, remote bool) {
 	o.mu.Unlock()
 }
 
-func (o *observer) Transferring(_, to string) {
+func (o *observer) Transferring(_, to string, _ Identity) {
 	o.mu.Lock()
 	o.transferring = to
 	o.mu.Unlock()

@@ -2,7 +2,6 @@ package web
 
 import (
 	"errors"
-	"fmt"
 	"math"
 	"mime"
 	"net/http"
@@ -21,8 +20,15 @@ import (
 // sessionCookie names the session token cookie.
 const sessionCookie = "xphone_session"
 
-// msgBadCredentials is the same for unknown extension and wrong password.
-const msgBadCredentials = "Wrong extension or password"
+// Error codes of the login API (docs/signaling.md); the UI translates them.
+const (
+	codeBadCredentials = "bad_credentials" // the same for an unknown extension and a wrong password
+	codeNoAccess       = "no_access"       // the right password of an extension without Xphone access
+	codeLockedOut      = "locked_out"
+	codeStoreDown      = "store_down"
+	codeDisabled       = "disabled"
+	codeBadLogin       = "bad_request"
+)
 
 type loginBody struct {
 	Ext      string `json:"ext"`
@@ -31,7 +37,7 @@ type loginBody struct {
 
 // login checks credentials under brute-force throttling (SPEC F7).
 func (s *Server) login(c *gin.Context) {
-	body, ok := readLogin(c)
+	body, ok := s.readLogin(c)
 	if !ok {
 		return
 	}
@@ -42,16 +48,26 @@ func (s *Server) login(c *gin.Context) {
 		s.security.Warn("security: login locked out", "remote", ip, "ext", body.Ext, "retry_after", locked.Round(time.Second).String())
 		secs := int(math.Ceil(locked.Seconds()))
 		c.Header("Retry-After", strconv.Itoa(secs))
-		c.JSON(http.StatusTooManyRequests, gin.H{"error": fmt.Sprintf("Too many failed attempts, try again in %d min", (secs+59)/60), "retry_after": secs})
+		mins := (secs + 59) / 60
+		c.JSON(http.StatusTooManyRequests, gin.H{"code": codeLockedOut, "retry_after": secs,
+			"error": s.textsFor(c).N("login.error."+codeLockedOut, mins)})
 		return
 	}
 	s.sleep(delay)
 	ext, err := s.store.Load().Check(body.Ext, body.Password)
+	if errors.Is(err, auth.ErrNoAccess) {
+		// The right password: not a guess, so not counted against the
+		// extension; the user learns why they cannot log in.
+		s.stats.LoginsFailed.Add(1)
+		s.security.Warn("security: login refused, no Xphone access", "remote", ip, "ext", body.Ext)
+		s.apiError(c, http.StatusForbidden, codeNoAccess)
+		return
+	}
 	if err != nil {
 		s.throttle.Fail(ip, body.Ext)
 		s.stats.LoginsFailed.Add(1)
 		s.security.Warn("security: login failed", "remote", ip, "ext", body.Ext)
-		c.JSON(http.StatusUnauthorized, gin.H{"error": msgBadCredentials})
+		s.apiError(c, http.StatusUnauthorized, codeBadCredentials)
 		return
 	}
 	s.throttle.Succeed(ip, body.Ext)
@@ -59,7 +75,7 @@ func (s *Server) login(c *gin.Context) {
 	token, err := s.sessions.Create(ext.Number)
 	if err != nil {
 		s.log.Error("cannot store a login session", "ext", ext.Number, "err", err)
-		c.JSON(http.StatusServiceUnavailable, gin.H{"error": msgStoreDown})
+		s.apiError(c, http.StatusServiceUnavailable, codeStoreDown)
 		return
 	}
 	s.setSession(c, token)
@@ -69,21 +85,21 @@ func (s *Server) login(c *gin.Context) {
 
 // readLogin decodes a small JSON body; JSON only, which with SameSite=Strict
 // keeps cross-site form posts out.
-func readLogin(c *gin.Context) (loginBody, bool) {
+func (s *Server) readLogin(c *gin.Context) (loginBody, bool) {
 	var body loginBody
 	mt, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
 	if mt != "application/json" {
-		c.JSON(http.StatusUnsupportedMediaType, gin.H{"error": "send JSON"})
+		c.JSON(http.StatusUnsupportedMediaType, gin.H{"code": codeBadLogin, "error": "send JSON"})
 		return body, false
 	}
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, 4<<10)
 	if err := c.ShouldBindJSON(&body); err != nil {
-		c.JSON(http.StatusBadRequest, gin.H{"error": "malformed login request"})
+		s.apiError(c, http.StatusBadRequest, codeBadLogin)
 		return body, false
 	}
 	body.Ext = strings.TrimSpace(body.Ext)
 	if body.Ext == "" || len(body.Ext) > 32 || len(body.Password) > 256 {
-		c.JSON(http.StatusUnauthorized, gin.H{"error": msgBadCredentials})
+		s.apiError(c, http.StatusUnauthorized, codeBadCredentials)
 		return body, false
 	}
 	return body, true
@@ -120,19 +136,16 @@ func (s *Server) session(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"ext": ext.Number, "name": ext.Name})
 }
 
-// msgStoreDown is shown when the session store cannot be reached: the user
-// is not logged out, the server is in trouble.
-const msgStoreDown = "The server cannot check sessions right now, try again in a moment"
-
 // refuseSession answers a request whose session did not resolve: 401 when
 // there is none, 503 when the store failed (the UI then retries instead of
 // showing the login form).
 func (s *Server) refuseSession(c *gin.Context, err error) {
 	if errors.Is(err, auth.ErrSessionStore) {
-		c.JSON(http.StatusServiceUnavailable, gin.H{"error": msgStoreDown})
+		// The user is not logged out: the server is in trouble.
+		s.apiError(c, http.StatusServiceUnavailable, codeStoreDown)
 		return
 	}
-	c.JSON(http.StatusUnauthorized, gin.H{"error": "not logged in"})
+	c.JSON(http.StatusUnauthorized, gin.H{"code": "not_logged_in", "error": "not logged in"})
 }
 
 // sessionExt resolves the request's session to an extension that may still

@@ -28,8 +28,10 @@ type callStateMsg struct {
 	PeerName string `json:"peer_name,omitempty"`
 	Video    bool   `json:"video,omitempty"`
 	Since    int64  `json:"since,omitempty"`
-	Reason   string `json:"reason,omitempty"`
-	Message  string `json:"message,omitempty"`
+	Reason   string `json:"reason,omitempty"` // a reason code (sfu.Reason) the UI translates
+	// By and ByName: who transferred this party (state transferring).
+	By     string `json:"by,omitempty"`
+	ByName string `json:"by_name,omitempty"`
 }
 
 type answerMsg struct {
@@ -44,14 +46,27 @@ type incomingMsg struct {
 	From     string `json:"from"`
 	FromName string `json:"from_name"`
 	Video    bool   `json:"video"`
+	By       string `json:"by,omitempty"` // who transferred the caller here (blind transfer)
+	ByName   string `json:"by_name,omitempty"`
 }
 
 type errorMsg struct {
 	Type    string `json:"type"`
 	Req     string `json:"req,omitempty"`
 	Code    string `json:"code"`
-	Message string `json:"message"`
+	Reason  string `json:"reason,omitempty"` // why not_allowed: a refusal the UI translates
+	Message string `json:"message"`          // for developers; the UI shows code and reason
 }
+
+// refusal says why a request was refused (error code not_allowed): one of
+// the codes below, or a call-end reason code (sfu.Reason).
+type refusal string
+
+// Refusals that are not call-end reasons.
+const (
+	refusedNotConnected refusal = "not_connected" // hold or transfer of a call that is not connected
+	refusedInConference refusal = "in_conference" // hold or transfer in a conference room
+)
 
 // Error codes of errorMsg.
 const (

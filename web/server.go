@@ -15,6 +15,7 @@ import (
 	"xphone/configs"
 	"xphone/sfu"
 	"xphone/web/auth"
+	"xphone/web/i18n"
 )
 
 // ErrOptions reports a missing dependency in Options.
@@ -61,6 +62,7 @@ type Server struct {
 	metrics      http.Handler
 	stats        *Stats
 	status       StatusSource
+	texts        *i18n.Set // the UI's catalogues, for the pages and API errors the server writes
 	ready        atomic.Bool
 
 	mu       sync.Mutex // guards tabs, byID and closed
@@ -89,6 +91,11 @@ func New(o Options) (*Server, error) {
 		s.stats = &Stats{}
 	}
 	s.store.Store(o.Store)
+	texts, err := loadTexts()
+	if err != nil {
+		return nil, err
+	}
+	s.texts = texts
 	engine, err := s.routes()
 	if err != nil {
 		return nil, err

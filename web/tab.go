@@ -89,7 +89,7 @@ func (t *tab) sendCall(id, kind string, msg []byte) {
 const maxRecentEnded = 8
 
 func (t *tab) sendEnded(callID string, reason sfu.Reason) {
-	msg := encode(callStateMsg{Type: "call-state", Call: callID, State: "ended", Reason: string(reason), Message: reason.Message()})
+	msg := encode(callStateMsg{Type: "call-state", Call: callID, State: "ended", Reason: string(reason)})
 	t.mu.Lock()
 	t.recent = append(t.recent, msg)
 	if len(t.recent) > maxRecentEnded {
@@ -101,6 +101,12 @@ func (t *tab) sendEnded(callID string, reason sfu.Reason) {
 
 func (t *tab) sendError(req, code, message string) {
 	t.send(encode(errorMsg{Type: "error", Req: req, Code: code, Message: message}))
+}
+
+// sendRefused refuses a request with a reason code the UI shows, and a
+// message for developers.
+func (t *tab) sendRefused(req string, reason refusal, message string) {
+	t.send(encode(errorMsg{Type: "error", Req: req, Code: codeNotAllowed, Reason: string(reason), Message: message}))
 }
 
 // handle dispatches one client message. Nothing here may block the read
