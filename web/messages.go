@@ -14,7 +14,8 @@ type inMsg struct {
 	Video   bool   `json:"video,omitempty"`
 	SDP     string `json:"sdp,omitempty"`
 	PIN     string `json:"pin,omitempty"`
-	On      bool   `json:"on,omitempty"`      // hold
+	On      bool   `json:"on,omitempty"`      // hold, dnd
+	ID      int64  `json:"id,omitempty"`      // history-seen: the newest entry seen
 	Consult string `json:"consult,omitempty"` // attended transfer: the consultation call
 }
 
@@ -66,6 +67,7 @@ type refusal string
 const (
 	refusedNotConnected refusal = "not_connected" // hold or transfer of a call that is not connected
 	refusedInConference refusal = "in_conference" // hold or transfer in a conference room
+	refusedStoreDown    refusal = "store_down"    // a setting could not be kept (do-not-disturb)
 )
 
 // Error codes of errorMsg.

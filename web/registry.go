@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -75,6 +76,13 @@ func (r *Registry) removeTab(t *tab) {
 		return
 	}
 	r.tabs[t.ext.Number] = list
+}
+
+// tabsOf returns ext's tabs.
+func (r *Registry) tabsOf(ext string) []*tab {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.tabs[ext])
 }
 
 // tabsWhere returns the tabs for which keep is true.

@@ -30,7 +30,10 @@ type Options struct {
 	Media    *sfu.MediaAPI
 	Calls    *sfu.Calls
 	Registry *Registry
-	Log      *slog.Logger
+	// Desk keeps each extension's recent calls and do-not-disturb and
+	// knows the directory.
+	Desk *Desk
+	Log  *slog.Logger
 	// PingInterval and PingTimeout detect vanished browsers; zero means
 	// 5 s and 10 s.
 	PingInterval, PingTimeout time.Duration
@@ -53,6 +56,7 @@ type Server struct {
 	media        *sfu.MediaAPI
 	calls        *sfu.Calls
 	registry     *Registry
+	desk         *Desk
 	log          *slog.Logger
 	security     *slog.Logger
 	engine       *gin.Engine
@@ -75,12 +79,12 @@ type Server struct {
 
 // New builds the server and its routes.
 func New(o Options) (*Server, error) {
-	if o.Config == nil || o.Store == nil || o.Sessions == nil || o.Throttle == nil || o.Media == nil || o.Calls == nil || o.Registry == nil || o.Log == nil {
+	if o.Config == nil || o.Store == nil || o.Sessions == nil || o.Throttle == nil || o.Media == nil || o.Calls == nil || o.Registry == nil || o.Desk == nil || o.Log == nil {
 		return nil, ErrOptions
 	}
 	s := &Server{
 		cfg: o.Config, sessions: o.Sessions, throttle: o.Throttle, media: o.Media,
-		calls: o.Calls, registry: o.Registry, log: o.Log, security: o.Log.With("stream", "security"),
+		calls: o.Calls, registry: o.Registry, desk: o.Desk, log: o.Log, security: o.Log.With("stream", "security"),
 		pingInterval: orDefault(o.PingInterval, 5*time.Second), pingTimeout: orDefault(o.PingTimeout, 10*time.Second),
 		sleep: o.Sleep, tabs: map[*tab]struct{}{}, byID: map[string]*tab{}, metrics: o.Metrics, stats: o.Stats, status: o.Status,
 	}

@@ -131,8 +131,21 @@ func (t *tab) handle(m inMsg) {
 		t.inLane(m, t.transfer)
 	case "ice-restart":
 		t.inLane(m, t.restartICE)
+	case "dnd":
+		t.goWork(func() { t.setDND(m) })
+	case "history-seen":
+		t.srv.desk.MarkSeen(t.ext.Number, m.ID)
 	default:
 		t.sendError(m.Req, codeBadRequest, "unknown message type "+quote(m.Type))
+	}
+}
+
+// setDND turns the extension's do-not-disturb on or off; every tab of it
+// hears the new state (dnd), or this one the refusal when the store fails.
+func (t *tab) setDND(m inMsg) {
+	if err := t.srv.desk.SetDND(t.ext.Number, m.On); err != nil {
+		t.log.Error("cannot change do-not-disturb", "err", err)
+		t.sendRefused(m.Req, refusedStoreDown, "cannot change do-not-disturb: "+err.Error())
 	}
 }
 

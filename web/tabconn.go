@@ -127,6 +127,7 @@ func (t *tab) attach(c *tabConn, resumed bool) *tabConn {
 		c.queue(msg, t.log)
 	}
 	c.queue(encode(hello), t.log)
+	t.srv.desk.greet(t, c)
 	if resumed {
 		t.replayCalls(c, legs)
 	}

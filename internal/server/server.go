@@ -55,7 +55,8 @@ type Server struct {
 	media    *sfu.MediaAPI // owns the shared RTCP clock
 	rooms    *sfu.Conferences
 	stats    *sfu.Stats
-	db       store.Store // durable data (login sessions) in the data directory
+	db       store.Store // durable data (login sessions, call history, settings) in the data directory
+	desk     *web.Desk   // recent calls, do-not-disturb and the directory of every extension
 	dataDir  string
 	path     string // http.path, fixed for the process
 	started  time.Time
@@ -104,9 +105,19 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	s.media = media
 	media.SetLiveness(liveness(cfg.Calls))
 	registry := web.NewRegistry(store, media, log)
+	if s.desk, err = web.NewDesk(web.DeskOptions{Store: s.db, Registry: registry, Log: log}, cfg.History); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if !started {
+			s.desk.Close()
+		}
+	}()
+	s.desk.SetDirectory(cfg.Extensions, cfg.Rooms)
 	s.rooms = sfu.NewConferences(roomSpecs(cfg.Rooms), s.conferenceConfig(cfg.Policy), log)
 	s.calls = sfu.NewCalls(sfu.CallsConfig{NoAnswerTimeout: cfg.Calls.NoAnswerTimeout.D(), Rooms: s.rooms,
-		NoCallWaiting: !cfg.Calls.CallWaiting, Permit: s.permit}, log, registry, &s.trunks)
+		NoCallWaiting: !cfg.Calls.CallWaiting, Permit: s.permit, DoNotDisturb: s.desk.DoNotDisturb, Recorder: s.desk},
+		log, registry, &s.trunks)
 	s.setBridges(cfg.Rooms)
 	s.setGate(cfg)
 	logWarnings(cfg, log)
@@ -139,7 +150,7 @@ func (s *Server) openStore(ctx context.Context) error {
 func (s *Server) startWeb(o Options, store *auth.Store, media *sfu.MediaAPI, registry *web.Registry, cert tls.Certificate) error {
 	cfg, webStats := s.cfg, &web.Stats{}
 	websrv, err := web.New(web.Options{
-		Status: s, Config: cfg, Store: store, Media: media, Calls: s.calls, Registry: registry, Log: s.log,
+		Status: s, Config: cfg, Store: store, Media: media, Calls: s.calls, Registry: registry, Desk: s.desk, Log: s.log,
 		Sessions:     auth.NewSessions(s.db, cfg.Login.SessionTTL.D(), time.Now),
 		Throttle:     auth.NewThrottle(cfg.Login, time.Now),
 		PingInterval: o.PingInterval, PingTimeout: o.PingTimeout, Stats: webStats,
@@ -230,6 +241,7 @@ func (s *Server) Close() error {
 		err = s.http.Shutdown(ctx)
 		s.web.Close() // queued call ends reach the tabs, then close 1001
 		s.wg.Wait()
+		s.desk.Close() // the history of the calls just ended reaches the store
 		s.media.Close()
 		if cerr := s.db.Close(); err == nil {
 			err = cerr

@@ -1,0 +1,93 @@
+package web_test
+
+import (
+	"testing"
+
+	"xphone/internal/server"
+)
+
+// historyEntries returns the calls of the newest history message.
+func historyEntries(t *testing.T, tb *tab) []map[string]any {
+	t.Helper()
+	m := tb.waitFor("history", nil)
+	var out []map[string]any
+	for _, c := range m["calls"].([]any) {
+		out = append(out, c.(map[string]any))
+	}
+	return out
+}
+
+// TestRecentCallsAndMissed: an unanswered call is missed for the callee
+// (counted as unseen until the list is opened) and outgoing for the
+// caller; a call to an extension that is not logged in is missed too and
+// waits in its history for the next login.
+func TestRecentCallsAndMissed(t *testing.T) {
+	srv := startServer(t, testConfig)
+	alice, bob := loggedInTab(t, srv, "1001", "pw1001"), loggedInTab(t, srv, "1002", "pw1002")
+	if h := bob.waitFor("history", nil); len(h["calls"].([]any)) != 0 || h["unseen"] != 0.0 {
+		t.Fatalf("a new extension's history: %v", h)
+	}
+	seen := map[string]string{}
+	for _, e := range alice.waitFor("directory", nil)["entries"].([]any) {
+		e := e.(map[string]any)
+		seen[e["number"].(string)] = e["kind"].(string) + " " + e["name"].(string)
+	}
+	if seen["1002"] != "extension Bob" || seen["800"] != "room Board" || len(seen) != 6 {
+		t.Fatalf("directory %v, want the five extensions and room 800", seen)
+	}
+	id, _ := dial(t, alice, "1002", false)
+	bob.waitFor("incoming", map[string]any{"call": id})
+	alice.send(map[string]any{"type": "hangup", "call": id})
+	add := bob.waitFor("history-add", nil)
+	call := add["call"].(map[string]any)
+	if call["dir"] != "missed" || call["number"] != "1001" || call["name"] != "Alice" || call["reason"] != "cancelled" || add["unseen"] != 1.0 {
+		t.Fatalf("the callee's entry: %v", add)
+	}
+	out := alice.waitFor("history-add", nil)["call"].(map[string]any)
+	if out["dir"] != "out" || out["number"] != "1002" || out["reason"] != "cancelled" {
+		t.Fatalf("the caller's entry: %v", out)
+	}
+	bob.send(map[string]any{"type": "history-seen", "id": call["id"]})
+	bob.waitFor("missed", map[string]any{"unseen": 0.0})
+
+	id, _ = dial(t, alice, "1003", false)
+	alice.waitFor("call-state", map[string]any{"call": id, "state": "ended", "reason": "unavailable"})
+	carol := loggedInTab(t, srv, "1003", "pw1003")
+	h := carol.waitFor("history", nil)
+	calls := h["calls"].([]any)
+	if len(calls) != 1 || h["unseen"] != 1.0 || calls[0].(map[string]any)["dir"] != "missed" || calls[0].(map[string]any)["reason"] != "unavailable" {
+		t.Fatalf("1003 logs in after a call to it: %v", h)
+	}
+}
+
+// TestDoNotDisturbSurvivesARestart: with DND on, callers get dnd and the
+// callee a missed call; after a restart DND is still on and the history
+// still there.
+func TestDoNotDisturbSurvivesARestart(t *testing.T) {
+	dir := t.TempDir()
+	inDir := func(o *server.Options) { o.DataDir = dir }
+	srv := startServer(t, testConfig, inDir)
+	alice, bob := loggedInTab(t, srv, "1001", "pw1001"), loggedInTab(t, srv, "1002", "pw1002")
+	bob.waitFor("dnd", map[string]any{"on": false})
+	bob.send(map[string]any{"type": "dnd", "on": true})
+	bob.waitFor("dnd", map[string]any{"on": true})
+	id, _ := dial(t, alice, "1002", false)
+	alice.waitFor("call-state", map[string]any{"call": id, "state": "ended", "reason": "dnd"})
+	if m := bob.find("incoming", nil); m != nil {
+		t.Fatalf("a DND extension was rung: %v", m)
+	}
+	missed := bob.waitFor("history-add", nil)["call"].(map[string]any)
+	if missed["dir"] != "missed" || missed["reason"] != "dnd" {
+		t.Fatalf("the DND callee's entry: %v", missed)
+	}
+	_ = srv.Close()
+
+	srv = startServer(t, testConfig, inDir)
+	bob = loggedInTab(t, srv, "1002", "pw1002")
+	bob.waitFor("dnd", map[string]any{"on": true})
+	if calls := historyEntries(t, bob); len(calls) != 1 || calls[0]["reason"] != "dnd" {
+		t.Fatalf("history after a restart: %v", calls)
+	}
+	bob.send(map[string]any{"type": "dnd", "on": false})
+	bob.waitFor("dnd", map[string]any{"on": false})
+}
