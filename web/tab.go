@@ -315,8 +315,9 @@ func (t *tab) addCall(id string, tc *tabCall) bool {
 	}
 	tc.last = map[string][]byte{}
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	t.calls[id] = tc
+	t.mu.Unlock()
+	t.srv.registry.touched(t.ext.Number)
 	return true
 }
 
@@ -325,18 +326,21 @@ func (t *tab) addCall(id string, tc *tabCall) bool {
 // the call is recorded or failed.
 func (t *tab) reserveCall() bool {
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	if len(t.calls)+t.coming >= maxTabCalls {
+		t.mu.Unlock()
 		return false
 	}
 	t.coming++
+	t.mu.Unlock()
+	t.srv.registry.touched(t.ext.Number)
 	return true
 }
 
 func (t *tab) releaseCall() {
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	t.coming--
+	t.mu.Unlock()
+	t.srv.registry.touched(t.ext.Number)
 }
 
 // watch reports the end of a call's leg to the tab.
@@ -346,6 +350,7 @@ func (t *tab) watch(id string, leg sfu.Leg) {
 		t.mu.Lock()
 		delete(t.calls, id)
 		t.mu.Unlock()
+		t.srv.registry.touched(t.ext.Number)
 		t.sendEnded(id, leg.EndReason())
 		t.lingerIfIdle()
 	})
