@@ -37,6 +37,8 @@ type call struct {
 	since    time.Time
 	detached bool     // an attended transfer took the remaining leg away
 	pair     *pairing // the answered dial the call carries (call history)
+	// cameraOff: the legs whose party turned its camera off.
+	cameraOff map[Leg]bool
 }
 
 // run is a call from dialling to hang-up.
@@ -134,6 +136,7 @@ func (cl *call) add(l Leg, p party) {
 
 func (cl *call) remove(l Leg) {
 	cl.unpair(l)
+	delete(cl.cameraOff, l)
 	cl.legs = slices.DeleteFunc(cl.legs, func(x Leg) bool { return x == l })
 	delete(cl.parties, l)
 	cl.room.Leave(l)

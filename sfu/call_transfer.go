@@ -98,6 +98,7 @@ func (cl *call) dialForTransfer(stay, from Leg, to string, dialer Dialer) {
 	cl.add(leg, party{obs: observerOf(leg), callID: cl.id})
 	cl.tellHold()
 	p.obs.Connected(p.callID, leg.Identity(), hasVideo(stay) && hasVideo(leg), now)
+	cl.tellCameraOf(leg)
 }
 
 // transferToRoomLocked moves the other party of from into conference
@@ -244,5 +245,7 @@ func (cl *call) adopt(from, target Leg, tp party) error {
 	sp := cl.parties[stay]
 	sp.obs.Connected(sp.callID, target.Identity(), hasVideo(stay) && hasVideo(target), now)
 	tp.obs.Connected(tp.callID, stay.Identity(), hasVideo(stay) && hasVideo(target), now)
+	cl.tellCameraOf(target)
+	cl.tellCameraOf(stay)
 	return nil
 }

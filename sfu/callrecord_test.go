@@ -119,3 +119,34 @@ func TestBlindTransferRecordsBothDials(t *testing.T) {
 		t.Fatalf("the transferred dial recorded as %+v", second)
 	}
 }
+
+// TestCameraStateReachesTheOtherParty: a party's camera going off and on
+// is told to the other party, and to whoever a transfer connects it to.
+func TestCameraStateReachesTheOtherParty(t *testing.T) {
+	cc := newConnectedCall(t, true)
+	if err := cc.calls.SetCamera(cc.id, cc.callerLeg, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := cc.calls.SetCamera(cc.id, cc.callerLeg, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := cc.calls.SetCamera(cc.id, cc.callerLeg, false); err != nil {
+		t.Fatal(err)
+	}
+	if got := cc.calleeObs.cameras(); len(got) != 3 || got[0] || !got[1] || got[2] {
+		t.Fatalf("the callee heard %v, want off, on, off", got)
+	}
+	if got := cc.callerObs.cameras(); len(got) != 0 {
+		t.Fatalf("the caller heard of its own camera: %v", got)
+	}
+	if err := cc.calls.Transfer(cc.id, cc.calleeLeg, "1007"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "1007 told that 1001's camera is off", func() bool {
+		_, _, o := cc.dialer.answered("1007")
+		return o != nil && len(o.cameras()) == 1 && !o.cameras()[0]
+	})
+	if err := cc.calls.SetCamera("nope", cc.callerLeg, true); err != ErrNotInCall {
+		t.Fatalf("unknown call: %v", err)
+	}
+}

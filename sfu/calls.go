@@ -156,7 +156,7 @@ func (c *Calls) newCall(id string, conference bool) (*call, error) {
 	if c.closed {
 		return nil, ErrClosed
 	}
-	cl := &call{id: id, calls: c, cmds: make(chan func()), done: make(chan struct{}), parties: map[Leg]party{},
+	cl := &call{id: id, calls: c, cmds: make(chan func()), done: make(chan struct{}), parties: map[Leg]party{}, cameraOff: map[Leg]bool{},
 		room: NewRoom(id, c.moh, c.log), log: c.log.With("call", id), started: c.cfg.Now(), conference: conference}
 	c.active[id] = cl
 	return cl, nil

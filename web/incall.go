@@ -33,6 +33,30 @@ func (t *tab) Transferring(callID, to string, by sfu.Identity) {
 		By: by.Number, ByName: by.Name}))
 }
 
+type peerCameraMsg struct {
+	Type string `json:"type"` // peer-camera
+	Call string `json:"call"`
+	On   bool   `json:"on"`
+}
+
+// PeerCamera implements sfu.CameraObserver: the other party turned its
+// camera off or on.
+func (t *tab) PeerCamera(callID string, on bool) {
+	t.sendCall(callID, "peer-camera", encode(peerCameraMsg{Type: "peer-camera", Call: callID, On: on}))
+}
+
+// camera tells the other party of a 1:1 call whether this party's camera is on.
+func (t *tab) camera(m inMsg) {
+	leg := t.legOf(m.Call)
+	if leg == nil {
+		t.sendError(m.Req, codeUnknownCall, "no such call")
+		return
+	}
+	if err := t.srv.calls.SetCamera(m.Call, leg, m.On); err != nil && !errors.Is(err, sfu.ErrInConference) {
+		t.sendRefused(m.Req, refusalOf(err), "cannot tell the camera state: "+err.Error())
+	}
+}
+
 // legOf returns the leg this tab has in call id.
 func (t *tab) legOf(id string) sfu.Leg {
 	t.mu.Lock()

@@ -131,6 +131,8 @@ func (t *tab) handle(m inMsg) {
 		t.inLane(m, t.transfer)
 	case "ice-restart":
 		t.inLane(m, t.restartICE)
+	case "camera":
+		t.inLane(m, t.camera)
 	case "dnd":
 		t.goWork(func() { t.setDND(m) })
 	case "history-seen":

@@ -98,7 +98,7 @@ type helloCall struct {
 
 // replayOrder is the order a resumed call's latest messages are sent in:
 // the SDP answer first, the conference before its connected state.
-var replayOrder = []string{"answer", "conference", "call-state", "hold-state", "roster", "speakers", "video-slots"}
+var replayOrder = []string{"answer", "conference", "call-state", "hold-state", "peer-camera", "roster", "speakers", "video-slots"}
 
 // attach makes c the tab's socket and greets it: a new tab gets hello; a
 // resumed one first the ends of calls it may have missed, then hello with
