@@ -136,12 +136,20 @@ type Trunk struct {
 	// AllowedSources are the IPs or CIDRs that may send us SIP; default: the
 	// address's IP. Everything else is dropped and counted.
 	AllowedSources []string `yaml:"allowed_sources"`
-	CallerID       string   `yaml:"caller_id"`  // outbound From user; default the caller's number
-	Media          string   `yaml:"media"`      // dtls-srtp (default), sdes, rtp
-	ICE            string   `yaml:"ice"`        // auto (default), on, off
-	Codecs         []string `yaml:"codecs"`     // preference: opus, pcmu, pcma; default [pcmu, pcma, opus]
-	DTMF           string   `yaml:"dtmf"`       // rfc4733 (default) or info
-	KeepAlive      Duration `yaml:"keep_alive"` // OPTIONS interval; 0: off
+	// CallerID is the From user of outbound calls; default: the
+	// registration's user when the trunk registers (a PBX identifies the
+	// trunk by it), else the caller's number.
+	CallerID string `yaml:"caller_id"`
+	// SendPAI adds P-Asserted-Identity (RFC 3325) with the calling user's
+	// number and name to outbound INVITEs, for PBXs that trust it
+	// (Asterisk trust_id_inbound=yes); off by default, since a provider
+	// should not see internal extension numbers.
+	SendPAI   bool     `yaml:"send_pai"`
+	Media     string   `yaml:"media"`      // dtls-srtp (default), sdes, rtp
+	ICE       string   `yaml:"ice"`        // auto (default), on, off
+	Codecs    []string `yaml:"codecs"`     // preference: opus, pcmu, pcma; default [pcmu, pcma, opus]
+	DTMF      string   `yaml:"dtmf"`       // rfc4733 (default) or info
+	KeepAlive Duration `yaml:"keep_alive"` // OPTIONS interval; 0: off
 	// Inbound routes a called number to an extension or room; an empty map
 	// routes the called number unchanged.
 	Inbound map[string]string `yaml:"inbound"`
@@ -157,6 +165,10 @@ type Trunk struct {
 	// trunk by REFER to the PBX first, re-routing through Xphone only
 	// when the PBX refuses or fails.
 	ReferToTrunk bool `yaml:"refer_to_trunk"`
+	// Presence lists PBX numbers whose state (available, on a call,
+	// ringing) the trunk watches by SUBSCRIBE to their dialog event
+	// package (RFC 4235; Asterisk hints); empty: none.
+	Presence []string `yaml:"presence"`
 	// TLS configures transport: tls (certificate checks, our own certificate).
 	TLS TrunkTLS `yaml:"tls"`
 	// RateLimit bounds what one allowed source may send.

@@ -103,6 +103,11 @@ func (t Trunk) validate(ps *problems, at string) {
 			ps.add(at+".inbound", "route %q → %q must map digits to digits", from, to)
 		}
 	}
+	for j, n := range t.Presence {
+		if !isDigits(n) {
+			ps.add(fmt.Sprintf("%s.presence[%d]", at, j), "%q must be digits (a PBX number)", n)
+		}
+	}
 }
 
 func (r DialRule) validate(ps *problems, at string, trunks map[string]bool) {

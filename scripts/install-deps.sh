@@ -15,6 +15,7 @@ DEPS=(
   "chromium:chromium,fonts-dejavu-core"   # headless browser for test/e2e
   "-:libopus-dev,pkg-config"               # cgo libopus build of sfu/codec (tags libopus nolibopusfile)
   "-:baresip-core,kamailio,kamailio-tls-modules"  # real SIP peers for siptrunk interop tests (TLS listener too)
+  "-:libsrtp2-1,libjansson4,libedit2,libsqlite3-0,libxml2"  # run time of the Asterisk kit (../shared/asterisk)
   "tc:iproute2"                            # ip and tc: veth pairs and link shaping of the sfu impairment tests
 )
 

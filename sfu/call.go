@@ -55,7 +55,7 @@ func (c *Calls) run(cl *call, req PlaceRequest, dialer Dialer) {
 	}
 	cl.since = c.cfg.Now()
 	cl.answered(req, callee, cl.started, cl.since)
-	cl.add(callee, party{obs: observerOf(callee), callID: cl.id})
+	cl.join(callee, party{obs: observerOf(callee), callID: cl.id})
 	cl.log.Info("call connected", "callee_leg", callee.ID())
 	req.Observer.Connected(cl.id, callee.Identity(), req.Video && hasVideo(callee), cl.since)
 	cl.loop()
@@ -132,6 +132,16 @@ func (cl *call) add(l Leg, p party) {
 	cl.legs = append(cl.legs, l)
 	cl.parties[l] = p
 	cl.room.Join(l)
+}
+
+// join adds l, or only records its party when it is already a member
+// (a leg that sent early media before answering).
+func (cl *call) join(l Leg, p party) {
+	if cl.has(l) {
+		cl.parties[l] = p
+		return
+	}
+	cl.add(l, p)
 }
 
 func (cl *call) remove(l Leg) {

@@ -95,7 +95,7 @@ func (cl *call) dialForTransfer(stay, from Leg, to string, dialer Dialer) {
 	}
 	now := cl.calls.cfg.Now()
 	cl.answered(req, leg, started, now)
-	cl.add(leg, party{obs: observerOf(leg), callID: cl.id})
+	cl.join(leg, party{obs: observerOf(leg), callID: cl.id})
 	cl.tellHold()
 	p.obs.Connected(p.callID, leg.Identity(), hasVideo(stay) && hasVideo(leg), now)
 	cl.tellCameraOf(leg)
@@ -167,6 +167,9 @@ func (c *Calls) CompleteTransfer(heldID string, fromHeld Leg, consultID string, 
 	held, consult := c.lookup(heldID), c.lookup(consultID)
 	if held == nil || consult == nil || held == consult {
 		return ErrNotInCall
+	}
+	if c.handOverAttended(held, fromHeld, consult, fromConsult) {
+		return nil
 	}
 	var target Leg
 	var targetParty party
@@ -248,4 +251,41 @@ func (cl *call) adopt(from, target Leg, tp party) error {
 	cl.tellCameraOf(target)
 	cl.tellCameraOf(stay)
 	return nil
+}
+
+// handOverTimeout bounds how long an attended transfer waits for the far
+// end to join the parties itself before call control does it.
+const handOverTimeout = 10 * time.Second
+
+// handOverAttended lets the far end join the other parties of both calls
+// when it can (both are Replacer legs of one PBX): then all four legs end
+// as transferred and nothing runs through the server. It reports whether
+// that happened.
+func (c *Calls) handOverAttended(held *call, fromHeld Leg, consult *call, fromConsult Leg) bool {
+	var stay, target Leg
+	other := func(cl *call, from Leg, out *Leg) error {
+		return cl.do(func() error {
+			if !cl.has(from) || len(cl.legs) != 2 {
+				return ErrNotInCall
+			}
+			*out = cl.other(from)
+			return nil
+		})
+	}
+	if other(held, fromHeld, &stay) != nil || other(consult, fromConsult, &target) != nil {
+		return false
+	}
+	r, ok := stay.(Replacer)
+	if !ok {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, handOverTimeout)
+	defer cancel()
+	if err := r.Replace(ctx, target); err != nil {
+		held.log.Info("attended transfer not handed over; joining the parties here", "err", err)
+		return false
+	}
+	held.log.Info("attended transfer handed over to the far end", "party", stay.Identity().Number, "with", target.Identity().Number)
+	hangupAll(ReasonTransferred, fromHeld, fromConsult, stay, target)
+	return true
 }

@@ -30,11 +30,6 @@ type TransferObserver interface {
 	Transferring(callID, to string, by Identity)
 }
 
-// ObservedLeg is a leg that knows who observes it on the answering side.
-type ObservedLeg interface {
-	Observer() CallObserver
-}
-
 // PlaceRequest is a call from an already negotiated caller leg.
 type PlaceRequest struct {
 	ID       string // call id; empty: one is made up
@@ -254,12 +249,23 @@ func (c *Calls) dial(cl *call, req PlaceRequest, dialer Dialer) (Leg, error) {
 		case <-watchDone:
 		}
 	}()
+	var early Leg
 	leg, err := dialer.Dial(ctx, DialRequest{
 		CallID: cl.id, From: req.Caller.Identity(), To: req.To, Video: req.Video, Origin: req.Caller.Origin(),
 		Transferor: req.transferor, TransferredBy: req.transferredBy,
 		Ringing: func() { req.Observer.Ringing(cl.id) },
+		// Dial runs on the call goroutine, which owns the membership.
+		EarlyMedia: func(l Leg) {
+			if early == nil {
+				early = l
+				cl.join(l, party{obs: nopObserver{}, callID: cl.id})
+			}
+		},
 	})
 	if err != nil {
+		if early != nil {
+			cl.remove(early)
+		}
 		c.unreserve(cl, req.To)
 		if errors.Is(err, context.Canceled) && c.ctx.Err() != nil {
 			err = ErrClosed

@@ -1,10 +1,5 @@
 package sfu
 
-// EstimatingLeg is a leg whose receiver reports how much it can take.
-type EstimatingLeg interface {
-	EstimatedBitrate() int // bits/s, 0 if unknown
-}
-
 // audioReserve is what a viewer's audio takes out of its estimate (the
 // estimate covers everything it receives; the budget is for video).
 const audioReserve = 64_000

@@ -21,6 +21,12 @@ type DialRequest struct {
 	TransferredBy Origin
 	// Ringing is called (at most once) when the far end is being alerted.
 	Ringing func()
+	// EarlyMedia, when set, is called (at most once, from within Dial)
+	// when the far end sends media before answering (SIP 183 with SDP:
+	// ringback, announcements): call control joins leg so the caller hears
+	// it. An answer returns that same leg; a failure after it ends the leg
+	// (the Dialer does) and call control lets it go.
+	EarlyMedia func(leg Leg)
 }
 
 // Dialer reaches numbers: the browser registry for extensions, later the

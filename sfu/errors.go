@@ -27,6 +27,8 @@ const (
 	ReasonTransferred       Reason = "transferred"
 	ReasonRoomRemoved       Reason = "room_removed"
 	ReasonTrunkUnavailable  Reason = "trunk_unavailable"
+	ReasonCongestion        Reason = "congestion"
+	ReasonNoMedia           Reason = "no_media"
 	// ReasonDND: the callee has do-not-disturb on.
 	ReasonDND Reason = "dnd"
 	// ReasonConnectionLost: the party vanished (browser killed, network
@@ -56,6 +58,12 @@ var (
 	ErrDoNotDisturb = errors.New("sfu: callee does not want to be disturbed")
 	// ErrTrunkUnavailable: the way out (a SIP trunk) is down or refused.
 	ErrTrunkUnavailable = errors.New("sfu: trunk unavailable")
+	// ErrCongestion: the network beyond the trunk has no capacity now
+	// (Q.850 congestion, e.g. Asterisk's Congestion()).
+	ErrCongestion = errors.New("sfu: network congestion")
+	// ErrNoMedia: the server has no address to offer for media (no ICE
+	// candidate: media.interfaces or media.public_ips match nothing).
+	ErrNoMedia = errors.New("sfu: no media address (check media.interfaces and media.public_ips)")
 	// ErrHandedOver: a transfer's dial was carried out by the far end (a
 	// PBX told by REFER) and the transferred party's leg has ended there;
 	// the transfer succeeded, with nothing left for call control to join.
@@ -70,6 +78,7 @@ var reasonOf = []struct {
 	{ErrUnavailable, ReasonUnavailable}, {ErrNoAnswer, ReasonNoAnswer},
 	{ErrCancelled, ReasonCancelled}, {ErrForbidden, ReasonForbidden},
 	{ErrTrunkUnavailable, ReasonTrunkUnavailable}, {ErrHandedOver, ReasonTransferred},
+	{ErrCongestion, ReasonCongestion}, {ErrNoMedia, ReasonNoMedia},
 	{ErrClosed, ReasonServerRestart}, {ErrDoNotDisturb, ReasonDND},
 }
 
@@ -78,7 +87,7 @@ func Reasons() []Reason {
 	return []Reason{ReasonHangup, ReasonBusy, ReasonDeclined, ReasonNotFound, ReasonUnavailable, ReasonNoAnswer,
 		ReasonCancelled, ReasonAnsweredElsewhere, ReasonMediaFailed, ReasonForbidden, ReasonRoomFull,
 		ReasonPINRequired, ReasonWrongPIN, ReasonTransferred, ReasonRoomRemoved, ReasonTrunkUnavailable,
-		ReasonDND, ReasonConnectionLost, ReasonServerRestart, ReasonError}
+		ReasonCongestion, ReasonNoMedia, ReasonDND, ReasonConnectionLost, ReasonServerRestart, ReasonError}
 }
 
 // ReasonFor maps a call-control error to the Reason shown to the caller.

@@ -28,17 +28,6 @@ type renegotiation struct {
 	offer      string // the pending offer, sent again when the tab resumes
 }
 
-// VideoSlotLeg is a leg that can receive more than one video: conference
-// rooms in "all" mode add slots to it as participants arrive.
-type VideoSlotLeg interface {
-	Leg
-	// EnsureVideoSlots grows the leg to at least n video down tracks and
-	// returns them all; new ones start working once the browser answered.
-	EnsureVideoSlots(n int) ([]*DownTrack, error)
-	// SlotMid is the SDP mid of a video down track, "" if not negotiated.
-	SlotMid(d *DownTrack) string
-}
-
 // SetOfferHandler installs where server-initiated offers go: the tab's
 // signalling, which returns the browser's answer through ApplyAnswer.
 func (l *WebRTCLeg) SetOfferHandler(f func(sdp string)) {

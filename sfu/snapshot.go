@@ -18,12 +18,6 @@ type LegInfo struct {
 	Holding    bool     `json:"holding"`
 }
 
-// Describer is a leg that can describe itself; legs that cannot are shown
-// with their identity only.
-type Describer interface {
-	Describe() LegInfo
-}
-
 // CallInfo is one 1:1 call as the status page shows it.
 type CallInfo struct {
 	ID      string    `json:"id"`

@@ -106,7 +106,14 @@ func (l *WebRTCLeg) negotiate(ctx context.Context, offer string) (string, error)
 	case <-ctx.Done():
 		return "", wrapf(ctx.Err(), "gather candidates")
 	}
-	return askForDTX(l.pc.LocalDescription().SDP), nil
+	local := l.pc.LocalDescription().SDP
+	if !strings.Contains(local, "a=candidate:") {
+		// An answer without candidates (c=0.0.0.0) connects nothing: the
+		// browser would show a connected call and stay silent.
+		l.log.Error("no ICE candidate for a browser: no media address", "err", ErrNoMedia)
+		return "", ErrNoMedia
+	}
+	return askForDTX(local), nil
 }
 
 // addDown creates the track this leg receives of kind, and its RTCP reader.

@@ -70,7 +70,8 @@ func TestFailureCodes(t *testing.T) {
 		{"0404", sfu.ReasonNotFound, sfu.ErrNotFound},
 		{"0480", sfu.ReasonUnavailable, sfu.ErrUnavailable},
 		{"0408", sfu.ReasonNoAnswer, sfu.ErrNoAnswer},
-		{"0503", sfu.ReasonTrunkUnavailable, ErrTrunkUnavailable},
+		{"0503", sfu.ReasonCongestion, sfu.ErrCongestion},
+		{"0500", sfu.ReasonTrunkUnavailable, ErrTrunkUnavailable},
 	} {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_, err := tr.Dial(ctx, sfu.DialRequest{From: sfu.Identity{Number: "1001"}, Origin: sfu.ExtensionOrigin("1001"), To: tc.number})

@@ -101,6 +101,7 @@ func (r *recordingTx) String() string                     { return "fuzz tx" }
 func (fuzzDialog) bye(context.Context) error              { return nil }
 func (fuzzDialog) remoteTarget() sip.Uri                  { return sip.Uri{User: "0300", Host: "127.0.0.2", Port: 5060} }
 func (fuzzDialog) session() dialogSession                 { return fuzzSession{} }
+func (fuzzDialog) replaces() string                       { return "fuzz;to-tag=a;from-tag=b" }
 func (fuzzSession) WriteRequest(*sip.Request) error       { return errFuzzOffline }
 func (fuzzSession) Do(context.Context, *sip.Request) (*sip.Response, error) {
 	return nil, errFuzzOffline

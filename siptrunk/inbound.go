@@ -73,9 +73,7 @@ func (t *Trunk) inboundLeg(req *sip.Request) (*Leg, string, error) {
 		_ = m.Close()
 		return nil, "", err
 	}
-	from := req.From()
-	leg, err := newLeg(sfu.NewID("sip"), sfu.Identity{Number: from.Address.User, Name: from.DisplayName},
-		sfu.TrunkOrigin(t.cfg.Trunk.Name, false), m, t.log)
+	leg, err := newLeg(sfu.NewID("sip"), callerIdentity(req), sfu.TrunkOrigin(t.cfg.Trunk.Name, false), m, t.log)
 	if err != nil {
 		_ = m.Close()
 		return nil, "", err
@@ -96,7 +94,7 @@ func (t *Trunk) runInbound(req *sip.Request, dss *sipgo.DialogServerSession, leg
 		leg.end(sfu.ReasonError, false)
 		return
 	}
-	leg.onDTMF = t.dtmfSender(leg)
+	leg.onDTMF, leg.transport, leg.trunk = t.dtmfSender(leg), t.transport(), t
 	leg.start()
 	to := t.inboundTarget(req.Recipient.User)
 	t.Stats.Inbound.Add(1)
@@ -123,7 +121,7 @@ func (t *Trunk) runInbound(req *sip.Request, dss *sipgo.DialogServerSession, leg
 			return
 		case <-leg.Done():
 			code, reason := failureStatus(leg.EndReason())
-			_ = dss.Respond(code, reason, nil)
+			_ = dss.Respond(code, reason, nil, reasonHeader(leg.EndReason()))
 			return
 		case <-dss.Context().Done():
 			leg.end(sfu.ReasonCancelled, false)

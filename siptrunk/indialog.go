@@ -26,6 +26,20 @@ func (d clientDialog) remoteTarget() sip.Uri {
 
 func (d clientDialog) session() dialogSession { return d.s }
 
+// replaces names the dialog as the peer knows it, for a Replaces header
+// (RFC 3891: its to-tag is the peer's tag, from-tag ours).
+func (d clientDialog) replaces() string {
+	peer, _ := d.s.InviteResponse.To().Params.Get("tag")
+	ours, _ := d.s.InviteRequest.From().Params.Get("tag")
+	return d.s.InviteRequest.CallID().Value() + ";to-tag=" + peer + ";from-tag=" + ours
+}
+
+func (d serverDialog) replaces() string {
+	peer, _ := d.s.InviteRequest.From().Params.Get("tag")
+	ours, _ := d.s.InviteResponse.To().Params.Get("tag")
+	return d.s.InviteRequest.CallID().Value() + ";to-tag=" + peer + ";from-tag=" + ours
+}
+
 func (d serverDialog) remoteTarget() sip.Uri {
 	if c := d.s.InviteRequest.Contact(); c != nil {
 		return *c.Address.Clone()
@@ -54,6 +68,9 @@ func (l *Leg) request(ctx context.Context, method sip.RequestMethod, ctype strin
 		r.AppendHeader(sip.NewHeader("Content-Type", ctype))
 	}
 	r.SetBody(body)
+	if overUDPLimit(l.transport, r, builtHeaders) {
+		sendOverTCP(r)
+	}
 	res, err := d.session().Do(ctx, r)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrDialog, method, err)

@@ -20,6 +20,8 @@ type dialog interface {
 	remoteTarget() sip.Uri
 	// session sends requests inside the dialog.
 	session() dialogSession
+	// replaces names the dialog for a Replaces header.
+	replaces() string
 }
 
 // Leg is one SIP dialog as an sfu.Leg: one audio UpTrack publishing Opus
@@ -36,7 +38,9 @@ type Leg struct {
 	down   *sfu.DownTrack
 	upPipe *upstream
 
-	onDTMF func(rune) // how SendDTMF reaches the peer; set by the trunk
+	onDTMF    func(rune) // how SendDTMF reaches the peer; set by the trunk
+	transport string     // the trunk's SIP transport (udp: large requests go over TCP)
+	trunk     *Trunk     // the trunk the dialog belongs to
 
 	// inbound calls: who hears ringing/answer (sends 180/200).
 	observer sfu.CallObserver
@@ -66,6 +70,7 @@ type Leg struct {
 	answered     chan struct{} // closed when the dialog is established
 	answerOnce   sync.Once
 	referring    atomic.Bool // the peer's REFER is being carried out
+	handingOver  atomic.Bool // our REFER hands this dialog to the PBX
 	// referOut receives the sipfrag codes of the PBX's NOTIFYs while our
 	// own REFER (refer_to_trunk) waits; nil otherwise.
 	referOut atomic.Pointer[chan int]
@@ -140,6 +145,13 @@ func (l *Leg) ID() string { return l.id }
 // Identity is the outside party (its number and CallerID name).
 func (l *Leg) Identity() sfu.Identity { return l.ident }
 
+// Describe implements sfu.Describer: a SIP party, its codec on the trunk
+// and how its media is protected, for the status page.
+func (l *Leg) Describe() sfu.LegInfo {
+	return sfu.LegInfo{ID: l.id, Number: l.ident.Number, Name: l.ident.Name, Kind: "sip",
+		Codecs: []string{l.media.Codec().Encoding}, Encryption: l.media.Encryption()}
+}
+
 // Origin is the trunk the dialog is on and whether we dialled it (an
 // inbound caller's Identity comes from its From header; its Origin never
 // does).
@@ -189,6 +201,9 @@ func (l *Leg) end(reason sfu.Reason, bye bool) {
 
 // begin starts ending the leg (once) without waiting for it.
 func (l *Leg) begin(reason sfu.Reason, bye bool) {
+	if reason == sfu.ReasonHangup && l.handingOver.Load() {
+		reason = sfu.ReasonTransferred // the PBX ends the dialog it took over
+	}
 	l.endOnce.Do(func() {
 		l.reason.Store(reason)
 		l.stop()
@@ -227,3 +242,13 @@ func (l *Leg) sendRFC4733(d rune) {
 		l.log.Debug("RFC 4733 DTMF not sent", "err", err)
 	}
 }
+
+// What a SIP leg offers call control.
+var (
+	_ sfu.Leg          = (*Leg)(nil)
+	_ sfu.ObservedLeg  = (*Leg)(nil)
+	_ sfu.Describer    = (*Leg)(nil)
+	_ sfu.Replacer     = (*Leg)(nil)
+	_ sfu.CallObserver = (*Leg)(nil)
+	_ sfu.HoldObserver = (*Leg)(nil)
+)

@@ -73,6 +73,8 @@ type mediaSession interface {
 	LocalSDP() string
 	// Codec is the negotiated audio codec; valid after Answer/Accept.
 	Codec() audioCodec
+	// Encryption names the media protection for the status page.
+	Encryption() string
 	// Start calls onRTP for every packet from the peer until Close. The
 	// packet is only valid during the call.
 	Start(onRTP func(p *rtp.Packet))

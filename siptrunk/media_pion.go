@@ -195,6 +195,9 @@ func (m *pionMedia) LocalSDP() string { return m.local }
 // Codec is the negotiated codec.
 func (m *pionMedia) Codec() audioCodec { return m.codec }
 
+// Encryption implements mediaSession.
+func (m *pionMedia) Encryption() string { return "DTLS-SRTP (ICE)" }
+
 // Start installs the packet callback; the read loop starts with the track.
 func (m *pionMedia) Start(onRTP func(*rtp.Packet)) { m.onRTP <- onRTP }
 

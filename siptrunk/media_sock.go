@@ -41,10 +41,16 @@ type sockMedia struct {
 	codec  audioCodec
 	local  string
 	peer   sdpMedia
-	sdes   sdesKey      // ours
-	id     dtlsIdentity // ours
-	dtlsIn *dtlsPackets
-	dconn  *dtls.Conn // set by the handshake goroutine before sec
+	sdes   sdesKey                     // ours
+	id     dtlsIdentity                // ours
+	dtlsIn atomic.Pointer[dtlsPackets] // the current association's records
+	dmu    sync.Mutex                  // guards dconn
+	dconn  *dtls.Conn                  // the current association, once established
+	// hello is the random of the ClientHello that began the current
+	// association (read loop only): another one is the peer restarting.
+	hello     [32]byte
+	helloSeen bool
+	restarts  atomic.Uint64 // DTLS restarts completed
 
 	remote atomic.Pointer[netip.AddrPort]
 	// rtcpRemote is where reports go without rtcp-mux: from the SDP,
@@ -98,7 +104,7 @@ func newSockMedia(ip net.IP, prefs []string, kind sockKind, log *slog.Logger) (*
 			_ = m.closeSockets()
 			return nil, err
 		}
-		m.dtlsIn = newDTLSPackets(m)
+		m.dtlsIn.Store(newDTLSPackets(m))
 	}
 	return m, nil
 }
@@ -139,6 +145,11 @@ func (m *sockMedia) LocalSDP() string {
 // Codec is the negotiated codec.
 func (m *sockMedia) Codec() audioCodec { return m.codec }
 
+// Encryption implements mediaSession.
+func (m *sockMedia) Encryption() string {
+	return [...]string{sockRTP: "none (RTP)", sockSDES: "SDES-SRTP", sockDTLS: "DTLS-SRTP"}[m.kind]
+}
+
 // Failed is closed when the DTLS handshake fails or media is closed.
 func (m *sockMedia) Failed() <-chan struct{} { return m.failed }
 
@@ -162,27 +173,8 @@ func (m *sockMedia) Start(onRTP func(*rtp.Packet)) {
 	}
 	if m.kind == sockDTLS {
 		m.wg.Add(1)
-		go m.handshake()
+		go m.handshake(m.dtlsIn.Load(), dtlsClient(m.peer.setup))
 	}
-}
-
-// handshake runs DTLS with the role a=setup gave us; failure fails the
-// media (the leg then hangs up).
-func (m *sockMedia) handshake() {
-	defer m.wg.Done()
-	client := dtlsClient(m.peer.setup)
-	raddr := m.dtlsIn.remoteAddr()
-	pair, conn, err := handshakeDTLS(m.ctx, m.dtlsIn, raddr, m.id, m.peer.fingerprint, client)
-	if err != nil {
-		if m.ctx.Err() == nil {
-			m.log.Warn("DTLS-SRTP without ICE failed", "err", err, "client", client)
-			m.setFailed()
-		}
-		return
-	}
-	m.dconn = conn
-	m.sec.Store(pair)
-	m.log.Debug("DTLS-SRTP established", "client", client)
 }
 
 // sockStats count a socket back-end's packets, logged when it closes.
@@ -199,14 +191,16 @@ func (m *sockMedia) Close() error {
 			"rtcp_sent", m.stats.rtcpSent.Load(), "rtcp_received", m.stats.rtcpReceived.Load())
 	}()
 	m.cancel()
-	if m.dtlsIn != nil {
-		_ = m.dtlsIn.Close()
+	if in := m.dtlsIn.Load(); in != nil {
+		_ = in.Close()
 	}
 	err := m.closeSockets()
 	m.wg.Wait()
+	m.dmu.Lock()
 	if m.dconn != nil {
 		_ = m.dconn.Close()
 	}
+	m.dmu.Unlock()
 	m.setFailed()
 	return err
 }

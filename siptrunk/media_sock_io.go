@@ -27,11 +27,8 @@ func (m *sockMedia) readLoop() {
 		}
 		b := buf[:n]
 		switch {
-		case isDTLS(b) && m.dtlsIn != nil:
-			if m.sec.Load() == nil { // only before keys: records are not authenticated yet
-				m.latch(from)
-			}
-			m.dtlsIn.offer(b)
+		case isDTLS(b) && m.kind == sockDTLS:
+			m.onDTLS(b, from)
 		case isRTP(b) && isRTCP(b):
 			m.acceptRTCP(b, clear, from)
 		case isRTP(b):

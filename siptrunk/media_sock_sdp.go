@@ -141,6 +141,13 @@ func (m *sockMedia) Accept(answer string) error {
 		if m.peer.fingerprint == "" {
 			return fmt.Errorf("%w: DTLS answer without fingerprint", ErrSDP)
 		}
+		// Our re-offers and answers later in the dialog keep the role
+		// the answer gave us: actpass there would offer a new association.
+		role := "passive"
+		if dtlsClient(m.peer.setup) {
+			role = "active"
+		}
+		m.local = strings.Replace(m.local, "a=setup:actpass", "a=setup:"+role, 1)
 	case sockSDES:
 		if err := m.acceptSDES(); err != nil {
 			return err

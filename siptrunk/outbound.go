@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -19,8 +20,8 @@ func (d clientDialog) bye(ctx context.Context) error { return d.s.Bye(ctx) }
 
 // Dial implements sfu.Dialer: the toll-fraud gate decides from the
 // request's origins (never its From), then it sends INVITE (answering
-// auth challenges), reports 180/183 as ringing, and returns the SIP leg
-// on 200. When ctx ends first it sends CANCEL.
+// auth challenges), reports 180/183 as ringing and starts early media,
+// and returns the SIP leg on 200. When ctx ends first it sends CANCEL.
 func (t *Trunk) Dial(ctx context.Context, req sfu.DialRequest) (sfu.Leg, error) {
 	route, err := t.Allowed(req)
 	if err != nil {
@@ -43,12 +44,13 @@ func (t *Trunk) Dial(ctx context.Context, req sfu.DialRequest) (sfu.Leg, error) 
 		_ = m.Close()
 		return nil, err
 	}
-	sess, err := t.inviteWithTimer(ctx, req, route.Number, offer)
+	d := &dialing{req: req, m: m}
+	sess, err := t.inviteWithTimer(ctx, d, route.Number, offer)
 	if err != nil {
-		_ = m.Close()
+		d.abandon(err)
 		return nil, err
 	}
-	leg, err := t.connect(ctx, req, sess, m)
+	leg, err := t.connect(ctx, d, sess)
 	if err != nil {
 		return nil, err
 	}
@@ -57,7 +59,8 @@ func (t *Trunk) Dial(ctx context.Context, req sfu.DialRequest) (sfu.Leg, error) 
 }
 
 // invite sends the INVITE and waits for the final answer.
-func (t *Trunk) invite(ctx context.Context, req sfu.DialRequest, number, offer string, se time.Duration) (*sipgo.DialogClientSession, error) {
+func (t *Trunk) invite(ctx context.Context, d *dialing, number, offer string, se time.Duration) (*sipgo.DialogClientSession, error) {
+	req := d.req
 	to := t.peerURI(number)
 	from := &sip.FromHeader{DisplayName: req.From.Name, Address: sip.Uri{User: t.callerID(req.From.Number), Host: t.peer.Host}, Params: sip.NewParams()}
 	from.Params.Add("tag", sip.GenerateTagN(16))
@@ -65,25 +68,36 @@ func (t *Trunk) invite(ctx context.Context, req sfu.DialRequest, number, offer s
 	r.AppendHeader(from)
 	r.AppendHeader(&sip.ToHeader{Address: to, Params: sip.NewParams()})
 	r.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	if h := t.assertedIdentity(req.From); h != nil {
+		r.AppendHeader(h)
+	}
 	for _, h := range inviteTimerHeaders(se) {
 		r.AppendHeader(h)
 	}
 	r.SetBody([]byte(offer))
+	if t.overUDPLimit(r, builtHeaders) {
+		sendOverTCP(r)
+	}
 	t.Stats.Invites.Add(1)
 	sess, err := t.dua.WriteInvite(ctx, r)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrTrunkUnavailable, err)
 	}
 	ringing := false
-	opts := sipgo.AnswerOptions{OnResponse: func(res *sip.Response) error {
+	var opts sipgo.AnswerOptions
+	if reg := t.cfg.Trunk.Register; reg != nil {
+		opts.Username, opts.Password = reg.User, reg.Password
+	}
+	opts.OnResponse = func(res *sip.Response) error {
 		if (res.StatusCode == 180 || res.StatusCode == 183) && !ringing && req.Ringing != nil {
 			ringing = true
 			req.Ringing()
 		}
+		if res.StatusCode > 100 && res.StatusCode < 200 {
+			t.earlyMedia(d, res)
+		}
+		t.authorizedOverTCP(sess.InviteRequest, res, opts)
 		return nil
-	}}
-	if reg := t.cfg.Trunk.Register; reg != nil {
-		opts.Username, opts.Password = reg.User, reg.Password
 	}
 	if err := sess.WaitAnswer(ctx, opts); err != nil {
 		_ = sess.Close()
@@ -98,41 +112,119 @@ func (t *Trunk) invite(ctx context.Context, req sfu.DialRequest, number, offer s
 	return sess, nil
 }
 
-// connect ACKs the 200, applies the answer SDP and builds the leg. If ctx
-// ended meanwhile the call is hung up, not returned.
-func (t *Trunk) connect(ctx context.Context, req sfu.DialRequest, sess *sipgo.DialogClientSession, m mediaSession) (*Leg, error) {
+// authorizedOverTCP moves our INVITE to TCP before sipgo re-sends it with
+// the credentials answering res's challenge, when that makes it too large
+// for UDP.
+func (t *Trunk) authorizedOverTCP(inv *sip.Request, res *sip.Response, opts sipgo.AnswerOptions) {
+	if (res.StatusCode != 401 && res.StatusCode != 407) || opts.Password == "" || inv.Transport() != "UDP" {
+		return
+	}
+	if n := authorizedSize(inv, res, opts.Username, opts.Password); t.transport() == "udp" && n > udpRequestLimit {
+		t.log.Debug("authorized INVITE too large for UDP: sending it over TCP", "bytes", n)
+		sendOverTCP(inv)
+	}
+}
+
+// connect ACKs the 200, applies the answer SDP and builds the leg (or
+// takes the early-media leg, already running). If ctx ended meanwhile
+// the call is hung up, not returned.
+func (t *Trunk) connect(ctx context.Context, d *dialing, sess *sipgo.DialogClientSession) (*Leg, error) {
 	if err := sess.Ack(ctx); err != nil {
 		t.log.Warn("ACK failed", "err", err)
 	}
 	fail := func(err error) (*Leg, error) {
-		_ = m.Close()
+		d.abandon(err)
 		bctx, cancel := withTimeout(context.Background())
 		defer cancel()
 		_ = sess.Bye(bctx)
 		_ = sess.Close()
 		return nil, err
 	}
-	if err := m.Accept(string(sess.InviteResponse.Body())); err != nil {
-		return fail(fmt.Errorf("%w: %w", sfu.ErrNegotiation, err))
+	leg, err := t.answeredLeg(d, string(sess.InviteResponse.Body()))
+	if err != nil {
+		return fail(err)
 	}
 	if ctx.Err() != nil {
 		return fail(context.Cause(ctx))
 	}
-	callID := sess.InviteRequest.CallID().Value()
-	leg, err := newLeg(sfu.NewID("sip"), sfu.Identity{Number: req.To}, sfu.TrunkOrigin(t.cfg.Trunk.Name, true), m, t.log)
-	if err != nil {
-		return fail(err)
-	}
-	leg.callID = req.CallID
+	leg.callID = d.req.CallID
 	leg.timer = uacTimer(sess.InviteResponse)
-	leg.mediaTimeout = t.mediaTimeout()
 	leg.setDialog(clientDialog{sess})
-	leg.onDTMF = t.dtmfSender(leg)
-	if err := t.track(callID, leg, sess); err != nil {
+	if err := t.track(sess.InviteRequest.CallID().Value(), leg, sess); err != nil {
 		return fail(err)
 	}
-	leg.start()
+	if d.early == nil {
+		leg.start()
+	}
 	return leg, nil
+}
+
+// answeredLeg applies the 200's SDP and builds the leg, or returns the
+// early-media leg (whose SDP the 200 repeats, RFC 3261 §13.2.1).
+func (t *Trunk) answeredLeg(d *dialing, answer string) (*Leg, error) {
+	if d.early != nil {
+		if answer != "" && answer != d.earlySDP {
+			t.log.Info("answer SDP differs from the early media's; keeping the early media's")
+		}
+		return d.early, nil
+	}
+	if err := d.m.Accept(answer); err != nil {
+		return nil, fmt.Errorf("%w: %w", sfu.ErrNegotiation, err)
+	}
+	return t.newOutboundLeg(d)
+}
+
+// newOutboundLeg builds the leg of an outbound call over d's negotiated
+// media (not started).
+func (t *Trunk) newOutboundLeg(d *dialing) (*Leg, error) {
+	leg, err := newLeg(sfu.NewID("sip"), sfu.Identity{Number: d.req.To}, sfu.TrunkOrigin(t.cfg.Trunk.Name, true), d.m, t.log)
+	if err != nil {
+		return nil, err
+	}
+	leg.mediaTimeout = t.mediaTimeout()
+	leg.onDTMF, leg.transport, leg.trunk = t.dtmfSender(leg), t.transport(), t
+	return leg, nil
+}
+
+// dialing is one outbound call being set up.
+type dialing struct {
+	req      sfu.DialRequest
+	m        mediaSession
+	early    *Leg   // the leg, running since the peer's early media
+	earlySDP string // the SDP of that 18x
+}
+
+// abandon releases the media of a call that failed before answer: the
+// early-media leg ends (call control lets it go), else the media closes.
+func (d *dialing) abandon(err error) {
+	if d.early != nil {
+		d.early.end(sfu.ReasonFor(err), false)
+		return
+	}
+	_ = d.m.Close()
+}
+
+// earlyMedia starts the leg when the peer answers the INVITE with SDP in
+// a provisional response (183 Session Progress: ringback, announcements),
+// so the caller hears it before the answer.
+func (t *Trunk) earlyMedia(d *dialing, res *sip.Response) {
+	body := string(res.Body())
+	if d.early != nil || d.req.EarlyMedia == nil || !strings.Contains(body, "m=audio") {
+		return
+	}
+	if err := d.m.Accept(body); err != nil {
+		t.log.Warn("early media SDP refused", "status", res.StatusCode, "err", err)
+		return
+	}
+	leg, err := t.newOutboundLeg(d)
+	if err != nil {
+		t.log.Warn("early media leg", "err", err)
+		return
+	}
+	d.early, d.earlySDP = leg, body
+	leg.start()
+	t.log.Info("early media from the trunk", "status", res.StatusCode, "to", d.req.To)
+	d.req.EarlyMedia(leg)
 }
 
 // refused logs a call the gate refused: on the security stream when it
@@ -152,14 +244,6 @@ func (t *Trunk) refused(req sfu.DialRequest, err error) {
 	t.log.Warn("outbound call refused", args...)
 }
 
-// callerID is the From user of outbound calls.
-func (t *Trunk) callerID(number string) string {
-	if t.cfg.Trunk.CallerID != "" {
-		return t.cfg.Trunk.CallerID
-	}
-	return number
-}
-
 // codecs is the trunk's codec preference.
 func (t *Trunk) codecs() []string {
 	if len(t.cfg.Trunk.Codecs) > 0 {
@@ -174,7 +258,7 @@ func mapFailure(err error) error {
 	if !errors.As(err, &de) || de.Res == nil {
 		return fmt.Errorf("%w: %v", ErrTrunkUnavailable, err)
 	}
-	return StatusError(de.Res.StatusCode, de.Res.Reason)
+	return responseError(de.Res)
 }
 
 // StatusError maps a SIP failure status to the sfu sentinel for it.
@@ -191,6 +275,10 @@ func StatusError(code int, reason string) error {
 		base = sfu.ErrDeclined
 	case 408, 487:
 		base = sfu.ErrNoAnswer
+	case 503:
+		// The trunk answered, so it is there: overloaded or out of lines
+		// (Asterisk's Congestion(), whose Reason cause may be missing).
+		base = sfu.ErrCongestion
 	default:
 		base = ErrTrunkUnavailable
 	}

@@ -3,6 +3,7 @@ package siptrunk
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +30,14 @@ var referTimeout = 60 * time.Second
 // timeout returns an error and leaves the call as it was, for the
 // server's re-route.
 func (t *Trunk) referOut(ctx context.Context, l *Leg, number string, transferor sfu.Identity) error {
+	target := t.peerURI(number)
+	by := sip.Uri{User: transferor.Number, Host: t.dua.ContactHDR.Address.Host}
+	return t.refer(ctx, l, "<"+target.String()+">", sip.NewHeader("Referred-By", "<"+by.String()+">"))
+}
+
+// refer sends REFER with referTo in l's dialog and waits for the final
+// sipfrag (see referOut).
+func (t *Trunk) refer(ctx context.Context, l *Leg, referTo string, hdrs ...sip.Header) error {
 	ch := make(chan int, 8)
 	if !l.referOut.CompareAndSwap(nil, &ch) {
 		return fmt.Errorf("%w: a REFER is already pending", ErrDialog)
@@ -36,10 +45,7 @@ func (t *Trunk) referOut(ctx context.Context, l *Leg, number string, transferor 
 	defer l.referOut.Store(nil)
 	ctx, cancel := context.WithTimeout(ctx, referTimeout)
 	defer cancel()
-	target := t.peerURI(number)
-	by := sip.Uri{User: transferor.Number, Host: t.dua.ContactHDR.Address.Host}
-	if _, err := l.request(ctx, sip.REFER, "", nil, sip.NewHeader("Refer-To", "<"+target.String()+">"),
-		sip.NewHeader("Referred-By", "<"+by.String()+">")); err != nil {
+	if _, err := l.request(ctx, sip.REFER, "", nil, append(hdrs, sip.NewHeader("Refer-To", referTo))...); err != nil {
 		return err
 	}
 	for {
@@ -49,7 +55,7 @@ func (t *Trunk) referOut(ctx context.Context, l *Leg, number string, transferor 
 			case code < 200:
 				continue
 			case code < 300:
-				t.log.Info("transfer handed to the trunk by REFER", "to", number)
+				t.log.Info("transfer handed to the trunk by REFER", "refer_to", referTo)
 				l.end(sfu.ReasonTransferred, true)
 				return nil
 			default:
@@ -59,7 +65,7 @@ func (t *Trunk) referOut(ctx context.Context, l *Leg, number string, transferor 
 			// Some PBXs BYE the transferor as soon as the transfer works,
 			// before the NOTIFY: the caller is gone, re-routing would dial
 			// for nobody.
-			t.log.Info("trunk ended the call during our REFER", "to", number)
+			t.log.Info("trunk ended the call during our REFER", "refer_to", referTo)
 			return nil
 		case <-ctx.Done():
 			return fmt.Errorf("%w: no final NOTIFY for the REFER: %w", ErrDialog, context.Cause(ctx))
@@ -101,6 +107,10 @@ func (t *Trunk) legInCall(callID string) *Leg {
 // onNotify takes a NOTIFY of the REFER we sent: its sipfrag status goes
 // to the waiting referOut; every NOTIFY in a dialog is answered 200.
 func (t *Trunk) onNotify(req *sip.Request, tx sip.ServerTransaction) {
+	if w := t.watcherFor(req.CallID().Value()); w != nil {
+		w.notify(req, tx)
+		return
+	}
 	l := t.legFor(req.CallID().Value())
 	if l == nil {
 		t.respond(req, tx, 481, "Call/Transaction Does Not Exist")
@@ -126,4 +136,38 @@ func sipfragStatus(body string) (int, bool) {
 	}
 	code, err := strconv.Atoi(f[1])
 	return code, err == nil && code >= 100 && code < 700
+}
+
+// errNotReplaceable: an attended transfer cannot be handed to the PBX.
+var errNotReplaceable = fmt.Errorf("%w: not two legs of a refer_to_trunk trunk", ErrDialog)
+
+// Replace implements sfu.Replacer: an attended transfer between two of
+// this trunk's calls is handed to the PBX (refer_to_trunk) by a REFER in
+// l's dialog whose Refer-To replaces with's dialog (RFC 5589 §7, RFC
+// 3891): the PBX joins its two parties itself and ends both our legs,
+// so the media no longer runs through Xphone. Refused or failed, nothing
+// changes and call control joins the parties itself.
+func (l *Leg) Replace(ctx context.Context, with sfu.Leg) error {
+	o, ok := with.(*Leg)
+	if !ok || l.trunk == nil || o.trunk != l.trunk || !l.trunk.cfg.Trunk.ReferToTrunk {
+		return errNotReplaceable
+	}
+	d := o.dlg.Load()
+	if d == nil || l.dlg.Load() == nil {
+		return fmt.Errorf("%w: a dialog is not established", ErrDialog)
+	}
+	l.handingOver.Store(true)
+	o.handingOver.Store(true)
+	defer func() {
+		l.handingOver.Store(false)
+		o.handingOver.Store(false)
+	}()
+	target := (*d).remoteTarget()
+	target.UriParams, target.Headers = nil, nil
+	referTo := "<" + target.String() + "?Replaces=" + url.QueryEscape((*d).replaces()) + ">"
+	if err := l.trunk.refer(ctx, l, referTo); err != nil {
+		return err
+	}
+	o.end(sfu.ReasonTransferred, true)
+	return nil
 }

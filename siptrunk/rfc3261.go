@@ -31,7 +31,7 @@ var bodyTypes = map[string][]string{
 	"INVITE": {"application/sdp"},
 	"UPDATE": {"application/sdp"},
 	"INFO":   {"application/dtmf-relay", "application/dtmf"},
-	"NOTIFY": {"message/sipfrag"},
+	"NOTIFY": {"message/sipfrag", "application/dialog-info+xml"}, // REFER progress; presence (dialog event package)
 }
 
 // validate inspects a parsed request. It returns 0 when the request may

@@ -59,7 +59,7 @@ func TestDirections(t *testing.T) {
 
 func TestStatusMapping(t *testing.T) {
 	for code, want := range map[int]error{486: sfu.ErrBusy, 603: sfu.ErrDeclined, 403: sfu.ErrDeclined, 404: sfu.ErrNotFound,
-		484: sfu.ErrNotFound, 480: sfu.ErrUnavailable, 410: sfu.ErrUnavailable, 408: sfu.ErrNoAnswer, 503: ErrTrunkUnavailable} {
+		484: sfu.ErrNotFound, 480: sfu.ErrUnavailable, 410: sfu.ErrUnavailable, 408: sfu.ErrNoAnswer, 503: sfu.ErrCongestion, 500: ErrTrunkUnavailable} {
 		if err := StatusError(code, "x"); !errors.Is(err, want) {
 			t.Errorf("%d: %v, want %v", code, err, want)
 		}

@@ -178,12 +178,12 @@ func minSEOf422(err error) (time.Duration, bool) {
 
 // inviteWithTimer sends the INVITE with our interval and, when the peer
 // answers 422 (RFC 4028 §7.3), once more with the interval it asked for.
-func (t *Trunk) inviteWithTimer(ctx context.Context, req sfu.DialRequest, number, offer string) (*sipgo.DialogClientSession, error) {
-	sess, err := t.invite(ctx, req, number, offer, t.ourInterval())
+func (t *Trunk) inviteWithTimer(ctx context.Context, d *dialing, number, offer string) (*sipgo.DialogClientSession, error) {
+	sess, err := t.invite(ctx, d, number, offer, t.ourInterval())
 	var small *intervalTooSmallError
 	if errors.As(err, &small) {
 		t.log.Info("peer wants a longer session interval: retrying", "min_se", small.minSE)
-		sess, err = t.invite(ctx, req, number, offer, max(small.minSE, t.ourInterval()))
+		sess, err = t.invite(ctx, d, number, offer, max(small.minSE, t.ourInterval()))
 	}
 	if errors.As(err, &small) {
 		return nil, StatusError(422, "Session Interval Too Small")
@@ -200,15 +200,15 @@ func (t *Trunk) respond422(req *sip.Request, tx sip.ServerTransaction) {
 	}
 }
 
-// runTimer waits for the dialog, then runs its session timer, if any.
+// runTimer waits for the dialog, then runs its session timer, if any (an
+// early-media leg learns it only from the 200, before answered closes).
 func (l *Leg) runTimer() {
-	if l.timer == nil {
-		return
-	}
 	select {
 	case <-l.closing:
 	case <-l.answered:
-		l.timerLoop(l.timer)
+		if l.timer != nil {
+			l.timerLoop(l.timer)
+		}
 	}
 }
 

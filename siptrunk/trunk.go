@@ -96,6 +96,10 @@ type Trunk struct {
 	byCall map[string]any  // Call-ID → dialog session (client or server)
 	closed bool
 	reg    *registration
+	// board receives the presence of the numbers the trunk watches (nil:
+	// none); watchers are their subscriptions by Call-ID.
+	board    *sfu.PresenceBoard
+	watchers map[string]*watcher
 	// backoff overrides the registration backoff bounds (tests); zero:
 	// 1 s to 5 min.
 	backoff [2]time.Duration
@@ -123,7 +127,7 @@ func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) 
 // trunk is used for outbound calls only.
 func New(cfg Config, placer Placer, log *slog.Logger) (*Trunk, error) {
 	t := &Trunk{cfg: cfg, log: log.With("trunk", cfg.Trunk.Name), security: log.With("stream", "security"), placer: placer,
-		legs: map[string]*Leg{}, byCall: map[string]any{}}
+		legs: map[string]*Leg{}, byCall: map[string]any{}, watchers: map[string]*watcher{}}
 	t.SetDialplan(cfg.Dialplan)
 	if err := t.parseAddresses(); err != nil {
 		return nil, err
@@ -199,6 +203,7 @@ func (t *Trunk) Start() error {
 	if ka := t.cfg.Trunk.KeepAlive; ka > 0 {
 		t.goOwned(func() { t.keepAlive(ka.D()) })
 	}
+	t.startPresence()
 	t.log.Info("SIP trunk listening", "addr", t.listen, "transport", t.transport(), "peer", t.cfg.Trunk.Address)
 	return nil
 }
@@ -350,6 +355,7 @@ func (t *Trunk) CloseWithReason(ctx context.Context, reason sfu.Reason) error {
 		_ = t.ua.Close()
 	}
 	t.closeSockets()
+	t.stopPresence()
 	untraceAddrs(&t.Wire, t.listen, t.cfg.Trunk.Address)
 	done := make(chan struct{})
 	go func() { t.wg.Wait(); close(done) }()

@@ -26,6 +26,7 @@ type Status struct {
 	NeedsRestart []string // changed sections waiting for a restart
 	TabsOpen     int64
 	Trunks       []TrunkView
+	Presence     []sfu.Presence // PBX phones the trunks watch
 }
 
 // ReloadView is one config reload on the page.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"xphone/configs"
+	"xphone/sfu"
 	"xphone/store"
 )
 
@@ -21,6 +22,9 @@ type DeskStore interface {
 type DeskOptions struct {
 	Store    DeskStore
 	Registry *Registry
+	// Presence is where the extensions' presence goes, beside the PBX
+	// phones the trunks watch; nil: none.
+	Presence *sfu.PresenceBoard
 	Log      *slog.Logger
 	Now      func() time.Time // nil: time.Now
 }
@@ -34,6 +38,7 @@ type DeskOptions struct {
 type Desk struct {
 	db       DeskStore
 	registry *Registry
+	board    *sfu.PresenceBoard
 	log      *slog.Logger
 	now      func() time.Time
 
@@ -43,6 +48,10 @@ type Desk struct {
 	mu    sync.Mutex // guards dnd
 	dnd   map[string]bool
 	dndMu sync.Mutex // serialises SetDND, so the store and dnd agree
+
+	presMu   sync.Mutex // guards dirty
+	dirty    map[string]bool
+	presWake chan struct{}
 
 	jobs    chan func()
 	stop    chan struct{}
@@ -59,8 +68,8 @@ const deskTimeout = 5 * time.Second
 
 // NewDesk loads who has do-not-disturb on and starts the worker.
 func NewDesk(o DeskOptions, limits configs.History) (*Desk, error) {
-	d := &Desk{db: o.Store, registry: o.Registry, log: o.Log, now: o.Now, dnd: map[string]bool{},
-		jobs: make(chan func(), deskQueue), stop: make(chan struct{})}
+	d := &Desk{db: o.Store, registry: o.Registry, board: o.Presence, log: o.Log, now: o.Now, dnd: map[string]bool{},
+		dirty: map[string]bool{}, presWake: make(chan struct{}, 1), jobs: make(chan func(), deskQueue), stop: make(chan struct{})}
 	if d.now == nil {
 		d.now = time.Now
 	}
@@ -71,6 +80,7 @@ func NewDesk(o DeskOptions, limits configs.History) (*Desk, error) {
 	}
 	d.wg.Add(1)
 	go d.work()
+	d.startPresence()
 	d.enqueue(d.trimAll)
 	return d, nil
 }

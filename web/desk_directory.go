@@ -42,7 +42,8 @@ func (d *Desk) SetDirectory(exts []configs.Extension, rooms []configs.Room) {
 	}
 	slices.SortStableFunc(entries, func(a, b directoryEntry) int { return strings.Compare(a.Number, b.Number) })
 	dir.msg = encode(directoryMsg{Type: "directory", Entries: entries})
-	d.dir.Store(dir)
+	old := d.dir.Swap(dir)
+	d.presenceOfDirectory(old, dir)
 	for _, t := range d.registry.tabsWhere(func(*tab) bool { return true }) {
 		t.send(dir.msg)
 	}

@@ -2,6 +2,9 @@ package web_test
 
 import (
 	"testing"
+	"time"
+
+	"github.com/coder/websocket"
 
 	"xphone/internal/server"
 )
@@ -90,4 +93,62 @@ func TestDoNotDisturbSurvivesARestart(t *testing.T) {
 	}
 	bob.send(map[string]any{"type": "dnd", "on": false})
 	bob.waitFor("dnd", map[string]any{"on": false})
+}
+
+// presenceOf is the newest presence state tb heard for number.
+func presenceOf(tb *tab, number string) string {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	state := ""
+	for _, m := range tb.msgs {
+		if m["type"] != "presence" {
+			continue
+		}
+		for _, p := range m["numbers"].([]any) {
+			if p := p.(map[string]any); p["number"] == number {
+				state = p["state"].(string)
+			}
+		}
+	}
+	return state
+}
+
+func waitPresence(t *testing.T, tb *tab, number, want string) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Second)
+	for presenceOf(tb, number) != want {
+		if time.Now().After(deadline) {
+			t.Fatalf("presence of %s is %q, want %q", number, presenceOf(tb, number), want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestExtensionPresence: every tab hears the extensions' presence — the
+// whole board after hello, then each change: ringing, on a call, back to
+// available, do-not-disturb, offline when the last tab closes.
+func TestExtensionPresence(t *testing.T) {
+	srv := startServer(t, testConfig)
+	carol := loggedInTab(t, srv, "1003", "pw1003")
+	waitPresence(t, carol, "1001", "offline")
+	alice, bob := loggedInTab(t, srv, "1001", "pw1001"), loggedInTab(t, srv, "1002", "pw1002")
+	waitPresence(t, carol, "1001", "available")
+	waitPresence(t, carol, "1002", "available")
+	id, _ := dial(t, alice, "1002", false)
+	waitPresence(t, carol, "1001", "on_call")
+	waitPresence(t, carol, "1002", "ringing")
+	bc, sdp := offer(t, false)
+	bob.send(map[string]any{"type": "accept", "call": id, "sdp": sdp})
+	answerAndConnect(t, bc, bob.waitFor("answer", map[string]any{"call": id}))
+	waitPresence(t, carol, "1002", "on_call")
+	alice.send(map[string]any{"type": "hangup", "call": id})
+	waitPresence(t, carol, "1001", "available")
+	waitPresence(t, carol, "1002", "available")
+	bob.send(map[string]any{"type": "dnd", "on": true})
+	waitPresence(t, carol, "1002", "dnd")
+	_ = alice.conn.Close(websocket.StatusNormalClosure, "")
+	waitPresence(t, carol, "1001", "offline")
+	if p := presenceOf(carol, "1009"); p != "" {
+		t.Fatalf("an extension without Xphone access has presence %q", p)
+	}
 }

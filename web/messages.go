@@ -1,6 +1,10 @@
 package web
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"xphone/sfu"
+)
 
 // protocolVersion is sent in hello; see docs/signaling.md.
 const protocolVersion = 1
@@ -84,4 +88,11 @@ func encode(v any) []byte {
 		return []byte(`{"type":"error","code":"bad_request","message":"encode failed"}`)
 	}
 	return b
+}
+
+// presenceMsg tells a tab the presence of watched PBX phones: the whole
+// list after hello, then each change.
+type presenceMsg struct {
+	Type    string         `json:"type"` // presence
+	Numbers []sfu.Presence `json:"numbers"`
 }

@@ -45,6 +45,9 @@ type Options struct {
 	Stats *Stats
 	// Status feeds the admin status page; nil: the page is unavailable.
 	Status StatusSource
+	// Presence is the presence of watched PBX phones, sent to every tab
+	// (message presence); nil: none.
+	Presence *sfu.PresenceBoard
 }
 
 // Server is the HTTP side of Xphone.
@@ -67,6 +70,7 @@ type Server struct {
 	stats        *Stats
 	status       StatusSource
 	texts        *i18n.Set // the UI's catalogues, for the pages and API errors the server writes
+	presence     *sfu.PresenceBoard
 	ready        atomic.Bool
 
 	mu       sync.Mutex // guards tabs, byID and closed
@@ -87,6 +91,7 @@ func New(o Options) (*Server, error) {
 		calls: o.Calls, registry: o.Registry, desk: o.Desk, log: o.Log, security: o.Log.With("stream", "security"),
 		pingInterval: orDefault(o.PingInterval, 5*time.Second), pingTimeout: orDefault(o.PingTimeout, 10*time.Second),
 		sleep: o.Sleep, tabs: map[*tab]struct{}{}, byID: map[string]*tab{}, metrics: o.Metrics, stats: o.Stats, status: o.Status,
+		presence: o.Presence,
 	}
 	if s.sleep == nil {
 		s.sleep = time.Sleep

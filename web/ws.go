@@ -52,6 +52,7 @@ func (s *Server) runConn(t *tab, c *tabConn, resumed bool) {
 	if prev := t.attach(c, resumed); prev != nil {
 		prev.stop(websocket.StatusPolicyViolation, "replaced by a newer connection", false)
 	}
+	defer s.watchPresence(t)()
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); writeLoop(t, c) }()

@@ -67,11 +67,12 @@ type Server struct {
 	// bridgePerms: bridged room number → its bridge call's permission class.
 	bridgePerms atomic.Pointer[map[string]string]
 	// gate is the toll-fraud gate every trunk and transfer decides with.
-	gate    atomic.Pointer[siptrunk.Gate]
-	reloads reloads
-	stop    chan struct{}
-	wg      sync.WaitGroup
-	once    sync.Once
+	gate     atomic.Pointer[siptrunk.Gate]
+	reloads  reloads
+	presence *sfu.PresenceBoard // PBX phones the trunks watch, and the extensions (the desk)
+	stop     chan struct{}
+	wg       sync.WaitGroup
+	once     sync.Once
 }
 
 // Start builds every part and starts serving HTTPS (and SIP, when trunks
@@ -105,7 +106,8 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	s.media = media
 	media.SetLiveness(liveness(cfg.Calls))
 	registry := web.NewRegistry(store, media, log)
-	if s.desk, err = web.NewDesk(web.DeskOptions{Store: s.db, Registry: registry, Log: log}, cfg.History); err != nil {
+	s.presence = sfu.NewPresenceBoard(nil)
+	if s.desk, err = web.NewDesk(web.DeskOptions{Store: s.db, Registry: registry, Presence: s.presence, Log: log}, cfg.History); err != nil {
 		return nil, err
 	}
 	defer func() {
@@ -151,6 +153,7 @@ func (s *Server) startWeb(o Options, store *auth.Store, media *sfu.MediaAPI, reg
 	cfg, webStats := s.cfg, &web.Stats{}
 	websrv, err := web.New(web.Options{
 		Status: s, Config: cfg, Store: store, Media: media, Calls: s.calls, Registry: registry, Desk: s.desk, Log: s.log,
+		Presence:     s.presence,
 		Sessions:     auth.NewSessions(s.db, cfg.Login.SessionTTL.D(), time.Now),
 		Throttle:     auth.NewThrottle(cfg.Login, time.Now),
 		PingInterval: o.PingInterval, PingTimeout: o.PingTimeout, Stats: webStats,

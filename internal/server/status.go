@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"xphone/sfu"
 	"xphone/siptrunk"
 	"xphone/web"
 )
@@ -11,7 +12,7 @@ import (
 // Status implements web.StatusSource for the admin page.
 func (s *Server) Status(ctx context.Context) web.Status {
 	history := s.History()
-	st := web.Status{Started: s.started, Calls: s.calls.Snapshot(), Rooms: s.rooms.Snapshot(ctx)}
+	st := web.Status{Started: s.started, Calls: s.calls.Snapshot(), Rooms: s.rooms.Snapshot(ctx), Presence: s.pbxPresence()}
 	for i := len(history) - 1; i >= 0; i-- { // newest first
 		e := history[i]
 		st.Reloads = append(st.Reloads, web.ReloadView{At: e.At, OK: e.OK, Errors: e.Errors, Applied: e.Applied,
@@ -42,4 +43,17 @@ func trunkView(t *siptrunk.Trunk) web.TrunkView {
 		state = "registering"
 	}
 	return web.TrunkView{Name: t.Name(), State: state}
+}
+
+// pbxPresence is the presence of the PBX phones the trunks watch: the board
+// without Xphone's own extensions (which feed it too, for the directory).
+func (s *Server) pbxPresence() []sfu.Presence {
+	store := s.store.Load()
+	var out []sfu.Presence
+	for _, p := range s.presence.Snapshot() {
+		if _, ext := store.Lookup(p.Number); !ext {
+			out = append(out, p)
+		}
+	}
+	return out
 }

@@ -123,6 +123,7 @@ func (s *Server) startTrunk(tc configs.Trunk) (*siptrunk.Trunk, error) {
 		return nil, err
 	}
 	t.SetPlacer(s.calls)
+	t.SetPresenceBoard(s.presence)
 	if err := t.Start(); err != nil {
 		return nil, fmt.Errorf("server: start trunk %s: %w", tc.Name, err)
 	}

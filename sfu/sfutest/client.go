@@ -423,6 +423,10 @@ func (c *Client) OnAudio(f func(pcm []int16)) {
 	c.listen.Store(true)
 }
 
+// ForgetHeard drops the audio heard so far: Heard then returns only what
+// arrives from now on (a check after hold cannot pass on older audio).
+func (c *Client) ForgetHeard() { c.heard.reset() }
+
 // Heard returns the last d of decoded received audio.
 func (c *Client) Heard(d time.Duration) []int16 {
 	return c.heard.last(int(d.Seconds() * codec.OpusSampleRate))

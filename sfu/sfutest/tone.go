@@ -73,6 +73,13 @@ func (r *pcmRing) write(pcm []int16) {
 	}
 }
 
+// reset forgets everything written so far.
+func (r *pcmRing) reset() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.next, r.full = 0, false
+}
+
 // last returns a copy of the newest n samples (fewer if not yet received).
 func (r *pcmRing) last(n int) []int16 {
 	r.mu.Lock()

@@ -46,6 +46,8 @@ type serverOptions struct {
 	noAnswerTimeout string
 	// config replaces configTemplate when set (same %s for the timeout).
 	config string
+	// parsed, when set, is the configuration itself (config is ignored).
+	parsed *configs.Config
 	// pingInterval and pingTimeout shorten the WebSocket keep-alive.
 	pingInterval, pingTimeout time.Duration
 }
@@ -98,6 +100,9 @@ func startServer(t *testing.T, opts serverOptions) *testServer {
 		template = opts.config
 	}
 	cfg, err := configs.Parse([]byte(fmt.Sprintf(template, opts.noAnswerTimeout)))
+	if opts.parsed != nil {
+		cfg, err = opts.parsed, nil
+	}
 	if err != nil {
 		t.Fatalf("test config: %v", err)
 	}

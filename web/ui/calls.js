@@ -13,6 +13,7 @@ import { connectedText, renderCalls } from './callview.js';
 import { closeIncoming, onIncoming } from './incoming.js';
 import { onDTMF, onHoldState, onOpRefused } from './incall.js';
 import { endCall, hangupCall } from './ending.js';
+import { startCallTimer } from './mediawatch.js';
 
 /** Clock difference to the server beyond which `since` is not trusted. */
 const SKEW_TOLERANCE_MS = 10000;
@@ -134,13 +135,13 @@ function onConnected(call, msg) {
   if (!state.incoming) tones.stop();
   if (call.conf) {
     ui.setStatus(call.conf.title);
-    ui.startTimer(call.since);
+    startCallTimer(call);
     return;
   }
   ui.setStatus(connectedText(call));
   ui.setMedia({ visible: true, video: call.video, peer: call.peer, peerName: call.peerName });
   if (msg.video === false) ui.setRemoteVideoActive(false);
-  ui.startTimer(call.since);
+  startCallTimer(call);
   call.leg && call.leg.flushDTMF();
 }
 

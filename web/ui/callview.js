@@ -8,6 +8,7 @@ import { otherCall, peerLabel, state } from './state.js';
 import { attachRemoteAudio, attachRemoteVideo } from './media.js';
 import { switchTo } from './waiting.js';
 import { clearEndedStatus } from './ending.js';
+import { startCallTimer } from './mediawatch.js';
 
 const { el } = ui;
 
@@ -124,7 +125,7 @@ export function showCall(call) {
   attachRemoteVideo(call);
   if (call.state === 'connected') {
     ui.setStatus(connectedText(call));
-    ui.startTimer(call.since || Date.now());
+    startCallTimer(call);
   } else {
     ui.stopTimer();
     ui.setStatus(call.state === 'ringing' ? `Ringing ${call.peer}…` : `Dialing ${call.peer}…`);

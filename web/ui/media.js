@@ -6,6 +6,7 @@ import { CallLeg, getLocalMedia, mediaErrorText } from './call.js';
 import * as ui from './ui.js';
 import { state } from './state.js';
 import { hangupCall } from './ending.js';
+import { onMediaUp } from './mediawatch.js';
 import { onIceState } from './resume.js';
 
 const { el } = ui;
@@ -116,6 +117,7 @@ function onLegState(call, connectionState) {
   if (connectionState === 'connected') {
     call.hadMedia = true;
     call.leg.flushDTMF();
+    onMediaUp(call);
   }
   if (connectionState === 'failed' && !call.hadMedia) hangupCall(call, 'media_failed', '');
 }
