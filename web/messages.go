@@ -59,7 +59,7 @@ type errorMsg struct {
 	Type    string `json:"type"`
 	Req     string `json:"req,omitempty"`
 	Code    string `json:"code"`
-	Reason  string `json:"reason,omitempty"` // why not_allowed: a refusal the UI translates
+	Reason  string `json:"reason,omitempty"` // why: a refusal (not_allowed) or a negotiation failure (bad_request) the UI translates
 	Message string `json:"message"`          // for developers; the UI shows code and reason
 }
 

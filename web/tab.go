@@ -103,6 +103,17 @@ func (t *tab) sendError(req, code, message string) {
 	t.send(encode(errorMsg{Type: "error", Req: req, Code: code, Message: message}))
 }
 
+// sendNegotiationError tells the tab its offer could not be answered, with
+// a reason the UI shows: the server has no address for media (a setting
+// to fix), or the offer itself did not negotiate.
+func (t *tab) sendNegotiationError(req string, err error) {
+	reason := "negotiation"
+	if errors.Is(err, sfu.ErrNoMedia) {
+		reason = "no_media_address"
+	}
+	t.send(encode(errorMsg{Type: "error", Req: req, Code: codeBadRequest, Reason: reason, Message: "could not negotiate media: " + err.Error()}))
+}
+
 // sendRefused refuses a request with a reason code the UI shows, and a
 // message for developers.
 func (t *tab) sendRefused(req string, reason refusal, message string) {
@@ -171,7 +182,7 @@ func (t *tab) dial(m inMsg) {
 	defer t.releaseCall()
 	leg, answer, err := t.negotiate(m.SDP)
 	if err != nil {
-		t.sendError(m.Req, codeBadRequest, "could not negotiate media: "+err.Error())
+		t.sendNegotiationError(m.Req, err)
 		return
 	}
 	id := sfu.NewID("call")
@@ -238,7 +249,7 @@ func (t *tab) accepting(m inMsg) {
 		t.sendError(m.Req, codeUnknownCall, "the call is no longer ringing")
 		return
 	case err != nil:
-		t.sendError(m.Req, codeBadRequest, "could not negotiate media: "+err.Error())
+		t.sendNegotiationError(m.Req, err)
 		return
 	}
 	from := rg.req.From

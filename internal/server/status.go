@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"fmt"
 
 	"xphone/sfu"
 	"xphone/siptrunk"
@@ -32,17 +31,17 @@ func (s *Server) Status(ctx context.Context) web.Status {
 
 func trunkView(t *siptrunk.Trunk) web.TrunkView {
 	registered, count, lastErr := t.Status()
-	state := "static peer"
+	v := web.TrunkView{Name: t.Name(), State: "static"}
 	switch {
 	case !t.Registers():
 	case registered:
-		state = fmt.Sprintf("registered (%d registrations)", count)
+		v.State, v.Registrations = "registered", count
 	case lastErr != nil:
-		state = "not registered: " + lastErr.Error()
+		v.State, v.Error = "not_registered", lastErr.Error()
 	default:
-		state = "registering"
+		v.State = "registering"
 	}
-	return web.TrunkView{Name: t.Name(), State: state}
+	return v
 }
 
 // pbxPresence is the presence of the PBX phones the trunks watch: the board
