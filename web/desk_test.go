@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -151,4 +152,37 @@ func TestExtensionPresence(t *testing.T) {
 	if p := presenceOf(carol, "1009"); p != "" {
 		t.Fatalf("an extension without Xphone access has presence %q", p)
 	}
+}
+
+// TestHistoryIsCapped: an admin's cap on history length holds for every
+// new entry, and a reload that lowers it trims the lists at once.
+func TestHistoryIsCapped(t *testing.T) {
+	srv := startServer(t, testConfig+"history: {max_entries: 3}\n")
+	alice := loggedInTab(t, srv, "1001", "pw1001")
+	for i := range 4 {
+		id, _ := dial(t, alice, "5555", false)
+		alice.waitFor("call-state", map[string]any{"call": id, "state": "ended", "reason": "not_found"})
+		waitUntil(t, fmt.Sprintf("entry %d", i+1), func() bool { return countType(alice, "history-add") == i+1 })
+	}
+	fresh := loggedInTab(t, srv, "1001", "pw1001")
+	if calls := historyEntries(t, fresh); len(calls) != 3 {
+		t.Fatalf("%d entries kept with max_entries 3: %v", len(calls), calls)
+	}
+	srv.Reload(mustParse(t, testConfig+"history: {max_entries: 1}\n"))
+	waitUntil(t, "the lower cap trims the list", func() bool {
+		tb := loggedInTab(t, srv, "1001", "pw1001")
+		return len(historyEntries(t, tb)) == 1
+	})
+}
+
+func countType(tb *tab, typ string) int {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	n := 0
+	for _, m := range tb.msgs {
+		if m["type"] == typ {
+			n++
+		}
+	}
+	return n
 }
