@@ -13,6 +13,8 @@ type Config struct {
 	History    History     `yaml:"history"`
 	Media      Media       `yaml:"media"`
 	Login      Login       `yaml:"login"`
+	Limits     Limits      `yaml:"limits"`
+	Metrics    Metrics     `yaml:"metrics"`
 	Log        Log         `yaml:"log"`
 	Extensions []Extension `yaml:"extensions"`
 	Rooms      []Room      `yaml:"rooms"`
@@ -71,13 +73,61 @@ type Media struct {
 	Interfaces []string `yaml:"interfaces"`
 }
 
-// Login configures brute-force protection of the login form.
+// Login configures brute-force protection of the login form: per remote
+// address first, and per extension only beyond a higher threshold, so that
+// a stranger cannot cheaply lock the owner out (docs/security.md).
 type Login struct {
-	MaxFailures   int      `yaml:"max_failures"`   // failures before lock-out, default 10
-	SlowAfter     int      `yaml:"slow_after"`     // failures before each try is delayed, default 3
-	FailureWindow Duration `yaml:"failure_window"` // how long failures are remembered, default 15m
-	Lockout       Duration `yaml:"lockout"`        // lock-out length, default 15m
-	SessionTTL    Duration `yaml:"session_ttl"`    // idle session lifetime, default 12h
+	MaxFailures int `yaml:"max_failures"` // failures from one address before it is locked out, default 10
+	// ExtensionMaxFailures is how many failures for one extension, from all
+	// addresses together, lock the extension for addresses that have not
+	// logged in to it before; default 30.
+	ExtensionMaxFailures int      `yaml:"extension_max_failures"`
+	SlowAfter            int      `yaml:"slow_after"`     // failures from one address before each try is delayed, default 3
+	FailureWindow        Duration `yaml:"failure_window"` // how long failures are remembered, default 15m
+	Lockout              Duration `yaml:"lockout"`        // lock-out length, default 15m
+	SessionTTL           Duration `yaml:"session_ttl"`    // idle session lifetime, default 12h
+}
+
+// Limits caps what one extension and one browser tab may use, so that a
+// stolen password or a runaway script cannot exhaust the server.
+type Limits struct {
+	PerExtension ExtensionLimits `yaml:"per_extension"`
+	WebSocket    WebSocketLimits `yaml:"websocket"`
+}
+
+// ExtensionLimits are per-extension caps.
+type ExtensionLimits struct {
+	// Sessions is the number of login sessions kept; a new login beyond it
+	// ends the least recently used one. Default 10.
+	Sessions int `yaml:"sessions"`
+	// Tabs is the number of signalling WebSockets open at once; more are
+	// refused. Default 10.
+	Tabs int `yaml:"tabs"`
+	// Calls is the number of live call legs over all tabs (a tab holds at
+	// most two); more dials and accepts are refused. Default 6.
+	Calls int `yaml:"calls"`
+}
+
+// WebSocketLimits bound each tab's signalling socket.
+type WebSocketLimits struct {
+	// MessagesPerSecond refills the tab's token bucket; default 20.
+	MessagesPerSecond float64 `yaml:"messages_per_second"`
+	// Burst is the bucket size: messages a tab may send at once; default 60.
+	Burst int `yaml:"burst"`
+	// MaxMessageBytes is the largest message accepted; a larger one closes
+	// the socket (1009). Default 65536.
+	MaxMessageBytes int `yaml:"max_message_bytes"`
+}
+
+// Metrics configures who may read /metrics.
+type Metrics struct {
+	// Listen is a separate plain-HTTP address serving /metrics, /healthz
+	// and /readyz; default "127.0.0.1:9181". Empty: no separate listener.
+	Listen string `yaml:"listen"`
+	// Token, when set, must be sent as "Authorization: Bearer TOKEN" to
+	// read /metrics. With listen empty and a token set, /metrics is served
+	// on the UI port behind the token; with both empty there is no /metrics.
+	Token string `yaml:"token"`
 }
 
 // Log configures structured logging.

@@ -12,6 +12,14 @@ const (
 	DefaultHistoryMaxAge    = 90 * 24 * time.Hour
 	DefaultSlowAfter        = 3
 	DefaultMaxFailures      = 10
+	DefaultExtMaxFailures   = 30
+	DefaultSessionsPerExt   = 10
+	DefaultTabsPerExt       = 10
+	DefaultCallsPerExt      = 6
+	DefaultWSMessageRate    = 20
+	DefaultWSMessageBurst   = 60
+	DefaultWSMaxMessage     = 64 << 10
+	DefaultMetricsListen    = "127.0.0.1:9181"
 	DefaultFailureWindow    = 15 * time.Minute
 	DefaultLockout          = 15 * time.Minute
 	DefaultSessionTTL       = 12 * time.Hour
@@ -47,13 +55,20 @@ func defaults() *Config {
 		Calls:   Calls{NoAnswerTimeout: Duration(DefaultNoAnswerTimeout), CallWaiting: true, ReconnectGrace: Duration(DefaultReconnectGrace)},
 		History: History{MaxEntries: DefaultHistoryEntries, MaxAge: Duration(DefaultHistoryMaxAge)},
 		Login: Login{
-			SlowAfter:     DefaultSlowAfter,
-			MaxFailures:   DefaultMaxFailures,
-			FailureWindow: Duration(DefaultFailureWindow),
-			Lockout:       Duration(DefaultLockout),
-			SessionTTL:    Duration(DefaultSessionTTL),
+			SlowAfter:            DefaultSlowAfter,
+			MaxFailures:          DefaultMaxFailures,
+			ExtensionMaxFailures: DefaultExtMaxFailures,
+			FailureWindow:        Duration(DefaultFailureWindow),
+			Lockout:              Duration(DefaultLockout),
+			SessionTTL:           Duration(DefaultSessionTTL),
 		},
-		Log: Log{Level: DefaultLogLevel, Format: DefaultLogFormat},
+		Limits: Limits{
+			PerExtension: ExtensionLimits{Sessions: DefaultSessionsPerExt, Tabs: DefaultTabsPerExt, Calls: DefaultCallsPerExt},
+			WebSocket: WebSocketLimits{MessagesPerSecond: DefaultWSMessageRate, Burst: DefaultWSMessageBurst,
+				MaxMessageBytes: DefaultWSMaxMessage},
+		},
+		Metrics: Metrics{Listen: DefaultMetricsListen},
+		Log:     Log{Level: DefaultLogLevel, Format: DefaultLogFormat},
 		Policy: Policy{
 			Speaker: SpeakerPolicy{
 				Threshold: DefaultSpeakerThreshold, Window: Duration(DefaultSpeakerWindow),

@@ -139,8 +139,12 @@ func section(typ string) string {
 		return "a transit entry"
 	case "TrunkRateLimit":
 		return "a trunk's rate_limit"
-	case "Xphone", "HTTP", "Calls", "Media", "Login", "Log", "Policy":
+	case "Xphone", "HTTP", "Calls", "Media", "Login", "Log", "Policy", "Limits", "Metrics":
 		return strings.ToLower(typ)
+	case "ExtensionLimits":
+		return "limits.per_extension"
+	case "WebSocketLimits":
+		return "limits.websocket"
 	}
 	return typ
 }

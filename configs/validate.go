@@ -36,6 +36,8 @@ func (c *Config) Validate() error {
 	c.History.validate(&ps)
 	c.Media.validate(&ps)
 	c.Login.validate(&ps)
+	c.Limits.validate(&ps)
+	c.Metrics.validate(&ps)
 	c.Log.validate(&ps)
 	exts := validateExtensions(&ps, c.Extensions)
 	validateRooms(&ps, c.Rooms, exts)
@@ -146,6 +148,10 @@ func (l Login) validate(ps *problems) {
 		ps.add("login.slow_after", "%d must be positive", l.SlowAfter)
 	} else if l.MaxFailures > 0 && l.SlowAfter > l.MaxFailures {
 		ps.add("login.slow_after", "%d is greater than max_failures %d", l.SlowAfter, l.MaxFailures)
+	}
+	if l.MaxFailures > 0 && l.ExtensionMaxFailures < l.MaxFailures {
+		ps.add("login.extension_max_failures", "%d is less than max_failures %d: one address could then lock the owner out",
+			l.ExtensionMaxFailures, l.MaxFailures)
 	}
 	positive := []struct {
 		key string

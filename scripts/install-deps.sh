@@ -17,6 +17,7 @@ DEPS=(
   "-:baresip-core,kamailio,kamailio-tls-modules"  # real SIP peers for siptrunk interop tests (TLS listener too)
   "-:libsrtp2-1,libjansson4,libedit2,libsqlite3-0,libxml2"  # run time of the Asterisk kit (../shared/asterisk)
   "tc:iproute2"                            # ip and tc: veth pairs and link shaping of the sfu impairment tests
+  "systemd-analyze:systemd"                # deploy/: systemd-analyze verify/security of xphone.service
 )
 
 log() { printf 'install-deps: %s\n' "$*"; }

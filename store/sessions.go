@@ -54,6 +54,31 @@ func (s *SQLite) DeleteSessionsOf(ctx context.Context, ext string) (int, error) 
 	return s.deleteWhere(ctx, "delete sessions of extension", `DELETE FROM sessions WHERE ext = ?`, ext)
 }
 
+// TrimSessionsOf removes every session of ext but the keep that expire
+// last (ties broken by hash), in one statement, and returns the
+// removed hashes.
+func (s *SQLite) TrimSessionsOf(ctx context.Context, ext string, keep int) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `DELETE FROM sessions WHERE token_hash IN (
+		SELECT token_hash FROM sessions WHERE ext = ? ORDER BY expires DESC, token_hash LIMIT -1 OFFSET ?)
+		RETURNING token_hash`, ext, max(keep, 0))
+	if err != nil {
+		return nil, queryErr("trim sessions of extension", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var h string
+		if err := rows.Scan(&h); err != nil {
+			return nil, queryErr("trim sessions of extension", err)
+		}
+		out = append(out, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, queryErr("trim sessions of extension", err)
+	}
+	return out, nil
+}
+
 // DeleteExpiredSessions removes sessions expired at now.
 func (s *SQLite) DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error) {
 	return s.deleteWhere(ctx, "delete expired sessions", `DELETE FROM sessions WHERE expires <= ?`, now.UnixMilli())

@@ -37,6 +37,9 @@ type Sessions interface {
 	DeleteSession(ctx context.Context, tokenHash string) error
 	// DeleteSessionsOf removes every session of ext and returns how many.
 	DeleteSessionsOf(ctx context.Context, ext string) (int, error)
+	// TrimSessionsOf keeps the keep sessions of ext that expire last (the
+	// most recently used) and removes the others, returning their hashes.
+	TrimSessionsOf(ctx context.Context, ext string, keep int) ([]string, error)
 	// DeleteExpiredSessions removes sessions expired at now.
 	DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error)
 	// CountSessions counts sessions not expired at now.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -129,6 +130,38 @@ func TestSessionsRoundTrip(t *testing.T) {
 	}
 	if n, _ := s.CountSessions(ctx, now); n != 0 {
 		t.Errorf("%d sessions left, want 0", n)
+	}
+}
+
+// TestTrimSessionsKeepsTheMostRecentlyUsed: the sessions of one extension
+// beyond keep go, those expiring first (least recently used) first.
+func TestTrimSessionsKeepsTheMostRecentlyUsed(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx := context.Background()
+	now := time.UnixMilli(1_900_000_000_000)
+	for i, at := range []time.Duration{3, 1, 4, 2} { // hours to expiry
+		if err := s.PutSession(ctx, Session{TokenHash: fmt.Sprint("h", i), Ext: "1001", Expires: now.Add(at * time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.PutSession(ctx, Session{TokenHash: "other", Ext: "1002", Expires: now}); err != nil {
+		t.Fatal(err)
+	}
+	gone, err := s.TrimSessionsOf(ctx, "1001", 2)
+	slices.Sort(gone)
+	if err != nil || !slices.Equal(gone, []string{"h1", "h3"}) {
+		t.Fatalf("TrimSessionsOf(1001, 2) = %v, %v; want the two expiring first, h1 and h3", gone, err)
+	}
+	for _, h := range []string{"h0", "h2", "other"} {
+		if _, err := s.GetSession(ctx, h); err != nil {
+			t.Errorf("%s: %v, want kept", h, err)
+		}
+	}
+	if gone, err := s.TrimSessionsOf(ctx, "1001", 2); err != nil || len(gone) != 0 {
+		t.Errorf("trimming at the cap removed %v, %v", gone, err)
+	}
+	if gone, _ := s.TrimSessionsOf(ctx, "1001", 0); len(gone) != 2 {
+		t.Errorf("keep 0 removed %v, want both", gone)
 	}
 }
 

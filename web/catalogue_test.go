@@ -37,7 +37,7 @@ func dynamicKeys() []string {
 	for _, r := range []refusal{refusedNotConnected, refusedInConference, refusedStoreDown} {
 		keys = append(keys, "refused."+string(r))
 	}
-	for _, c := range []string{codeBadCredentials, codeNoAccess, codeLockedOut, codeStoreDown, codeDisabled, codeBadLogin} {
+	for _, c := range []string{codeBadCredentials, codeNoAccess, codeLockedOut, codeTooManyAtOnce, codeStoreDown, codeDisabled, codeBadLogin} {
 		keys = append(keys, "login.error."+c)
 	}
 	for _, r := range []string{"negotiation", "no_media_address"} {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -59,7 +60,7 @@ func startServer(t *testing.T, yamlText string, opts ...func(*server.Options)) *
 		t.Fatal(err)
 	}
 	o := server.Options{
-		Config: cfg, DataDir: t.TempDir(), Logger: testLogger(), Addr: "127.0.0.1:0",
+		Config: cfg, DataDir: t.TempDir(), Logger: testLogger(), Addr: "127.0.0.1:0", MetricsAddr: "127.0.0.1:0",
 		AuthOptions: []auth.Option{auth.WithCost(4)},
 	}
 	for _, f := range opts {
@@ -130,6 +131,7 @@ type tab struct {
 	conn *websocket.Conn
 	mu   sync.Mutex
 	msgs []map[string]any
+	err  error // why reading ended
 	done chan struct{}
 }
 
@@ -166,6 +168,9 @@ func (t *tab) read() {
 	for {
 		_, data, err := t.conn.Read(context.Background())
 		if err != nil {
+			t.mu.Lock()
+			t.err = err
+			t.mu.Unlock()
 			return
 		}
 		var m map[string]any
@@ -243,6 +248,21 @@ func (t *tab) closed(within time.Duration) bool {
 	case <-time.After(within):
 		return false
 	}
+}
+
+// closeStatus is the close code and reason the server sent, once closed.
+func (t *tab) closeStatus(within time.Duration) (websocket.StatusCode, string) {
+	t.t.Helper()
+	if !t.closed(within) {
+		t.t.Fatal("the server did not close the socket")
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var ce websocket.CloseError
+	if !errors.As(t.err, &ce) {
+		return -1, fmt.Sprint(t.err)
+	}
+	return ce.Code, ce.Reason
 }
 
 // rawWebSocket performs the upgrade by hand and returns the bare TLS

@@ -5,6 +5,7 @@ import (
 	"math"
 	"mime"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -25,6 +26,7 @@ const (
 	codeBadCredentials = "bad_credentials" // the same for an unknown extension and a wrong password
 	codeNoAccess       = "no_access"       // the right password of an extension without Xphone access
 	codeLockedOut      = "locked_out"
+	codeTooManyAtOnce  = "too_many_at_once"
 	codeStoreDown      = "store_down"
 	codeDisabled       = "disabled"
 	codeBadLogin       = "bad_request"
@@ -35,25 +37,22 @@ type loginBody struct {
 	Password string `json:"password"`
 }
 
-// login checks credentials under brute-force throttling (SPEC F7).
+// login checks credentials under brute-force throttling (SPEC F7). The
+// attempt is reserved before the password is checked, so parallel requests
+// cannot pass the limits together (see auth.Throttle).
 func (s *Server) login(c *gin.Context) {
 	body, ok := s.readLogin(c)
 	if !ok {
 		return
 	}
 	ip := c.ClientIP()
-	delay, locked := s.throttle.Check(ip, body.Ext)
-	if locked > 0 {
-		s.stats.LoginsLocked.Add(1)
-		s.security.Warn("security: login locked out", "remote", ip, "ext", body.Ext, "retry_after", locked.Round(time.Second).String())
-		secs := int(math.Ceil(locked.Seconds()))
-		c.Header("Retry-After", strconv.Itoa(secs))
-		mins := (secs + 59) / 60
-		c.JSON(http.StatusTooManyRequests, gin.H{"code": codeLockedOut, "retry_after": secs,
-			"error": s.textsFor(c).N("login.error."+codeLockedOut, mins)})
+	v := s.throttle.Reserve(throttleKey(ip), body.Ext)
+	if v.Attempt == nil {
+		s.refuseLogin(c, ip, body.Ext, v)
 		return
 	}
-	s.sleep(delay)
+	defer v.Attempt.Release() // only if the check below panics
+	s.sleep(v.Delay)
 	ext, err := s.store.Load().Check(body.Ext, body.Password)
 	if errors.Is(err, auth.ErrNoAccess) {
 		// The right password: not a guess, so not counted against the
@@ -64,15 +63,15 @@ func (s *Server) login(c *gin.Context) {
 		return
 	}
 	if err != nil {
-		s.throttle.Fail(ip, body.Ext)
+		v.Attempt.Fail()
 		s.stats.LoginsFailed.Add(1)
 		s.security.Warn("security: login failed", "remote", ip, "ext", body.Ext)
 		s.apiError(c, http.StatusUnauthorized, codeBadCredentials)
 		return
 	}
-	s.throttle.Succeed(ip, body.Ext)
+	v.Attempt.Succeed()
 	s.stats.LoginsOK.Add(1)
-	token, err := s.sessions.Create(ext.Number)
+	token, err := s.startSession(c, ext)
 	if err != nil {
 		s.log.Error("cannot store a login session", "ext", ext.Number, "err", err)
 		s.apiError(c, http.StatusServiceUnavailable, codeStoreDown)
@@ -81,6 +80,56 @@ func (s *Server) login(c *gin.Context) {
 	s.setSession(c, token)
 	s.log.Info("login", "remote", ip, "ext", ext.Number)
 	c.JSON(http.StatusOK, gin.H{"ext": ext.Number, "name": ext.Name})
+}
+
+// throttleKey is the address the login throttle counts: an IPv4 address,
+// or the /64 of an IPv6 one, since one IPv6 host usually has a whole /64
+// to send from.
+func throttleKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil || a.Unmap().Is4() {
+		return ip
+	}
+	p, _ := a.Prefix(64)
+	return p.String()
+}
+
+// refuseLogin answers 429 without checking the password. The security line
+// is rate-limited per address and scope: the first refusal is logged, then
+// one line a minute with the number of refusals in between.
+func (s *Server) refuseLogin(c *gin.Context, ip, ext string, v auth.Verdict) {
+	s.stats.LoginsLocked.Add(1)
+	if ok, more := s.secLog.allow("login\x00" + string(v.Refused) + "\x00" + ip); ok {
+		s.security.Warn("security: login locked out", "remote", ip, "ext", ext, "scope", string(v.Refused),
+			"retry_after", v.RetryAfter.Round(time.Second).String(), "suppressed", more)
+	}
+	secs := int(math.Ceil(v.RetryAfter.Seconds()))
+	c.Header("Retry-After", strconv.Itoa(secs))
+	// Under a minute it is attempts still being checked, not a lock-out.
+	code, n := codeLockedOut, (secs+59)/60
+	if secs < 60 {
+		code, n = codeTooManyAtOnce, secs
+	}
+	c.JSON(http.StatusTooManyRequests, gin.H{"code": code, "retry_after": secs,
+		"error": s.textsFor(c).N("login.error."+code, n)})
+}
+
+// startSession creates ext's session for this login. Beyond
+// limits.per_extension.sessions the least recently used sessions end
+// first, with their tabs (whose pages then find the session gone and show
+// the login form); the new session is never one of them.
+func (s *Server) startSession(c *gin.Context, ext configs.Extension) (string, error) {
+	limit := s.Limits().PerExtension.Sessions
+	ended, n, err := s.sessions.Trim(ext.Number, limit-1)
+	if err != nil {
+		return "", err
+	}
+	if n > 0 {
+		s.stats.LimitSessions.Add(uint64(n))
+		s.limitReached("sessions", limit, ext.Number, c.ClientIP())
+		s.closeTabs(func(t *tab) bool { return ended(t.session) }, sfu.ReasonHangup, websocket.StatusNormalClosure, "logged out")
+	}
+	return s.sessions.Create(ext.Number)
 }
 
 // readLogin decodes a small JSON body; JSON only, which with SameSite=Strict

@@ -80,6 +80,7 @@ const (
 	codeUnknownCall = "unknown_call"
 	codeBusyHere    = "busy_here"
 	codeNotAllowed  = "not_allowed"
+	codeLimit       = "limit_reached" // a per-extension cap (docs/security.md)
 )
 
 func encode(v any) []byte {

@@ -92,18 +92,14 @@ func (s *Server) disabled(c *gin.Context) {
 	c.Data(http.StatusServiceUnavailable, "text/html; charset=utf-8", []byte(page.String()))
 }
 
-// opsRoutes serves health, readiness and metrics, outside the UI path and
-// whether or not Xphone is enabled.
+// opsRoutes serves health and readiness, outside the UI path and whether
+// or not Xphone is enabled. /metrics is served here only when metrics.listen
+// is empty and metrics.token is set (docs/security.md); by default it has
+// its own loopback listener (OpsHandler).
 func (s *Server) opsRoutes(e *gin.Engine) {
-	e.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok\n") })
-	e.GET("/readyz", func(c *gin.Context) {
-		if !s.ready.Load() {
-			c.String(http.StatusServiceUnavailable, "not ready\n")
-			return
-		}
-		c.String(http.StatusOK, "ready\n")
-	})
-	if s.metrics != nil {
-		e.GET("/metrics", gin.WrapH(s.metrics))
+	e.GET("/healthz", gin.WrapF(healthz))
+	e.GET("/readyz", gin.WrapF(s.readyz))
+	if s.metrics != nil && s.cfg.Metrics.Listen == "" && s.cfg.Metrics.Token != "" {
+		e.GET("/metrics", gin.WrapH(s.metricsGuard(s.metrics)))
 	}
 }

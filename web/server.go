@@ -39,6 +39,8 @@ type Options struct {
 	PingInterval, PingTimeout time.Duration
 	// Sleep waits out a login delay; nil means a timer (tests inject one).
 	Sleep func(time.Duration)
+	// Now is the clock of rate limits and log limiting; nil: time.Now.
+	Now func() time.Time
 	// Metrics serves /metrics; nil: no metrics endpoint.
 	Metrics http.Handler
 	// Stats receives counts; nil: a private Stats.
@@ -66,6 +68,9 @@ type Server struct {
 	pingInterval time.Duration
 	pingTimeout  time.Duration
 	sleep        func(time.Duration)
+	now          func() time.Time
+	secLog       *logLimiter // rate-limits repeated security lines
+	limits       atomic.Pointer[configs.Limits]
 	metrics      http.Handler
 	stats        *Stats
 	status       StatusSource
@@ -73,9 +78,11 @@ type Server struct {
 	presence     *sfu.PresenceBoard
 	ready        atomic.Bool
 
-	mu       sync.Mutex // guards tabs, byID and closed
+	mu       sync.Mutex // guards tabs, byID, tabsOf, legsOf and closed
 	tabs     map[*tab]struct{}
 	byID     map[string]*tab
+	tabsOf   map[string]int // extension -> tabs (attached or waiting for their browser)
+	legsOf   map[string]int // extension -> live (or reserved) call legs
 	closed   bool
 	tabsRun  sync.WaitGroup // tabs until finished
 	connsRun sync.WaitGroup // sockets until their handlers return
@@ -90,12 +97,17 @@ func New(o Options) (*Server, error) {
 		cfg: o.Config, sessions: o.Sessions, throttle: o.Throttle, media: o.Media,
 		calls: o.Calls, registry: o.Registry, desk: o.Desk, log: o.Log, security: o.Log.With("stream", "security"),
 		pingInterval: orDefault(o.PingInterval, 5*time.Second), pingTimeout: orDefault(o.PingTimeout, 10*time.Second),
-		sleep: o.Sleep, tabs: map[*tab]struct{}{}, byID: map[string]*tab{}, metrics: o.Metrics, stats: o.Stats, status: o.Status,
-		presence: o.Presence,
+		sleep: o.Sleep, now: o.Now, tabs: map[*tab]struct{}{}, byID: map[string]*tab{}, tabsOf: map[string]int{},
+		legsOf: map[string]int{}, metrics: o.Metrics, stats: o.Stats, status: o.Status, presence: o.Presence,
 	}
 	if s.sleep == nil {
 		s.sleep = time.Sleep
 	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.secLog = newLogLimiter(s.now, secLogEvery)
+	s.SetLimits(o.Config.Limits)
 	if s.stats == nil {
 		s.stats = &Stats{}
 	}
@@ -128,29 +140,39 @@ func (s *Server) prefix() string { return strings.TrimSuffix(s.cfg.HTTP.Path, "/
 
 // tabFor returns the tab a socket belongs to: the tab id the browser
 // reconnects with, when it is a live tab of the same session (resumed), or
-// a new tab. It returns nil once the server is closing.
-func (s *Server) tabFor(id string, ext configs.Extension, session, remote string) (*tab, bool) {
+// a new tab unless the extension already has limits.per_extension.tabs.
+// It fails with errClosing once the server is closing, errTooManyTabs at
+// the cap.
+func (s *Server) tabFor(id string, ext configs.Extension, session, remote string) (*tab, bool, error) {
+	limit := s.Limits().PerExtension.Tabs
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return nil, false
+		return nil, false, errClosing
 	}
 	if t := s.byID[id]; id != "" && t != nil && t.session == session && t.ext.Number == ext.Number && t.ctx.Err() == nil {
-		return t, true
+		return t, true, nil
 	}
+	if s.tabsOf[ext.Number] >= limit {
+		return nil, false, errTooManyTabs
+	}
+	s.tabsOf[ext.Number]++
 	t := newTab(s, ext, session, remote)
 	s.tabs[t] = struct{}{}
 	s.byID[t.id] = t
 	s.tabsRun.Add(1)
 	s.stats.TabsOpen.Add(1)
 	s.registry.addTab(t)
-	return t, false
+	return t, false, nil
 }
 
 func (s *Server) removeTab(t *tab) {
 	s.mu.Lock()
 	delete(s.tabs, t)
 	delete(s.byID, t.id)
+	if s.tabsOf[t.ext.Number]--; s.tabsOf[t.ext.Number] <= 0 {
+		delete(s.tabsOf, t.ext.Number)
+	}
 	s.mu.Unlock()
 	s.stats.TabsOpen.Add(-1)
 	s.tabsRun.Done()

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -180,14 +181,19 @@ func (t *tab) dial(m inMsg) {
 		return
 	}
 	defer t.releaseCall()
+	if !t.reserveLeg(m.Req) {
+		return
+	}
 	leg, answer, err := t.negotiate(m.SDP)
 	if err != nil {
+		t.srv.releaseLeg(t.ext.Number)
 		t.sendNegotiationError(m.Req, err)
 		return
 	}
 	id := sfu.NewID("call")
 	t.legSetup(id)(leg)
 	if !t.addCall(id, &tabCall{leg: leg, caller: true, req: m.Req}) {
+		t.srv.releaseLeg(t.ext.Number)
 		_ = leg.Hangup(context.Background(), sfu.ReasonHangup) // the tab closed meanwhile
 		return
 	}
@@ -243,7 +249,13 @@ func (t *tab) accepting(m inMsg) {
 		return
 	}
 	defer t.releaseCall()
+	if !t.reserveLeg(m.Req) {
+		return
+	}
 	leg, answer, err := rg.accept(t, m.SDP, t.legSetup(m.Call))
+	if err != nil {
+		t.srv.releaseLeg(t.ext.Number)
+	}
 	switch {
 	case errors.Is(err, errNotRinging):
 		t.sendError(m.Req, codeUnknownCall, "the call is no longer ringing")
@@ -254,6 +266,7 @@ func (t *tab) accepting(m inMsg) {
 	}
 	from := rg.req.From
 	if !t.addCall(m.Call, &tabCall{leg: leg, connected: true}) {
+		t.srv.releaseLeg(t.ext.Number)
 		_ = leg.Hangup(context.Background(), sfu.ReasonHangup)
 		return
 	}
@@ -356,10 +369,25 @@ func (t *tab) releaseCall() {
 	t.srv.registry.touched(t.ext.Number)
 }
 
-// watch reports the end of a call's leg to the tab.
+// reserveLeg counts a new call leg against limits.per_extension.calls,
+// or tells the page why it is refused.
+func (t *tab) reserveLeg(req string) bool {
+	ok, limit := t.srv.reserveLeg(t.ext.Number)
+	if !ok {
+		t.srv.stats.LimitCalls.Add(1)
+		t.srv.limitReached("calls", limit, t.ext.Number, t.remote)
+		t.sendError(req, codeLimit, fmt.Sprintf("Too many calls for extension %s (limit %d)", t.ext.Number, limit))
+	}
+	return ok
+}
+
+// watch reports the end of a call's leg to the tab and gives back its
+// place under limits.per_extension.calls (at once when the tab is ending:
+// its hang-up ends the leg).
 func (t *tab) watch(id string, leg sfu.Leg) {
-	t.goWork(func() {
+	started := t.goWork(func() {
 		<-leg.Done()
+		t.srv.releaseLeg(t.ext.Number) // before the page can hear of the end
 		t.mu.Lock()
 		delete(t.calls, id)
 		t.mu.Unlock()
@@ -367,6 +395,9 @@ func (t *tab) watch(id string, leg sfu.Leg) {
 		t.sendEnded(id, leg.EndReason())
 		t.lingerIfIdle()
 	})
+	if !started {
+		t.srv.releaseLeg(t.ext.Number)
+	}
 }
 
 // hangupAll ends every call of the tab with reason and waits for the

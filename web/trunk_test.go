@@ -27,7 +27,7 @@ func TestTrunkIsWiredAndForbiddenNumbersNeverLeave(t *testing.T) {
 	bob.waitFor("call-state", map[string]any{"call": id, "state": "ended", "reason": "forbidden"})
 	aliceB := newBrowser(t, srv)
 	aliceB.login("1001", "pw1001")
-	m := scrape(t, aliceB)
+	m := scrape(t, srv)
 	if m[`xphone_sip_events_total{event="invite_sent",trunk="pbx"}`] != 0 {
 		t.Fatal("a forbidden number produced an INVITE")
 	}
@@ -37,7 +37,7 @@ func TestTrunkIsWiredAndForbiddenNumbersNeverLeave(t *testing.T) {
 	alice := aliceB.mustTab()
 	aid, _ := dial(t, alice, "0301234567", false) // allowed: an INVITE goes out, nobody answers
 	waitUntil(t, "an INVITE to the trunk", func() bool {
-		return scrape(t, aliceB)[`xphone_sip_events_total{event="invite_sent",trunk="pbx"}`] == 1
+		return scrape(t, srv)[`xphone_sip_events_total{event="invite_sent",trunk="pbx"}`] == 1
 	})
 	alice.send(map[string]any{"type": "hangup", "call": aid})
 	alice.waitFor("call-state", map[string]any{"call": aid, "state": "ended"})
@@ -56,7 +56,7 @@ func TestTransferCannotReachThroughSomeoneElsesPermission(t *testing.T) {
 	id, _, _ := connect(t, alice, bob, "1002")
 	bob.send(map[string]any{"type": "transfer", "req": "x1", "call": id, "to": "0301234567"})
 	bob.waitFor("error", map[string]any{"req": "x1", "code": "not_allowed"})
-	if n := scrape(t, aliceB)[`xphone_sip_events_total{event="invite_sent",trunk="pbx"}`]; n != 0 {
+	if n := scrape(t, srv)[`xphone_sip_events_total{event="invite_sent",trunk="pbx"}`]; n != 0 {
 		t.Fatalf("%v INVITEs sent for a forbidden transfer", n)
 	}
 	if alice.find("call-state", map[string]any{"call": id, "state": "ended"}) != nil {

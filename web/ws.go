@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"sync"
 	"time"
 
@@ -12,30 +13,34 @@ import (
 	"xphone/sfu"
 )
 
-// maxMessage caps one signalling message; larger ones close the socket.
-const maxMessage = 64 << 10
-
 // writeTimeout bounds one WebSocket write.
 const writeTimeout = 5 * time.Second
 
-// serveWS upgrades an authenticated request and runs one socket of a tab:
-// a new tab, or (with ?tab=ID of this session) the tab the browser had
-// before its socket dropped, resumed with its calls.
+// serveWS upgrades an authenticated request from this server's own page
+// and runs one socket of a tab: a new tab, or (with ?tab=ID of this
+// session) the tab the browser had before its socket dropped, resumed with
+// its calls.
 func (s *Server) serveWS(c *gin.Context) {
 	ext, token, err := s.sessionExt(c)
 	if err != nil {
 		s.refuseSession(c, err)
 		return
 	}
-	conn, err := websocket.Accept(c.Writer, c.Request, &websocket.AcceptOptions{OriginPatterns: s.cfg.HTTP.AllowedOrigins})
+	if problem := s.originProblem(c.Request); problem != "" {
+		s.refuseOrigin(c, ext.Number, problem)
+		return
+	}
+	// The Origin was checked above, more strictly than Accept would.
+	conn, err := websocket.Accept(c.Writer, c.Request, &websocket.AcceptOptions{InsecureSkipVerify: true})
 	if err != nil {
-		s.security.Warn("security: websocket refused", "remote", c.ClientIP(), "ext", ext.Number, "err", err)
+		s.log.Info("websocket upgrade failed", "remote", c.ClientIP(), "ext", ext.Number, "err", err)
 		return // Accept has written the error response
 	}
-	conn.SetReadLimit(maxMessage)
-	t, resumed := s.tabFor(c.Query("tab"), ext, token, c.ClientIP())
-	if t == nil {
-		_ = conn.Close(websocket.StatusGoingAway, "server shutting down")
+	limits := s.Limits()
+	conn.SetReadLimit(int64(limits.WebSocket.MaxMessageBytes))
+	t, resumed, err := s.tabFor(c.Query("tab"), ext, token, c.ClientIP())
+	if err != nil {
+		s.refuseTab(conn, err, ext.Number, c.ClientIP(), limits.PerExtension.Tabs)
 		return
 	}
 	t.log.Info("tab connected", "remote", c.ClientIP(), "resumed", resumed)
@@ -69,24 +74,55 @@ func (s *Server) runConn(t *tab, c *tabConn, resumed bool) {
 		s.finishTab(t, sfu.ReasonHangup, websocket.StatusNormalClosure, "")
 		return
 	}
+	if status == closeTooManyMessages { // closed by us: the page does not come back
+		s.finishTab(t, sfu.ReasonHangup, closeTooManyMessages, tooManyMessagesText)
+		return
+	}
 	t.log.Info("tab socket lost; its calls wait for the browser to reconnect", "status", int(status))
 }
 
 // readLoop reads until the socket ends and returns the browser's close
-// status (-1 when the socket failed without one). It reads without a
-// deadline of its own: the writer's close handshake or a failure ends it.
+// status (-1 when the socket failed without one), or closeTooManyMessages
+// when the tab sent faster than its token bucket (limits.websocket) allows.
+// It reads without a deadline of its own: the writer's close handshake or a
+// failure ends it.
 func readLoop(t *tab, c *tabConn) websocket.StatusCode {
+	ws := t.srv.Limits().WebSocket
+	bucket := newTokenBucket(ws.MessagesPerSecond, ws.Burst, t.srv.now())
 	for {
 		typ, data, err := c.ws.Read(context.Background())
 		if err != nil {
+			t.readEnded(err)
 			return websocket.CloseStatus(err)
 		}
-		var m inMsg
-		if typ != websocket.MessageText || json.Unmarshal(data, &m) != nil || m.Type == "" {
-			t.sendError("", codeBadRequest, "messages must be JSON objects with a type")
-			continue
+		if !bucket.take(t.srv.now()) {
+			t.srv.rateLimited(t, ws)
+			c.stop(closeTooManyMessages, tooManyMessagesText, false)
+			return closeTooManyMessages
 		}
-		t.handle(m)
+		t.receive(typ, data)
+	}
+}
+
+// receive decodes and handles one client message (docs/signaling.md).
+func (t *tab) receive(typ websocket.MessageType, data []byte) {
+	var m inMsg
+	if typ != websocket.MessageText || json.Unmarshal(data, &m) != nil || m.Type == "" {
+		t.sendError("", codeBadRequest, "messages must be JSON objects with a type")
+		return
+	}
+	t.handle(m)
+}
+
+// readEnded logs an oversized message, which ended the socket (1009).
+func (t *tab) readEnded(err error) {
+	if !errors.Is(err, websocket.ErrMessageTooBig) {
+		return
+	}
+	t.srv.stats.WSTooBig.Add(1)
+	if ok, more := t.srv.secLog.allow("toobig\x00" + t.remote); ok {
+		t.srv.security.Warn("security: websocket message too big", "remote", t.remote, "ext", t.ext.Number,
+			"max_bytes", t.srv.Limits().WebSocket.MaxMessageBytes, "suppressed", more)
 	}
 }
 

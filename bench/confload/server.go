@@ -18,9 +18,10 @@ const password = "bench"
 
 // server is the xphone process under test.
 type server struct {
-	cmd *exec.Cmd
-	url string
-	dir string
+	cmd     *exec.Cmd
+	url     string
+	metrics string // http://127.0.0.1:PORT/metrics (metrics.listen)
+	dir     string
 }
 
 func (s *server) pid() int { return s.cmd.Process.Pid }
@@ -46,7 +47,11 @@ func startServer(ctx context.Context, o options) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	args := []string{"-config", cfgPath, "-data-dir", filepath.Join(dir, "data"), "-http-addr", addr}
+	metricsAddr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	args := []string{"-config", cfgPath, "-data-dir", filepath.Join(dir, "data"), "-http-addr", addr, "-metrics-addr", metricsAddr}
 	if o.pprof != "" {
 		args = append(args, "-pprof-addr", o.pprof)
 	}
@@ -55,7 +60,7 @@ func startServer(ctx context.Context, o options) (*server, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}
-	s := &server{cmd: cmd, url: "https://" + addr + "/xphone/", dir: dir}
+	s := &server{cmd: cmd, url: "https://" + addr + "/xphone/", metrics: "http://" + metricsAddr + "/metrics", dir: dir}
 	if err := waitReady(ctx, addr); err != nil {
 		s.stop()
 		return nil, err

@@ -36,6 +36,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	configPath := fs.String("config", "", "config file (default: the embedded default config)")
 	dataDir := fs.String("data-dir", "./xphone-data", "directory for generated passwords and the self-signed certificate")
 	httpAddr := fs.String("http-addr", "", "HTTPS listen address, overrides http.listen (e.g. :8443)")
+	metricsAddr := fs.String("metrics-addr", "", "plain-HTTP address for /metrics, /healthz, /readyz; overrides metrics.listen (e.g. 127.0.0.1:9181)")
 	pprofAddr := fs.String("pprof-addr", "", "serve Go profiling (net/http/pprof) on this address, e.g. 127.0.0.1:6060; off by default")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: xphone [flags] | xphone hash-password | xphone check-config FILE")
@@ -58,7 +59,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		defer stop()
 	}
-	return serve(cfg, *configPath, *dataDir, *httpAddr, log)
+	return serve(cfg, *configPath, server.Options{DataDir: *dataDir, Addr: *httpAddr, MetricsAddr: *metricsAddr, Logger: log})
 }
 
 func loadConfig(path string) (*configs.Config, error) {
@@ -68,10 +69,14 @@ func loadConfig(path string) (*configs.Config, error) {
 	return configs.Load(path)
 }
 
-func serve(cfg *configs.Config, configPath, dataDir, addr string, log *slog.Logger) int {
+// serve runs the server (o without Config) until SIGINT or SIGTERM,
+// reloading on SIGHUP and when the config file changes.
+func serve(cfg *configs.Config, configPath string, o server.Options) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	srv, err := server.Start(ctx, server.Options{Config: cfg, DataDir: dataDir, Logger: log, Addr: addr})
+	log := o.Logger
+	o.Config = cfg
+	srv, err := server.Start(ctx, o)
 	if err != nil {
 		log.Error("cannot start", "err", err)
 		return 1

@@ -55,6 +55,8 @@ var (
 	mixSkipped      = desc("mixer_frames_skipped_total", "Mixer frames skipped after a stall longer than the catch-up bound (100 ms).")
 	logins          = desc("logins_total", "Login attempts by result.", "result")
 	tabsOpen        = desc("tabs_open", "Browser tabs connected over WebSocket.")
+	webSecurity     = desc("web_security_events_total", "WebSocket and metrics requests refused or closed, by event.", "event")
+	limitReached    = desc("limit_reached_total", "Per-extension caps reached, by limit (limits.per_extension).", "limit")
 	trunkRegistered = desc("trunk_registered", "1 when the trunk is registered (or is a static peer).", "trunk")
 	sipEvents       = desc("sip_events_total", "SIP events by trunk and kind.", "trunk", "event")
 	sipRequests     = desc("sip_requests_total", "SIP requests on the wire by trunk, direction and method.", "trunk", "direction", "method")
@@ -68,8 +70,8 @@ type collector struct{ src Sources }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{callsActive, roomsActive, participants, legsActive, legsTotal, packetsFwd,
-		bytesFwd, packetsDropped, speakerSwitches, layerSwitches, mixTick, mixCaughtUp, mixSkipped, logins, tabsOpen, trunkRegistered,
-		sipEvents, sipRequests, sipResponses, sipFrontDoor} {
+		bytesFwd, packetsDropped, speakerSwitches, layerSwitches, mixTick, mixCaughtUp, mixSkipped, logins, tabsOpen,
+		webSecurity, limitReached, trunkRegistered, sipEvents, sipRequests, sipResponses, sipFrontDoor} {
 		ch <- d
 	}
 }
@@ -107,12 +109,24 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(logins, w.LoginsFailed.Load(), "failed")
 	counter(logins, w.LoginsLocked.Load(), "locked_out")
 	gauge(tabsOpen, float64(w.TabsOpen.Load()))
+	collectWebGuards(w, counter)
 	if c.src.Trunks != nil {
 		for _, t := range c.src.Trunks() {
 			collectTrunk(t, gauge, counter)
 			collectWire(t, counter)
 		}
 	}
+}
+
+// collectWebGuards reports the web side's refusals (docs/security.md).
+func collectWebGuards(w *web.Stats, counter func(*prometheus.Desc, uint64, ...string)) {
+	counter(webSecurity, w.WSOriginRefused.Load(), "websocket_origin_refused")
+	counter(webSecurity, w.WSRateLimited.Load(), "websocket_rate_limited")
+	counter(webSecurity, w.WSTooBig.Load(), "websocket_message_too_big")
+	counter(webSecurity, w.MetricsRefused.Load(), "metrics_token_refused")
+	counter(limitReached, w.LimitTabs.Load(), "tabs")
+	counter(limitReached, w.LimitCalls.Load(), "calls")
+	counter(limitReached, w.LimitSessions.Load(), "sessions")
 }
 
 func collectTrunk(t *siptrunk.Trunk, gauge func(*prometheus.Desc, float64, ...string), counter func(*prometheus.Desc, uint64, ...string)) {

@@ -60,7 +60,7 @@ func problemList(err error) []string {
 }
 
 // Reload applies a validated config: extensions, rooms, policy, call
-// settings, trunks and the dial plan live (see reloadTrunks for which
+// settings, limits, trunks and the dial plan live (see reloadTrunks for which
 // calls a trunk change ends); the rest is reported as needing a restart.
 func (s *Server) Reload(cfg *configs.Config) ReloadEntry {
 	s.reloads.mu.Lock()
@@ -96,6 +96,10 @@ func (s *Server) Reload(cfg *configs.Config) ReloadEntry {
 		e.Applied = append(e.Applied, applied...)
 		e.Errors = append(e.Errors, errs...)
 	}
+	if old.Limits != cfg.Limits {
+		s.web.SetLimits(cfg.Limits)
+		e.Applied = append(e.Applied, "limits")
+	}
 	if old.Calls != cfg.Calls {
 		s.calls.SetNoAnswerTimeout(cfg.Calls.NoAnswerTimeout.D())
 		s.media.SetLiveness(liveness(cfg.Calls))
@@ -117,7 +121,7 @@ func restartSections(old, cfg *configs.Config) []string {
 		a, b any
 	}{
 		{"xphone", old.Xphone, cfg.Xphone}, {"http", old.HTTP, cfg.HTTP}, {"media", old.Media, cfg.Media},
-		{"login", old.Login, cfg.Login}, {"log", old.Log, cfg.Log},
+		{"login", old.Login, cfg.Login}, {"log", old.Log, cfg.Log}, {"metrics", old.Metrics, cfg.Metrics},
 		{"calls.call_waiting", old.Calls.CallWaiting, cfg.Calls.CallWaiting},
 	}
 	for _, c := range checks {
@@ -133,6 +137,7 @@ func restartSections(old, cfg *configs.Config) []string {
 func keepRestartSections(old, cfg *configs.Config) *configs.Config {
 	next := *cfg
 	next.Xphone, next.HTTP, next.Media, next.Login, next.Log = old.Xphone, old.HTTP, old.Media, old.Login, old.Log
+	next.Metrics = old.Metrics
 	next.Calls.CallWaiting = old.Calls.CallWaiting
 	return &next
 }

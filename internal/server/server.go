@@ -42,6 +42,13 @@ type Options struct {
 	// PingInterval and PingTimeout override the WebSocket keep-alive
 	// (tests shorten them); zero keeps web's defaults.
 	PingInterval, PingTimeout time.Duration
+	// MetricsAddr overrides metrics.listen when set (tests and load tools
+	// use "127.0.0.1:0").
+	MetricsAddr string
+	// Now is the clock of the login throttle, sessions and rate limits;
+	// nil: time.Now. LoginSleep waits out login delays; nil: time.Sleep.
+	Now        func() time.Time
+	LoginSleep func(time.Duration)
 }
 
 // Server is a running Xphone.
@@ -50,6 +57,7 @@ type Server struct {
 	log      *slog.Logger
 	ln       net.Listener
 	http     *http.Server
+	ops      *opsListener // metrics.listen; nil when off
 	web      *web.Server
 	calls    *sfu.Calls
 	media    *sfu.MediaAPI // owns the shared RTCP clock
@@ -150,12 +158,17 @@ func (s *Server) openStore(ctx context.Context) error {
 
 // startWeb builds the HTTP side and starts listening.
 func (s *Server) startWeb(o Options, store *auth.Store, media *sfu.MediaAPI, registry *web.Registry, cert tls.Certificate) error {
-	cfg, webStats := s.cfg, &web.Stats{}
+	cfg, webStats, now := s.cfg, &web.Stats{}, o.Now
+	if now == nil {
+		now = time.Now
+	}
 	websrv, err := web.New(web.Options{
 		Status: s, Config: cfg, Store: store, Media: media, Calls: s.calls, Registry: registry, Desk: s.desk, Log: s.log,
 		Presence:     s.presence,
-		Sessions:     auth.NewSessions(s.db, cfg.Login.SessionTTL.D(), time.Now),
-		Throttle:     auth.NewThrottle(cfg.Login, time.Now),
+		Sessions:     auth.NewSessions(s.db, cfg.Login.SessionTTL.D(), now),
+		Throttle:     auth.NewThrottle(cfg.Login, now),
+		Now:          now,
+		Sleep:        o.LoginSleep,
 		PingInterval: o.PingInterval, PingTimeout: o.PingTimeout, Stats: webStats,
 		Metrics: metrics.Handler(metrics.Sources{Media: s.stats, Web: webStats, Calls: s.calls, Rooms: s.rooms, Trunks: s.trunks.All}),
 	})
@@ -164,6 +177,11 @@ func (s *Server) startWeb(o Options, store *auth.Store, media *sfu.MediaAPI, reg
 	}
 	s.web = websrv
 	if err := s.listen(o.Addr, cert); err != nil {
+		return err
+	}
+	if err := s.startOps(o.MetricsAddr); err != nil {
+		_ = s.http.Close()
+		s.wg.Wait()
 		return err
 	}
 	websrv.SetReady(true)
@@ -242,6 +260,7 @@ func (s *Server) Close() error {
 		s.calls.Close()   // every call ends with server_restart; SIP legs send BYE
 		s.stopTrunks()    // unregister; BYE on any dialog left
 		err = s.http.Shutdown(ctx)
+		s.ops.close()
 		s.web.Close() // queued call ends reach the tabs, then close 1001
 		s.wg.Wait()
 		s.desk.Close() // the history of the calls just ended reaches the store

@@ -101,7 +101,7 @@ func TestTollFraudAttackAcrossTrunks(t *testing.T) {
 		return cfg
 	}
 	srv, err := Start(context.Background(), Options{Config: parse(tollConfig(pbx2.conn.LocalAddr().String(), "")),
-		DataDir: t.TempDir(), Addr: "127.0.0.1:0", Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		DataDir: t.TempDir(), Addr: "127.0.0.1:0", MetricsAddr: "127.0.0.1:0", Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		AuthOptions: []auth.Option{auth.WithCost(4)}})
 	if err != nil {
 		t.Fatal(err)

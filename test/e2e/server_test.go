@@ -116,6 +116,8 @@ func startServer(t *testing.T, opts serverOptions) *testServer {
 		DataDir: t.TempDir(),
 		Logger:  logger,
 		Addr:    "127.0.0.1:0",
+		// Each test's own metrics port: never the fixed default 9181.
+		MetricsAddr: "127.0.0.1:0",
 		// The cheapest bcrypt cost keeps logins fast under -race.
 		AuthOptions:  []auth.Option{auth.WithCost(4)},
 		PingInterval: opts.pingInterval, PingTimeout: opts.pingTimeout,

@@ -13,13 +13,20 @@ const maxPasswordBytes = 72
 type Option func(*options)
 
 type options struct {
-	cost int
+	cost    int
+	onCheck func()
 }
 
 // WithCost sets the bcrypt cost used to hash plain and generated passwords
 // (default bcrypt.DefaultCost). Tests lower it to bcrypt.MinCost for speed.
 func WithCost(cost int) Option {
 	return func(o *options) { o.cost = cost }
+}
+
+// WithCheckHook calls f before every bcrypt comparison Check makes, e.g.
+// to count password checks (tests of the login throttle do).
+func WithCheckHook(f func()) Option {
+	return func(o *options) { o.onCheck = f }
 }
 
 // HashPassword returns a bcrypt hash of pw at bcrypt.DefaultCost, for the

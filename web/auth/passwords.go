@@ -14,8 +14,9 @@ import (
 // Store checks extension passwords. It is immutable after NewStore and safe
 // for concurrent use; build a new one on configuration reload.
 type Store struct {
-	exts  map[string]account
-	dummy []byte // hash compared against when there is no account, for even timing
+	exts    map[string]account
+	dummy   []byte // hash compared against when there is no account, for even timing
+	onCheck func() // nil, or called before every comparison
 }
 
 type account struct {
@@ -37,7 +38,7 @@ func NewStore(exts []configs.Extension, dataDir string, log *slog.Logger, opts .
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{exts: make(map[string]account, len(exts))}
+	s := &Store{exts: make(map[string]account, len(exts)), onCheck: o.onCheck}
 	maxCost := o.cost
 	var jobs []hashJob
 	for _, e := range exts {
@@ -134,6 +135,9 @@ func (s *Store) Check(ext, password string) (configs.Extension, error) {
 	hash := acc.hash
 	if !ok || hash == nil {
 		hash = s.dummy
+	}
+	if s.onCheck != nil {
+		s.onCheck()
 	}
 	err := bcrypt.CompareHashAndPassword(hash, []byte(password))
 	if !ok || acc.hash == nil || err != nil || len(password) > maxPasswordBytes {

@@ -143,3 +143,20 @@ func (s *Sessions) Len() (int, error) {
 	}
 	return n, nil
 }
+
+// Trim ends the least recently used sessions of ext beyond keep (the
+// per-extension session cap) and reports how many it ended and which
+// tokens those were.
+func (s *Sessions) Trim(ext string, keep int) (ended func(token string) bool, n int, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	hashes, err := s.db.TrimSessionsOf(ctx, ext, keep)
+	if err != nil {
+		return func(string) bool { return false }, 0, fmt.Errorf("%w: %w", ErrSessionStore, err)
+	}
+	gone := make(map[string]bool, len(hashes))
+	for _, h := range hashes {
+		gone[h] = true
+	}
+	return func(token string) bool { return gone[hashToken(token)] }, len(hashes), nil
+}

@@ -211,3 +211,36 @@ func TestSessionsConcurrent(t *testing.T) {
 		t.Errorf("Len = %d after all deleted", n)
 	}
 }
+
+func TestSessionsTrimEndsLeastRecentlyUsed(t *testing.T) {
+	clk := newFakeClock()
+	s, _ := newTestSessions(t, time.Hour, clk)
+	var tokens []string
+	for range 4 {
+		clk.Advance(5 * time.Minute)
+		tokens = append(tokens, mustCreate(t, s, "1001"))
+	}
+	other := mustCreate(t, s, "1002")
+	clk.Advance(5 * time.Minute)
+	if _, err := s.Get(tokens[0]); err != nil { // used again: now the most recent
+		t.Fatal(err)
+	}
+	ended, n, err := s.Trim("1001", 2)
+	if err != nil || n != 2 {
+		t.Fatalf("Trim ended %d, %v; want 2", n, err)
+	}
+	for i, gone := range []bool{false, true, true, false} {
+		if ended(tokens[i]) != gone {
+			t.Errorf("session %d reported ended %v, want %v", i, ended(tokens[i]), gone)
+		}
+		if _, err := s.Get(tokens[i]); (err != nil) != gone {
+			t.Errorf("session %d: Get error %v, want ended %v", i, err, gone)
+		}
+	}
+	if _, err := s.Get(other); err != nil || ended(other) {
+		t.Errorf("another extension's session was ended: %v", err)
+	}
+	if _, n, err := s.Trim("1001", 2); n != 0 || err != nil {
+		t.Errorf("Trim at the cap ended %d, %v", n, err)
+	}
+}

@@ -3,6 +3,7 @@ package auth
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -11,19 +12,56 @@ import (
 
 func testLogin() configs.Login {
 	return configs.Login{
-		SlowAfter:     3,
-		MaxFailures:   10,
-		FailureWindow: configs.Duration(15 * time.Minute),
-		Lockout:       configs.Duration(15 * time.Minute),
-		SessionTTL:    configs.Duration(12 * time.Hour),
+		SlowAfter:            3,
+		MaxFailures:          10,
+		ExtensionMaxFailures: 30,
+		FailureWindow:        configs.Duration(15 * time.Minute),
+		Lockout:              configs.Duration(15 * time.Minute),
+		SessionTTL:           configs.Duration(12 * time.Hour),
 	}
+}
+
+// fail reserves an attempt and records it as a wrong password.
+func fail(t *testing.T, th *Throttle, ip, ext string) {
+	t.Helper()
+	v := th.Reserve(ip, ext)
+	if v.Attempt == nil {
+		t.Fatalf("attempt from %s for %s refused (%s, retry %v) while recording failures", ip, ext, v.Refused, v.RetryAfter)
+	}
+	v.Attempt.Fail()
+}
+
+// succeed reserves an attempt and records a good password.
+func succeed(t *testing.T, th *Throttle, ip, ext string) {
+	t.Helper()
+	v := th.Reserve(ip, ext)
+	if v.Attempt == nil {
+		t.Fatalf("login from %s for %s refused (%s)", ip, ext, v.Refused)
+	}
+	v.Attempt.Succeed()
+}
+
+// tryFail records a wrong password if the attempt is granted.
+func tryFail(th *Throttle, ip, ext string) {
+	if v := th.Reserve(ip, ext); v.Attempt != nil {
+		v.Attempt.Fail()
+	}
+}
+
+// probe reserves and releases an attempt, returning the verdict.
+func probe(th *Throttle, ip, ext string) Verdict {
+	v := th.Reserve(ip, ext)
+	if v.Attempt != nil {
+		v.Attempt.Release()
+	}
+	return v
 }
 
 func TestThrottleDelayAndLockout(t *testing.T) {
 	tests := []struct {
-		fails      int
-		wantDelay  time.Duration
-		wantLocked time.Duration
+		fails     int
+		wantDelay time.Duration
+		wantRetry time.Duration
 	}{
 		{0, 0, 0},
 		{2, 0, 0},
@@ -35,14 +73,16 @@ func TestThrottleDelayAndLockout(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.fails, " failures"), func(t *testing.T) {
-			clk := newFakeClock()
-			th := NewThrottle(testLogin(), clk.Now)
+			th := NewThrottle(testLogin(), newFakeClock().Now)
 			for range tt.fails {
-				th.Fail("192.0.2.1", "1001")
+				fail(t, th, "192.0.2.1", "1001")
 			}
-			delay, locked := th.Check("192.0.2.1", "1001")
-			if delay != tt.wantDelay || locked != tt.wantLocked {
-				t.Errorf("Check = %v, %v; want %v, %v", delay, locked, tt.wantDelay, tt.wantLocked)
+			v := probe(th, "192.0.2.1", "1001")
+			if v.Delay != tt.wantDelay || v.RetryAfter != tt.wantRetry {
+				t.Errorf("Reserve = delay %v retry %v; want %v, %v", v.Delay, v.RetryAfter, tt.wantDelay, tt.wantRetry)
+			}
+			if (v.Attempt == nil) != (tt.wantRetry > 0) || (tt.wantRetry > 0 && v.Refused != ScopeAddress) {
+				t.Errorf("attempt %v refused %q; want refused only when locked, by the address", v.Attempt, v.Refused)
 			}
 		})
 	}
@@ -50,55 +90,76 @@ func TestThrottleDelayAndLockout(t *testing.T) {
 
 func TestThrottleKeys(t *testing.T) {
 	tests := []struct {
-		name       string
-		fail       func(th *Throttle)
-		ip, ext    string
-		wantDelay  time.Duration
-		wantLocked time.Duration
+		name      string
+		fail      func(t *testing.T, th *Throttle)
+		ip, ext   string
+		wantDelay time.Duration
+		wantScope Scope // "" = granted
 	}{
-		{"ip counted across extensions", func(th *Throttle) {
+		{"address counted across extensions", func(t *testing.T, th *Throttle) {
 			for i := range 4 {
-				th.Fail("192.0.2.1", fmt.Sprint(1000+i))
+				fail(t, th, "192.0.2.1", fmt.Sprint(1000+i))
 			}
-		}, "192.0.2.1", "1009", 2 * time.Second, 0},
-		{"extension counted across ips", func(th *Throttle) {
+		}, "192.0.2.1", "1009", 2 * time.Second, ""},
+		{"address locked across extensions", func(t *testing.T, th *Throttle) {
 			for i := range 10 {
-				th.Fail(fmt.Sprint("192.0.2.", i), "1001")
+				fail(t, th, "192.0.2.1", fmt.Sprint(1000+i))
 			}
-		}, "198.51.100.1", "1001", 0, 15 * time.Minute},
-		{"unrelated ip and extension untouched", func(th *Throttle) {
+		}, "192.0.2.1", "1009", 0, ScopeAddress},
+		{"extension failures do not slow a new address", func(t *testing.T, th *Throttle) {
+			for i := range 29 {
+				fail(t, th, fmt.Sprint("192.0.2.", i), "1001")
+			}
+		}, "198.51.100.1", "1001", 0, ""},
+		{"extension locked for new addresses at its own threshold", func(t *testing.T, th *Throttle) {
+			for i := range 30 {
+				fail(t, th, fmt.Sprint("192.0.2.", i), "1001")
+			}
+		}, "198.51.100.1", "1001", 0, ScopeExtension},
+		{"known address passes the extension lock", func(t *testing.T, th *Throttle) {
+			succeed(t, th, "198.51.100.1", "1001")
+			for i := range 30 {
+				fail(t, th, fmt.Sprint("192.0.2.", i), "1001")
+			}
+		}, "198.51.100.1", "1001", 0, ""},
+		{"known for one extension only", func(t *testing.T, th *Throttle) {
+			succeed(t, th, "198.51.100.1", "1002")
+			for i := range 30 {
+				fail(t, th, fmt.Sprint("192.0.2.", i), "1001")
+			}
+		}, "198.51.100.1", "1001", 0, ScopeExtension},
+		{"known address still has its own limit", func(t *testing.T, th *Throttle) {
+			succeed(t, th, "198.51.100.1", "1001")
 			for range 10 {
-				th.Fail("192.0.2.1", "1001")
+				fail(t, th, "198.51.100.1", "1001")
 			}
-		}, "198.51.100.1", "1002", 0, 0},
-		{"max of ip and extension counts", func(th *Throttle) {
-			for range 3 {
-				th.Fail("192.0.2.1", "1001")
+		}, "198.51.100.1", "1001", 0, ScopeAddress},
+		{"unrelated address and extension untouched", func(t *testing.T, th *Throttle) {
+			for range 10 {
+				fail(t, th, "192.0.2.1", "1001")
 			}
-			for range 2 {
-				th.Fail("192.0.2.2", "1001")
-			}
-		}, "192.0.2.1", "1001", 3 * time.Second, 0},
-		{"succeed clears extension only", func(th *Throttle) {
+		}, "198.51.100.1", "1002", 0, ""},
+		{"success does not reset the address's failures", func(t *testing.T, th *Throttle) {
 			for range 5 {
-				th.Fail("192.0.2.1", "1001")
+				fail(t, th, "192.0.2.1", "1001")
 			}
-			th.Succeed("192.0.2.1", "1001")
-		}, "192.0.2.1", "1002", 3 * time.Second, 0},
-		{"succeed clears extension lock", func(th *Throttle) {
-			for i := range 10 {
-				th.Fail(fmt.Sprint("192.0.2.", i), "1001")
+			succeed(t, th, "192.0.2.1", "1001")
+		}, "192.0.2.1", "1002", 3 * time.Second, ""},
+		{"success does not lift the extension lock for others", func(t *testing.T, th *Throttle) {
+			succeed(t, th, "198.51.100.9", "1001")
+			for i := range 30 {
+				fail(t, th, fmt.Sprint("192.0.2.", i), "1001")
 			}
-			th.Succeed("192.0.2.99", "1001")
-		}, "198.51.100.1", "1001", 0, 0},
+			succeed(t, th, "198.51.100.9", "1001")
+		}, "198.51.100.1", "1001", 0, ScopeExtension},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			th := NewThrottle(testLogin(), newFakeClock().Now)
-			tt.fail(th)
-			delay, locked := th.Check(tt.ip, tt.ext)
-			if delay != tt.wantDelay || locked != tt.wantLocked {
-				t.Errorf("Check = %v, %v; want %v, %v", delay, locked, tt.wantDelay, tt.wantLocked)
+			tt.fail(t, th)
+			v := probe(th, tt.ip, tt.ext)
+			if v.Refused != tt.wantScope || v.Delay != tt.wantDelay {
+				t.Errorf("Reserve = refused %q delay %v; want %q, %v", v.Refused, v.Delay, tt.wantScope, tt.wantDelay)
 			}
 		})
 	}
@@ -106,10 +167,10 @@ func TestThrottleKeys(t *testing.T) {
 
 func TestThrottleOverTime(t *testing.T) {
 	type step struct {
-		advance    time.Duration
-		fails      int
-		wantDelay  time.Duration
-		wantLocked time.Duration
+		advance   time.Duration
+		fails     int
+		wantDelay time.Duration
+		wantRetry time.Duration
 	}
 	tests := []struct {
 		name    string
@@ -136,10 +197,10 @@ func TestThrottleOverTime(t *testing.T) {
 			{30 * time.Minute, 0, 0, 30 * time.Minute},
 			{30 * time.Minute, 0, 0, 0},
 		}},
-		{"lockout shorter than window relocks on next failure", 5 * time.Minute, []step{
+		{"lockout shorter than window: refused until a failure leaves the window", 5 * time.Minute, []step{
 			{0, 10, 0, 5 * time.Minute},
-			{5 * time.Minute, 0, 5 * time.Second, 0},
-			{0, 1, 0, 5 * time.Minute},
+			{5 * time.Minute, 0, 0, 10 * time.Minute},
+			{10 * time.Minute, 0, 0, 0},
 		}},
 	}
 	for _, tt := range tests {
@@ -151,14 +212,135 @@ func TestThrottleOverTime(t *testing.T) {
 			for i, s := range tt.steps {
 				clk.Advance(s.advance)
 				for range s.fails {
-					th.Fail("192.0.2.1", "1001")
+					fail(t, th, "192.0.2.1", "1001")
 				}
-				delay, locked := th.Check("192.0.2.1", "1001")
-				if delay != s.wantDelay || locked != s.wantLocked {
-					t.Fatalf("step %d: Check = %v, %v; want %v, %v", i, delay, locked, s.wantDelay, s.wantLocked)
+				v := probe(th, "192.0.2.1", "1001")
+				if v.Delay != s.wantDelay || v.RetryAfter != s.wantRetry {
+					t.Fatalf("step %d: Reserve = delay %v retry %v; want %v, %v", i, v.Delay, v.RetryAfter, s.wantDelay, s.wantRetry)
 				}
 			}
 		})
+	}
+}
+
+// TestThrottleReservesInFlightAttempts: attempts that have not finished
+// count, so the 11th parallel attempt is refused before any has failed.
+func TestThrottleReservesInFlightAttempts(t *testing.T) {
+	th := NewThrottle(testLogin(), newFakeClock().Now)
+	var granted []*Attempt
+	var delays []time.Duration
+	for range 100 {
+		v := th.Reserve("192.0.2.1", "1001")
+		if v.Attempt == nil {
+			if v.Refused != ScopeAddress || v.RetryAfter <= 0 {
+				t.Fatalf("refusal %+v, want the address scope and a retry time", v)
+			}
+			continue
+		}
+		granted = append(granted, v.Attempt)
+		delays = append(delays, v.Delay)
+	}
+	want := []time.Duration{0, 0, 0, 1, 2, 3, 4, 5, 5, 5}
+	if len(granted) != 10 {
+		t.Fatalf("%d of 100 parallel attempts granted, want 10", len(granted))
+	}
+	for i, d := range delays {
+		if d != want[i]*time.Second {
+			t.Errorf("attempt %d delay %v, want %v", i, d, want[i]*time.Second)
+		}
+	}
+	granted[0].Release() // e.g. a request that ended before its check
+	granted[0].Fail()    // finished twice: no effect
+	if v := probe(th, "192.0.2.1", "1001"); v.Attempt == nil {
+		t.Fatalf("a released slot was not given back: %+v", v)
+	}
+	for _, a := range granted[1:] {
+		a.Fail()
+	}
+	held := th.Reserve("192.0.2.1", "1001") // the 10th check, still running
+	if held.Attempt == nil {
+		t.Fatalf("9 failures: the 10th check was refused: %+v", held)
+	}
+	if v := probe(th, "192.0.2.1", "1001"); v.Attempt != nil {
+		t.Fatal("9 failures and one check in flight: an 11th check was granted")
+	}
+	held.Attempt.Fail()
+	if n := len(th.inflight); n != 0 {
+		t.Errorf("%d in-flight keys left after every attempt finished", n)
+	}
+}
+
+// checkAll runs attempts over workers goroutines, each checking a wrong
+// password when granted; it returns the number of password checks.
+func checkAll(th *Throttle, attempts, workers int, ip func(i int) string) int64 {
+	var checks atomic.Int64
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				v := th.Reserve(ip(i), "1001")
+				if v.Attempt == nil {
+					continue
+				}
+				checks.Add(1)
+				v.Attempt.Fail()
+			}
+		})
+	}
+	for i := range attempts {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return checks.Load()
+}
+
+func TestThrottleHoldsUnderParallelAttempts(t *testing.T) {
+	tests := []struct {
+		name      string
+		addresses int
+		want      int64
+	}{
+		{"one address", 1, 10},
+		{"100 addresses, one extension", 100, 30},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			th := NewThrottle(testLogin(), newFakeClock().Now)
+			got := checkAll(th, 10_000, 200, func(i int) string { return fmt.Sprint("10.0.", i%tt.addresses/256, ".", i%tt.addresses%256) })
+			if got != tt.want {
+				t.Fatalf("%d password checks for 10,000 attempts over 200 workers, want exactly %d", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestThrottleKnownAddressesBounded(t *testing.T) {
+	clk := newFakeClock()
+	th := NewThrottle(testLogin(), clk.Now)
+	for i := range 20 {
+		succeed(t, th, fmt.Sprint("192.0.2.", i), "1001")
+	}
+	succeed(t, th, "192.0.2.19", "1001") // again: not a duplicate
+	if n := len(th.known["1001"]); n != maxKnownPerExt {
+		t.Fatalf("%d known addresses, want the newest %d", n, maxKnownPerExt)
+	}
+	for i := range 30 {
+		fail(t, th, fmt.Sprint("198.51.100.", i), "1001")
+	}
+	if v := probe(th, "192.0.2.19", "1001"); v.Attempt == nil {
+		t.Error("the newest known address was refused")
+	}
+	if v := probe(th, "192.0.2.0", "1001"); v.Refused != ScopeExtension {
+		t.Errorf("the oldest known address (forgotten) got %+v, want the extension's refusal", v)
+	}
+	clk.Advance(KnownFor)
+	for i := range 30 {
+		fail(t, th, fmt.Sprint("203.0.113.", i), "1001")
+	}
+	if v := probe(th, "192.0.2.19", "1001"); v.Refused != ScopeExtension {
+		t.Errorf("an address known %v ago passed the extension lock: %+v", KnownFor, v)
 	}
 }
 
@@ -167,25 +349,25 @@ func TestThrottleBoundedMemory(t *testing.T) {
 	th := NewThrottle(testLogin(), clk.Now)
 	th.maxTracked = 6
 	for i := range 100 {
-		th.Fail(fmt.Sprint("192.0.2.", i), "1001")
+		tryFail(th, fmt.Sprint("192.0.2.", i), "1001")
 		for range 50 {
-			th.Fail(fmt.Sprint("198.51.100.", i), "1002")
+			tryFail(th, fmt.Sprint("198.51.100.", i), fmt.Sprint(2000+i))
 		}
 	}
 	if n := len(th.entries); n > 6 || th.order.Len() != n {
 		t.Fatalf("tracking %d keys (list %d), cap 6", n, th.order.Len())
 	}
 	for _, e := range th.entries {
-		if n := len(e.Value.(*failures).times); n > 10 {
-			t.Errorf("%d failure times kept, want at most MaxFailures", n)
+		if n := len(e.Value.(*failures).times); n > 30 {
+			t.Errorf("%d failure times kept, want at most the key's limit", n)
 		}
 	}
 	// The most recent offender is still tracked.
-	if _, locked := th.Check("198.51.100.99", "9999"); locked == 0 {
+	if v := probe(th, "198.51.100.99", "9999"); v.Refused != ScopeAddress {
 		t.Error("most recent IP was evicted")
 	}
 	clk.Advance(time.Hour)
-	th.Check("192.0.2.1", "1001")
+	probe(th, "192.0.2.1", "1001")
 	if n := len(th.entries); n != 0 || th.order.Len() != 0 {
 		t.Errorf("%d entries left after everything expired", n)
 	}
@@ -199,17 +381,20 @@ func TestThrottleConcurrent(t *testing.T) {
 		wg.Go(func() {
 			for j := range 500 {
 				ip, ext := fmt.Sprint("192.0.2.", i), fmt.Sprint(1000+j%7)
-				th.Check(ip, ext)
-				th.Fail(ip, ext)
-				if j%50 == 0 {
-					th.Succeed(ip, ext)
+				v := th.Reserve(ip, ext)
+				switch {
+				case v.Attempt == nil:
+				case j%50 == 0:
+					v.Attempt.Succeed()
 					clk.Advance(time.Second)
+				default:
+					v.Attempt.Fail()
 				}
 			}
 		})
 	}
 	wg.Wait()
-	if _, locked := th.Check("192.0.2.0", "x"); locked == 0 {
-		t.Error("IP with 500 failures is not locked")
+	if v := probe(th, "192.0.2.0", "x"); v.Refused != ScopeAddress {
+		t.Error("IP with hundreds of failures is not locked")
 	}
 }

@@ -153,6 +153,7 @@ function refusedCallKey(msg) {
   if (msg.reason === 'no_media_address') return 'error.no_media_address';
   if (msg.reason === 'negotiation') return 'error.negotiation';
   if (msg.code === 'busy_here') return 'error.busy_here';
+  if (msg.code === 'limit_reached') return 'error.limit_reached';
   return 'error.refused_call';
 }
 

@@ -34,6 +34,7 @@ export async function login(ext, password) {
 /** The text object of an API failure: its code's text, else the server's words. */
 export function apiErrorText(err) {
   if (err && err.code === 'locked_out') return { key: 'login.error.locked_out', n: Math.ceil((err.retryAfter || 60) / 60) };
+  if (err && err.code === 'too_many_at_once') return { key: 'login.error.too_many_at_once', n: err.retryAfter || 1 };
   if (err && err.status === 0) return { key: 'login.error.unreachable' };
   if (err && ['bad_credentials', 'no_access', 'disabled', 'store_down', 'bad_request'].includes(err.code)) {
     return { key: `login.error.${err.code}` };
@@ -62,6 +63,7 @@ export function showLogin(error) {
   state.view = 'login';
   state.me = null;
   state.conn.lost = false;
+  state.conn.refused = false;
   state.login.error = error;
   state.focus = 'login';
 }
@@ -70,6 +72,7 @@ export function showLogin(error) {
 export function enterMain(session) {
   state.me = session;
   state.view = 'main';
+  state.conn.refused = false;
   state.lastEnd = null;
   if (new URLSearchParams(location.search).get('next') === 'admin') {
     // The admin status page sent us here to log in: go back there.
@@ -110,9 +113,17 @@ async function sessionStillValid() {
   return true;
 }
 
-function onSocketClosed({ code, willReconnect }) {
+// Close codes with which the server ends a tab on purpose (docs/signaling.md):
+// reconnecting would only be refused again, so the page says why and stops.
+const REFUSED = new Map([[4409, 'conn.too_many_tabs'], [4429, 'conn.too_many_messages']]);
+
+function onSocketClosed({ code, reason, willReconnect }) {
   state.conn.ready = false;
   if (state.view === 'login') return;
+  if (REFUSED.has(code)) {
+    refusedByServer(code, reason);
+    return;
+  }
   state.conn.lost = willReconnect;
   // A ringing call's popup comes back with the resumed socket.
   closeIncoming();
@@ -123,6 +134,25 @@ function onSocketClosed({ code, willReconnect }) {
   }
   endAll('connection_lost', { key: 'conn.lost' });
   state.transfer = null;
+}
+
+/**
+ * The server closed this tab for good (too many tabs, too many messages):
+ * the page says why (the limit is in the server's English reason) and
+ * stops reconnecting.
+ */
+function refusedByServer(code, reason) {
+  const limit = /limit (\d+)/.exec(reason || '');
+  const what = { key: REFUSED.get(code), params: { limit: limit ? limit[1] : '?' } };
+  stopSignaling();
+  endAll('error', what);
+  closeIncoming();
+  state.transfer = null;
+  state.conn.lost = true;
+  state.conn.refused = true;
+  state.lastEnd = {
+    reason: 'refused', ...what, failed: true, peer: '', duration: 0, at: Date.now(),
+  };
 }
 
 /** Closing the tab (SPEC F11): release the calls, then close the socket. */

@@ -35,6 +35,7 @@ export const state = {
     ready: false, // the server greeted this socket (hello): calls can come in
     reconnecting: false, // the socket dropped; the calls wait for it (resume.js)
     lost: false, // the socket is down (a reconnect may be under way)
+    refused: false, // the server closed this tab for good (4409, 4429): no reconnect
     lastCloseCode: 0, // of the socket that dropped: 1001 when the server went away
   },
   sig: null, // the Signaling of the session

@@ -2,7 +2,7 @@
 // login form's state, the user top right, the connection badge, the
 // page's static texts in the current language.
 
-import { currentLang } from '../i18n.js';
+import { currentLang, t } from '../i18n.js';
 import {
   applyStaticTexts, el, setAttr, setDisabled, setPressed, setText, show, textOf,
 } from './dom.js';
@@ -32,5 +32,6 @@ export function renderShell(s) {
   const title = ext ? `Xphone – ${ext}` : 'Xphone';
   if (document.title !== title) document.title = title;
   show(el.connBadge, s.view === 'main' && s.conn.lost);
+  setText(el.connBadge, t(s.conn.refused ? 'conn.disconnected' : 'conn.reconnecting'));
   setPressed(el.dnd, s.dnd);
 }
