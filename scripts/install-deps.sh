@@ -13,6 +13,7 @@ set -euo pipefail
 
 DEPS=(
   "chromium:chromium,fonts-dejavu-core"   # headless browser for test/e2e
+  "firefox-esr:firefox-esr"                # second browser for test/e2e (WebDriver BiDi)
   "-:libopus-dev,pkg-config"               # cgo libopus build of sfu/codec (tags libopus nolibopusfile)
   "-:baresip-core,kamailio,kamailio-tls-modules"  # real SIP peers for siptrunk interop tests (TLS listener too)
   "-:libsrtp2-1,libjansson4,libedit2,libsqlite3-0,libxml2"  # run time of the Asterisk kit (../shared/asterisk)

@@ -68,12 +68,22 @@ func joinRoom(t *testing.T, api *MediaAPI, rooms *Conferences, number string, vi
 // enterRoom puts a connected fake browser's leg into room 800.
 func enterRoom(t *testing.T, rooms *Conferences, number string, c *sfutest.Client, leg *WebRTCLeg) *participant {
 	t.Helper()
+	return enterRoomAs(t, rooms, number, c, leg, nil)
+}
+
+// enterRoomAs is enterRoom with the client's answers to server offers
+// rewritten by rewrite first (nil leaves them).
+func enterRoomAs(t *testing.T, rooms *Conferences, number string, c *sfutest.Client, leg *WebRTCLeg, rewrite func(string) string) *participant {
+	t.Helper()
 	c.Listen()
 	leg.SetOfferHandler(func(offer string) {
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
 			if answer, err := c.AnswerOffer(ctx, offer); err == nil {
+				if rewrite != nil {
+					answer = rewrite(answer)
+				}
 				_ = leg.ApplyAnswer(answer)
 			}
 		}()

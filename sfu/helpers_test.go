@@ -48,12 +48,22 @@ func newClientLeg(t *testing.T, api *MediaAPI, number string, video bool) (*sfut
 // connectClient negotiates a server leg for an existing fake browser.
 func connectClient(t *testing.T, api *MediaAPI, number string, c *sfutest.Client) *WebRTCLeg {
 	t.Helper()
+	return connectClientAs(t, api, number, c, nil)
+}
+
+// connectClientAs is connectClient with the client's offer rewritten by
+// rewrite first (as another browser would write it); nil leaves it.
+func connectClientAs(t *testing.T, api *MediaAPI, number string, c *sfutest.Client, rewrite func(string) string) *WebRTCLeg {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	t.Cleanup(func() { _ = c.Close() })
 	offer, err := c.Offer(ctx)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if rewrite != nil {
+		offer = rewrite(offer)
 	}
 	leg, answer, err := api.NewWebRTCLeg(ctx, Identity{Number: number, Name: "N" + number}, offer)
 	if err != nil {

@@ -37,6 +37,7 @@ type WebRTCLeg struct {
 	stats    *Stats
 	created  time.Time
 	estimate atomic.Int64   // REMB from the browser, bits/s
+	problems []MediaProblem // what of the offer could not be used; fixed at negotiation
 	bwe      *bwe.Estimator // from the browser's TWCC feedback (twcc.go)
 	observer atomic.Pointer[CallObserver]
 	closing  bool
@@ -79,11 +80,21 @@ func (m *MediaAPI) NewWebRTCLeg(ctx context.Context, ident Identity, offer strin
 func (l *WebRTCLeg) negotiate(ctx context.Context, offer string) (string, error) {
 	l.pc.OnTrack(l.onTrack)
 	l.pc.OnConnectionStateChange(l.onConnectionState)
+	o := parseOffer(offer)
+	l.problems = o.problems()
+	for _, p := range l.problems {
+		l.log.Info("browser media not usable", "kind", p.Kind, "reason", p.Reason, "detail", p.Message)
+		if p.Reason == ProblemLayers {
+			offer, o.videoRIDs = withoutSimulcast(offer), nil
+		}
+	}
 	if err := l.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
 		return "", errors.Join(ErrNegotiation, wrapf(err, "remote offer"))
 	}
-	o := parseOffer(offer)
 	for _, kind := range []Kind{Audio, Video} {
+		if !o.canUse(kind) {
+			continue // no codec in common: the answer turns this kind off
+		}
 		if o.sends[kind] {
 			l.ups = append(l.ups, newUpTracks(l.id, kind, o.videoRIDs)...)
 		}
@@ -354,6 +365,10 @@ func (l *WebRTCLeg) SendDTMF(digit rune) {
 		(*f)(digit)
 	}
 }
+
+// MediaProblems lists what of the browser's offer the server could not use
+// (empty when everything could), for its user to be told.
+func (l *WebRTCLeg) MediaProblems() []MediaProblem { return slices.Clone(l.problems) }
 
 // Identity is the extension the leg belongs to.
 func (l *WebRTCLeg) Identity() Identity { return l.ident }

@@ -40,9 +40,33 @@ type callStateMsg struct {
 }
 
 type answerMsg struct {
-	Type string `json:"type"`
-	Call string `json:"call"`
-	SDP  string `json:"sdp"`
+	Type     string          `json:"type"`
+	Call     string          `json:"call"`
+	SDP      string          `json:"sdp"`
+	Unusable []unusableMedia `json:"unusable,omitempty"`
+}
+
+// unusableMedia is media of the tab's offer the server could not use
+// (docs/signaling.md, "answer"): the UI tells its user why.
+type unusableMedia struct {
+	Kind    string   `json:"kind"`   // "audio" or "video"
+	Reason  string   `json:"reason"` // "codec" or "layers"
+	Message string   `json:"message"`
+	Want    string   `json:"want,omitempty"`    // the codec the server forwards (codec)
+	Offered []string `json:"offered,omitempty"` // the codecs the browser offered (codec)
+}
+
+// answerFor builds the answer message for a tab's leg, with what of its
+// offer could not be used.
+func answerFor(call string, leg sfu.Leg, sdp string) answerMsg {
+	m := answerMsg{Type: "answer", Call: call, SDP: sdp}
+	if l, ok := leg.(interface{ MediaProblems() []sfu.MediaProblem }); ok {
+		for _, p := range l.MediaProblems() {
+			m.Unusable = append(m.Unusable, unusableMedia{Kind: p.Kind.String(), Reason: p.Reason, Message: p.Message,
+				Want: p.Want, Offered: p.Offered})
+		}
+	}
+	return m
 }
 
 type incomingMsg struct {

@@ -198,7 +198,7 @@ func (t *tab) dial(m inMsg) {
 		return
 	}
 	t.sendCall(id, "call-state", encode(callStateMsg{Type: "call-state", Call: id, State: "dialing", Req: m.Req, Peer: to}))
-	t.sendCall(id, "answer", encode(answerMsg{Type: "answer", Call: id, SDP: answer}))
+	t.sendCall(id, "answer", encode(answerFor(id, leg, answer)))
 	t.watch(id, leg)
 	req := sfu.PlaceRequest{ID: id, Caller: leg, To: to, Video: m.Video, PIN: m.PIN, Observer: t}
 	if _, err := t.srv.calls.Place(req); err != nil {
@@ -270,7 +270,7 @@ func (t *tab) accepting(m inMsg) {
 		_ = leg.Hangup(context.Background(), sfu.ReasonHangup)
 		return
 	}
-	t.sendCall(m.Call, "answer", encode(answerMsg{Type: "answer", Call: m.Call, SDP: answer}))
+	t.sendCall(m.Call, "answer", encode(answerFor(m.Call, leg, answer)))
 	t.sendCall(m.Call, "call-state", encode(callStateMsg{Type: "call-state", Call: m.Call, State: "connected", Peer: from.Number,
 		PeerName: from.Name, Video: m.Video && rg.req.Video, Since: time.Now().UnixMilli()}))
 	t.watch(m.Call, leg)

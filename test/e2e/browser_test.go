@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -50,25 +49,43 @@ const noCameraJS = `(() => {
 // is missing, so a machine without it cannot pass the suite by accident.
 func requireBrowser(t *testing.T) {
 	t.Helper()
+	requireEngine(t, chromium)
+}
+
+// requireEngine is requireBrowser for either browser.
+func requireEngine(t *testing.T, e engine) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("browser tests are skipped with -short")
 	}
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Fatalf("%s not found (%v): run scripts/install-deps.sh as root to install Chromium", chromiumPath, err)
+	path, name := chromiumPath, "Chromium"
+	if e == firefox {
+		path, name = firefoxPath, "Firefox ESR"
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("%s not found (%v): run scripts/install-deps.sh as root to install %s", path, err, name)
 	}
 }
 
-// browser is one headless Chromium (its own process and profile, so its own
-// cookies) with one tab that the test drives.
+// browser is one user's browser with one page that the test drives: a
+// headless Chromium (its own process and profile, so its own cookies), or a
+// user context of the shared headless Firefox ESR (its own cookies and
+// storage too). The methods work the same in both.
 type browser struct {
-	t    *testing.T
-	name string
-	ctx  context.Context // the tab; has no deadline, steps derive their own
+	t      *testing.T
+	name   string
+	engine engine
+	page   pageDriver
+	// ctx is the Chromium tab (nil in Firefox); it has no deadline, steps
+	// derive their own.
+	ctx context.Context
 	// closeTab closes the tab (like a user closing it); the browser stays.
 	closeTab context.CancelFunc
-	// browserCtx and opts open more tabs in the same browser.
-	browserCtx context.Context
-	opts       launchOptions
+	// browserCtx (Chromium) or firefoxUser (Firefox) and opts open more tabs
+	// in the same browser.
+	browserCtx  context.Context
+	firefoxUser string
+	opts        launchOptions
 
 	mu      sync.Mutex
 	console []string
@@ -77,17 +94,26 @@ type browser struct {
 
 // launchOptions tune newBrowser.
 type launchOptions struct {
+	engine        engine // "" is Chromium
 	noCamera      bool
 	width, height int64
-	fakeAudio     string // WAV file the fake microphone plays (looped)
-	fakeVideo     string // Y4M file the fake camera plays (looped)
-	rawAudio      bool   // the UI asks for unprocessed audio (localStorage xphone.rawAudio=1)
-	locale        string // the browser's language, e.g. "ru-RU" (default: Chromium's, English)
-	devices       int    // fake cameras (and the browser's fake microphones) when more than one
+	fakeAudio     string      // WAV file the fake microphone plays (looped)
+	fakeVideo     string      // Y4M file the fake camera plays (looped)
+	rawAudio      bool        // the UI asks for unprocessed audio (localStorage xphone.rawAudio=1)
+	tone          *toneSpec   // the microphone plays this tone (a WAV in Chromium, Web Audio in Firefox)
+	camera        *cameraSpec // the camera shows this picture (a Y4M in Chromium, a canvas in Firefox)
+	locale        string      // the browser's language, e.g. "ru-RU" (default: the browser's, English)
+	devices       int         // fake cameras (and the browser's fake microphones) when more than one
 }
 
 // launchOption is one option of newBrowser.
 type launchOption func(*launchOptions)
+
+// inEngine runs the browser in e (Chromium when not given).
+func inEngine(e engine) launchOption { return func(o *launchOptions) { o.engine = e } }
+
+// inFirefox runs the browser in Firefox ESR.
+func inFirefox() launchOption { return inEngine(firefox) }
 
 // withoutCamera makes the page believe there is no camera.
 func withoutCamera() launchOption { return func(o *launchOptions) { o.noCamera = true } }
@@ -124,11 +150,17 @@ const rawAudioJS = `try { localStorage.setItem('xphone.rawAudio', '1'); } catch 
 // console log are saved first.
 func newBrowser(t *testing.T, name string, opts ...launchOption) *browser {
 	t.Helper()
-	requireBrowser(t)
 	lo := launchOptions{width: 1280, height: 800}
 	for _, o := range opts {
 		o(&lo)
 	}
+	if lo.engine == firefox {
+		requireEngine(t, firefox)
+		return openFirefoxPage(t, name, "", lo)
+	}
+	lo.engine = chromium
+	requireBrowser(t)
+	lo.writeMediaFiles(t, name)
 
 	flags := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromiumPath),
@@ -186,25 +218,75 @@ func openTab(t *testing.T, name string, browserCtx context.Context, lo launchOpt
 	t.Helper()
 	tabCtx, tabCancel := chromedp.NewContext(browserCtx)
 	firstRun(t, name+": opening a tab", tabCtx, tabCancel)
-	b := &browser{t: t, name: name, ctx: tabCtx, closeTab: tabCancel, browserCtx: browserCtx, opts: lo}
+	b := &browser{t: t, name: name, engine: chromium, page: &chromiumPage{tab: tabCtx, cancel: tabCancel},
+		ctx: tabCtx, closeTab: tabCancel, browserCtx: browserCtx, opts: lo}
 	b.collectConsole()
 	t.Cleanup(b.dumpOnFailure) // runs before the browser is killed (cleanups are LIFO)
+	b.preparePage()
+	return b
+}
 
+// openFirefoxPage opens a window of the shared Firefox: in a new user
+// context (a new user), or in userContext (another tab of the same user).
+func openFirefoxPage(t *testing.T, name, userContext string, lo launchOptions) *browser {
+	t.Helper()
+	ff := theFirefox(t)
+	b := &browser{t: t, name: name, engine: firefox, opts: lo}
+	p, err := newFirefoxPage(ff, userContext, b.addConsole)
+	if err != nil {
+		t.Fatalf("%s: opening a Firefox window: %v", name, err)
+	}
+	b.page, b.firefoxUser, b.closeTab = p, p.userContext, p.close
+	t.Cleanup(p.release)
+	t.Cleanup(b.dumpOnFailure) // before the window closes (cleanups are LIFO)
+	b.preparePage()
+	return b
+}
+
+// preparePage installs the test helpers (and the no-camera, raw-audio and
+// fake-media scripts when asked) and sets the viewport.
+func (b *browser) preparePage() {
+	b.t.Helper()
 	b.addScript(pageHelpersJS)
-	if lo.noCamera {
+	if b.opts.noCamera {
 		b.addScript(noCameraJS)
 	}
-	if lo.rawAudio {
+	if b.opts.rawAudio {
 		b.addScript(rawAudioJS)
 	}
-	b.do("set viewport", chromedp.EmulateViewport(lo.width, lo.height))
-	return b
+	if js := b.opts.syntheticMediaJS(b.engine); js != "" {
+		b.addScript(js)
+	}
+	b.setViewport(b.opts.width, b.opts.height)
 }
 
 // secondTab opens another tab in the same browser (same profile and cookies).
 func (b *browser) secondTab(name string) *browser {
 	b.t.Helper()
+	if b.engine == firefox {
+		return openFirefoxPage(b.t, name, b.firefoxUser, b.opts)
+	}
 	return openTab(b.t, name, b.browserCtx, b.opts)
+}
+
+// setViewport sets the page's viewport size in CSS pixels.
+func (b *browser) setViewport(w, h int64) {
+	b.t.Helper()
+	ctx, cancel := b.page.stepContext(stepTimeout)
+	defer cancel()
+	if err := b.page.setViewport(ctx, w, h); err != nil {
+		b.t.Fatalf("%s: set viewport %dx%d: %v", b.name, w, h, err)
+	}
+}
+
+// typeKeys types keys into the focused element (\b Backspace, \r Enter).
+func (b *browser) typeKeys(what, keys string) {
+	b.t.Helper()
+	ctx, cancel := b.page.stepContext(stepTimeout)
+	defer cancel()
+	if err := b.page.typeKeys(ctx, keys); err != nil {
+		b.t.Fatalf("%s: %s: %v", b.name, what, err)
+	}
 }
 
 // firstRun runs the first (empty) action on a chromedp context. That call
@@ -237,11 +319,16 @@ func (b *browser) collectConsole() {
 			if m.Exception != nil && m.Stack != nil {
 				line += fmt.Sprintf(" (at %s:%d)", m.URL, m.Line)
 			}
-			b.mu.Lock()
-			b.console = append(b.console, line)
-			b.mu.Unlock()
+			b.addConsole(line)
 		}
 	}()
+}
+
+// addConsole keeps one console line.
+func (b *browser) addConsole(line string) {
+	b.mu.Lock()
+	b.console = append(b.console, line)
+	b.mu.Unlock()
 }
 
 // consoleLog returns the console messages seen so far.
@@ -270,17 +357,16 @@ func (b *browser) dumpOnFailure() {
 	b.mu.Lock()
 	closed := b.closed
 	b.mu.Unlock()
-	t.Logf("---- %s: browser console ----\n%s", b.name, strings.Join(b.consoleLog(), "\n"))
+	t.Logf("---- %s (%s): browser console ----\n%s", b.name, b.engine, strings.Join(b.consoleLog(), "\n"))
 	if closed {
 		return
 	}
-	ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+	ctx, cancel := b.page.stepContext(5 * time.Second)
 	defer cancel()
-	if desc, err := chromedp.Run(ctx, chromedp.Evaluate[json.RawMessage](
-		`window.__xpt ? window.__xpt.describe() : null`)); err == nil {
+	if desc, err := b.page.evaluate(ctx, `window.__xpt ? window.__xpt.describe() : null`); err == nil {
 		t.Logf("---- %s: page ----\n%s", b.name, desc)
 	}
-	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	png, err := b.page.screenshot(ctx)
 	if err != nil {
 		t.Logf("%s: no screenshot: %v", b.name, err)
 		return
@@ -303,12 +389,17 @@ func (b *browser) close() {
 	b.mu.Lock()
 	b.closed = true
 	b.mu.Unlock()
-	b.closeTab()
+	b.page.close()
 }
 
-// do runs actions with the step timeout and fails the test on error.
+// do runs chromedp actions with the step timeout and fails the test on
+// error. It is Chromium-only: tests meant for both browsers use the
+// methods of browser instead.
 func (b *browser) do(what string, actions ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
+	if b.engine == firefox {
+		b.t.Fatalf("%s: %s: chromedp actions need Chromium; use the browser methods in Firefox", b.name, what)
+	}
 	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
 	defer cancel()
 	if err := chromedp.Do(ctx, actions...); err != nil {
@@ -319,11 +410,9 @@ func (b *browser) do(what string, actions ...chromedp.Action[chromedp.Void]) {
 // addScript runs js in every new document of the tab, before the page's scripts.
 func (b *browser) addScript(js string) {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	ctx, cancel := b.page.stepContext(stepTimeout)
 	defer cancel()
-	_, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument,
-		page.AddScriptToEvaluateOnNewDocumentParams{Source: js})
-	if err != nil {
+	if err := b.page.addScript(ctx, js); err != nil {
 		b.t.Fatalf("%s: adding a script: %v", b.name, err)
 	}
 }
@@ -331,15 +420,19 @@ func (b *browser) addScript(js string) {
 // navigate opens url and waits for the load event.
 func (b *browser) navigate(url string) {
 	b.t.Helper()
-	b.do("navigate to "+url, chromedp.Navigate(url))
+	ctx, cancel := b.page.stepContext(stepTimeout)
+	defer cancel()
+	if err := b.page.navigate(ctx, url); err != nil {
+		b.t.Fatalf("%s: navigate to %s: %v", b.name, url, err)
+	}
 }
 
 // evalInto evaluates a JavaScript expression in the page (awaiting promises)
 // and decodes its JSON value into out.
 func (b *browser) evalInto(expr string, out any) error {
-	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	ctx, cancel := b.page.stepContext(stepTimeout)
 	defer cancel()
-	raw, err := chromedp.Run(ctx, chromedp.Evaluate[[]byte](expr, chromedp.EvalAwaitPromise))
+	raw, err := b.page.evaluate(ctx, expr)
 	if err != nil {
 		return err
 	}
@@ -500,7 +593,23 @@ func (b *browser) center(role, name string) point {
 func (b *browser) hover(role, name string) {
 	b.t.Helper()
 	p := b.center(role, name)
-	b.do("hover "+name, chromedp.MouseEvent(chromedp.MouseMoved, p.X, p.Y))
+	b.mouse("hover "+name, p.X, p.Y, false)
+}
+
+// mouse moves the mouse to x, y (and clicks there when click is set).
+func (b *browser) mouse(what string, x, y float64, click bool) {
+	b.t.Helper()
+	ctx, cancel := b.page.stepContext(stepTimeout)
+	defer cancel()
+	var err error
+	if click {
+		err = b.page.mouseClick(ctx, x, y)
+	} else {
+		err = b.page.mouseMove(ctx, x, y)
+	}
+	if err != nil {
+		b.t.Fatalf("%s: %s: %v", b.name, what, err)
+	}
 }
 
 // hoverText moves the mouse over the visible leaf element whose text is text.
@@ -517,7 +626,7 @@ func (b *browser) hoverText(text string) {
 	if p == nil {
 		b.t.Fatalf("%s: no visible element with text %q\npage: %s", b.name, text, b.describe())
 	}
-	b.do("hover "+text, chromedp.MouseEvent(chromedp.MouseMoved, p.X, p.Y))
+	b.mouse("hover "+text, p.X, p.Y, false)
 }
 
 // click clicks the element with role and name like a user: the mouse moves
@@ -529,10 +638,7 @@ func (b *browser) click(role, name string) {
 	if p.Disabled {
 		b.t.Fatalf("%s: %s %q is disabled\npage: %s", b.name, role, name, b.describe())
 	}
-	b.do("click "+name,
-		chromedp.MouseEvent(chromedp.MouseMoved, p.X, p.Y),
-		chromedp.MouseClickXY(p.X, p.Y),
-	)
+	b.mouse("click "+name, p.X, p.Y, true)
 }
 
 // fill focuses the textbox with this name, clears it and types text.
@@ -541,24 +647,24 @@ func (b *browser) fill(name, text string) {
 	b.waitVisible("textbox", name, stepTimeout)
 	b.eval(fmt.Sprintf(`(() => { const el = window.__xpt.find('textbox', %s);
 	  el.focus(); el.select(); return true; })()`, js(name)), nil)
-	b.do("clear "+name, chromedp.KeyEvent("\b"))
+	b.typeKeys("clear "+name, "\b")
 	if text != "" {
-		b.do("type into "+name, chromedp.KeyEvent(text))
+		b.typeKeys("type into "+name, text)
 	}
 }
 
 // press sends keys (e.g. "\r" for Enter) to the focused element.
 func (b *browser) press(keys string) {
 	b.t.Helper()
-	b.do("press keys", chromedp.KeyEvent(keys))
+	b.typeKeys("press keys", keys)
 }
 
 // screenshot saves a PNG of the viewport to file.
 func (b *browser) screenshot(file string) {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	ctx, cancel := b.page.stepContext(stepTimeout)
 	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	png, err := b.page.screenshot(ctx)
 	if err != nil {
 		b.t.Fatalf("%s: screenshot: %v", b.name, err)
 	}

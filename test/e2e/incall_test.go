@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/chromedp/chromedp"
 )
 
 // In-call features of 1:1 calls (SPEC F12, F18, F19, F24; docs/signaling.md
@@ -33,7 +31,7 @@ func (b *browser) typeInNumber(keys string) {
 	b.waitVisible("textbox", "Number", stepTimeout)
 	b.eval(`(() => { const el = window.__xpt.find('textbox', 'Number'); el.focus();
 	  el.setSelectionRange(el.value.length, el.value.length); return true; })()`, nil)
-	b.do("type "+keys, chromedp.KeyEvent(keys))
+	b.typeKeys("type "+keys, keys)
 }
 
 // waitPressed waits until the toggle button's aria-pressed is want.
@@ -97,20 +95,28 @@ func shotBoth(t *testing.T, p *browser, name string) {
 		name string
 		w, h int64
 	}{{"desktop", 1280, 800}, {"phone", 390, 844}} {
-		p.do("viewport "+vp.name, chromedp.EmulateViewport(vp.w, vp.h))
+		p.setViewport(vp.w, vp.h)
 		time.Sleep(400 * time.Millisecond) // let layout and transitions settle; pictures only
 		p.screenshot(filepath.Join(dir, fmt.Sprintf("%s-%s.png", vp.name, name)))
 	}
-	p.do("viewport back", chromedp.EmulateViewport(p.opts.width, p.opts.height))
+	p.setViewport(p.opts.width, p.opts.height)
 }
 
 // TestDTMFAndHold: 1001 types 123# (and presses 5 on the keypad) during a
 // video call: 1002 shows the keys. 1002 holds: 1001 shows "On hold", hears
 // music on hold and gets no video; resume brings video back both ways.
+// Run with 1001 in Chromium and in Firefox ESR (its DTMF sender, and music
+// on hold and video after resume as Firefox receives them).
 func TestDTMFAndHold(t *testing.T) {
+	for _, pair := range [][2]engine{{chromium, chromium}, {firefox, chromium}} {
+		t.Run(pairName(pair), func(t *testing.T) { dtmfAndHold(t, pair[0], pair[1]) })
+	}
+}
+
+func dtmfAndHold(t *testing.T, ea, eb engine) {
 	srv := startServer(t, serverOptions{})
-	a := newBrowser(t, "1001")
-	b := newBrowser(t, "1002")
+	a := newBrowser(t, "1001", inEngine(ea))
+	b := newBrowser(t, "1002", inEngine(eb))
 	a.login(srv, "1001")
 	b.login(srv, "1002")
 	connectCall(t, a, b, "1001", "Alice", "1002", "Bob", true, true)
@@ -157,12 +163,20 @@ func TestDTMFAndHold(t *testing.T) {
 
 // TestBlindTransfer: 1002 puts 1001 through to 1003 (Transfer now): 1003
 // rings with 1001's number and name, accepts, and 1001 and 1003 talk with
-// video; 1002's call ends as "Transferred" (F19).
+// video; 1002's call ends as "Transferred" (F19). Run in Chromium, and with
+// 1001 and 1003 in Firefox ESR (transferred from and to a Firefox user,
+// ending in a Firefox-to-Firefox video call).
 func TestBlindTransfer(t *testing.T) {
+	for _, es := range [][3]engine{{chromium, chromium, chromium}, {firefox, chromium, firefox}} {
+		t.Run(string(es[0])+"-"+string(es[1])+"-"+string(es[2]), func(t *testing.T) { blindTransfer(t, es) })
+	}
+}
+
+func blindTransfer(t *testing.T, es [3]engine) {
 	srv := startServer(t, serverOptions{})
-	a := newBrowser(t, "1001")
-	b := newBrowser(t, "1002")
-	c := newBrowser(t, "1003")
+	a := newBrowser(t, "1001", inEngine(es[0]))
+	b := newBrowser(t, "1002", inEngine(es[1]))
+	c := newBrowser(t, "1003", inEngine(es[2]))
 	a.login(srv, "1001")
 	b.login(srv, "1002")
 	c.login(srv, "1003")
@@ -210,12 +224,16 @@ func TestBlindTransfer(t *testing.T) {
 	a.waitUntil("1001 idle", signalTimeout, idle())
 }
 
-// threeWithCall logs 1001, 1002 and 1003 in, each in its own Chromium,
-// and connects an audio call 1001 → 1002.
-func threeWithCall(t *testing.T) (a, b, c *browser) {
+// threeWithCall logs 1001, 1002 and 1003 in, each in its own Chromium
+// (1002 in eb), and connects an audio call 1001 → 1002.
+func threeWithCall(t *testing.T, eb ...engine) (a, b, c *browser) {
 	t.Helper()
 	srv := startServer(t, serverOptions{})
-	a, b, c = newBrowser(t, "1001"), newBrowser(t, "1002"), newBrowser(t, "1003")
+	e := chromium
+	if len(eb) > 0 {
+		e = eb[0]
+	}
+	a, b, c = newBrowser(t, "1001"), newBrowser(t, "1002", inEngine(e)), newBrowser(t, "1003")
 	a.login(srv, "1001")
 	b.login(srv, "1002")
 	c.login(srv, "1003")
@@ -234,9 +252,16 @@ func consult(b, a, c *browser) {
 }
 
 // TestAttendedTransfer: 1002 consults 1003 while 1001 holds (music), then
-// Complete transfer joins 1001 and 1003; 1002 ends as "Transferred".
+// Complete transfer joins 1001 and 1003; 1002 ends as "Transferred". Run
+// with 1002 (two calls in one tab) in Chromium and in Firefox ESR.
 func TestAttendedTransfer(t *testing.T) {
-	a, b, c := threeWithCall(t)
+	for _, e := range engines {
+		t.Run(string(e), func(t *testing.T) { attendedTransfer(t, e) })
+	}
+}
+
+func attendedTransfer(t *testing.T, eb engine) {
+	a, b, c := threeWithCall(t, eb)
 
 	consult(b, a, c)
 	if dialog := c.text("dialog"); !strings.Contains(dialog, "1002") || !strings.Contains(dialog, "Bob") {
@@ -287,9 +312,16 @@ func TestConsultCancel(t *testing.T) {
 
 // TestCallWaiting: 1003 calls 1002 during 1001↔1002: the incoming dialog
 // shows over the call; Accept Audio holds 1001; Switch call and Resume swap
-// the calls; hanging up the active call leaves the held one.
+// the calls; hanging up the active call leaves the held one. Run with 1002
+// in Chromium and in Firefox ESR.
 func TestCallWaiting(t *testing.T) {
-	a, b, c := threeWithCall(t)
+	for _, e := range engines {
+		t.Run(string(e), func(t *testing.T) { callWaiting(t, e) })
+	}
+}
+
+func callWaiting(t *testing.T, eb engine) {
+	a, b, c := threeWithCall(t, eb)
 
 	c.dial("1002", false)
 	b.waitUntil("incoming dialog during the call", signalTimeout, "window.__xpt.names('dialog').length === 1")

@@ -15,13 +15,14 @@ type mediaStats struct {
 	AudioEnergy    float64 `json:"audioEnergy"`    // inbound-rtp audio totalAudioEnergy
 	ConnState      string  `json:"connState"`      // RTCPeerConnection.connectionState
 	OutAudioPacket float64 `json:"outAudioPacket"` // outbound-rtp audio packetsSent
+	OutAudioAt     float64 `json:"outAudioAt"`     // that statistic's timestamp (ms)
 }
 
 // statsJS reads the numbers of mediaStats from getStats().
 const statsJS = `(async () => {
   const pc = window.xphone && window.xphone.pc();
   const out = {hasPC: !!pc, videoFrames: 0, videoPackets: 0, audioPackets: 0, audioEnergy: 0,
-               connState: pc ? pc.connectionState : '', outAudioPacket: 0};
+               connState: pc ? pc.connectionState : '', outAudioPacket: 0, outAudioAt: 0};
   if (!pc) return out;
   const report = await pc.getStats();
   report.forEach((s) => {
@@ -33,7 +34,10 @@ const statsJS = `(async () => {
       out.audioPackets += s.packetsReceived || 0;
       out.audioEnergy += s.totalAudioEnergy || 0;
     }
-    if (s.type === 'outbound-rtp' && s.kind === 'audio') out.outAudioPacket += s.packetsSent || 0;
+    if (s.type === 'outbound-rtp' && s.kind === 'audio') {
+      out.outAudioPacket += s.packetsSent || 0;
+      out.outAudioAt = s.timestamp || 0;
+    }
   });
   return out;
 })()`
@@ -104,14 +108,19 @@ const rtcpStatsJS = `(async () => {
 // its receiver reports give the browser a round-trip time, its sender
 // reports show up as remote-outbound-rtp, and its transport-wide feedback
 // lets the browser's bandwidth estimate climb above the 300 kbit/s it
-// starts from (it cannot without feedback).
+// starts from (it cannot without feedback). Firefox's getStats has no
+// candidate-pair availableOutgoingBitrate, so there only the reports count.
 func (b *browser) requireRTCPFeedback(timeout time.Duration) {
 	b.t.Helper()
 	deadline := time.Now().Add(timeout)
 	var s rtcpStats
+	minBitrate := 600_000.0
+	if b.engine == firefox {
+		minBitrate = 0
+	}
 	for {
 		b.eval(rtcpStatsJS, &s)
-		if s.RTT > 0 && s.SRPackets > 0 && s.OutBitrate > 600_000 {
+		if s.RTT > 0 && s.SRPackets > 0 && s.OutBitrate >= minBitrate {
 			b.t.Logf("%s: RTCP from the server works: rtt %.4f s, %v packets in sender reports, estimate %.0f kbit/s",
 				b.name, s.RTT, s.SRPackets, s.OutBitrate/1000)
 			return

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/chromedp/chromedp"
 )
 
 // The phone around the calls (issue #15): recent and missed calls, the
@@ -65,7 +63,7 @@ func (b *browser) clickInItem(list, text, button string) {
 // clickAt clicks at a point like a user.
 func (b *browser) clickAt(p point, what string) {
 	b.t.Helper()
-	b.do("click "+what, chromedp.MouseEvent(chromedp.MouseMoved, p.X, p.Y), chromedp.MouseClickXY(p.X, p.Y))
+	b.mouse("click "+what, p.X, p.Y, true)
 }
 
 // visibleTextsJS is every visible text of the page, one per element that

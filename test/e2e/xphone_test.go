@@ -128,10 +128,16 @@ func connectCall(t *testing.T, caller, callee *browser, callerExt, callerName, c
 
 // TestLoginLogout: wrong password → alert; right password → main screen with
 // the extension top right; keypad; the session survives a reload; Logout
-// ends it (F6, F7, F8).
+// ends it (F6, F7, F8). In both browsers.
 func TestLoginLogout(t *testing.T) {
+	for _, e := range engines {
+		t.Run(string(e), func(t *testing.T) { loginLogout(t, e) })
+	}
+}
+
+func loginLogout(t *testing.T, e engine) {
 	srv := startServer(t, serverOptions{})
-	a := newBrowser(t, "1001")
+	a := newBrowser(t, "1001", inEngine(e))
 
 	a.navigate(srv.URL)
 	a.fill("Extension", "1001")
@@ -190,11 +196,19 @@ func TestLoginLogout(t *testing.T) {
 }
 
 // TestVideoCall: a full video call 1001 → 1002 with media checks, in-call
-// toggles and hang-up (F10, F11, F13–F17).
+// toggles and hang-up (F10, F11, F13–F17), for every pair of browsers:
+// Chromium and Firefox ESR calling each other both ways, and each itself.
 func TestVideoCall(t *testing.T) {
+	for _, pair := range enginePairs {
+		t.Run(pairName(pair), func(t *testing.T) { videoCall(t, pair[0], pair[1]) })
+	}
+}
+
+// videoCall is TestVideoCall with the caller in ea and the callee in eb.
+func videoCall(t *testing.T, ea, eb engine) {
 	srv := startServer(t, serverOptions{})
-	a := newBrowser(t, "1001")
-	b := newBrowser(t, "1002")
+	a := newBrowser(t, "1001", inEngine(ea))
+	b := newBrowser(t, "1002", inEngine(eb))
 	a.login(srv, "1001")
 	b.login(srv, "1002")
 
@@ -240,6 +254,8 @@ func TestVideoCall(t *testing.T) {
 	}
 
 	requireToggles(t, a)
+	// The camera back on: 1002 decodes 1001's video (and hears it) again.
+	b.requireMediaFlowing(true, mediaTimeout)
 
 	a.click("button", "Hang up")
 	start := time.Now()
@@ -336,10 +352,17 @@ func TestUnreachableNumbers(t *testing.T) {
 
 // TestTabCloseHangsUp: closing the callee's tab during a call ends the call
 // for the caller within 3 s (F11).
+// Closing a Firefox window is tried too (its pagehide).
 func TestTabCloseHangsUp(t *testing.T) {
+	for _, e := range engines {
+		t.Run(string(e), func(t *testing.T) { tabCloseHangsUp(t, e) })
+	}
+}
+
+func tabCloseHangsUp(t *testing.T, eb engine) {
 	srv := startServer(t, serverOptions{})
 	a := newBrowser(t, "1001")
-	b := newBrowser(t, "1002")
+	b := newBrowser(t, "1002", inEngine(eb))
 	a.login(srv, "1001")
 	b.login(srv, "1002")
 
@@ -355,10 +378,17 @@ func TestTabCloseHangsUp(t *testing.T) {
 
 // TestNoCamera: without a camera Video call is disabled (with a reason) while
 // Audio call works, and an incoming video call offers no Accept Video (F9, F14).
+// The camera-less browser is Chromium, then Firefox.
 func TestNoCamera(t *testing.T) {
+	for _, e := range engines {
+		t.Run(string(e), func(t *testing.T) { noCamera(t, e) })
+	}
+}
+
+func noCamera(t *testing.T, eb engine) {
 	srv := startServer(t, serverOptions{})
 	a := newBrowser(t, "1001")
-	b := newBrowser(t, "1002-nocam", withoutCamera())
+	b := newBrowser(t, "1002-nocam", withoutCamera(), inEngine(eb))
 	a.login(srv, "1001")
 	b.login(srv, "1002")
 

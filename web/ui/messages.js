@@ -137,9 +137,26 @@ function onAnswer(msg) {
   if (!call.id && msg.call) call.id = msg.call;
   if (call.answerApplied) return; // sent again after a reconnect
   call.answerApplied = true;
+  call.mediaNotes = unusableNotes(msg.unusable);
   call.leg.setAnswer(msg.sdp).catch((err) => {
     console.error('xphone: cannot apply the answer', err);
     if (!call.ended) hangupCall(call, 'media_failed', { key: 'error.negotiation' });
+  });
+}
+
+/**
+ * What the server could not use of our offer (`answer.unusable`), as text
+ * objects for the user, e.g. "Your browser's video could not be used:
+ * Xphone forwards VP8 video, and the browser offered only VP9".
+ */
+export function unusableNotes(unusable) {
+  if (!Array.isArray(unusable)) return [];
+  return unusable.filter((u) => u && typeof u === 'object').map((u) => {
+    const kind = u.kind === 'audio' ? 'audio' : 'video';
+    if (u.reason === 'layers') return { key: 'media.unusable.layers' };
+    const offered = Array.isArray(u.offered) ? u.offered.filter((c) => typeof c === 'string') : [];
+    if (!offered.length) return { key: `media.unusable.no_codec.${kind}`, params: { want: u.want || '' } };
+    return { key: `media.unusable.codec.${kind}`, params: { want: u.want || '', offered: offered.join(', ') } };
   });
 }
 
