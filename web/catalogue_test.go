@@ -56,6 +56,11 @@ func dynamicKeys() []string {
 			keys = append(keys, family+c)
 		}
 	}
+	// answer.unusable (sfu.MediaProblem): per reason and kind.
+	for _, kind := range []string{"audio", "video"} {
+		keys = append(keys, "media.unusable.codec."+kind, "media.unusable.no_codec."+kind)
+	}
+	keys = append(keys, "media.unusable."+sfu.ProblemLayers)
 	for _, what := range []string{"denied", "missing", "busy", "failed"} {
 		keys = append(keys, "media."+what+"_audio", "media."+what+"_video")
 	}

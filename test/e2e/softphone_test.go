@@ -174,10 +174,12 @@ func (b *browser) tabText(name string) string {
 // the list is opened and "Missed call from …" on the idle screen; Call
 // back; do-not-disturb refuses callers ("Do not disturb", kept until
 // dismissed) and logs missed calls; after a server restart history and
-// do-not-disturb are still there.
+// do-not-disturb are still there. The observer (1003) runs in Firefox ESR.
 func TestPresenceRecentCallsAndDND(t *testing.T) {
 	srv := startServer(t, serverOptions{noAnswerTimeout: "5s"})
-	a, b, c := newBrowser(t, "1001"), newBrowser(t, "1002"), newBrowser(t, "1003")
+	// 1003, who watches the others' presence and calls from the directory,
+	// is in Firefox ESR; 1001 and 1002 in Chromium.
+	a, b, c := newBrowser(t, "1001"), newBrowser(t, "1002"), newBrowser(t, "1003", inFirefox())
 	for _, p := range []*browser{a, b, c} {
 		p.addScript(recorderJS)
 	}
