@@ -42,9 +42,9 @@ func Open(ctx context.Context, path string) (*SQLite, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrOpen, path, err)
 	}
-	if err := db.PingContext(ctx); err != nil {
+	if err := retryBusy(ctx, func() error { return db.PingContext(ctx) }); err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("%w: %s: %v", ErrOpen, path, err)
+		return nil, fmt.Errorf("%w: %s: %w", ErrOpen, path, err)
 	}
 	s := &SQLite{db: db}
 	if err := s.migrate(ctx); err != nil {
@@ -86,13 +86,16 @@ func (s *SQLite) SchemaVersion(ctx context.Context) (int, error) {
 // transaction that re-reads the version, so two processes opening the same
 // new file never apply a step twice.
 func (s *SQLite) migrate(ctx context.Context) error {
-	_, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`)
+	err := retryBusy(ctx, func() error {
+		_, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrMigrate, err)
 	}
 	for _, m := range migrations {
-		if err := s.apply(ctx, m); err != nil {
+		if err := retryBusy(ctx, func() error { return s.apply(ctx, m) }); err != nil {
 			return err
 		}
 	}
@@ -102,12 +105,12 @@ func (s *SQLite) migrate(ctx context.Context) error {
 func (s *SQLite) apply(ctx context.Context, m migration) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("%w: %d %s: %v", ErrMigrate, m.version, m.name, err)
+		return fmt.Errorf("%w: %d %s: %w", ErrMigrate, m.version, m.name, err)
 	}
 	defer func() { _ = tx.Rollback() }()
 	var current int
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
-		return fmt.Errorf("%w: %v", ErrMigrate, err)
+		return fmt.Errorf("%w: %w", ErrMigrate, err)
 	}
 	if current > latestVersion() {
 		return fmt.Errorf("%w: the database has schema version %d, newer than this Xphone's %d: use a newer build",
@@ -117,14 +120,14 @@ func (s *SQLite) apply(ctx context.Context, m migration) error {
 		return nil
 	}
 	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-		return fmt.Errorf("%w: %d %s: %v", ErrMigrate, m.version, m.name, err)
+		return fmt.Errorf("%w: %d %s: %w", ErrMigrate, m.version, m.name, err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
 		m.version, m.name, time.Now().UnixMilli()); err != nil {
-		return fmt.Errorf("%w: %d %s: %v", ErrMigrate, m.version, m.name, err)
+		return fmt.Errorf("%w: %d %s: %w", ErrMigrate, m.version, m.name, err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("%w: %d %s: %v", ErrMigrate, m.version, m.name, err)
+		return fmt.Errorf("%w: %d %s: %w", ErrMigrate, m.version, m.name, err)
 	}
 	return nil
 }
