@@ -19,6 +19,10 @@ const FileName = "xphone.db"
 // process) to finish before giving up with SQLITE_BUSY.
 const busyTimeout = 10 * time.Second
 
+// maxConns bounds the connection pool: WAL lets readers run beside the one
+// writer, and more connections than that only wait.
+const maxConns = 4
+
 // SQLite is the Store in one SQLite file, in WAL mode so readers never wait
 // for the writer.
 type SQLite struct {
@@ -46,6 +50,11 @@ func Open(ctx context.Context, path string) (*SQLite, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("%w: %s: %w", ErrOpen, path, err)
 	}
+	// SQLite has one writer at a time and keeps the descriptors of closed
+	// connections open while others hold locks on the file, so an unbounded
+	// pool only buys busy waits and descriptors under a burst of logins.
+	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(maxConns)
 	s := &SQLite{db: db}
 	if err := s.migrate(ctx); err != nil {
 		_ = db.Close()

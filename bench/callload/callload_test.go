@@ -91,6 +91,12 @@ func TestJudge(t *testing.T) {
 		{"a drop", func(r *result) { r.Samples[3].Dropped = 1 }, false, "1 calls dropped"},
 		{"a stall", func(r *result) { r.Samples[2].Starved = 1 }, false, "audio stalled in 1 samples"},
 		{"goroutines left after the hang-up", func(r *result) { r.AfterGoroutines = 40 }, false, "after the hang-up"},
+		{"the store within its pool", func(r *result) {
+			r.AfterFDKinds = map[string]int{"/d/xphone.db": 4, "/d/xphone.db-wal": 4, "/d/xphone.db-shm": 1, "socket": 6}
+		}, true, ""},
+		{"the store beyond its pool", func(r *result) {
+			r.AfterFDKinds = map[string]int{"/d/xphone.db": 8, "/d/xphone.db-wal": 8, "/d/xphone.db-shm": 1}
+		}, false, "the store holds 17 descriptors"},
 		{"too few samples", func(r *result) { r.Samples = r.Samples[:2] }, false, "only 2 samples"},
 	}
 	for _, tt := range tests {

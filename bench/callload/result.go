@@ -11,19 +11,21 @@ const afterSlack = 5
 
 // result is one run's outcome.
 type result struct {
-	Options          string   `json:"options"`
-	SetupSeconds     float64  `json:"setup_s"`
-	Samples          []sample `json:"samples"`
-	Lost             []string `json:"lost"`
-	Trends           []trend  `json:"trends"`
-	BeforeGoroutines int      `json:"before_goroutines"`
-	BeforeFDs        int      `json:"before_fds"`
-	AfterGoroutines  int      `json:"after_goroutines"`
-	AfterFDs         int      `json:"after_fds"`
-	Dropped          int      `json:"dropped"`
-	StarvedSamples   int      `json:"starved_samples"`
-	Pass             bool     `json:"pass"`
-	Why              []string `json:"why,omitempty"`
+	Options          string         `json:"options"`
+	SetupSeconds     float64        `json:"setup_s"`
+	Samples          []sample       `json:"samples"`
+	Lost             []string       `json:"lost"`
+	Trends           []trend        `json:"trends"`
+	BeforeGoroutines int            `json:"before_goroutines"`
+	BeforeFDs        int            `json:"before_fds"`
+	AfterGoroutines  int            `json:"after_goroutines"`
+	AfterFDs         int            `json:"after_fds"`
+	BeforeFDKinds    map[string]int `json:"before_fd_kinds"`
+	AfterFDKinds     map[string]int `json:"after_fd_kinds"`
+	Dropped          int            `json:"dropped"`
+	StarvedSamples   int            `json:"starved_samples"`
+	Pass             bool           `json:"pass"`
+	Why              []string       `json:"why,omitempty"`
 }
 
 func describe(o options) string {
@@ -63,6 +65,9 @@ func (r *result) judge() {
 			r.Why = append(r.Why, fmt.Sprintf("%s grew from %d to %d (allowed +%d)", t.Name, t.First, t.Last, t.Allowed))
 		}
 	}
+	if n := storeFDs(r.AfterFDKinds); n > storeFDBound {
+		r.Why = append(r.Why, fmt.Sprintf("the store holds %d descriptors after the load (bound %d)", n, storeFDBound))
+	}
 	if r.AfterGoroutines > r.BeforeGoroutines+afterSlack || r.AfterFDs > r.BeforeFDs+afterSlack {
 		r.Why = append(r.Why, fmt.Sprintf("after the hang-up: %d goroutines, %d fds; before the load %d, %d",
 			r.AfterGoroutines, r.AfterFDs, r.BeforeGoroutines, r.BeforeFDs))
@@ -80,7 +85,9 @@ func (r *result) print(w io.Writer) {
 	for _, t := range r.Trends {
 		fmt.Fprintf(w, "%-22s first %d last %d (min %d, max %d; allowed growth %d) flat=%v\n", t.Name, t.First, t.Last, t.Min, t.Max, t.Allowed, t.Flat)
 	}
-	fmt.Fprintf(w, "before / after load    goroutines %d / %d, fds %d / %d\n", r.BeforeGoroutines, r.AfterGoroutines, r.BeforeFDs, r.AfterFDs)
+	fmt.Fprintf(w, "before / after load    goroutines %d / %d, fds %d / %d (besides the store's %d / %d, bound %d)\n",
+		r.BeforeGoroutines, r.AfterGoroutines, r.BeforeFDs, r.AfterFDs, storeFDs(r.BeforeFDKinds), storeFDs(r.AfterFDKinds), storeFDBound)
+	fmt.Fprintf(w, "fds by kind            before %v\n                       after  %v\n", r.BeforeFDKinds, r.AfterFDKinds)
 	if r.Pass {
 		fmt.Fprintln(w, "gate                   PASS")
 		return
