@@ -160,6 +160,9 @@ type Room struct {
 	Video           string `yaml:"video"` // all, speaker, last_n, none
 	MaxParticipants int    `yaml:"max_participants"`
 	PIN             string `yaml:"pin"`
+	// Moderators are the extensions that run the room: mute and remove
+	// participants, lock it, record (admins moderate every room).
+	Moderators []string `yaml:"moderators"`
 	// Bridge dials a PBX conference number into the room while it has
 	// participants; nil: no bridge.
 	Bridge *RoomBridge `yaml:"bridge"`
@@ -278,9 +281,33 @@ type DialRule struct {
 
 // Policy is the conference forwarding policy (SPEC F30).
 type Policy struct {
-	Speaker SpeakerPolicy `yaml:"speaker"`
-	Mixer   MixerPolicy   `yaml:"mixer"`
-	Video   VideoPolicy   `yaml:"video"`
+	Speaker   SpeakerPolicy   `yaml:"speaker"`
+	Mixer     MixerPolicy     `yaml:"mixer"`
+	Video     VideoPolicy     `yaml:"video"`
+	Meetings  MeetingsPolicy  `yaml:"meetings"`
+	Recording RecordingPolicy `yaml:"recording"`
+}
+
+// MeetingsPolicy is who may do what in conference rooms.
+type MeetingsPolicy struct {
+	Share     string `yaml:"share"`      // who may share a screen: everyone, moderators, nobody
+	MaxShares int    `yaml:"max_shares"` // screens shared at once in a room
+	// SelfUnmute lets a participant a moderator muted unmute themselves.
+	SelfUnmute bool `yaml:"self_unmute"`
+	// HandLowerAfter lowers a raised hand after its owner spoke this long; 0: never.
+	HandLowerAfter Duration `yaml:"hand_lower_after"`
+	ChatHistory    int      `yaml:"chat_history"`   // chat messages a late joiner gets
+	ChatMaxChars   int      `yaml:"chat_max_chars"` // longest chat message
+}
+
+// RecordingPolicy is who may record rooms, where recordings go and how
+// long they are kept.
+type RecordingPolicy struct {
+	Allowed string `yaml:"allowed"` // everyone, moderators, nobody
+	// Dir holds the recordings; relative paths are inside the data
+	// directory. Default "recordings".
+	Dir       string   `yaml:"dir"`
+	Retention Duration `yaml:"retention"` // recordings older than this are deleted; 0: kept
 }
 
 // VideoPolicy tunes which video layers conference participants receive.

@@ -36,6 +36,19 @@ const (
 	DefaultMixerBitrate     = 32000
 	DefaultMixerComplexity  = 5
 	DefaultListenerFrameMS  = 0 // by room size
+	DefaultMaxShares        = 1
+	DefaultHandLowerAfter   = 3 * time.Second
+	DefaultChatHistory      = 100
+	DefaultChatMaxChars     = 1000
+	DefaultRecordingDir     = "recordings"
+	DefaultRetention        = 30 * 24 * time.Hour
+)
+
+// Who may use a meeting feature (policy.meetings.share, policy.recording.allowed).
+const (
+	Everyone   = "everyone"
+	Moderators = "moderators"
+	Nobody     = "nobody"
 )
 
 // Room video modes.
@@ -78,6 +91,9 @@ func defaults() *Config {
 			Mixer: MixerPolicy{TopK: DefaultMixerTopK, Bitrate: DefaultMixerBitrate, Complexity: DefaultMixerComplexity,
 				ListenerFrameMS: DefaultListenerFrameMS},
 			Video: VideoPolicy{SpeakerLayer: "high", OthersLayer: "low", MaxLayer: "high", LastN: 4},
+			Meetings: MeetingsPolicy{Share: Everyone, MaxShares: DefaultMaxShares, SelfUnmute: true,
+				HandLowerAfter: Duration(DefaultHandLowerAfter), ChatHistory: DefaultChatHistory, ChatMaxChars: DefaultChatMaxChars},
+			Recording: RecordingPolicy{Allowed: Moderators, Dir: DefaultRecordingDir, Retention: Duration(DefaultRetention)},
 		},
 	}
 }

@@ -117,6 +117,9 @@ func TestDefaultsWhenKeysOmitted(t *testing.T) {
 						Release: Duration(600 * time.Millisecond), Margin: 6},
 					Mixer: MixerPolicy{TopK: 3, Bitrate: 32000, Complexity: 5, ListenerFrameMS: 0},
 					Video: VideoPolicy{SpeakerLayer: "high", OthersLayer: "low", MaxLayer: "high", LastN: 4},
+					Meetings: MeetingsPolicy{Share: "everyone", MaxShares: 1, SelfUnmute: true, HandLowerAfter: Duration(3 * time.Second),
+						ChatHistory: 100, ChatMaxChars: 1000},
+					Recording: RecordingPolicy{Allowed: "moderators", Dir: "recordings", Retention: Duration(720 * time.Hour)},
 				},
 			}
 			tt.want(want)

@@ -78,5 +78,10 @@ func validateRooms(ps *problems, rooms []Room, exts map[string]int) {
 		if r.PIN != "" && !isDigits(r.PIN) {
 			ps.add(p+".pin", "must be digits only")
 		}
+		for j, m := range r.Moderators {
+			if _, ok := exts[m]; !ok {
+				ps.add(fmt.Sprintf("%s.moderators[%d]", p, j), "%q is not an extension", m)
+			}
+		}
 	}
 }

@@ -2,6 +2,7 @@ package configs
 
 import (
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -9,6 +10,42 @@ func (p Policy) validate(ps *problems) {
 	p.Speaker.validate(ps)
 	p.Mixer.validate(ps)
 	p.Video.validate(ps)
+	p.Meetings.validate(ps)
+	p.Recording.validate(ps)
+}
+
+var whoValues = []string{Everyone, Moderators, Nobody}
+
+func (m MeetingsPolicy) validate(ps *problems) {
+	if !slices.Contains(whoValues, m.Share) {
+		ps.add("policy.meetings.share", "%q is not one of everyone, moderators, nobody", m.Share)
+	}
+	if m.MaxShares < 1 || m.MaxShares > 16 {
+		ps.add("policy.meetings.max_shares", "%d is not in 1..16", m.MaxShares)
+	}
+	if d := m.HandLowerAfter.D(); d < 0 || d > 10*time.Minute {
+		ps.add("policy.meetings.hand_lower_after", "%v is not between 0 (never) and 10m", d)
+	}
+	if m.ChatHistory < 1 || m.ChatHistory > 1000 {
+		ps.add("policy.meetings.chat_history", "%d is not in 1..1000", m.ChatHistory)
+	}
+	if m.ChatMaxChars < 1 || m.ChatMaxChars > 10000 {
+		ps.add("policy.meetings.chat_max_chars", "%d is not in 1..10000", m.ChatMaxChars)
+	}
+}
+
+func (r RecordingPolicy) validate(ps *problems) {
+	if !slices.Contains(whoValues, r.Allowed) {
+		ps.add("policy.recording.allowed", "%q is not one of everyone, moderators, nobody", r.Allowed)
+	}
+	if strings.TrimSpace(r.Dir) == "" {
+		ps.add("policy.recording.dir", "must not be empty (default %q, inside the data directory)", DefaultRecordingDir)
+	} else if strings.ContainsRune(r.Dir, 0) {
+		ps.add("policy.recording.dir", "must not contain NUL")
+	}
+	if d := r.Retention.D(); d < 0 || (d > 0 && d < time.Hour) {
+		ps.add("policy.recording.retention", "%v must be 0 (keep) or at least 1h", d)
+	}
 }
 
 // Layers are the simulcast layer names, lowest first.

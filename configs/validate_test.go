@@ -30,6 +30,21 @@ func TestValidateRules(t *testing.T) {
 		path    string // "" = valid
 		message string
 	}{
+		{"room moderator not an extension", func(c *Config) { c.Rooms[0].Moderators = []string{"1001", "1099"} },
+			"rooms[0].moderators[1]", `"1099" is not an extension`},
+		{"room moderators ok", func(c *Config) { c.Rooms[0].Moderators = []string{"1001", "1002"} }, "", ""},
+		{"share who unknown", func(c *Config) { c.Policy.Meetings.Share = "admins" }, "policy.meetings.share", "not one of"},
+		{"max shares zero", func(c *Config) { c.Policy.Meetings.MaxShares = 0 }, "policy.meetings.max_shares", "1..16"},
+		{"hand lower negative", func(c *Config) { c.Policy.Meetings.HandLowerAfter = Duration(-time.Second) },
+			"policy.meetings.hand_lower_after", "never"},
+		{"hand lower never ok", func(c *Config) { c.Policy.Meetings.HandLowerAfter = 0 }, "", ""},
+		{"chat history too long", func(c *Config) { c.Policy.Meetings.ChatHistory = 5000 }, "policy.meetings.chat_history", "1..1000"},
+		{"chat max chars zero", func(c *Config) { c.Policy.Meetings.ChatMaxChars = 0 }, "policy.meetings.chat_max_chars", "1..10000"},
+		{"record who unknown", func(c *Config) { c.Policy.Recording.Allowed = "all" }, "policy.recording.allowed", "not one of"},
+		{"recording dir empty", func(c *Config) { c.Policy.Recording.Dir = " " }, "policy.recording.dir", "must not be empty"},
+		{"retention too short", func(c *Config) { c.Policy.Recording.Retention = Duration(time.Minute) },
+			"policy.recording.retention", "at least 1h"},
+		{"retention keep ok", func(c *Config) { c.Policy.Recording.Retention = 0 }, "", ""},
 		{"listen not host:port", func(c *Config) { c.HTTP.Listen = "81" }, "http.listen", "not host:port"},
 		{"listen bad port", func(c *Config) { c.HTTP.Listen = ":http" }, "http.listen", "want a number"},
 		{"listen port too big", func(c *Config) { c.HTTP.Listen = ":70000" }, "http.listen", "0-65535"},

@@ -35,6 +35,8 @@ func (c *Calls) runConference(id string, req PlaceRequest) {
 			reason = ReasonPINRequired
 		case errors.Is(err, ErrWrongPIN):
 			reason = ReasonWrongPIN
+		case errors.Is(err, ErrRoomLocked):
+			reason = ReasonRoomLocked
 		}
 		rec.Reason = reason
 		log.Info("conference join failed", "reason", string(reason), "err", err)
@@ -54,4 +56,13 @@ func (c *Calls) runConference(id string, req PlaceRequest) {
 		reason = ReasonServerRestart
 	}
 	_ = req.Caller.Hangup(context.Background(), reason)
+}
+
+// Conference is the room leg is in, or nil: the web layer passes meeting
+// requests (chat, hands, moderation, recording) to it.
+func (c *Calls) Conference(leg Leg) *Conference {
+	if c.cfg.Rooms == nil {
+		return nil
+	}
+	return c.cfg.Rooms.Of(leg)
 }

@@ -40,6 +40,9 @@ type RoomSpec struct {
 	Video           VideoMode
 	MaxParticipants int    // 0: unlimited
 	PIN             string // digits a caller must give to join; "" for none
+	// Moderators are the extensions that run the room (admins do too):
+	// mute, remove, lock, and by default record.
+	Moderators []string
 }
 
 // Member is one participant as clients see it.
@@ -48,12 +51,20 @@ type Member struct {
 	Number string `json:"number"`
 	Name   string `json:"name"`
 	Video  bool   `json:"video"` // publishes video
+	// Muted: their microphone is off, by their own choice or a
+	// moderator's (ModMuted: the server does not mix them).
+	Muted     bool `json:"muted,omitempty"`
+	ModMuted  bool `json:"mod_muted,omitempty"`
+	Hand      bool `json:"hand,omitempty"`      // a raised hand
+	Moderator bool `json:"moderator,omitempty"` // may run the room
+	Screen    bool `json:"screen,omitempty"`    // shares a screen
 }
 
 // Slot says which member's video a received video track shows.
 type Slot struct {
 	Mid    string `json:"mid"`
 	Member string `json:"member,omitempty"` // member id; "" when the slot is idle
+	Screen bool   `json:"screen,omitempty"` // the member's shared screen, not their camera
 }
 
 // ConferenceObserver hears what a participant's UI shows: the roster,
@@ -79,6 +90,10 @@ type ConferenceConfig struct {
 	DecideEvery int
 	Now         func() time.Time
 	Stats       *Stats // nil: not counted
+	// Meeting is who may do what in a meeting (conference_meeting.go).
+	Meeting MeetingPolicy
+	// Recording is where recordings go (conference_record.go).
+	Recording RecordingConfig
 }
 
 // AudioCodecs makes the Opus coders a conference's mixer needs.
@@ -105,6 +120,8 @@ type Conference struct {
 	history  []string // recent dominant speakers, newest last
 	ticks    int
 	inputs   []audiolevel.Input
+	speaking []string // who the detector last said speaks
+	meeting  meetingRoom
 }
 
 // confMember is one participant's wiring inside a conference.
@@ -117,12 +134,17 @@ type confMember struct {
 	audioDown  *DownTrack
 	meter      *audiolevel.Meter
 	sink       *mixSink
-	slots      map[*DownTrack]string // video down → member id shown
+	slots      map[*DownTrack]string // video down → source key shown (conference_video.go)
+	// slotsPending: the last slots told had one without a mid yet.
+	slotsPending bool
+	meet         meetingMember
 }
 
 func (m *confMember) info() Member {
 	id := m.leg.Identity()
-	return Member{ID: m.leg.ID(), Number: id.Number, Name: id.Name, Video: m.videoUp() != nil}
+	return Member{ID: m.leg.ID(), Number: id.Number, Name: id.Name, Video: m.videoUp() != nil,
+		Muted: m.meet.micOff || m.meet.modMuted, ModMuted: m.meet.modMuted, Hand: m.meet.hand,
+		Moderator: m.meet.moderator, Screen: m.meet.screen != nil}
 }
 
 // videoUp is the member's best video layer, nil if they send no video.
@@ -154,6 +176,7 @@ func newConference(spec RoomSpec, cfg ConferenceConfig, log *slog.Logger) (*Conf
 	if cfg.Video == (VideoPolicy{}) {
 		cfg.Video = DefaultVideoPolicy
 	}
+	cfg.Meeting = cfg.Meeting.withDefaults()
 	c := &Conference{
 		spec: spec, cfg: cfg, log: log.With("room", spec.Number),
 		requests: make(chan func()), stop: make(chan struct{}), done: make(chan struct{}),
@@ -216,10 +239,16 @@ func (c *Conference) step(now time.Time) {
 	if c.ticks%c.cfg.DecideEvery == 0 {
 		c.decideSpeakers(now)
 	}
+	if c.ticks%5 == 0 {
+		c.resendPendingSlots()
+	}
 	if ticksPerSecond := int(time.Second / c.cfg.Tick); c.ticks%ticksPerSecond == 0 {
 		c.measureBitrates(1)
 		c.relayer() // budgets and estimates change
 		c.adaptFEC()
+		c.lowerHands(now)
+		c.recordVideo() // the best layer flowing may have changed
+		c.checkRecording()
 	}
 }
 
@@ -241,6 +270,10 @@ func (c *Conference) do(ctx context.Context, f func()) error {
 func (c *Conference) close() {
 	close(c.stop)
 	<-c.done
+	if rr := c.meeting.rec; rr != nil { // the goroutine is gone: its state is ours
+		c.meeting.rec = nil
+		c.finishRecording(rr)
+	}
 }
 
 // mixSink feeds a participant's received audio into the mixer and meter.
@@ -253,6 +286,9 @@ type mixSink struct {
 // WriteRTP implements RTPSink on the read loop: no lock, no allocation.
 func (s *mixSink) WriteRTP(src *UpTrack, p *rtp.Packet) {
 	level := src.Level()
+	if s.part.Muted() {
+		level = audiolevel.Silence // muted by a moderator: never the speaker
+	}
 	s.meter.Observe(level, level < audiolevel.Silence, 20*time.Millisecond, s.now())
 	s.part.Push(p.SequenceNumber, p.Payload, level)
 }

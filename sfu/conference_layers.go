@@ -49,17 +49,20 @@ type choice struct {
 func (c *Conference) plan(m *confMember) map[*DownTrack]*UpTrack {
 	var choices []*choice
 	total := 0
-	for d, id := range m.slots {
-		o := c.memberByID(id)
-		if o == nil {
+	for d, key := range m.slots {
+		o, screen := c.source(key)
+		layers := layersOf(o, screen)
+		if len(layers) == 0 {
 			continue
 		}
-		layers := o.videoLayers()
-		up := pickLayer(layers, c.wantLayer(o), 0)
-		if up == nil {
-			continue
+		want := 0 // a screen has one layer
+		if !screen {
+			want = c.wantLayer(o)
 		}
-		ch := &choice{d: d, layers: layers, at: indexOf(layers, up), speaker: id == c.dominant}
+		up := pickLayer(layers, want, 0)
+		// A shared screen is lowered last, like the speaker: it is what
+		// everyone is looking at.
+		ch := &choice{d: d, layers: layers, at: indexOf(layers, up), speaker: screen || key == c.dominant}
 		choices = append(choices, ch)
 		total += up.Bitrate()
 	}
@@ -143,6 +146,9 @@ func (c *Conference) measureBitrates(seconds float64) {
 	for _, m := range c.members {
 		for _, u := range m.videoLayers() {
 			u.measure(seconds)
+		}
+		if m.meet.screen != nil {
+			m.meet.screen.measure(seconds) // counts in the viewers' budgets
 		}
 	}
 }

@@ -14,7 +14,12 @@ func (c *Conference) joinOnLoop(callID string, leg Leg, obs ConferenceObserver) 
 	if c.spec.MaxParticipants > 0 && len(c.members) >= c.spec.MaxParticipants {
 		return ErrRoomFull
 	}
+	moderator := c.mayModerate(leg)
+	if c.meeting.locked && !moderator {
+		return ErrRoomLocked
+	}
 	m := c.newMember(callID, leg, obs)
+	m.meet.moderator = moderator
 	c.members = append(c.members, m)
 	c.mix.Add(m.part)
 	if up := m.audioUp(); up != nil {
@@ -24,6 +29,9 @@ func (c *Conference) joinOnLoop(callID string, leg Leg, obs ConferenceObserver) 
 	c.wireVideo()
 	c.broadcastRoster()
 	obs.Speakers(callID, c.dominant, nil)
+	c.sendState(m)
+	c.sendHistory(m)
+	c.notify(noticeAbout(NoticeJoined, m, nil), m)
 	c.log.Info("participant joined", "leg", leg.ID(), "ext", leg.Identity().Number, "members", len(c.members))
 	return nil
 }
@@ -91,6 +99,9 @@ func (c *Conference) leaveOnLoop(leg Leg) bool {
 	c.unwireMember(m)
 	c.wireVideo()
 	c.broadcastRoster()
+	if !m.meet.removed {
+		c.notify(noticeAbout(NoticeLeft, m, nil), nil)
+	}
 	c.log.Info("participant left", "leg", leg.ID(), "members", len(c.members))
 	return len(c.members) == 0
 }
@@ -120,6 +131,7 @@ func (c *Conference) decideSpeakers(now time.Time) {
 	if !d.Changed {
 		return
 	}
+	c.noteTalkers(d.Speaking, now)
 	if d.Dominant != c.dominant {
 		c.dominant = d.Dominant
 		if c.cfg.Stats != nil {
@@ -130,6 +142,8 @@ func (c *Conference) decideSpeakers(now time.Time) {
 		}
 		if c.spec.Video == VideoSpeaker || c.spec.Video == VideoLastN {
 			c.wireVideo()
+		} else {
+			c.recordVideo()
 		}
 		c.relayer()
 	}

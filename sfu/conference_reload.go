@@ -53,15 +53,18 @@ func (c *Conference) reconfigureOnLoop(spec RoomSpec, cfg ConferenceConfig) {
 		c.log.Warn("mixer config not applied", "err", err)
 	}
 	c.cfg.Speaker, c.cfg.Mixer, c.cfg.Video = cfg.Speaker, cfg.Mixer, cfg.Video
+	c.cfg.Meeting, c.cfg.Recording = cfg.Meeting.withDefaults(), cfg.Recording
 	c.relayer()
 	modeChanged := spec.Video != c.spec.Video
 	c.spec.Name, c.spec.MaxParticipants, c.spec.PIN, c.spec.Video = spec.Name, spec.MaxParticipants, spec.PIN, spec.Video
+	c.spec.Moderators = spec.Moderators
+	c.remoderate()
 	if !modeChanged {
 		return
 	}
 	for _, m := range c.members {
-		for d, id := range m.slots {
-			release(m, d, c.memberByID(id))
+		for d, key := range m.slots {
+			c.release(m, d, key)
 		}
 	}
 	c.wireVideo()
@@ -70,4 +73,20 @@ func (c *Conference) reconfigureOnLoop(spec RoomSpec, cfg ConferenceConfig) {
 		c.sendSlots(m, slices.Clone(videoDowns(m.leg)))
 	}
 	c.log.Info("video mode changed", "mode", string(spec.Video))
+}
+
+// remoderate applies a reloaded moderator list (and admin flags) to the
+// members, telling those whose role changed.
+func (c *Conference) remoderate() {
+	changed := false
+	for _, m := range c.members {
+		if mod := c.mayModerate(m.leg); mod != m.meet.moderator {
+			m.meet.moderator = mod
+			changed = true
+		}
+	}
+	if changed {
+		c.broadcastRoster()
+	}
+	c.broadcastState()
 }

@@ -1,10 +1,42 @@
 package sfu
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
+
+// A member's video slots show sources named by keys: a member's id for
+// their camera, the id with screenSuffix for the screen they share.
+const screenSuffix = "#screen"
+
+func cameraKey(m *confMember) string { return m.leg.ID() }
+func screenKey(m *confMember) string { return m.leg.ID() + screenSuffix }
+
+// source resolves a key to its member (nil if gone) and whether it names
+// their screen.
+func (c *Conference) source(key string) (*confMember, bool) {
+	id, screen := strings.CutSuffix(key, screenSuffix)
+	return c.memberByID(id), screen
+}
+
+// layersOf are the up tracks a source has, lowest layer first: a camera's
+// simulcast layers, or the one screen track.
+func layersOf(m *confMember, screen bool) []*UpTrack {
+	switch {
+	case m == nil:
+		return nil
+	case screen && m.meet.screen == nil:
+		return nil
+	case screen:
+		return []*UpTrack{m.meet.screen}
+	}
+	return m.videoLayers()
+}
 
 // wireVideo makes every member's video downs show what the room's mode
 // says. It runs on the conference goroutine after every change that can
-// alter the picture: a join, a leave, a new dominant speaker.
+// alter the picture: a join, a leave, a new dominant speaker, a screen
+// shared or no longer.
 func (c *Conference) wireVideo() {
 	switch c.spec.Video {
 	case VideoAll, VideoLastN:
@@ -16,59 +48,115 @@ func (c *Conference) wireVideo() {
 			c.wireSpeaker(m)
 		}
 	}
+	c.recordVideo()
 }
 
-// wireAll gives m one video slot per other member who publishes video,
-// keeping existing assignments so nobody's picture jumps between slots.
+// wireAll gives m one video slot per shared screen and per other member
+// who publishes video (the recent speakers in last_n), keeping existing
+// assignments so nobody's picture jumps between slots.
 func (c *Conference) wireAll(m *confMember) {
-	want := c.othersWithVideo(m)
+	want := c.screensFor(m)
+	cams := c.othersWithVideo(m)
 	if c.spec.Video == VideoLastN {
-		want = c.recentSpeakers(want, c.cfg.Video.LastN)
+		cams = c.recentSpeakers(cams, c.cfg.Video.LastN)
 	}
-	downs := videoDowns(m.leg)
+	for _, o := range cams {
+		want = append(want, cameraKey(o))
+	}
+	downs := c.ensureSlots(m, len(want))
 	if len(downs) == 0 {
 		return // this participant receives no video (audio-only call)
 	}
-	if sl, ok := m.leg.(VideoSlotLeg); ok && len(downs) < len(want) {
-		var err error
-		if downs, err = sl.EnsureVideoSlots(len(want)); err != nil {
-			c.log.Warn("cannot add video slots", "leg", m.leg.ID(), "err", err)
-			downs = videoDowns(m.leg)
-		}
+	if c.fill(m, downs, want) {
+		c.sendSlots(m, downs)
 	}
-	changed := c.releaseStale(m, want)
-	for _, o := range want {
-		if slices.Contains(mapValues(m.slots), o.leg.ID()) {
-			continue
+}
+
+// wireSpeaker points m's first video at the dominant speaker, or, when m
+// is the dominant speaker, at whoever spoke before them; shared screens
+// get the slots after it.
+func (c *Conference) wireSpeaker(m *confMember) {
+	screens := c.screensFor(m)
+	downs := c.ensureSlots(m, 1+len(screens))
+	if len(downs) == 0 {
+		return
+	}
+	changed := c.fill(m, downs[1:], screens)
+	target := c.speakerFor(m)
+	d := downs[0]
+	cur, assigned := m.slots[d]
+	if !(target == nil && !assigned) && !(target != nil && cur == cameraKey(target)) {
+		if assigned {
+			c.release(m, d, cur)
 		}
-		if d := freeSlot(m, downs); d != nil {
-			c.assign(m, d, o)
-			changed = true
+		if target != nil {
+			c.assign(m, d, cameraKey(target))
 		}
+		changed = true
 	}
 	if changed {
 		c.sendSlots(m, downs)
 	}
 }
 
-// wireSpeaker points m's one video at the dominant speaker, or, when m is
-// the dominant speaker, at whoever spoke before them.
-func (c *Conference) wireSpeaker(m *confMember) {
+// screensFor are the keys of the screens others share, in join order.
+func (c *Conference) screensFor(m *confMember) []string {
+	var keys []string
+	for _, o := range c.members {
+		if o != m && o.meet.screen != nil {
+			keys = append(keys, screenKey(o))
+		}
+	}
+	return keys
+}
+
+// ensureSlots grows m's video downs to n where the leg can (a browser in
+// a room adds transceivers by renegotiating) and returns them all.
+func (c *Conference) ensureSlots(m *confMember, n int) []*DownTrack {
 	downs := videoDowns(m.leg)
 	if len(downs) == 0 {
-		return
+		return nil
 	}
-	target := c.speakerFor(m)
-	d := downs[0]
-	cur, assigned := m.slots[d]
-	if (target == nil && !assigned) || (target != nil && cur == target.leg.ID()) {
-		return
+	if sl, ok := m.leg.(VideoSlotLeg); ok && len(downs) < n {
+		var err error
+		if downs, err = sl.EnsureVideoSlots(n); err != nil {
+			c.log.Warn("cannot add video slots", "leg", m.leg.ID(), "err", err)
+			downs = videoDowns(m.leg)
+		}
 	}
-	release(m, d, c.memberByID(cur))
-	if target != nil {
-		c.assign(m, d, target)
+	return downs
+}
+
+// fill makes downs show the wanted sources: it frees slots showing
+// anything else, then gives each wanted source not yet shown a free slot.
+// It reports whether anything changed.
+func (c *Conference) fill(m *confMember, downs []*DownTrack, want []string) bool {
+	changed := false
+	for _, d := range downs {
+		if key, ok := m.slots[d]; ok && !slices.Contains(want, key) {
+			c.release(m, d, key)
+			changed = true
+		}
 	}
-	c.sendSlots(m, downs[:1])
+	for _, k := range want {
+		if shows(m, downs, k) {
+			continue
+		}
+		if d := freeSlot(m, downs); d != nil {
+			c.assign(m, d, k)
+			changed = true
+		}
+	}
+	return changed
+}
+
+func shows(m *confMember, downs []*DownTrack, key string) bool {
+	for _, d := range downs {
+		if m.slots[d] == key {
+			return true
+		}
+	}
+	return false
 }
 
 // recentSpeakers orders candidates by how recently they were the dominant
@@ -113,35 +201,29 @@ func (c *Conference) memberByID(id string) *confMember {
 	return nil
 }
 
-// releaseStale frees m's slots that show someone no longer wanted.
-func (c *Conference) releaseStale(m *confMember, want []*confMember) bool {
-	changed := false
-	for d, id := range m.slots {
-		if !slices.ContainsFunc(want, func(o *confMember) bool { return o.leg.ID() == id }) {
-			release(m, d, c.memberByID(id))
-			changed = true
-		}
-	}
-	return changed
-}
-
-// unwireMember stops all video to and from a leaving member.
+// unwireMember stops all video to and from a leaving member (no longer in
+// c.members).
 func (c *Conference) unwireMember(gone *confMember) {
-	for d, id := range gone.slots {
-		release(gone, d, c.memberByID(id))
+	for d, key := range gone.slots {
+		c.release(gone, d, key)
 	}
 	for _, m := range c.members {
-		for d, id := range m.slots {
-			if id == gone.leg.ID() {
-				release(m, d, gone)
+		for d, key := range m.slots {
+			switch key {
+			case cameraKey(gone):
+				unsubscribe(d, layersOf(gone, false))
+				delete(m.slots, d)
+			case screenKey(gone):
+				unsubscribe(d, layersOf(gone, true))
+				delete(m.slots, d)
 			}
 		}
 	}
 }
 
-// assign shows o's video on m's slot d, at the layer the policy picks.
-func (c *Conference) assign(m *confMember, d *DownTrack, o *confMember) {
-	m.slots[d] = o.leg.ID()
+// assign shows source key on m's slot d, at the layer the policy picks.
+func (c *Conference) assign(m *confMember, d *DownTrack, key string) {
+	m.slots[d] = key
 	up := c.plan(m)[d]
 	if up == nil {
 		return
@@ -150,14 +232,22 @@ func (c *Conference) assign(m *confMember, d *DownTrack, o *confMember) {
 	d.SetSource(up)
 }
 
-func release(m *confMember, d *DownTrack, o *confMember) {
-	if o != nil {
-		for _, up := range o.videoLayers() {
-			up.Unsubscribe(d)
-		}
+// release stops m's slot d showing key.
+func (c *Conference) release(m *confMember, d *DownTrack, key string) {
+	o, screen := c.source(key)
+	unsubscribe(d, layersOf(o, screen))
+	delete(m.slots, d)
+}
+
+// unsubscribe takes d off its source and off every track of layers.
+func unsubscribe(d *DownTrack, layers []*UpTrack) {
+	if src := d.Source(); src != nil {
+		src.Unsubscribe(d)
+	}
+	for _, up := range layers {
+		up.Unsubscribe(d)
 	}
 	d.SetSource(nil)
-	delete(m.slots, d)
 }
 
 func freeSlot(m *confMember, downs []*DownTrack) *DownTrack {
@@ -179,23 +269,32 @@ func videoDowns(leg Leg) []*DownTrack {
 	return out
 }
 
-func mapValues(m map[*DownTrack]string) []string {
-	out := make([]string, 0, len(m))
-	for _, v := range m {
-		out = append(out, v)
-	}
-	return out
-}
-
-// sendSlots tells m's client which member each video track shows.
+// sendSlots tells m's client which member (camera or screen) each video
+// track shows.
 func (c *Conference) sendSlots(m *confMember, downs []*DownTrack) {
 	sl, ok := m.leg.(VideoSlotLeg)
 	if !ok {
 		return
 	}
 	slots := make([]Slot, 0, len(downs))
+	pending := false
 	for _, d := range downs {
-		slots = append(slots, Slot{Mid: sl.SlotMid(d), Member: m.slots[d]})
+		id, screen := strings.CutSuffix(m.slots[d], screenSuffix)
+		mid := sl.SlotMid(d)
+		pending = pending || (mid == "" && id != "")
+		slots = append(slots, Slot{Mid: mid, Member: id, Screen: screen && id != ""})
 	}
+	m.slotsPending = pending
 	m.obs.VideoSlots(m.callID, slots)
+}
+
+// resendPendingSlots tells again the slots that had no mid yet: a slot
+// added while an earlier renegotiation was waiting for its answer gets
+// its mid only with the next offer.
+func (c *Conference) resendPendingSlots() {
+	for _, m := range c.members {
+		if m.slotsPending {
+			c.sendSlots(m, videoDowns(m.leg))
+		}
+	}
 }

@@ -16,6 +16,7 @@ type Conferences struct {
 	mu    sync.Mutex // guards specs and live; never held across a conference call
 	specs map[string]RoomSpec
 	live  map[string]*liveRoom
+	of    map[Leg]*Conference                 // who is in which room, for meeting requests
 	watch atomic.Pointer[func(number string)] // see SetWatcher (roomwatch.go)
 }
 
@@ -26,7 +27,8 @@ type liveRoom struct {
 
 // NewConferences returns the rooms of specs.
 func NewConferences(specs []RoomSpec, cfg ConferenceConfig, log *slog.Logger) *Conferences {
-	cs := &Conferences{cfg: cfg, log: log, specs: map[string]RoomSpec{}, live: map[string]*liveRoom{}}
+	cs := &Conferences{cfg: cfg, log: log, specs: map[string]RoomSpec{}, live: map[string]*liveRoom{},
+		of: map[Leg]*Conference{}}
 	for _, s := range specs {
 		cs.specs[s.Number] = s
 	}
@@ -71,12 +73,27 @@ func (cs *Conferences) Join(ctx context.Context, number, pin, callID string, leg
 		cs.changed(number)
 		return nil, joinErr
 	}
+	cs.mu.Lock()
+	cs.of[leg] = conf
+	cs.mu.Unlock()
 	cs.changed(number)
 	return conf, nil
 }
 
+// Of is the room leg is in, or nil.
+func (cs *Conferences) Of(leg Leg) *Conference {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	return cs.of[leg]
+}
+
 // Leave takes leg out of its room and closes the room when it is empty.
 func (cs *Conferences) Leave(conf *Conference, leg Leg) {
+	cs.mu.Lock()
+	if cs.of[leg] == conf {
+		delete(cs.of, leg)
+	}
+	cs.mu.Unlock()
 	_ = conf.do(context.Background(), func() { conf.leaveOnLoop(leg) })
 	cs.release(conf.spec.Number, conf)
 	cs.changed(conf.spec.Number)

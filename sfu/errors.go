@@ -31,6 +31,10 @@ const (
 	ReasonNoMedia           Reason = "no_media"
 	// ReasonDND: the callee has do-not-disturb on.
 	ReasonDND Reason = "dnd"
+	// ReasonRemoved: a moderator removed the party from a conference.
+	ReasonRemoved Reason = "removed"
+	// ReasonRoomLocked: a moderator locked the room before the party joined.
+	ReasonRoomLocked Reason = "room_locked"
 	// ReasonConnectionLost: the party vanished (browser killed, network
 	// gone): no media and no signalling from it.
 	ReasonConnectionLost Reason = "connection_lost"
@@ -87,7 +91,7 @@ func Reasons() []Reason {
 	return []Reason{ReasonHangup, ReasonBusy, ReasonDeclined, ReasonNotFound, ReasonUnavailable, ReasonNoAnswer,
 		ReasonCancelled, ReasonAnsweredElsewhere, ReasonMediaFailed, ReasonForbidden, ReasonRoomFull,
 		ReasonPINRequired, ReasonWrongPIN, ReasonTransferred, ReasonRoomRemoved, ReasonTrunkUnavailable,
-		ReasonCongestion, ReasonNoMedia, ReasonDND, ReasonConnectionLost, ReasonServerRestart, ReasonError}
+		ReasonCongestion, ReasonNoMedia, ReasonDND, ReasonRemoved, ReasonRoomLocked, ReasonConnectionLost, ReasonServerRestart, ReasonError}
 }
 
 // ReasonFor maps a call-control error to the Reason shown to the caller.

@@ -28,11 +28,13 @@ type CallInfo struct {
 
 // RoomInfo is one live conference room.
 type RoomInfo struct {
-	Number   string   `json:"number"`
-	Name     string   `json:"name"`
-	Mode     string   `json:"mode"`
-	Dominant string   `json:"dominant"` // member id
-	Members  []Member `json:"members"`
+	Number    string   `json:"number"`
+	Name      string   `json:"name"`
+	Mode      string   `json:"mode"`
+	Dominant  string   `json:"dominant"` // member id
+	Members   []Member `json:"members"`
+	Locked    bool     `json:"locked"`
+	Recording bool     `json:"recording"`
 }
 
 // Describe implements Describer.
@@ -98,7 +100,7 @@ func (cs *Conferences) Snapshot(ctx context.Context) []RoomInfo {
 		var info RoomInfo
 		err := conf.do(ctx, func() {
 			info = RoomInfo{Number: conf.spec.Number, Name: conf.spec.Name, Mode: string(conf.spec.Video),
-				Dominant: conf.dominant, Members: conf.roster()}
+				Dominant: conf.dominant, Members: conf.roster(), Locked: conf.meeting.locked, Recording: conf.meeting.rec != nil}
 		})
 		if err == nil {
 			out = append(out, info)

@@ -33,6 +33,8 @@ type WebRTCLeg struct {
 	downs    []*DownTrack
 	senders  []*webrtc.RTPSender // parallel to downs
 	reneg    renegotiation
+	screen   screenState // the shared screen's receiver (webrtcleg_screen.go)
+	screenMu sync.Mutex  // serialises adding it
 	dtmfSink atomic.Pointer[func(rune)]
 	stats    *Stats
 	created  time.Time
@@ -232,6 +234,9 @@ func (l *WebRTCLeg) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver
 		kind = Video
 	}
 	up := l.upFor(kind, remote.RID())
+	if s := l.screenFor(recv); s != nil {
+		up = s
+	}
 	if up == nil {
 		l.log.Warn("unexpected remote track", "kind", kind, "rid", remote.RID())
 		return

@@ -3,14 +3,17 @@ package web
 import (
 	"context"
 	"embed"
+	"fmt"
 	"html/template"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"xphone/sfu"
+	"xphone/sfu/recorder"
 )
 
 // StatusSource reports what the admin status page shows.
@@ -28,6 +31,16 @@ type Status struct {
 	TabsOpen     int64
 	Trunks       []TrunkView
 	Presence     []sfu.Presence // PBX phones the trunks watch
+	// Recordings are the finished and running recordings, newest first.
+	Recordings      []recorder.Info
+	RecordingsError string // why they cannot be listed
+}
+
+// RecordingFiles finds a recording's file for the admin page's download.
+type RecordingFiles interface {
+	// RecordingFile returns the path of a recording's file by its name;
+	// an error for any name that is not a recording's.
+	RecordingFile(name string) (string, error)
 }
 
 // ReloadView is one config reload on the page.
@@ -52,12 +65,22 @@ var adminFiles embed.FS
 // adminPage is the status page's template; each request executes a clone
 // with the texts of its reader's language ("t", "n", "lang").
 var adminPage = template.Must(template.New("admin.html").Funcs(template.FuncMap{
-	"t":     func(string, ...any) string { return "" },
-	"n":     func(string, any) string { return "" },
-	"lang":  func() string { return "" },
-	"join":  strings.Join,
-	"ago":   func(t time.Time) string { return time.Since(t).Round(time.Second).String() },
-	"clock": func(t time.Time) string { return t.Format("2006-01-02 15:04:05") },
+	"t":      func(string, ...any) string { return "" },
+	"n":      func(string, any) string { return "" },
+	"lang":   func() string { return "" },
+	"join":   strings.Join,
+	"ago":    func(t time.Time) string { return time.Since(t).Round(time.Second).String() },
+	"clock":  func(t time.Time) string { return t.Format("2006-01-02 15:04:05") },
+	"length": func(d time.Duration) string { return d.Round(time.Second).String() },
+	"bytes": func(n int64) string {
+		switch {
+		case n >= 1<<20:
+			return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+		case n >= 1<<10:
+			return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+		}
+		return fmt.Sprintf("%d B", n)
+	},
 	"nameOf": func(r sfu.RoomInfo, id string) string {
 		for _, m := range r.Members {
 			if m.ID == id {
@@ -68,22 +91,60 @@ var adminPage = template.Must(template.New("admin.html").Funcs(template.FuncMap{
 	},
 }).ParseFS(adminFiles, "admin.html"))
 
-// admin serves the read-only status page to logged-in admin extensions.
-func (s *Server) admin(c *gin.Context) {
+// adminOnly lets logged-in admin extensions through; everyone else is
+// sent to the login page or refused (and logged).
+func (s *Server) adminOnly(c *gin.Context) bool {
 	ext, _, err := s.sessionExt(c)
 	if err != nil {
 		c.Redirect(http.StatusFound, s.cfg.HTTP.Path+"?next=admin")
-		return
+		return false
 	}
-	texts := s.textsFor(c)
 	if !ext.Admin {
-		s.security.Warn("security: admin page refused", "remote", c.ClientIP(), "ext", ext.Number)
+		texts := s.textsFor(c)
+		s.security.Warn("security: admin page refused", "remote", c.ClientIP(), "ext", ext.Number, "path", c.Request.URL.Path)
 		c.Data(http.StatusForbidden, "text/html; charset=utf-8", []byte(`<!doctype html><html lang="`+texts.Lang+`"><title>`+
 			template.HTMLEscapeString(texts.T("admin.forbidden_title"))+`</title><p>`+
 			template.HTMLEscapeString(texts.T("admin.forbidden", "ext", ext.Number))+` <a href="../">`+
 			template.HTMLEscapeString(texts.T("admin.back"))+`</a></p>`))
+		return false
+	}
+	return true
+}
+
+// recordingFile serves one recording's file to admins, as a download.
+func (s *Server) recordingFile(c *gin.Context) {
+	if !s.adminOnly(c) {
 		return
 	}
+	name := c.Param("file")
+	if s.recordings == nil {
+		c.JSON(http.StatusNotFound, gin.H{"error": "not found"})
+		return
+	}
+	path, err := s.recordings.RecordingFile(name)
+	if err != nil {
+		c.JSON(http.StatusNotFound, gin.H{"error": "not found"})
+		return
+	}
+	if _, err := os.Stat(path); err != nil {
+		c.JSON(http.StatusNotFound, gin.H{"error": "not found"})
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	if strings.HasSuffix(name, ".webm") {
+		c.Header("Content-Type", "video/webm")
+	} else {
+		c.Header("Content-Type", "audio/ogg")
+	}
+	c.FileAttachment(path, name)
+}
+
+// admin serves the read-only status page to logged-in admin extensions.
+func (s *Server) admin(c *gin.Context) {
+	if !s.adminOnly(c) {
+		return
+	}
+	texts := s.textsFor(c)
 	if s.status == nil {
 		c.String(http.StatusServiceUnavailable, "no status source")
 		return

@@ -40,6 +40,9 @@ func dynamicKeys() []string {
 	for _, c := range []string{codeBadCredentials, codeNoAccess, codeLockedOut, codeTooManyAtOnce, codeStoreDown, codeDisabled, codeBadLogin} {
 		keys = append(keys, "login.error."+c)
 	}
+	for _, r := range meetingErrors {
+		keys = append(keys, "meeting.error."+r)
+	}
 	for _, r := range []string{"negotiation", "no_media_address"} {
 		keys = append(keys, "error."+r)
 	}

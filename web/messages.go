@@ -18,9 +18,12 @@ type inMsg struct {
 	Video   bool   `json:"video,omitempty"`
 	SDP     string `json:"sdp,omitempty"`
 	PIN     string `json:"pin,omitempty"`
-	On      bool   `json:"on,omitempty"`      // hold, dnd
+	On      bool   `json:"on,omitempty"`      // hold, dnd, hand, mute, screen, moderate, record
 	ID      int64  `json:"id,omitempty"`      // history-seen: the newest entry seen
 	Consult string `json:"consult,omitempty"` // attended transfer: the consultation call
+	Text    string `json:"text,omitempty"`    // chat
+	Action  string `json:"action,omitempty"`  // moderate: mute, remove, lock, lower_hand
+	Member  string `json:"member,omitempty"`  // moderate: whom
 }
 
 // callStateMsg reports a call's progress to one tab.

@@ -45,6 +45,7 @@ func (s *Server) routes() (*gin.Engine, error) {
 	g.GET("/api/session", s.session)
 	g.GET("/ws", s.serveWS)
 	g.GET("/admin/", s.admin)
+	g.GET("/admin/recordings/:file", s.recordingFile)
 	g.GET("/admin", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, p+"/admin/") })
 	files := http.StripPrefix(p, http.FileServer(http.FS(ui)))
 	e.NoRoute(func(c *gin.Context) {

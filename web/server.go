@@ -47,6 +47,8 @@ type Options struct {
 	Stats *Stats
 	// Status feeds the admin status page; nil: the page is unavailable.
 	Status StatusSource
+	// Recordings serves recordings' files on the admin page; nil: none.
+	Recordings RecordingFiles
 	// Presence is the presence of watched PBX phones, sent to every tab
 	// (message presence); nil: none.
 	Presence *sfu.PresenceBoard
@@ -75,6 +77,7 @@ type Server struct {
 	stats        *Stats
 	status       StatusSource
 	texts        *i18n.Set // the UI's catalogues, for the pages and API errors the server writes
+	recordings   RecordingFiles
 	presence     *sfu.PresenceBoard
 	ready        atomic.Bool
 
@@ -99,6 +102,7 @@ func New(o Options) (*Server, error) {
 		pingInterval: orDefault(o.PingInterval, 5*time.Second), pingTimeout: orDefault(o.PingTimeout, 10*time.Second),
 		sleep: o.Sleep, now: o.Now, tabs: map[*tab]struct{}{}, byID: map[string]*tab{}, tabsOf: map[string]int{},
 		legsOf: map[string]int{}, metrics: o.Metrics, stats: o.Stats, status: o.Status, presence: o.Presence,
+		recordings: o.Recordings,
 	}
 	if s.sleep == nil {
 		s.sleep = time.Sleep

@@ -51,6 +51,7 @@ type tabCall struct {
 	connected bool
 	req       string // the request id of the dial that placed it
 	last      map[string][]byte
+	chat      []sfu.ChatMessage // a room's chat so far, replayed on resume
 }
 
 func newTab(srv *Server, ext configs.Extension, session, remote string) *tab {
@@ -149,6 +150,18 @@ func (t *tab) handle(m inMsg) {
 		t.goWork(func() { t.setDND(m) })
 	case "history-seen":
 		t.srv.desk.MarkSeen(t.ext.Number, m.ID)
+	case "chat":
+		t.inLane(m, t.chat)
+	case "hand":
+		t.inLane(m, t.hand)
+	case "mute":
+		t.inLane(m, t.mute)
+	case "screen":
+		t.inLane(m, t.screen)
+	case "moderate":
+		t.inLane(m, t.moderate)
+	case "record":
+		t.inLane(m, t.record)
 	default:
 		t.sendError(m.Req, codeBadRequest, "unknown message type "+quote(m.Type))
 	}

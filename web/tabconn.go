@@ -98,7 +98,7 @@ type helloCall struct {
 
 // replayOrder is the order a resumed call's latest messages are sent in:
 // the SDP answer first, the conference before its connected state.
-var replayOrder = []string{"answer", "conference", "call-state", "hold-state", "peer-camera", "roster", "speakers", "video-slots"}
+var replayOrder = []string{"answer", "conference", "call-state", "hold-state", "peer-camera", "roster", "speakers", "video-slots", "meeting", "peer-screen"}
 
 // attach makes c the tab's socket and greets it: a new tab gets hello; a
 // resumed one first the ends of calls it may have missed, then hello with
@@ -144,6 +144,9 @@ func (t *tab) replayCalls(c *tabConn, legs []sfu.Leg) {
 			if m := tc.last[kind]; m != nil {
 				msgs = append(msgs, m)
 			}
+		}
+		if tc.chat != nil {
+			msgs = append(msgs, encode(chatMsg{Type: "chat", Call: id, Messages: tc.chat, History: true}))
 		}
 		if w, ok := tc.leg.(*sfu.WebRTCLeg); ok {
 			if sdp := w.PendingOffer(); sdp != "" {

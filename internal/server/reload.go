@@ -85,7 +85,9 @@ func (s *Server) Reload(cfg *configs.Config) ReloadEntry {
 		s.desk.SetHistoryLimits(cfg.History)
 		e.Applied = append(e.Applied, "history")
 	}
-	if !reflect.DeepEqual(old.Rooms, cfg.Rooms) || !reflect.DeepEqual(old.Policy, cfg.Policy) {
+	if !reflect.DeepEqual(old.Rooms, cfg.Rooms) || !reflect.DeepEqual(old.Policy, cfg.Policy) ||
+		!reflect.DeepEqual(old.Extensions, cfg.Extensions) { // admins moderate every room
+		s.setRecordingPolicy(cfg.Policy.Recording)
 		s.rooms.Update(roomSpecs(cfg.Rooms), s.conferenceConfig(cfg.Policy))
 		s.setBridges(cfg.Rooms)
 		e.Applied = append(e.Applied, "rooms", "policy")

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -36,7 +37,33 @@ func (s *Server) conferenceConfig(p configs.Policy) sfu.ConferenceConfig {
 		// The detector's defaults are tuned for a decision every 20 ms tick.
 		DecideEvery: 1,
 		Now:         time.Now,
+		Meeting: sfu.MeetingPolicy{
+			Share: sfu.Who(p.Meetings.Share), MaxShares: p.Meetings.MaxShares, Record: sfu.Who(p.Recording.Allowed),
+			SelfUnmute: p.Meetings.SelfUnmute, HandLowerAfter: p.Meetings.HandLowerAfter.D(),
+			ChatHistory: p.Meetings.ChatHistory, ChatMaxChars: p.Meetings.ChatMaxChars, IsAdmin: s.isAdmin,
+		},
+		Recording: sfu.RecordingConfig{Dir: s.recordingDir(p.Recording)},
 	}
+}
+
+// isAdmin reports whether extension number is an administrator (who
+// moderates every room), by the current credentials.
+func (s *Server) isAdmin(number string) bool {
+	st := s.store.Load()
+	if st == nil {
+		return false
+	}
+	ext, ok := st.Lookup(number)
+	return ok && ext.Admin
+}
+
+// recordingDir is where recordings go: policy.recording.dir, inside the
+// data directory when relative.
+func (s *Server) recordingDir(r configs.RecordingPolicy) string {
+	if filepath.IsAbs(r.Dir) {
+		return r.Dir
+	}
+	return filepath.Join(s.dataDir, r.Dir)
 }
 
 func speakerParams(s configs.SpeakerPolicy) audiolevel.Params {
@@ -52,7 +79,7 @@ func roomSpecs(rooms []configs.Room) []sfu.RoomSpec {
 	out := make([]sfu.RoomSpec, 0, len(rooms))
 	for _, r := range rooms {
 		out = append(out, sfu.RoomSpec{Number: r.Number, Name: r.Name, Video: sfu.VideoMode(r.Video),
-			MaxParticipants: r.MaxParticipants, PIN: r.PIN})
+			MaxParticipants: r.MaxParticipants, PIN: r.PIN, Moderators: r.Moderators})
 	}
 	return out
 }

@@ -78,9 +78,11 @@ type Server struct {
 	gate     atomic.Pointer[siptrunk.Gate]
 	reloads  reloads
 	presence *sfu.PresenceBoard // PBX phones the trunks watch, and the extensions (the desk)
-	stop     chan struct{}
-	wg       sync.WaitGroup
-	once     sync.Once
+	// recPolicy is the recording policy (directory, retention) in force.
+	recPolicy atomic.Pointer[configs.RecordingPolicy]
+	stop      chan struct{}
+	wg        sync.WaitGroup
+	once      sync.Once
 }
 
 // Start builds every part and starts serving HTTPS (and SIP, when trunks
@@ -103,6 +105,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		}
 	}()
 	s.store.Store(store)
+	s.setRecordingPolicy(cfg.Policy.Recording)
 	cert, err := certs.LoadOrCreate(o.DataDir, cfg.HTTP.TLS.Cert, cfg.HTTP.TLS.Key, log)
 	if err != nil {
 		return nil, err
@@ -143,6 +146,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		return nil, err
 	}
 	started = true
+	s.runRetention()
 	return s, nil
 }
 
@@ -163,7 +167,7 @@ func (s *Server) startWeb(o Options, store *auth.Store, media *sfu.MediaAPI, reg
 		now = time.Now
 	}
 	websrv, err := web.New(web.Options{
-		Status: s, Config: cfg, Store: store, Media: media, Calls: s.calls, Registry: registry, Desk: s.desk, Log: s.log,
+		Status: s, Recordings: s, Config: cfg, Store: store, Media: media, Calls: s.calls, Registry: registry, Desk: s.desk, Log: s.log,
 		Presence:     s.presence,
 		Sessions:     auth.NewSessions(s.db, cfg.Login.SessionTTL.D(), now),
 		Throttle:     auth.NewThrottle(cfg.Login, now),

@@ -12,6 +12,11 @@ import (
 func (s *Server) Status(ctx context.Context) web.Status {
 	history := s.History()
 	st := web.Status{Started: s.started, Calls: s.calls.Snapshot(), Rooms: s.rooms.Snapshot(ctx), Presence: s.pbxPresence()}
+	if list, err := s.listRecordings(); err != nil {
+		st.RecordingsError = err.Error()
+	} else {
+		st.Recordings = list
+	}
 	for i := len(history) - 1; i >= 0; i-- { // newest first
 		e := history[i]
 		st.Reloads = append(st.Reloads, web.ReloadView{At: e.At, OK: e.OK, Errors: e.Errors, Applied: e.Applied,

@@ -47,6 +47,9 @@ type Mixer struct {
 	talkers []*Participant
 	total   []int32
 	out     []int16
+	// An announcement being mixed in (Announce), and how much of it is out.
+	announce  []int16
+	announced int
 }
 
 // New returns a mixer whose shared stream (the mix of all talkers, for

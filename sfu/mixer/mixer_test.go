@@ -348,3 +348,62 @@ func TestSilentMixIsNotSent(t *testing.T) {
 		t.Error("marker set on a packet that does not follow silence")
 	}
 }
+
+// A talker muted by a moderator leaves the mix at the next tick, not after
+// the hysteresis that keeps talkers through a pause.
+func TestMutingATalkerTakesThemOutAtOnce(t *testing.T) {
+	m, shared := newTestMixer(t, 3)
+	a, b := newMember(t, m, "a"), newMember(t, m, "b")
+	for i := 0; i < 3; i++ {
+		a.say(100, 10)
+		b.say(50, 10)
+		m.Tick()
+	}
+	if shared.last() != 150 {
+		t.Fatalf("shared %d before the mute, want 150", shared.last())
+	}
+	b.p.SetMuted(true)
+	a.say(100, 10)
+	b.say(50, 10)
+	m.Tick()
+	if shared.last() != 100 || b.p.Talker() || !b.p.Muted() {
+		t.Fatalf("shared %d right after b was muted, want 100", shared.last())
+	}
+	b.p.SetMuted(false)
+	for i := 0; i < 3; i++ {
+		a.say(100, 10)
+		b.say(50, 10)
+		m.Tick()
+	}
+	if shared.last() != 150 {
+		t.Fatalf("shared %d after the unmute, want 150", shared.last())
+	}
+}
+
+// An announcement is heard by everyone: it is in the shared mix of a
+// silent room and in a talker's own mix-minus, frame by frame, and then
+// it is over.
+func TestAnnouncementIsMixedForEveryone(t *testing.T) {
+	m, shared := newTestMixer(t, 3)
+	a := newMember(t, m, "a")
+	_ = newMember(t, m, "b")
+	tone := []int16{7, 7, 7, 7, 9, 9, 9, 9}
+	m.Announce(tone)
+	m.Tick()
+	if shared.last() != 7 {
+		t.Fatalf("shared %d in a silent room, want the announcement's 7", shared.last())
+	}
+	for i := 0; i < 3; i++ {
+		a.say(100, 10)
+		m.Tick()
+	}
+	m.Announce(tone)
+	want := []struct{ shared, a int16 }{{107, 7}, {109, 9}, {100, 9}} // then a hears silence: nothing sent
+	for i, w := range want {
+		a.say(100, 10)
+		m.Tick()
+		if shared.last() != w.shared || a.out.last() != w.a {
+			t.Fatalf("tick %d: shared %d, a hears %d; want %d and %d", i, shared.last(), a.out.last(), w.shared, w.a)
+		}
+	}
+}

@@ -56,6 +56,9 @@ func (p *Participant) Push(seq uint16, payload []byte, level uint8) {
 // SetMuted excludes the participant from the mix (and from talker choice).
 func (p *Participant) SetMuted(m bool) { p.muted.Store(m) }
 
+// Muted reports whether the participant is excluded from the mix.
+func (p *Participant) Muted() bool { return p.muted.Load() }
+
 func (p *Participant) wasTalker() bool { return p.prevTalker }
 
 // Talker reports whether the participant was decoded in the last tick.

@@ -26,6 +26,7 @@ func (m *Mixer) Tick() {
 			m.total[i] += int32(s)
 		}
 	}
+	m.mixAnnouncement()
 	for _, p := range parts {
 		if p.talker != p.wasTalker() {
 			p.route(p.talker)
@@ -62,6 +63,10 @@ func (m *Mixer) chooseTalkers(parts []*Participant) {
 		p.prevTalker = p.talker
 		p.talker = false
 		p.rank = p.currentLevel()
+		if p.muted.Load() {
+			p.lastActive = -1 << 40 // muted: out of the mix at once, not after the hold
+			continue
+		}
 		if p.rank <= m.cfg.Threshold {
 			p.lastActive = m.tick
 		}
@@ -114,4 +119,24 @@ func clip(v int32) int16 {
 		return -32768
 	}
 	return int16(v)
+}
+
+// Announce mixes pcm (mono, the mixer's rate) into what everyone hears,
+// starting with the next tick: a short tone that tells the room something
+// (recording started), heard by browser and SIP participants alike. Call
+// it from the goroutine that ticks; a new announcement replaces one still
+// playing.
+func (m *Mixer) Announce(pcm []int16) { m.announce, m.announced = pcm, 0 }
+
+// mixAnnouncement adds the next frame of the announcement to the total.
+func (m *Mixer) mixAnnouncement() {
+	if m.announced >= len(m.announce) {
+		return
+	}
+	rest := m.announce[m.announced:]
+	n := min(len(rest), len(m.total))
+	for i, s := range rest[:n] {
+		m.total[i] += int32(s)
+	}
+	m.announced += n
 }

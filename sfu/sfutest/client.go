@@ -70,6 +70,7 @@ type Client struct {
 	clock      audioClock            // received audio's RTP clock against wall time
 	opts       Options
 	sentKey    atomic.Uint64 // key frames sent (KeyframesOnRequest)
+	screen     screenShare   // a shared screen (screen.go)
 
 	wg   sync.WaitGroup
 	stop chan struct{}
@@ -436,6 +437,11 @@ func (c *Client) Heard(d time.Duration) []int16 {
 func (c *Client) AnswerOffer(ctx context.Context, offer string) (string, error) {
 	if err := c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
 		return "", fmt.Errorf("sfutest: server offer: %w", err)
+	}
+	if strings.Contains(offer, "a=recvonly") {
+		if err := c.attachScreen(); err != nil {
+			return "", err
+		}
 	}
 	answer, err := c.pc.CreateAnswer(nil)
 	if err != nil {

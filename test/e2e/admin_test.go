@@ -24,7 +24,7 @@ func TestAdminStatusPage(t *testing.T) {
 	d.login(srv, "1004")
 	connectCall(t, b, c, "1002", "Bob", "1003", "Carol", false, false)
 	d.dial("800", false)
-	d.waitText("status", regexp.MustCompile(`^Conference 800 Board$`), signalTimeout)
+	d.waitText("status", regexp.MustCompile(`^800 · Board$`), signalTimeout)
 
 	// Not logged in: the admin page sends the browser to the login form,
 	// which brings it back after the login.

@@ -257,7 +257,7 @@ func TestAsteriskBrowser(t *testing.T) {
 		s.member(t)
 		start := time.Now()
 		admin.dial("800", false)
-		admin.waitText("status", regexp.MustCompile(`^Conference 800 Board$`), signalTimeout)
+		admin.waitText("status", regexp.MustCompile(`^800 · Board$`), signalTimeout)
 		lv := admin.requireTone(1300, 15*time.Second)
 		t.Logf("room 800 bridged to ConfBridge 602: the browser hears Asterisk's member at %.1f dB %s after joining", lv.At, time.Since(start).Round(time.Millisecond))
 		s.memberHeard(t)

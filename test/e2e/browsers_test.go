@@ -56,7 +56,7 @@ func TestSimulcastLayerSwitches(t *testing.T) {
 	for _, m := range []*member{alice, bob, carol} {
 		m.login(srv, m.ext)
 	}
-	const title = "Conference 800 Board"
+	const title = "800 · Board"
 	carol.joinRoom("800", title, true, false)
 	bob.joinRoom("800", title, true, true) // Bob starts muted: Alice speaks
 	alice.joinRoom("800", title, true, false)

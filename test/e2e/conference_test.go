@@ -49,6 +49,7 @@ const conferenceProbeJS = `(() => {
   rec.msgs = [];
   window.WebSocket = function (...args) {
     const ws = new OrigWS(...args);
+    rec.ws = ws; // the page's socket: tests send raw requests on it
     ws.addEventListener('message', (ev) => {
       try {
         const m = JSON.parse(ev.data);
@@ -478,7 +479,7 @@ func conferenceAllVideo(t *testing.T, aliceIn engine) {
 		m.login(srv, m.ext)
 	}
 
-	const title = "Conference 800 Board"
+	const title = "800 · Board"
 	start := time.Now()
 	carol.joinRoom("800", title, true, false)
 	bob.joinRoom("800", title, true, true) // Bob starts muted
@@ -567,7 +568,7 @@ func conferenceSpeakerVideo(t *testing.T, e engine) {
 		m.login(srv, m.ext)
 	}
 
-	const title = "Conference 801 Stage"
+	const title = "801 · Stage"
 	carol.joinRoom("801", title, true, false)
 	bob.joinRoom("801", title, true, true)
 	alice.joinRoom("801", title, true, false)
@@ -689,7 +690,7 @@ func TestConferencePIN(t *testing.T) {
 	// The right PIN (typed, then Enter) joins.
 	alice.fill("PIN", "4711")
 	alice.press("\r")
-	alice.waitText("status", regexp.MustCompile(`^Conference 802 Vault$`), signalTimeout)
+	alice.waitText("status", regexp.MustCompile(`^802 · Vault$`), signalTimeout)
 	alice.waitUntil("PIN dialog closed", time.Second, noDialog)
 	alice.requireTimerRuns()
 	alice.requireUsers(1, "1001 Alice")
@@ -700,7 +701,7 @@ func TestConferencePIN(t *testing.T) {
 	bob.waitUntil("PIN dialog", signalTimeout, oneDialog)
 	bob.fill("PIN", "4711")
 	bob.click("button", "Join")
-	bob.waitText("status", regexp.MustCompile(`^Conference 802 Vault$`), signalTimeout)
+	bob.waitText("status", regexp.MustCompile(`^802 · Vault$`), signalTimeout)
 	bob.requireUsers(2, "1001 Alice", "1002 Bob")
 	alice.requireUsers(2, "1001 Alice", "1002 Bob")
 	// Keyboard users get the list on focus too; Escape dismisses it.

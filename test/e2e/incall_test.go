@@ -377,7 +377,7 @@ func TestNoHoldInConference(t *testing.T) {
 	a := newBrowser(t, "1001")
 	a.login(srv, "1001")
 	a.dial("800", false)
-	a.waitText("status", regexp.MustCompile(`^Conference 800 Board$`), signalTimeout)
+	a.waitText("status", regexp.MustCompile(`^800 · Board$`), signalTimeout)
 	a.waitUntil("media connected", mediaTimeout, "window.xphone.pc() && window.xphone.pc().connectionState === 'connected'")
 	a.waitVisible("button", "Hang up", time.Second)
 	for _, name := range []string{"Hold", "Transfer", "Switch call"} {

@@ -117,10 +117,10 @@ func TestConferenceScreenshots(t *testing.T) {
 				m.login(srv, m.ext)
 			}
 
-			carol.joinRoom("800", "Conference 800 Board", true, false)
+			carol.joinRoom("800", "800 · Board", true, false)
 			shot(carol, "1-alone")
-			bob.joinRoom("800", "Conference 800 Board", true, true)
-			alice.joinRoom("800", "Conference 800 Board", true, false)
+			bob.joinRoom("800", "800 · Board", true, true)
+			alice.joinRoom("800", "800 · Board", true, false)
 			carol.waitFramed("Participant 1001", 0, 5*time.Second)
 			carol.requireRemoteVideos(map[string]rgb{"Participant 1001": camRed, "Participant 1002": camGreen}, mediaTimeout)
 			shot(carol, "2-grid")
@@ -133,9 +133,9 @@ func TestConferenceScreenshots(t *testing.T) {
 				m.waitUntil("idle", signalTimeout, idle())
 			}
 
-			carol.joinRoom("801", "Conference 801 Stage", true, false)
-			bob.joinRoom("801", "Conference 801 Stage", true, true)
-			alice.joinRoom("801", "Conference 801 Stage", true, false)
+			carol.joinRoom("801", "801 · Stage", true, false)
+			bob.joinRoom("801", "801 · Stage", true, true)
+			alice.joinRoom("801", "801 · Stage", true, false)
 			carol.waitUntil("speaker big", mediaTimeout, bigJS("Participant 1001"))
 			carol.requireRemoteVideos(map[string]rgb{"Participant 1001": camRed}, mediaTimeout)
 			shot(carol, "5-speaker")
@@ -153,7 +153,7 @@ func TestConferenceScreenshots(t *testing.T) {
 			shot(carol, "7-pin-wrong")
 			carol.fill("PIN", "4711")
 			carol.click("button", "Join")
-			carol.waitText("status", regexp.MustCompile(`^Conference 802 Vault$`), signalTimeout)
+			carol.waitText("status", regexp.MustCompile(`^802 · Vault$`), signalTimeout)
 			alice.dial("802", false)
 			alice.waitUntil("PIN dialog", signalTimeout, "window.__xpt.names('dialog').length === 1")
 			alice.fill("PIN", "4711")

@@ -118,7 +118,7 @@ func TestCaptureFirefoxSDP(t *testing.T) {
 	// A conference: two more join after Firefox, so the server offers slots.
 	before := len(ff.sdpLog())
 	ff.dial("800", true)
-	ff.waitText("status", regexp.MustCompile(`^Conference 800 Board$`), signalTimeout)
+	ff.waitText("status", regexp.MustCompile(`^800 · Board$`), signalTimeout)
 	c3 := newBrowser(t, "1003-chromium")
 	c3.login(srv, "1003")
 	cr.dial("800", true)

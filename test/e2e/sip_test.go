@@ -41,7 +41,7 @@ extensions:
   - {number: "1001", name: Alice, password: pw1001, xphone: true, permission: national}
   - {number: "1002", name: Bob, password: pw1002, xphone: true, permission: national}
 rooms:
-  - {number: "800", name: Board, video: all}
+  - {number: "800", name: Board, video: all, moderators: ["1001"]}
 trunks:
   - name: pbx
     address: "%s"
@@ -231,7 +231,7 @@ func TestSIPRoomCaller(t *testing.T) {
 	dir := t.TempDir()
 	alice := newMember(t, dir, "1001", "Alice", 1000, camRed)
 	bob := newMember(t, dir, "1002", "Bob", 0, camGreen)
-	const title = "Conference 800 Board"
+	const title = "800 · Board"
 	for _, m := range []*member{alice, bob} {
 		m.login(s.srv, m.ext)
 		m.joinRoom("800", title, false, false)
@@ -266,6 +266,18 @@ func TestSIPRoomCaller(t *testing.T) {
 	_, _, bobRate := bob.energyRate(time.Second)
 	t.Logf("1002 hears %.5f/s (1001's tone and baresip's)", bobRate)
 
+	// A moderator (1001, an admin) mutes the PBX caller: the server stops
+	// mixing it; lifting the mute brings it back. Recording starts with a
+	// beep the PBX caller hears.
+	alice.click("button", "Users 3")
+	alice.click("button", "Mute 0300")
+	requireEnergy(t, alice, "the muted PBX caller gone from 1001's mix", func(r float64) bool { return r < after/10 })
+	alice.click("button", "Mute 0300")
+	requireEnergy(t, alice, "the PBX caller back in 1001's mix", func(r float64) bool { return r > after/2 })
+	alice.click("button", "Users 3")
+	alice.click("button", "Record")
+	alice.waitVisible("status", "Recording", signalTimeout)
+
 	// The participants' mix (1001's 1000 Hz tone) is in baresip's recording.
 	time.Sleep(2 * time.Second) // let baresip record a few seconds of the mix
 	s.baresip.Command(t, "hangup", "")
@@ -292,6 +304,16 @@ func TestSIPRoomCaller(t *testing.T) {
 		best, profileString(prof), gapString(s.baresip))
 	if best < -20 {
 		t.Errorf("1001's 1000 Hz tone (sent at -12 dBFS) not in baresip's recording: median %.1f dBFS, want ≥ -20", best)
+	}
+	beep := -200.0
+	for _, dbs := range s.baresip.DecodedToneProfile(1400) {
+		for _, db := range dbs {
+			beep = max(beep, db)
+		}
+	}
+	t.Logf("baresip heard the recording beep (1400 Hz) at %.1f dBFS at its loudest", beep)
+	if beep < -35 {
+		t.Errorf("the PBX caller did not hear the recording beep: %.1f dBFS", beep)
 	}
 	if db440 := s.baresip.RecordingTone(t, 440); db440 > best-10 {
 		t.Errorf("baresip hears its own 440 Hz tone back at %.1f dBFS (mix-minus broken?)", db440)
@@ -351,4 +373,21 @@ func gapString(b *testpeers.Baresip) string {
 		out.WriteString("; ")
 	}
 	return out.String()
+}
+
+// requireEnergy waits until the audio energy m receives per second
+// satisfies ok.
+func requireEnergy(t *testing.T, m *member, what string, ok func(rate float64) bool) {
+	t.Helper()
+	deadline := time.Now().Add(mediaTimeout)
+	for {
+		_, _, rate := m.energyRate(time.Second)
+		if ok(rate) {
+			t.Logf("%s: %.5f/s", what, rate)
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: energy still %.5f/s", what, rate)
+		}
+	}
 }

@@ -56,7 +56,12 @@ import { el } from './views/dom.js';
 import { renderShell } from './views/shell.js';
 import { phoneView } from './views/phone.js';
 import { renderDialogs } from './views/dialogs.js';
-import { renderConference } from './views/conference.js';
+import { conferenceView } from './views/conference.js';
+import { meetingEls, meetingView } from './views/meeting.js';
+import {
+  meetingSnapshot, moderate, pinTile, sendChat, showPanel, toggleHand, toggleLayout, toggleLock, toggleRecord,
+  toggleShare,
+} from './meeting.js';
 import { renderEffects } from './views/effects.js';
 import { sideView } from './views/side.js';
 import { renderSettings } from './views/settings.js';
@@ -78,6 +83,8 @@ window.xphone = Object.freeze({
   // Closes the signalling socket as a network blip would (tests).
   dropSocket: (code = 4000) => { if (state.sig && state.sig.ws) state.sig.ws.close(code, 'dropped'); },
   conference: () => (state.shown && state.shown.conf ? snapshot(state.shown) : null),
+  // The shown room call's meeting state, for tests and debugging.
+  meeting: () => meetingSnapshot(state.shown),
   calls: () => state.calls.map((c) => ({
     id: c.id,
     peer: c.peer,
@@ -142,7 +149,8 @@ function registerViews() {
     missed: newestUnseenMissed,
   }));
   onRender(sideView({ onCall: act(callNumber) }));
-  onRender(renderConference);
+  onRender(conferenceView({ onPin: act(pinTile) }));
+  onRender(meetingView({ onModerate: act(moderate) }));
   onRender(renderDialogs);
   onRender(renderSettings);
   onRender(renderEffects);
@@ -249,6 +257,7 @@ function wireEvents() {
   }));
   el.pinCancel.addEventListener('click', act(cancelPin));
   el.pinBackdrop.addEventListener('keydown', onDialogKey(cancelPin));
+  wireMeeting();
   el.dismissStatus.addEventListener('click', act(() => { clearEnded(); state.focus = 'number'; }));
   el.missedCallBack.addEventListener('click', act(() => callNumber(el.missedCallBack.dataset.number)));
   el.dnd.addEventListener('click', act(toggleDND));
@@ -279,6 +288,24 @@ function wireEvents() {
   window.addEventListener('pagehide', onPageHide);
   // A page restored from the back/forward cache has a dead socket: start over.
   window.addEventListener('pageshow', (ev) => { if (ev.persisted) location.reload(); });
+}
+
+/** The meeting's buttons and panels (views/meeting.js draws them). */
+function wireMeeting() {
+  const m = meetingEls;
+  m.share.addEventListener('click', act(toggleShare));
+  m.hand.addEventListener('click', act(toggleHand));
+  m.record.addEventListener('click', act(toggleRecord));
+  m.layout.addEventListener('click', act(toggleLayout));
+  m.chat.addEventListener('click', act(() => showPanel('chat')));
+  m.usersButton.addEventListener('click', act(() => showPanel('users')));
+  document.getElementById('chat-close').addEventListener('click', act(() => showPanel('')));
+  document.getElementById('users-close').addEventListener('click', act(() => showPanel('')));
+  m.lock.addEventListener('click', act(toggleLock));
+  document.getElementById('chat-form').addEventListener('submit', act((ev) => {
+    ev.preventDefault();
+    sendChat(m.chatInput.value);
+  }));
 }
 
 main().then(commit, (err) => {

@@ -213,14 +213,17 @@ export class CallLeg {
 
   /**
    * Applies a server-initiated offer and returns our answer's SDP (after ICE
-   * gathering, ≤2 s), or null when the leg closed meanwhile. When the offer
+   * gathering, ≤2 s), or null when the leg closed meanwhile. beforeAnswer(pc,
+   * sdp), when given, runs between applying the offer and answering it. When the offer
    * cannot be applied it rolls back (the current media keeps flowing) and
    * rejects.
    */
-  applyOffer(sdp) {
+  applyOffer(sdp, beforeAnswer = null) {
     return this.serialize(async () => {
       try {
         await this.pc.setRemoteDescription({ type: 'offer', sdp });
+        // e.g. a room's screen slot takes the screen being shared (meeting.js)
+        if (beforeAnswer) await beforeAnswer(this.pc, sdp);
         const answer = await this.pc.createAnswer();
         if (this.closed) return null;
         await this.pc.setLocalDescription(answer);

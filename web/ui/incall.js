@@ -6,6 +6,7 @@ import { state } from './store.js';
 import {
   callById, notify, otherCall, send, setHold, switchTo,
 } from './model.js';
+import { onMicToggled } from './meeting.js';
 
 /** Keys that are DTMF digits. */
 export const DTMF_KEY = /^[0-9*#]$/;
@@ -43,6 +44,10 @@ export function onHoldState(msg) {
 
 /** A hold or transfer request was refused: undo what the UI assumed and say why. */
 export function onOpRefused(op, msg) {
+  if (op.onRefused) {
+    if (!op.call.ended) op.onRefused(msg);
+    return;
+  }
   if (op.kind === 'hold' && !op.call.ended) op.call.holdLocal = !op.on;
   if (op.kind === 'transfer' && !op.call.ended) op.call.transferring = false;
   notify({ key: op.kind === 'transfer' ? 'refused.transfer' : 'refused.hold', params: { why: refusalText(msg) } });
@@ -94,6 +99,7 @@ export function onKeypadDigit(digit) {
 export function toggleMic() {
   const call = state.shown;
   if (!call) return;
+  if (!onMicToggled(call, !call.micMuted)) return; // a moderator's mute holds
   call.micMuted = !call.micMuted;
   if (call.leg) call.leg.setMicMuted(call.micMuted);
 }

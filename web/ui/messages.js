@@ -12,6 +12,7 @@ import {
   onDTMF, onHoldState, onOpRefused, onPeerCamera,
 } from './incall.js';
 import { onConferenceMessage } from './rooms.js';
+import { onMeetingMessage } from './meeting.js';
 import { onHello } from './resume.js';
 import { watchMedia } from './mediawatch.js';
 
@@ -36,6 +37,10 @@ const handlers = {
   speakers: onRoomMessage,
   'video-slots': onRoomMessage,
   offer: onRoomMessage,
+  meeting: onCallMessage,
+  chat: onCallMessage,
+  notice: onCallMessage,
+  'peer-screen': onCallMessage,
 };
 
 /** Adds handlers of more message types (features in other modules). */
@@ -163,6 +168,12 @@ export function unusableNotes(unusable) {
 function onRoomMessage(msg) {
   const call = callById(msg.call);
   if (call) onConferenceMessage(call, msg);
+}
+
+/** Meeting messages (meeting.js), and peer-screen of 1:1 calls. */
+function onCallMessage(msg) {
+  const call = callById(msg.call);
+  if (call) onMeetingMessage(call, msg);
 }
 
 /** The text of a refused dial or accept: why the server could not take it. */

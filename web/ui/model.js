@@ -58,6 +58,7 @@ export function newCall({ direction, id = null, peer, peerName, video }) {
     pin: '', conf: null, early: new Map(), videoTracks: new Map(), audioTrack: null, remoteVideoLive: false,
     holdLocal: false, holdRemote: false, consultFor: null, since: 0, transferring: false,
     transferredBy: null, mediaNotes: [], keysSent: '',
+    meeting: null, screen: null, screenSender: null, cameraTrack: null, peerScreen: false,
   };
   if (state.calls.length === 0) {
     state.keypadOpen = false;
@@ -123,8 +124,11 @@ export function endCall(call, reason, text = null) {
   call.ended = true;
   call.state = 'ended';
   state.calls = state.calls.filter((c) => c !== call);
+  if (call.screen) for (const tr of call.screen.stream.getTracks()) tr.stop();
+  call.screen = null;
   if (call.leg) call.leg.close();
   call.conf = null;
+  call.meeting = null;
   const what = endText(call, reason, wasConnected, text);
   const remaining = state.calls[0] || null;
   if (remaining) {

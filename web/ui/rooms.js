@@ -7,6 +7,7 @@
 
 import { commit } from './store.js';
 import { send } from './model.js';
+import { beforeAnswer, onRoster, startMeeting } from './meeting.js';
 
 const MODES = ['all', 'speaker', 'none'];
 
@@ -19,6 +20,12 @@ export function onConferenceMessage(call, msg) {
     case 'conference':
       start(call, msg);
       return;
+    case 'meeting':
+    case 'chat':
+    case 'notice':
+    case 'peer-screen':
+      onMeetingMessage(call, msg);
+      return;
     default:
       break;
   }
@@ -27,6 +34,7 @@ export function onConferenceMessage(call, msg) {
     return;
   }
   update(call.conf, msg);
+  if (msg.type === 'roster') onRoster(call);
 }
 
 function update(conf, msg) {
@@ -62,12 +70,15 @@ function start(call, msg) {
     if (call.early.has(type)) update(call.conf, call.early.get(type));
   }
   call.early.clear();
+  startMeeting(call);
+  onRoster(call);
 }
 
 /** Applies the server's offer after everything before it, then sends our answer. */
 function answerOffer(call, msg) {
   if (!call.leg || typeof msg.sdp !== 'string') return;
-  call.leg.applyOffer(msg.sdp).then((sdp) => {
+  const hook = call.conf || call.screen ? (pc, sdp) => beforeAnswer(call, pc, sdp) : null;
+  call.leg.applyOffer(msg.sdp, hook).then((sdp) => {
     if (sdp && !call.ended) send({ type: 'answer', call: call.id, sdp });
   }).catch((err) => {
     // The call goes on with the media it has (the leg rolled back); the
@@ -96,5 +107,6 @@ export function snapshot(call) {
     speaking: [...conf.speaking],
     slots: conf.slots.map((s) => ({ ...s })),
     mids: [...call.videoTracks.keys()],
+    pinned: call.meeting ? call.meeting.pinned : '',
   };
 }

@@ -4,7 +4,11 @@
 // Accessible names other tests rely on: each remote tile is a group named
 // "Participant NUMBER", the local tile is "You"; the dominant speaker's tile
 // has data-speaking="true" (all others "false"); the Users button's name is
-// "Users N" and its role=tooltip lists "NUMBER NAME" per participant.
+// "Users N" and its role=tooltip lists "NUMBER NAME" per participant. A
+// shared screen is a group named "Screen NUMBER", shown large. Tiles carry
+// data-muted="true" (with a visible microphone-off icon) and data-hand="true"
+// (a hand icon); each remote tile has a toggle "Pin NUMBER" that shows it
+// large.
 
 import { t } from '../i18n.js';
 
@@ -89,7 +93,17 @@ class Tile {
     this.tagName = node('span', 'tile-tag-name');
     this.tagNumber = node('span', 'tile-tag-number');
     this.tag.append(bars, this.tagName, ' ', this.tagNumber);
-    this.el.append(this.avatar, this.tag);
+    // Icons in the top corner: a raised hand, a muted microphone.
+    this.icons = node('div', 'tile-icons');
+    this.hand = icon('tile-hand', HAND_PATH);
+    this.mic = icon('tile-muted', MIC_OFF_PATH);
+    this.icons.append(this.hand, this.mic);
+    this.pinButton = node('button', 'tile-pin');
+    this.pinButton.type = 'button';
+    this.pinButton.setAttribute('aria-pressed', 'false');
+    this.pinButton.innerHTML = `<svg viewBox="0 0 24 24" aria-hidden="true"><path d="${PIN_PATH}"/></svg>`;
+    this.pinButton.hidden = true;
+    this.el.append(this.avatar, this.tag, this.icons, this.pinButton);
     this.video = null;
     this.hue = '';
   }
@@ -123,8 +137,40 @@ class Tile {
     this.circle.dataset.initials = initials(m.self ? m.ownName : m.name, m.number);
     this.tagName.textContent = m.name || m.number || '';
     this.tagNumber.textContent = m.name && !m.self ? m.number : '';
+    el.dataset.muted = m.muted ? 'true' : 'false';
+    el.dataset.hand = m.hand ? 'true' : 'false';
+    el.classList.toggle('screen', !!m.screen);
+    this.hand.hidden = !m.hand;
+    this.mic.hidden = !m.muted;
+    labelIcon(this.hand, t('conf.hand_raised'));
+    labelIcon(this.mic, t('conf.muted'));
+    this.pinButton.hidden = !m.pinnable && !m.screen;
+    const pinName = t('conf.pin', { name: m.screen ? m.label : m.number });
+    if (this.pinButton.getAttribute('aria-label') !== pinName) this.pinButton.setAttribute('aria-label', pinName);
+    this.pinButton.title = pinName;
+    this.pinButton.setAttribute('aria-pressed', m.pinned ? 'true' : 'false');
     this.setVideo(video);
   }
+}
+
+const HAND_PATH = 'M12.5 2a1.5 1.5 0 0 1 1.5 1.5V11h1V4.5a1.5 1.5 0 0 1 3 0V12h1V7.5a1.5 1.5 0 0 1 3 0V15a7 7 0 0 1-12.6 4.2L4.2 14.6a1.6 1.6 0 0 1 2.4-2.1L9 14.4V5.5a1.5 1.5 0 0 1 3 0V11h-.5V3.5A1.5 1.5 0 0 1 12.5 2z';
+const MIC_OFF_PATH = 'M12 14a3 3 0 0 0 3-3V5a3 3 0 0 0-6 0v6a3 3 0 0 0 3 3zm5-3a5 5 0 0 1-10 0H5a7 7 0 0 0 6 6.9V21h2v-3.1a7 7 0 0 0 6-6.9zM3.3 2.3 21.7 20.7l-1.4 1.4L1.9 3.7z';
+const PIN_PATH = 'M14 3l7 7-2 1-2-2-3.5 3.5.5 4.5-1.5 1.5-3.5-3.5L4.5 19.5 3 21l-.5-.5 6-6L5 11l1.5-1.5 4.5.5L14.5 6.5l-2-2z';
+
+/** Names an icon (its accessible name and tooltip) in the current language. */
+function labelIcon(i, label) {
+  if (i.getAttribute('aria-label') === label) return;
+  i.setAttribute('aria-label', label);
+  i.title = label;
+}
+
+/** A small icon (img role, named on update), hidden until needed. */
+function icon(className, path) {
+  const i = node('span', `tile-icon ${className}`);
+  i.setAttribute('role', 'img');
+  i.innerHTML = `<svg viewBox="0 0 24 24" aria-hidden="true"><path d="${path}"/></svg>`;
+  i.hidden = true;
+  return i;
 }
 
 /**
@@ -133,7 +179,8 @@ class Tile {
  *  dominant, speaking, stream, live, mirror}], roster: [{number, name, self}]}.
  */
 export class ConferenceView {
-  constructor() {
+  constructor({ onPin = () => {} } = {}) {
+    this.onPin = onPin;
     this.stage = $('stage');
     this.main = $('stage-main');
     this.strip = $('stage-strip');
@@ -171,15 +218,18 @@ export class ConferenceView {
   update(model) {
     const used = new Set();
     const seen = new Set();
-    const speaker = model.mode === 'speaker' && model.featured;
+    const speaker = !!model.featured;
     const mainTiles = [];
     const stripTiles = [];
     for (const m of model.members) {
       let tile = this.tiles.get(m.key);
       if (!tile) {
         tile = new Tile();
+        const key = m.key;
+        tile.pinButton.addEventListener('click', () => this.onPin(key));
         this.tiles.set(m.key, tile);
       }
+      m.pinned = model.pinned === m.key;
       seen.add(m.key);
       let video = null;
       if (m.stream) {
@@ -243,6 +293,7 @@ export class ConferenceView {
       dot.dataset.initials = initials(p.name, p.number);
       dot.setAttribute('aria-hidden', 'true');
       li.append(dot, node('span', 'users-number', p.number), ' ', node('span', 'users-name', p.name || ''));
+      if (p.hand) li.append(' ', node('span', 'users-hand', t('conf.hand_mark')));
       if (p.self) li.append(' ', node('span', 'users-you', t('conf.you_mark')));
       return li;
     });
