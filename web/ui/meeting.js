@@ -82,6 +82,11 @@ export function onMeetingMessage(call, msg) {
     call.peerScreen = !!msg.on;
     return;
   }
+  if (!call.conf) {
+    // Before `conference`: kept until the room call starts (rooms.js).
+    if (msg.type === 'meeting' || (msg.type === 'chat' && msg.history)) call.early.set(msg.type, msg);
+    return;
+  }
   const m = meetingOf(call);
   if (!m) return;
   if (msg.type === 'meeting') for (const k of FLAGS) m[k] = !!msg[k];

@@ -7,7 +7,9 @@
 
 import { commit } from './store.js';
 import { send } from './model.js';
-import { beforeAnswer, onRoster, startMeeting } from './meeting.js';
+import {
+  beforeAnswer, onMeetingMessage, onRoster, startMeeting,
+} from './meeting.js';
 
 const MODES = ['all', 'speaker', 'none'];
 
@@ -66,11 +68,14 @@ function start(call, msg) {
     speaking: [],
     slots: [],
   };
+  startMeeting(call);
   for (const type of ['roster', 'speakers', 'video-slots']) {
     if (call.early.has(type)) update(call.conf, call.early.get(type));
   }
+  for (const type of ['meeting', 'chat']) {
+    if (call.early.has(type)) onMeetingMessage(call, call.early.get(type));
+  }
   call.early.clear();
-  startMeeting(call);
   onRoster(call);
 }
 
