@@ -10,6 +10,7 @@ type Config struct {
 	Xphone     Xphone      `yaml:"xphone"`
 	HTTP       HTTP        `yaml:"http"`
 	Calls      Calls       `yaml:"calls"`
+	History    History     `yaml:"history"`
 	Media      Media       `yaml:"media"`
 	Login      Login       `yaml:"login"`
 	Limits     Limits      `yaml:"limits"`
@@ -54,6 +55,13 @@ type Calls struct {
 	// ReconnectGrace is how long a call waits for its tab's signalling
 	// socket to come back while its media still flows (default 60s).
 	ReconnectGrace Duration `yaml:"reconnect_grace"`
+}
+
+// History caps each extension's list of recent calls (kept in the data
+// directory): the newest MaxEntries entries, none older than MaxAge.
+type History struct {
+	MaxEntries int      `yaml:"max_entries"` // default 200; 1 to 10000
+	MaxAge     Duration `yaml:"max_age"`     // default 2160h (90 days); 0: no age limit
 }
 
 // Media configures the server's WebRTC media ports.

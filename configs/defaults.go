@@ -8,6 +8,8 @@ const (
 	DefaultPath             = "/xphone/"
 	DefaultNoAnswerTimeout  = 30 * time.Second
 	DefaultReconnectGrace   = 60 * time.Second
+	DefaultHistoryEntries   = 200
+	DefaultHistoryMaxAge    = 90 * 24 * time.Hour
 	DefaultSlowAfter        = 3
 	DefaultMaxFailures      = 10
 	DefaultExtMaxFailures   = 30
@@ -61,9 +63,10 @@ const (
 // YAML is decoded on top of it.
 func defaults() *Config {
 	return &Config{
-		Xphone: Xphone{Enabled: true},
-		HTTP:   HTTP{Listen: DefaultListen, Path: DefaultPath},
-		Calls:  Calls{NoAnswerTimeout: Duration(DefaultNoAnswerTimeout), CallWaiting: true, ReconnectGrace: Duration(DefaultReconnectGrace)},
+		Xphone:  Xphone{Enabled: true},
+		HTTP:    HTTP{Listen: DefaultListen, Path: DefaultPath},
+		Calls:   Calls{NoAnswerTimeout: Duration(DefaultNoAnswerTimeout), CallWaiting: true, ReconnectGrace: Duration(DefaultReconnectGrace)},
+		History: History{MaxEntries: DefaultHistoryEntries, MaxAge: Duration(DefaultHistoryMaxAge)},
 		Login: Login{
 			SlowAfter:            DefaultSlowAfter,
 			MaxFailures:          DefaultMaxFailures,

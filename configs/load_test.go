@@ -88,6 +88,7 @@ func TestDefaultsWhenKeysOmitted(t *testing.T) {
 		{"partial limits keep the rest", "limits:\n  per_extension: {tabs: 3}\n", func(c *Config) { c.Limits.PerExtension.Tabs = 3 }},
 		{"metrics listener can be switched off", "metrics: {listen: \"\"}\n", func(c *Config) { c.Metrics.Listen = "" }},
 		{"partial http keeps path", "http:\n  listen: \"127.0.0.1:8443\"\n", func(c *Config) { c.HTTP.Listen = "127.0.0.1:8443" }},
+		{"history without an age limit", "history:\n  max_age: 0s\n", func(c *Config) { c.History.MaxAge = 0 }},
 		{"xphone can be disabled", "xphone:\n  enabled: false\n", func(c *Config) { c.Xphone.Enabled = false }},
 		{"partial policy keeps the rest", "policy:\n  mixer: {top_k: 5}\n", func(c *Config) { c.Policy.Mixer.TopK = 5 }},
 		{"room video defaults to all", "rooms:\n  - number: \"800\"\n  - number: \"801\"\n    video: none\n",
@@ -100,9 +101,10 @@ func TestDefaultsWhenKeysOmitted(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := &Config{
-				Xphone: Xphone{Enabled: true},
-				HTTP:   HTTP{Listen: ":81", Path: "/xphone/"},
-				Calls:  Calls{NoAnswerTimeout: Duration(30 * time.Second), CallWaiting: true, ReconnectGrace: Duration(60 * time.Second)},
+				Xphone:  Xphone{Enabled: true},
+				HTTP:    HTTP{Listen: ":81", Path: "/xphone/"},
+				Calls:   Calls{NoAnswerTimeout: Duration(30 * time.Second), CallWaiting: true, ReconnectGrace: Duration(60 * time.Second)},
+				History: History{MaxEntries: 200, MaxAge: Duration(90 * 24 * time.Hour)},
 				Login: Login{SlowAfter: 3, MaxFailures: 10, ExtensionMaxFailures: 30, FailureWindow: Duration(15 * time.Minute),
 					Lockout: Duration(15 * time.Minute), SessionTTL: Duration(12 * time.Hour)},
 				Limits: Limits{PerExtension: ExtensionLimits{Sessions: 10, Tabs: 10, Calls: 6},

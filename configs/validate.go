@@ -22,6 +22,8 @@ const (
 	MaxNoAnswerTimeout = 10 * time.Minute
 	MinReconnectGrace  = 5 * time.Second
 	MaxReconnectGrace  = 10 * time.Minute
+	MaxHistoryEntries  = 10000
+	MaxHistoryAge      = 10 * 365 * 24 * time.Hour
 )
 
 // Validate checks the whole configuration and returns nil or a
@@ -31,6 +33,7 @@ func (c *Config) Validate() error {
 	var ps problems
 	c.HTTP.validate(&ps)
 	c.Calls.validate(&ps)
+	c.History.validate(&ps)
 	c.Media.validate(&ps)
 	c.Login.validate(&ps)
 	c.Limits.validate(&ps)
@@ -104,6 +107,15 @@ func (c Calls) validate(ps *problems) {
 	}
 	if g := c.ReconnectGrace.D(); g < MinReconnectGrace || g > MaxReconnectGrace {
 		ps.add("calls.reconnect_grace", "%v is out of range, want %v to %v", g, MinReconnectGrace, MaxReconnectGrace)
+	}
+}
+
+func (h History) validate(ps *problems) {
+	if h.MaxEntries < 1 || h.MaxEntries > MaxHistoryEntries {
+		ps.add("history.max_entries", "%d is out of range, want 1 to %d", h.MaxEntries, MaxHistoryEntries)
+	}
+	if a := h.MaxAge.D(); a > MaxHistoryAge || (a > 0 && a < time.Hour) {
+		ps.add("history.max_age", "%v is out of range, want 0 (no limit) or 1h to %v", a, MaxHistoryAge)
 	}
 }
 

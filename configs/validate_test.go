@@ -181,6 +181,10 @@ func TestValidateRules(t *testing.T) {
 		{"no answer bounds ok", func(c *Config) { c.Calls.NoAnswerTimeout = Duration(10 * time.Minute) }, "", ""},
 		{"reconnect grace too short", func(c *Config) { c.Calls.ReconnectGrace = Duration(time.Second) },
 			"calls.reconnect_grace", "out of range"},
+		{"history cap zero", func(c *Config) { c.History.MaxEntries = 0 }, "history.max_entries", "out of range"},
+		{"history cap too big", func(c *Config) { c.History.MaxEntries = 10001 }, "history.max_entries", "out of range"},
+		{"history age of minutes", func(c *Config) { c.History.MaxAge = Duration(time.Minute) }, "history.max_age", "out of range"},
+		{"history without age limit ok", func(c *Config) { c.History.MaxAge = 0 }, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

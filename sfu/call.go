@@ -35,7 +35,10 @@ type call struct {
 	parties  map[Leg]party
 	numbers  []string
 	since    time.Time
-	detached bool // an attended transfer took the remaining leg away
+	detached bool     // an attended transfer took the remaining leg away
+	pair     *pairing // the answered dial the call carries (call history)
+	// cameraOff: the legs whose party turned its camera off.
+	cameraOff map[Leg]bool
 }
 
 // run is a call from dialling to hang-up.
@@ -45,11 +48,13 @@ func (c *Calls) run(cl *call, req PlaceRequest, dialer Dialer) {
 	if err != nil {
 		reason := ReasonFor(err)
 		cl.log.Info("call failed", "reason", string(reason), "err", err)
+		c.failedDial(cl, req, cl.started, err)
 		cl.remove(req.Caller)
 		_ = req.Caller.Hangup(context.Background(), reason)
 		return
 	}
 	cl.since = c.cfg.Now()
+	cl.answered(req, callee, cl.started, cl.since)
 	cl.join(callee, party{obs: observerOf(callee), callID: cl.id})
 	cl.log.Info("call connected", "callee_leg", callee.ID())
 	req.Observer.Connected(cl.id, callee.Identity(), req.Video && hasVideo(callee), cl.since)
@@ -140,6 +145,8 @@ func (cl *call) join(l Leg, p party) {
 }
 
 func (cl *call) remove(l Leg) {
+	cl.unpair(l)
+	delete(cl.cameraOff, l)
 	cl.legs = slices.DeleteFunc(cl.legs, func(x Leg) bool { return x == l })
 	delete(cl.parties, l)
 	cl.room.Leave(l)

@@ -70,7 +70,7 @@ func (cl *call) leaveForTransfer(from Leg, to string) {
 	cl.room.SetHold(stay, false)
 	p := cl.parties[stay]
 	if t, ok := p.obs.(TransferObserver); ok {
-		t.Transferring(p.callID, to)
+		t.Transferring(p.callID, to, from.Identity())
 	}
 }
 
@@ -80,20 +80,25 @@ func (cl *call) dialForTransfer(stay, from Leg, to string, dialer Dialer) {
 	p := cl.parties[stay]
 	req := PlaceRequest{Caller: stay, To: to, Video: hasVideo(stay), Observer: renamed{p.obs, p.callID},
 		transferor: from.Identity(), transferredBy: from.Origin()}
+	started := cl.calls.cfg.Now()
 	leg, err := cl.calls.dial(cl, req, dialer)
 	if err != nil {
 		if errors.Is(err, ErrHandedOver) {
 			cl.log.Info("blind transfer handed over to the far end", "to", to)
 		} else {
 			cl.log.Info("transfer failed", "reason", string(ReasonFor(err)), "err", err)
+			cl.calls.failedDial(cl, req, started, err)
 		}
 		cl.remove(stay)
 		_ = stay.Hangup(context.Background(), ReasonFor(err))
 		return
 	}
+	now := cl.calls.cfg.Now()
+	cl.answered(req, leg, started, now)
 	cl.join(leg, party{obs: observerOf(leg), callID: cl.id})
 	cl.tellHold()
-	p.obs.Connected(p.callID, leg.Identity(), hasVideo(stay) && hasVideo(leg), cl.calls.cfg.Now())
+	p.obs.Connected(p.callID, leg.Identity(), hasVideo(stay) && hasVideo(leg), now)
+	cl.tellCameraOf(leg)
 }
 
 // transferToRoomLocked moves the other party of from into conference
@@ -108,7 +113,7 @@ func (cl *call) transferToRoomLocked(from Leg, room string) {
 	_ = from.Hangup(context.Background(), ReasonTransferred)
 	p := cl.parties[stay]
 	if t, ok := p.obs.(TransferObserver); ok {
-		t.Transferring(p.callID, room)
+		t.Transferring(p.callID, room, from.Identity())
 	}
 	cl.remove(stay)
 	cl.calls.unreserve(cl, stay.Identity().Number)
@@ -243,6 +248,8 @@ func (cl *call) adopt(from, target Leg, tp party) error {
 	sp := cl.parties[stay]
 	sp.obs.Connected(sp.callID, target.Identity(), hasVideo(stay) && hasVideo(target), now)
 	tp.obs.Connected(tp.callID, stay.Identity(), hasVideo(stay) && hasVideo(target), now)
+	cl.tellCameraOf(target)
+	cl.tellCameraOf(stay)
 	return nil
 }
 

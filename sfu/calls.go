@@ -24,9 +24,10 @@ type HoldObserver interface {
 	HoldState(callID string, local, remote bool)
 }
 
-// TransferObserver hears that this party is being transferred to a number.
+// TransferObserver hears that this party is being transferred to a
+// number, and by whom.
 type TransferObserver interface {
-	Transferring(callID, to string)
+	Transferring(callID, to string, by Identity)
 }
 
 // PlaceRequest is a call from an already negotiated caller leg.
@@ -56,6 +57,11 @@ type CallsConfig struct {
 	// permissions. Dialers check every call they place again. nil: a
 	// number a Dialer reaches may be called.
 	Permit func(req DialRequest) error
+	// DoNotDisturb reports whether number refuses calls (do-not-disturb):
+	// they end with ErrDoNotDisturb before anything rings. nil: nobody.
+	DoNotDisturb func(number string) bool
+	// Recorder takes the outcome of every dial (call history); nil: none.
+	Recorder CallRecorder
 }
 
 // Calls is call control: it routes numbers to Dialers, builds a Room per
@@ -145,7 +151,7 @@ func (c *Calls) newCall(id string, conference bool) (*call, error) {
 	if c.closed {
 		return nil, ErrClosed
 	}
-	cl := &call{id: id, calls: c, cmds: make(chan func()), done: make(chan struct{}), parties: map[Leg]party{},
+	cl := &call{id: id, calls: c, cmds: make(chan func()), done: make(chan struct{}), parties: map[Leg]party{}, cameraOff: map[Leg]bool{},
 		room: NewRoom(id, c.moh, c.log), log: c.log.With("call", id), started: c.cfg.Now(), conference: conference}
 	c.active[id] = cl
 	return cl, nil
@@ -221,6 +227,9 @@ func (c *Calls) dial(cl *call, req PlaceRequest, dialer Dialer) (Leg, error) {
 	}
 	if req.To == req.Caller.Identity().Number {
 		return nil, ErrBusy // calling yourself
+	}
+	if c.cfg.DoNotDisturb != nil && c.cfg.DoNotDisturb(req.To) {
+		return nil, ErrDoNotDisturb
 	}
 	if err := c.reserveCallee(cl, req.To); err != nil {
 		return nil, err

@@ -21,6 +21,10 @@ func (c *Calls) runConference(id string, req PlaceRequest) {
 	if !ok {
 		obs = nopConferenceObserver{}
 	}
+	started := c.cfg.Now()
+	rec := CallRecord{CallID: id, Caller: req.Caller.Identity(), Origin: req.Caller.Origin(), To: req.To, Room: true,
+		Video: req.Video, Transferor: req.transferor, Started: started}
+	defer func() { rec.Ended = c.cfg.Now(); c.record(rec) }()
 	conf, err := c.cfg.Rooms.Join(c.ctx, req.To, req.PIN, id, req.Caller, obs)
 	if err != nil {
 		reason := ReasonFor(err)
@@ -34,12 +38,14 @@ func (c *Calls) runConference(id string, req PlaceRequest) {
 		case errors.Is(err, ErrRoomLocked):
 			reason = ReasonRoomLocked
 		}
+		rec.Reason = reason
 		log.Info("conference join failed", "reason", string(reason), "err", err)
 		_ = req.Caller.Hangup(context.Background(), reason)
 		return
 	}
 	spec := conf.spec
-	req.Observer.Connected(id, Identity{Number: spec.Number, Name: spec.Name}, spec.Video != VideoNone, c.cfg.Now())
+	rec.Callee, rec.Answered = Identity{Number: spec.Number, Name: spec.Name}, c.cfg.Now()
+	req.Observer.Connected(id, rec.Callee, spec.Video != VideoNone, rec.Answered)
 	select {
 	case <-req.Caller.Done():
 	case <-c.ctx.Done():

@@ -63,6 +63,19 @@ type observer struct {
 	local        bool
 	remote       bool
 	transferring string
+	peerCamera   []bool
+}
+
+func (o *observer) PeerCamera(_ string, on bool) {
+	o.mu.Lock()
+	o.peerCamera = append(o.peerCamera, on)
+	o.mu.Unlock()
+}
+
+func (o *observer) cameras() []bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return append([]bool(nil), o.peerCamera...)
 }
 
 func (o *observer) HoldState(_ string, local, remote bool) {
@@ -71,7 +84,7 @@ func (o *observer) HoldState(_ string, local, remote bool) {
 	o.mu.Unlock()
 }
 
-func (o *observer) Transferring(_, to string) {
+func (o *observer) Transferring(_, to string, _ Identity) {
 	o.mu.Lock()
 	o.transferring = to
 	o.mu.Unlock()

@@ -5,7 +5,8 @@ import (
 	"fmt"
 )
 
-// Reason says why a call or leg ended, in words the UI maps to text.
+// Reason says why a call or leg ended. It is a code: the UI shows it in
+// its user's language from its catalogue (web/ui/i18n, key "reason.CODE").
 type Reason string
 
 // Reasons a call ends. They are part of the signalling protocol.
@@ -26,12 +27,14 @@ const (
 	ReasonTransferred       Reason = "transferred"
 	ReasonRoomRemoved       Reason = "room_removed"
 	ReasonTrunkUnavailable  Reason = "trunk_unavailable"
+	ReasonCongestion        Reason = "congestion"
+	ReasonNoMedia           Reason = "no_media"
+	// ReasonDND: the callee has do-not-disturb on.
+	ReasonDND Reason = "dnd"
 	// ReasonRemoved: a moderator removed the party from a conference.
 	ReasonRemoved Reason = "removed"
 	// ReasonRoomLocked: a moderator locked the room before the party joined.
 	ReasonRoomLocked Reason = "room_locked"
-	ReasonCongestion Reason = "congestion"
-	ReasonNoMedia    Reason = "no_media"
 	// ReasonConnectionLost: the party vanished (browser killed, network
 	// gone): no media and no signalling from it.
 	ReasonConnectionLost Reason = "connection_lost"
@@ -55,6 +58,8 @@ var (
 	ErrWrongPIN     = errors.New("sfu: wrong conference PIN")
 	ErrNotInCall    = errors.New("sfu: not in that call")
 	ErrInConference = errors.New("sfu: hold and transfer are not offered in conferences")
+	// ErrDoNotDisturb: the callee has do-not-disturb on.
+	ErrDoNotDisturb = errors.New("sfu: callee does not want to be disturbed")
 	// ErrTrunkUnavailable: the way out (a SIP trunk) is down or refused.
 	ErrTrunkUnavailable = errors.New("sfu: trunk unavailable")
 	// ErrCongestion: the network beyond the trunk has no capacity now
@@ -78,7 +83,15 @@ var reasonOf = []struct {
 	{ErrCancelled, ReasonCancelled}, {ErrForbidden, ReasonForbidden},
 	{ErrTrunkUnavailable, ReasonTrunkUnavailable}, {ErrHandedOver, ReasonTransferred},
 	{ErrCongestion, ReasonCongestion}, {ErrNoMedia, ReasonNoMedia},
-	{ErrClosed, ReasonServerRestart},
+	{ErrClosed, ReasonServerRestart}, {ErrDoNotDisturb, ReasonDND},
+}
+
+// Reasons lists every reason code, for catalogues that must name them all.
+func Reasons() []Reason {
+	return []Reason{ReasonHangup, ReasonBusy, ReasonDeclined, ReasonNotFound, ReasonUnavailable, ReasonNoAnswer,
+		ReasonCancelled, ReasonAnsweredElsewhere, ReasonMediaFailed, ReasonForbidden, ReasonRoomFull,
+		ReasonPINRequired, ReasonWrongPIN, ReasonTransferred, ReasonRoomRemoved, ReasonTrunkUnavailable,
+		ReasonCongestion, ReasonNoMedia, ReasonDND, ReasonRemoved, ReasonRoomLocked, ReasonConnectionLost, ReasonServerRestart, ReasonError}
 }
 
 // ReasonFor maps a call-control error to the Reason shown to the caller.
@@ -89,57 +102,6 @@ func ReasonFor(err error) Reason {
 		}
 	}
 	return ReasonError
-}
-
-// Message is the human-readable text for a reason.
-func (r Reason) Message() string {
-	switch r {
-	case ReasonHangup:
-		return "Call ended"
-	case ReasonBusy:
-		return "Busy"
-	case ReasonDeclined:
-		return "Declined"
-	case ReasonNotFound:
-		return "No such number"
-	case ReasonUnavailable:
-		return "Unavailable (not logged in)"
-	case ReasonNoAnswer:
-		return "No answer"
-	case ReasonCancelled:
-		return "Cancelled"
-	case ReasonAnsweredElsewhere:
-		return "Answered on another device"
-	case ReasonMediaFailed:
-		return "Connection lost"
-	case ReasonForbidden:
-		return "Not allowed to call that number"
-	case ReasonRoomFull:
-		return "The conference room is full"
-	case ReasonPINRequired:
-		return "This room needs a PIN"
-	case ReasonWrongPIN:
-		return "Wrong PIN"
-	case ReasonTransferred:
-		return "Transferred"
-	case ReasonRoomRemoved:
-		return "The conference room was closed"
-	case ReasonTrunkUnavailable:
-		return "Trunk unavailable"
-	case ReasonRemoved:
-		return "Removed from the conference"
-	case ReasonRoomLocked:
-		return "The room is locked"
-	case ReasonCongestion:
-		return "All lines busy, try again later"
-	case ReasonNoMedia:
-		return "No audio: the media connection did not come up"
-	case ReasonConnectionLost:
-		return "Connection lost"
-	case ReasonServerRestart:
-		return "The server restarted"
-	}
-	return "Call failed"
 }
 
 func wrapf(err error, format string, args ...any) error {

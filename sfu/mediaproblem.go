@@ -16,8 +16,13 @@ type MediaProblem struct {
 	Kind Kind
 	// Reason is ProblemCodec or ProblemLayers.
 	Reason string
-	// Message says what happened, for the user.
+	// Message says what happened, in English (logs, other clients).
 	Message string
+	// Want is the codec the server forwards for Kind ("VP8"), and Offered
+	// the codecs the browser offered instead, so a UI can say it in its
+	// user's language (ProblemCodec only).
+	Want    string
+	Offered []string
 }
 
 // Reasons of a MediaProblem; part of the signalling protocol.
@@ -38,7 +43,9 @@ func (o offer) problems() []MediaProblem {
 			continue
 		}
 		if !o.canUse(kind) {
-			out = append(out, MediaProblem{Kind: kind, Reason: ProblemCodec, Message: codecMessage(kind, o.codecs[kind])})
+			want, offered := codecNames(kind, o.codecs[kind])
+			out = append(out, MediaProblem{Kind: kind, Reason: ProblemCodec, Message: codecMessage(kind, want, offered),
+				Want: want, Offered: offered})
 		}
 	}
 	if len(o.videoRIDs) > 1 && !o.ridExtension && o.canUse(Video) {
@@ -55,14 +62,20 @@ func (o offer) canUse(kind Kind) bool {
 	return slices.ContainsFunc(o.codecs[kind], func(c string) bool { return strings.EqualFold(c, want) })
 }
 
-// codecMessage explains a missing codec: what the server forwards and what
-// the browser offered.
-func codecMessage(kind Kind, offered []string) string {
+// codecNames is the codec the server forwards for kind and the codecs the
+// browser offered, without the "video/" prefix.
+func codecNames(kind Kind, offered []string) (string, []string) {
 	want := strings.TrimPrefix(codecOf(kind).MimeType, kind.String()+"/")
 	names := make([]string, 0, len(offered))
 	for _, c := range offered {
 		names = append(names, strings.TrimPrefix(c, kind.String()+"/"))
 	}
+	return want, names
+}
+
+// codecMessage explains a missing codec: what the server forwards and what
+// the browser offered.
+func codecMessage(kind Kind, want string, names []string) string {
 	if len(names) == 0 {
 		return fmt.Sprintf("Xphone forwards %s %s, and the browser offered no %s codec", want, kind, kind)
 	}

@@ -15,6 +15,7 @@ const (
 	PresenceAvailable PresenceState = "available" // idle: can be called
 	PresenceOnCall    PresenceState = "on_call"   // in a call (or holding one)
 	PresenceRinging   PresenceState = "ringing"   // being rung
+	PresenceDND       PresenceState = "dnd"       // refuses calls (do-not-disturb)
 	PresenceOffline   PresenceState = "offline"   // not reachable or not watched successfully
 )
 

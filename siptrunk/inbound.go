@@ -164,6 +164,8 @@ func failureStatus(r sfu.Reason) (int, string) {
 		return 603, "Decline"
 	case sfu.ReasonUnavailable, sfu.ReasonNoAnswer:
 		return 480, "Temporarily Unavailable"
+	case sfu.ReasonDND: // RFC 3261 21.4.18 names do-not-disturb as a use of 480
+		return 480, "Do Not Disturb"
 	case sfu.ReasonNotFound:
 		return 404, "Not Found"
 	case sfu.ReasonForbidden:

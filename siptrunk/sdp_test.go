@@ -67,7 +67,7 @@ func TestStatusMapping(t *testing.T) {
 	for _, r := range []struct {
 		reason string
 		code   int
-	}{{"busy", 486}, {"declined", 603}, {"unavailable", 480}, {"no_answer", 480}, {"not_found", 404}} {
+	}{{"busy", 486}, {"declined", 603}, {"unavailable", 480}, {"no_answer", 480}, {"not_found", 404}, {"dnd", 480}} {
 		if c, _ := failureStatus(sfu.Reason(r.reason)); c != r.code {
 			t.Errorf("%s → %d, want %d", r.reason, c, r.code)
 		}

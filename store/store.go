@@ -1,6 +1,6 @@
-// Package store keeps the data that must outlive the process: today login
-// sessions; call history and do-not-disturb come next. Callers see the
-// small Store interface; the default implementation is SQLite in pure Go
+// Package store keeps the data that must outlive the process: login
+// sessions, call history and per-extension settings (do-not-disturb, which
+// missed calls were seen). Callers see the small Store interface; the default implementation is SQLite in pure Go
 // (modernc.org/sqlite, so the default build stays cgo-free) in one file in
 // the data directory. A networked store (Redis, for a cluster) can
 // implement the same interface later.
@@ -46,11 +46,79 @@ type Sessions interface {
 	CountSessions(ctx context.Context, now time.Time) (int, error)
 }
 
+// Direction is how a call-history entry looks from its extension's side.
+type Direction string
+
+// Directions of call-history entries.
+const (
+	Incoming Direction = "in"     // rang here and was answered (or declined)
+	Outgoing Direction = "out"    // placed from here
+	Missed   Direction = "missed" // rang (or would have rung) here and nobody answered
+)
+
+// Valid reports whether d is one of the three directions.
+func (d Direction) Valid() bool { return d == Incoming || d == Outgoing || d == Missed }
+
+// CallEntry is one line of an extension's call history.
+type CallEntry struct {
+	ID        int64  // assigned by AddCall; grows with every entry
+	Ext       string // whose history
+	Direction Direction
+	Number    string // the other party, or the room
+	Name      string // its CallerID or room name, may be empty
+	Started   time.Time
+	Answered  bool
+	Duration  time.Duration // of an answered call
+	Reason    string        // a reason code (sfu.Reason) for an unanswered call
+	Video     bool
+	// ViaNumber and ViaName: who transferred this call here (blind
+	// transfer), empty otherwise.
+	ViaNumber, ViaName string
+}
+
+// HistoryLimits cap an extension's history: at most Keep entries (0: no
+// cap), none started before Since (zero: no age limit).
+type HistoryLimits struct {
+	Keep  int
+	Since time.Time
+}
+
+// History is the call-history part of a Store.
+type History interface {
+	// AddCall appends e to e.Ext's history and trims that history to
+	// limits in the same transaction; it returns the new entry's ID.
+	AddCall(ctx context.Context, e CallEntry, limits HistoryLimits) (int64, error)
+	// Calls lists ext's history, newest first, at most limit entries
+	// (limit <= 0: all).
+	Calls(ctx context.Context, ext string, limit int) ([]CallEntry, error)
+	// CountMissedAfter counts ext's missed calls with an ID above afterID.
+	CountMissedAfter(ctx context.Context, ext string, afterID int64) (int, error)
+	// TrimHistory applies limits to every extension's history (a lowered
+	// cap after a reload, the age limit passing) and returns how many
+	// entries it removed.
+	TrimHistory(ctx context.Context, limits HistoryLimits) (int, error)
+}
+
+// Settings is the per-extension settings part of a Store: small values
+// by key (do-not-disturb, the last history entry the user has seen).
+type Settings interface {
+	// Setting returns ext's value for key; ErrNotFound when unset.
+	Setting(ctx context.Context, ext, key string) (string, error)
+	// PutSetting sets ext's value for key.
+	PutSetting(ctx context.Context, ext, key, value string) error
+	// DeleteSetting unsets ext's key; absent is no error.
+	DeleteSetting(ctx context.Context, ext, key string) error
+	// SettingEverywhere maps every extension that has key set to its value.
+	SettingEverywhere(ctx context.Context, key string) (map[string]string, error)
+}
+
 // Store is every kind of durable data Xphone keeps. Implementations are
 // safe for concurrent use by many goroutines (and, for SQLite, several
 // processes on the same file).
 type Store interface {
 	Sessions
+	History
+	Settings
 	// SchemaVersion is the number of the last migration applied.
 	SchemaVersion(ctx context.Context) (int, error)
 	Close() error

@@ -50,15 +50,25 @@ type ReloadView struct {
 	Errors, Applied, NeedsRestart, Removed []string
 }
 
-// TrunkView is one SIP trunk's registration state.
+// TrunkView is one SIP trunk's registration state: State is static,
+// registered (Registrations times), not_registered (Error says why) or
+// registering; the page shows it in its reader's language.
 type TrunkView struct {
-	Name, State string
+	Name, State   string
+	Registrations int
+	Error         string
 }
 
 //go:embed admin.html
 var adminFiles embed.FS
 
+// adminPage is the status page's template; each request executes a clone
+// with the texts of its reader's language ("t", "n", "lang").
 var adminPage = template.Must(template.New("admin.html").Funcs(template.FuncMap{
+	"t":      func(string, ...any) string { return "" },
+	"n":      func(string, any) string { return "" },
+	"lang":   func() string { return "" },
+	"join":   strings.Join,
 	"ago":    func(t time.Time) string { return time.Since(t).Round(time.Second).String() },
 	"clock":  func(t time.Time) string { return t.Format("2006-01-02 15:04:05") },
 	"length": func(d time.Duration) string { return d.Round(time.Second).String() },
@@ -90,9 +100,12 @@ func (s *Server) adminOnly(c *gin.Context) bool {
 		return false
 	}
 	if !ext.Admin {
+		texts := s.textsFor(c)
 		s.security.Warn("security: admin page refused", "remote", c.ClientIP(), "ext", ext.Number, "path", c.Request.URL.Path)
-		c.Data(http.StatusForbidden, "text/html; charset=utf-8", []byte(`<!doctype html><title>Forbidden</title>
-<p>Extension `+template.HTMLEscapeString(ext.Number)+` is not an administrator. <a href="../">Back to Xphone</a></p>`))
+		c.Data(http.StatusForbidden, "text/html; charset=utf-8", []byte(`<!doctype html><html lang="`+texts.Lang+`"><title>`+
+			template.HTMLEscapeString(texts.T("admin.forbidden_title"))+`</title><p>`+
+			template.HTMLEscapeString(texts.T("admin.forbidden", "ext", ext.Number))+` <a href="../">`+
+			template.HTMLEscapeString(texts.T("admin.back"))+`</a></p>`))
 		return false
 	}
 	return true
@@ -131,6 +144,7 @@ func (s *Server) admin(c *gin.Context) {
 	if !s.adminOnly(c) {
 		return
 	}
+	texts := s.textsFor(c)
 	if s.status == nil {
 		c.String(http.StatusServiceUnavailable, "no status source")
 		return
@@ -139,10 +153,32 @@ func (s *Server) admin(c *gin.Context) {
 	defer cancel()
 	st := s.status.Status(ctx)
 	st.TabsOpen = s.stats.TabsOpen.Load()
+	page, err := adminPage.Clone()
+	if err != nil {
+		s.log.Error("admin page", "err", err)
+		c.Status(http.StatusInternalServerError)
+		return
+	}
+	page.Funcs(template.FuncMap{
+		"t":    texts.T,
+		"n":    func(key string, n any) string { return texts.N(key, toInt(n)) },
+		"lang": func() string { return texts.Lang },
+	})
 	c.Header("Cache-Control", "no-store")
 	c.Status(http.StatusOK)
 	c.Header("Content-Type", "text/html; charset=utf-8")
-	if err := adminPage.Execute(c.Writer, st); err != nil {
+	if err := page.Execute(c.Writer, st); err != nil {
 		s.log.Error("admin page", "err", err)
 	}
+}
+
+// toInt is a count of the page (int or int64) as an int.
+func toInt(n any) int {
+	switch v := n.(type) {
+	case int:
+		return v
+	case int64:
+		return int(v)
+	}
+	return 0
 }

@@ -45,3 +45,29 @@ func TestAdminPageShowsRoomsCallsAndReloads(t *testing.T) {
 			strings.Contains(page, "1003 Carol — browser, opus, DTLS-SRTP") && strings.Contains(page, "live: calls")
 	})
 }
+
+// TestAdminPageInRussian: the status page follows its reader's language:
+// Accept-Language, or the UI's language choice (cookie), with counts in
+// the language's plural forms.
+func TestAdminPageInRussian(t *testing.T) {
+	srv := startServer(t, adminConfig)
+	admin := newBrowser(t, srv)
+	admin.login("1001", "pw1001")
+	admin.mustTab()
+	req, _ := http.NewRequest(http.MethodGet, admin.base+"admin/", nil)
+	req.Header.Set("Accept-Language", "ru-RU,ru;q=0.9")
+	_, body := admin.do(req)
+	page := body["_body"].(string)
+	for _, want := range []string{`<html lang="ru">`, "Состояние Xphone", "Конференц-комнаты", "Активных комнат нет.", "0</b>звонков", "1</b>вкладка браузера"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the Russian status page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "Conference rooms") {
+		t.Error("the Russian status page has English headings")
+	}
+	req.AddCookie(&http.Cookie{Name: "xphone_lang", Value: "en"})
+	if _, body := admin.do(req); !strings.Contains(body["_body"].(string), "Conference rooms") || !strings.Contains(body["_body"].(string), "1</b>browser tab<") {
+		t.Errorf("the status page for a reader who chose English:\n%s", body["_body"])
+	}
+}

@@ -111,7 +111,7 @@ func TestCallFailureReasons(t *testing.T) {
 	id, _ := dial(t, alice, "1002", false)
 	bob.waitFor("incoming", map[string]any{"call": id})
 	bob.send(map[string]any{"type": "decline", "call": id})
-	alice.waitFor("call-state", map[string]any{"call": id, "state": "ended", "reason": "declined", "message": "Declined"})
+	alice.waitFor("call-state", map[string]any{"call": id, "state": "ended", "reason": "declined"})
 }
 
 func TestNoAnswerAndCancel(t *testing.T) {

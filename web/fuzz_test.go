@@ -112,9 +112,16 @@ func newFuzzRig(tb testing.TB, sh *fuzzShared) *fuzzRig {
 		Speaker: audiolevel.DefaultParams(), Codecs: sfu.OpusCodecs{Bitrate: 32000, Complexity: 1},
 		Tick: 20 * time.Millisecond, DecideEvery: 1, Now: time.Now,
 	}, sh.log)
-	calls := sfu.NewCalls(sfu.CallsConfig{NoAnswerTimeout: 5 * time.Second, Rooms: rooms}, sh.log, registry)
+	desk, err := NewDesk(DeskOptions{Store: sh.db, Registry: registry, Log: sh.log}, sh.cfg.History)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(desk.Close)
+	desk.SetDirectory(sh.cfg.Extensions, nil)
+	calls := sfu.NewCalls(sfu.CallsConfig{NoAnswerTimeout: 5 * time.Second, Rooms: rooms,
+		DoNotDisturb: desk.DoNotDisturb, Recorder: desk}, sh.log, registry)
 	srv, err := New(Options{Config: sh.cfg, Store: sh.store, Sessions: auth.NewSessions(sh.db, time.Hour, time.Now),
-		Throttle: auth.NewThrottle(sh.cfg.Login, time.Now), Media: sh.media, Calls: calls, Registry: registry, Log: sh.log})
+		Throttle: auth.NewThrottle(sh.cfg.Login, time.Now), Media: sh.media, Calls: calls, Registry: registry, Desk: desk, Log: sh.log})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -27,9 +27,34 @@ func (t *tab) HoldState(callID string, local, remote bool) {
 }
 
 // Transferring implements sfu.TransferObserver: this tab's party is being
-// put through to another number.
-func (t *tab) Transferring(callID, to string) {
-	t.sendCall(callID, "call-state", encode(callStateMsg{Type: "call-state", Call: callID, State: "transferring", Peer: to}))
+// put through to another number by someone.
+func (t *tab) Transferring(callID, to string, by sfu.Identity) {
+	t.sendCall(callID, "call-state", encode(callStateMsg{Type: "call-state", Call: callID, State: "transferring", Peer: to,
+		By: by.Number, ByName: by.Name}))
+}
+
+type peerCameraMsg struct {
+	Type string `json:"type"` // peer-camera
+	Call string `json:"call"`
+	On   bool   `json:"on"`
+}
+
+// PeerCamera implements sfu.CameraObserver: the other party turned its
+// camera off or on.
+func (t *tab) PeerCamera(callID string, on bool) {
+	t.sendCall(callID, "peer-camera", encode(peerCameraMsg{Type: "peer-camera", Call: callID, On: on}))
+}
+
+// camera tells the other party of a 1:1 call whether this party's camera is on.
+func (t *tab) camera(m inMsg) {
+	leg := t.legOf(m.Call)
+	if leg == nil {
+		t.sendError(m.Req, codeUnknownCall, "no such call")
+		return
+	}
+	if err := t.srv.calls.SetCamera(m.Call, leg, m.On); err != nil && !errors.Is(err, sfu.ErrInConference) {
+		t.sendRefused(m.Req, refusalOf(err), "cannot tell the camera state: "+err.Error())
+	}
 }
 
 // legOf returns the leg this tab has in call id.
@@ -49,7 +74,7 @@ func (t *tab) hold(m inMsg) {
 		return
 	}
 	if err := t.srv.calls.Hold(m.Call, leg, m.On); err != nil {
-		t.sendError(m.Req, codeNotAllowed, "cannot hold: "+reasonText(err))
+		t.sendRefused(m.Req, refusalOf(err), "cannot hold: "+err.Error())
 	}
 }
 
@@ -81,7 +106,7 @@ func (t *tab) transfer(m inMsg) {
 		t.srv.security.Warn("security: transfer refused", "remote", t.remote, "ext", t.ext.Number, "to", m.To)
 	}
 	if err != nil {
-		t.sendError(m.Req, codeNotAllowed, "cannot transfer: "+reasonText(err))
+		t.sendRefused(m.Req, refusalOf(err), "cannot transfer: "+err.Error())
 	}
 }
 
@@ -92,14 +117,13 @@ func (t *tab) mayDial(number string) bool {
 	return number != "" && len(number) <= 32 && !strings.ContainsAny(number, " \t\r\n")
 }
 
-func reasonText(err error) string {
+// refusalOf is the code the UI shows for a refused hold or transfer.
+func refusalOf(err error) refusal {
 	switch {
 	case errors.Is(err, sfu.ErrNotInCall):
-		return "the call is not connected"
+		return refusedNotConnected
 	case errors.Is(err, sfu.ErrInConference):
-		return "not offered in conferences"
-	case errors.Is(err, sfu.ErrForbidden):
-		return "not allowed to call that number"
+		return refusedInConference
 	}
-	return sfu.ReasonFor(err).Message()
+	return refusal(sfu.ReasonFor(err))
 }

@@ -2,7 +2,6 @@ package web
 
 import (
 	"errors"
-	"fmt"
 	"math"
 	"mime"
 	"net/http"
@@ -22,8 +21,16 @@ import (
 // sessionCookie names the session token cookie.
 const sessionCookie = "xphone_session"
 
-// msgBadCredentials is the same for unknown extension and wrong password.
-const msgBadCredentials = "Wrong extension or password"
+// Error codes of the login API (docs/signaling.md); the UI translates them.
+const (
+	codeBadCredentials = "bad_credentials" // the same for an unknown extension and a wrong password
+	codeNoAccess       = "no_access"       // the right password of an extension without Xphone access
+	codeLockedOut      = "locked_out"
+	codeTooManyAtOnce  = "too_many_at_once"
+	codeStoreDown      = "store_down"
+	codeDisabled       = "disabled"
+	codeBadLogin       = "bad_request"
+)
 
 type loginBody struct {
 	Ext      string `json:"ext"`
@@ -34,7 +41,7 @@ type loginBody struct {
 // attempt is reserved before the password is checked, so parallel requests
 // cannot pass the limits together (see auth.Throttle).
 func (s *Server) login(c *gin.Context) {
-	body, ok := readLogin(c)
+	body, ok := s.readLogin(c)
 	if !ok {
 		return
 	}
@@ -47,11 +54,19 @@ func (s *Server) login(c *gin.Context) {
 	defer v.Attempt.Release() // only if the check below panics
 	s.sleep(v.Delay)
 	ext, err := s.store.Load().Check(body.Ext, body.Password)
+	if errors.Is(err, auth.ErrNoAccess) {
+		// The right password: not a guess, so not counted against the
+		// extension; the user learns why they cannot log in.
+		s.stats.LoginsFailed.Add(1)
+		s.security.Warn("security: login refused, no Xphone access", "remote", ip, "ext", body.Ext)
+		s.apiError(c, http.StatusForbidden, codeNoAccess)
+		return
+	}
 	if err != nil {
 		v.Attempt.Fail()
 		s.stats.LoginsFailed.Add(1)
 		s.security.Warn("security: login failed", "remote", ip, "ext", body.Ext)
-		c.JSON(http.StatusUnauthorized, gin.H{"error": msgBadCredentials})
+		s.apiError(c, http.StatusUnauthorized, codeBadCredentials)
 		return
 	}
 	v.Attempt.Succeed()
@@ -59,7 +74,7 @@ func (s *Server) login(c *gin.Context) {
 	token, err := s.startSession(c, ext)
 	if err != nil {
 		s.log.Error("cannot store a login session", "ext", ext.Number, "err", err)
-		c.JSON(http.StatusServiceUnavailable, gin.H{"error": msgStoreDown})
+		s.apiError(c, http.StatusServiceUnavailable, codeStoreDown)
 		return
 	}
 	s.setSession(c, token)
@@ -90,11 +105,13 @@ func (s *Server) refuseLogin(c *gin.Context, ip, ext string, v auth.Verdict) {
 	}
 	secs := int(math.Ceil(v.RetryAfter.Seconds()))
 	c.Header("Retry-After", strconv.Itoa(secs))
-	msg := fmt.Sprintf("Too many failed attempts, try again in %d min", (secs+59)/60)
+	// Under a minute it is attempts still being checked, not a lock-out.
+	code, n := codeLockedOut, (secs+59)/60
 	if secs < 60 {
-		msg = fmt.Sprintf("Too many attempts at once, try again in %d s", secs)
+		code, n = codeTooManyAtOnce, secs
 	}
-	c.JSON(http.StatusTooManyRequests, gin.H{"error": msg, "retry_after": secs})
+	c.JSON(http.StatusTooManyRequests, gin.H{"code": code, "retry_after": secs,
+		"error": s.textsFor(c).N("login.error."+code, n)})
 }
 
 // startSession creates ext's session for this login. Beyond
@@ -117,21 +134,21 @@ func (s *Server) startSession(c *gin.Context, ext configs.Extension) (string, er
 
 // readLogin decodes a small JSON body; JSON only, which with SameSite=Strict
 // keeps cross-site form posts out.
-func readLogin(c *gin.Context) (loginBody, bool) {
+func (s *Server) readLogin(c *gin.Context) (loginBody, bool) {
 	var body loginBody
 	mt, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
 	if mt != "application/json" {
-		c.JSON(http.StatusUnsupportedMediaType, gin.H{"error": "send JSON"})
+		c.JSON(http.StatusUnsupportedMediaType, gin.H{"code": codeBadLogin, "error": "send JSON"})
 		return body, false
 	}
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, 4<<10)
 	if err := c.ShouldBindJSON(&body); err != nil {
-		c.JSON(http.StatusBadRequest, gin.H{"error": "malformed login request"})
+		s.apiError(c, http.StatusBadRequest, codeBadLogin)
 		return body, false
 	}
 	body.Ext = strings.TrimSpace(body.Ext)
 	if body.Ext == "" || len(body.Ext) > 32 || len(body.Password) > 256 {
-		c.JSON(http.StatusUnauthorized, gin.H{"error": msgBadCredentials})
+		s.apiError(c, http.StatusUnauthorized, codeBadCredentials)
 		return body, false
 	}
 	return body, true
@@ -168,19 +185,16 @@ func (s *Server) session(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"ext": ext.Number, "name": ext.Name})
 }
 
-// msgStoreDown is shown when the session store cannot be reached: the user
-// is not logged out, the server is in trouble.
-const msgStoreDown = "The server cannot check sessions right now, try again in a moment"
-
 // refuseSession answers a request whose session did not resolve: 401 when
 // there is none, 503 when the store failed (the UI then retries instead of
 // showing the login form).
 func (s *Server) refuseSession(c *gin.Context, err error) {
 	if errors.Is(err, auth.ErrSessionStore) {
-		c.JSON(http.StatusServiceUnavailable, gin.H{"error": msgStoreDown})
+		// The user is not logged out: the server is in trouble.
+		s.apiError(c, http.StatusServiceUnavailable, codeStoreDown)
 		return
 	}
-	c.JSON(http.StatusUnauthorized, gin.H{"error": "not logged in"})
+	c.JSON(http.StatusUnauthorized, gin.H{"code": "not_logged_in", "error": "not logged in"})
 }
 
 // sessionExt resolves the request's session to an extension that may still

@@ -13,13 +13,18 @@ import (
 func TestLoginErrorsAreTheSameAndCookieIsStrict(t *testing.T) {
 	srv := startServer(t, strings.Replace(testConfig, "max_failures: 3", "max_failures: 5", 1))
 	b := newBrowser(t, srv)
-	for _, c := range []struct{ ext, pw string }{{"1001", "wrong"}, {"7777", "pw1001"}, {"1009", "pw1009"}} {
+	for _, c := range []struct{ ext, pw string }{{"1001", "wrong"}, {"7777", "pw1001"}, {"1009", "pw1001"}} {
 		resp, body := b.post("api/login", map[string]string{"ext": c.ext, "password": c.pw})
-		if resp.StatusCode != http.StatusUnauthorized || body["error"] != "Wrong extension or password" {
+		if resp.StatusCode != http.StatusUnauthorized || body["error"] != "Wrong extension or password" || body["code"] != "bad_credentials" {
 			t.Fatalf("login %s/%s: %d %v", c.ext, c.pw, resp.StatusCode, body)
 		}
 	}
-	resp, body := b.post("api/login", map[string]string{"ext": "1002", "password": "pw1002"})
+	// The right password of an extension without Xphone access is told why.
+	resp, body := b.post("api/login", map[string]string{"ext": "1009", "password": "pw1009"})
+	if resp.StatusCode != http.StatusForbidden || body["code"] != "no_access" || body["error"] != "This extension may not use Xphone" {
+		t.Fatalf("login 1009 with its password: %d %v, want 403 no_access", resp.StatusCode, body)
+	}
+	resp, body = b.post("api/login", map[string]string{"ext": "1002", "password": "pw1002"})
 	if resp.StatusCode != http.StatusOK || body["ext"] != "1002" || body["name"] != "Bob" {
 		t.Fatalf("good login: %d %v", resp.StatusCode, body)
 	}
@@ -44,8 +49,14 @@ func TestRepeatedFailuresLockOut(t *testing.T) {
 	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
 		t.Fatalf("after 3 failures even the right password must be refused for a while: %d %v", resp.StatusCode, body)
 	}
-	if !strings.Contains(body["error"].(string), "try again") {
+	if !strings.Contains(body["error"].(string), "try again in 15 minutes") || body["code"] != "locked_out" {
 		t.Fatalf("lock-out message %v", body)
+	}
+	req, _ := http.NewRequest(http.MethodPost, b.base+"api/login", strings.NewReader(`{"ext":"1001","password":"pw1001"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept-Language", "ru-RU,ru;q=0.9,en;q=0.5")
+	if _, body := b.do(req); body["error"] != "Слишком много неудачных попыток, повторите через 15 минут" {
+		t.Fatalf("Russian lock-out message %v", body)
 	}
 }
 
@@ -120,8 +131,18 @@ func TestDisabledServesDisabledPageAndRefusesLogin(t *testing.T) {
 	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body["_body"].(string), "Xphone is disabled") {
 		t.Fatalf("disabled page: %d %v", resp.StatusCode, body)
 	}
-	if resp, _ := b.post("api/login", map[string]string{"ext": "1001", "password": "pw1001"}); resp.StatusCode != http.StatusServiceUnavailable {
-		t.Fatalf("login while disabled: %d", resp.StatusCode)
+	if resp, body := b.post("api/login", map[string]string{"ext": "1001", "password": "pw1001"}); resp.StatusCode != http.StatusServiceUnavailable || body["code"] != "disabled" {
+		t.Fatalf("login while disabled: %d %v", resp.StatusCode, body)
+	}
+	// The page follows the browser's language, and the UI's choice (cookie) over it.
+	req, _ := http.NewRequest(http.MethodGet, b.base, nil)
+	req.Header.Set("Accept-Language", "ru")
+	if _, body := b.do(req); !strings.Contains(body["_body"].(string), "Xphone отключён") || !strings.Contains(body["_body"].(string), `lang="ru"`) {
+		t.Fatalf("disabled page for a Russian browser: %v", body)
+	}
+	req.AddCookie(&http.Cookie{Name: "xphone_lang", Value: "en"})
+	if _, body := b.do(req); !strings.Contains(body["_body"].(string), "Xphone is disabled") {
+		t.Fatalf("disabled page for a Russian browser that chose English: %v", body)
 	}
 }
 

@@ -63,6 +63,11 @@ func TestAnswerNamesUnusableMedia(t *testing.T) {
 	if !regexp.MustCompile(`kind:video .*reason:codec`).MatchString(got) || !strings.Contains(got, "VP8") {
 		t.Fatalf("answer unusable = %s, want the video codec named", got)
 	}
+	// The UI words it in its user's language from want and offered.
+	if u, _ := a["unusable"].([]any); len(u) != 1 || u[0].(map[string]any)["want"] != "VP8" ||
+		len(u[0].(map[string]any)["offered"].([]any)) == 0 || strings.Contains(fmt.Sprint(u[0].(map[string]any)["offered"]), "VP8") {
+		t.Fatalf("answer unusable = %s, want want VP8 and the offered codecs without it", got)
+	}
 	if regexp.MustCompile(`m=video [1-9]`).MatchString(a["sdp"].(string)) {
 		t.Fatalf("the answer keeps video on:\n%s", a["sdp"])
 	}

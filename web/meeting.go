@@ -97,7 +97,7 @@ func (t *tab) inRoom(m inMsg, f func(ctx context.Context, conf *sfu.Conference, 
 		return
 	}
 	if conf == nil {
-		t.sendError(m.Req, codeNotAllowed, "this call is not in a conference room")
+		t.sendMeetingError(m.Req, codeNotAllowed, meetingNotAllowed, sfu.ErrNotAllowed)
 		return
 	}
 	ctx, cancel := context.WithTimeout(t.ctx, meetingTimeout)
@@ -105,26 +105,44 @@ func (t *tab) inRoom(m inMsg, f func(ctx context.Context, conf *sfu.Conference, 
 	t.meetingReply(m, f(ctx, conf, tc.leg))
 }
 
-// meetingReply answers a meeting request's error, if any.
+// meetingReply answers a meeting request's error, if any, with a reason
+// code the UI translates (meeting.error.CODE).
 func (t *tab) meetingReply(m inMsg, err error) {
 	switch {
 	case err == nil:
 	case errors.Is(err, sfu.ErrNotModerator):
 		t.log.Warn("meeting request refused", "type", m.Type, "action", m.Action, "err", err)
-		t.sendError(m.Req, codeNotAllowed, "Only a moderator may do that")
+		t.sendMeetingError(m.Req, codeNotAllowed, meetingNotModerator, err)
 	case errors.Is(err, sfu.ErrShareLimit):
-		t.sendError(m.Req, codeNotAllowed, "Someone else is sharing a screen")
+		t.sendMeetingError(m.Req, codeNotAllowed, meetingShareLimit, err)
 	case errors.Is(err, sfu.ErrNotAllowed), errors.Is(err, sfu.ErrNoVideo):
-		t.sendError(m.Req, codeNotAllowed, "Not allowed in this room")
+		t.sendMeetingError(m.Req, codeNotAllowed, meetingNotAllowed, err)
 	case errors.Is(err, sfu.ErrNotInCall):
 		t.sendError(m.Req, codeUnknownCall, "no such call")
 	case errors.Is(err, sfu.ErrChatRate):
-		t.sendError(m.Req, codeBadRequest, "Too many messages, wait a moment")
+		t.sendMeetingError(m.Req, codeBadRequest, meetingChatRate, err)
 	case errors.Is(err, sfu.ErrBadChat):
-		t.sendError(m.Req, codeBadRequest, "The message is empty or too long")
+		t.sendMeetingError(m.Req, codeBadRequest, meetingBadChat, err)
 	default:
-		t.sendError(m.Req, codeBadRequest, err.Error())
+		t.sendMeetingError(m.Req, codeBadRequest, meetingFailed, err)
 	}
+}
+
+// Reasons of a refused meeting request (errorMsg.Reason).
+const (
+	meetingNotModerator = "not_moderator"
+	meetingShareLimit   = "share_limit"
+	meetingNotAllowed   = "not_allowed_here"
+	meetingChatRate     = "chat_rate"
+	meetingBadChat      = "bad_chat"
+	meetingFailed       = "failed"
+)
+
+// meetingErrors lists the reasons, for the catalogue test.
+var meetingErrors = []string{meetingNotModerator, meetingShareLimit, meetingNotAllowed, meetingChatRate, meetingBadChat, meetingFailed}
+
+func (t *tab) sendMeetingError(req, code, reason string, err error) {
+	t.send(encode(errorMsg{Type: "error", Req: req, Code: code, Reason: reason, Message: err.Error()}))
 }
 
 func (t *tab) chat(m inMsg) {

@@ -18,7 +18,8 @@ type inMsg struct {
 	Video   bool   `json:"video,omitempty"`
 	SDP     string `json:"sdp,omitempty"`
 	PIN     string `json:"pin,omitempty"`
-	On      bool   `json:"on,omitempty"`      // hold, hand, mute, screen, moderate, record
+	On      bool   `json:"on,omitempty"`      // hold, dnd, hand, mute, screen, moderate, record
+	ID      int64  `json:"id,omitempty"`      // history-seen: the newest entry seen
 	Consult string `json:"consult,omitempty"` // attended transfer: the consultation call
 	Text    string `json:"text,omitempty"`    // chat
 	Action  string `json:"action,omitempty"`  // moderate: mute, remove, lock, lower_hand
@@ -35,8 +36,10 @@ type callStateMsg struct {
 	PeerName string `json:"peer_name,omitempty"`
 	Video    bool   `json:"video,omitempty"`
 	Since    int64  `json:"since,omitempty"`
-	Reason   string `json:"reason,omitempty"`
-	Message  string `json:"message,omitempty"`
+	Reason   string `json:"reason,omitempty"` // a reason code (sfu.Reason) the UI translates
+	// By and ByName: who transferred this party (state transferring).
+	By     string `json:"by,omitempty"`
+	ByName string `json:"by_name,omitempty"`
 }
 
 type answerMsg struct {
@@ -49,9 +52,11 @@ type answerMsg struct {
 // unusableMedia is media of the tab's offer the server could not use
 // (docs/signaling.md, "answer"): the UI tells its user why.
 type unusableMedia struct {
-	Kind    string `json:"kind"`   // "audio" or "video"
-	Reason  string `json:"reason"` // "codec" or "layers"
-	Message string `json:"message"`
+	Kind    string   `json:"kind"`   // "audio" or "video"
+	Reason  string   `json:"reason"` // "codec" or "layers"
+	Message string   `json:"message"`
+	Want    string   `json:"want,omitempty"`    // the codec the server forwards (codec)
+	Offered []string `json:"offered,omitempty"` // the codecs the browser offered (codec)
 }
 
 // answerFor builds the answer message for a tab's leg, with what of its
@@ -60,7 +65,8 @@ func answerFor(call string, leg sfu.Leg, sdp string) answerMsg {
 	m := answerMsg{Type: "answer", Call: call, SDP: sdp}
 	if l, ok := leg.(interface{ MediaProblems() []sfu.MediaProblem }); ok {
 		for _, p := range l.MediaProblems() {
-			m.Unusable = append(m.Unusable, unusableMedia{Kind: p.Kind.String(), Reason: p.Reason, Message: p.Message})
+			m.Unusable = append(m.Unusable, unusableMedia{Kind: p.Kind.String(), Reason: p.Reason, Message: p.Message,
+				Want: p.Want, Offered: p.Offered})
 		}
 	}
 	return m
@@ -72,14 +78,28 @@ type incomingMsg struct {
 	From     string `json:"from"`
 	FromName string `json:"from_name"`
 	Video    bool   `json:"video"`
+	By       string `json:"by,omitempty"` // who transferred the caller here (blind transfer)
+	ByName   string `json:"by_name,omitempty"`
 }
 
 type errorMsg struct {
 	Type    string `json:"type"`
 	Req     string `json:"req,omitempty"`
 	Code    string `json:"code"`
-	Message string `json:"message"`
+	Reason  string `json:"reason,omitempty"` // why: a refusal (not_allowed) or a negotiation failure (bad_request) the UI translates
+	Message string `json:"message"`          // for developers; the UI shows code and reason
 }
+
+// refusal says why a request was refused (error code not_allowed): one of
+// the codes below, or a call-end reason code (sfu.Reason).
+type refusal string
+
+// Refusals that are not call-end reasons.
+const (
+	refusedNotConnected refusal = "not_connected" // hold or transfer of a call that is not connected
+	refusedInConference refusal = "in_conference" // hold or transfer in a conference room
+	refusedStoreDown    refusal = "store_down"    // a setting could not be kept (do-not-disturb)
+)
 
 // Error codes of errorMsg.
 const (

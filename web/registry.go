@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -25,6 +26,11 @@ type Registry struct {
 	mu    sync.Mutex // guards tabs and rings
 	tabs  map[string][]*tab
 	rings map[string]*ring
+
+	// changed hears that an extension's activity (tabs, calls, rings) may
+	// have changed: the desk recomputes its presence. It is called with
+	// no lock held and must not block.
+	changed atomic.Pointer[func(ext string)]
 }
 
 // NewRegistry returns an empty registry.
@@ -54,13 +60,50 @@ func (r *Registry) Online(ext string) bool {
 	return len(r.tabs[ext]) > 0
 }
 
+// onChange sets who hears of activity changes (the desk).
+func (r *Registry) onChange(f func(ext string)) { r.changed.Store(&f) }
+
+// touched tells the listener that ext's activity may have changed.
+func (r *Registry) touched(ext string) {
+	if f := r.changed.Load(); f != nil {
+		(*f)(ext)
+	}
+}
+
+// activity is what ext's presence is made of: a tab open, a call in a tab
+// (or being dialled or accepted), a call ringing it.
+func (r *Registry) activity(ext string) (online, inCall, rung bool) {
+	r.mu.Lock()
+	tabs := slices.Clone(r.tabs[ext])
+	var rings []*ring
+	for _, rg := range r.rings {
+		if rg.req.To == ext {
+			rings = append(rings, rg)
+		}
+	}
+	r.mu.Unlock()
+	for _, t := range tabs {
+		t.mu.Lock()
+		inCall = inCall || len(t.calls)+t.coming > 0
+		t.mu.Unlock()
+	}
+	for _, rg := range rings {
+		rg.mu.Lock()
+		rung = rung || rg.state == ringing
+		rg.mu.Unlock()
+	}
+	return len(tabs) > 0, inCall, rung
+}
+
 func (r *Registry) addTab(t *tab) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	r.tabs[t.ext.Number] = append(r.tabs[t.ext.Number], t)
+	r.mu.Unlock()
+	r.touched(t.ext.Number)
 }
 
 func (r *Registry) removeTab(t *tab) {
+	defer r.touched(t.ext.Number)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	list := r.tabs[t.ext.Number]
@@ -75,6 +118,13 @@ func (r *Registry) removeTab(t *tab) {
 		return
 	}
 	r.tabs[t.ext.Number] = list
+}
+
+// tabsOf returns ext's tabs.
+func (r *Registry) tabsOf(ext string) []*tab {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.tabs[ext])
 }
 
 // tabsWhere returns the tabs for which keep is true.
@@ -122,20 +172,23 @@ func (r *Registry) Dial(ctx context.Context, req sfu.DialRequest) (sfu.Leg, erro
 
 func (r *Registry) startRing(req sfu.DialRequest, ext configs.Extension) *ring {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	tabs := r.tabs[ext.Number]
 	if !ext.Xphone || len(tabs) == 0 {
+		r.mu.Unlock()
 		return nil
 	}
 	rg := newRing(req, tabs, r.media, r.log)
 	r.rings[req.CallID] = rg
+	r.mu.Unlock()
+	r.touched(req.To)
 	return rg
 }
 
 func (r *Registry) endRing(rg *ring) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	delete(r.rings, rg.req.CallID)
+	r.mu.Unlock()
+	r.touched(rg.req.To)
 }
 
 func (r *Registry) ring(callID string) *ring {

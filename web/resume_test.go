@@ -110,8 +110,8 @@ func TestDeadPartyEndsTheCall(t *testing.T) {
 	_ = bc.Close()
 	m := alice.waitFor("call-state", map[string]any{"call": id, "state": "ended"})
 	took := time.Since(start)
-	if m["reason"] != "connection_lost" || m["message"] != "Connection lost" {
-		t.Fatalf("the caller's call ended with %v, want connection_lost / Connection lost", m)
+	if m["reason"] != "connection_lost" {
+		t.Fatalf("the caller's call ended with %v, want connection_lost", m)
 	}
 	if took > 5*time.Second {
 		t.Fatalf("the dead party was noticed after %v, want ≤ 5 s", took)

@@ -59,7 +59,8 @@ func (rg *ring) notifyIncoming() {
 
 // incomingMsg is the popup message of this call.
 func (rg *ring) incomingMsg() []byte {
-	return encode(incomingMsg{Type: "incoming", Call: rg.req.CallID, From: rg.req.From.Number, FromName: rg.req.From.Name, Video: rg.req.Video})
+	return encode(incomingMsg{Type: "incoming", Call: rg.req.CallID, From: rg.req.From.Number, FromName: rg.req.From.Name,
+		Video: rg.req.Video, By: rg.req.Transferor.Number, ByName: rg.req.Transferor.Name})
 }
 
 // ringingTab reports whether the call is still ringing t.

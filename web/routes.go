@@ -1,6 +1,7 @@
 package web
 
 import (
+	"html/template"
 	"io"
 	"io/fs"
 	"net/http"
@@ -68,19 +69,28 @@ func (s *Server) recovered(c *gin.Context, err any) {
 	c.AbortWithStatusJSON(http.StatusInternalServerError, gin.H{"error": "internal error"})
 }
 
-const disabledPage = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Xphone is disabled</title>
+// disabledPage is the page every UI request gets while Xphone is off; its
+// texts come from the request's catalogue.
+var disabledPage = template.Must(template.New("disabled").Parse(`<!doctype html><html lang="{{.Lang}}"><head><meta charset="utf-8">
+<title>{{.Title}}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>body{font-family:system-ui,sans-serif;display:grid;place-items:center;min-height:90vh;color:#333}
 main{text-align:center}h1{font-weight:600}</style></head>
-<body><main><h1>Xphone is disabled</h1><p>The administrator has switched off the browser softphone on this server.</p></main></body></html>`
+<body><main><h1>{{.Title}}</h1><p>{{.Text}}</p></main></body></html>`))
 
 // disabled answers every request while Xphone is switched off (SPEC F1).
 func (s *Server) disabled(c *gin.Context) {
 	if strings.Contains(c.Request.URL.Path, "/api/") || strings.HasSuffix(c.Request.URL.Path, "/ws") {
-		c.JSON(http.StatusServiceUnavailable, gin.H{"error": "Xphone is disabled"})
+		s.apiError(c, http.StatusServiceUnavailable, codeDisabled)
 		return
 	}
-	c.Data(http.StatusServiceUnavailable, "text/html; charset=utf-8", []byte(disabledPage))
+	texts := s.textsFor(c)
+	var page strings.Builder
+	err := disabledPage.Execute(&page, map[string]string{"Lang": texts.Lang, "Title": texts.T("disabled.title"), "Text": texts.T("disabled.text")})
+	if err != nil {
+		s.log.Error("disabled page", "err", err)
+	}
+	c.Data(http.StatusServiceUnavailable, "text/html; charset=utf-8", []byte(page.String()))
 }
 
 // opsRoutes serves health and readiness, outside the UI path and whether

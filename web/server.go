@@ -15,6 +15,7 @@ import (
 	"xphone/configs"
 	"xphone/sfu"
 	"xphone/web/auth"
+	"xphone/web/i18n"
 )
 
 // ErrOptions reports a missing dependency in Options.
@@ -29,7 +30,10 @@ type Options struct {
 	Media    *sfu.MediaAPI
 	Calls    *sfu.Calls
 	Registry *Registry
-	Log      *slog.Logger
+	// Desk keeps each extension's recent calls and do-not-disturb and
+	// knows the directory.
+	Desk *Desk
+	Log  *slog.Logger
 	// PingInterval and PingTimeout detect vanished browsers; zero means
 	// 5 s and 10 s.
 	PingInterval, PingTimeout time.Duration
@@ -59,6 +63,7 @@ type Server struct {
 	media        *sfu.MediaAPI
 	calls        *sfu.Calls
 	registry     *Registry
+	desk         *Desk
 	log          *slog.Logger
 	security     *slog.Logger
 	engine       *gin.Engine
@@ -71,6 +76,7 @@ type Server struct {
 	metrics      http.Handler
 	stats        *Stats
 	status       StatusSource
+	texts        *i18n.Set // the UI's catalogues, for the pages and API errors the server writes
 	recordings   RecordingFiles
 	presence     *sfu.PresenceBoard
 	ready        atomic.Bool
@@ -87,12 +93,12 @@ type Server struct {
 
 // New builds the server and its routes.
 func New(o Options) (*Server, error) {
-	if o.Config == nil || o.Store == nil || o.Sessions == nil || o.Throttle == nil || o.Media == nil || o.Calls == nil || o.Registry == nil || o.Log == nil {
+	if o.Config == nil || o.Store == nil || o.Sessions == nil || o.Throttle == nil || o.Media == nil || o.Calls == nil || o.Registry == nil || o.Desk == nil || o.Log == nil {
 		return nil, ErrOptions
 	}
 	s := &Server{
 		cfg: o.Config, sessions: o.Sessions, throttle: o.Throttle, media: o.Media,
-		calls: o.Calls, registry: o.Registry, log: o.Log, security: o.Log.With("stream", "security"),
+		calls: o.Calls, registry: o.Registry, desk: o.Desk, log: o.Log, security: o.Log.With("stream", "security"),
 		pingInterval: orDefault(o.PingInterval, 5*time.Second), pingTimeout: orDefault(o.PingTimeout, 10*time.Second),
 		sleep: o.Sleep, now: o.Now, tabs: map[*tab]struct{}{}, byID: map[string]*tab{}, tabsOf: map[string]int{},
 		legsOf: map[string]int{}, metrics: o.Metrics, stats: o.Stats, status: o.Status, presence: o.Presence,
@@ -110,6 +116,11 @@ func New(o Options) (*Server, error) {
 		s.stats = &Stats{}
 	}
 	s.store.Store(o.Store)
+	texts, err := loadTexts()
+	if err != nil {
+		return nil, err
+	}
+	s.texts = texts
 	engine, err := s.routes()
 	if err != nil {
 		return nil, err

@@ -91,7 +91,7 @@ func (t *tab) sendCall(id, kind string, msg []byte) {
 const maxRecentEnded = 8
 
 func (t *tab) sendEnded(callID string, reason sfu.Reason) {
-	msg := encode(callStateMsg{Type: "call-state", Call: callID, State: "ended", Reason: string(reason), Message: reason.Message()})
+	msg := encode(callStateMsg{Type: "call-state", Call: callID, State: "ended", Reason: string(reason)})
 	t.mu.Lock()
 	t.recent = append(t.recent, msg)
 	if len(t.recent) > maxRecentEnded {
@@ -103,6 +103,23 @@ func (t *tab) sendEnded(callID string, reason sfu.Reason) {
 
 func (t *tab) sendError(req, code, message string) {
 	t.send(encode(errorMsg{Type: "error", Req: req, Code: code, Message: message}))
+}
+
+// sendNegotiationError tells the tab its offer could not be answered, with
+// a reason the UI shows: the server has no address for media (a setting
+// to fix), or the offer itself did not negotiate.
+func (t *tab) sendNegotiationError(req string, err error) {
+	reason := "negotiation"
+	if errors.Is(err, sfu.ErrNoMedia) {
+		reason = "no_media_address"
+	}
+	t.send(encode(errorMsg{Type: "error", Req: req, Code: codeBadRequest, Reason: reason, Message: "could not negotiate media: " + err.Error()}))
+}
+
+// sendRefused refuses a request with a reason code the UI shows, and a
+// message for developers.
+func (t *tab) sendRefused(req string, reason refusal, message string) {
+	t.send(encode(errorMsg{Type: "error", Req: req, Code: codeNotAllowed, Reason: string(reason), Message: message}))
 }
 
 // handle dispatches one client message. Nothing here may block the read
@@ -127,6 +144,12 @@ func (t *tab) handle(m inMsg) {
 		t.inLane(m, t.transfer)
 	case "ice-restart":
 		t.inLane(m, t.restartICE)
+	case "camera":
+		t.inLane(m, t.camera)
+	case "dnd":
+		t.goWork(func() { t.setDND(m) })
+	case "history-seen":
+		t.srv.desk.MarkSeen(t.ext.Number, m.ID)
 	case "chat":
 		t.inLane(m, t.chat)
 	case "hand":
@@ -141,6 +164,15 @@ func (t *tab) handle(m inMsg) {
 		t.inLane(m, t.record)
 	default:
 		t.sendError(m.Req, codeBadRequest, "unknown message type "+quote(m.Type))
+	}
+}
+
+// setDND turns the extension's do-not-disturb on or off; every tab of it
+// hears the new state (dnd), or this one the refusal when the store fails.
+func (t *tab) setDND(m inMsg) {
+	if err := t.srv.desk.SetDND(t.ext.Number, m.On); err != nil {
+		t.log.Error("cannot change do-not-disturb", "err", err)
+		t.sendRefused(m.Req, refusedStoreDown, "cannot change do-not-disturb: "+err.Error())
 	}
 }
 
@@ -168,7 +200,7 @@ func (t *tab) dial(m inMsg) {
 	leg, answer, err := t.negotiate(m.SDP)
 	if err != nil {
 		t.srv.releaseLeg(t.ext.Number)
-		t.sendError(m.Req, codeBadRequest, "could not negotiate media: "+err.Error())
+		t.sendNegotiationError(m.Req, err)
 		return
 	}
 	id := sfu.NewID("call")
@@ -242,7 +274,7 @@ func (t *tab) accepting(m inMsg) {
 		t.sendError(m.Req, codeUnknownCall, "the call is no longer ringing")
 		return
 	case err != nil:
-		t.sendError(m.Req, codeBadRequest, "could not negotiate media: "+err.Error())
+		t.sendNegotiationError(m.Req, err)
 		return
 	}
 	from := rg.req.From
@@ -322,8 +354,9 @@ func (t *tab) addCall(id string, tc *tabCall) bool {
 	}
 	tc.last = map[string][]byte{}
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	t.calls[id] = tc
+	t.mu.Unlock()
+	t.srv.registry.touched(t.ext.Number)
 	return true
 }
 
@@ -332,18 +365,21 @@ func (t *tab) addCall(id string, tc *tabCall) bool {
 // the call is recorded or failed.
 func (t *tab) reserveCall() bool {
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	if len(t.calls)+t.coming >= maxTabCalls {
+		t.mu.Unlock()
 		return false
 	}
 	t.coming++
+	t.mu.Unlock()
+	t.srv.registry.touched(t.ext.Number)
 	return true
 }
 
 func (t *tab) releaseCall() {
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	t.coming--
+	t.mu.Unlock()
+	t.srv.registry.touched(t.ext.Number)
 }
 
 // reserveLeg counts a new call leg against limits.per_extension.calls,
@@ -368,6 +404,7 @@ func (t *tab) watch(id string, leg sfu.Leg) {
 		t.mu.Lock()
 		delete(t.calls, id)
 		t.mu.Unlock()
+		t.srv.registry.touched(t.ext.Number)
 		t.sendEnded(id, leg.EndReason())
 		t.lingerIfIdle()
 	})

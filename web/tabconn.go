@@ -98,7 +98,7 @@ type helloCall struct {
 
 // replayOrder is the order a resumed call's latest messages are sent in:
 // the SDP answer first, the conference before its connected state.
-var replayOrder = []string{"answer", "conference", "call-state", "hold-state", "roster", "speakers", "video-slots", "meeting", "peer-screen"}
+var replayOrder = []string{"answer", "conference", "call-state", "hold-state", "peer-camera", "roster", "speakers", "video-slots", "meeting", "peer-screen"}
 
 // attach makes c the tab's socket and greets it: a new tab gets hello; a
 // resumed one first the ends of calls it may have missed, then hello with
@@ -127,6 +127,7 @@ func (t *tab) attach(c *tabConn, resumed bool) *tabConn {
 		c.queue(msg, t.log)
 	}
 	c.queue(encode(hello), t.log)
+	t.srv.desk.greet(t, c)
 	if resumed {
 		t.replayCalls(c, legs)
 	}

@@ -78,6 +78,13 @@ func (s *Server) Reload(cfg *configs.Config) ReloadEntry {
 		e.LoggedOut = s.web.SetExtensions(store)
 		e.Applied = append(e.Applied, "extensions")
 	}
+	if !reflect.DeepEqual(old.Extensions, cfg.Extensions) || !reflect.DeepEqual(old.Rooms, cfg.Rooms) {
+		s.desk.SetDirectory(cfg.Extensions, cfg.Rooms)
+	}
+	if old.History != cfg.History {
+		s.desk.SetHistoryLimits(cfg.History)
+		e.Applied = append(e.Applied, "history")
+	}
 	if !reflect.DeepEqual(old.Rooms, cfg.Rooms) || !reflect.DeepEqual(old.Policy, cfg.Policy) ||
 		!reflect.DeepEqual(old.Extensions, cfg.Extensions) { // admins moderate every room
 		s.setRecordingPolicy(cfg.Policy.Recording)

@@ -63,7 +63,8 @@ type Server struct {
 	media    *sfu.MediaAPI // owns the shared RTCP clock
 	rooms    *sfu.Conferences
 	stats    *sfu.Stats
-	db       store.Store // durable data (login sessions) in the data directory
+	db       store.Store // durable data (login sessions, call history, settings) in the data directory
+	desk     *web.Desk   // recent calls, do-not-disturb and the directory of every extension
 	dataDir  string
 	path     string // http.path, fixed for the process
 	started  time.Time
@@ -76,7 +77,7 @@ type Server struct {
 	// gate is the toll-fraud gate every trunk and transfer decides with.
 	gate     atomic.Pointer[siptrunk.Gate]
 	reloads  reloads
-	presence *sfu.PresenceBoard // PBX phones the trunks watch
+	presence *sfu.PresenceBoard // PBX phones the trunks watch, and the extensions (the desk)
 	// recPolicy is the recording policy (directory, retention) in force.
 	recPolicy atomic.Pointer[configs.RecordingPolicy]
 	stop      chan struct{}
@@ -116,11 +117,21 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	s.media = media
 	media.SetLiveness(liveness(cfg.Calls))
 	registry := web.NewRegistry(store, media, log)
+	s.presence = sfu.NewPresenceBoard(nil)
+	if s.desk, err = web.NewDesk(web.DeskOptions{Store: s.db, Registry: registry, Presence: s.presence, Log: log}, cfg.History); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if !started {
+			s.desk.Close()
+		}
+	}()
+	s.desk.SetDirectory(cfg.Extensions, cfg.Rooms)
 	s.rooms = sfu.NewConferences(roomSpecs(cfg.Rooms), s.conferenceConfig(cfg.Policy), log)
 	s.calls = sfu.NewCalls(sfu.CallsConfig{NoAnswerTimeout: cfg.Calls.NoAnswerTimeout.D(), Rooms: s.rooms,
-		NoCallWaiting: !cfg.Calls.CallWaiting, Permit: s.permit}, log, registry, &s.trunks)
+		NoCallWaiting: !cfg.Calls.CallWaiting, Permit: s.permit, DoNotDisturb: s.desk.DoNotDisturb, Recorder: s.desk},
+		log, registry, &s.trunks)
 	s.setBridges(cfg.Rooms)
-	s.presence = sfu.NewPresenceBoard(nil)
 	s.setGate(cfg)
 	logWarnings(cfg, log)
 	if err := s.startTrunks(cfg); err != nil {
@@ -156,7 +167,7 @@ func (s *Server) startWeb(o Options, store *auth.Store, media *sfu.MediaAPI, reg
 		now = time.Now
 	}
 	websrv, err := web.New(web.Options{
-		Status: s, Recordings: s, Config: cfg, Store: store, Media: media, Calls: s.calls, Registry: registry, Log: s.log,
+		Status: s, Recordings: s, Config: cfg, Store: store, Media: media, Calls: s.calls, Registry: registry, Desk: s.desk, Log: s.log,
 		Presence:     s.presence,
 		Sessions:     auth.NewSessions(s.db, cfg.Login.SessionTTL.D(), now),
 		Throttle:     auth.NewThrottle(cfg.Login, now),
@@ -256,6 +267,7 @@ func (s *Server) Close() error {
 		s.ops.close()
 		s.web.Close() // queued call ends reach the tabs, then close 1001
 		s.wg.Wait()
+		s.desk.Close() // the history of the calls just ended reaches the store
 		s.media.Close()
 		if cerr := s.db.Close(); err == nil {
 			err = cerr

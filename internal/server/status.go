@@ -2,8 +2,8 @@ package server
 
 import (
 	"context"
-	"fmt"
 
+	"xphone/sfu"
 	"xphone/siptrunk"
 	"xphone/web"
 )
@@ -11,7 +11,7 @@ import (
 // Status implements web.StatusSource for the admin page.
 func (s *Server) Status(ctx context.Context) web.Status {
 	history := s.History()
-	st := web.Status{Started: s.started, Calls: s.calls.Snapshot(), Rooms: s.rooms.Snapshot(ctx), Presence: s.presence.Snapshot()}
+	st := web.Status{Started: s.started, Calls: s.calls.Snapshot(), Rooms: s.rooms.Snapshot(ctx), Presence: s.pbxPresence()}
 	if list, err := s.listRecordings(); err != nil {
 		st.RecordingsError = err.Error()
 	} else {
@@ -36,15 +36,28 @@ func (s *Server) Status(ctx context.Context) web.Status {
 
 func trunkView(t *siptrunk.Trunk) web.TrunkView {
 	registered, count, lastErr := t.Status()
-	state := "static peer"
+	v := web.TrunkView{Name: t.Name(), State: "static"}
 	switch {
 	case !t.Registers():
 	case registered:
-		state = fmt.Sprintf("registered (%d registrations)", count)
+		v.State, v.Registrations = "registered", count
 	case lastErr != nil:
-		state = "not registered: " + lastErr.Error()
+		v.State, v.Error = "not_registered", lastErr.Error()
 	default:
-		state = "registering"
+		v.State = "registering"
 	}
-	return web.TrunkView{Name: t.Name(), State: state}
+	return v
+}
+
+// pbxPresence is the presence of the PBX phones the trunks watch: the board
+// without Xphone's own extensions (which feed it too, for the directory).
+func (s *Server) pbxPresence() []sfu.Presence {
+	store := s.store.Load()
+	var out []sfu.Presence
+	for _, p := range s.presence.Snapshot() {
+		if _, ext := store.Lookup(p.Number); !ext {
+			out = append(out, p)
+		}
+	}
+	return out
 }

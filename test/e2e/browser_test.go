@@ -102,6 +102,8 @@ type launchOptions struct {
 	rawAudio      bool        // the UI asks for unprocessed audio (localStorage xphone.rawAudio=1)
 	tone          *toneSpec   // the microphone plays this tone (a WAV in Chromium, Web Audio in Firefox)
 	camera        *cameraSpec // the camera shows this picture (a Y4M in Chromium, a canvas in Firefox)
+	locale        string      // the browser's language, e.g. "ru-RU" (default: the browser's, English)
+	devices       int         // fake cameras (and the browser's fake microphones) when more than one
 }
 
 // launchOption is one option of newBrowser.
@@ -131,6 +133,14 @@ func withFakeVideo(file string) launchOption { return func(o *launchOptions) { o
 // captures without echo cancellation, noise suppression and gain control and
 // the RFC 6464 levels follow the fake microphone's file.
 func withRawAudio() launchOption { return func(o *launchOptions) { o.rawAudio = true } }
+
+// withLocale makes the browser's language locale (navigator.languages and
+// Accept-Language), as a user's browser set to it.
+func withLocale(locale string) launchOption { return func(o *launchOptions) { o.locale = locale } }
+
+// withDevices gives the browser n fake cameras (it always has several fake
+// microphones and speakers), for device choice.
+func withDevices(n int) launchOption { return func(o *launchOptions) { o.devices = n } }
 
 // rawAudioJS sets the UI's raw-audio flag in every document of the tab.
 const rawAudioJS = `try { localStorage.setItem('xphone.rawAudio', '1'); } catch (e) {}`
@@ -180,6 +190,13 @@ func newBrowser(t *testing.T, name string, opts ...launchOption) *browser {
 	}
 	if lo.fakeAudio != "" {
 		flags = append(flags, chromedp.Flag("use-file-for-fake-audio-capture", lo.fakeAudio))
+	}
+	if lo.locale != "" {
+		primary, _, _ := strings.Cut(lo.locale, "-")
+		flags = append(flags, chromedp.Flag("lang", lo.locale), chromedp.Flag("accept-lang", lo.locale+","+primary))
+	}
+	if lo.devices > 1 {
+		flags = append(flags, chromedp.Flag("use-fake-device-for-media-stream", fmt.Sprintf("device-count=%d", lo.devices)))
 	}
 	if lo.fakeVideo != "" {
 		flags = append(flags, chromedp.Flag("use-file-for-fake-video-capture", lo.fakeVideo))

@@ -9,9 +9,13 @@ import "errors"
 
 // Sentinel errors.
 var (
-	// ErrBadCredentials is returned by Store.Check for an unknown extension,
-	// an extension not enabled for Xphone and a wrong password alike.
+	// ErrBadCredentials is returned by Store.Check for an unknown extension
+	// and a wrong password alike.
 	ErrBadCredentials = errors.New("auth: wrong extension or password")
+	// ErrNoAccess is returned by Store.Check for the right password of an
+	// extension that may not use Xphone: only someone who knows the
+	// password learns that the extension exists.
+	ErrNoAccess = errors.New("auth: the extension may not use Xphone")
 	// ErrPasswordFile means the generated-passwords file could not be read
 	// or written.
 	ErrPasswordFile = errors.New("auth: password file")

@@ -46,7 +46,10 @@ func NewStore(exts []configs.Extension, dataDir string, log *slog.Logger, opts .
 			continue
 		}
 		acc := account{ext: stripSecrets(e)}
-		if e.Xphone {
+		// Extensions without Xphone access are checked too when they have a
+		// password (their desk phone's), to tell their users why they may
+		// not log in; none is generated for them.
+		if e.Xphone || e.HasSecret() {
 			job, cost, err := secretOf(e, generated)
 			if err != nil {
 				return nil, err
@@ -123,9 +126,10 @@ func stripSecrets(e configs.Extension) configs.Extension {
 }
 
 // Check returns the extension if it exists, may use Xphone and password
-// matches; otherwise ErrBadCredentials, the same error in every case and
-// after a bcrypt comparison of similar cost. The returned Extension has its
-// Password and PasswordHash cleared.
+// matches. A wrong password and an unknown extension give the same
+// ErrBadCredentials, after a bcrypt comparison of similar cost; the right
+// password of an extension without Xphone access gives ErrNoAccess. The
+// returned Extension has its Password and PasswordHash cleared.
 func (s *Store) Check(ext, password string) (configs.Extension, error) {
 	acc, ok := s.exts[ext]
 	hash := acc.hash
@@ -138,6 +142,9 @@ func (s *Store) Check(ext, password string) (configs.Extension, error) {
 	err := bcrypt.CompareHashAndPassword(hash, []byte(password))
 	if !ok || acc.hash == nil || err != nil || len(password) > maxPasswordBytes {
 		return configs.Extension{}, ErrBadCredentials
+	}
+	if !acc.ext.Xphone {
+		return configs.Extension{}, ErrNoAccess
 	}
 	return acc.ext, nil
 }

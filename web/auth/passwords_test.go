@@ -108,7 +108,7 @@ func TestStoreCheck(t *testing.T) {
 		{"another extension's password", "1001", "bob-secret", ""},
 		{"unknown extension", "9999", "bob-secret", ""},
 		{"empty extension", "", "", ""},
-		{"not enabled for xphone", "1004", "desk-secret", ""},
+		{"not enabled for xphone, wrong password", "1004", "desk-secreT", ""},
 		{"over 72 bytes with right prefix", "1005", strings.Repeat("m", 73), ""},
 	}
 	for _, tt := range tests {
@@ -127,6 +127,21 @@ func TestStoreCheck(t *testing.T) {
 				t.Errorf("Check leaked secrets: %+v", ext)
 			}
 		})
+	}
+}
+
+// TestCheckNoAccess: the right password of an extension without Xphone
+// access is told apart from a wrong one (and from an unknown extension).
+func TestCheckNoAccess(t *testing.T) {
+	s, err := NewStore(testExtensions(t), t.TempDir(), slog.New(slog.DiscardHandler), WithCost(bcrypt.MinCost))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ext, err := s.Check("1004", "desk-secret"); !errors.Is(err, ErrNoAccess) || ext != (configs.Extension{}) {
+		t.Fatalf("right password without access: %+v, %v; want ErrNoAccess", ext, err)
+	}
+	if _, err := s.Check("1004", "desk-secreT"); !errors.Is(err, ErrBadCredentials) {
+		t.Fatalf("wrong password without access: %v; want ErrBadCredentials", err)
 	}
 }
 

@@ -1,22 +1,24 @@
 // HTTP API of docs/signaling.md: session, login, logout.
 // All URLs are relative so the UI works under any configured prefix.
 
-/** An API request that the server refused; `message` is the server's text. */
+/**
+ * An API request that the server refused. `code` is the server's error
+ * code (the UI shows its text from the catalogue), `message` its own text.
+ */
 export class ApiError extends Error {
   constructor(status, message, data) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.data = data || {};
+    this.code = this.data.code || CODE_OF_STATUS[status] || '';
+    this.retryAfter = Number(this.data.retry_after) || 0;
   }
 }
 
-/** Fallback texts when the server's answer carries no `error` field. */
-const STATUS_TEXT = {
-  400: 'The server did not understand the request',
-  401: 'Wrong extension or password',
-  429: 'Too many failed attempts, try again later',
-  503: 'Xphone is disabled',
+/** Codes when the server's answer carries none (a proxy answered, say). */
+const CODE_OF_STATUS = {
+  400: 'bad_request', 401: 'bad_credentials', 403: 'no_access', 429: 'locked_out', 503: 'disabled',
 };
 
 async function request(method, path, body) {
@@ -30,7 +32,7 @@ async function request(method, path, body) {
   try {
     res = await fetch(path, init);
   } catch (err) {
-    throw new ApiError(0, 'Cannot reach the server', { cause: String(err) });
+    throw new ApiError(0, String(err), {});
   }
   let data = null;
   const text = await res.text();
@@ -38,8 +40,7 @@ async function request(method, path, body) {
     try { data = JSON.parse(text); } catch { data = null; }
   }
   if (!res.ok) {
-    const message = (data && data.error) || STATUS_TEXT[res.status] || `Server error (${res.status})`;
-    throw new ApiError(res.status, message, data);
+    throw new ApiError(res.status, (data && data.error) || `HTTP ${res.status}`, data);
   }
   return data;
 }
@@ -54,7 +55,7 @@ export async function getSession() {
   }
 }
 
-/** Logs in; resolves to {ext, name}; throws ApiError with the server's text on failure. */
+/** Logs in; resolves to {ext, name}; throws ApiError on failure. */
 export function login(ext, password) {
   return request('POST', 'api/login', { ext, password });
 }

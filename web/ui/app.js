@@ -1,94 +1,95 @@
-// Xphone browser softphone: the entry module. The state machine that ties the
-// HTTP API, the signalling socket, the call legs and the DOM together is split
-// over the modules listed below.
+// Xphone browser softphone: the entry module.
+//
+// Structure: one state store (store.js) and a single render path. Actions
+// change the state — session.js (login, socket), messages.js (what the
+// server says), outgoing.js, incoming.js, incall.js, transfer.js, rooms.js,
+// resume.js, media.js, all on model.js (the calls and their life) — and
+// views (views/*.js) draw it: nothing else touches the page. This file
+// loads the texts (i18n.js), wires the DOM events to actions through
+// act(), registers the views, and exposes the test hooks.
 //
 // Behaviour worth knowing:
 // - Enter in the Number field starts an AUDIO call (never turns the camera on
 //   by surprise); Shift+Enter starts a video call when a camera exists.
 // - When a call ends, the in-call controls disappear at once and the call
 //   buttons come back (so the user can call again immediately); the reason
-//   stays in the status line for ENDED_LINGER_MS (ending.js), then clears.
+//   stays in the status line (model.js lastEnd).
 // - Closing the tab sends `hangup` (or `decline` for a call being accepted)
 //   before the socket goes away (SPEC F11).
-// - Conference rooms (conference.js, tiles.js): a call that gets `conference`
-//   switches to the tile view; a dial refused for its PIN opens the PIN
-//   dialog (pin.js), whose Join dials the room again with the PIN.
-// - In-call features of 1:1 calls (docs/signaling.md "In-call features"):
-//   keys typed in the Number field or on the keypad go out as DTMF; Hold;
-//   Transfer (blind, or attended via Consult); call waiting. A tab may have
-//   two calls: `state.call` is the one shown (the active one), the other is
-//   held and listed in the call list with Resume / Switch call.
+// - During a connected 1:1 call, keys typed in the Number field or on the
+//   keypad go out as DTMF and never change the field.
 // - For tests and debugging: window.xphone.pc() is the shown call's
 //   RTCPeerConnection, window.xphone.state() is {view, callState, callId, …},
 //   window.xphone.calls() lists every call of the tab,
 //   window.xphone.conference() the conference state (or null).
-//
-// Module map (each file holds one concern; state.js holds what they share):
-//   session.js      login, logout, the signalling socket and its reconnects
-//   resume.js       calls across a dropped socket: resume, ICE restart
-//   calls.js        server messages, routed to this tab's calls by call id
-//   callview.js     what the card shows for the calls (status, list, buttons)
-//   media.js        local capture, the call leg, received audio and video
-//   outgoing.js     dialing from the Number field, and the PIN redial
-//   incoming.js     the incoming-call popup: ring, accept, decline
-//   waiting.js      two calls in a tab: making room, switching between them
-//   incall.js       DTMF, Hold and the mute toggles of the shown call
-//   calltransfer.js blind and attended transfer (the dialog is transfer.js)
-//   ending.js       hanging up and ending calls, the lingering end reason
-// This file only starts the UI, wires the DOM events and exposes the test hooks.
 
 import * as api from './api.js';
 import { hasCamera, webrtcSupported } from './call.js';
-import * as pin from './pin.js';
+import {
+  choose, initialLang, loadCatalogues, currentLang,
+} from './i18n.js';
 import * as tones from './tones.js';
-import * as transfer from './transfer.js';
-import * as ui from './ui.js';
-import { state } from './state.js';
 import {
-  doLogout, enterMain, onLoginSubmit, onPageHide, showLogin,
+  act, commit, onRender, renderNow, state,
+} from './store.js';
+import { clearEnded, hangupCall } from './model.js';
+import {
+  enterMain, login, logout, onPageHide, showLogin,
 } from './session.js';
-import { onNumberKey, placeCall } from './outgoing.js';
+import { placeCall, joinWithPin, cancelPin } from './outgoing.js';
 import { acceptIncoming, declineIncoming } from './incoming.js';
-import { switchCall } from './waiting.js';
 import {
-  onKeypadDigit, onNumberInput, toggleHold, toggleMic, toggleSound, toggleVideo,
+  DTMF_KEY, dtmfMode, onKeypadDigit, resumeCall, sendDTMF, switchCall, toggleHold, toggleKeypad, toggleMic,
+  toggleSound, toggleVideo,
 } from './incall.js';
-import { cancelConsult, completeTransfer, openTransfer } from './calltransfer.js';
-import { hangupActive } from './ending.js';
-import { initMeeting } from './meeting.js';
-import { renderCalls } from './callview.js';
-
-const { el } = ui;
-
-const NO_CAMERA_TEXT = 'No camera found: video calls need a camera';
+import {
+  cancelConsult, cancelTransfer, completeTransfer, consult, openTransfer, transferNow,
+} from './transfer.js';
+import { snapshot } from './rooms.js';
+import {
+  callNumber, newestUnseenMissed, onVisible, openPanel, search, toggleDND,
+} from './desk.js';
+import {
+  chooseCamera, chooseMic, chooseSpeaker, closeSettings, loadPrefs, openSettings, refreshDevices,
+} from './devices.js';
+import { el } from './views/dom.js';
+import { renderShell } from './views/shell.js';
+import { phoneView } from './views/phone.js';
+import { renderDialogs } from './views/dialogs.js';
+import { conferenceView } from './views/conference.js';
+import { meetingEls, meetingView } from './views/meeting.js';
+import {
+  meetingSnapshot, moderate, pinTile, sendChat, showPanel, toggleHand, toggleLayout, toggleLock, toggleRecord,
+  toggleShare,
+} from './meeting.js';
+import { renderEffects } from './views/effects.js';
+import { sideView } from './views/side.js';
+import { renderSettings } from './views/settings.js';
 
 window.xphone = Object.freeze({
-  pc: () => (state.call && state.call.leg ? state.call.leg.pc : null),
+  pc: () => (state.shown && state.shown.leg ? state.shown.leg.pc : null),
   state: () => ({
-    view: state.view,
-    callState: state.call ? state.call.state : (state.lastEnd ? 'ended' : 'idle'),
-    callId: state.call ? state.call.id : null,
-    video: state.call ? state.call.video : null,
+    view: state.view === 'main' ? (state.shown ? 'call' : 'idle') : state.view,
+    callState: state.shown ? state.shown.state : (state.lastEnd ? 'ended' : 'idle'),
+    callId: state.shown ? state.shown.id : null,
+    video: state.shown ? state.shown.video : null,
     incoming: state.incoming ? state.incoming.call : null,
     reason: state.lastEnd ? state.lastEnd.reason : null,
     connected: !!(state.sig && state.sig.connected),
-    ready: state.ready,
-    reconnecting: state.reconnecting,
+    ready: state.conn.ready,
+    reconnecting: state.conn.reconnecting,
     sockets: state.sig ? state.sig.opened : 0,
   }),
   // Closes the signalling socket as a network blip would (tests).
   dropSocket: (code = 4000) => { if (state.sig && state.sig.ws) state.sig.ws.close(code, 'dropped'); },
-  conference: () => (state.call && state.call.conf ? state.call.conf.snapshot() : null),
+  conference: () => (state.shown && state.shown.conf ? snapshot(state.shown) : null),
   // The shown room call's meeting state, for tests and debugging.
-  meeting: () => (state.call && state.call.meeting ? {
-    ...state.call.meeting.state, panel: state.call.meeting.panel, unread: state.call.meeting.chat.unread,
-    sharing: !!state.call.screen,
-  } : null),
+  meeting: () => meetingSnapshot(state.shown),
   calls: () => state.calls.map((c) => ({
     id: c.id,
     peer: c.peer,
     state: c.state,
-    shown: c === state.call,
+    shown: c === state.shown,
     holdLocal: !!c.holdLocal,
     holdRemote: !!c.holdRemote,
     consult: !!c.consultFor,
@@ -102,84 +103,213 @@ window.xphone = Object.freeze({
 // ---------------------------------------------------------------- startup
 
 async function main() {
-  ui.init();
-  ui.buildKeypad(onKeypadDigit);
-  pin.init();
-  transfer.init();
-  initMeeting();
+  await loadCatalogues(initialLang());
+  state.lang = currentLang();
+  loadPrefs();
+  buildKeypad();
+  registerViews();
   wireEvents();
-  if (webrtcSupported()) {
+  state.webrtc = webrtcSupported();
+  if (state.webrtc) {
     // Not awaited: Firefox answers enumerateDevices only once the tab has
     // focus, and a tab opened in the background must still log in and ring.
-    // Until the answer, an incoming call offers no Accept Video.
+    // Video call stays off until the answer says there is a camera.
     refreshCamera();
-    navigator.mediaDevices.addEventListener('devicechange', refreshCamera);
-  } else {
-    ui.setCallingAvailable(false, 'Calls need a current browser and an HTTPS connection');
+    navigator.mediaDevices.addEventListener('devicechange', act(refreshCamera));
   }
   let session;
   try {
     session = await api.getSession();
   } catch (err) {
-    showLogin(err.message);
+    showLogin({ key: err && err.code === 'store_down' ? 'login.error.store_down' : 'login.error.unreachable' });
     return;
   }
-  if (session) {
-    enterMain(session);
-  } else {
-    showLogin('');
-  }
+  if (session) enterMain(session);
+  else showLogin(null);
 }
 
-/** Detects a camera and enables or disables Video call (SPEC F9). */
+/** Detects a camera (Video call is offered only with one, SPEC F9) and the devices. */
 async function refreshCamera() {
   state.camera = await hasCamera();
-  ui.setCameraAvailable(state.camera, NO_CAMERA_TEXT);
-  // A call that rang before the answer came (a background tab) gets its
-  // Accept Video now.
-  if (state.incoming) ui.showIncoming({ ...state.incoming, canVideo: state.camera });
+  await refreshDevices();
+  commit();
+}
+
+/** Language (login form or Settings): the page switches at once, and remembers it. */
+function chooseLanguage(lang) {
+  choose(lang);
+  state.lang = currentLang();
+}
+
+function registerViews() {
+  onRender(renderShell);
+  onRender(phoneView({
+    onResume: act(resumeCall),
+    onBlocked: act((media) => { blocked.add(media); state.soundBlocked = true; }),
+    missed: newestUnseenMissed,
+  }));
+  onRender(sideView({ onCall: act(callNumber) }));
+  onRender(conferenceView({ onPin: act(pinTile) }));
+  onRender(meetingView({ onModerate: act(moderate) }));
+  onRender(renderDialogs);
+  onRender(renderSettings);
+  onRender(renderEffects);
+  // The timer and notices change with time: render while they show.
+  setInterval(() => { if (state.calls.length || state.notice) commit(); }, 250);
+}
+
+/** Media elements whose play() the browser refused until a user gesture. */
+const blocked = new Set();
+
+/** Plays what the autoplay policy blocked; runs on the user's next click or key. */
+function retryBlocked() {
+  if (!blocked.size) return;
+  const waiting = [...blocked];
+  blocked.clear();
+  Promise.all(waiting.map((m) => (m.srcObject ? m.play().catch(() => blocked.add(m)) : null)))
+    .then(act(() => { state.soundBlocked = blocked.size > 0; }));
+}
+
+/** Builds the keypad buttons 1–9, *, 0, #. */
+function buildKeypad() {
+  for (const d of ['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0', '#']) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'btn';
+    b.textContent = d;
+    b.addEventListener('click', act(() => onKeypadDigit(d)));
+    el.keypad.append(b);
+  }
+  // Accept Video is in the DOM only for video calls when a camera exists.
+  el.acceptVideo.remove();
+}
+
+/** Enter dials (Shift+Enter: video); during a call keys go out as DTMF. */
+function onNumberKey(ev) {
+  if (dtmfMode()) {
+    // Holding a key down must not send it again and again (F12).
+    if (ev.repeat && DTMF_KEY.test(ev.key)) ev.preventDefault();
+    if (ev.key === 'Enter') ev.preventDefault();
+    return;
+  }
+  if (ev.key !== 'Enter' || ev.isComposing) return;
+  ev.preventDefault();
+  if (state.shown) return;
+  placeCall(ev.shiftKey && state.camera);
+}
+
+/** During a connected call, typed digits are DTMF and never enter the field. */
+function onNumberInput(ev) {
+  if (!dtmfMode()) return;
+  if (ev.inputType === 'insertText' && ev.data) {
+    for (const ch of ev.data) if (DTMF_KEY.test(ch)) sendDTMF(ch);
+  }
+  ev.preventDefault();
+}
+
+function onDialogKey(onEscape) {
+  return act((ev) => {
+    if (ev.key !== 'Escape') return;
+    ev.preventDefault();
+    onEscape();
+  });
 }
 
 function wireEvents() {
-  el.loginForm.addEventListener('submit', onLoginSubmit);
-  el.logout.addEventListener('click', doLogout);
-  el.keypadToggle.addEventListener('click', () => {
-    ui.setKeypadOpen(el.keypad.hidden);
-  });
-  el.number.addEventListener('keydown', onNumberKey);
-  el.number.addEventListener('beforeinput', onNumberInput);
-  el.audioCall.addEventListener('click', () => placeCall(false));
-  el.videoCall.addEventListener('click', () => placeCall(true));
-  el.hangup.addEventListener('click', () => hangupActive());
-  el.muteMic.addEventListener('click', toggleMic);
-  el.muteSound.addEventListener('click', toggleSound);
-  el.stopVideo.addEventListener('click', toggleVideo);
-  el.hold.addEventListener('click', toggleHold);
-  el.transfer.addEventListener('click', openTransfer);
-  el.switchCall.addEventListener('click', switchCall);
-  el.completeTransfer.addEventListener('click', completeTransfer);
-  el.cancelConsult.addEventListener('click', cancelConsult);
-  el.acceptAudio.addEventListener('click', () => acceptIncoming(false));
-  el.acceptVideo.addEventListener('click', () => acceptIncoming(true));
-  el.decline.addEventListener('click', declineIncoming);
+  el.loginForm.addEventListener('submit', act((ev) => {
+    ev.preventDefault();
+    return login(el.loginExt.value.trim(), el.loginPassword.value);
+  }));
+  el.logout.addEventListener('click', act(logout));
+  el.keypadToggle.addEventListener('click', act(toggleKeypad));
+  el.number.addEventListener('keydown', act(onNumberKey));
+  el.number.addEventListener('beforeinput', act(onNumberInput));
+  el.number.addEventListener('input', act(() => {
+    state.number = el.number.value;
+    if (!state.shown) clearEnded(); // typing a new number is acting on the last end
+  }));
+  el.audioCall.addEventListener('click', act(() => placeCall(false)));
+  el.videoCall.addEventListener('click', act(() => placeCall(true)));
+  el.hangup.addEventListener('click', act(() => hangupCall(state.shown)));
+  el.muteMic.addEventListener('click', act(toggleMic));
+  el.muteSound.addEventListener('click', act(toggleSound));
+  el.stopVideo.addEventListener('click', act(toggleVideo));
+  el.hold.addEventListener('click', act(toggleHold));
+  el.transfer.addEventListener('click', act(openTransfer));
+  el.switchCall.addEventListener('click', act(switchCall));
+  el.completeTransfer.addEventListener('click', act(completeTransfer));
+  el.cancelConsult.addEventListener('click', act(cancelConsult));
+  el.acceptAudio.addEventListener('click', act(() => acceptIncoming(false)));
+  el.acceptVideo.addEventListener('click', act(() => acceptIncoming(true)));
+  el.decline.addEventListener('click', act(declineIncoming));
+  el.incomingBackdrop.addEventListener('keydown', onDialogKey(declineIncoming));
+  el.transferForm.addEventListener('submit', act((ev) => {
+    ev.preventDefault();
+    transferNow(el.transferInput.value); // Enter in the field = Transfer now
+  }));
+  el.transferConsult.addEventListener('click', act(() => consult(el.transferInput.value)));
+  el.transferCancel.addEventListener('click', act(cancelTransfer));
+  el.transferBackdrop.addEventListener('keydown', onDialogKey(cancelTransfer));
+  el.transferInput.addEventListener('input', act(() => { if (state.transfer) state.transfer.error = null; }));
+  el.pinForm.addEventListener('submit', act((ev) => {
+    ev.preventDefault();
+    joinWithPin(el.pinInput.value);
+  }));
+  el.pinCancel.addEventListener('click', act(cancelPin));
+  el.pinBackdrop.addEventListener('keydown', onDialogKey(cancelPin));
+  wireMeeting();
+  el.dismissStatus.addEventListener('click', act(() => { clearEnded(); state.focus = 'number'; }));
+  el.missedCallBack.addEventListener('click', act(() => callNumber(el.missedCallBack.dataset.number)));
+  el.dnd.addEventListener('click', act(toggleDND));
+  el.tabRecent.addEventListener('click', act(() => openPanel('recent')));
+  el.tabDirectory.addEventListener('click', act(() => openPanel('directory')));
+  el.directorySearch.addEventListener('input', act(() => search(el.directorySearch.value)));
+  document.addEventListener('visibilitychange', act(onVisible));
+  el.settingsOpen.addEventListener('click', act(openSettings));
+  el.settingsForm.addEventListener('submit', act((ev) => {
+    ev.preventDefault();
+    closeSettings();
+  }));
+  el.settingsBackdrop.addEventListener('keydown', onDialogKey(closeSettings));
+  el.settingsMic.addEventListener('change', act(() => chooseMic(el.settingsMic.value)));
+  el.settingsCamera.addEventListener('change', act(() => chooseCamera(el.settingsCamera.value)));
+  el.settingsSpeaker.addEventListener('change', act(() => chooseSpeaker(el.settingsSpeaker.value)));
+  for (const select of [el.loginLang, el.settingsLang]) {
+    select.addEventListener('change', act(() => chooseLanguage(select.value)));
+  }
 
   // Browsers allow sound only after a gesture: unlock the ring tone early,
   // and play what the autoplay policy held back.
   for (const type of ['pointerdown', 'keydown']) {
     document.addEventListener(type, tones.unlock, { capture: true, passive: true });
-    document.addEventListener(type, ui.retryBlockedMedia, { capture: true, passive: true });
+    document.addEventListener(type, retryBlocked, { capture: true, passive: true });
   }
-  ui.onPlaybackBlocked((blocked) => {
-    state.soundBlocked = blocked;
-    renderCalls();
-  });
   // F11: closing the tab ends the call at once.
   window.addEventListener('pagehide', onPageHide);
   // A page restored from the back/forward cache has a dead socket: start over.
   window.addEventListener('pageshow', (ev) => { if (ev.persisted) location.reload(); });
 }
 
-main().catch((err) => {
+/** The meeting's buttons and panels (views/meeting.js draws them). */
+function wireMeeting() {
+  const m = meetingEls;
+  m.share.addEventListener('click', act(toggleShare));
+  m.hand.addEventListener('click', act(toggleHand));
+  m.record.addEventListener('click', act(toggleRecord));
+  m.layout.addEventListener('click', act(toggleLayout));
+  m.chat.addEventListener('click', act(() => showPanel('chat')));
+  m.usersButton.addEventListener('click', act(() => showPanel('users')));
+  document.getElementById('chat-close').addEventListener('click', act(() => showPanel('')));
+  document.getElementById('users-close').addEventListener('click', act(() => showPanel('')));
+  m.lock.addEventListener('click', act(toggleLock));
+  document.getElementById('chat-form').addEventListener('submit', act((ev) => {
+    ev.preventDefault();
+    sendChat(m.chatInput.value);
+  }));
+}
+
+main().then(commit, (err) => {
   console.error('xphone: startup failed', err);
-  showLogin('Something went wrong while starting. Reload the page.');
+  showLogin({ key: 'app.start_failed' });
+  renderNow();
 });

@@ -69,31 +69,57 @@ export function webrtcSupported() {
     !!navigator.mediaDevices && typeof navigator.mediaDevices.getUserMedia === 'function';
 }
 
-/** Captures the microphone, and the camera at 1280×720 when `video`. */
-export async function getLocalMedia(video) {
+/**
+ * The microphone's constraints: the chosen device (when there is one; an
+ * unplugged one falls back to the default), unprocessed when asked for.
+ */
+export function audioConstraints(deviceId, exact = false) {
   const audio = rawAudioRequested()
     ? { echoCancellation: false, noiseSuppression: false, autoGainControl: false }
-    : true;
+    : {};
+  if (deviceId) audio.deviceId = exact ? { exact: deviceId } : { ideal: deviceId };
+  return Object.keys(audio).length ? audio : true;
+}
+
+/**
+ * The camera's constraints: 1280×720 (three simulcast layers), the chosen
+ * device (exact when the user just picked it: a browser may keep the camera
+ * it has open for a mere preference).
+ */
+export function videoConstraints(deviceId, exact = false) {
+  const video = { width: { ideal: 1280 }, height: { ideal: 720 } };
+  if (deviceId) video.deviceId = exact ? { exact: deviceId } : { ideal: deviceId };
+  return video;
+}
+
+/**
+ * Captures the microphone, and the camera at 1280×720 when `video`, from
+ * the devices chosen in Settings (devices: {mic, camera}).
+ */
+export async function getLocalMedia(video, devices = {}) {
   return navigator.mediaDevices.getUserMedia({
-    audio,
-    video: video ? { width: { ideal: 1280 }, height: { ideal: 720 } } : false,
+    audio: audioConstraints(devices.mic),
+    video: video ? videoConstraints(devices.camera) : false,
   });
 }
 
-/** Turns a getUserMedia failure into a short text for the user. */
-export function mediaErrorText(err, video) {
-  const what = video ? 'microphone or camera' : 'microphone';
+/**
+ * The catalogue key of the text for a getUserMedia failure: what went
+ * wrong, with the microphone alone or (video) microphone or camera.
+ */
+export function mediaErrorKey(err, video) {
+  const what = video ? 'video' : 'audio';
   switch (err && err.name) {
     case 'NotAllowedError':
     case 'SecurityError':
-      return `Access to the ${what} was denied`;
+      return `media.denied_${what}`;
     case 'NotFoundError':
     case 'OverconstrainedError':
-      return `No ${what} found`;
+      return `media.missing_${what}`;
     case 'NotReadableError':
-      return `The ${what} is in use by another application`;
+      return `media.busy_${what}`;
     default:
-      return `Cannot use the ${what}`;
+      return `media.failed_${what}`;
   }
 }
 
@@ -136,6 +162,7 @@ export class CallLeg {
     this.pc.addEventListener('connectionstatechange', () => onConnectionState(this.pc.connectionState));
 
     this.dtmfWaiting = ''; // keys pressed before the DTMF sender could take them
+    this.videoSender = null;
     this.dtmfTimer = null;
 
     const [audioTrack] = stream.getAudioTracks();
@@ -152,11 +179,11 @@ export class CallLeg {
         try {
           const init = { direction: 'sendrecv', streams: [stream] };
           if (layers) init.sendEncodings = layers.map((l) => ({ ...l }));
-          this.pc.addTransceiver(videoTrack, init);
+          this.videoSender = this.pc.addTransceiver(videoTrack, init).sender;
         } catch (err) {
           // A browser without simulcast: one layer is fine too.
           console.warn('xphone: simulcast refused, sending one video layer', err);
-          this.pc.addTransceiver(videoTrack, { direction: 'sendrecv', streams: [stream] });
+          this.videoSender = this.pc.addTransceiver(videoTrack, { direction: 'sendrecv', streams: [stream] }).sender;
         }
       } else {
         this.pc.addTransceiver('video', { direction: 'recvonly' });
@@ -242,6 +269,29 @@ export class CallLeg {
       console.warn('xphone: cannot send DTMF', err);
       this.dtmfWaiting = '';
     }
+  }
+
+  /**
+   * Sends track instead of the current one of its kind (another microphone
+   * or camera) with RTCRtpSender.replaceTrack: no renegotiation, the far
+   * side sees one continuous stream. The old track is stopped; the new one
+   * keeps the mute state. Returns false when this leg sends no such kind.
+   */
+  async replaceTrack(track) {
+    const sender = track.kind === 'audio' ? this.audioSender : this.videoSender;
+    if (this.closed || !sender) {
+      track.stop();
+      return false;
+    }
+    const old = track.kind === 'audio' ? this.stream.getAudioTracks()[0] : this.stream.getVideoTracks()[0];
+    if (old) track.enabled = old.enabled;
+    await sender.replaceTrack(track);
+    if (old) {
+      this.stream.removeTrack(old);
+      old.stop();
+    }
+    this.stream.addTrack(track);
+    return true;
   }
 
   /** Microphone off = the local audio track sends silence (F15). */

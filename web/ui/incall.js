@@ -1,41 +1,37 @@
 // In-call actions of the shown call (docs/signaling.md "In-call features"):
-// DTMF both ways (F12), Hold (F18), and the microphone, sound and video toggles.
-// Hold and transfer requests are remembered by req (pendingOps) so that a
-// refusal can undo what the UI already showed.
+// DTMF both ways (F12), Hold (F18), switching between two calls, and the
+// microphone, sound and video toggles.
 
-import * as ui from './ui.js';
+import { state } from './store.js';
 import {
-  callById, pendingOps, send, state,
-} from './state.js';
-import { connectedText, renderCalls } from './callview.js';
+  callById, notify, otherCall, send, setHold, switchTo,
+} from './model.js';
 import { onMicToggled } from './meeting.js';
 
-const { el } = ui;
-
-// ---------------------------------------------------------------- hold
-
-/** Sends a request whose error (if any) comes back with its req. */
-export function sendOp(kind, call, msg, extra = {}) {
-  const req = state.sig ? state.sig.nextReq() : 'r0';
-  pendingOps.set(req, { kind, call, ...extra });
-  // Forget it after a while: errors come back at once or never.
-  setTimeout(() => pendingOps.delete(req), 30000);
-  return send({ ...msg, req });
-}
-
-/** Holds (on) or resumes the 1:1 call (F18). */
-export function setHold(call, on) {
-  if (!call || !call.id || call.conf || call.ended) return;
-  call.holdLocal = on; // hold-state confirms
-  sendOp('hold', call, { type: 'hold', call: call.id, on }, { on });
-  renderCalls();
-}
+/** Keys that are DTMF digits. */
+export const DTMF_KEY = /^[0-9*#]$/;
 
 /** Hold button: holds or resumes the shown connected 1:1 call. */
 export function toggleHold() {
-  const call = state.call;
+  const call = state.shown;
   if (!call || call.state !== 'connected' || call.conf) return;
   setHold(call, !call.holdLocal);
+}
+
+/** Switch call: shows and resumes the tab's other call. */
+export function switchCall() {
+  const other = otherCall(state.shown);
+  if (other) switchTo(other);
+}
+
+/** Resume in the call list: switches to the call with that key. */
+export function resumeCall(key) {
+  switchTo(state.calls.find((c) => callKey(c) === key));
+}
+
+/** A stable key of a call for lists (its id, else its request). */
+export function callKey(c) {
+  return c.id || c.req || 'new';
 }
 
 /** `hold-state`: the server's word on who holds the call. */
@@ -44,7 +40,6 @@ export function onHoldState(msg) {
   if (!call) return;
   call.holdLocal = !!msg.local;
   call.holdRemote = !!msg.remote;
-  renderCalls();
 }
 
 /** A hold or transfer request was refused: undo what the UI assumed and say why. */
@@ -53,82 +48,86 @@ export function onOpRefused(op, msg) {
     if (!op.call.ended) op.onRefused(msg);
     return;
   }
-  const why = msg.message || 'Not possible now';
-  if (op.kind === 'hold' && !op.call.ended) {
-    op.call.holdLocal = !op.on;
-    renderCalls();
-  }
-  if (op.kind === 'transfer' && !op.call.ended) {
-    op.call.transferring = false;
-    if (state.call === op.call) ui.setStatus(connectedText(op.call));
-    renderCalls();
-  }
-  ui.notice(why.charAt(0).toUpperCase() + why.slice(1));
+  if (op.kind === 'hold' && !op.call.ended) op.call.holdLocal = !op.on;
+  if (op.kind === 'transfer' && !op.call.ended) op.call.transferring = false;
+  notify({ key: op.kind === 'transfer' ? 'refused.transfer' : 'refused.hold', params: { why: refusalText(msg) } });
 }
 
-// ---------------------------------------------------------------- DTMF
+/** The text object of a refusal (error code not_allowed and its reason). */
+function refusalText(msg) {
+  const reason = msg.reason || '';
+  if (['not_connected', 'in_conference', 'store_down'].includes(reason)) return { key: `refused.${reason}` };
+  if (reason) return { key: `reason.${reason}` };
+  return { key: 'refused.not_now' };
+}
 
 /** The other party pressed a key: show it briefly (F12). */
 export function onDTMF(msg) {
   if (!callById(msg.call) || typeof msg.digit !== 'string') return;
   if (!/^[0-9*#A-D]$/.test(msg.digit)) return;
-  ui.showDTMF(msg.digit);
+  const keys = state.dtmfSeen + msg.digit;
+  notify({ key: 'incall.dtmf_received', params: { keys } });
+  state.dtmfSeen = keys;
+  state.notice.kind = 'dtmf';
 }
 
 /** Sends key as DTMF on the shown call when it is connected; true if sent. */
-function sendDTMF(key) {
-  const call = state.call;
+export function sendDTMF(key) {
+  const call = state.shown;
   if (!call || call.state !== 'connected' || !call.leg) return false;
-  return call.leg.sendDTMF(key);
+  if (!call.leg.sendDTMF(key)) return false;
+  call.keysSent += key;
+  return true;
 }
 
-/** Keys that are DTMF digits. */
-export const DTMF_KEY = /^[0-9*#]$/;
-
-/** Digits typed into the Number field during a call are sent as DTMF (F12). */
-export function onNumberInput(ev) {
-  if (ev.inputType !== 'insertText' || !ev.data) return;
-  for (const ch of ev.data) {
-    if (DTMF_KEY.test(ch)) sendDTMF(ch);
-  }
+/** Whether typing in the Number field now goes out as DTMF instead of into the field. */
+export function dtmfMode() {
+  return !!state.shown && state.shown.state === 'connected' && !state.shown.conf;
 }
 
-/** A keypad key: shown in the Number field, and sent as DTMF during a call. */
+/** A keypad key: DTMF during a connected call, else appended to the Number field. */
 export function onKeypadDigit(digit) {
-  el.number.value += digit;
-  sendDTMF(digit); // only during a connected call
+  if (state.shown) {
+    sendDTMF(digit);
+    return;
+  }
+  state.number += digit;
+  state.lastEnd = null;
 }
 
-// ---------------------------------------------------------------- mute toggles
-
-/** Microphone toggle; the state is kept per call and restored when it is shown again. */
+/** Microphone toggle; kept per call and restored when it is shown again. */
 export function toggleMic() {
-  const call = state.call;
-  const muted = !ui.isPressed(el.muteMic);
-  if (call && !onMicToggled(call, muted)) return; // a moderator's mute holds
-  ui.setPressed(el.muteMic, muted);
-  if (call) {
-    call.micMuted = muted;
-    if (call.leg) call.leg.setMicMuted(muted);
-  }
+  const call = state.shown;
+  if (!call) return;
+  if (!onMicToggled(call, !call.micMuted)) return; // a moderator's mute holds
+  call.micMuted = !call.micMuted;
+  if (call.leg) call.leg.setMicMuted(call.micMuted);
 }
 
 /** Sound toggle: mutes what plays, for whichever call is shown. */
 export function toggleSound() {
-  const muted = !ui.isPressed(el.muteSound);
-  ui.setPressed(el.muteSound, muted);
-  el.remoteAudio.muted = muted;
+  state.soundMuted = !state.soundMuted;
 }
 
-/** Video toggle: stops sending the camera picture of the shown call. */
+/**
+ * Video toggle: stops sending the camera picture of the shown call, and
+ * tells the other party, whose UI shows our avatar ("Camera off").
+ */
 export function toggleVideo() {
-  const call = state.call;
-  const stopped = !ui.isPressed(el.stopVideo);
-  ui.setPressed(el.stopVideo, stopped);
-  ui.setLocalVideoOff(stopped);
-  if (call) {
-    call.videoStopped = stopped;
-    if (call.leg) call.leg.setVideoStopped(stopped);
-    if (call.conf) call.conf.setLocalVideoOff(stopped);
-  }
+  const call = state.shown;
+  if (!call) return;
+  call.videoStopped = !call.videoStopped;
+  if (call.leg) call.leg.setVideoStopped(call.videoStopped);
+  if (call.id && !call.conf) send({ type: 'camera', call: call.id, on: !call.videoStopped });
+}
+
+/** `peer-camera`: the other party turned its camera off or on. */
+export function onPeerCamera(msg) {
+  const call = callById(msg.call);
+  if (call) call.peerCameraOff = !msg.on;
+}
+
+/** The keypad button opens or closes the on-screen keypad. */
+export function toggleKeypad() {
+  state.keypadOpen = !state.keypadOpen;
 }

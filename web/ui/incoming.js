@@ -1,48 +1,39 @@
 // Incoming calls (F13, F14): the popup with Accept Audio / Accept Video /
-// Decline, and its ring tone (the quieter call-waiting tone during a call).
+// Decline; its ring tone follows from the state (views/tones.js).
 
-import * as tones from './tones.js';
-import * as transfer from './transfer.js';
-import * as ui from './ui.js';
-import { peerLabel, send, state } from './state.js';
-import { beginCall, renderCalls } from './callview.js';
+import { state } from './store.js';
+import {
+  endCall, hangupCall, newCall, nextReq, send, setHold,
+} from './model.js';
 import { prepareLeg } from './media.js';
-import { makeRoomForCall } from './waiting.js';
-import { endCall } from './ending.js';
 
-/** `incoming`: opens the popup and rings (the dialog replaces any transfer dialog). */
+/** `incoming`: opens the popup (it replaces any transfer dialog). */
 export function onIncoming(msg) {
   state.incoming = {
     call: msg.call, from: msg.from || '', fromName: msg.from_name || '', video: !!msg.video,
+    by: msg.by || '', byName: msg.by_name || '',
   };
-  transfer.cancel(); // the incoming dialog takes over
-  ui.showIncoming({
-    from: state.incoming.from,
-    fromName: state.incoming.fromName,
-    video: state.incoming.video,
-    canVideo: state.camera,
-  });
-  playIncomingTone();
+  state.transfer = null;
 }
 
-/** Rings, or during a call plays the quieter call-waiting tone. */
-function playIncomingTone() {
-  if (state.calls.length) {
-    tones.callWaiting();
-  } else {
-    tones.ring();
-  }
-}
-
-/** Closes the incoming dialog (if open) and its ring tone. */
+/** Closes the incoming dialog (if open). */
 export function closeIncoming() {
-  if (!state.incoming) return;
   state.incoming = null;
-  ui.hideIncoming();
-  if (state.call && state.call.state === 'ringing') {
-    tones.ringback();
-  } else {
-    tones.stop();
+}
+
+/**
+ * Makes room for an accepted call: a connected 1:1 call is held (call
+ * waiting); a call still being set up, or a conference, ends. With two calls
+ * already, the shown one ends.
+ */
+function makeRoomForCall() {
+  if (state.calls.length >= 2) hangupCall(state.shown);
+  for (const c of [...state.calls]) {
+    if (c.state === 'connected' && !c.conf && c.id) {
+      if (!c.holdLocal) setHold(c, true);
+    } else {
+      hangupCall(c);
+    }
   }
 }
 
@@ -52,22 +43,21 @@ export async function acceptIncoming(video) {
   if (!inc) return;
   closeIncoming();
   makeRoomForCall();
-  const call = beginCall({
+  const call = newCall({
     direction: 'in', id: inc.call, peer: inc.from, peerName: inc.fromName, video: video && state.camera,
   });
   call.state = 'connecting';
-  ui.setStatus(`Connecting to ${peerLabel(call)}…`);
-  renderCalls();
+  if (inc.by) call.transferredBy = { number: inc.by, name: inc.byName };
   const sdp = await prepareLeg(call);
   if (!sdp) return;
-  call.req = state.sig ? state.sig.nextReq() : 'r0';
+  call.req = nextReq();
   call.sent = true;
   if (!send({ type: 'accept', req: call.req, call: call.id, video: call.video, sdp })) {
-    endCall(call, 'error', 'Not connected to the server');
+    endCall(call, 'error', { key: 'conn.not_connected' });
   }
 }
 
-/** Decline: refuses the incoming call; the tab's other calls go on. */
+/** Decline (or Escape in the dialog): refuses the incoming call; the tab's other calls go on. */
 export function declineIncoming() {
   const inc = state.incoming;
   if (!inc) return;

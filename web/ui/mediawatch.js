@@ -4,14 +4,11 @@
 // instead of showing "Connected" and a running timer over silence (e.g. a
 // server that advertises an address this browser cannot reach).
 
-import * as ui from './ui.js';
-import { state } from './state.js';
-import { hangupCall } from './ending.js';
+import { commit } from './store.js';
+import { hangupCall } from './model.js';
 
 /** How long a connected call may wait for its media before it ends. */
 const NO_MEDIA_MS = 8000;
-
-const NO_MEDIA_TEXT = 'No audio: the media connection did not come up';
 
 /** NO_MEDIA_MS, or localStorage xphone.noMediaMs (tests shorten it). */
 function noMediaMs() {
@@ -32,28 +29,20 @@ export function mediaConnected(call) {
   return !call.leg || call.hadMedia || call.leg.pc.connectionState === 'connected';
 }
 
-/**
- * Starts the shown connected call's timer if its media is up; otherwise
- * hides it and arms the watchdog that ends the call without media.
- */
-export function startCallTimer(call) {
-  if (mediaConnected(call)) {
-    ui.startTimer(call.since || Date.now());
-    return;
-  }
-  ui.stopTimer();
-  if (call.noMediaTimer) return;
+/** The call is connected: arm the watchdog that ends it if its media never comes up. */
+export function watchMedia(call) {
+  if (mediaConnected(call) || call.noMediaTimer) return;
   call.noMediaTimer = setTimeout(() => {
     call.noMediaTimer = null;
     if (!call.ended && call.state === 'connected' && !mediaConnected(call)) {
-      hangupCall(call, 'no_media', NO_MEDIA_TEXT);
+      hangupCall(call, 'no_media');
+      commit();
     }
   }, noMediaMs());
 }
 
-/** The call's media came up: the watchdog stops and the timer runs if shown. */
+/** The call's media came up: the watchdog stops (the timer view shows the timer). */
 export function onMediaUp(call) {
   clearTimeout(call.noMediaTimer);
   call.noMediaTimer = null;
-  if (state.call === call && call.state === 'connected') ui.startTimer(call.since || Date.now());
 }

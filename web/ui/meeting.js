@@ -1,271 +1,247 @@
 // Meetings in conference rooms (docs/signaling.md, "Meetings"): the room's
-// state (`meeting`), chat, notices, raised hands, screen sharing, the
-// moderators' controls and recording. It sits beside conference.js (tiles)
-// with a few hooks from the older modules: calls.js routes the messages,
-// rooms.js creates and ends a call's Meeting and lets it take the screen
-// slot of server offers, incall.js tells it of microphone changes, and
-// callview.js asks it to redraw the meeting buttons.
-//
-// Accessible names the browser tests use: toggles "Share screen", "Raise
-// hand", "Record" (aria-pressed), the "Chat" button and panel (role log
-// "Chat", textbox "Message"), the "Users" panel with "Mute NUMBER",
-// "Remove NUMBER" and "Lock room", role=status "Recording" and "Muted by
-// moderator", and notices ("Bob joined") in a role=status region.
+// meeting state (`meeting`), its chat, notices, raised hands, screen
+// sharing, the moderators' controls, recording, and the user's layout
+// choices (a pinned tile, the speaker layout). It all lives on the room
+// call as call.meeting; views/meeting.js and views/conference.js draw it.
+// In a 1:1 video call only screen sharing exists: the screen replaces the
+// camera on the video sender, and `peer-screen` says the other side does so.
 
-import * as ui from './ui.js';
-import { send, state } from './state.js';
-import { sendOp } from './incall.js';
-import { ChatView } from './chat.js';
-import { PeopleView } from './people.js';
+import { commit, state } from './store.js';
+import { send, sendOp } from './model.js';
 import {
   cameraSender, captureScreen, takeScreenSlot, tuneScreenSender,
 } from './screenshare.js';
 
-const $ = (id) => document.getElementById(id);
-
 /** How long a notice stays. */
 const NOTICE_MS = 6000;
 
-let els = null;
+/** Chat lines kept per call (the server keeps the room's history). */
+const MAX_CHAT = 500;
 
-/** Wires the meeting buttons once; they act on the shown call. */
-export function initMeeting() {
-  els = {
-    share: $('share-screen'), hand: $('raise-hand'), chat: $('chat-toggle'), record: $('record'),
-    layout: $('layout-toggle'), rec: $('rec-indicator'), notice: $('meeting-notice'), modMuted: $('mod-muted'),
-    usersButton: $('users-button'), chatClose: $('chat-close'), usersClose: $('users-close'),
-  };
-  els.share.addEventListener('click', () => toggleShare(state.call));
-  els.hand.addEventListener('click', () => meetingOf(state.call)?.toggleHand());
-  els.record.addEventListener('click', () => meetingOf(state.call)?.toggleRecord());
-  els.layout.addEventListener('click', () => meetingOf(state.call)?.toggleLayout());
-  els.chat.addEventListener('click', () => meetingOf(state.call)?.showPanel('chat'));
-  els.usersButton.addEventListener('click', () => meetingOf(state.call)?.showPanel('users'));
-  els.chatClose.addEventListener('click', () => meetingOf(state.call)?.showPanel(''));
-  els.usersClose.addEventListener('click', () => meetingOf(state.call)?.showPanel(''));
-}
+/** Flags of the `meeting` message. */
+const FLAGS = ['locked', 'recording', 'moderator', 'may_share', 'may_record', 'self_unmute'];
 
-function meetingOf(call) {
-  return call && !call.ended && call.meeting ? call.meeting : null;
-}
-
-/** One room call's meeting. */
-class Meeting {
-  constructor(call) {
-    this.call = call;
-    this.state = { locked: false, recording: false, moderator: false, may_share: false, may_record: false, self_unmute: true };
-    this.chat = new ChatView((text) => this.sendChat(text));
-    this.people = new PeopleView({ moderate: (action, member, on) => this.moderate(action, member, on) });
-    this.panel = '';
-    this.wasModMuted = false;
-    this.noticeTimer = null;
-    call.conf.onChange = () => this.onRoster();
-    call.conf.setLocalMuted(call.micMuted);
-    if (call.micMuted) this.request({ type: 'mute', on: true }); // muted before joining
-  }
-
-  get self() {
-    return this.call.conf ? this.call.conf.selfMember : null;
-  }
-
-  request(msg, onRefused) {
-    if (!this.call.id) return false;
-    return sendOp('meeting', this.call, { ...msg, call: this.call.id }, { onRefused });
-  }
-
-  onMeeting(msg) {
-    for (const k of Object.keys(this.state)) this.state[k] = !!msg[k];
-    this.render();
-  }
-
-  onRoster() {
-    const me = this.self;
-    const modMuted = !!(me && me.mod_muted);
-    if (modMuted && !this.wasModMuted) forceMute(this.call); // the server already does not mix us
-    this.wasModMuted = modMuted;
-    this.render();
-  }
-
-  onNotice(msg) {
-    const text = noticeText(msg, this.call.conf ? this.call.conf.self : '');
-    if (text) showNotice(text);
-  }
-
-  sendChat(text) {
-    return this.request({ type: 'chat', text }, (err) => this.chat.setError(err.message || 'Not sent'));
-  }
-
-  toggleHand() {
-    const me = this.self;
-    this.request({ type: 'hand', on: !(me && me.hand) });
-  }
-
-  toggleRecord() {
-    this.request({ type: 'record', on: !this.state.recording }, (err) => showNotice(err.message || 'Not allowed'));
-  }
-
-  toggleLayout() {
-    const conf = this.call.conf;
-    conf.setSpeakerLayout(!conf.speakerLayout);
-    this.render();
-  }
-
-  moderate(action, member, on) {
-    this.request({ type: 'moderate', action, member, on }, (err) => showNotice(err.message || 'Not allowed'));
-  }
-
-  /** Opens panel 'chat' or 'users' (the other closes), or closes both (''). Again: closes it. */
-  showPanel(name) {
-    this.panel = this.panel === name ? '' : name;
-    this.chat.setOpen(this.panel === 'chat');
-    this.people.setOpen(this.panel === 'users');
-    this.render();
-  }
-
-  /** Microphone toggled by the user; false when it must stay off. */
-  onMic(muted) {
-    const me = this.self;
-    if (!muted && me && me.mod_muted && !this.state.self_unmute) {
-      showNotice('A moderator muted you');
-      return false;
-    }
-    this.call.conf.setLocalMuted(muted);
-    this.request({ type: 'mute', on: muted });
-    return true;
-  }
-
-  render() {
-    if (state.call !== this.call || !this.call.conf) return;
-    const conf = this.call.conf;
-    const me = this.self;
-    els.rec.hidden = !this.state.recording;
-    els.modMuted.hidden = !(me && me.mod_muted);
-    els.record.hidden = !this.state.may_record;
-    ui.setPressed(els.record, this.state.recording);
-    els.record.title = this.state.recording ? 'Stop recording' : 'Record';
-    els.share.hidden = !this.state.may_share && !this.call.screen;
-    ui.setPressed(els.share, !!this.call.screen);
-    els.hand.hidden = false;
-    ui.setPressed(els.hand, !!(me && me.hand));
-    els.hand.title = me && me.hand ? 'Lower hand' : 'Raise hand';
-    els.chat.hidden = false;
-    els.layout.hidden = conf.mode === 'none';
-    ui.setPressed(els.layout, conf.speakerLayout);
-    els.usersButton.setAttribute('aria-expanded', this.panel === 'users' ? 'true' : 'false');
-    this.people.update(conf.roster, conf.self, this.state.moderator, this.state.locked);
-  }
-
-  destroy() {
-    clearTimeout(this.noticeTimer);
-    stopShare(this.call, false);
-    this.chat.destroy();
-    this.people.destroy();
-  }
-}
-
-/** A room call started: its meeting begins. */
+/** A room call started (again): its meeting begins. */
 export function startMeeting(call) {
-  if (call.meeting) call.meeting.destroy();
-  call.meeting = new Meeting(call);
-  call.meeting.render();
+  stopShare(call, false);
+  call.meeting = {
+    locked: false, recording: false, moderator: false, may_share: false, may_record: false, self_unmute: true,
+    panel: '', // 'chat' | 'users' | ''
+    chat: [], // {id, number, name, text, at}
+    unread: 0,
+    chatError: null, // {key}
+    chatSent: 0, // counts messages sent, so the view empties the Message box
+    notice: null, // {key, params, until}
+    pinned: '', // the tile key the user pinned large
+    speakerLayout: false,
+    wasModMuted: false,
+  };
+  if (call.micMuted) request(call, { type: 'mute', on: true }); // muted before joining
 }
 
-/** The call ended (or left its room). */
-export function endMeeting(call) {
-  if (call.meeting) {
-    call.meeting.destroy();
-    call.meeting = null;
-  } else {
-    stopShare(call, false);
-  }
-  if (!state.call || state.call === call) hideControls();
+/** The meeting of a live room call, or null. */
+export function meetingOf(call) {
+  return call && !call.ended && call.conf && call.meeting ? call.meeting : null;
 }
 
-/** `meeting`, `chat`, `notice` and `peer-screen` messages of a call. */
+/** This participant's roster entry in the call's room, or null. */
+export function selfMember(call) {
+  const conf = call && call.conf;
+  return conf ? conf.roster.find((m) => m.id === conf.self) || null : null;
+}
+
+function request(call, msg, onRefused = refusedNotice(call)) {
+  if (!call.id) return false;
+  return sendOp('meeting', call, { ...msg, call: call.id }, { onRefused });
+}
+
+/** Shows a notice (a role=status line under the tiles) for a while. */
+function showNotice(call, key, params = {}) {
+  const m = call.meeting;
+  if (!m) return;
+  const notice = { key, params, until: Date.now() + NOTICE_MS };
+  m.notice = notice;
+  setTimeout(() => {
+    if (m.notice === notice) {
+      m.notice = null;
+      commit();
+    }
+  }, NOTICE_MS);
+}
+
+/** The refusal of a meeting request, said as a notice. */
+function refusedNotice(call) {
+  return (msg) => showNotice(call, `meeting.error.${msg.reason || 'failed'}`);
+}
+
+// ---------------------------------------------------------------- messages
+
+/** `meeting`, `chat`, `notice` and `peer-screen` messages of a live call. */
 export function onMeetingMessage(call, msg) {
   if (msg.type === 'peer-screen') {
-    onPeerScreen(call, msg);
+    call.peerScreen = !!msg.on;
+    return;
+  }
+  if (!call.conf) {
+    // Before `conference`: kept until the room call starts (rooms.js).
+    if (msg.type === 'meeting' || (msg.type === 'chat' && msg.history)) call.early.set(msg.type, msg);
     return;
   }
   const m = meetingOf(call);
   if (!m) return;
-  if (msg.type === 'meeting') m.onMeeting(msg);
-  if (msg.type === 'chat') m.chat.add(Array.isArray(msg.messages) ? msg.messages : [], !!msg.history);
-  if (msg.type === 'notice') m.onNotice(msg);
+  if (msg.type === 'meeting') for (const k of FLAGS) m[k] = !!msg[k];
+  if (msg.type === 'chat') addChat(m, Array.isArray(msg.messages) ? msg.messages : [], !!msg.history);
+  if (msg.type === 'notice') onNotice(call, msg);
 }
 
-/** The user switched the microphone; false when it must stay off (a moderator's mute). */
+function addChat(m, messages, history) {
+  if (history) m.chat = [];
+  const seen = new Set(m.chat.map((c) => c.id));
+  let fresh = 0;
+  for (const c of messages) {
+    if (!c || typeof c.text !== 'string' || seen.has(c.id)) continue;
+    seen.add(c.id);
+    m.chat.push({
+      id: c.id, number: String(c.number || ''), name: String(c.name || ''), text: c.text, at: c.at || 0,
+    });
+    fresh++;
+  }
+  if (m.chat.length > MAX_CHAT) m.chat = m.chat.slice(-MAX_CHAT); // a new array: the view redraws
+  if (!history && m.panel !== 'chat') m.unread += fresh;
+}
+
+/** Notice kinds and their texts: about me, about someone else. */
+const NOTICES = {
+  joined: ['meeting.notice.joined', 'meeting.notice.joined'],
+  left: ['meeting.notice.left', 'meeting.notice.left'],
+  removed: ['meeting.notice.removed', 'meeting.notice.removed'],
+  muted: ['meeting.notice.muted_you', 'meeting.notice.muted'],
+  unmuted: ['meeting.notice.unmuted_you', ''],
+  locked: ['meeting.notice.locked', 'meeting.notice.locked'],
+  unlocked: ['meeting.notice.unlocked', 'meeting.notice.unlocked'],
+  recording_started: ['meeting.notice.recording_started', 'meeting.notice.recording_started'],
+  recording_stopped: ['meeting.notice.recording_stopped', 'meeting.notice.recording_stopped'],
+  recording_failed: ['meeting.notice.recording_failed', 'meeting.notice.recording_failed'],
+};
+
+function onNotice(call, n) {
+  const texts = NOTICES[n.kind];
+  if (!texts) return;
+  const me = !!n.member && n.member === call.conf.self;
+  const key = texts[me ? 0 : 1];
+  if (!key) return;
+  showNotice(call, key, {
+    who: n.name || n.number || { key: 'meeting.someone' },
+    by: n.by_name || n.by || { key: 'meeting.a_moderator' },
+    detail: n.detail || { key: 'meeting.not_written' },
+  });
+}
+
+/** The roster changed: a moderator's mute switches the microphone off here too. */
+export function onRoster(call) {
+  const m = meetingOf(call);
+  if (!m) return;
+  const me = selfMember(call);
+  const modMuted = !!(me && me.mod_muted);
+  if (modMuted && !m.wasModMuted) {
+    call.micMuted = true;
+    if (call.leg) call.leg.setMicMuted(true);
+  }
+  m.wasModMuted = modMuted;
+}
+
+// ---------------------------------------------------------------- the user's actions
+
+/** Sends a chat message; false when it could not be sent. */
+export function sendChat(text) {
+  const call = state.shown;
+  const m = meetingOf(call);
+  const body = String(text || '').trim();
+  if (!m || !body) return false;
+  const sent = request(call, { type: 'chat', text: body }, (msg) => {
+    m.chatError = { key: `meeting.error.${msg.reason || 'failed'}` };
+  });
+  if (sent) {
+    m.chatError = null;
+    m.chatSent++;
+  }
+  return sent;
+}
+
+/** Raise hand / Lower hand. */
+export function toggleHand() {
+  const call = state.shown;
+  if (!meetingOf(call)) return;
+  const me = selfMember(call);
+  request(call, { type: 'hand', on: !(me && me.hand) });
+}
+
+/** Record (moderators): starts or stops the room's recording. */
+export function toggleRecord() {
+  const call = state.shown;
+  const m = meetingOf(call);
+  if (m) request(call, { type: 'record', on: !m.recording }, refusedNotice(call));
+}
+
+/** Speaker layout: the speaker large, or the grid. */
+export function toggleLayout() {
+  const m = meetingOf(state.shown);
+  if (m) m.speakerLayout = !m.speakerLayout;
+}
+
+/** Pins a tile large (again: unpins it). */
+export function pinTile(key) {
+  const m = meetingOf(state.shown);
+  if (m) m.pinned = m.pinned === key ? '' : key;
+}
+
+/** Opens panel 'chat' or 'users' (the other closes); again, or '': closes it. */
+export function showPanel(name) {
+  const m = meetingOf(state.shown);
+  if (!m) return;
+  m.panel = m.panel === name ? '' : name;
+  if (m.panel === 'chat') {
+    m.unread = 0;
+    state.focus = 'chat';
+  }
+}
+
+/** A moderator's action on a member ('mute', 'remove') or the room ('lock'). */
+export function moderate(action, member, on) {
+  const call = state.shown;
+  if (meetingOf(call)) request(call, { type: 'moderate', action, member, on }, refusedNotice(call));
+}
+
+/** Lock room toggle. */
+export function toggleLock() {
+  const m = meetingOf(state.shown);
+  if (m) moderate('lock', '', !m.locked);
+}
+
+/**
+ * The user switched the microphone of call (muted: off); false when it must
+ * stay off (a moderator's mute and a policy without self-unmute).
+ */
 export function onMicToggled(call, muted) {
   const m = meetingOf(call);
-  return m ? m.onMic(muted) : true;
-}
-
-/** Redraws the meeting buttons for the shown call (callview.js). */
-export function renderMeeting() {
-  const call = state.call;
-  const m = meetingOf(call);
-  if (m) {
-    m.render();
-    return;
+  if (!m) return true;
+  const me = selfMember(call);
+  if (!muted && me && me.mod_muted && !m.self_unmute) {
+    showNotice(call, 'meeting.notice.muted_you', { by: { key: 'meeting.a_moderator' } });
+    return false;
   }
-  hideControls();
-  if (call && !call.ended && !call.conf && call.video && call.state === 'connected') {
-    els.share.hidden = false; // 1:1 video call: the screen instead of the camera
-    ui.setPressed(els.share, !!call.screen);
-  }
-}
-
-function hideControls() {
-  for (const b of [els.share, els.hand, els.chat, els.record, els.layout]) b.hidden = true;
-  els.rec.hidden = true;
-  els.modMuted.hidden = true;
-  els.notice.textContent = '';
-}
-
-/** A moderator muted us: switch the microphone off here too. */
-function forceMute(call) {
-  call.micMuted = true;
-  if (call.leg) call.leg.setMicMuted(true);
-  if (state.call === call) ui.setPressed(ui.el.muteMic, true);
-  if (call.conf) call.conf.setLocalMuted(true);
-}
-
-function showNotice(text) {
-  els.notice.textContent = text;
-  const m = meetingOf(state.call);
-  clearTimeout(showNotice.timer);
-  showNotice.timer = setTimeout(() => { if (els.notice.textContent === text) els.notice.textContent = ''; }, NOTICE_MS);
-  if (m) m.noticeTimer = showNotice.timer;
-}
-
-/** The text of a notice for this participant ('' when there is nothing to say). */
-export function noticeText(n, self) {
-  const who = n.name || n.number || 'Someone';
-  const by = n.by_name || n.by || 'a moderator';
-  const me = n.member && n.member === self;
-  switch (n.kind) {
-    case 'joined': return `${who} joined`;
-    case 'left': return `${who} left`;
-    case 'removed': return `${by} removed ${who}`;
-    case 'muted': return me ? `${by} muted you` : `${by} muted ${who}`;
-    case 'unmuted': return me ? `${by} let you speak again: switch your microphone on when ready` : '';
-    case 'locked': return `${by} locked the room`;
-    case 'unlocked': return `${by} unlocked the room`;
-    case 'recording_started': return `${by} started recording`;
-    case 'recording_stopped': return 'Recording stopped';
-    case 'recording_failed': return `Recording stopped: ${n.detail || 'it could not be written'}`;
-    default: return '';
-  }
+  request(call, { type: 'mute', on: muted });
+  return true;
 }
 
 // ---------------------------------------------------------------- screen sharing
 
 /** Share screen: starts or stops sharing on the shown call. */
-async function toggleShare(call) {
+export async function toggleShare() {
+  const call = state.shown;
   if (!call || call.ended) return;
   if (call.screen) {
     stopShare(call, true);
-    renderMeeting();
     return;
   }
   let cap;
@@ -273,43 +249,52 @@ async function toggleShare(call) {
     cap = await captureScreen();
   } catch (err) {
     console.warn('xphone: no screen to share', err);
-    showNotice('Screen sharing was cancelled');
+    if (call.meeting) showNotice(call, 'meeting.notice.share_cancelled');
     return;
   }
-  if (call.ended || state.call !== call) {
+  if (call.ended || state.shown !== call || call.screen) {
     cap.track.stop();
     return;
   }
   call.screen = cap;
   // The browser's own "Stop sharing" ends the track.
-  cap.track.addEventListener('ended', () => { if (call.screen === cap) { stopShare(call, true); renderMeeting(); } });
+  cap.track.addEventListener('ended', () => {
+    if (call.screen === cap) {
+      stopShare(call, true);
+      commit();
+    }
+  });
+  await putScreenOn(call, cap);
+  if (call.screen !== cap) return;
+  sendOp('meeting', call, { type: 'screen', call: call.id, on: true }, {
+    onRefused: (msg) => {
+      stopShare(call, false);
+      if (call.meeting) refusedNotice(call)(msg);
+    },
+  });
+}
+
+/** Sends the screen: on the room's screen slot, or instead of the 1:1 camera. */
+async function putScreenOn(call, cap) {
   if (call.conf) {
     if (call.screenSender) {
       await call.screenSender.replaceTrack(cap.track);
       tuneScreenSender(call.screenSender);
     }
-  } else {
-    const sender = call.leg ? cameraSender(call.leg.pc) : null;
-    if (!sender) {
-      stopShare(call, false);
-      return;
-    }
-    call.cameraTrack = sender.track;
-    call.screenSender = sender;
-    await sender.replaceTrack(cap.track);
+    return;
   }
-  sendOp('meeting', call, { type: 'screen', call: call.id, on: true }, {
-    onRefused: (err) => {
-      stopShare(call, false);
-      renderMeeting();
-      showNotice(err.message || 'Screen sharing is not allowed here');
-    },
-  });
-  renderMeeting();
+  const sender = call.leg ? cameraSender(call.leg.pc) : null;
+  if (!sender) {
+    stopShare(call, false);
+    return;
+  }
+  call.cameraTrack = sender.track;
+  call.screenSender = sender;
+  await sender.replaceTrack(cap.track);
 }
 
 /** Stops sharing: the sender goes back to nothing (rooms) or the camera (1:1). */
-function stopShare(call, tell) {
+export function stopShare(call, tell) {
   const cap = call.screen;
   if (!cap) return;
   call.screen = null;
@@ -317,7 +302,7 @@ function stopShare(call, tell) {
   if (sender && !call.ended) {
     sender.replaceTrack(call.conf ? null : (call.cameraTrack || null)).catch(() => {});
   }
-  for (const t of cap.stream.getTracks()) t.stop();
+  for (const tr of cap.stream.getTracks()) tr.stop();
   if (tell && call.id && !call.ended) send({ type: 'screen', call: call.id, on: false });
 }
 
@@ -333,11 +318,13 @@ export async function beforeAnswer(call, pc, sdp) {
   }
 }
 
-/** 1:1 call: the other party shares their screen instead of their camera. */
-function onPeerScreen(call, msg) {
-  call.peerScreen = !!msg.on;
-  if (state.call !== call) return;
-  ui.el.remoteVideo.setAttribute('aria-label', msg.on ? `Screen ${call.peer}` : 'Remote video');
-  ui.el.media.classList.toggle('peer-screen', !!msg.on);
-  if (msg.on) ui.notice(`${call.peerName || call.peer} is sharing their screen`);
+/** A JSON picture of the shown call's meeting (window.xphone.meeting()). */
+export function meetingSnapshot(call) {
+  const m = meetingOf(call);
+  if (!m) return null;
+  const out = {};
+  for (const k of FLAGS) out[k] = m[k];
+  return {
+    ...out, panel: m.panel, unread: m.unread, sharing: !!call.screen, pinned: m.pinned, speakerLayout: m.speakerLayout,
+  };
 }

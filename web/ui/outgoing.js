@@ -1,33 +1,14 @@
 // Outgoing calls: Enter (audio) or Shift+Enter (video) in the Number field,
 // the call buttons, the consultation call of an attended transfer, and the
-// redial of a PIN-protected room with its PIN (pin.js).
+// redial of a PIN-protected room with its PIN.
 
-import * as pin from './pin.js';
-import * as ui from './ui.js';
-import { send, state } from './state.js';
-import { beginCall, renderCalls } from './callview.js';
+import { state } from './store.js';
+import { endCall, newCall, nextReq, send } from './model.js';
 import { prepareLeg } from './media.js';
-import { DTMF_KEY } from './incall.js';
-import { clearEndedStatus, endCall } from './ending.js';
-
-const { el } = ui;
 
 /** Trims what the user typed; keeps digits, *, # and a leading +. */
-function normalizeNumber(text) {
+export function normalizeNumber(text) {
   return text.replace(/[\s().-]/g, '');
-}
-
-/** Enter dials (Shift+Enter: video); a held-down DTMF key is not repeated. */
-export function onNumberKey(ev) {
-  // Holding a key down must not send it again and again (F12).
-  if (ev.repeat && DTMF_KEY.test(ev.key) && state.call && state.call.state === 'connected') {
-    ev.preventDefault();
-    return;
-  }
-  if (ev.key !== 'Enter' || ev.isComposing) return;
-  ev.preventDefault();
-  if (state.call) return;
-  placeCall(ev.shiftKey && !el.videoCall.disabled);
 }
 
 /**
@@ -38,47 +19,50 @@ export function onNumberKey(ev) {
 export async function placeCall(video, opts = {}) {
   if (opts.consultFor) {
     if (state.calls.length !== 1 || state.calls[0] !== opts.consultFor) return;
-  } else if (state.calls.length || state.view !== 'idle') {
+  } else if (state.calls.length || state.view !== 'main') {
     return;
   }
-  const to = opts.to || normalizeNumber(el.number.value);
+  const to = opts.to || normalizeNumber(state.number);
   if (!to) {
-    clearEndedStatus();
-    ui.setStatus('Enter a number to call', 'failed');
-    el.number.focus();
+    state.lastEnd = { reason: 'input', key: 'phone.enter_number', failed: true };
+    state.focus = 'number';
     return;
   }
   if (!state.sig || !state.sig.connected) {
-    clearEndedStatus();
-    ui.setStatus('Not connected to the server, retrying…', 'failed');
+    state.lastEnd = { reason: 'offline', key: 'conn.not_connected_retrying', failed: true };
     return;
   }
-  const call = beginCall({ direction: 'out', peer: to, peerName: '', video });
+  const call = newCall({ direction: 'out', peer: to, peerName: '', video });
   call.pin = opts.pin || '';
   call.consultFor = opts.consultFor || null;
-  ui.setStatus(`Dialing ${to}…`);
-  renderCalls();
+  state.focus = 'hangup-if-call-button';
   const sdp = await prepareLeg(call);
   if (!sdp) return;
-  call.req = state.sig ? state.sig.nextReq() : 'r0';
+  call.req = nextReq();
   call.sent = true;
   const dial = { type: 'dial', req: call.req, to, video, sdp };
   if (call.pin) dial.pin = call.pin;
-  if (!send(dial)) {
-    endCall(call, 'error', 'Not connected to the server');
-  }
+  if (!send(dial)) endCall(call, 'error', { key: 'conn.not_connected' });
 }
 
-/** A room refused the dial for its PIN: ask for it, and Join dials again with it. */
-export function askForPin(call, reason) {
-  pin.open({
-    number: call.peer,
-    video: call.video,
-    wrong: reason === 'wrong_pin',
-    onJoin: ({ number, video, pin: code }) => {
-      el.number.value = number;
-      placeCall(video, { to: number, pin: code });
-    },
-    onCancel: () => el.number.focus(),
-  });
+/** Join in the PIN dialog: dials the room again with the PIN. */
+export function joinWithPin(code) {
+  const p = state.pin;
+  if (!p) return;
+  const pin = code.replace(/\s+/g, '');
+  if (!pin) {
+    p.error = { key: 'pin.enter' };
+    p.wrong = false;
+    return;
+  }
+  state.pin = null;
+  state.number = p.number;
+  placeCall(p.video, { to: p.number, pin });
+}
+
+/** Cancel in the PIN dialog. */
+export function cancelPin() {
+  if (!state.pin) return;
+  state.pin = null;
+  state.focus = 'number';
 }

@@ -6,10 +6,8 @@
 // meanwhile. A call whose media path broke too (new network) gets an ICE
 // restart over the new socket.
 
-import * as ui from './ui.js';
-import { deadCalls, send, state } from './state.js';
-import { connectedText } from './callview.js';
-import { endCall } from './ending.js';
+import { commit, state } from './store.js';
+import { deadCalls, endCall, send } from './model.js';
 
 /** How long a call's media may stay failed before the tab gives up on it. */
 const ICE_GIVE_UP_MS = 20000;
@@ -20,9 +18,8 @@ const ICE_RESTART_EVERY_MS = 4000;
 export function onDropped(code) {
   // The first close of an outage says why (1001: the server went away);
   // the failed retries that follow only say the server is not back yet.
-  if (!state.reconnecting) state.lastCloseCode = code;
-  state.reconnecting = true;
-  showStatus();
+  if (!state.conn.reconnecting) state.conn.lastCloseCode = code;
+  state.conn.reconnecting = true;
 }
 
 /**
@@ -31,18 +28,15 @@ export function onDropped(code) {
  */
 export function onHello(msg) {
   if (state.sig) state.sig.tabId = msg.tab || '';
-  if (!state.reconnecting) return;
-  state.reconnecting = false;
+  if (!state.conn.reconnecting) return;
+  state.conn.reconnecting = false;
   if (msg.resumed) {
     keepLiveCalls(msg.calls || []);
   } else {
     // A new tab: the server restarted, or our calls ended while we were away.
-    const restarted = state.lastCloseCode === 1001;
-    const reason = restarted ? 'server_restart' : 'connection_lost';
-    const text = restarted ? 'The server restarted' : 'Connection lost';
-    for (const c of [...state.calls]) endCall(c, reason, text);
+    const restarted = state.conn.lastCloseCode === 1001;
+    for (const c of [...state.calls]) endCall(c, restarted ? 'server_restart' : 'connection_lost');
   }
-  showStatus();
   for (const c of state.calls) checkMedia(c);
 }
 
@@ -54,23 +48,8 @@ function keepLiveCalls(live) {
     if (deadCalls.has(c.call)) send({ type: 'hangup', call: c.call }); // hung up while away
   }
   for (const c of [...state.calls]) {
-    if ((c.id && !ids.has(c.id)) || (!c.id && c.sent)) endCall(c, 'connection_lost', 'Connection lost');
+    if ((c.id && !ids.has(c.id)) || (!c.id && c.sent)) endCall(c, 'connection_lost');
   }
-}
-
-/** The shown call's status line: "Reconnecting…" while the socket is down. */
-function showStatus() {
-  const call = state.call;
-  if (!call) return;
-  if (state.reconnecting) {
-    ui.setStatus('Reconnecting…');
-    return;
-  }
-  if (call.conf) ui.setStatus(call.conf.title);
-  else if (call.state === 'connected') ui.setStatus(connectedText(call));
-  else if (call.state === 'ringing') ui.setStatus(`Ringing ${call.peer}…`);
-  else if (call.state === 'transferring') ui.setStatus(`Transferring to ${call.peer}…`);
-  else ui.setStatus(`Dialing ${call.peer}…`);
 }
 
 /**
@@ -91,7 +70,8 @@ export function onIceState(call) {
     call.iceGiveUp = setTimeout(() => {
       const now = call.leg && call.leg.pc.iceConnectionState;
       if (!call.ended && (now === 'failed' || now === 'disconnected')) {
-        endCall(call, 'media_failed', 'Connection lost');
+        endCall(call, 'media_failed', { key: 'reason.connection_lost' });
+        commit();
       }
     }, ICE_GIVE_UP_MS);
   }
@@ -99,8 +79,8 @@ export function onIceState(call) {
 }
 
 /** Asks the server for an ICE restart when the call's media path is broken. */
-function checkMedia(call) {
-  if (call.ended || !call.leg || !call.id || state.reconnecting) return;
+export function checkMedia(call) {
+  if (call.ended || !call.leg || !call.id || state.conn.reconnecting) return;
   const s = call.leg.pc.iceConnectionState;
   if (s !== 'disconnected' && s !== 'failed') return;
   const now = Date.now();

@@ -5,108 +5,98 @@
 
 import * as api from './api.js';
 import { Signaling } from './signaling.js';
-import * as transfer from './transfer.js';
-import * as ui from './ui.js';
-import { state } from './state.js';
-import { onMessage } from './calls.js';
+import { act, state } from './store.js';
+import { endAll, hangupAll, releaseServerSide } from './model.js';
 import { closeIncoming } from './incoming.js';
-import { onDropped, onHello } from './resume.js';
-import {
-  clearEndedStatus, endAll, hangupAll, releaseServerSide,
-} from './ending.js';
+import { onMessage } from './messages.js';
+import { onDropped } from './resume.js';
 
-const { el } = ui;
-
-// ---------------------------------------------------------------- login / logout
-
-export async function onLoginSubmit(ev) {
-  ev.preventDefault();
-  const ext = el.loginExt.value.trim();
-  const password = el.loginPassword.value;
+/** Log in: the form's extension and password. */
+export async function login(ext, password) {
   if (!ext || !password) {
-    ui.setLoginError('Enter your extension and password');
-    (ext ? el.loginPassword : el.loginExt).focus();
+    state.login.error = { key: 'login.enter_both' };
+    state.focus = ext ? 'password' : 'extension';
     return;
   }
-  ui.setLoginError('');
-  ui.setLoginBusy(true);
+  state.login.error = null;
+  state.login.busy = true;
   try {
     const session = await api.login(ext, password);
-    el.loginPassword.value = '';
+    state.login.busy = false;
     enterMain(session);
   } catch (err) {
-    ui.setLoginError(err.message);
-    el.loginPassword.focus();
-    el.loginPassword.select();
-  } finally {
-    ui.setLoginBusy(false);
+    state.login.busy = false;
+    state.login.error = apiErrorText(err);
+    state.focus = 'password-select';
   }
 }
 
-export async function doLogout() {
+/** The text object of an API failure: its code's text, else the server's words. */
+export function apiErrorText(err) {
+  if (err && err.code === 'locked_out') return { key: 'login.error.locked_out', n: Math.ceil((err.retryAfter || 60) / 60) };
+  if (err && err.code === 'too_many_at_once') return { key: 'login.error.too_many_at_once', n: err.retryAfter || 1 };
+  if (err && err.status === 0) return { key: 'login.error.unreachable' };
+  if (err && ['bad_credentials', 'no_access', 'disabled', 'store_down', 'bad_request'].includes(err.code)) {
+    return { key: `login.error.${err.code}` };
+  }
+  return { key: 'login.error.http', params: { status: (err && err.status) || 0 } };
+}
+
+export async function logout() {
   hangupAll();
   try {
     await api.logout();
   } catch (err) {
     console.warn('xphone: logout failed', err);
   }
-  showLogin('');
+  showLogin(null);
 }
 
-/** Shows the login form; `error` goes to the role=alert element. */
+/** Shows the login form; error (a text object) goes to its alert line. */
 export function showLogin(error) {
   stopSignaling();
-  endAll('error', 'Logged out');
+  endAll('error', { key: 'login.logged_out' });
   closeIncoming();
-  transfer.cancel();
-  clearEndedStatus();
+  state.transfer = null;
+  state.pin = null;
+  state.lastEnd = null;
   state.view = 'login';
   state.me = null;
-  ui.setUser('', '');
-  ui.setConnectionLost(false);
-  ui.setLoginError(error);
-  ui.showView('login');
-  el.loginPassword.value = '';
-  (el.loginExt.value ? el.loginPassword : el.loginExt).focus();
+  state.conn.lost = false;
+  state.conn.refused = false;
+  state.login.error = error;
+  state.focus = 'login';
 }
 
 /** Shows the main screen for the session {ext, name} and connects the socket. */
 export function enterMain(session) {
   state.me = session;
-  state.view = 'idle';
-  ui.setUser(session.ext, session.name);
-  ui.setInCall(false);
-  ui.setMedia({ visible: false });
-  ui.setStatus('');
-  ui.showView('main');
+  state.view = 'main';
+  state.conn.refused = false;
+  state.lastEnd = null;
   if (new URLSearchParams(location.search).get('next') === 'admin') {
     // The admin status page sent us here to log in: go back there.
     location.replace('admin/');
     return;
   }
   startSignaling();
-  el.number.focus();
+  state.focus = 'number';
 }
-
-// ---------------------------------------------------------------- signalling
 
 /** Opens the signalling socket (reconnecting while the session lasts). */
 function startSignaling() {
   stopSignaling();
-  const sig = new Signaling({ shouldReconnect: sessionStillValid });
-  sig.addEventListener('open', () => ui.setConnectionLost(false));
-  sig.addEventListener('message', (ev) => {
-    if (ev.detail.type === 'hello') onHello(ev.detail);
-    onMessage(ev.detail);
-  });
-  sig.addEventListener('close', (ev) => onSocketClosed(ev.detail));
+  const sig = new Signaling({ shouldReconnect: act(sessionStillValid) });
+  sig.addEventListener('open', act(() => { state.conn.lost = false; }));
+  sig.addEventListener('message', act((ev) => onMessage(ev.detail)));
+  sig.addEventListener('close', act((ev) => onSocketClosed(ev.detail)));
   state.sig = sig;
   sig.start();
 }
 
 function stopSignaling() {
-  state.ready = false;
-  state.reconnecting = false;
+  state.conn.ready = false;
+  state.conn.reconnecting = false;
   if (state.sig) {
     state.sig.stop();
     state.sig = null;
@@ -117,7 +107,7 @@ function stopSignaling() {
 async function sessionStillValid() {
   const session = await api.getSession(); // throws when unreachable: keep retrying
   if (!session) {
-    showLogin('Your session has ended. Please log in again.');
+    showLogin({ key: 'login.session_ended' });
     return false;
   }
   return true;
@@ -125,22 +115,16 @@ async function sessionStillValid() {
 
 // Close codes with which the server ends a tab on purpose (docs/signaling.md):
 // reconnecting would only be refused again, so the page says why and stops.
-const REFUSED = new Set([4409 /* too many tabs */, 4429 /* too many messages */]);
+const REFUSED = new Map([[4409, 'conn.too_many_tabs'], [4429, 'conn.too_many_messages']]);
 
 function onSocketClosed({ code, reason, willReconnect }) {
-  state.ready = false;
+  state.conn.ready = false;
   if (state.view === 'login') return;
   if (REFUSED.has(code)) {
-    const why = reason || 'The server closed this tab';
-    stopSignaling();
-    endAll('error', why);
-    closeIncoming();
-    transfer.cancel();
-    ui.setConnectionLost(true, 'Disconnected');
-    ui.setStatus(why, 'failed');
+    refusedByServer(code, reason);
     return;
   }
-  ui.setConnectionLost(willReconnect);
+  state.conn.lost = willReconnect;
   // A ringing call's popup comes back with the resumed socket.
   closeIncoming();
   if (willReconnect) {
@@ -148,8 +132,27 @@ function onSocketClosed({ code, reason, willReconnect }) {
     onDropped(code);
     return;
   }
-  endAll('connection_lost', 'Connection to the server was lost');
-  transfer.cancel();
+  endAll('connection_lost', { key: 'conn.lost' });
+  state.transfer = null;
+}
+
+/**
+ * The server closed this tab for good (too many tabs, too many messages):
+ * the page says why (the limit is in the server's English reason) and
+ * stops reconnecting.
+ */
+function refusedByServer(code, reason) {
+  const limit = /limit (\d+)/.exec(reason || '');
+  const what = { key: REFUSED.get(code), params: { limit: limit ? limit[1] : '?' } };
+  stopSignaling();
+  endAll('error', what);
+  closeIncoming();
+  state.transfer = null;
+  state.conn.lost = true;
+  state.conn.refused = true;
+  state.lastEnd = {
+    reason: 'refused', ...what, failed: true, peer: '', duration: 0, at: Date.now(),
+  };
 }
 
 /** Closing the tab (SPEC F11): release the calls, then close the socket. */

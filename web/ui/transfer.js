@@ -1,95 +1,88 @@
-// The Transfer dialog of a 1:1 call (F19): a number, then Transfer now
-// (blind: the other party is put through at once) or Consult (attended:
-// the current call is held and the number is called first).
+// Transfer of a 1:1 call (F19), driven by the Transfer dialog: blind, or
+// attended (Consult holds the call and dials the number in a second call;
+// Complete transfer then joins the two parties, Cancel goes back).
 
-const $ = (id) => document.getElementById(id);
+import { state } from './store.js';
+import {
+  hangupCall, sendOp, setHold, switchTo,
+} from './model.js';
+import { normalizeNumber, placeCall } from './outgoing.js';
 
-const el = {
-  backdrop: $('transfer-backdrop'),
-  form: $('transfer-form'),
-  text: $('transfer-text'),
-  input: $('transfer-input'),
-  error: $('transfer-error'),
-  now: $('transfer-now'),
-  consult: $('transfer-consult'),
-  cancel: $('transfer-cancel'),
-};
-
-/** The open dialog's {onBlind, onConsult, onClose}, or null. */
-let current = null;
-
-/** Trims what the user typed; keeps digits, *, # and a leading +. */
-function target() {
-  return el.input.value.replace(/[\s().-]/g, '');
+/** Transfer: opens the dialog for the shown connected 1:1 call. */
+export function openTransfer() {
+  const call = state.shown;
+  if (!call || call.state !== 'connected' || call.conf) return;
+  state.transfer = { call, error: null };
 }
 
-/** Runs action(number) when a number was entered, else asks for one. */
-function withTarget(action) {
-  if (!current) return;
-  const to = target();
+/** Cancel (or Escape) in the dialog. */
+export function cancelTransfer() {
+  if (!state.transfer) return;
+  state.transfer = null;
+  state.focus = 'number';
+}
+
+/** The number typed into the dialog, or null (and the dialog says so). */
+function target(text) {
+  const to = normalizeNumber(text || '');
   if (!to) {
-    setError('Enter the number to transfer to');
-    el.input.focus();
-    return;
+    state.transfer.error = { key: 'transfer.enter_number' };
+    return null;
   }
-  const handler = current[action];
-  close();
-  handler(to);
+  return to;
 }
 
-/** Wires the dialog's events once. */
-export function init() {
-  el.form.addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    withTarget('onBlind'); // Enter in the field = Transfer now
-  });
-  el.consult.addEventListener('click', () => withTarget('onConsult'));
-  el.cancel.addEventListener('click', cancel);
-  el.backdrop.addEventListener('keydown', (ev) => {
-    if (ev.key === 'Escape') {
-      ev.preventDefault();
-      cancel();
-    }
-  });
-  el.input.addEventListener('input', () => setError(''));
+/** Transfer now (or Enter): the other party is put through to the number. */
+export function transferNow(text) {
+  const d = state.transfer;
+  if (!d) return;
+  const to = target(text);
+  if (!to) return;
+  state.transfer = null;
+  state.focus = 'number';
+  const call = d.call;
+  if (call.ended || !call.id) return;
+  call.transferring = true;
+  call.transferTo = to;
+  sendOp('transfer', call, { type: 'transfer', call: call.id, to });
 }
 
-/**
- * Opens the dialog for the call with `peer`. `canConsult` is false when the
- * tab has no room for a consultation call. onBlind(to) and onConsult(to)
- * act; onClose() runs when the dialog closes without acting.
- */
-export function open({ peer, canConsult, onBlind, onConsult, onClose = () => {} }) {
-  current = { onBlind, onConsult, onClose };
-  el.text.textContent = `Put ${peer} through to another number.`;
-  el.consult.disabled = !canConsult;
-  el.consult.title = canConsult ? 'Call the number first, then complete the transfer' : 'End the other call first';
-  setError('');
-  el.input.value = '';
-  el.backdrop.hidden = false;
-  el.input.focus();
+/** Consult: hold the call and call the number in a second call. */
+export function consult(text) {
+  const d = state.transfer;
+  if (!d || state.calls.length > 1) return;
+  const to = target(text);
+  if (!to) return;
+  state.transfer = null;
+  const held = d.call;
+  if (held.ended) return;
+  if (!held.holdLocal) setHold(held, true);
+  placeCall(held.video && state.camera, { to, consultFor: held });
 }
 
-export function isOpen() {
-  return !!current;
+/** The consultation call of an attended transfer, if any. */
+export function consultCall() {
+  return state.calls.find((c) => c.consultFor && !c.consultFor.ended) || null;
 }
 
-/** Shows why a transfer was refused. */
-export function setError(text) {
-  el.error.textContent = text || '';
-  el.input.setAttribute('aria-invalid', text ? 'true' : 'false');
+/** Complete transfer: join the held party with the consulted one. */
+export function completeTransfer() {
+  const c = consultCall();
+  if (!c || c.state !== 'connected') return;
+  const held = c.consultFor;
+  held.transferring = true;
+  held.transferTo = c.peer;
+  sendOp('transfer', held, { type: 'transfer', call: held.id, consult: c.id });
 }
 
-/** Closes the dialog without transferring. */
-export function cancel() {
-  if (!current) return;
-  const { onClose } = current;
-  close();
-  onClose();
-}
-
-function close() {
-  current = null;
-  el.backdrop.hidden = true;
-  el.error.textContent = '';
+/** Cancel in the transfer bar: hang up the consultation, resume the held call. */
+export function cancelConsult() {
+  const c = state.calls.find((x) => x.consultFor);
+  if (!c) return;
+  const held = c.consultFor;
+  hangupCall(c);
+  if (!held.ended) {
+    switchTo(held);
+    if (held.holdLocal) setHold(held, false);
+  }
 }

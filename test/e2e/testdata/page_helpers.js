@@ -21,6 +21,7 @@
         return type;
       }
       case 'TEXTAREA': return 'textbox';
+      case 'SELECT': return el.multiple ? 'listbox' : 'combobox';
       case 'DIALOG': return 'dialog';
       case 'A': return el.hasAttribute('href') ? 'link' : '';
       default: return '';

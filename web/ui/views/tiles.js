@@ -1,5 +1,5 @@
 // The conference view: participant tiles on a dark stage, and the Users badge
-// with its tooltip. It only draws the model conference.js hands it.
+// with its tooltip. It only draws the model views/conference.js hands it.
 //
 // Accessible names other tests rely on: each remote tile is a group named
 // "Participant NUMBER", the local tile is "You"; the dominant speaker's tile
@@ -9,6 +9,8 @@
 // data-muted="true" (with a visible microphone-off icon) and data-hand="true"
 // (a hand icon); each remote tile has a toggle "Pin NUMBER" that shows it
 // large.
+
+import { t } from '../i18n.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -22,8 +24,8 @@ const ASPECT_MIN_LANDSCAPE = 4 / 3;
 const ASPECT_MIN_PORTRAIT = 3 / 4;
 /** Space between tiles, in CSS pixels (matches .stage-main gap). */
 const GAP = 10;
-/** The room's video mode, shown next to the timer. */
-const MODE_TEXT = { all: '', speaker: 'Speaker view', none: 'Audio only' };
+/** The room's video mode, shown next to the timer (catalogue keys). */
+const MODE_TEXT = { speaker: 'conf.mode_speaker', none: 'conf.mode_none' };
 /** Avatar colour classes (style.css: .hue-0 … .hue-5). */
 const HUES = 6;
 
@@ -93,8 +95,8 @@ class Tile {
     this.tag.append(bars, this.tagName, ' ', this.tagNumber);
     // Icons in the top corner: a raised hand, a muted microphone.
     this.icons = node('div', 'tile-icons');
-    this.hand = icon('tile-hand', HAND_PATH, 'Hand raised');
-    this.mic = icon('tile-muted', MIC_OFF_PATH, 'Muted');
+    this.hand = icon('tile-hand', HAND_PATH);
+    this.mic = icon('tile-muted', MIC_OFF_PATH);
     this.icons.append(this.hand, this.mic);
     this.pinButton = node('button', 'tile-pin');
     this.pinButton.type = 'button';
@@ -140,8 +142,10 @@ class Tile {
     el.classList.toggle('screen', !!m.screen);
     this.hand.hidden = !m.hand;
     this.mic.hidden = !m.muted;
+    labelIcon(this.hand, t('conf.hand_raised'));
+    labelIcon(this.mic, t('conf.muted'));
     this.pinButton.hidden = !m.pinnable && !m.screen;
-    const pinName = `Pin ${m.screen ? m.label : m.number}`;
+    const pinName = t('conf.pin', { name: m.screen ? m.label : m.number });
     if (this.pinButton.getAttribute('aria-label') !== pinName) this.pinButton.setAttribute('aria-label', pinName);
     this.pinButton.title = pinName;
     this.pinButton.setAttribute('aria-pressed', m.pinned ? 'true' : 'false');
@@ -153,12 +157,17 @@ const HAND_PATH = 'M12.5 2a1.5 1.5 0 0 1 1.5 1.5V11h1V4.5a1.5 1.5 0 0 1 3 0V12h1
 const MIC_OFF_PATH = 'M12 14a3 3 0 0 0 3-3V5a3 3 0 0 0-6 0v6a3 3 0 0 0 3 3zm5-3a5 5 0 0 1-10 0H5a7 7 0 0 0 6 6.9V21h2v-3.1a7 7 0 0 0 6-6.9zM3.3 2.3 21.7 20.7l-1.4 1.4L1.9 3.7z';
 const PIN_PATH = 'M14 3l7 7-2 1-2-2-3.5 3.5.5 4.5-1.5 1.5-3.5-3.5L4.5 19.5 3 21l-.5-.5 6-6L5 11l1.5-1.5 4.5.5L14.5 6.5l-2-2z';
 
-/** A small icon with an accessible name (img role), hidden until needed. */
-function icon(className, path, label) {
-  const i = node('span', `tile-icon ${className}`);
-  i.setAttribute('role', 'img');
+/** Names an icon (its accessible name and tooltip) in the current language. */
+function labelIcon(i, label) {
+  if (i.getAttribute('aria-label') === label) return;
   i.setAttribute('aria-label', label);
   i.title = label;
+}
+
+/** A small icon (img role, named on update), hidden until needed. */
+function icon(className, path) {
+  const i = node('span', `tile-icon ${className}`);
+  i.setAttribute('role', 'img');
   i.innerHTML = `<svg viewBox="0 0 24 24" aria-hidden="true"><path d="${path}"/></svg>`;
   i.hidden = true;
   return i;
@@ -251,7 +260,7 @@ export class ConferenceView {
     this.layoutName = speaker ? 'speaker' : 'grid';
     this.stage.dataset.layout = this.layoutName;
     this.stage.dataset.mode = model.mode;
-    this.modeChip.textContent = MODE_TEXT[model.mode] || '';
+    this.modeChip.textContent = MODE_TEXT[model.mode] ? t(MODE_TEXT[model.mode]) : '';
     this.stage.dataset.count = String(model.members.length);
     this.note.hidden = model.members.length > 1;
     this.updateUsers(model.roster);
@@ -284,8 +293,8 @@ export class ConferenceView {
       dot.dataset.initials = initials(p.name, p.number);
       dot.setAttribute('aria-hidden', 'true');
       li.append(dot, node('span', 'users-number', p.number), ' ', node('span', 'users-name', p.name || ''));
-      if (p.hand) li.append(' ', node('span', 'users-hand', '✋ hand raised'));
-      if (p.self) li.append(' ', node('span', 'users-you', '(you)'));
+      if (p.hand) li.append(' ', node('span', 'users-hand', t('conf.hand_mark')));
+      if (p.self) li.append(' ', node('span', 'users-you', t('conf.you_mark')));
       return li;
     });
     this.usersList.replaceChildren(...rows.flatMap((li) => [li, '\n']));

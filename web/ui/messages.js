@@ -1,64 +1,58 @@
-// Server messages (docs/signaling.md): each is routed to the call of this tab
+// Server messages (docs/signaling.md), each routed to the call of this tab
 // it names. The call id is only known once the server answers a dial, so
 // `req` links the reply to our dial; calls given up on (deadCalls,
 // abandonedReqs) must not be revived by their late messages.
 
-import * as rooms from './rooms.js';
-import * as tones from './tones.js';
-import * as ui from './ui.js';
+import { state } from './store.js';
 import {
-  abandonedReqs, callById, deadCalls, pendingOps, send, state,
-} from './state.js';
-import { connectedText, renderCalls } from './callview.js';
+  abandonedReqs, callById, deadCalls, endCall, hangupCall, pendingOps, send,
+} from './model.js';
 import { closeIncoming, onIncoming } from './incoming.js';
-import { onDTMF, onHoldState, onOpRefused } from './incall.js';
-import { endCall, hangupCall } from './ending.js';
-import { startCallTimer } from './mediawatch.js';
+import {
+  onDTMF, onHoldState, onOpRefused, onPeerCamera,
+} from './incall.js';
+import { onConferenceMessage } from './rooms.js';
+import { onMeetingMessage } from './meeting.js';
+import { onHello } from './resume.js';
+import { watchMedia } from './mediawatch.js';
 
 /** Clock difference to the server beyond which `since` is not trusted. */
 const SKEW_TOLERANCE_MS = 10000;
 
+const handlers = {
+  hello: (msg) => {
+    onHello(msg);
+    state.conn.ready = true;
+    state.me = { ext: msg.ext, name: msg.name };
+  },
+  'call-state': onCallState,
+  answer: onAnswer,
+  incoming: onIncoming,
+  error: onServerError,
+  'hold-state': onHoldState,
+  dtmf: onDTMF,
+  'peer-camera': onPeerCamera,
+  conference: onRoomMessage,
+  roster: onRoomMessage,
+  speakers: onRoomMessage,
+  'video-slots': onRoomMessage,
+  offer: onRoomMessage,
+  meeting: onCallMessage,
+  chat: onCallMessage,
+  notice: onCallMessage,
+  'peer-screen': onCallMessage,
+};
+
+/** Adds handlers of more message types (features in other modules). */
+export function handle(more) {
+  Object.assign(handlers, more);
+}
+
 /** Handles one message from the signalling socket. */
 export function onMessage(msg) {
-  switch (msg.type) {
-    case 'hello':
-      state.ready = true;
-      state.me = { ext: msg.ext, name: msg.name };
-      ui.setUser(msg.ext, msg.name);
-      break;
-    case 'call-state':
-      onCallState(msg);
-      break;
-    case 'answer':
-      onAnswer(msg);
-      break;
-    case 'incoming':
-      onIncoming(msg);
-      break;
-    case 'error':
-      onServerError(msg);
-      break;
-    case 'hold-state':
-      onHoldState(msg);
-      break;
-    case 'dtmf':
-      onDTMF(msg);
-      break;
-    case 'conference':
-    case 'roster':
-    case 'speakers':
-    case 'video-slots':
-    case 'offer':
-    case 'meeting':
-    case 'chat':
-    case 'notice':
-    case 'peer-screen':
-      onConferenceMessage(msg);
-      break;
-    default:
-      // Unknown types are ignored so a newer server does not break this UI.
-      break;
-  }
+  const h = handlers[msg.type];
+  // Unknown types are ignored so a newer server does not break this UI.
+  if (h) h(msg);
 }
 
 function onCallState(msg) {
@@ -82,25 +76,18 @@ function onCallState(msg) {
     return;
   }
   if (state.incoming && msg.call === state.incoming.call && msg.state === 'ended') {
-    // The caller gave up, or another tab answered.
-    closeIncoming();
+    closeIncoming(); // the caller gave up, or another tab answered
   }
 }
 
 function updateCall(call, msg) {
-  const shown = state.call === call;
   switch (msg.state) {
     case 'dialing':
       call.state = 'dialing';
       if (msg.peer) call.peer = msg.peer;
-      if (shown) ui.setStatus(`Dialing ${call.peer}…`);
       break;
     case 'ringing':
       call.state = 'ringing';
-      if (shown) {
-        ui.setStatus(`Ringing ${call.peer}…`);
-        if (!state.incoming) tones.ringback();
-      }
       break;
     case 'transferring':
       // The other party put us through to msg.peer: ringing/connected (or ended) follow.
@@ -109,44 +96,34 @@ function updateCall(call, msg) {
       call.peerName = '';
       call.holdLocal = false;
       call.holdRemote = false;
-      if (shown) {
-        ui.stopTimer();
-        ui.setMedia({ visible: true, video: call.video, peer: call.peer, peerName: '' });
-        ui.setStatus(`Transferring to ${call.peer}…`);
-      }
+      call.since = 0;
+      if (msg.by) call.transferredBy = { number: msg.by, name: msg.by_name || '' };
       break;
     case 'connected':
       onConnected(call, msg);
       break;
     case 'ended':
-      endCall(call, msg.reason || 'hangup', msg.message);
-      return;
+      endCall(call, msg.reason || 'hangup');
+      break;
     default:
       break;
   }
-  renderCalls();
 }
 
 function onConnected(call, msg) {
   call.state = 'connected';
   if (msg.peer) {
-    if (msg.peer !== call.peer) call.peerName = '';
+    if (msg.peer !== call.peer) {
+      call.peerName = '';
+      call.peerCameraOff = false; // a new party (a transfer): its camera is on until it says otherwise
+    }
     call.peer = msg.peer;
   }
   if (msg.peer_name) call.peerName = msg.peer_name;
   call.since = timerStart(msg.since);
-  if (state.call !== call) return;
-  if (!state.incoming) tones.stop();
-  if (call.conf) {
-    ui.setStatus(call.conf.title);
-    startCallTimer(call);
-    return;
-  }
-  ui.setStatus(connectedText(call));
-  ui.setMedia({ visible: true, video: call.video, peer: call.peer, peerName: call.peerName });
-  if (msg.video === false) ui.setRemoteVideoActive(false);
-  startCallTimer(call);
-  call.leg && call.leg.flushDTMF();
+  call.remoteVideoExpected = msg.video !== false;
+  if (call.leg) call.leg.flushDTMF();
+  watchMedia(call);
 }
 
 /** The local time the call timer counts from, using the server's `since` when clocks agree. */
@@ -165,37 +142,47 @@ function onAnswer(msg) {
   if (!call.id && msg.call) call.id = msg.call;
   if (call.answerApplied) return; // sent again after a reconnect
   call.answerApplied = true;
-  call.mediaNotes = unusableText(msg.unusable);
-  renderCalls();
+  call.mediaNotes = unusableNotes(msg.unusable);
   call.leg.setAnswer(msg.sdp).catch((err) => {
     console.error('xphone: cannot apply the answer', err);
-    if (!call.ended) hangupCall(call, 'media_failed', 'Media negotiation failed');
+    if (!call.ended) hangupCall(call, 'media_failed', { key: 'error.negotiation' });
   });
 }
 
 /**
- * What the server could not use of our offer (`answer.unusable`), as
- * sentences for the user, e.g. "Your browser's video could not be used:
+ * What the server could not use of our offer (`answer.unusable`), as text
+ * objects for the user, e.g. "Your browser's video could not be used:
  * Xphone forwards VP8 video, and the browser offered only VP9".
  */
-export function unusableText(unusable) {
+export function unusableNotes(unusable) {
   if (!Array.isArray(unusable)) return [];
-  return unusable.filter((u) => u && typeof u.message === 'string').map((u) => {
+  return unusable.filter((u) => u && typeof u === 'object').map((u) => {
     const kind = u.kind === 'audio' ? 'audio' : 'video';
-    const what = u.reason === 'layers' ? `${kind} quality layers` : kind;
-    return `Your browser's ${what} could not be used: ${u.message}`;
+    if (u.reason === 'layers') return { key: 'media.unusable.layers' };
+    const offered = Array.isArray(u.offered) ? u.offered.filter((c) => typeof c === 'string') : [];
+    if (!offered.length) return { key: `media.unusable.no_codec.${kind}`, params: { want: u.want || '' } };
+    return { key: `media.unusable.codec.${kind}`, params: { want: u.want || '', offered: offered.join(', ') } };
   });
 }
 
-function onConferenceMessage(msg) {
+function onRoomMessage(msg) {
   const call = callById(msg.call);
-  if (!call) return;
-  rooms.onMessage(call, msg, {
-    me: state.me,
-    send,
-    isActive: () => !call.ended,
-  });
-  if (msg.type === 'conference') renderCalls(); // no Hold or Transfer in rooms (F24)
+  if (call) onConferenceMessage(call, msg);
+}
+
+/** Meeting messages (meeting.js), and peer-screen of 1:1 calls. */
+function onCallMessage(msg) {
+  const call = callById(msg.call);
+  if (call) onMeetingMessage(call, msg);
+}
+
+/** The text of a refused dial or accept: why the server could not take it. */
+function refusedCallKey(msg) {
+  if (msg.reason === 'no_media_address') return 'error.no_media_address';
+  if (msg.reason === 'negotiation') return 'error.negotiation';
+  if (msg.code === 'busy_here') return 'error.busy_here';
+  if (msg.code === 'limit_reached') return 'error.limit_reached';
+  return 'error.refused_call';
 }
 
 function onServerError(msg) {
@@ -205,7 +192,7 @@ function onServerError(msg) {
   }
   const call = msg.req ? state.calls.find((c) => c.req === msg.req) : null;
   if (call) {
-    endCall(call, 'error', msg.message || 'The server refused the call');
+    endCall(call, 'error', { key: refusedCallKey(msg) });
     return;
   }
   const op = msg.req ? pendingOps.get(msg.req) : null;
