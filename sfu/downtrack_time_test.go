@@ -18,29 +18,6 @@ func opusPacket(seq uint16, ts uint32, payload []byte) *rtp.Packet {
 	return &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: ts}, Payload: payload}
 }
 
-func TestOpusSamples(t *testing.T) {
-	tests := []struct {
-		name    string
-		payload []byte
-		want    uint32
-	}{
-		{"CELT 20 ms", opus20ms, 960},
-		{"CELT 2.5 ms", []byte{0x80}, 120},
-		{"SILK 60 ms", []byte{0x18}, 2880},
-		{"Hybrid 10 ms, two frames", []byte{0x61}, 960},
-		{"three 20 ms frames (code 3)", opus60ms, 2880},
-		{"code 3 without a count", []byte{0xfb}, 0},
-		{"empty", nil, 0},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := opusSamples(tt.payload); got != tt.want {
-				t.Fatalf("opusSamples(%x) = %d, want %d", tt.payload, got, tt.want)
-			}
-		})
-	}
-}
-
 const ms = int64(time.Millisecond)
 
 // TestDownTrackSwitchFollowsElapsedTime: a switch between two unrelated

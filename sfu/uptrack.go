@@ -9,6 +9,7 @@ import (
 	"github.com/pion/rtp"
 
 	"xphone/audiolevel"
+	"xphone/sfu/codec"
 )
 
 // RTPSink receives forwarded packets. WriteRTP must not block and must not
@@ -169,7 +170,7 @@ func (u *UpTrack) forwardAt(p *rtp.Packet, at int64) {
 	u.bytes.Add(uint64(len(p.Payload)))
 	u.arrival = at
 	if u.kind == Audio {
-		u.dur = opusSamples(p.Payload)
+		u.dur = codec.OpusPacketSamples(p.Payload)
 	}
 	if id := u.levelExtID.Load(); id != 0 {
 		if level, _, err := audiolevel.ParseExtension(p.GetExtension(uint8(id))); err == nil {

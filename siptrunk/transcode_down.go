@@ -64,7 +64,7 @@ func (d *downstream) WriteRTP(p *rtp.Packet) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.opus {
-		n := opusSamples(p.Payload)
+		n := codec.OpusPacketSamples(p.Payload)
 		if n == 0 {
 			return nil
 		}
@@ -89,35 +89,6 @@ func (d *downstream) WriteRTP(p *rtp.Packet) error {
 		}
 	}
 	return nil
-}
-
-// opusSamples is the duration of an Opus packet in 48 kHz ticks, read
-// from its TOC byte (RFC 6716 §3.1); 0 for a malformed packet.
-func opusSamples(p []byte) uint32 {
-	if len(p) == 0 {
-		return 0
-	}
-	cfg := p[0] >> 3
-	var frame uint32 // one frame in 48 kHz ticks
-	switch {
-	case cfg < 12: // SILK: 10, 20, 40, 60 ms
-		frame = [4]uint32{480, 960, 1920, 2880}[cfg%4]
-	case cfg < 16: // hybrid: 10, 20 ms
-		frame = [2]uint32{480, 960}[cfg%2]
-	default: // CELT: 2.5, 5, 10, 20 ms
-		frame = [4]uint32{120, 240, 480, 960}[cfg%4]
-	}
-	switch p[0] & 3 {
-	case 0:
-		return frame
-	case 1, 2:
-		return 2 * frame
-	default:
-		if len(p) < 2 {
-			return 0
-		}
-		return uint32(p[1]&0x3f) * frame
-	}
 }
 
 // skipGap passes a silent gap before a packet at ts on to the back-end: a

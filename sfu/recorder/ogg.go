@@ -154,32 +154,3 @@ func oggCRC(p []byte) uint32 {
 	}
 	return crc
 }
-
-// opusSamples is the number of 48 kHz samples an Opus packet carries, from
-// its TOC byte (RFC 6716 §3.1); 0 for a malformed packet.
-func opusSamples(payload []byte) int {
-	if len(payload) == 0 {
-		return 0
-	}
-	toc := payload[0]
-	config := toc >> 3
-	var frame int
-	switch {
-	case config < 12:
-		frame = [4]int{480, 960, 1920, 2880}[config&3]
-	case config < 16:
-		frame = [2]int{480, 960}[config&1]
-	default:
-		frame = [4]int{120, 240, 480, 960}[config&3]
-	}
-	switch toc & 3 {
-	case 0:
-		return frame
-	case 1, 2:
-		return 2 * frame
-	}
-	if len(payload) < 2 {
-		return 0
-	}
-	return int(payload[1]&0x3f) * frame
-}

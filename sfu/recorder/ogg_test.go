@@ -82,26 +82,6 @@ func TestMixBecomesOggOpusOnTheMeetingsTimeline(t *testing.T) {
 	}
 }
 
-func TestOpusSamplesFromTheTOC(t *testing.T) {
-	cases := []struct {
-		payload []byte
-		want    int
-	}{
-		{nil, 0},
-		{[]byte{1 << 3}, 960},              // SILK 20 ms, one frame
-		{[]byte{3<<3 | 1, 0}, 5760},        // SILK 60 ms, two frames
-		{[]byte{31<<3 | 3, 0x83}, 3 * 960}, // CELT 20 ms, code 3, three frames
-		{[]byte{31<<3 | 3}, 0},             // code 3 without its count
-		{[]byte{13<<3 | 0}, 960},           // Hybrid 20 ms
-		{[]byte{16<<3 | 0, 1, 2, 3}, 120},  // CELT 2.5 ms
-	}
-	for _, c := range cases {
-		if got := opusSamples(c.payload); got != c.want {
-			t.Errorf("opusSamples(% x) = %d, want %d", c.payload, got, c.want)
-		}
-	}
-}
-
 // A packet bigger than 255 bytes spans lacing values, and pages break
 // before 255 of them; the reader gets every packet back whole.
 func TestOggLacingAndPageBreaks(t *testing.T) {

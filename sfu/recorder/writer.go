@@ -4,6 +4,8 @@ import (
 	"errors"
 	"os"
 	"time"
+
+	"xphone/sfu/codec"
 )
 
 // writer is the muxing state of a recording, owned by its goroutine.
@@ -61,7 +63,7 @@ func serialOf(name string) uint32 {
 // audio writes one packet of the mix, after silence for any gap before it.
 func (w *writer) audio(pk *packet) error {
 	payload := pk.buf[:pk.n]
-	samples := opusSamples(payload)
+	samples := int(codec.OpusPacketSamples(payload))
 	if samples == 0 {
 		return nil
 	}
@@ -85,7 +87,7 @@ func (w *writer) audio(pk *packet) error {
 // fill writes silence frames for a gap of n samples.
 func (w *writer) fill(n int) error {
 	sil := w.r.cfg.Silence
-	per := opusSamples(sil)
+	per := int(codec.OpusPacketSamples(sil))
 	if per == 0 {
 		return nil
 	}

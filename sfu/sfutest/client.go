@@ -397,7 +397,7 @@ func (c *Client) count(kind webrtc.RTPCodecType, mid string, p *rtp.Packet) {
 		return
 	}
 	c.AudioReceived.Add(1)
-	c.clock.observe(p.Timestamp, opusTicks(p.Payload), time.Now())
+	c.clock.observe(p.Timestamp, codec.OpusPacketSamples(p.Payload), time.Now())
 	if len(p.Payload) > 0 {
 		c.markers[p.Payload[0]]++
 	}

@@ -31,34 +31,6 @@ func (a *audioClock) observe(ts, dur uint32, at time.Time) {
 	a.last = at
 }
 
-// opusTicks is the media an Opus packet carries at 48 kHz (RFC 6716 §3.1),
-// 0 when it cannot tell.
-func opusTicks(payload []byte) uint32 {
-	if len(payload) == 0 {
-		return 0
-	}
-	toc := payload[0]
-	var frame uint32
-	switch config := toc >> 3; {
-	case config < 12:
-		frame = [4]uint32{480, 960, 1920, 2880}[config&3]
-	case config < 16:
-		frame = [2]uint32{480, 960}[config&1]
-	default:
-		frame = [4]uint32{120, 240, 480, 960}[config&3]
-	}
-	switch toc & 3 {
-	case 0:
-		return frame
-	case 1, 2:
-		return 2 * frame
-	}
-	if len(payload) < 2 {
-		return 0
-	}
-	return uint32(payload[1]&0x3f) * frame
-}
-
 // ResetAudioClock starts measuring the received audio's RTP clock afresh.
 func (c *Client) ResetAudioClock() {
 	c.mu.Lock()

@@ -56,14 +56,3 @@ func TestAudioClockAcrossPacketSizes(t *testing.T) {
 		t.Fatalf("ratio %v across packet sizes, want 1", got)
 	}
 }
-
-func TestOpusTicks(t *testing.T) {
-	for _, c := range []struct {
-		payload []byte
-		want    uint32
-	}{{[]byte{0xf8}, 960}, {[]byte{0xfb, 3}, 2880}, {[]byte{0x18}, 2880}, {nil, 0}} {
-		if got := opusTicks(c.payload); got != c.want {
-			t.Errorf("opusTicks(%x) = %d, want %d", c.payload, got, c.want)
-		}
-	}
-}
