@@ -113,7 +113,8 @@ func (d *DownTrack) RequestKeyframe() {
 }
 
 // keepAsking repeats a pending keyframe request on a delta frame of src;
-// a keyframe settles it.
+// a keyframe settles it. It reads only atomics, so WriteRTP calls it
+// without d.mu: the request may write RTCP to the source's connection.
 func (d *DownTrack) keepAsking(src *UpTrack, p *rtp.Packet) {
 	if !d.wantKey.Load() {
 		return
@@ -132,6 +133,9 @@ func (d *DownTrack) WriteRTP(src *UpTrack, p *rtp.Packet) {
 	seq, ts, ok := d.rewrite(src, p)
 	if !ok {
 		return
+	}
+	if d.kind == Video {
+		d.keepAsking(src, p) // outside d.mu: asking may write RTCP
 	}
 	origSeq, origTS := p.SequenceNumber, p.Timestamp
 	hasExt, profile, exts := p.Extension, p.ExtensionProfile, p.Extensions
@@ -166,9 +170,6 @@ func (d *DownTrack) rewrite(src *UpTrack, p *rtp.Packet) (uint16, uint32, bool) 
 			return 0, 0, false
 		}
 		d.resyncLocked(p, src)
-	}
-	if d.kind == Video {
-		d.keepAsking(src, p)
 	}
 	seq, ts := p.SequenceNumber+d.seqOffset, p.Timestamp+d.tsOffset
 	if !d.sent || seqNewer(seq, d.lastSeq) {
