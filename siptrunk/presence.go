@@ -19,7 +19,7 @@ import (
 // NOTIFYs into sfu presence states on the board: a confirmed dialog is
 // "on a call", an early one "ringing", none "available". A subscription
 // the PBX refuses, ends or stops answering makes the number "offline"
-// until a retry (backoff 1 s doubling to 5 min) succeeds. Asterisk's
+// until a retry (backoff 1 s doubling to at most 45 s) succeeds. Asterisk's
 // dialog-info says "terminated" both for an idle and for an unregistered
 // phone, so offline means "not watched", not "phone unplugged".
 
