@@ -1,10 +1,12 @@
 package siptrunk
 
 import (
+	"context"
 	"encoding/xml"
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -32,9 +34,15 @@ type watcher struct {
 	number  string
 	callID  string
 	fromTag string
-	cseq    uint32
-	toTag   string        // the PBX's tag, from its 200 (refreshes are in-dialog)
 	ended   chan struct{} // a NOTIFY said the subscription is terminated
+
+	// mu makes our requests in the subscription dialog one at a time (as
+	// Leg.reqMu does for calls): a refresh and the closing unsubscribe must
+	// not interleave their CSeqs or digest re-sends.
+	mu      sync.Mutex
+	cseq    uint32
+	toTag   string // the PBX's tag, from its 200 (refreshes are in-dialog)
+	closing bool   // unsubscribed: no more refreshes
 }
 
 // SetPresenceBoard is where the trunk's presence goes; call it before Start.
@@ -52,6 +60,22 @@ func (t *Trunk) startPresence() {
 		t.mu.Unlock()
 		t.board.Set(n, sfu.PresenceOffline)
 		t.goOwned(w.run)
+	}
+}
+
+// unsubscribeAll ends every subscription the PBX granted (SUBSCRIBE with
+// Expires: 0, RFC 6665 §4.1.2.3), so a closed or reloaded trunk leaves no
+// subscription behind that the PBX keeps NOTIFYing until it expires.
+// It runs beside the BYEs and the unREGISTER when the trunk closes.
+func (t *Trunk) unsubscribeAll(ctx context.Context, wg *sync.WaitGroup) {
+	t.mu.Lock()
+	watchers := make([]*watcher, 0, len(t.watchers))
+	for _, w := range t.watchers {
+		watchers = append(watchers, w)
+	}
+	t.mu.Unlock()
+	for _, w := range watchers {
+		wg.Go(func() { w.unsubscribe(ctx) })
 	}
 }
 
@@ -102,7 +126,39 @@ func (w *watcher) run() {
 func (w *watcher) subscribe() (time.Duration, error) {
 	ctx, cancel := withTimeout(w.t.ctx)
 	defer cancel()
-	req := w.request()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closing {
+		return 0, fmt.Errorf("%w: trunk closing", ErrDialog)
+	}
+	res, err := w.send(ctx, presenceExpiry)
+	if err != nil {
+		return 0, err
+	}
+	w.toTag, _ = res.To().Params.Get("tag")
+	return grantedExpiry(res, presenceExpiry), nil
+}
+
+// unsubscribe ends a granted subscription with Expires: 0 and stops the
+// refreshes; a subscription that was never granted needs nothing.
+func (w *watcher) unsubscribe(ctx context.Context) {
+	ctx, cancel := withTimeout(ctx)
+	defer cancel()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.closing = true
+	if w.toTag == "" {
+		return
+	}
+	if _, err := w.send(ctx, 0); err != nil {
+		w.t.log.Debug("presence unsubscribe failed", "number", w.number, "err", err)
+	}
+}
+
+// send sends the dialog's next SUBSCRIBE asking for expires, answering
+// one digest challenge; only a 2xx is a success. w.mu is held.
+func (w *watcher) send(ctx context.Context, expires time.Duration) (*sip.Response, error) {
+	req := w.request(expires)
 	res, err := w.t.cli.Do(ctx, req)
 	if err == nil && (res.StatusCode == 401 || res.StatusCode == 407) && w.t.cfg.Trunk.Register != nil {
 		reg := w.t.cfg.Trunk.Register
@@ -110,17 +166,17 @@ func (w *watcher) subscribe() (time.Duration, error) {
 		w.cseq = req.CSeq().SeqNo // the authorized re-send took the next number
 	}
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	if !res.IsSuccess() {
-		return 0, fmt.Errorf("%w: SUBSCRIBE %s answered %d %s", ErrDialog, w.number, res.StatusCode, res.Reason)
+		return nil, fmt.Errorf("%w: SUBSCRIBE %s answered %d %s", ErrDialog, w.number, res.StatusCode, res.Reason)
 	}
-	w.toTag, _ = res.To().Params.Get("tag")
-	return grantedExpiry(res, presenceExpiry), nil
+	return res, nil
 }
 
-// request builds the SUBSCRIBE of the dialog (new or refresh).
-func (w *watcher) request() *sip.Request {
+// request builds the SUBSCRIBE of the dialog (new, refresh, or with
+// expires 0 its end).
+func (w *watcher) request(expires time.Duration) *sip.Request {
 	to := w.t.peerURI(w.number)
 	req := sip.NewRequest(sip.SUBSCRIBE, to)
 	from := &sip.FromHeader{Address: sip.Uri{User: w.t.user(), Host: w.t.peer.Host}, Params: sip.NewParams()}
@@ -138,7 +194,7 @@ func (w *watcher) request() *sip.Request {
 	req.AppendHeader(&w.t.dua.ContactHDR)
 	req.AppendHeader(sip.NewHeader("Event", "dialog"))
 	req.AppendHeader(sip.NewHeader("Accept", "application/dialog-info+xml"))
-	req.AppendHeader(sip.NewHeader("Expires", strconv.Itoa(int(presenceExpiry/time.Second))))
+	req.AppendHeader(sip.NewHeader("Expires", strconv.Itoa(int(expires/time.Second))))
 	return req
 }
 

@@ -338,12 +338,13 @@ func (t *Trunk) CloseWithReason(ctx context.Context, reason sfu.Reason) error {
 		legs = append(legs, l)
 	}
 	t.mu.Unlock()
-	// All BYEs at once (and the unREGISTER with them): each waits for its
+	// All BYEs at once (and the unREGISTER and unSUBSCRIBEs with them): each waits for its
 	// answer, so one slow peer must not hold the others back.
 	var byes sync.WaitGroup
 	for _, l := range legs {
 		byes.Go(func() { _ = l.Hangup(ctx, reason) })
 	}
+	t.unsubscribeAll(ctx, &byes)
 	if t.reg != nil {
 		t.reg.unregister(ctx)
 	}
