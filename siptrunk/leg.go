@@ -11,6 +11,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"xphone/sfu"
+	"xphone/siptrunk/sipmedia"
 )
 
 // dialog is the SIP side of a leg once established.
@@ -33,13 +34,13 @@ type Leg struct {
 	ident  sfu.Identity
 	origin sfu.Origin // the trunk, and whether we dialled out; fixed at creation
 	log    *slog.Logger
-	media  mediaSession
+	media  sipmedia.Session
 	dlg    atomic.Pointer[dialog]
 	up     *sfu.UpTrack
 	down   *sfu.DownTrack
 	vup    *sfu.UpTrack   // the peer's video (nil: audio-only call)
 	vdown  *sfu.DownTrack // our video to the peer
-	upPipe *upstream
+	upPipe *sipmedia.Upstream
 
 	onDTMF    func(rune) // how SendDTMF reaches the peer; set by the trunk
 	transport string     // the trunk's SIP transport (udp: large requests go over TCP)
@@ -84,18 +85,18 @@ type Leg struct {
 }
 
 // newLeg builds the leg's tracks over m, whose codec is negotiated.
-func newLeg(id string, ident sfu.Identity, origin sfu.Origin, m mediaSession, log *slog.Logger) (*Leg, error) {
+func newLeg(id string, ident sfu.Identity, origin sfu.Origin, m sipmedia.Session, log *slog.Logger) (*Leg, error) {
 	l := &Leg{id: id, ident: ident, origin: origin, media: m, log: log.With("leg", id), done: make(chan struct{}), closing: make(chan struct{}),
 		holdReq: make(chan bool, 1), answered: make(chan struct{})}
 	l.ctx, l.stop = context.WithCancel(context.Background())
 	l.observer = l // hold changes reach the leg (HoldState), outbound legs too
 	l.up = sfu.NewUpTrack("audio", sfu.Audio, "audio/opus")
-	up, err := newUpstream(l.up, m.Codec())
+	up, err := sipmedia.NewUpstream(l.up, m.Codec())
 	if err != nil {
 		return nil, err
 	}
 	l.upPipe = up
-	down, err := newDownstream(m, m.Codec())
+	down, err := sipmedia.NewDownstream(m, m.Codec())
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +108,7 @@ func newLeg(id string, ident sfu.Identity, origin sfu.Origin, m mediaSession, lo
 // addVideo gives the leg a video up and down track when its media
 // negotiated video: passed through both ways, keyframe requests relayed.
 func (l *Leg) addVideo() {
-	vm, ok := l.media.(videoMedia)
+	vm, ok := l.media.(sipmedia.Video)
 	if !ok {
 		return
 	}
@@ -123,10 +124,10 @@ func (l *Leg) addVideo() {
 
 // start begins media and watches for transport failure.
 func (l *Leg) start() {
-	if vm, ok := l.media.(videoMedia); ok && l.vup != nil {
+	if vm, ok := l.media.(sipmedia.Video); ok && l.vup != nil {
 		vm.StartVideo(l.vup.Forward)
 	}
-	l.media.Start(l.upPipe.handle)
+	l.media.Start(l.upPipe.Handle)
 	l.wg.Add(3)
 	go func() {
 		defer l.wg.Done()
@@ -276,7 +277,7 @@ func (l *Leg) sendRFC4733(d rune) {
 	if !ok {
 		return
 	}
-	if err := l.media.WriteEvent(eventPayloads(ev)); err != nil {
+	if err := l.media.WriteEvent(sipmedia.EventPayloads(ev)); err != nil {
 		l.log.Debug("RFC 4733 DTMF not sent", "err", err)
 	}
 }
