@@ -3,27 +3,107 @@ package sipmedia
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+
+	"github.com/pion/sdp/v3"
 )
 
-// SDP normalisation between pion and SIP peers (TESTING.md pitfalls 1–7).
-// SIP peers get a small SDP: no extmap, rtcp-fb, msid or ssrc lines, a
-// real connection address and port, and no BUNDLE/mid unless they use it.
-// pion gets what it needs: a=mid and a=group:BUNDLE, no ssrc lines.
+// SDP normalisation between pion and SIP peers (TESTING.md pitfalls 1–7),
+// on parsed SDP. SIP peers get a small SDP: no extmap, rtcp-fb, msid or
+// ssrc lines, a real connection address and port, and no BUNDLE/mid
+// unless they use it. pion gets what it needs: a=mid and a=group:BUNDLE,
+// no ssrc lines.
 
-// droppedForSIP are attribute prefixes removed from SDP sent to SIP peers.
-var droppedForSIP = []string{
-	"a=extmap", "a=rtcp-fb", "a=msid", "a=ssrc", "a=ice-options", "a=extmap-allow-mixed",
+// parse reads SDP text as pion/sdp does, and failing that in the form
+// tolerant gives it; ok is false when even that does not parse.
+func parse(s string) (*sdp.SessionDescription, bool) {
+	if d, ok := parseStrict(s); ok {
+		return d, true
+	}
+	return parseStrict(tolerant(s))
 }
 
-// sdpLines splits SDP text into lines without their CR/LF.
-func sdpLines(s string) []string {
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	return lines
+// parseStrict reads SDP text exactly as RFC 4566 (and pion) write it.
+func parseStrict(s string) (*sdp.SessionDescription, bool) {
+	var d sdp.SessionDescription
+	if d.UnmarshalString(s) != nil {
+		return nil, false
+	}
+	return &d, true
 }
 
-func joinSDP(lines []string) string { return strings.Join(lines, "\r\n") + "\r\n" }
+// marshal writes d, or gives back fallback if it cannot.
+func marshal(d *sdp.SessionDescription, fallback string) string {
+	b, err := d.Marshal()
+	if err != nil {
+		return fallback
+	}
+	return string(b)
+}
+
+// attrLists are the session's attributes and every section's, in order.
+func attrLists(d *sdp.SessionDescription) [][]sdp.Attribute {
+	out := [][]sdp.Attribute{d.Attributes}
+	for _, m := range d.MediaDescriptions {
+		out = append(out, m.Attributes)
+	}
+	return out
+}
+
+// firstAttr is the value of the first attribute key in d, at session or
+// any media level.
+func firstAttr(d *sdp.SessionDescription, key string) (string, bool) {
+	for _, attrs := range attrLists(d) {
+		for _, a := range attrs {
+			if a.Key == key {
+				return a.Value, true
+			}
+		}
+	}
+	return "", false
+}
+
+// replaceAttr gives the first attribute key with value old in s the value
+// new, at whatever level it is.
+func replaceAttr(s, key, old, new string) string {
+	d, ok := parse(s)
+	if !ok {
+		return s
+	}
+	for _, attrs := range attrLists(d) {
+		for i, a := range attrs {
+			if a.Key == key && a.Value == old {
+				attrs[i].Value = new
+				return marshal(d, s)
+			}
+		}
+	}
+	return s
+}
+
+// hasAttr reports whether SDP text s has attribute key anywhere.
+func hasAttr(s, key string) bool {
+	d, ok := parse(s)
+	if !ok {
+		return false
+	}
+	_, ok = firstAttr(d, key)
+	return ok
+}
+
+// hasICE reports whether the SDP carries ICE credentials.
+func hasICE(s string) bool { return hasAttr(s, "ice-ufrag") }
+
+// hasFingerprint reports whether the SDP offers DTLS-SRTP.
+func hasFingerprint(s string) bool { return hasAttr(s, "fingerprint") }
+
+// rejected reports whether a section has port 0 (a refused stream).
+func rejected(m *sdp.MediaDescription) bool { return m.MediaName.Port.Value == 0 }
+
+// droppedForSIP are attribute key prefixes removed from SDP sent to SIP
+// peers.
+var droppedForSIP = []string{"extmap", "rtcp-fb", "msid", "ssrc", "ice-options"}
 
 // toSIP rewrites pion's SDP for a SIP peer: trimmed for UDP size, the
 // connection address and media port from the first host candidate,
@@ -33,31 +113,65 @@ func joinSDP(lines []string) string { return strings.Join(lines, "\r\n") + "\r\n
 // such as Asterisk routes our packets to its streams only by the SSRCs
 // we declare, and drops the rest (no media at all, either way).
 func toSIP(pionSDP string, keepMid, video bool) (string, error) {
-	ip, port, ok := firstCandidate(pionSDP)
+	d, ok := parse(pionSDP)
+	if !ok {
+		return "", fmt.Errorf("%w: pion's SDP does not parse", ErrSDP)
+	}
+	ip, port, ok := firstCandidate(d)
 	if !ok {
 		return "", fmt.Errorf("%w: no ICE candidate gathered", ErrSDP)
 	}
-	var out []string
-	for _, l := range sdpLines(pionSDP) {
-		switch {
-		case video && (strings.HasPrefix(l, "a=rtcp-fb") || strings.HasPrefix(l, "a=ssrc:") && strings.Contains(l, " cname:")):
-		case hasAnyPrefix(l, droppedForSIP):
-			continue
-		case !keepMid && (strings.HasPrefix(l, "a=group:BUNDLE") || strings.HasPrefix(l, "a=mid:")):
-			continue
-		case strings.HasPrefix(l, "a=candidate:") && candidateComponent(l) != "1":
-			continue
-		case strings.HasPrefix(l, "c=IN IP4 "):
-			l = "c=IN IP4 " + ip
-		case strings.HasPrefix(l, "m=") && !rejected(l):
-			l = replaceMediaPort(l, port)
-		case strings.HasPrefix(l, "o="):
-			l = replaceOriginAddr(l, ip)
+	d.Origin.UnicastAddress = ip
+	setAddr(d.ConnectionInformation, ip)
+	d.Attributes = slices.DeleteFunc(d.Attributes, func(a sdp.Attribute) bool { return dropForSIP(a, keepMid, video) })
+	for _, m := range d.MediaDescriptions {
+		setAddr(m.ConnectionInformation, ip)
+		if !rejected(m) {
+			m.MediaName.Port.Value = port
 		}
-		out = append(out, l)
+		m.Attributes = slices.DeleteFunc(m.Attributes, func(a sdp.Attribute) bool { return dropForSIP(a, keepMid, video) })
 	}
-	return joinSDP(out), nil
+	return marshal(d, pionSDP), nil
 }
+
+// dropForSIP reports whether a SIP peer goes without attribute a.
+func dropForSIP(a sdp.Attribute, keepMid, video bool) bool {
+	switch {
+	case video && (a.Key == "rtcp-fb" || a.Key == "ssrc" && strings.Contains(a.Value, " cname:")):
+		return false
+	case slices.ContainsFunc(droppedForSIP, func(p string) bool { return strings.HasPrefix(a.Key, p) }):
+		return true
+	case !keepMid && (a.Key == "group" && strings.HasPrefix(a.Value, "BUNDLE") || a.Key == "mid"):
+		return true
+	}
+	return a.Key == "candidate" && candidateField(a.Value, 1) != "1"
+}
+
+// setAddr points an IPv4 connection line at ip.
+func setAddr(c *sdp.ConnectionInformation, ip string) {
+	if c != nil && c.NetworkType == "IN" && c.AddressType == "IP4" && c.Address != nil {
+		c.Address.Address = ip
+	}
+}
+
+// firstCandidate returns the address and port of the first component-1
+// candidate: "a=candidate:f c udp prio IP PORT typ host".
+func firstCandidate(d *sdp.SessionDescription) (string, int, bool) {
+	for _, attrs := range attrLists(d) {
+		for _, a := range attrs {
+			if a.Key != "candidate" || candidateField(a.Value, 1) != "1" {
+				continue
+			}
+			if port, err := strconv.Atoi(candidateField(a.Value, 5)); err == nil && candidateField(a.Value, 4) != "" {
+				return candidateField(a.Value, 4), port, true
+			}
+		}
+	}
+	return "", 0, false
+}
+
+// candidateField is field i of a candidate attribute's value.
+func candidateField(v string, i int) string { return safeIndex(strings.Fields(v), i) }
 
 // fromSIP prepares a peer's SDP for pion: ssrc lines removed (they may
 // not match what the peer sends), a=mid and a=group:BUNDLE added when
@@ -68,127 +182,38 @@ func toSIP(pionSDP string, keepMid, video bool) (string, error) {
 // it finds no rtpmap for, which a refusal rarely carries. A peer that uses mids
 // may still leave them off a section it refuses (Asterisk's "m=video 0"
 // answer): that section gets its position as mid, which is what pion
-// gave it in our offer.
+// gave it in our offer. SDP that does not parse is passed on for pion
+// to refuse.
 func fromSIP(peerSDP string) (string, bool) {
-	lines := sdpLines(peerSDP)
-	hadMid := slices.ContainsFunc(lines, func(l string) bool { return strings.HasPrefix(l, "a=mid:") })
-	var out []string
-	mids := []string{}
-	for i, sec := range sdpSections(lines) {
-		needMid := i > 0 && !slices.ContainsFunc(sec, func(l string) bool { return strings.HasPrefix(l, "a=mid:") })
-		for j, l := range sec {
-			if strings.HasPrefix(l, "a=ssrc") || !hadMid && strings.HasPrefix(l, "a=group:BUNDLE") {
-				continue
-			}
-			if j == 0 && rejected(l) {
-				l = refusedForPion(l)
-			}
-			out = append(out, l)
-			if j == 0 && needMid {
-				mid := fmt.Sprint(i - 1) // the section's position
-				mids = append(mids, mid)
-				out = append(out, "a=mid:"+mid)
-			}
+	d, ok := parse(peerSDP)
+	if !ok {
+		return peerSDP, false
+	}
+	hadMid := slices.ContainsFunc(d.MediaDescriptions, func(m *sdp.MediaDescription) bool { _, ok := m.Attribute("mid"); return ok })
+	d.Attributes = slices.DeleteFunc(d.Attributes, func(a sdp.Attribute) bool {
+		return strings.HasPrefix(a.Key, "ssrc") || !hadMid && a.Key == "group" && strings.HasPrefix(a.Value, "BUNDLE")
+	})
+	var mids []string
+	for i, m := range d.MediaDescriptions {
+		m.Attributes = slices.DeleteFunc(m.Attributes, func(a sdp.Attribute) bool { return strings.HasPrefix(a.Key, "ssrc") })
+		if rejected(m) && len(m.MediaName.Formats) > 0 {
+			m.MediaName.Formats = []string{"0"}
+		}
+		if _, ok := m.Attribute("mid"); !ok {
+			mid := strconv.Itoa(i) // the section's position
+			mids = append(mids, mid)
+			m.Attributes = append([]sdp.Attribute{sdp.NewAttribute("mid", mid)}, m.Attributes...)
 		}
 	}
 	if !hadMid && len(mids) > 0 {
-		out = insertSessionAttr(out, "a=group:BUNDLE "+strings.Join(mids, " "))
+		d.Attributes = append(d.Attributes, sdp.NewAttribute("group", "BUNDLE "+strings.Join(mids, " ")))
 	}
-	return joinSDP(out), hadMid
+	return marshal(d, peerSDP), hadMid
 }
 
-// refusedForPion is a refused m-line with the one format "0".
-func refusedForPion(mline string) string {
-	f := strings.Fields(mline)
-	if len(f) < 4 {
-		return mline
+func safeIndex(f []string, i int) string {
+	if i < len(f) {
+		return f[i]
 	}
-	return strings.Join(append(f[:3], "0"), " ")
-}
-
-// sdpSections splits SDP lines into the session part and one slice per
-// m-section (each starting with its m-line).
-func sdpSections(lines []string) [][]string {
-	var secs [][]string
-	cur := []string{}
-	for _, l := range lines {
-		if strings.HasPrefix(l, "m=") {
-			secs = append(secs, cur)
-			cur = []string{}
-		}
-		cur = append(cur, l)
-	}
-	return append(secs, cur)
-}
-
-// insertSessionAttr puts attr just before the first m= line.
-func insertSessionAttr(lines []string, attr string) []string {
-	for i, l := range lines {
-		if strings.HasPrefix(l, "m=") {
-			return append(lines[:i:i], append([]string{attr}, lines[i:]...)...)
-		}
-	}
-	return append(lines, attr)
-}
-
-func hasAnyPrefix(s string, prefixes []string) bool {
-	for _, p := range prefixes {
-		if strings.HasPrefix(s, p) {
-			return true
-		}
-	}
-	return false
-}
-
-// firstCandidate returns the address and port of the first component-1
-// candidate: "a=candidate:f c udp prio IP PORT typ host".
-func firstCandidate(s string) (string, string, bool) {
-	for _, l := range sdpLines(s) {
-		if !strings.HasPrefix(l, "a=candidate:") {
-			continue
-		}
-		f := strings.Fields(l)
-		if len(f) >= 6 && f[1] == "1" {
-			return f[4], f[5], true
-		}
-	}
-	return "", "", false
-}
-
-func candidateComponent(l string) string {
-	f := strings.Fields(l)
-	if len(f) < 2 {
-		return ""
-	}
-	return f[1]
-}
-
-func replaceMediaPort(l, port string) string {
-	f := strings.Fields(l)
-	if len(f) < 2 {
-		return l
-	}
-	f[1] = port
-	return strings.Join(f, " ")
-}
-
-func replaceOriginAddr(l, ip string) string {
-	f := strings.Fields(l)
-	if len(f) != 6 {
-		return l
-	}
-	f[5] = ip
-	return strings.Join(f, " ")
-}
-
-// hasICE reports whether the SDP carries ICE credentials.
-func hasICE(s string) bool { return strings.Contains(s, "a=ice-ufrag:") }
-
-// hasFingerprint reports whether the SDP offers DTLS-SRTP.
-func hasFingerprint(s string) bool { return strings.Contains(s, "a=fingerprint:") }
-
-// rejected reports whether an m-line has port 0 (a refused stream).
-func rejected(mline string) bool {
-	f := strings.Fields(mline)
-	return len(f) > 1 && f[1] == "0"
+	return ""
 }

@@ -21,39 +21,12 @@ const (
 
 var directions = []string{SendRecv, SendOnly, RecvOnly, Inactive}
 
-// parse reads SDP text; ok is false when it does not parse.
-func parse(s string) (*sdp.SessionDescription, bool) {
-	var d sdp.SessionDescription
-	if d.UnmarshalString(s) != nil {
-		return nil, false
-	}
-	return &d, true
-}
-
-// marshal writes d, or gives back fallback if it cannot.
-func marshal(d *sdp.SessionDescription, fallback string) string {
-	b, err := d.Marshal()
-	if err != nil {
-		return fallback
-	}
-	return string(b)
-}
-
 // HasAudio reports whether s has an audio m-section.
 func HasAudio(s string) bool {
 	d, ok := parse(s)
 	return ok && slices.ContainsFunc(d.MediaDescriptions, func(m *sdp.MediaDescription) bool {
 		return m.MediaName.Media == "audio"
 	})
-}
-
-// attrLists are the session's attributes and every section's, in order.
-func attrLists(d *sdp.SessionDescription) [][]sdp.Attribute {
-	out := [][]sdp.Attribute{d.Attributes}
-	for _, m := range d.MediaDescriptions {
-		out = append(out, m.Attributes)
-	}
-	return out
 }
 
 // Direction is the first non-default direction attribute of s, at session

@@ -25,67 +25,69 @@ type sdpMedia struct {
 	ice         bool
 }
 
-// parseSDPMedia reads the first audio section of s. Unknown lines are
-// ignored; a missing audio section leaves port 0.
+// parseSDPMedia reads the first audio section of s with the session's
+// defaults (its c= line, its attributes). SDP that does not parse, or
+// has no audio section, leaves port 0.
 func parseSDPMedia(s string) sdpMedia {
 	m := sdpMedia{rtpmap: map[uint8]string{}}
-	inAudio, seenAudio := false, false
-	for _, l := range sdpLines(s) {
-		if strings.HasPrefix(l, "m=") {
-			inAudio = !seenAudio && strings.HasPrefix(l, "m=audio ")
-			if inAudio {
-				seenAudio = true
-				m.parseMLine(l)
-			}
-			continue
+	d, ok := parse(s)
+	if !ok {
+		return m
+	}
+	m.connection(d.ConnectionInformation)
+	for _, a := range d.Attributes {
+		m.parseAttr(a, false)
+	}
+	i := slices.IndexFunc(d.MediaDescriptions, func(md *sdp.MediaDescription) bool { return md.MediaName.Media == "audio" })
+	if i < 0 {
+		return m
+	}
+	md := d.MediaDescriptions[i]
+	m.port, m.proto = md.MediaName.Port.Value, strings.Join(md.MediaName.Protos, "/")
+	for _, f := range md.MediaName.Formats {
+		if n, err := strconv.Atoi(f); err == nil && n >= 0 && n < 128 {
+			m.payloads = append(m.payloads, uint8(n))
 		}
-		if seenAudio && !inAudio {
-			continue // a later section
-		}
-		m.parseAttr(l, inAudio)
+	}
+	m.connection(md.ConnectionInformation) // the media level's wins
+	for _, a := range md.Attributes {
+		m.parseAttr(a, true)
 	}
 	return m
 }
 
-func (m *sdpMedia) parseMLine(l string) {
-	f := strings.Fields(l)
-	if len(f) < 4 {
+// connection takes an IN IP4/IP6 connection address.
+func (m *sdpMedia) connection(c *sdp.ConnectionInformation) {
+	if c == nil || c.NetworkType != "IN" || c.Address == nil {
 		return
 	}
-	m.port, _ = strconv.Atoi(f[1])
-	m.proto = f[2]
-	for _, p := range f[3:] {
-		if n, err := strconv.Atoi(p); err == nil && n >= 0 && n < 128 {
-			m.payloads = append(m.payloads, uint8(n))
-		}
+	if a, err := netip.ParseAddr(c.Address.Address); err == nil {
+		m.addr = a
 	}
 }
 
-// parseAttr reads one session- or audio-level line.
-func (m *sdpMedia) parseAttr(l string, media bool) {
-	switch {
-	case strings.HasPrefix(l, "c=IN IP4 ") || strings.HasPrefix(l, "c=IN IP6 "):
-		if a, err := netip.ParseAddr(safeIndex(strings.Fields(l[9:]), 0)); err == nil && (media || !m.addr.IsValid()) {
-			m.addr = a
-		}
-	case strings.HasPrefix(l, "a=rtpmap:"):
-		pt, enc, ok := strings.Cut(l[len("a=rtpmap:"):], " ")
+// parseAttr reads one session- or audio-level attribute.
+func (m *sdpMedia) parseAttr(a sdp.Attribute, media bool) {
+	v := strings.TrimSpace(a.Value)
+	switch a.Key {
+	case "rtpmap":
+		pt, enc, ok := strings.Cut(v, " ")
 		if n, err := strconv.Atoi(pt); ok && err == nil && n >= 0 && n < 128 {
 			m.rtpmap[uint8(n)] = strings.TrimSpace(enc)
 		}
-	case strings.HasPrefix(l, "a=rtcp:") && media:
-		if f := strings.Fields(l[len("a=rtcp:"):]); len(f) > 0 {
+	case "rtcp":
+		if f := strings.Fields(v); media && len(f) > 0 {
 			m.rtcpPort, _ = strconv.Atoi(f[0])
 		}
-	case l == "a=rtcp-mux":
+	case "rtcp-mux":
 		m.rtcpMux = true
-	case strings.HasPrefix(l, "a=setup:"):
-		m.setup = strings.TrimSpace(l[len("a=setup:"):])
-	case strings.HasPrefix(l, "a=fingerprint:"):
-		m.fingerprint = strings.TrimSpace(l[len("a=fingerprint:"):])
-	case strings.HasPrefix(l, "a=crypto:"):
-		m.crypto = append(m.crypto, strings.TrimSpace(l[len("a=crypto:"):]))
-	case strings.HasPrefix(l, "a=ice-ufrag:"):
+	case "setup":
+		m.setup = v
+	case "fingerprint":
+		m.fingerprint = v
+	case "crypto":
+		m.crypto = append(m.crypto, v)
+	case "ice-ufrag":
 		m.ice = true
 	}
 }
@@ -124,13 +126,6 @@ func (m sdpMedia) telephoneEvent(rate uint32) (uint8, uint32, bool) {
 	return other, otherRate, found
 }
 
-func safeIndex(f []string, i int) string {
-	if i < len(f) {
-		return f[i]
-	}
-	return ""
-}
-
 // rtpmapIs reports whether "enc/rate[/ch]" names encoding at rate.
 func rtpmapIs(rtpmap, encoding string, rate uint32) bool {
 	f := strings.Split(rtpmap, "/")
@@ -145,59 +140,51 @@ func (m sdpMedia) remote() (netip.AddrPort, bool) {
 	return netip.AddrPortFrom(m.addr, uint16(m.port)), true
 }
 
-// videoSection is the first video m-section of s: its m-line fields and
-// attribute lines; ok is false when s has none.
-func videoSection(s string) (mline []string, attrs []string, ok bool) {
-	for _, l := range sdpLines(s) {
-		if strings.HasPrefix(l, "m=") {
-			if ok {
-				return mline, attrs, true
-			}
-			if strings.HasPrefix(l, "m=video ") {
-				mline, ok = strings.Fields(l), true
-			}
-			continue
-		}
-		if ok {
-			attrs = append(attrs, l)
-		}
+// videoSection is the first video m-section of s; ok is false when s
+// has none (or does not parse).
+func videoSection(s string) (*sdp.MediaDescription, bool) {
+	d, ok := parse(s)
+	if !ok {
+		return nil, false
 	}
-	return mline, attrs, ok
+	i := slices.IndexFunc(d.MediaDescriptions, func(md *sdp.MediaDescription) bool { return md.MediaName.Media == "video" })
+	if i < 0 {
+		return nil, false
+	}
+	return d.MediaDescriptions[i], true
 }
 
 // videoKept reports whether s has a video m-section that is not
 // rejected (port 0).
 func videoKept(s string) bool {
-	m, _, ok := videoSection(s)
-	return ok && len(m) > 1 && m[1] != "0"
+	v, ok := videoSection(s)
+	return ok && !rejected(v)
 }
 
 // OffersVP8 reports whether s offers VP8 video.
 func OffersVP8(s string) bool {
-	m, attrs, ok := videoSection(s)
-	if !ok || len(m) < 4 || m[1] == "0" {
+	v, ok := videoSection(s)
+	if !ok || rejected(v) || len(v.MediaName.Formats) == 0 {
 		return false
 	}
-	for _, a := range attrs {
-		if v, ok := strings.CutPrefix(a, "a=rtpmap:"); ok {
-			if _, enc, _ := strings.Cut(v, " "); rtpmapIs(enc, "VP8", 90000) {
-				return true
-			}
-		}
-	}
-	return false
+	return slices.ContainsFunc(v.Attributes, func(a sdp.Attribute) bool {
+		_, enc, _ := strings.Cut(a.Value, " ")
+		return a.Key == "rtpmap" && rtpmapIs(enc, "VP8", 90000)
+	})
 }
 
 // videoFeedback reports which keyframe requests the video section of s
 // takes (a=rtcp-fb for any of its payload types, or "*").
 func videoFeedback(s string) (pli, fir bool) {
-	_, attrs, _ := videoSection(s)
-	for _, a := range attrs {
-		v, ok := strings.CutPrefix(a, "a=rtcp-fb:")
-		if !ok {
+	v, ok := videoSection(s)
+	if !ok {
+		return false, false
+	}
+	for _, a := range v.Attributes {
+		if a.Key != "rtcp-fb" {
 			continue
 		}
-		_, fb, _ := strings.Cut(v, " ")
+		_, fb, _ := strings.Cut(a.Value, " ")
 		switch strings.ToLower(strings.Join(strings.Fields(fb), " ")) {
 		case "nack pli":
 			pli = true
@@ -213,23 +200,25 @@ func videoFeedback(s string) (pli, fir bool) {
 // 3264 §6): an audio-only back-end answering a peer's audio+video offer
 // must still say no to the video, not leave it out.
 func rejectOthers(offer, answer string) string {
-	lines := sdpLines(answer)
-	at := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, "m=") })
-	if at < 0 {
+	o, ok := parse(offer)
+	a, ok2 := parse(answer)
+	if !ok || !ok2 {
 		return answer
 	}
-	out := slices.Clone(lines[:at])
+	ours := a.MediaDescriptions
+	a.MediaDescriptions = nil
 	audioDone := false
-	for _, l := range sdpLines(offer) {
-		f := strings.Fields(l)
-		if !strings.HasPrefix(l, "m=") || len(f) < 4 || f[0] == "m=" {
-			continue // not a section, or one without a media name: nothing to refuse
+	for _, md := range o.MediaDescriptions {
+		n := md.MediaName
+		if n.Media == "" || len(n.Formats) == 0 {
+			continue // a section without a media name or format: nothing to refuse
 		}
-		if !audioDone && f[0] == "m=audio" {
-			out, audioDone = append(out, lines[at:]...), true
+		if !audioDone && n.Media == "audio" {
+			a.MediaDescriptions, audioDone = append(a.MediaDescriptions, ours...), true
 			continue
 		}
-		out = append(out, f[0]+" 0 "+f[2]+" "+f[3])
+		a.MediaDescriptions = append(a.MediaDescriptions, &sdp.MediaDescription{MediaName: sdp.MediaName{
+			Media: n.Media, Port: sdp.RangedPort{Value: 0}, Protos: n.Protos, Formats: n.Formats[:1]}})
 	}
 	if !audioDone {
 		return answer
@@ -237,9 +226,8 @@ func rejectOthers(offer, answer string) string {
 	// A section the peer wrote badly (a media name or transport that is no
 	// SDP token) cannot be echoed back refused without making our answer
 	// unparsable too; then the answer keeps its audio section alone.
-	joined := joinSDP(out)
-	var check sdp.SessionDescription
-	if check.UnmarshalString(joined) != nil {
+	joined := marshal(a, answer)
+	if _, ok := parseStrict(joined); !ok {
 		return answer
 	}
 	return joined

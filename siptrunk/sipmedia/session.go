@@ -118,17 +118,3 @@ func chooseCodec(prefs []string, sdpText string) (Codec, bool) {
 	}
 	return Codec{}, false
 }
-
-func itoa(i int) string {
-	if i == 0 {
-		return "0"
-	}
-	var b [20]byte
-	n := len(b)
-	for i > 0 {
-		n--
-		b[n] = byte('0' + i%10)
-		i /= 10
-	}
-	return string(b[n:])
-}

@@ -6,7 +6,10 @@ import (
 	"maps"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
+
+	"github.com/pion/sdp/v3"
 )
 
 // protos are the m-line transports of each kind: what we offer first.
@@ -29,16 +32,16 @@ func (m *sockMedia) Offer(context.Context) (string, error) {
 	if len(codecs) == 0 {
 		return "", fmt.Errorf("%w: no known codec configured", ErrConfig)
 	}
-	var attrs []string
+	var attrs []sdp.Attribute
 	switch m.kind {
 	case sockDTLS:
-		attrs = []string{"a=setup:actpass", "a=fingerprint:" + m.id.fingerprint}
+		attrs = []sdp.Attribute{sdp.NewAttribute("setup", "actpass"), sdp.NewAttribute("fingerprint", m.id.fingerprint)}
 	case sockSDES:
 		k, err := newSDESKey("1", 0)
 		if err != nil {
 			return "", err
 		}
-		m.sdes, attrs = k, []string{"a=crypto:" + k.line()}
+		m.sdes, attrs = k, []sdp.Attribute{sdp.NewAttribute("crypto", k.line())}
 	}
 	// telephone-event at 8 kHz always: many peers (baresip, Asterisk)
 	// know it only at 8 kHz, also with Opus.
@@ -75,7 +78,7 @@ func (m *sockMedia) Answer(_ context.Context, offer string) (string, error) {
 // answerSecurity picks the SDES suite or DTLS role for our answer. We
 // answer an actpass offer passive, so the peer starts the handshake when
 // our answer (the 200, after ringing) reaches it, with our fingerprint.
-func (m *sockMedia) answerSecurity() ([]string, error) {
+func (m *sockMedia) answerSecurity() ([]sdp.Attribute, error) {
 	switch m.kind {
 	case sockDTLS:
 		if m.peer.fingerprint == "" {
@@ -85,7 +88,7 @@ func (m *sockMedia) answerSecurity() ([]string, error) {
 		if m.peer.setup == "passive" {
 			setup = "active"
 		}
-		return []string{"a=setup:" + setup, "a=fingerprint:" + m.id.fingerprint}, nil
+		return []sdp.Attribute{sdp.NewAttribute("setup", setup), sdp.NewAttribute("fingerprint", m.id.fingerprint)}, nil
 	case sockSDES:
 		return m.answerSDES()
 	}
@@ -104,7 +107,7 @@ func ourKeyFor(theirs sdesKey) (sdesKey, error) {
 }
 
 // answerSDES takes the first offered crypto line we support.
-func (m *sockMedia) answerSDES() ([]string, error) {
+func (m *sockMedia) answerSDES() ([]sdp.Attribute, error) {
 	for _, line := range m.peer.crypto {
 		theirs, ok := parseCrypto(line)
 		if !ok {
@@ -120,7 +123,7 @@ func (m *sockMedia) answerSDES() ([]string, error) {
 		}
 		m.sdes, m.peerKey = ours, theirs
 		m.sec.Store(pair)
-		return []string{"a=crypto:" + ours.line()}, nil
+		return []sdp.Attribute{sdp.NewAttribute("crypto", ours.line())}, nil
 	}
 	return nil, fmt.Errorf("%w: no supported SDES crypto suite offered", ErrSDP)
 }
@@ -147,7 +150,7 @@ func (m *sockMedia) Accept(answer string) error {
 		if dtlsClient(m.peer.setup) {
 			role = "active"
 		}
-		m.local = strings.Replace(m.local, "a=setup:actpass", "a=setup:"+role, 1)
+		m.local = replaceAttr(m.local, "setup", "actpass", role)
 	case sockSDES:
 		if err := m.acceptSDES(); err != nil {
 			return err
@@ -210,39 +213,46 @@ func eventsOf(codecs []Codec) map[uint8]uint32 {
 }
 
 // buildSDP writes our SDP: one audio section on our socket with codecs
-// and telephone-events (payload type → clock).
-func (m *sockMedia) buildSDP(proto string, codecs []Codec, events map[uint8]uint32, mux bool, attrs []string) string {
+// and telephone-events (payload type → clock), then attrs.
+func (m *sockMedia) buildSDP(proto string, codecs []Codec, events map[uint8]uint32, mux bool, attrs []sdp.Attribute) string {
 	ip := m.ip.String()
-	var pts, lines []string
+	md := &sdp.MediaDescription{MediaName: sdp.MediaName{Media: "audio", Port: sdp.RangedPort{Value: m.port()},
+		Protos: strings.Split(proto, "/")}}
 	for _, c := range codecs {
-		pt := itoa(int(c.PayloadType))
-		pts = append(pts, pt)
-		lines = append(lines, "a=rtpmap:"+pt+" "+rtpmapOf(c))
+		pt := strconv.Itoa(int(c.PayloadType))
+		md.MediaName.Formats = append(md.MediaName.Formats, pt)
+		md.WithValueAttribute("rtpmap", pt+" "+rtpmapOf(c))
 		if f := fmtpOf(c); f != "" {
-			lines = append(lines, "a=fmtp:"+pt+" "+f)
+			md.WithValueAttribute("fmtp", pt+" "+f)
 		}
 	}
 	for _, n := range slices.Sorted(maps.Keys(events)) {
-		pt := itoa(int(n))
-		pts = append(pts, pt)
-		lines = append(lines, "a=rtpmap:"+pt+" telephone-event/"+itoa(int(events[n])), "a=fmtp:"+pt+" 0-16")
+		pt := strconv.Itoa(int(n))
+		md.MediaName.Formats = append(md.MediaName.Formats, pt)
+		md.WithValueAttribute("rtpmap", pt+" telephone-event/"+strconv.Itoa(int(events[n])))
+		md.WithValueAttribute("fmtp", pt+" 0-16")
 	}
-	sess := itoa(int(rand.Uint32() >> 1))
-	out := []string{"v=0", "o=xphone " + sess + " 1 IN IP4 " + ip, "s=xphone", "c=IN IP4 " + ip, "t=0 0",
-		"m=audio " + itoa(m.port()) + " " + proto + " " + strings.Join(pts, " ")}
-	out = append(out, lines...)
-	out = append(out, "a=ptime:20", "a=sendrecv", "a=rtcp:"+itoa(m.port()+1))
+	md.WithValueAttribute("ptime", "20").WithPropertyAttribute(SendRecv).WithValueAttribute("rtcp", strconv.Itoa(m.port()+1))
 	if mux {
-		out = append(out, "a=rtcp-mux")
+		md.WithPropertyAttribute("rtcp-mux")
 	}
-	return joinSDP(append(out, attrs...))
+	md.Attributes = append(md.Attributes, attrs...)
+	d := &sdp.SessionDescription{
+		Origin: sdp.Origin{Username: "xphone", SessionID: uint64(rand.Uint32() >> 1), SessionVersion: 1,
+			NetworkType: "IN", AddressType: "IP4", UnicastAddress: ip},
+		SessionName:           "xphone",
+		ConnectionInformation: &sdp.ConnectionInformation{NetworkType: "IN", AddressType: "IP4", Address: &sdp.Address{Address: ip}},
+		TimeDescriptions:      []sdp.TimeDescription{{}},
+		MediaDescriptions:     []*sdp.MediaDescription{md},
+	}
+	return marshal(d, "")
 }
 
 // rtpmapOf is "ENC/RATE[/CH]".
 func rtpmapOf(c Codec) string {
-	s := c.Encoding + "/" + itoa(int(c.ClockRate))
+	s := c.Encoding + "/" + strconv.Itoa(int(c.ClockRate))
 	if c.Channels > 1 {
-		s += "/" + itoa(int(c.Channels))
+		s += "/" + strconv.Itoa(int(c.Channels))
 	}
 	return s
 }

@@ -2,6 +2,7 @@ package sipmedia
 
 import (
 	"context"
+	"strconv"
 	"testing"
 
 	"github.com/pion/rtp"
@@ -18,10 +19,12 @@ type recordingMedia struct {
 
 func (r *recordingMedia) Codec() Codec { return r.codec }
 func (r *recordingMedia) WriteAudio(_ []byte, samples uint32) error {
-	r.ops = append(r.ops, "write "+itoa(int(samples)))
+	r.ops = append(r.ops, "write "+strconv.Itoa(int(samples)))
 	return nil
 }
-func (r *recordingMedia) SkipAudio(samples uint32)              { r.ops = append(r.ops, "skip "+itoa(int(samples))) }
+func (r *recordingMedia) SkipAudio(samples uint32) {
+	r.ops = append(r.ops, "skip "+strconv.Itoa(int(samples)))
+}
 func (r *recordingMedia) Offer(context.Context) (string, error) { return "", nil }
 
 // TestDownstreamPassesSilentGapsOn: after 380 ms without packets (Opus DTX

@@ -110,7 +110,7 @@ func (m *sockMedia) newSuite(theirs sdesKey) error {
 	old := m.sdes.line()
 	m.sdes, m.peerKey = ours, theirs
 	m.sec.Store(pair)
-	m.local = WithVersion(strings.Replace(m.local, "a=crypto:"+old, "a=crypto:"+ours.line(), 1), 1)
+	m.local = WithVersion(replaceAttr(m.local, "crypto", old, ours.line()), 1)
 	m.log.Info("peer changed the SDES suite", "suite", ours.suite)
 	return nil
 }
@@ -119,7 +119,7 @@ func (m *sockMedia) newSuite(theirs sdesKey) error {
 func (m *sockMedia) retag(tag string) {
 	old := m.sdes.line()
 	m.sdes.tag = tag
-	m.local = WithVersion(strings.Replace(m.local, "a=crypto:"+old, "a=crypto:"+m.sdes.line(), 1), 1)
+	m.local = WithVersion(replaceAttr(m.local, "crypto", old, m.sdes.line()), 1)
 }
 
 // Update answers a re-offer to the ICE back-end: with the same ICE
@@ -146,14 +146,11 @@ func (m *pionMedia) Update(offer string) (string, error) {
 
 // iceCreds is "ufrag pwd" of the first ICE credentials in s.
 func iceCreds(s string) string {
-	var u, p string
-	for _, l := range sdpLines(s) {
-		if v, ok := strings.CutPrefix(l, "a=ice-ufrag:"); ok && u == "" {
-			u = strings.TrimSpace(v)
-		}
-		if v, ok := strings.CutPrefix(l, "a=ice-pwd:"); ok && p == "" {
-			p = strings.TrimSpace(v)
-		}
+	d, ok := parse(s)
+	if !ok {
+		return " "
 	}
-	return u + " " + p
+	u, _ := firstAttr(d, "ice-ufrag")
+	p, _ := firstAttr(d, "ice-pwd")
+	return strings.TrimSpace(u) + " " + strings.TrimSpace(p)
 }
