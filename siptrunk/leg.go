@@ -282,7 +282,10 @@ func (l *Leg) sendRFC4733(d rune) {
 	}
 }
 
-// What a SIP leg offers call control.
+// What a SIP leg offers call control (sfu/legcaps.go lists the optional
+// capabilities). It has no sfu.VideoSlotLeg (a SIP peer takes one video,
+// negotiated at setup) and no sfu.EstimatingLeg (a PBX sends no bandwidth
+// estimate); call control then uses one slot and no estimate.
 var (
 	_ sfu.Leg          = (*Leg)(nil)
 	_ sfu.ObservedLeg  = (*Leg)(nil)
