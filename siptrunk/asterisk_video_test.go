@@ -190,7 +190,7 @@ func (s *astSuite) checkVideoInbound(t *testing.T, c *astCell) {
 	var inbound *Leg
 	c.trunk.mu.Lock()
 	for _, l := range c.trunk.legs {
-		if l.inbound {
+		if !l.Origin().Dialled {
 			inbound = l
 		}
 	}

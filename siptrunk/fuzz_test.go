@@ -151,7 +151,7 @@ func (h *sipHarness) ensureDialog(tb testing.TB) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	leg.inbound, leg.events, leg.observer, leg.callID = true, make(chan inboundEvent, 4), leg, "call-fuzz"
+	leg.events, leg.callID = make(chan inboundEvent, 4), "call-fuzz"
 	if err := h.tr.track(fuzzCallID, leg, nil); err != nil {
 		tb.Fatal(err)
 	}

@@ -78,9 +78,7 @@ func (t *Trunk) inboundLeg(req *sip.Request) (*Leg, string, error) {
 		_ = m.Close()
 		return nil, "", err
 	}
-	leg.inbound = true
 	leg.events = make(chan inboundEvent, 4)
-	leg.observer = leg
 	return leg, answer, nil
 }
 

@@ -46,17 +46,12 @@ type Leg struct {
 	transport string     // the trunk's SIP transport (udp: large requests go over TCP)
 	trunk     *Trunk     // the trunk the dialog belongs to
 
-	// inbound calls: who hears ringing/answer (sends 180/200).
-	observer sfu.CallObserver
-
 	endOnce sync.Once
 	reason  atomic.Value // sfu.Reason
 	done    chan struct{}
-	closing chan struct{}
 	wg      sync.WaitGroup
 	callID  string            // call control's id of the call this leg is in
 	held    atomic.Bool       // the peer holds the call
-	inbound bool              // the call came from the trunk
 	events  chan inboundEvent // inbound: ringing/answer from call control
 	remove  func()            // forgets the leg in the trunk's dialog table
 
@@ -78,18 +73,18 @@ type Leg struct {
 	// referOut receives the sipfrag codes of the PBX's NOTIFYs while our
 	// own REFER (refer_to_trunk) waits; nil otherwise.
 	referOut atomic.Pointer[chan int]
-	// ctx ends when the leg starts ending: our pending in-dialog requests
-	// (hold, refresh) give up then instead of delaying Done.
+	// ctx ends when the leg starts ending: its goroutines stop, and our
+	// pending in-dialog requests (hold, refresh) give up then instead of
+	// delaying Done.
 	ctx  context.Context
 	stop context.CancelFunc
 }
 
 // newLeg builds the leg's tracks over m, whose codec is negotiated.
 func newLeg(id string, ident sfu.Identity, origin sfu.Origin, m sipmedia.Session, log *slog.Logger) (*Leg, error) {
-	l := &Leg{id: id, ident: ident, origin: origin, media: m, log: log.With("leg", id), done: make(chan struct{}), closing: make(chan struct{}),
+	l := &Leg{id: id, ident: ident, origin: origin, media: m, log: log.With("leg", id), done: make(chan struct{}),
 		holdReq: make(chan bool, 1), answered: make(chan struct{})}
 	l.ctx, l.stop = context.WithCancel(context.Background())
-	l.observer = l // hold changes reach the leg (HoldState), outbound legs too
 	l.up = sfu.NewUpTrack("audio", sfu.Audio, "audio/opus")
 	up, err := sipmedia.NewUpstream(l.up, m.Codec())
 	if err != nil {
@@ -122,39 +117,20 @@ func (l *Leg) addVideo() {
 	vm.OnKeyframeRequest(l.vdown.RequestKeyframe)
 }
 
-// start begins media and watches for transport failure.
+// start begins media and the leg's three workers: our hold requests,
+// the session timer, and the media watch (failure, timeout).
 func (l *Leg) start() {
 	if vm, ok := l.media.(sipmedia.Video); ok && l.vup != nil {
 		vm.StartVideo(l.vup.Forward)
 	}
 	l.media.Start(l.upPipe.Handle)
-	l.wg.Add(3)
-	go func() {
-		defer l.wg.Done()
-		l.holdLoop()
-	}()
-	go func() {
-		defer l.wg.Done()
-		l.runTimer()
-	}()
-	if l.mediaTimeout > 0 {
+	for _, worker := range []func(){l.holdLoop, l.runTimer, l.watchMedia} {
 		l.wg.Add(1)
 		go func() {
 			defer l.wg.Done()
-			l.watchMedia(l.mediaTimeout)
+			worker()
 		}()
 	}
-	go func() {
-		defer l.wg.Done()
-		select {
-		case <-l.media.Failed():
-			// The peer's dialog is still up: say BYE so it is not left
-			// dangling (no BYE goes out before the dialog is established).
-			// Not waiting: finish waits for this goroutine.
-			l.begin(sfu.ReasonMediaFailed, true)
-		case <-l.closing:
-		}
-	}()
 }
 
 // setDialog records the established dialog; in-dialog features (hold,
@@ -213,8 +189,10 @@ func (l *Leg) EndReason() sfu.Reason {
 	return sfu.ReasonHangup
 }
 
-// Observer is who hears about this (inbound) call: the leg itself.
-func (l *Leg) Observer() sfu.CallObserver { return l.observer }
+// Observer is who hears about this call: the leg itself (ringing and
+// answer become 180/200 of an inbound call; hold changes reach every leg
+// as HoldState).
+func (l *Leg) Observer() sfu.CallObserver { return l }
 
 // Hangup sends BYE (if the dialog is up) and stops media. Idempotent.
 func (l *Leg) Hangup(ctx context.Context, reason sfu.Reason) error {
@@ -246,7 +224,6 @@ func (l *Leg) begin(reason sfu.Reason, bye bool) {
 	l.endOnce.Do(func() {
 		l.reason.Store(reason)
 		l.stop()
-		close(l.closing)
 		go l.finish(bye)
 	})
 }

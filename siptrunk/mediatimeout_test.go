@@ -55,3 +55,22 @@ func TestMediaTimeoutBackToBack(t *testing.T) {
 	}
 	waitFor(t, sipB.Done(), 5*time.Second, "B's leg ended by the BYE")
 }
+
+// TestSilenceWatch: the media timeout counts only silence while media is
+// expected: a new packet or a hold restarts it.
+func TestSilenceWatch(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	s := &silenceWatch{timeout: time.Second, last: 5, since: t0}
+	if s.expired(5, t0.Add(900*time.Millisecond), true) {
+		t.Error("expired before the timeout")
+	}
+	if s.expired(6, t0.Add(1100*time.Millisecond), true) {
+		t.Error("expired although a packet arrived")
+	}
+	if s.expired(6, t0.Add(2000*time.Millisecond), false) {
+		t.Error("expired on hold")
+	}
+	if !s.expired(6, t0.Add(3000*time.Millisecond), true) {
+		t.Error("not expired after a second of silence off hold")
+	}
+}
