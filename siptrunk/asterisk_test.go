@@ -140,10 +140,7 @@ func (s *astSuite) checkOurHold(t *testing.T, c *astCell, p *party) []string {
 
 // dtlsRestarts is how many DTLS restarts l's socket back-end completed.
 func dtlsRestarts(l *Leg) uint64 {
-	if m, ok := l.media.(*sockMedia); ok {
-		return m.restarts.Load()
-	}
-	return 0
+	return l.media.Stats().DTLSRestarts
 }
 
 // legIn is c's SIP leg in call control's call id.

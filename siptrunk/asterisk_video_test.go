@@ -80,12 +80,12 @@ func (s *astSuite) checkVideoEcho(t *testing.T, c *astCell) {
 	}
 	setup := time.Since(start)
 	sip := c.legIn(t, id)
-	m := sip.media.(*pionMedia)
+	m := sip.media
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("SIP leg video: up %d packets, down %d forwarded / %d dropped; media recv %d, peer ssrc %d, keyframe requests asked %d sent %d",
-				sip.vup.Packets(), sip.vdown.Forwarded(), sip.vdown.Dropped(), m.recv.Load(), m.video.peerSSRC.Load(),
-				m.video.asked.Load(), m.video.requested.Load())
+				sip.vup.Packets(), sip.vdown.Forwarded(), sip.vdown.Dropped(), m.Stats().Received, m.Stats().VideoPeerSSRC,
+				m.Stats().KeyframesAsked, m.Stats().KeyframesRequested)
 		}
 	})
 	video := seesVideo(t, p, 'V', 10*time.Second, "our own video back from Echo")
@@ -94,20 +94,20 @@ func (s *astSuite) checkVideoEcho(t *testing.T, c *astCell) {
 		t.Errorf("status page codecs %v, want VP8 listed", info.Codecs)
 	}
 	waitUntil(t, 5*time.Second, "Echo's FIR relayed to the browser", func() bool {
-		return m.video.asked.Load() > 0 && p.client.KeyframeRequests.Load() > 0
+		return m.Stats().KeyframesAsked > 0 && p.client.KeyframeRequests.Load() > 0
 	})
 
 	_, _ = s.ast.CLI("rtcp set debug on")
 	defer func() { _, _ = s.ast.CLI("rtcp set debug off") }()
 	off := s.ast.LogSize()
-	before := m.video.requested.Load()
+	before := m.Stats().KeyframesRequested
 	time.Sleep(400 * time.Millisecond) // past the UpTrack's keyframe request throttle (300 ms)
 	for _, d := range p.leg.Downs() {
 		if d.Kind() == sfu.Video {
 			d.RequestKeyframe() // what the browser leg does on the browser's PLI
 		}
 	}
-	if m.video.requested.Load() == before {
+	if m.Stats().KeyframesRequested == before {
 		t.Error("the browser's keyframe request did not become a PLI/FIR to Asterisk")
 	}
 	if s.ast.WaitLog(off, regexp.MustCompile(`Received an RTCP Fast Update Request`), 5*time.Second) == "" {
@@ -115,7 +115,7 @@ func (s *astSuite) checkVideoEcho(t *testing.T, c *astCell) {
 	}
 	resumed := s.checkVideoHold(t, c, p, id)
 	t.Logf("video call to Echo: setup %s, own video back +%s; keyframe requests: Echo's %d relayed, ours %d sent; resume → video %s",
-		ms(setup), ms(video), m.video.asked.Load(), m.video.requested.Load(), ms(resumed))
+		ms(setup), ms(video), m.Stats().KeyframesAsked, m.Stats().KeyframesRequested, ms(resumed))
 	s.hangup(t, p)
 }
 
@@ -190,7 +190,7 @@ func (s *astSuite) checkVideoInbound(t *testing.T, c *astCell) {
 	var inbound *Leg
 	c.trunk.mu.Lock()
 	for _, l := range c.trunk.legs {
-		if l.inbound {
+		if !l.Origin().Dialled {
 			inbound = l
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"xphone/sfu"
+	"xphone/siptrunk/sipmedia"
 )
 
 // Sentinel errors of the SIP trunk.
@@ -18,8 +19,9 @@ var (
 	ErrClosed = errors.New("siptrunk: closed")
 	// ErrRegister: the registrar refused our REGISTER (e.g. wrong password).
 	ErrRegister = errors.New("siptrunk: registration failed")
-	// ErrSDP: the peer's SDP could not be used.
-	ErrSDP = errors.New("siptrunk: unusable SDP")
+	// ErrSDP: the peer's SDP could not be used (the media back-ends'
+	// sentinel, so errors.Is works on what they return).
+	ErrSDP = sipmedia.ErrSDP
 	// ErrDialog: a request inside a dialog failed or was refused.
 	ErrDialog = errors.New("siptrunk: in-dialog request failed")
 	// ErrConfig: the trunk configuration cannot be used.

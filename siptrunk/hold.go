@@ -34,7 +34,7 @@ func (l *Leg) holdLoop() {
 	held := false
 	for {
 		select {
-		case <-l.closing:
+		case <-l.ctx.Done():
 			return
 		case on := <-l.holdReq:
 			if on == held {
@@ -66,7 +66,7 @@ func (l *Leg) sendHold(on bool) error {
 			return nil
 		}
 		select {
-		case <-l.closing:
+		case <-l.ctx.Done():
 			return err
 		case <-time.After(holdRetry):
 		}

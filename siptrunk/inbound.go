@@ -2,13 +2,13 @@ package siptrunk
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
 	"xphone/sfu"
+	"xphone/siptrunk/sipmedia"
 )
 
 // serverDialog ends an inbound dialog.
@@ -64,7 +64,7 @@ func (t *Trunk) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 func (t *Trunk) inboundLeg(req *sip.Request) (*Leg, string, error) {
 	ctx, cancel := context.WithTimeout(t.ctx, 5*time.Second)
 	defer cancel()
-	m, err := t.newMedia(string(req.Body()), offersVP8(string(req.Body())))
+	m, err := t.newMedia(string(req.Body()), sipmedia.OffersVP8(string(req.Body())))
 	if err != nil {
 		return nil, "", err
 	}
@@ -78,9 +78,7 @@ func (t *Trunk) inboundLeg(req *sip.Request) (*Leg, string, error) {
 		_ = m.Close()
 		return nil, "", err
 	}
-	leg.inbound = true
 	leg.events = make(chan inboundEvent, 4)
-	leg.observer = leg
 	return leg, answer, nil
 }
 
@@ -219,10 +217,10 @@ func (t *Trunk) answerInDialog(req *sip.Request, tx sip.ServerTransaction, l *Le
 	dir := ""
 	switch {
 	case offer == "" && req.IsInvite():
-		res = sip.NewSDPResponseFromRequest(req, []byte(withDirection(l.media.LocalSDP(), l.currentDirection())))
+		res = sip.NewSDPResponseFromRequest(req, []byte(sipmedia.WithDirection(l.media.LocalSDP(), l.currentDirection())))
 	case offer == "":
 		res = sip.NewResponseFromRequest(req, 200, "OK", nil)
-	case !strings.Contains(offer, "\nm=audio") && !strings.HasPrefix(offer, "m=audio"):
+	case !sipmedia.HasAudio(offer):
 		t.log.Warn("in-dialog offer without audio refused", "method", req.Method)
 		t.respond(req, tx, 488, "Not Acceptable Here", sip.NewHeader("Warning", `304 xphone "no audio media in the offer"`))
 		return
@@ -233,8 +231,8 @@ func (t *Trunk) answerInDialog(req *sip.Request, tx sip.ServerTransaction, l *Le
 			t.respond(req, tx, 488, "Not Acceptable Here")
 			return
 		}
-		dir = answerDirection(offer)
-		res = sip.NewSDPResponseFromRequest(req, []byte(withDirection(answer, dir)))
+		dir = sipmedia.AnswerDirection(offer)
+		res = sip.NewSDPResponseFromRequest(req, []byte(sipmedia.WithDirection(answer, dir)))
 	}
 	t.sendInDialog(req, tx, l, res)
 	if dir != "" {
@@ -282,31 +280,6 @@ func (t *Trunk) peerHold(l *Leg, on bool) {
 	if err := h.Hold(l.callID, l, on); err != nil {
 		t.log.Debug("peer hold not applied", "err", err)
 	}
-}
-
-// answerDirection is the direction answering an offer's direction.
-func answerDirection(offer string) string {
-	switch {
-	case strings.Contains(offer, "a=sendonly"):
-		return "recvonly"
-	case strings.Contains(offer, "a=recvonly"):
-		return "sendonly"
-	case strings.Contains(offer, "a=inactive"):
-		return "inactive"
-	}
-	return "sendrecv"
-}
-
-// withDirection replaces the direction attribute in sdpText.
-func withDirection(sdpText, dir string) string {
-	lines := sdpLines(sdpText)
-	for i, l := range lines {
-		switch l {
-		case "a=sendrecv", "a=sendonly", "a=recvonly", "a=inactive":
-			lines[i] = "a=" + dir
-		}
-	}
-	return joinSDP(lines)
 }
 
 // inboundEvent is call progress of an inbound leg.

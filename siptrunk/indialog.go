@@ -3,10 +3,10 @@ package siptrunk
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/emiago/sipgo/sip"
+
+	"xphone/siptrunk/sipmedia"
 )
 
 // dialogSession is what both sipgo dialog sessions offer for requests we
@@ -98,42 +98,13 @@ func (l *Leg) ackReInvite(d dialog, inv *sip.Request, res *sip.Response) {
 	}
 }
 
-// withVersion sets the o= line's session version: a changed offer must
-// carry a higher version (RFC 3264 §8), or peers ignore it.
-func withVersion(sdpText string, v uint64) string {
-	lines := sdpLines(sdpText)
-	for i, l := range lines {
-		if !strings.HasPrefix(l, "o=") {
-			continue
-		}
-		f := strings.Fields(l)
-		if len(f) == 6 {
-			base, _ := strconv.ParseUint(f[2], 10, 64)
-			f[2] = strconv.FormatUint(base+v, 10)
-			lines[i] = strings.Join(f, " ")
-		}
-	}
-	return joinSDP(lines)
-}
-
 // reInvite sends our SDP again with direction dir (hold, resume, session
 // refresh) and acknowledges the answer. The media itself is unchanged.
 func (l *Leg) reInvite(ctx context.Context, dir string, hdrs ...sip.Header) error {
-	body := withDirection(withVersion(l.media.LocalSDP(), l.sdpVersion.Add(1)), dir)
+	body := sipmedia.WithDirection(sipmedia.WithVersion(l.media.LocalSDP(), l.sdpVersion.Add(1)), dir)
 	res, err := l.request(ctx, sip.INVITE, "application/sdp", []byte(body), hdrs...)
 	if err == nil {
-		l.peerDir.Store(sdpDirection(string(res.Body())))
+		l.peerDir.Store(sipmedia.Direction(string(res.Body())))
 	}
 	return err
-}
-
-// sdpDirection is the direction attribute of sdpText (default sendrecv).
-func sdpDirection(sdpText string) string {
-	for _, l := range sdpLines(sdpText) {
-		switch l {
-		case "a=sendonly", "a=recvonly", "a=inactive":
-			return l[2:]
-		}
-	}
-	return "sendrecv"
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"xphone/sfu"
+	"xphone/siptrunk/sipmedia"
 )
 
 // dialog is the SIP side of a leg once established.
@@ -33,29 +34,24 @@ type Leg struct {
 	ident  sfu.Identity
 	origin sfu.Origin // the trunk, and whether we dialled out; fixed at creation
 	log    *slog.Logger
-	media  mediaSession
+	media  sipmedia.Session
 	dlg    atomic.Pointer[dialog]
 	up     *sfu.UpTrack
 	down   *sfu.DownTrack
 	vup    *sfu.UpTrack   // the peer's video (nil: audio-only call)
 	vdown  *sfu.DownTrack // our video to the peer
-	upPipe *upstream
+	upPipe *sipmedia.Upstream
 
 	onDTMF    func(rune) // how SendDTMF reaches the peer; set by the trunk
 	transport string     // the trunk's SIP transport (udp: large requests go over TCP)
 	trunk     *Trunk     // the trunk the dialog belongs to
 
-	// inbound calls: who hears ringing/answer (sends 180/200).
-	observer sfu.CallObserver
-
 	endOnce sync.Once
 	reason  atomic.Value // sfu.Reason
 	done    chan struct{}
-	closing chan struct{}
 	wg      sync.WaitGroup
 	callID  string            // call control's id of the call this leg is in
 	held    atomic.Bool       // the peer holds the call
-	inbound bool              // the call came from the trunk
 	events  chan inboundEvent // inbound: ringing/answer from call control
 	remove  func()            // forgets the leg in the trunk's dialog table
 
@@ -77,25 +73,25 @@ type Leg struct {
 	// referOut receives the sipfrag codes of the PBX's NOTIFYs while our
 	// own REFER (refer_to_trunk) waits; nil otherwise.
 	referOut atomic.Pointer[chan int]
-	// ctx ends when the leg starts ending: our pending in-dialog requests
-	// (hold, refresh) give up then instead of delaying Done.
+	// ctx ends when the leg starts ending: its goroutines stop, and our
+	// pending in-dialog requests (hold, refresh) give up then instead of
+	// delaying Done.
 	ctx  context.Context
 	stop context.CancelFunc
 }
 
 // newLeg builds the leg's tracks over m, whose codec is negotiated.
-func newLeg(id string, ident sfu.Identity, origin sfu.Origin, m mediaSession, log *slog.Logger) (*Leg, error) {
-	l := &Leg{id: id, ident: ident, origin: origin, media: m, log: log.With("leg", id), done: make(chan struct{}), closing: make(chan struct{}),
+func newLeg(id string, ident sfu.Identity, origin sfu.Origin, m sipmedia.Session, log *slog.Logger) (*Leg, error) {
+	l := &Leg{id: id, ident: ident, origin: origin, media: m, log: log.With("leg", id), done: make(chan struct{}),
 		holdReq: make(chan bool, 1), answered: make(chan struct{})}
 	l.ctx, l.stop = context.WithCancel(context.Background())
-	l.observer = l // hold changes reach the leg (HoldState), outbound legs too
 	l.up = sfu.NewUpTrack("audio", sfu.Audio, "audio/opus")
-	up, err := newUpstream(l.up, m.Codec())
+	up, err := sipmedia.NewUpstream(l.up, m.Codec())
 	if err != nil {
 		return nil, err
 	}
 	l.upPipe = up
-	down, err := newDownstream(m, m.Codec())
+	down, err := sipmedia.NewDownstream(m, m.Codec())
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +103,7 @@ func newLeg(id string, ident sfu.Identity, origin sfu.Origin, m mediaSession, lo
 // addVideo gives the leg a video up and down track when its media
 // negotiated video: passed through both ways, keyframe requests relayed.
 func (l *Leg) addVideo() {
-	vm, ok := l.media.(videoMedia)
+	vm, ok := l.media.(sipmedia.Video)
 	if !ok {
 		return
 	}
@@ -121,39 +117,20 @@ func (l *Leg) addVideo() {
 	vm.OnKeyframeRequest(l.vdown.RequestKeyframe)
 }
 
-// start begins media and watches for transport failure.
+// start begins media and the leg's three workers: our hold requests,
+// the session timer, and the media watch (failure, timeout).
 func (l *Leg) start() {
-	if vm, ok := l.media.(videoMedia); ok && l.vup != nil {
+	if vm, ok := l.media.(sipmedia.Video); ok && l.vup != nil {
 		vm.StartVideo(l.vup.Forward)
 	}
-	l.media.Start(l.upPipe.handle)
-	l.wg.Add(3)
-	go func() {
-		defer l.wg.Done()
-		l.holdLoop()
-	}()
-	go func() {
-		defer l.wg.Done()
-		l.runTimer()
-	}()
-	if l.mediaTimeout > 0 {
+	l.media.Start(l.upPipe.Handle)
+	for _, worker := range []func(){l.holdLoop, l.runTimer, l.watchMedia} {
 		l.wg.Add(1)
 		go func() {
 			defer l.wg.Done()
-			l.watchMedia(l.mediaTimeout)
+			worker()
 		}()
 	}
-	go func() {
-		defer l.wg.Done()
-		select {
-		case <-l.media.Failed():
-			// The peer's dialog is still up: say BYE so it is not left
-			// dangling (no BYE goes out before the dialog is established).
-			// Not waiting: finish waits for this goroutine.
-			l.begin(sfu.ReasonMediaFailed, true)
-		case <-l.closing:
-		}
-	}()
 }
 
 // setDialog records the established dialog; in-dialog features (hold,
@@ -212,8 +189,10 @@ func (l *Leg) EndReason() sfu.Reason {
 	return sfu.ReasonHangup
 }
 
-// Observer is who hears about this (inbound) call: the leg itself.
-func (l *Leg) Observer() sfu.CallObserver { return l.observer }
+// Observer is who hears about this call: the leg itself (ringing and
+// answer become 180/200 of an inbound call; hold changes reach every leg
+// as HoldState).
+func (l *Leg) Observer() sfu.CallObserver { return l }
 
 // Hangup sends BYE (if the dialog is up) and stops media. Idempotent.
 func (l *Leg) Hangup(ctx context.Context, reason sfu.Reason) error {
@@ -245,7 +224,6 @@ func (l *Leg) begin(reason sfu.Reason, bye bool) {
 	l.endOnce.Do(func() {
 		l.reason.Store(reason)
 		l.stop()
-		close(l.closing)
 		go l.finish(bye)
 	})
 }
@@ -276,12 +254,15 @@ func (l *Leg) sendRFC4733(d rune) {
 	if !ok {
 		return
 	}
-	if err := l.media.WriteEvent(eventPayloads(ev)); err != nil {
+	if err := l.media.WriteEvent(sipmedia.EventPayloads(ev)); err != nil {
 		l.log.Debug("RFC 4733 DTMF not sent", "err", err)
 	}
 }
 
-// What a SIP leg offers call control.
+// What a SIP leg offers call control (sfu/legcaps.go lists the optional
+// capabilities). It has no sfu.VideoSlotLeg (a SIP peer takes one video,
+// negotiated at setup) and no sfu.EstimatingLeg (a PBX sends no bandwidth
+// estimate); call control then uses one slot and no estimate.
 var (
 	_ sfu.Leg          = (*Leg)(nil)
 	_ sfu.ObservedLeg  = (*Leg)(nil)

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
 	"xphone/sfu"
+	"xphone/siptrunk/sipmedia"
 )
 
 // clientDialog ends an outbound dialog.
@@ -189,7 +189,7 @@ func (t *Trunk) newOutboundLeg(d *dialing) (*Leg, error) {
 // dialing is one outbound call being set up.
 type dialing struct {
 	req      sfu.DialRequest
-	m        mediaSession
+	m        sipmedia.Session
 	early    *Leg   // the leg, running since the peer's early media
 	earlySDP string // the SDP of that 18x
 }
@@ -209,7 +209,7 @@ func (d *dialing) abandon(err error) {
 // so the caller hears it before the answer.
 func (t *Trunk) earlyMedia(d *dialing, res *sip.Response) {
 	body := string(res.Body())
-	if d.early != nil || d.req.EarlyMedia == nil || !strings.Contains(body, "m=audio") {
+	if d.early != nil || d.req.EarlyMedia == nil || !sipmedia.HasAudio(body) {
 		return
 	}
 	if err := d.m.Accept(body); err != nil {
@@ -242,6 +242,13 @@ func (t *Trunk) refused(req sfu.DialRequest, err error) {
 		return
 	}
 	t.log.Warn("outbound call refused", args...)
+}
+
+// newMedia is a call's media back-end for the trunk's media settings
+// and, inbound, the peer's offer (sipmedia.New chooses).
+func (t *Trunk) newMedia(offer string, video bool) (sipmedia.Session, error) {
+	tc := t.cfg.Trunk
+	return sipmedia.New(sipmedia.Config{IP: t.mediaIP, Codecs: t.codecs(), Media: tc.Media, ICE: tc.ICE, Log: t.log}, offer, video)
 }
 
 // codecs is the trunk's codec preference.

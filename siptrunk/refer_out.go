@@ -61,7 +61,7 @@ func (t *Trunk) refer(ctx context.Context, l *Leg, referTo string, hdrs ...sip.H
 			default:
 				return fmt.Errorf("%w: REFER target answered %d", ErrDialog, code)
 			}
-		case <-l.closing:
+		case <-l.ctx.Done():
 			// Some PBXs BYE the transferor as soon as the transfer works,
 			// before the NOTIFY: the caller is gone, re-routing would dial
 			// for nobody.

@@ -2,6 +2,7 @@ package siptrunk
 
 import (
 	"bytes"
+	"strconv"
 	"strings"
 
 	"github.com/emiago/sipgo/sip"
@@ -31,7 +32,7 @@ func salvage(data []byte) []byte {
 // lines; nil without a Via (it could not be routed back).
 func rawAnswer(lines []string, code int, reason string) []byte {
 	var b strings.Builder
-	b.WriteString("SIP/2.0 " + itoa(code) + " " + reason + "\r\n")
+	b.WriteString("SIP/2.0 " + strconv.Itoa(code) + " " + reason + "\r\n")
 	vias := 0
 	for _, l := range lines {
 		switch headerName(l) {

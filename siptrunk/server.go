@@ -153,7 +153,7 @@ func (t *Trunk) onInfo(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	if d := infoDigit(string(req.Body())); d != 0 {
-		l.upPipe.injectDTMF(d)
+		l.upPipe.InjectDTMF(d)
 	}
 	t.respond(req, tx, 200, "OK")
 }

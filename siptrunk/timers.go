@@ -204,7 +204,7 @@ func (t *Trunk) respond422(req *sip.Request, tx sip.ServerTransaction) {
 // early-media leg learns it only from the 200, before answered closes).
 func (l *Leg) runTimer() {
 	select {
-	case <-l.closing:
+	case <-l.ctx.Done():
 	case <-l.answered:
 		if l.timer != nil {
 			l.timerLoop(l.timer)
@@ -224,7 +224,7 @@ func (l *Leg) timerLoop(s *sessionTimer) {
 	defer tm.Stop()
 	for {
 		select {
-		case <-l.closing:
+		case <-l.ctx.Done():
 			return
 		case <-s.refreshed:
 			tm.Reset(wait)

@@ -11,6 +11,7 @@ import (
 	"xphone/configs"
 	"xphone/internal/testpeers"
 	"xphone/sfu"
+	"xphone/siptrunk/sipmedia"
 )
 
 // shortSessionTimers lowers the RFC 4028 floor for one test, so session
@@ -142,7 +143,8 @@ func (answeringPlacer) Place(req sfu.PlaceRequest) (string, error) {
 // realOffer is a real ICE + DTLS offer for a raw peer to send.
 func realOffer(t *testing.T) string {
 	t.Helper()
-	m := newPionMedia(net.ParseIP("127.0.0.2"), []string{"pcmu"}, false)
+	m, err := sipmedia.New(sipmedia.Config{IP: net.ParseIP("127.0.0.2"), Codecs: []string{"pcmu"}, ICE: "on"}, "", false)
+	must(t, err)
 	t.Cleanup(func() { _ = m.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

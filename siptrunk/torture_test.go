@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -102,7 +103,7 @@ var (
 	tortureTCP = [2]string{"127.0.0.1:5070", "127.0.0.1:5072"}
 )
 
-func pbxIP(i int) string { return "127.0.1." + itoa(i+1) }
+func pbxIP(i int) string { return "127.0.1." + strconv.Itoa(i+1) }
 
 // tortureTrunks starts two UDP and two TCP trunks whose PBX is
 // 127.0.1.0/24 (plain RTP, so valid INVITEs reach call control, which
