@@ -35,6 +35,7 @@ const (
 	DefaultMixerTopK        = 3
 	DefaultMixerBitrate     = 32000
 	DefaultMixerComplexity  = 5
+	DefaultMixerDTX         = true
 	DefaultListenerFrameMS  = 0 // by room size
 	DefaultMaxShares        = 1
 	DefaultHandLowerAfter   = 3 * time.Second
@@ -89,7 +90,7 @@ func defaults() *Config {
 				Release: Duration(DefaultSpeakerRelease), Margin: DefaultSpeakerMargin,
 			},
 			Mixer: MixerPolicy{TopK: DefaultMixerTopK, Bitrate: DefaultMixerBitrate, Complexity: DefaultMixerComplexity,
-				ListenerFrameMS: DefaultListenerFrameMS},
+				DTX: DefaultMixerDTX, ListenerFrameMS: DefaultListenerFrameMS},
 			Video: VideoPolicy{SpeakerLayer: "high", OthersLayer: "low", MaxLayer: "high", LastN: 4},
 			Meetings: MeetingsPolicy{Share: Everyone, MaxShares: DefaultMaxShares, SelfUnmute: true,
 				HandLowerAfter: Duration(DefaultHandLowerAfter), ChatHistory: DefaultChatHistory, ChatMaxChars: DefaultChatMaxChars},
