@@ -332,9 +332,15 @@ type SpeakerPolicy struct {
 
 // MixerPolicy tunes the conference audio mixer.
 type MixerPolicy struct {
-	TopK       int `yaml:"top_k"`      // talkers decoded and mixed per tick
-	Bitrate    int `yaml:"bitrate"`    // Opus bits/s of the mixed streams
-	Complexity int `yaml:"complexity"` // Opus encoder complexity 0..10
+	TopK    int `yaml:"top_k"`   // talkers decoded and mixed per tick
+	Bitrate int `yaml:"bitrate"` // Opus bits/s of the mixed streams
+	// Complexity is the mix encoders' Opus complexity, 0..10 as written:
+	// 0 is the cheapest setting, not "the default" (a key left out keeps
+	// DefaultMixerComplexity, set before decoding).
+	Complexity int `yaml:"complexity"`
+	// DTX sends a stream of pure silence (nobody in the mix) only every
+	// 400 ms instead of every 20 ms; false sends every frame.
+	DTX bool `yaml:"dtx"`
 	// ListenerFrameMS is the packet length of the shared mix that
 	// everyone who is not talking hears: 20, 40 or 60 ms, or 0 to follow
 	// the room's size (20 ms below 50 participants, 40 below 150, then 60).

@@ -34,14 +34,19 @@ const (
 	DefaultSpeakerMargin    = 6
 	DefaultMixerTopK        = 3
 	DefaultMixerBitrate     = 32000
-	DefaultMixerComplexity  = 5
-	DefaultListenerFrameMS  = 0 // by room size
-	DefaultMaxShares        = 1
-	DefaultHandLowerAfter   = 3 * time.Second
-	DefaultChatHistory      = 100
-	DefaultChatMaxChars     = 1000
-	DefaultRecordingDir     = "recordings"
-	DefaultRetention        = 30 * 24 * time.Hour
+	// DefaultMixerComplexity and DefaultMixerBitrate are the cheapest
+	// setting that keeps the mix within 0.5 dB SNR of complexity 5 and 10
+	// (sfu/codec TestOpusSettingsQuality and BenchmarkOpusSettings; the
+	// figures are in docs/benchmarks.md "Opus encoder settings").
+	DefaultMixerComplexity = 0
+	DefaultMixerDTX        = true
+	DefaultListenerFrameMS = 0 // by room size
+	DefaultMaxShares       = 1
+	DefaultHandLowerAfter  = 3 * time.Second
+	DefaultChatHistory     = 100
+	DefaultChatMaxChars    = 1000
+	DefaultRecordingDir    = "recordings"
+	DefaultRetention       = 30 * 24 * time.Hour
 )
 
 // Who may use a meeting feature (policy.meetings.share, policy.recording.allowed).
@@ -89,7 +94,7 @@ func defaults() *Config {
 				Release: Duration(DefaultSpeakerRelease), Margin: DefaultSpeakerMargin,
 			},
 			Mixer: MixerPolicy{TopK: DefaultMixerTopK, Bitrate: DefaultMixerBitrate, Complexity: DefaultMixerComplexity,
-				ListenerFrameMS: DefaultListenerFrameMS},
+				DTX: DefaultMixerDTX, ListenerFrameMS: DefaultListenerFrameMS},
 			Video: VideoPolicy{SpeakerLayer: "high", OthersLayer: "low", MaxLayer: "high", LastN: 4},
 			Meetings: MeetingsPolicy{Share: Everyone, MaxShares: DefaultMaxShares, SelfUnmute: true,
 				HandLowerAfter: Duration(DefaultHandLowerAfter), ChatHistory: DefaultChatHistory, ChatMaxChars: DefaultChatMaxChars},

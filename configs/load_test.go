@@ -91,6 +91,11 @@ func TestDefaultsWhenKeysOmitted(t *testing.T) {
 		{"history without an age limit", "history:\n  max_age: 0s\n", func(c *Config) { c.History.MaxAge = 0 }},
 		{"xphone can be disabled", "xphone:\n  enabled: false\n", func(c *Config) { c.Xphone.Enabled = false }},
 		{"partial policy keeps the rest", "policy:\n  mixer: {top_k: 5}\n", func(c *Config) { c.Policy.Mixer.TopK = 5 }},
+		{"mixer complexity 0 is 0", "policy:\n  mixer: {complexity: 0}\n", func(c *Config) { c.Policy.Mixer.Complexity = 0 }},
+		{"mixer settings as written, dtx off", "policy:\n  mixer: {complexity: 8, dtx: false, bitrate: 16000}\n",
+			func(c *Config) {
+				c.Policy.Mixer.Complexity, c.Policy.Mixer.DTX, c.Policy.Mixer.Bitrate = 8, false, 16000
+			}},
 		{"room video defaults to all", "rooms:\n  - number: \"800\"\n  - number: \"801\"\n    video: none\n",
 			func(c *Config) { c.Rooms = []Room{{Number: "800", Video: "all"}, {Number: "801", Video: "none"}} }},
 	}
@@ -115,7 +120,7 @@ func TestDefaultsWhenKeysOmitted(t *testing.T) {
 					Speaker: SpeakerPolicy{Threshold: 50, Window: Duration(300 * time.Millisecond),
 						MinTalk: Duration(250 * time.Millisecond), SwitchHold: Duration(time.Second),
 						Release: Duration(600 * time.Millisecond), Margin: 6},
-					Mixer: MixerPolicy{TopK: 3, Bitrate: 32000, Complexity: 5, ListenerFrameMS: 0},
+					Mixer: MixerPolicy{TopK: 3, Bitrate: 32000, Complexity: 0, DTX: true, ListenerFrameMS: 0},
 					Video: VideoPolicy{SpeakerLayer: "high", OthersLayer: "low", MaxLayer: "high", LastN: 4},
 					Meetings: MeetingsPolicy{Share: "everyone", MaxShares: 1, SelfUnmute: true, HandLowerAfter: Duration(3 * time.Second),
 						ChatHistory: 100, ChatMaxChars: 1000},

@@ -137,6 +137,8 @@ func TestValidateRules(t *testing.T) {
 		{"video last_n zero", func(c *Config) { c.Policy.Video.LastN = 0 }, "policy.video.last_n", "1..64"},
 		{"mixer top_k zero", func(c *Config) { c.Policy.Mixer.TopK = 0 }, "policy.mixer.top_k", "1..16"},
 		{"mixer complexity 11", func(c *Config) { c.Policy.Mixer.Complexity = 11 }, "policy.mixer.complexity", "0..10"},
+		{"mixer complexity -1", func(c *Config) { c.Policy.Mixer.Complexity = -1 }, "policy.mixer.complexity", "0..10"},
+		{"mixer bitrate 5000", func(c *Config) { c.Policy.Mixer.Bitrate = 5000 }, "policy.mixer.bitrate", "6000..510000"},
 		{"listener frame 30 ms", func(c *Config) { c.Policy.Mixer.ListenerFrameMS = 30 }, "policy.mixer.listener_frame_ms", "0 (by room size), 20, 40 or 60"},
 		{"room pin not digits", func(c *Config) { c.Rooms[0].PIN = "12a4" }, "rooms[0].pin", "digits only"},
 		{"room name too long", func(c *Config) { c.Rooms[0].Name = strings.Repeat("x", 65) }, "rooms[0].name", "limit"},

@@ -52,7 +52,10 @@ func (c *Conference) reconfigureOnLoop(spec RoomSpec, cfg ConferenceConfig) {
 	if err := c.mix.SetConfig(cfg.Mixer); err != nil {
 		c.log.Warn("mixer config not applied", "err", err)
 	}
-	c.cfg.Speaker, c.cfg.Mixer, c.cfg.Video = cfg.Speaker, cfg.Mixer, cfg.Video
+	if err := c.mix.SetCoders(cfg.Codecs); err != nil {
+		c.log.Warn("mix encoder settings not applied", "err", err)
+	}
+	c.cfg.Speaker, c.cfg.Mixer, c.cfg.Video, c.cfg.Codecs = cfg.Speaker, cfg.Mixer, cfg.Video, cfg.Codecs
 	c.cfg.Meeting, c.cfg.Recording = cfg.Meeting.withDefaults(), cfg.Recording
 	c.relayer()
 	modeChanged := spec.Video != c.spec.Video

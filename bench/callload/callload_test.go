@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pion/sdp/v3"
 )
 
 // TestShortLoadGate is the CI version of the documented 100-call run
@@ -108,5 +110,36 @@ func TestJudge(t *testing.T) {
 				t.Fatalf("pass %v why %q; want pass %v with %q", r.Pass, r.Why, tt.pass, tt.reason)
 			}
 		})
+	}
+}
+
+// The per-call CPU is the mean above idle, shared by the calls; 1 % of a
+// core is 10 ms of CPU per second.
+func TestCPUPerCall(t *testing.T) {
+	r := result{IdleCPUPercent: 1, Samples: []sample{{CPUPercent: 20}, {CPUPercent: 22}}}
+	r.cpuPerCall(40)
+	if r.CPUPercent != 21 || r.CPUPerCall != 5 || r.CallsPerCore != 200 {
+		t.Fatalf("mean %.2f %%, %.2f ms/s per call, %.0f per core; want 21, 5, 200", r.CPUPercent, r.CPUPerCall, r.CallsPerCore)
+	}
+	idle := result{IdleCPUPercent: 3, Samples: []sample{{CPUPercent: 2}}}
+	idle.cpuPerCall(10)
+	if idle.CPUPerCall != 0 || idle.CallsPerCore != 0 {
+		t.Fatalf("below idle: %.2f ms/s per call, %.0f per core; want 0, 0 (no figure)", idle.CPUPerCall, idle.CallsPerCore)
+	}
+}
+
+// The PBX answers with the payload type the server offered for the codec.
+func TestOfferedPT(t *testing.T) {
+	offer := "v=0\r\no=x 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n" +
+		"m=audio 4000 RTP/AVP 111 0 101\r\na=rtpmap:111 OPUS/48000/2\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n"
+	var o sdp.SessionDescription
+	if err := o.Unmarshal([]byte(offer)); err != nil {
+		t.Fatal(err)
+	}
+	m := o.MediaDescriptions[0]
+	for enc, want := range map[string]string{"opus/48000": "111", "telephone-event/8000": "101", "g722/8000": ""} {
+		if got := offeredPT(m, enc); got != want {
+			t.Errorf("%s: PT %q, want %q", enc, got, want)
+		}
 	}
 }

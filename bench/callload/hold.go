@@ -26,6 +26,7 @@ const settle = 45 * time.Second
 func (h *holder) hold(ctx context.Context) (*result, error) {
 	time.Sleep(time.Second)
 	res := &result{Options: describe(h.o), BeforeGoroutines: h.goroutines(), BeforeFDs: h.proc.fds(), BeforeFDKinds: h.proc.fdKinds()}
+	res.IdleCPUPercent = h.idleCPU()
 	start := time.Now()
 	calls, err := placeAll(ctx, h.srv, h.o)
 	h.calls = calls
@@ -52,11 +53,23 @@ func (h *holder) hold(ctx context.Context) (*result, error) {
 		fmt.Fprintln(h.progress, s.line())
 	}
 	res.Lost = h.lostCalls()
+	res.cpuPerCall(h.o.calls)
 	h.hangup()
 	res.AfterGoroutines, res.AfterFDs = h.settled(res.BeforeGoroutines, res.BeforeFDs)
 	res.AfterFDKinds = h.proc.fdKinds()
 	res.judge()
 	return res, nil
+}
+
+// idleWindow is how long the server's CPU is read before any call, for
+// the baseline the per-call figure is taken above.
+const idleWindow = 5 * time.Second
+
+// idleCPU is the server's CPU, percent of one core, with no calls.
+func (h *holder) idleCPU() float64 {
+	cpu, at := h.proc.cpuTicks(), time.Now()
+	time.Sleep(idleWindow)
+	return float64(h.proc.cpuTicks()-cpu) / time.Since(at).Seconds() // ticks are 1/100 s
 }
 
 // check looks at every call; min is the audio packets each side needs.

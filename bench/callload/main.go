@@ -11,6 +11,11 @@
 //
 //	go run ./bench/callload -calls 100 -duration 10m -interval 30s
 //	go run ./bench/callload -calls 20 -duration 20s -interval 2s -gate
+//
+// For the CPU one call of a kind costs, run one kind at a time at two sizes
+// (-trunk-share 0 for browser ↔ browser, 1 for browser ↔ trunk, with
+// -trunk-codec pcmu or opus); the result gives the server's CPU per call
+// above its idle CPU and the calls one core would hold at that rate.
 package main
 
 import (
@@ -29,6 +34,8 @@ import (
 type options struct {
 	calls      int
 	trunkShare float64
+	trunkCodec string // pcmu (transcoded to and from Opus) or opus (passed through)
+	libopus    bool
 	duration   time.Duration
 	interval   time.Duration
 	warmup     time.Duration
@@ -49,6 +56,8 @@ func main() {
 	var o options
 	flag.IntVar(&o.calls, "calls", 100, "concurrent calls to hold")
 	flag.Float64Var(&o.trunkShare, "trunk-share", 0.5, "share of the calls that go out through the SIP trunk (0..1)")
+	flag.StringVar(&o.trunkCodec, "trunk-codec", "pcmu", "codec the trunk and the PBX use: pcmu (the server transcodes) or opus (passed through)")
+	flag.BoolVar(&o.libopus, "libopus", false, "build xphone with libopus (tags libopus nolibopusfile) instead of pure-Go Opus")
 	flag.DurationVar(&o.duration, "duration", 10*time.Minute, "how long to hold the calls")
 	flag.DurationVar(&o.interval, "interval", 30*time.Second, "sampling interval")
 	flag.DurationVar(&o.warmup, "warmup", 5*time.Second, "time after all calls are up before the first sample")
@@ -57,8 +66,9 @@ func main() {
 	flag.StringVar(&o.jsonPath, "json", "", "also write the result as JSON to this file")
 	flag.BoolVar(&o.gate, "gate", false, "exit 1 unless 0 drops, no audio stalls and flat goroutines/fds/RSS")
 	flag.Parse()
-	if o.calls < 1 || o.trunkShare < 0 || o.trunkShare > 1 || o.interval <= 0 || o.parallel < 1 {
-		log.Fatal("callload: -calls ≥ 1, -trunk-share 0..1, -interval > 0, -parallel ≥ 1")
+	if o.calls < 1 || o.trunkShare < 0 || o.trunkShare > 1 || o.interval <= 0 || o.parallel < 1 ||
+		(o.trunkCodec != "pcmu" && o.trunkCodec != "opus") {
+		log.Fatal("callload: -calls ≥ 1, -trunk-share 0..1, -trunk-codec pcmu or opus, -interval > 0, -parallel ≥ 1")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), o.duration+10*time.Minute)
 	defer cancel()
@@ -88,7 +98,7 @@ func run(ctx context.Context, o options, progress io.Writer) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
-	pbx, err := startPBX(pbxAddr, slog.New(slog.NewTextHandler(progress, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	pbx, err := startPBX(pbxAddr, o.trunkCodec, slog.New(slog.NewTextHandler(progress, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	if err != nil {
 		return nil, err
 	}

@@ -16,11 +16,13 @@ import (
 )
 
 // pbx is a fake PBX on loopback: a sipgo UAS that answers every INVITE with
-// plain RTP (PCMU) and echoes the audio it receives back to the caller, so
-// each trunk call carries audio both ways through Xphone's SIP leg and its
-// G.711 ↔ Opus transcoding.
+// plain RTP (PCMU, or Opus with -trunk-codec opus) and echoes the audio it
+// receives back to the caller, so each trunk call carries audio both ways
+// through Xphone's SIP leg: G.711 ↔ Opus transcoding, or Opus passed
+// through.
 type pbx struct {
 	addr  string
+	codec string // "pcmu" or "opus"
 	ua    *sipgo.UserAgent
 	srv   *sipgo.Server
 	conn  net.PacketConn
@@ -36,8 +38,8 @@ type pbx struct {
 	wg    sync.WaitGroup
 }
 
-// startPBX listens for SIP on addr (UDP).
-func startPBX(addr string, log *slog.Logger) (*pbx, error) {
+// startPBX listens for SIP on addr (UDP) and answers with codec.
+func startPBX(addr, codec string, log *slog.Logger) (*pbx, error) {
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("callload-pbx"))
 	if err != nil {
 		return nil, err
@@ -58,7 +60,7 @@ func startPBX(addr string, log *slog.Logger) (*pbx, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pbx: listen %s: %w", addr, err)
 	}
-	x := &pbx{addr: addr, ua: ua, srv: srv, conn: conn, cache: sipgo.NewDialogServerCache(cli, contact), log: log,
+	x := &pbx{addr: addr, codec: codec, ua: ua, srv: srv, conn: conn, cache: sipgo.NewDialogServerCache(cli, contact), log: log,
 		calls: map[string]*echoCall{}}
 	srv.OnInvite(x.onInvite)
 	srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) { _ = x.cache.ReadAck(req, tx) })
@@ -123,7 +125,7 @@ func (x *pbx) onBye(req *sip.Request, tx sip.ServerTransaction) {
 	}
 }
 
-// answer opens an echo socket and answers the offer with PCMU on it.
+// answer opens an echo socket and answers the offer with x.codec on it.
 func (x *pbx) answer(offer []byte) (*echoCall, []byte, error) {
 	var o sdp.SessionDescription
 	if err := o.Unmarshal(offer); err != nil {
@@ -133,11 +135,13 @@ func (x *pbx) answer(offer []byte) (*echoCall, []byte, error) {
 		return nil, nil, errors.New("no audio in the offer")
 	}
 	m := o.MediaDescriptions[0]
-	dtmf := ""
-	for _, a := range m.Attributes {
-		if a.Key == "rtpmap" && strings.Contains(a.Value, "telephone-event/8000") {
-			dtmf, _, _ = strings.Cut(a.Value, " ")
+	dtmf, opus := offeredPT(m, "telephone-event/8000"), offeredPT(m, "opus/48000")
+	pt, rtpmap := "0", "PCMU/8000"
+	if x.codec == "opus" {
+		if opus == "" {
+			return nil, nil, errors.New("no Opus in the offer")
 		}
+		pt, rtpmap = opus, "opus/48000/2"
 	}
 	host, _, _ := net.SplitHostPort(x.addr)
 	sock, err := net.ListenPacket("udp4", host+":0")
@@ -145,13 +149,13 @@ func (x *pbx) answer(offer []byte) (*echoCall, []byte, error) {
 		return nil, nil, err
 	}
 	port := sock.LocalAddr().(*net.UDPAddr).Port
-	fmts := "0"
+	fmts := pt
 	if dtmf != "" {
 		fmts += " " + dtmf
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "v=0\r\no=pbx %d 1 IN IP4 %s\r\ns=callload\r\nc=IN IP4 %s\r\nt=0 0\r\n", port, host, host)
-	fmt.Fprintf(&b, "m=audio %d %s %s\r\na=rtpmap:0 PCMU/8000\r\n", port, strings.Join(m.MediaName.Protos, "/"), fmts)
+	fmt.Fprintf(&b, "m=audio %d %s %s\r\na=rtpmap:%s %s\r\n", port, strings.Join(m.MediaName.Protos, "/"), fmts, pt, rtpmap)
 	if dtmf != "" {
 		fmt.Fprintf(&b, "a=rtpmap:%s telephone-event/8000\r\na=fmtp:%s 0-16\r\n", dtmf, dtmf)
 	}
@@ -160,6 +164,21 @@ func (x *pbx) answer(offer []byte) (*echoCall, []byte, error) {
 	x.wg.Add(1)
 	go func() { defer x.wg.Done(); ec.run() }()
 	return ec, ec.sdp, nil
+}
+
+// offeredPT is the payload type the offer's rtpmap gives encoding (such
+// as "opus/48000", case-insensitive), or "".
+func offeredPT(m *sdp.MediaDescription, encoding string) string {
+	for _, a := range m.Attributes {
+		if a.Key != "rtpmap" {
+			continue
+		}
+		pt, enc, _ := strings.Cut(a.Value, " ")
+		if strings.HasPrefix(strings.ToLower(enc), encoding) {
+			return pt
+		}
+	}
+	return ""
 }
 
 // close hangs up nothing (Xphone ends the calls) and stops listening.

@@ -24,13 +24,39 @@ type result struct {
 	AfterFDKinds     map[string]int `json:"after_fd_kinds"`
 	Dropped          int            `json:"dropped"`
 	StarvedSamples   int            `json:"starved_samples"`
-	Pass             bool           `json:"pass"`
-	Why              []string       `json:"why,omitempty"`
+	// The server's CPU: idle before the calls, the mean over the samples,
+	// and what that makes per call above idle.
+	IdleCPUPercent float64  `json:"idle_cpu_percent"`
+	CPUPercent     float64  `json:"cpu_percent"`
+	CPUPerCall     float64  `json:"cpu_ms_per_s_per_call"`
+	CallsPerCore   float64  `json:"calls_per_core"`
+	Pass           bool     `json:"pass"`
+	Why            []string `json:"why,omitempty"`
 }
 
 func describe(o options) string {
-	return fmt.Sprintf("%d calls (%d browser↔browser, %d browser↔trunk), %s, sampled every %s", o.calls, o.browserCalls(),
-		o.trunkCalls(), o.duration, o.interval)
+	opus := "pure-Go Opus"
+	if o.libopus {
+		opus = "libopus"
+	}
+	return fmt.Sprintf("%d calls (%d browser↔browser, %d browser↔trunk with %s), %s, sampled every %s, %s", o.calls, o.browserCalls(),
+		o.trunkCalls(), o.trunkCodec, o.duration, o.interval, opus)
+}
+
+// cpuPerCall averages the samples' CPU and divides what is above idle by
+// the calls: ms of CPU per second per call (1 % of a core is 10 ms/s), and
+// the calls one core holds at that rate.
+func (r *result) cpuPerCall(calls int) {
+	if len(r.Samples) == 0 || calls == 0 {
+		return
+	}
+	for _, s := range r.Samples {
+		r.CPUPercent += s.CPUPercent / float64(len(r.Samples))
+	}
+	r.CPUPerCall = max(r.CPUPercent-r.IdleCPUPercent, 0) * 10 / float64(calls)
+	if r.CPUPerCall > 0 {
+		r.CallsPerCore = 1000 / r.CPUPerCall
+	}
 }
 
 // judge applies the gate: no drop, no starved sample, flat figures, and
@@ -82,6 +108,8 @@ func (r *result) print(w io.Writer) {
 		fmt.Fprintf(w, "  %s\n", l)
 	}
 	fmt.Fprintf(w, "samples with a stall   %d of %d\n", r.StarvedSamples, len(r.Samples))
+	fmt.Fprintf(w, "server cpu             %.1f %% of a core (idle %.1f %%): %.2f ms/s per call, %.0f calls per core\n",
+		r.CPUPercent, r.IdleCPUPercent, r.CPUPerCall, r.CallsPerCore)
 	for _, t := range r.Trends {
 		fmt.Fprintf(w, "%-22s first %d last %d (min %d, max %d; allowed growth %d) flat=%v\n", t.Name, t.First, t.Last, t.Min, t.Max, t.Allowed, t.Flat)
 	}

@@ -39,7 +39,7 @@ func startServer(ctx context.Context, o options, pbxAddr, sipAddr string) (*serv
 	}
 	bin := o.binary
 	if bin == "" {
-		if bin, err = build(ctx, dir); err != nil {
+		if bin, err = build(ctx, dir, o.libopus); err != nil {
 			return nil, err
 		}
 	}
@@ -74,9 +74,13 @@ func startServer(ctx context.Context, o options, pbxAddr, sipAddr string) (*serv
 	return s, nil
 }
 
-func build(ctx context.Context, dir string) (string, error) {
+func build(ctx context.Context, dir string, libopus bool) (string, error) {
 	bin := filepath.Join(dir, "xphone")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/xphone")
+	args := []string{"build", "-o", bin}
+	if libopus {
+		args = append(args, "-tags", "libopus nolibopusfile")
+	}
+	cmd := exec.CommandContext(ctx, "go", append(args, "./cmd/xphone")...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
 		return "", fmt.Errorf("build xphone (run from the repository root or pass -binary): %w", err)
@@ -85,7 +89,7 @@ func build(ctx context.Context, dir string) (string, error) {
 }
 
 // writeConfig: extensions firstExt.. with one cheap bcrypt hash and the
-// national class, and trunk "pbx" (plain RTP, PCMU) for numbers "9…".
+// national class, and trunk "pbx" (plain RTP, o.trunkCodec) for numbers "9…".
 func writeConfig(path string, o options, pbxAddr, sipAddr string) error {
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
 	if err != nil {
@@ -95,7 +99,7 @@ func writeConfig(path string, o options, pbxAddr, sipAddr string) error {
 	b.WriteString("media: {interfaces: [lo]}\nlog: {level: warn}\n")
 	// Every phone logs in from 127.0.0.1, many at once: no lock-out here.
 	b.WriteString("login: {max_failures: 100000, extension_max_failures: 100000, slow_after: 100000}\n")
-	fmt.Fprintf(&b, "trunks:\n  - {name: pbx, address: %q, listen: %q, media: rtp, ice: \"off\", codecs: [pcmu]}\n", pbxAddr, sipAddr)
+	fmt.Fprintf(&b, "trunks:\n  - {name: pbx, address: %q, listen: %q, media: rtp, ice: \"off\", codecs: [%s]}\n", pbxAddr, sipAddr, o.trunkCodec)
 	b.WriteString("dialplan:\n  - {pattern: \"9.\", trunk: pbx, permission: national}\nextensions:\n")
 	for i := 0; i < o.extensions(); i++ {
 		fmt.Fprintf(&b, "  - {number: \"%d\", name: L%d, password_hash: '%s', xphone: true, permission: national}\n", firstExt+i, i, hash)

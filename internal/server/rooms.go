@@ -23,6 +23,7 @@ func (s *Server) conferenceConfig(p configs.Policy) sfu.ConferenceConfig {
 			// 20 ms per frame: 40 and 60 ms packets carry 2 and 3 frames;
 			// 0 (the default) lets each room follow its size.
 			SharedFrames: p.Mixer.ListenerFrameMS / 20,
+			NoDTX:        !p.Mixer.DTX,
 		},
 		Speaker: speakerParams(p.Speaker),
 		Video: sfu.VideoPolicy{

@@ -21,3 +21,10 @@ type Coders interface {
 	NewDecoder() (Decoder, error)
 	NewEncoder() (Encoder, error)
 }
+
+// Tuner is implemented by Coders whose encoder settings (bitrate,
+// complexity) can change while a room runs: Tune applies the current
+// settings to an encoder made earlier. sfu.OpusCodecs implements it.
+type Tuner interface {
+	Tune(Encoder) error
+}

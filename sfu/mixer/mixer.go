@@ -23,6 +23,10 @@ type Config struct {
 	// encrypt and send per listener, and Frame·(SharedFrames-1) more delay
 	// for listeners only.
 	SharedFrames int
+	// NoDTX sends every frame of every stream, pure silence included
+	// (policy.mixer.dtx: false). By default a silent stream sends one
+	// frame per dtxEvery, as Opus DTX does.
+	NoDTX bool
 }
 
 // Stats counts the mixer's work, for tests, metrics and benchmarks.
@@ -98,16 +102,16 @@ func (m *Mixer) Remove(p *Participant) {
 // Len is the number of participants.
 func (m *Mixer) Len() int { return len(*m.parts.Load()) }
 
-// SetConfig changes TopK, Threshold, HoldTicks and SharedFrames of a live
-// mixer (a policy reload); Frame and PT stay. Call it from the goroutine
-// that ticks.
+// SetConfig changes TopK, Threshold, HoldTicks, SharedFrames and NoDTX of
+// a live mixer (a policy reload); Frame and PT stay. Call it from the
+// goroutine that ticks.
 func (m *Mixer) SetConfig(cfg Config) error {
 	if cfg.TopK < 1 || cfg.Threshold > silentLevel || cfg.HoldTicks < 0 ||
 		cfg.SharedFrames < 0 || cfg.SharedFrames > maxGroup {
 		return ErrConfig
 	}
 	m.cfg.TopK, m.cfg.Threshold, m.cfg.HoldTicks = cfg.TopK, cfg.Threshold, cfg.HoldTicks
-	m.cfg.SharedFrames = cfg.SharedFrames
+	m.cfg.SharedFrames, m.cfg.NoDTX = cfg.SharedFrames, cfg.NoDTX
 	m.shared.setGroup(cfg.SharedFrames)
 	return nil
 }

@@ -56,8 +56,8 @@ func (s *stream) setGroup(n int) {
 }
 
 // write encodes one frame and sends it, or holds it until the packet has
-// group frames. Frames of pure digital silence (nobody in the mix) are
-// sent only every dtxEvery, as in Opus DTX: the timestamp moves on, the
+// group frames. With dtx, frames of pure digital silence (nobody in the
+// mix) are sent only every dtxEvery, as in Opus DTX: the timestamp moves on, the
 // sequence number does not, and the first packet after a gap carries the
 // marker bit (RFC 3551 §4.1). An idle room thus costs almost no encodes or
 // packets, and browsers conceal the gaps as silence. It reports whether
@@ -65,8 +65,8 @@ func (s *stream) setGroup(n int) {
 // frame count times the frame size, the same for every stream of a mixer,
 // so a receiver moved between the shared mix and its own mix-minus stays
 // on one timeline.
-func (s *stream) write(pcm []int16, frameTS, samples uint32) (bool, error) {
-	if isSilence(pcm) && s.skipped < dtxEvery-1 {
+func (s *stream) write(pcm []int16, frameTS, samples uint32, dtx bool) (bool, error) {
+	if dtx && s.skipped < dtxEvery-1 && isSilence(pcm) {
 		s.flush() // what is held goes out before the gap
 		s.gap, s.skipped = true, s.skipped+1
 		return false, nil

@@ -45,7 +45,7 @@ func (m *Mixer) Tick() {
 }
 
 func (m *Mixer) encode(s *stream) {
-	sent, err := s.write(m.out, uint32(m.tick)*uint32(m.cfg.Frame), uint32(m.cfg.Frame))
+	sent, err := s.write(m.out, uint32(m.tick)*uint32(m.cfg.Frame), uint32(m.cfg.Frame), !m.cfg.NoDTX)
 	if err != nil {
 		m.Stats.Errors.Add(1)
 	}

@@ -45,6 +45,9 @@ type Client struct {
 	hook   atomic.Pointer[func(pcm []int16)]
 
 	AudioReceived atomic.Uint64
+	// AudioBytes sums the payload bytes of the audio received (the
+	// sender's bitrate shows in it).
+	AudioBytes    atomic.Uint64
 	VideoReceived atomic.Uint64
 	// KeyframeRequests counts PLI/FIR the server sent for our video.
 	KeyframeRequests atomic.Uint64
@@ -397,6 +400,7 @@ func (c *Client) count(kind webrtc.RTPCodecType, mid string, p *rtp.Packet) {
 		return
 	}
 	c.AudioReceived.Add(1)
+	c.AudioBytes.Add(uint64(len(p.Payload)))
 	c.clock.observe(p.Timestamp, codec.OpusPacketSamples(p.Payload), time.Now())
 	if len(p.Payload) > 0 {
 		c.markers[p.Payload[0]]++
