@@ -192,7 +192,7 @@ func (r *result) print(w io.Writer, o options) {
 	if o.listenerFrame != 0 {
 		frames = fmt.Sprintf("%d ms", o.listenerFrame)
 	}
-	fmt.Fprintf(w, "participants %d, talkers %d, video %v, opus %s, listener frames %s, window %s\n", o.n, o.talkers, o.video, impl, frames, o.duration)
+	fmt.Fprintf(w, "participants %d, talkers %d, video %v (publishers %d, 0 = all), opus %s, listener frames %s, window %s\n", o.n, o.talkers, o.video, o.publishers, impl, frames, o.duration)
 	fmt.Fprintf(w, "server CPU             %.1f ms/s (%.3f ms/s per participant)\n", r.cpuMsPerSec, r.cpuMsPerSec/float64(o.n))
 	fmt.Fprintf(w, "  in the kernel        %.0f %%; %.0f context switches/s\n", 100*r.systemShare, r.switchesPerSec)
 	fmt.Fprintf(w, "server RSS growth      %.0f KiB per participant\n", r.rssKiBPerPart)
