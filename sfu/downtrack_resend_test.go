@@ -166,6 +166,31 @@ func TestNackForUnknownOrOldPacketsSendsNothing(t *testing.T) {
 	}
 }
 
+// A payload too large for a cache slot is forwarded but cannot be resent,
+// and once the publisher's track has ended its cache is empty.
+func TestNackForOversizeOrReleasedPacketsSendsNothing(t *testing.T) {
+	cam := NewUpTrack("cam", Video, "video/VP8")
+	w := &wire{}
+	down := NewDownTrack(Video, "video/VP8", w, nil)
+	cam.Subscribe(down)
+	down.SetSource(cam)
+	cam.Forward(videoPacket(1, 0, true, 1))
+	big := videoPacket(2, 0, false, 2)
+	big.Payload = append(big.Payload, make([]byte, cacheSlotBytes)...)
+	cam.Forward(big)
+	if len(w.got) != 2 {
+		t.Fatalf("forwarded %d packets, want 2", len(w.got))
+	}
+	var s resendScratch
+	if n := down.resendLost(nackFor(2), monoNow(), &s); n != 0 {
+		t.Fatalf("oversize packet resent %d times", n)
+	}
+	cam.releaseCache()
+	if n := down.resendLost(nackFor(1), monoNow(), &s); n != 0 {
+		t.Fatalf("packet of an ended track resent %d times", n)
+	}
+}
+
 // A hostile viewer repeating NACKs with full bitmasks gets at most its
 // budget: resendBurst packets at once, resendRate a second after that;
 // a viewer asking within it is served again once the budget refills.
