@@ -40,9 +40,16 @@ type DownTrack struct {
 	lastDur   uint32 // media it carried, in RTP clock units
 	// lastTimeline is the timeline of that packet's source (UpTrack).
 	lastTimeline string
+	// The epoch: packets sent since the last resync, all from epochSrc
+	// with the current offsets, numbered firstSeq..lastSeq. Only these can
+	// be resent (downtrack_resend.go); budget paces the resends.
+	epochSrc *UpTrack
+	firstSeq uint16
+	budget   resendBudget
 
 	forwarded atomic.Uint64
 	dropped   atomic.Uint64
+	resent    atomic.Uint64
 	stats     *Stats        // shared totals; never nil
 	twcc      twccOf        // transport-wide numbering for the leg's estimate (twcc.go)
 	loss      atomic.Uint32 // fraction lost the receiver last reported, of 256
@@ -170,11 +177,15 @@ func (d *DownTrack) rewrite(src *UpTrack, p *rtp.Packet) (uint16, uint32, bool) 
 			return 0, 0, false
 		}
 		d.resyncLocked(p, src)
+		d.epochSrc, d.firstSeq = src, p.SequenceNumber+d.seqOffset
 	}
 	seq, ts := p.SequenceNumber+d.seqOffset, p.Timestamp+d.tsOffset
 	if !d.sent || seqNewer(seq, d.lastSeq) {
 		d.lastSeq, d.lastTS, d.sent = seq, ts, true
 		d.lastAt, d.lastDur, d.lastTimeline = src.arrival, src.dur, src.timeline
+		if d.lastSeq-d.firstSeq > maxEpochSpan {
+			d.firstSeq = d.lastSeq - maxEpochSpan // keeps firstSeq..lastSeq a range without wrap-around
+		}
 	}
 	d.mu.Unlock()
 	return seq, ts, true

@@ -8,8 +8,6 @@ import (
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
-	"github.com/pion/interceptor/pkg/nack"
-	"github.com/pion/logging"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 
@@ -109,7 +107,7 @@ func NewMediaAPI(cfg configs.Media, stats *Stats, log *slog.Logger) (*MediaAPI, 
 	}
 	clock := rtcpclock.New(rtcpClockBase)
 	logs := newPionLogs(log)
-	reg, err := interceptors(m, clock, logs)
+	reg, err := interceptors(m, clock)
 	if err != nil {
 		return nil, err
 	}
@@ -145,15 +143,13 @@ const (
 // one shared clock instead of pion's ticker goroutines per leg and
 // interceptor: NACKs and transport-wide congestion feedback every 100 ms,
 // sender and receiver reports every second, all legs in the same burst.
-// pion's NACK responder (it retransmits from its send buffer, and has no
-// goroutine) stays. pion's stats interceptor is left out: the server never
-// reads pion's stats, and they cost a lock and map work per packet.
-func interceptors(m *webrtc.MediaEngine, clock *rtcpclock.Clock, logs logging.LoggerFactory) (*interceptor.Registry, error) {
+// pion's NACK responder is left out: it kept a send buffer of 1,024 packets
+// per stream and viewer; the legs answer NACKs from one cache per published
+// layer instead (retransmit.go). pion's stats interceptor is left out too:
+// the server never reads pion's stats, and they cost a lock and map work
+// per packet.
+func interceptors(m *webrtc.MediaEngine, clock *rtcpclock.Clock) (*interceptor.Registry, error) {
 	reg := &interceptor.Registry{}
-	responder, err := nack.NewResponderInterceptor(nack.WithResponderLoggerFactory(logs))
-	if err != nil {
-		return nil, wrapf(err, "nack responder")
-	}
 	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeAudio, webrtc.RTPCodecTypeVideo} {
 		m.RegisterFeedback(webrtc.RTCPFeedback{Type: webrtc.TypeRTCPFBTransportCC}, kind)
 		if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.TransportCCURI}, kind); err != nil {
@@ -162,7 +158,6 @@ func interceptors(m *webrtc.MediaEngine, clock *rtcpclock.Clock, logs logging.Lo
 	}
 	m.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack"}, webrtc.RTPCodecTypeVideo)
 	m.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack", Parameter: "pli"}, webrtc.RTPCodecTypeVideo)
-	reg.Add(responder)
 	reg.Add(rtcpclock.NewNackGenerator(clock, rtcpClockBase))
 	reg.Add(rtcpclock.NewTWCCFeedback(clock, rtcpClockBase, nil))
 	reg.Add(rtcpclock.NewSenderReports(clock, reportInterval, nil))

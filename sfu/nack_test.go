@@ -5,6 +5,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"xphone/sfu/sfutest"
 )
 
 // A browser whose video loses packets on the way to the server is asked,
@@ -54,4 +56,41 @@ func count(s []uint16, v uint16) int {
 		}
 	}
 	return n
+}
+
+// A viewer's NACK for video packets it got from the server brings them
+// again on the same stream, from the publisher's cache through the viewer's
+// own connection; a NACK for a packet never sent brings nothing.
+func TestServerResendsVideoAViewerAsksFor(t *testing.T) {
+	api := testMediaAPI(t)
+	alice, aliceLeg := newClientLeg(t, api, "1001", true)
+	bob, err := sfutest.NewClientWith(sfutest.Options{Video: true, AcceptDuplicates: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bobLeg := connectClient(t, api, "1002", bob)
+	talking(alice, 'A')
+	talking(bob, 'B')
+	room := NewRoom("r1", nil, slog.Default())
+	room.Join(aliceLeg)
+	room.Join(bobLeg)
+	eventually(t, 5*time.Second, "alice's video at bob", func() bool { return bob.VideoReceived.Load() > 10 })
+	last := bob.LastVideoSeq()
+	never := last + 20000
+	if err := bob.AskAgain(last-2, last-1, never); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 3*time.Second, "the two packets again", func() bool {
+		return bob.Copies(last-2) == 1 && bob.Copies(last-1) == 1
+	})
+	if n := bob.Copies(never); n != 0 {
+		t.Fatalf("packet %d, never sent, arrived %d times", never, n)
+	}
+	var resent uint64
+	for _, d := range bobLeg.Downs() {
+		resent += d.Resent()
+	}
+	if resent != 2 {
+		t.Fatalf("bob's tracks resent %d packets, want 2", resent)
+	}
 }

@@ -59,11 +59,18 @@ type UpTrack struct {
 	dtmfPTs []uint8
 	dtmf    dtmfReceiver
 	onDigit atomic.Pointer[func(rune)]
+
+	// cache keeps the last packets of a video track for its viewers'
+	// retransmission requests (retransmit.go); nil for audio.
+	cache *packetCache
 }
 
 // NewUpTrack returns a track of kind with the given codec MIME type.
 func NewUpTrack(id string, kind Kind, mime string) *UpTrack {
 	u := &UpTrack{id: id, kind: kind, mime: mime}
+	if kind == Video {
+		u.cache = &packetCache{}
+	}
 	u.subs.Store(&[]RTPSink{})
 	u.level.Store(uint32(audiolevel.Silence))
 	return u
@@ -172,6 +179,9 @@ func (u *UpTrack) forwardAt(p *rtp.Packet, at int64) {
 	if u.kind == Audio {
 		u.dur = codec.OpusPacketSamples(p.Payload)
 	}
+	if u.cache != nil {
+		u.cache.store(p)
+	}
 	if id := u.levelExtID.Load(); id != 0 {
 		if level, _, err := audiolevel.ParseExtension(p.GetExtension(uint8(id))); err == nil {
 			u.level.Store(uint32(level))
@@ -179,6 +189,15 @@ func (u *UpTrack) forwardAt(p *rtp.Packet, at int64) {
 	}
 	for _, s := range *u.subs.Load() {
 		s.WriteRTP(u, p)
+	}
+}
+
+// releaseCache gives the memory of the track's retransmission cache back
+// when its packets stop (the remote track ended); packets arriving later
+// take it again.
+func (u *UpTrack) releaseCache() {
+	if u.cache != nil {
+		u.cache.release()
 	}
 }
 

@@ -173,14 +173,16 @@ func codecOf(kind Kind) webrtc.RTPCodecCapability {
 	return opusCodec.RTPCodecCapability
 }
 
-// readRTCP drains a sender's RTCP (the interceptors need it read) and passes
-// keyframe requests from the browser on to the track's current source.
+// readRTCP drains a sender's RTCP (the interceptors need it read), passes
+// keyframe requests from the browser on to the track's current source and
+// answers its NACKs from the source's cache (downtrack_resend.go).
 func (l *WebRTCLeg) readRTCP(sender *webrtc.RTPSender, down *DownTrack) {
 	var ssrc uint32
 	if enc := sender.GetParameters().Encodings; len(enc) > 0 {
 		ssrc = uint32(enc[0].SSRC)
 	}
 	buf := make([]byte, 1500)
+	var resend *resendScratch
 	for {
 		n, _, err := sender.Read(buf)
 		if err != nil {
@@ -195,6 +197,11 @@ func (l *WebRTCLeg) readRTCP(sender *webrtc.RTPSender, down *DownTrack) {
 			switch p := p.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
 				down.RequestKeyframe()
+			case *rtcp.TransportLayerNack:
+				if resend == nil {
+					resend = new(resendScratch) // only for tracks that get NACKs: video
+				}
+				down.resendLost(p, monoNow(), resend)
 			case *rtcp.ReceiverEstimatedMaximumBitrate:
 				l.estimate.Store(int64(p.Bitrate))
 			case *rtcp.TransportLayerCC:
@@ -292,6 +299,7 @@ const maxReadErrors = 100
 // readRTP is the per-track read loop: one buffer and one packet, reused. A
 // bad packet (say, an unknown payload type) is skipped, not fatal.
 func readRTP(remote *webrtc.TrackRemote, up *UpTrack) {
+	defer up.releaseCache()
 	buf := make([]byte, 1500)
 	var pkt rtp.Packet
 	for errs := 0; errs < maxReadErrors; {

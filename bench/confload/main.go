@@ -21,6 +21,9 @@ import (
 type options struct {
 	n, talkers int
 	video      bool
+	// publishers is how many participants send video with -video (the
+	// first ones); the others only receive it. 0: everyone sends.
+	publishers int
 	duration   time.Duration
 	switchGap  time.Duration
 	binary     string
@@ -33,11 +36,17 @@ type options struct {
 	pinCore, hogs int
 }
 
+// sendsVideo reports whether participant i publishes video.
+func (o options) sendsVideo(i int) bool {
+	return o.video && (o.publishers == 0 || i < o.publishers)
+}
+
 func main() {
 	var o options
 	flag.IntVar(&o.n, "n", 50, "participants")
 	flag.IntVar(&o.talkers, "talkers", 3, "participants talking at once")
 	flag.BoolVar(&o.video, "video", false, "participants also send synthetic VP8 video (room mode all)")
+	flag.IntVar(&o.publishers, "publishers", 0, "with -video, only the first K participants send video, the rest only view it (0: all send)")
 	flag.DurationVar(&o.duration, "duration", 20*time.Second, "measurement window after everyone joined")
 	flag.DurationVar(&o.switchGap, "switch", 2*time.Second, "how often the loudest talker changes")
 	flag.StringVar(&o.binary, "binary", "", "xphone binary (default: build ./cmd/xphone)")

@@ -15,11 +15,15 @@ import (
 
 // result is what one run measured.
 type result struct {
-	cpuMsPerSec      float64
-	systemShare      float64 // of the CPU time, in the kernel
-	switchesPerSec   float64 // server threads' context switches
-	goPerPart        goStats // runtime growth per participant
-	rssKiBPerPart    float64
+	cpuMsPerSec    float64
+	systemShare    float64 // of the CPU time, in the kernel
+	switchesPerSec float64 // server threads' context switches
+	goPerPart      goStats // runtime growth per participant
+	rssKiBPerPart  float64
+	// The same at the end of the window, once buffers that fill with the
+	// media sent (retransmission caches) have filled.
+	goEndPerPart     goStats
+	rssEndKiBPerPart float64
 	packetsPerCPUSec float64
 	joinP50, joinP95 time.Duration
 	switchLat        []time.Duration
@@ -64,6 +68,8 @@ func measure(ctx context.Context, srv *server, r *room, o options) (*result, err
 	res.switchesPerSec = float64(sw1-sw0) / elapsed
 	res.talkerClocks, res.listenerClocks = r.clocks()
 	late1 := readGoStats(srv)
+	res.goEndPerPart = late1.perParticipant(r.goBefore, o.n)
+	res.rssEndKiBPerPart = float64(rssKiB(srv.pid())-r.rssBefore) / float64(o.n)
 	res.caughtUp, res.skipped = late1.caughtUp-late0.caughtUp, late1.skipped-late0.skipped
 	res.cpuMsPerSec = cpuSec * 1000 / elapsed
 	if cpuSec > 0 {
@@ -192,13 +198,15 @@ func (r *result) print(w io.Writer, o options) {
 	if o.listenerFrame != 0 {
 		frames = fmt.Sprintf("%d ms", o.listenerFrame)
 	}
-	fmt.Fprintf(w, "participants %d, talkers %d, video %v, opus %s, listener frames %s, window %s\n", o.n, o.talkers, o.video, impl, frames, o.duration)
+	fmt.Fprintf(w, "participants %d, talkers %d, video %v (publishers %d, 0 = all), opus %s, listener frames %s, window %s\n", o.n, o.talkers, o.video, o.publishers, impl, frames, o.duration)
 	fmt.Fprintf(w, "server CPU             %.1f ms/s (%.3f ms/s per participant)\n", r.cpuMsPerSec, r.cpuMsPerSec/float64(o.n))
 	fmt.Fprintf(w, "  in the kernel        %.0f %%; %.0f context switches/s\n", 100*r.systemShare, r.switchesPerSec)
 	fmt.Fprintf(w, "server RSS growth      %.0f KiB per participant\n", r.rssKiBPerPart)
 	g := r.goPerPart
 	fmt.Fprintf(w, "  Go heap / stacks     %.0f / %.0f KiB per participant; %.1f goroutines per participant\n",
 		g.heapInuse/1024, g.stackInuse/1024, g.goroutines)
+	fmt.Fprintf(w, "  at the window's end  %.0f KiB RSS, %.0f KiB Go heap per participant\n",
+		r.rssEndKiBPerPart, r.goEndPerPart.heapInuse/1024)
 	fmt.Fprintf(w, "packets out per CPU-s  %.0f\n", r.packetsPerCPUSec)
 	fmt.Fprintf(w, "join time              p50 %s  p95 %s\n", r.joinP50.Round(time.Millisecond), r.joinP95.Round(time.Millisecond))
 	fmt.Fprintf(w, "speaker switch         p50 %s  p95 %s  (%d samples)\n", percentile(r.switchLat, 0.5).Round(time.Millisecond),

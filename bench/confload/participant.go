@@ -38,8 +38,9 @@ type stamped struct {
 	at time.Time
 }
 
-// join logs in, opens the socket, dials room 800 and waits until connected.
-func join(ctx context.Context, srv *server, number string, video bool) (*participant, error) {
+// join logs in, opens the socket, dials room 800 and waits until connected;
+// with video it receives the room's video, and sends its own if send.
+func join(ctx context.Context, srv *server, number string, video, send bool) (*participant, error) {
 	jar, _ := cookiejar.New(nil)
 	hc := &http.Client{Jar: jar, Timeout: 10 * time.Second, Transport: &http.Transport{
 		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} //nolint:gosec // self-signed bench server
@@ -59,7 +60,7 @@ func join(ctx context.Context, srv *server, number string, video bool) (*partici
 		return nil, fmt.Errorf("websocket %s: %w", number, err)
 	}
 	conn.SetReadLimit(1 << 20)
-	c, err := sfutest.NewClient(video)
+	c, err := sfutest.NewClientWith(sfutest.Options{Video: send, ReceiveVideo: video && !send})
 	if err != nil {
 		return nil, err
 	}

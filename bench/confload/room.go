@@ -36,7 +36,7 @@ func joinAll(ctx context.Context, srv *server, o options) (*room, error) {
 	for i := 0; i < o.n; i++ {
 		start := time.Now()
 		jctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		p, err := join(jctx, srv, strconv.Itoa(2000+i), o.video)
+		p, err := join(jctx, srv, strconv.Itoa(2000+i), o.video, o.sendsVideo(i))
 		cancel()
 		if err != nil {
 			return r, err

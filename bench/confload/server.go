@@ -93,7 +93,7 @@ func writeConfig(path string, o options) error {
 		mode = "all"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "media: {interfaces: [lo]}\nlog: {level: warn}\nlogin: {max_failures: 100000, slow_after: 100000}\n")
+	fmt.Fprintf(&b, "media: {interfaces: [lo]}\nlog: {level: warn}\nlogin: {max_failures: 100000, extension_max_failures: 100000, slow_after: 100000}\n")
 	fmt.Fprintf(&b, "policy: {mixer: {listener_frame_ms: %d}}\n", o.listenerFrame)
 	fmt.Fprintf(&b, "rooms: [{number: \"800\", name: Load, video: %s}]\nextensions:\n", mode)
 	for i := 0; i < o.n; i++ {

@@ -70,6 +70,7 @@ type Client struct {
 	videoSSRCs []uint32              // of received video, for REMB
 	heard      *pcmRing              // decoded received audio
 	nacked     []uint16              // sequence numbers the server asked for again
+	resends    resendLog             // what this client asked the server for again (askagain.go)
 	clock      audioClock            // received audio's RTP clock against wall time
 	opts       Options
 	sentKey    atomic.Uint64 // key frames sent (KeyframesOnRequest)
@@ -397,6 +398,9 @@ func (c *Client) count(kind webrtc.RTPCodecType, mid string, p *rtp.Packet) {
 			st.marker, st.layer = p.Payload[2], p.Payload[3]
 		}
 		st.arrived(p.Payload, time.Now())
+		if len(c.videoSSRCs) > 0 && p.SSRC == c.videoSSRCs[0] {
+			c.resends.arrived(p.SequenceNumber)
+		}
 		return
 	}
 	c.AudioReceived.Add(1)

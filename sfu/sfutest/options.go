@@ -27,6 +27,10 @@ type Options struct {
 	// KeyframesOnRequest sends video as a real encoder does: a key frame
 	// first and after each PLI/FIR, delta frames otherwise.
 	KeyframesOnRequest bool
+	// AcceptDuplicates turns off SRTP replay protection, so a packet the
+	// client asks for again (AskAgain) is counted even though it already
+	// arrived once; a browser asks only for packets it lost.
+	AcceptDuplicates bool
 }
 
 func (o Options) settingEngine() webrtc.SettingEngine {
@@ -42,6 +46,7 @@ func (o Options) settingEngine() webrtc.SettingEngine {
 	if o.Net != nil {
 		se.SetNet(o.Net)
 	}
+	se.DisableSRTPReplayProtection(o.AcceptDuplicates)
 	return se
 }
 
