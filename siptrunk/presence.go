@@ -35,6 +35,10 @@ type watcher struct {
 	callID  string
 	fromTag string
 	ended   chan struct{} // a NOTIFY said the subscription is terminated
+	// ctx ends the watcher's refreshes; closing the trunk cancels it first,
+	// so a SUBSCRIBE in flight to a silent PBX does not hold up the close.
+	ctx    context.Context
+	cancel context.CancelFunc
 
 	// mu makes our requests in the subscription dialog one at a time (as
 	// Leg.reqMu does for calls): a refresh and the closing unsubscribe must
@@ -55,6 +59,7 @@ func (t *Trunk) startPresence() {
 	}
 	for _, n := range t.cfg.Trunk.Presence {
 		w := &watcher{t: t, number: n, callID: sip.GenerateTagN(24), fromTag: sip.GenerateTagN(16), ended: make(chan struct{}, 1)}
+		w.ctx, w.cancel = context.WithCancel(t.ctx)
 		t.mu.Lock()
 		t.watchers[w.callID] = w
 		t.mu.Unlock()
@@ -112,7 +117,7 @@ func (w *watcher) run() {
 			failures = 0
 		}
 		select {
-		case <-w.t.ctx.Done():
+		case <-w.ctx.Done():
 			return
 		case <-time.After(wait):
 		case <-w.ended:
@@ -124,7 +129,7 @@ func (w *watcher) run() {
 // subscribe sends one SUBSCRIBE (answering a digest challenge) and
 // returns the granted expiry.
 func (w *watcher) subscribe() (time.Duration, error) {
-	ctx, cancel := withTimeout(w.t.ctx)
+	ctx, cancel := withTimeout(w.ctx)
 	defer cancel()
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -142,6 +147,7 @@ func (w *watcher) subscribe() (time.Duration, error) {
 // unsubscribe ends a granted subscription with Expires: 0 and stops the
 // refreshes; a subscription that was never granted needs nothing.
 func (w *watcher) unsubscribe(ctx context.Context) {
+	w.cancel()
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
 	w.mu.Lock()
