@@ -60,7 +60,6 @@ func newBenchEncoder(tb testing.TB, impl opusImpl, lossPercent int) Encoder {
 // complexity 10 without and with in-band FEC, and at complexity 5.
 func BenchmarkOpusEncode(b *testing.B) {
 	pcm := benchVoice()
-	frames := len(pcm) / OpusFrameSamples
 	for _, impl := range opusImpls {
 		for _, mode := range []struct {
 			name             string
@@ -71,18 +70,25 @@ func BenchmarkOpusEncode(b *testing.B) {
 				if err := enc.SetComplexity(mode.complexity); err != nil {
 					b.Fatal(err)
 				}
-				out := make([]byte, MaxOpusPayload)
-				b.ReportAllocs()
-				i := 0
-				for b.Loop() {
-					f := i % frames * OpusFrameSamples
-					if _, err := enc.Encode(pcm[f:f+OpusFrameSamples], out); err != nil {
-						b.Fatal(err)
-					}
-					i++
-				}
+				benchEncodeFrames(b, enc, pcm)
 			})
 		}
+	}
+}
+
+// benchEncodeFrames encodes pcm's 20 ms frames in turn, one per
+// iteration, reporting allocations.
+func benchEncodeFrames(b *testing.B, enc Encoder, pcm []int16) {
+	frames := len(pcm) / OpusFrameSamples
+	out := make([]byte, MaxOpusPayload)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		f := i % frames * OpusFrameSamples
+		if _, err := enc.Encode(pcm[f:f+OpusFrameSamples], out); err != nil {
+			b.Fatal(err)
+		}
+		i++
 	}
 }
 

@@ -162,7 +162,6 @@ func TestOpusSettingsQuality(t *testing.T) {
 // shared, every 20 ms).
 func BenchmarkOpusSettings(b *testing.B) {
 	pcm := speechLike(OpusSampleRate)
-	frames := len(pcm) / OpusFrameSamples
 	for _, impl := range opusImpls {
 		for _, bps := range settingBitrates {
 			for _, c := range settingComplexities {
@@ -177,16 +176,7 @@ func BenchmarkOpusSettings(b *testing.B) {
 					if err := enc.SetComplexity(c); err != nil {
 						b.Fatal(err)
 					}
-					out := make([]byte, MaxOpusPayload)
-					b.ReportAllocs()
-					i := 0
-					for b.Loop() {
-						f := i % frames * OpusFrameSamples
-						if _, err := enc.Encode(pcm[f:f+OpusFrameSamples], out); err != nil {
-							b.Fatal(err)
-						}
-						i++
-					}
+					benchEncodeFrames(b, enc, pcm)
 				})
 			}
 		}
