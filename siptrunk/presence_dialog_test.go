@@ -84,46 +84,56 @@ func TestPresenceSubscriptionLifecycle(t *testing.T) {
 // tag pbx250) and every SUBSCRIBE for 259 with 404; it returns 250's.
 func grantPresence(t *testing.T, peer *rawSocket) string {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		msg, ok := peer.await("SUBSCRIBE ", time.Until(deadline))
-		if !ok {
-			break
-		}
+	msg := firstSubscribe(peer, func(msg string) bool {
 		if strings.HasPrefix(msg, "SUBSCRIBE sip:259@") {
 			peer.send(t, answerTo(msg, "404 Not Found"))
-			continue
+			return false
 		}
-		if headerOf(msg, "Event") != "dialog" || headerOf(msg, "Expires") != "600" {
-			t.Fatalf("SUBSCRIBE lacks Event: dialog / Expires: 600:\n%s", msg)
-		}
-		peer.send(t, withToTag(okTo(msg), "pbx250"))
-		return msg
+		return true
+	})
+	if msg == "" {
+		t.Fatal("no SUBSCRIBE for 250 reached the PBX")
 	}
-	t.Fatal("no SUBSCRIBE for 250 reached the PBX")
-	return ""
+	if headerOf(msg, "Event") != "dialog" || headerOf(msg, "Expires") != "600" {
+		t.Fatalf("SUBSCRIBE lacks Event: dialog / Expires: 600:\n%s", msg)
+	}
+	peer.send(t, withToTag(okTo(msg), "pbx250"))
+	return msg
 }
 
 // awaitUnsubscribe returns the SUBSCRIBE with Expires: 0 the closing
 // trunk sends; one for 259 (never granted) fails the test.
 func awaitUnsubscribe(t *testing.T, peer *rawSocket) string {
 	t.Helper()
+	msg := firstSubscribe(peer, func(msg string) bool {
+		if headerOf(msg, "Expires") != "0" {
+			return false // a retry of 259 racing the close
+		}
+		if strings.HasPrefix(msg, "SUBSCRIBE sip:259@") {
+			t.Errorf("259's subscription was never granted, yet the trunk unsubscribed it")
+			return false
+		}
+		return true
+	})
+	if msg == "" {
+		t.Fatal("the closing trunk sent no SUBSCRIBE with Expires: 0 for 250")
+	}
+	return msg
+}
+
+// firstSubscribe is the first SUBSCRIBE reaching peer within 5 s that
+// wanted accepts; "" if none.
+func firstSubscribe(peer *rawSocket, wanted func(string) bool) string {
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
 		msg, ok := peer.await("SUBSCRIBE ", time.Until(deadline))
 		if !ok {
-			break
+			return ""
 		}
-		if headerOf(msg, "Expires") != "0" {
-			continue // a retry of 259 racing the close
+		if wanted(msg) {
+			return msg
 		}
-		if strings.HasPrefix(msg, "SUBSCRIBE sip:259@") {
-			t.Errorf("259's subscription was never granted, yet the trunk unsubscribed it")
-			continue
-		}
-		return msg
 	}
-	t.Fatal("the closing trunk sent no SUBSCRIBE with Expires: 0 for 250")
 	return ""
 }
 
