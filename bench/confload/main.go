@@ -44,7 +44,7 @@ func (o options) sendsVideo(i int) bool {
 func main() {
 	var o options
 	flag.IntVar(&o.n, "n", 50, "participants")
-	flag.IntVar(&o.talkers, "talkers", 3, "participants talking at once")
+	flag.IntVar(&o.talkers, "talkers", 3, "participants talking at once (0: nobody talks, no speaker or mix-delay probes: a forwarding-only video measure)")
 	flag.BoolVar(&o.video, "video", false, "participants also send synthetic VP8 video (room mode all)")
 	flag.IntVar(&o.publishers, "publishers", 0, "with -video, only the first K participants send video, the rest only view it (0: all send)")
 	flag.DurationVar(&o.duration, "duration", 20*time.Second, "measurement window after everyone joined")
@@ -56,6 +56,9 @@ func main() {
 	flag.IntVar(&o.pinCore, "pin", -1, "pin the server to this CPU core (-1: no pinning)")
 	flag.IntVar(&o.hogs, "hog", 0, "busy loops to run beside the server while measuring (on the pinned core, if any)")
 	flag.Parse()
+	if o.talkers < 0 || o.talkers > o.n-2 {
+		log.Fatalf("-talkers %d: want 0..%d (the mix-delay probe and its listener need two more of -n %d)", o.talkers, o.n-2, o.n)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), o.duration+5*time.Minute)
 	defer cancel()
 	res, err := run(ctx, o)

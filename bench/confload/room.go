@@ -65,7 +65,7 @@ func (r *room) assignRole(p *participant, i int, o options) error {
 		}
 		r.talkers = append(r.talkers, p)
 		return c.StartTone(300+float64(i)*150, 6000)
-	case i == o.talkers:
+	case i == o.talkers && o.talkers > 0: // -talkers 0: nobody speaks, no probe either
 		c.Silent.Store(true)
 		r.probe = p
 		return c.StartTone(probeFreq, 12000)
