@@ -120,7 +120,7 @@ func TestDefaultsWhenKeysOmitted(t *testing.T) {
 					Speaker: SpeakerPolicy{Threshold: 50, Window: Duration(300 * time.Millisecond),
 						MinTalk: Duration(250 * time.Millisecond), SwitchHold: Duration(time.Second),
 						Release: Duration(600 * time.Millisecond), Margin: 6},
-					Mixer: MixerPolicy{TopK: 3, Bitrate: 32000, Complexity: 0, DTX: true, ListenerFrameMS: 0},
+					Mixer: MixerPolicy{TopK: 3, Bitrate: 32000, Complexity: 5, DTX: true, ListenerFrameMS: 0},
 					Video: VideoPolicy{SpeakerLayer: "high", OthersLayer: "low", MaxLayer: "high", LastN: 4},
 					Meetings: MeetingsPolicy{Share: "everyone", MaxShares: 1, SelfUnmute: true, HandLowerAfter: Duration(3 * time.Second),
 						ChatHistory: 100, ChatMaxChars: 1000},
