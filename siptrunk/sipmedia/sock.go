@@ -111,10 +111,12 @@ func newSockMedia(ip net.IP, prefs []string, kind sockKind, log *slog.Logger) (*
 
 // bindPortPair binds an even RTP port and the RTCP port above it, so
 // peers that do not multiplex RTCP find the port they expect closed
-// to nobody else.
+// to nobody else. The kernel's ephemeral port has either parity (Linux
+// even prefers odd ones for bind), so an odd one becomes the RTCP port of
+// the even port below it; only a taken neighbour costs another try.
 func bindPortPair(ip net.IP) (*net.UDPConn, *net.UDPConn, error) {
 	var lastErr error
-	for range 20 {
+	for range 32 {
 		c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: ip})
 		if err != nil {
 			return nil, nil, fmt.Errorf("%w: media socket on %s: %w", ErrConfig, ip, err)
@@ -124,6 +126,12 @@ func bindPortPair(ip net.IP) (*net.UDPConn, *net.UDPConn, error) {
 			r, err := net.ListenUDP("udp4", &net.UDPAddr{IP: ip, Port: port + 1})
 			if err == nil {
 				return c, r, nil
+			}
+			lastErr = err
+		} else if port%2 == 1 {
+			rtp, err := net.ListenUDP("udp4", &net.UDPAddr{IP: ip, Port: port - 1})
+			if err == nil {
+				return rtp, c, nil
 			}
 			lastErr = err
 		}

@@ -185,3 +185,20 @@ func TestSockMediaPlainRTPStrict(t *testing.T) {
 		t.Errorf("peer address moved to %v", r)
 	}
 }
+
+// TestBindPortPairs: 200 pairs held at once, every one an even RTP port
+// with its RTCP port right above, whatever parity the kernel hands out.
+func TestBindPortPairs(t *testing.T) {
+	ip := net.ParseIP("127.0.0.1")
+	for range 200 {
+		rtp, rtcp, err := bindPortPair(ip)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _, _ = rtp.Close(), rtcp.Close() })
+		p, q := rtp.LocalAddr().(*net.UDPAddr).Port, rtcp.LocalAddr().(*net.UDPAddr).Port
+		if p%2 != 0 || q != p+1 {
+			t.Fatalf("pair %d/%d: want an even RTP port and RTCP on the next", p, q)
+		}
+	}
+}
