@@ -343,9 +343,14 @@ func requireRecordingInOrder(t *testing.T, dir string, freqs ...float64) {
 		}
 		return at, best
 	}
+	// The beep opens the recording, before Bob takes over from Alice
+	// 2.5 s after "Recording" shows. Its offset in the file follows the
+	// mixer's tick under load (1.2 s in a busy CI run with three
+	// browsers), so it is bounded by that switch, not by 1 s.
 	beep, db := loudest(1400)
-	if db < -35 || beep > 1 {
-		t.Fatalf("the start beep: %.1f dB at %.1f s", db, beep)
+	t.Logf("recording: the start beep loudest at %.1f s (%.1f dB)", beep, db)
+	if db < -35 || beep > 2 {
+		t.Fatalf("the start beep: %.1f dB at %.1f s, want it in the first 2 s", db, beep)
 	}
 	last := -1.0
 	for _, f := range freqs {
