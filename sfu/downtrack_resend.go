@@ -132,6 +132,7 @@ func (d *DownTrack) resendOne(e *resendEpoch, seq uint16, now int64, s *resendSc
 		return false
 	}
 	d.resent.Add(1)
+	d.stats.PacketsResent.Add(1)
 	return true
 }
 

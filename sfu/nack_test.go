@@ -93,4 +93,7 @@ func TestServerResendsVideoAViewerAsksFor(t *testing.T) {
 	if resent != 2 {
 		t.Fatalf("bob's tracks resent %d packets, want 2", resent)
 	}
+	if total := api.stats.PacketsResent.Load(); total != 2 {
+		t.Fatalf("the media plane counted %d packets resent, want 2 (what /metrics shows)", total)
+	}
 }

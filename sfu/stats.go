@@ -11,11 +11,15 @@ type Stats struct {
 	PacketsForwarded atomic.Uint64
 	BytesForwarded   atomic.Uint64
 	PacketsDropped   atomic.Uint64
-	SpeakerSwitches  atomic.Uint64
-	LayerSwitches    atomic.Uint64
-	LegsActive       atomic.Int64
-	LegsTotal        atomic.Uint64
-	MixTick          Histogram
+	// PacketsResent counts video packets sent again because a viewer's
+	// NACK asked for them (downtrack_resend.go): a rising rate means lossy
+	// viewers, before they complain of frozen video.
+	PacketsResent   atomic.Uint64
+	SpeakerSwitches atomic.Uint64
+	LayerSwitches   atomic.Uint64
+	LegsActive      atomic.Int64
+	LegsTotal       atomic.Uint64
+	MixTick         Histogram
 	// MixCaughtUp counts mixer frames produced late, in a burst after a
 	// wake-up that came more than one period late; MixSkipped the frames
 	// a longer stall skipped (mediaclock.go).

@@ -62,6 +62,9 @@ func TestMetricsMoveDuringACall(t *testing.T) {
 	if m1["xphone_rtp_packets_forwarded_total"] <= m0["xphone_rtp_packets_forwarded_total"]+20 {
 		t.Fatalf("forwarded packets did not grow: %v → %v", m0["xphone_rtp_packets_forwarded_total"], m1["xphone_rtp_packets_forwarded_total"])
 	}
+	if _, ok := m1["xphone_rtp_packets_resent_total"]; !ok {
+		t.Fatal("/metrics has no xphone_rtp_packets_resent_total: an admin cannot see lossy viewers")
+	}
 }
 
 func TestHealthAndReadiness(t *testing.T) {

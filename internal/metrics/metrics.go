@@ -48,6 +48,7 @@ var (
 	packetsFwd      = desc("rtp_packets_forwarded_total", "RTP packets sent to legs.")
 	bytesFwd        = desc("rtp_bytes_forwarded_total", "RTP payload bytes sent to legs.")
 	packetsDropped  = desc("rtp_packets_dropped_total", "RTP packets not sent (waiting for a keyframe, write errors).")
+	packetsResent   = desc("rtp_packets_resent_total", "Video packets sent again because a viewer's NACK asked for them.")
 	speakerSwitches = desc("speaker_switches_total", "Dominant-speaker changes in conference rooms.")
 	layerSwitches   = desc("simulcast_layer_switches_total", "Times a viewer was moved to another simulcast layer.")
 	mixTick         = desc("mixer_tick_seconds", "Duration of one 20 ms conference mixer tick.")
@@ -70,7 +71,7 @@ type collector struct{ src Sources }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{callsActive, roomsActive, participants, legsActive, legsTotal, packetsFwd,
-		bytesFwd, packetsDropped, speakerSwitches, layerSwitches, mixTick, mixCaughtUp, mixSkipped, logins, tabsOpen,
+		bytesFwd, packetsDropped, packetsResent, speakerSwitches, layerSwitches, mixTick, mixCaughtUp, mixSkipped, logins, tabsOpen,
 		webSecurity, limitReached, trunkRegistered, sipEvents, sipRequests, sipResponses, sipFrontDoor} {
 		ch <- d
 	}
@@ -99,6 +100,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(packetsFwd, m.PacketsForwarded.Load())
 	counter(bytesFwd, m.BytesForwarded.Load())
 	counter(packetsDropped, m.PacketsDropped.Load())
+	counter(packetsResent, m.PacketsResent.Load())
 	counter(speakerSwitches, m.SpeakerSwitches.Load())
 	counter(layerSwitches, m.LayerSwitches.Load())
 	buckets, count, sum := m.MixTick.Snapshot()
