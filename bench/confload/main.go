@@ -99,6 +99,7 @@ func run(ctx context.Context, o options) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
+	room.waitHeard()
 	fmt.Fprintf(os.Stderr, "all joined (%d late); measuring for %s\n", o.late, o.duration)
 	if o.hogs > 0 {
 		stop, err := startHogs(o.hogs, o.pinCore)

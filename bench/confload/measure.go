@@ -242,9 +242,13 @@ func (r *result) print(w io.Writer, o options) {
 			r.videoPerSec, r.cpuMsPerSec*1000/r.videoPerSec)
 	}
 	fmt.Fprintf(w, "join time              p50 %s  p95 %s\n", r.joinP50.Round(time.Millisecond), r.joinP95.Round(time.Millisecond))
-	r.joinAudio.print(w, "first mixed audio")
+	if o.talkers > 0 { // with nobody talking there is nothing to hear
+		r.joinAudio.print(w, "first mixed audio")
+	}
 	if o.late > 0 {
 		fmt.Fprintf(w, "late join time         p50 %s  p95 %s\n", r.lateJoinP50.Round(time.Millisecond), r.lateJoinP95.Round(time.Millisecond))
+	}
+	if o.late > 0 && o.talkers > 0 {
 		r.lateAudio.print(w, "  late first audio")
 	}
 	fmt.Fprintf(w, "speaker switch         p50 %s  p95 %s  (%d samples)\n", percentile(r.switchLat, 0.5).Round(time.Millisecond),

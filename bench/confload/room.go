@@ -59,8 +59,7 @@ func joinAll(ctx context.Context, srv *server, o options) (*room, error) {
 }
 
 // joinLate joins o.late more participants into the full, talking room,
-// lateGap apart, and waits (at most hearWait) until every joiner heard
-// the talkers.
+// lateGap apart.
 func (r *room) joinLate(ctx context.Context, srv *server, o options) error {
 	for i := o.n; i < o.n+o.late; i++ {
 		select {
@@ -77,8 +76,13 @@ func (r *room) joinLate(ctx context.Context, srv *server, o options) error {
 			r.lateHeard = append(r.lateHeard, fa)
 		}
 	}
-	waitAll(append(slices.Clone(r.heard), r.lateHeard...), time.After(hearWait))
 	return nil
+}
+
+// waitHeard waits (at most hearWait) until every joiner heard the talkers,
+// so that none is still listening for them in the window.
+func (r *room) waitHeard() {
+	waitAll(append(slices.Clone(r.heard), r.lateHeard...), time.After(hearWait))
 }
 
 // joinOne joins participant i and gives it its role; fa times its first
