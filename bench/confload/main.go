@@ -3,10 +3,13 @@
 // one room over the real login and WebSocket signalling (K of them talking
 // with Opus tones and RFC 6464 levels, the rest silent), switches the
 // dominant talker on a script, and reports the server's CPU and memory per
-// participant, packets forwarded per CPU-second, join time, speaker-switch
-// latency and mix delay. Everything runs on 127.0.0.1.
+// participant, packets forwarded per CPU-second, join time, the time a
+// joiner takes to hear the talkers in its mix (first mixed audio), speaker-
+// switch latency and mix delay. -late K joins K more into the full, talking
+// room before the window: first audio under load. Everything runs on
+// 127.0.0.1.
 //
-//	go run ./bench/confload -n 100 -talkers 3 -duration 20s
+//	go run ./bench/confload -n 100 -talkers 3 -duration 20s -late 10
 package main
 
 import (
@@ -20,7 +23,10 @@ import (
 
 type options struct {
 	n, talkers int
-	video      bool
+	// late participants join after the first n, into the full room
+	// whose talkers are talking, before the measurement window.
+	late  int
+	video bool
 	// publishers is how many participants send video with -video (the
 	// first ones); the others only receive it. 0: everyone sends.
 	publishers int
@@ -45,6 +51,7 @@ func main() {
 	var o options
 	flag.IntVar(&o.n, "n", 50, "participants")
 	flag.IntVar(&o.talkers, "talkers", 3, "participants talking at once (0: nobody talks, no speaker or mix-delay probes: a forwarding-only video measure)")
+	flag.IntVar(&o.late, "late", 0, "participants joining after the room is full and talking (first mixed audio under load)")
 	flag.BoolVar(&o.video, "video", false, "participants also send synthetic VP8 video (room mode all)")
 	flag.IntVar(&o.publishers, "publishers", 0, "with -video, only the first K participants send video, the rest only view it (0: all send)")
 	flag.DurationVar(&o.duration, "duration", 20*time.Second, "measurement window after everyone joined")
@@ -58,6 +65,9 @@ func main() {
 	flag.Parse()
 	if o.talkers < 0 || o.talkers > o.n-2 {
 		log.Fatalf("-talkers %d: want 0..%d (the mix-delay probe and its listener need two more of -n %d)", o.talkers, o.n-2, o.n)
+	}
+	if o.late < 0 {
+		log.Fatalf("-late %d: want ≥ 0", o.late)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), o.duration+5*time.Minute)
 	defer cancel()
@@ -83,10 +93,14 @@ func run(ctx context.Context, o options) (*result, error) {
 	fmt.Fprintf(os.Stderr, "server up at %s (pid %d); joining %d participants\n", srv.url, srv.pid(), o.n)
 	room, err := joinAll(ctx, srv, o)
 	defer room.close()
+	if err == nil {
+		err = room.joinLate(ctx, srv, o)
+	}
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(os.Stderr, "all joined; measuring for %s\n", o.duration)
+	room.waitHeard()
+	fmt.Fprintf(os.Stderr, "all joined (%d late); measuring for %s\n", o.late, o.duration)
 	if o.hogs > 0 {
 		stop, err := startHogs(o.hogs, o.pinCore)
 		if err != nil {

@@ -26,8 +26,12 @@ type result struct {
 	rssEndKiBPerPart float64
 	packetsPerCPUSec float64
 	joinP50, joinP95 time.Duration
-	switchLat        []time.Duration
-	mixDelay         []time.Duration
+	// First mixed audio with a talker in it, for the joiners that filled
+	// the room and for the -late ones.
+	joinAudio, lateAudio     joinAudio
+	lateJoinP50, lateJoinP95 time.Duration
+	switchLat                []time.Duration
+	mixDelay                 []time.Duration
 	// RTP clock of the received audio against wall time, per receiver.
 	talkerClocks, listenerClocks []float64
 	// Mixer frames produced late (caught up) and skipped in the window.
@@ -38,10 +42,13 @@ type result struct {
 
 // measure runs the switch and probe script for o.duration.
 func measure(ctx context.Context, srv *server, r *room, o options) (*result, error) {
-	res := &result{joinP50: percentile(r.joinTimes, 0.5), joinP95: percentile(r.joinTimes, 0.95)}
-	res.rssKiBPerPart = float64(rssKiB(srv.pid())-r.rssBefore) / float64(o.n)
+	res := &result{joinP50: percentile(r.joinTimes, 0.5), joinP95: percentile(r.joinTimes, 0.95),
+		joinAudio: summarise(r.heard), lateAudio: summarise(r.lateHeard),
+		lateJoinP50: percentile(r.lateJoinTimes, 0.5), lateJoinP95: percentile(r.lateJoinTimes, 0.95)}
+	n := len(r.all)
+	res.rssKiBPerPart = float64(rssKiB(srv.pid())-r.rssBefore) / float64(n)
 	late0 := readGoStats(srv)
-	res.goPerPart = late0.perParticipant(r.goBefore, o.n)
+	res.goPerPart = late0.perParticipant(r.goBefore, n)
 	var probe *probe
 	if r.probe != nil {
 		probe = newProbe(r)
@@ -76,8 +83,8 @@ func measure(ctx context.Context, srv *server, r *room, o options) (*result, err
 	res.switchesPerSec = float64(sw1-sw0) / elapsed
 	res.talkerClocks, res.listenerClocks = r.clocks()
 	late1 := readGoStats(srv)
-	res.goEndPerPart = late1.perParticipant(r.goBefore, o.n)
-	res.rssEndKiBPerPart = float64(rssKiB(srv.pid())-r.rssBefore) / float64(o.n)
+	res.goEndPerPart = late1.perParticipant(r.goBefore, n)
+	res.rssEndKiBPerPart = float64(rssKiB(srv.pid())-r.rssBefore) / float64(n)
 	res.caughtUp, res.skipped = late1.caughtUp-late0.caughtUp, late1.skipped-late0.skipped
 	res.cpuMsPerSec = cpuSec * 1000 / elapsed
 	if cpuSec > 0 {
@@ -216,8 +223,9 @@ func (r *result) print(w io.Writer, o options) {
 	if o.listenerFrame != 0 {
 		frames = fmt.Sprintf("%d ms", o.listenerFrame)
 	}
-	fmt.Fprintf(w, "participants %d, talkers %d, video %v (publishers %d, 0 = all), opus %s, listener frames %s, window %s\n", o.n, o.talkers, o.video, o.publishers, impl, frames, o.duration)
-	fmt.Fprintf(w, "server CPU             %.1f ms/s (%.3f ms/s per participant)\n", r.cpuMsPerSec, r.cpuMsPerSec/float64(o.n))
+	n := o.n + o.late
+	fmt.Fprintf(w, "participants %d (%d late), talkers %d, video %v (publishers %d, 0 = all), opus %s, listener frames %s, window %s\n", n, o.late, o.talkers, o.video, o.publishers, impl, frames, o.duration)
+	fmt.Fprintf(w, "server CPU             %.1f ms/s (%.3f ms/s per participant)\n", r.cpuMsPerSec, r.cpuMsPerSec/float64(n))
 	fmt.Fprintf(w, "  in the kernel        %.0f %%; %.0f context switches/s\n", 100*r.systemShare, r.switchesPerSec)
 	fmt.Fprintf(w, "server RSS growth      %.0f KiB per participant\n", r.rssKiBPerPart)
 	g := r.goPerPart
@@ -234,6 +242,15 @@ func (r *result) print(w io.Writer, o options) {
 			r.videoPerSec, r.cpuMsPerSec*1000/r.videoPerSec)
 	}
 	fmt.Fprintf(w, "join time              p50 %s  p95 %s\n", r.joinP50.Round(time.Millisecond), r.joinP95.Round(time.Millisecond))
+	if o.talkers > 0 { // with nobody talking there is nothing to hear
+		r.joinAudio.print(w, "first mixed audio")
+	}
+	if o.late > 0 {
+		fmt.Fprintf(w, "late join time         p50 %s  p95 %s\n", r.lateJoinP50.Round(time.Millisecond), r.lateJoinP95.Round(time.Millisecond))
+	}
+	if o.late > 0 && o.talkers > 0 {
+		r.lateAudio.print(w, "  late first audio")
+	}
 	fmt.Fprintf(w, "speaker switch         p50 %s  p95 %s  (%d samples)\n", percentile(r.switchLat, 0.5).Round(time.Millisecond),
 		percentile(r.switchLat, 0.95).Round(time.Millisecond), len(r.switchLat))
 	fmt.Fprintf(w, "mix delay              p50 %s  p95 %s  (%d samples)\n", percentile(r.mixDelay, 0.5).Round(time.Millisecond),

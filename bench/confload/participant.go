@@ -39,8 +39,9 @@ type stamped struct {
 }
 
 // join logs in, opens the socket, dials room 800 and waits until connected;
-// with video it receives the room's video, and sends its own if send.
-func join(ctx context.Context, srv *server, number string, video, send bool) (*participant, error) {
+// with video it receives the room's video, and sends its own if send. With
+// fa it decodes the audio it receives until fa hears a talker.
+func join(ctx context.Context, srv *server, number string, video, send bool, fa *firstAudio) (*participant, error) {
 	jar, _ := cookiejar.New(nil)
 	hc := &http.Client{Jar: jar, Timeout: 10 * time.Second, Transport: &http.Transport{
 		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} //nolint:gosec // self-signed bench server
@@ -63,6 +64,12 @@ func join(ctx context.Context, srv *server, number string, video, send bool) (*p
 	c, err := sfutest.NewClientWith(sfutest.Options{Video: send, ReceiveVideo: video && !send})
 	if err != nil {
 		return nil, err
+	}
+	if fa != nil {
+		if !fa.keepListening {
+			fa.quiet = c.StopListening
+		}
+		c.OnAudio(fa.hear)
 	}
 	p := &participant{number: number, client: c, conn: conn, connected: make(chan struct{})}
 	p.wg.Add(1)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -11,6 +12,10 @@ import (
 
 // probeFreq is the mix-delay probe tone, distinct from the talkers' tones.
 const probeFreq = 2000
+
+// lateGap spaces the -late joiners, so each joins a room that is not
+// busy with the previous one's handshake.
+const lateGap = 300 * time.Millisecond
 
 // room is everyone who joined, by role.
 type room struct {
@@ -20,8 +25,12 @@ type room struct {
 	listener  *participant // decodes its mix to find the probe's bursts
 	observers []*participant
 	joinTimes []time.Duration
-	rssBefore int64
-	goBefore  goStats
+	// heard times each non-talker's first mixed audio with a talker in it,
+	// joined with the room filling; lateHeard the same for -late joiners.
+	heard, lateHeard []*firstAudio
+	lateJoinTimes    []time.Duration
+	rssBefore        int64
+	goBefore         goStats
 }
 
 func (r *room) close() {
@@ -34,23 +43,80 @@ func (r *room) close() {
 func joinAll(ctx context.Context, srv *server, o options) (*room, error) {
 	r := &room{rssBefore: rssKiB(srv.pid()), goBefore: readGoStats(srv)}
 	for i := 0; i < o.n; i++ {
-		start := time.Now()
-		jctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		p, err := join(jctx, srv, strconv.Itoa(2000+i), o.video, o.sendsVideo(i))
-		cancel()
+		took, fa, err := r.joinOne(ctx, srv, o, i)
 		if err != nil {
 			return r, err
 		}
-		r.joinTimes = append(r.joinTimes, time.Since(start))
-		r.all = append(r.all, p)
-		if err := r.assignRole(p, i, o); err != nil {
-			return r, err
+		r.joinTimes = append(r.joinTimes, took)
+		if fa != nil {
+			r.heard = append(r.heard, fa)
 		}
 		if (i+1)%25 == 0 {
 			fmt.Fprintf(os.Stderr, "  %d joined\n", i+1)
 		}
 	}
 	return r, nil
+}
+
+// joinLate joins o.late more participants into the full, talking room,
+// lateGap apart.
+func (r *room) joinLate(ctx context.Context, srv *server, o options) error {
+	for i := o.n; i < o.n+o.late; i++ {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(lateGap):
+		}
+		took, fa, err := r.joinOne(ctx, srv, o, i)
+		if err != nil {
+			return err
+		}
+		r.lateJoinTimes = append(r.lateJoinTimes, took)
+		if fa != nil {
+			r.lateHeard = append(r.lateHeard, fa)
+		}
+	}
+	return nil
+}
+
+// waitHeard waits (at most hearWait) until every joiner heard the talkers,
+// so that none is still listening for them in the window.
+func (r *room) waitHeard() {
+	waitAll(append(slices.Clone(r.heard), r.lateHeard...), time.After(hearWait))
+}
+
+// joinOne joins participant i and gives it its role; fa times its first
+// sound (nil for talkers, and when nobody talks).
+func (r *room) joinOne(ctx context.Context, srv *server, o options, i int) (time.Duration, *firstAudio, error) {
+	start := time.Now()
+	var fa *firstAudio
+	if o.talkers > 0 && i >= o.talkers {
+		fa = newFirstAudio(talkerFreqs(o.talkers), time.Now, start)
+		fa.keepListening = i == o.n-1 // the mix-delay listener
+	}
+	jctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	p, err := join(jctx, srv, strconv.Itoa(2000+i), o.video, o.sendsVideo(i), fa)
+	cancel()
+	if err != nil {
+		return 0, nil, err
+	}
+	took := time.Since(start)
+	if fa != nil {
+		fa.connected = p.client.ConnectedAt()
+	}
+	r.all = append(r.all, p)
+	return took, fa, r.assignRole(p, i, o)
+}
+
+// talkerFreq is the tone talker i sends.
+func talkerFreq(i int) float64 { return 300 + float64(i)*150 }
+
+func talkerFreqs(k int) []float64 {
+	f := make([]float64, k)
+	for i := range f {
+		f[i] = talkerFreq(i)
+	}
+	return f
 }
 
 // assignRole makes the first K participants talkers, the next one the
@@ -64,7 +130,7 @@ func (r *room) assignRole(p *participant, i int, o options) error {
 			c.Level.Store(10)
 		}
 		r.talkers = append(r.talkers, p)
-		return c.StartTone(300+float64(i)*150, 6000)
+		return c.StartTone(talkerFreq(i), 6000)
 	case i == o.talkers && o.talkers > 0: // -talkers 0: nobody speaks, no probe either
 		c.Silent.Store(true)
 		r.probe = p

@@ -96,7 +96,7 @@ func writeConfig(path string, o options) error {
 	fmt.Fprintf(&b, "media: {interfaces: [lo]}\nlog: {level: warn}\nlogin: {max_failures: 100000, extension_max_failures: 100000, slow_after: 100000}\n")
 	fmt.Fprintf(&b, "policy: {mixer: {listener_frame_ms: %d}}\n", o.listenerFrame)
 	fmt.Fprintf(&b, "rooms: [{number: \"800\", name: Load, video: %s}]\nextensions:\n", mode)
-	for i := 0; i < o.n; i++ {
+	for i := 0; i < o.n+o.late; i++ {
 		fmt.Fprintf(&b, "  - {number: \"%d\", name: P%d, password_hash: '%s', xphone: true}\n", 2000+i, i, hash)
 	}
 	return os.WriteFile(path, []byte(b.String()), 0o600)

@@ -72,6 +72,7 @@ type Client struct {
 	nacked     []uint16              // sequence numbers the server asked for again
 	resends    resendLog             // what this client asked the server for again (askagain.go)
 	clock      audioClock            // received audio's RTP clock against wall time
+	connected  atomic.Int64          // Unix ns pion first reported connected (ConnectedAt)
 	opts       Options
 	sentKey    atomic.Uint64 // key frames sent (KeyframesOnRequest)
 	screen     screenShare   // a shared screen (screen.go)
@@ -125,7 +126,22 @@ func newClient(o Options) (*Client, error) {
 		}
 	}
 	pc.OnTrack(c.onTrack)
+	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		if s == webrtc.PeerConnectionStateConnected {
+			c.connected.CompareAndSwap(0, time.Now().UnixNano())
+		}
+	})
 	return c, nil
+}
+
+// ConnectedAt is when the PeerConnection first became connected (ICE and
+// DTLS done: media can flow), to the instant pion reported it, where
+// Connected polls; zero before.
+func (c *Client) ConnectedAt() time.Time {
+	if ns := c.connected.Load(); ns != 0 {
+		return time.Unix(0, ns)
+	}
+	return time.Time{}
 }
 
 func newAPI(o Options) (*webrtc.API, error) {
@@ -430,6 +446,13 @@ func (c *Client) Listen() { c.listen.Store(true) }
 func (c *Client) OnAudio(f func(pcm []int16)) {
 	c.hook.Store(&f)
 	c.listen.Store(true)
+}
+
+// StopListening stops decoding received audio and drops OnAudio's hook: a
+// load tool that needed only the first sound spares the decoder's CPU.
+func (c *Client) StopListening() {
+	c.listen.Store(false)
+	c.hook.Store(nil)
 }
 
 // ForgetHeard drops the audio heard so far: Heard then returns only what
