@@ -1,0 +1,150 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"net"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+)
+
+// maxTag is the largest SRTP/SRTCP trailer the supported profiles add:
+// the GCM tag (16) plus the SRTCP index (4).
+const maxTag = 20
+
+// Batch collects encrypted datagrams for several peers and sends them with
+// one sendmmsg per Flush. A Batch belongs to one goroutine (a forwarder of
+// one received packet, a mixer tick); peers may be shared between batches.
+type Batch struct {
+	e       *Engine
+	m       *mmsg
+	n       int
+	hdr     rtp.Header  // scratch for EncryptRTP
+	rtcpHdr rtcp.Header // scratch for EncryptRTCP
+}
+
+// NewBatch returns a batch of up to size datagrams; an add beyond that
+// flushes first.
+func (e *Engine) NewBatch(size int) *Batch {
+	if size < 1 {
+		size = 1
+	}
+	return &Batch{e: e, m: newMmsg(e.rc, size, slotSize)}
+}
+
+// Len is the number of datagrams waiting for Flush.
+func (b *Batch) Len() int { return b.n }
+
+// AddRTP marshals pkt and encrypts it for p into the batch's own buffer;
+// pkt may be reused as soon as it returns.
+func (b *Batch) AddRTP(p *Peer, pkt *rtp.Packet) error {
+	a, k, slot, err := b.slot(p, pkt.MarshalSize())
+	if err != nil {
+		return err
+	}
+	n, err := pkt.MarshalTo(slot)
+	if err != nil {
+		return fmt.Errorf("engine: marshal rtp: %w", err)
+	}
+	p.sendMu.Lock()
+	out, err := k.local.EncryptRTP(slot[:n], slot[:n], &b.hdr)
+	p.sendMu.Unlock()
+	if err != nil {
+		return fmt.Errorf("engine: encrypt rtp: %w", err)
+	}
+	b.push(a, len(out))
+	return nil
+}
+
+// AddRTCP encrypts one (compound) RTCP packet for p.
+func (b *Batch) AddRTCP(p *Peer, raw []byte) error {
+	a, k, slot, err := b.slot(p, len(raw))
+	if err != nil {
+		return err
+	}
+	n := copy(slot, raw)
+	p.sendMu.Lock()
+	out, err := k.local.EncryptRTCP(slot[:n], slot[:n], &b.rtcpHdr)
+	p.sendMu.Unlock()
+	if err != nil {
+		return fmt.Errorf("engine: encrypt rtcp: %w", err)
+	}
+	b.push(a, len(out))
+	return nil
+}
+
+// slot returns the next free buffer (flushing a full batch) for a
+// plaintext of size bytes, with p's address and keys.
+func (b *Batch) slot(p *Peer, size int) (*peerAddr, *cryptoState, []byte, error) {
+	a, k := p.addr.Load(), p.keys.Load()
+	if a == nil || k == nil {
+		return nil, nil, nil, ErrNotReady
+	}
+	if size+maxTag > slotSize {
+		return nil, nil, nil, fmt.Errorf("%w: %d bytes", ErrTooLarge, size)
+	}
+	if b.n == len(b.m.hdrs) {
+		if err := b.Flush(); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	buf := b.m.bufs[b.n]
+	return a, k, buf[:cap(buf)], nil
+}
+
+func (b *Batch) push(a *peerAddr, n int) {
+	b.m.names[b.n] = a.sa.raw
+	b.m.hdrs[b.n].Hdr.Namelen = a.sa.len
+	b.m.iovs[b.n].SetLen(n)
+	b.n++
+}
+
+// Flush sends every queued datagram, in as few sendmmsg calls as the kernel
+// allows. A datagram the kernel refuses is counted and skipped; the first
+// such error is returned after the rest were sent.
+func (b *Batch) Flush() error {
+	var first error
+	for off := 0; off < b.n; {
+		k, err := b.m.send(off, b.n)
+		if err != nil {
+			b.e.ctr.sendE.Add(1)
+			if first == nil {
+				first = fmt.Errorf("%w: sendmmsg: %w", ErrSocket, err)
+			}
+			if errors.Is(err, net.ErrClosed) {
+				break // the socket is closed: the rest would fail alike
+			}
+			off++
+			continue
+		}
+		if k == 0 {
+			break
+		}
+		b.e.ctr.sent.Add(uint64(k))
+		off += k
+	}
+	b.n = 0
+	return first
+}
+
+// WriteRTP encrypts and sends one packet to p now: the convenience for a
+// caller with nothing to batch. It is safe for concurrent use.
+func (p *Peer) WriteRTP(pkt *rtp.Packet) error {
+	b := p.e.singles.Get().(*Batch)
+	defer p.e.singles.Put(b)
+	if err := b.AddRTP(p, pkt); err != nil {
+		return err
+	}
+	return b.Flush()
+}
+
+// WriteRTCP encrypts and sends one (compound) RTCP packet to p now.
+func (p *Peer) WriteRTCP(raw []byte) error {
+	b := p.e.singles.Get().(*Batch)
+	defer p.e.singles.Put(b)
+	if err := b.AddRTCP(p, raw); err != nil {
+		return err
+	}
+	return b.Flush()
+}

@@ -1,0 +1,102 @@
+package engine
+
+import (
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// mmsg is a preallocated vector of datagrams for one recvmmsg or sendmmsg
+// call. golang.org/x/net's ReadBatch allocates a net.UDPAddr per received
+// message, so the engine issues the system calls itself to keep the packet
+// path free of allocations. One mmsg belongs to one goroutine.
+type mmsg struct {
+	rc    syscall.RawConn
+	hdrs  []unix.Mmsghdr
+	iovs  []unix.Iovec
+	names []unix.RawSockaddrInet6
+	bufs  [][]byte // backing storage, one MTU-sized slot per message
+
+	// State of the call in progress, kept here so the callbacks passed to
+	// RawConn are bound once and not allocated per call.
+	off, count int
+	done       int
+	errno      syscall.Errno
+	recvF      func(fd uintptr) bool
+	sendF      func(fd uintptr) bool
+}
+
+func newMmsg(rc syscall.RawConn, n, size int) *mmsg {
+	m := &mmsg{
+		rc:    rc,
+		hdrs:  make([]unix.Mmsghdr, n),
+		iovs:  make([]unix.Iovec, n),
+		names: make([]unix.RawSockaddrInet6, n),
+		bufs:  make([][]byte, n),
+	}
+	backing := make([]byte, n*size)
+	for i := range m.hdrs {
+		m.bufs[i] = backing[i*size : (i+1)*size : (i+1)*size]
+		m.iovs[i].Base = &m.bufs[i][0]
+		m.iovs[i].SetLen(size)
+		m.hdrs[i].Hdr.Iov = &m.iovs[i]
+		m.hdrs[i].Hdr.SetIovlen(1)
+		m.hdrs[i].Hdr.Name = (*byte)(unsafe.Pointer(&m.names[i]))
+	}
+	m.recvF = m.recvmmsg
+	m.sendF = m.sendmmsg
+	return m
+}
+
+// recv blocks until at least one datagram is read and returns how many.
+// Message i has m.hdrs[i].Len bytes in m.bufs[i] from m.names[i].
+func (m *mmsg) recv() (int, error) {
+	for i := range m.hdrs {
+		m.hdrs[i].Hdr.Namelen = unix.SizeofSockaddrInet6
+		m.hdrs[i].Hdr.Flags = 0
+		m.iovs[i].SetLen(cap(m.bufs[i]))
+	}
+	m.done, m.errno = 0, 0
+	if err := m.rc.Read(m.recvF); err != nil {
+		return 0, err
+	}
+	if m.errno != 0 {
+		return 0, m.errno
+	}
+	return m.done, nil
+}
+
+func (m *mmsg) recvmmsg(fd uintptr) bool {
+	n, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&m.hdrs[0])),
+		uintptr(len(m.hdrs)), unix.MSG_DONTWAIT, 0, 0)
+	if e == unix.EAGAIN || e == unix.EINTR {
+		return false // wait for the poller
+	}
+	m.done, m.errno = int(n), e
+	return true
+}
+
+// send sends messages [off, count) whose buffers, lengths and names the
+// caller has filled. It returns how many the kernel took; a message it
+// refused is counted in the error's place and skipped by the caller.
+func (m *mmsg) send(off, count int) (int, error) {
+	m.off, m.count, m.done, m.errno = off, count, 0, 0
+	if err := m.rc.Write(m.sendF); err != nil {
+		return 0, err
+	}
+	if m.errno != 0 {
+		return 0, m.errno
+	}
+	return m.done, nil
+}
+
+func (m *mmsg) sendmmsg(fd uintptr) bool {
+	n, _, e := unix.Syscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&m.hdrs[m.off])),
+		uintptr(m.count-m.off), 0, 0, 0)
+	if e == unix.EAGAIN || e == unix.EINTR {
+		return false
+	}
+	m.done, m.errno = int(n), e
+	return true
+}
