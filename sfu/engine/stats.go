@@ -23,7 +23,7 @@ type Stats struct {
 
 // counters is the live, atomic form of Stats.
 type counters struct {
-	received, rtp, rtcp, stun, sent                             atomic.Uint64
+	received, rtp, rtcp, stun, sent                              atomic.Uint64
 	junk, stranger, badSTUN, ufrag, decrypt, noKeys, dtls, sendE atomic.Uint64
 }
 
