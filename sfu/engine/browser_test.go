@@ -256,7 +256,7 @@ func connect(t *testing.T, e *Engine, b *browser, role Role, h Handler) *Peer {
 
 // sendUntil has the browser send audio and video until the engine's
 // handler has seen want packets of each, and checks every payload.
-func sendUntil(t *testing.T, b *browser, r *recorder, want int) map[uint8]uint32 {
+func sendUntil(t *testing.T, b *browser, r *recorder, tag string, want int) map[uint8]uint32 {
 	t.Helper()
 	seen := map[uint8]int{}
 	ssrcs := map[uint8]uint32{}
@@ -266,7 +266,7 @@ func sendUntil(t *testing.T, b *browser, r *recorder, want int) map[uint8]uint32
 	for seq := uint16(1); seen[111] < want || seen[96] < want; {
 		select {
 		case g := <-r.rtp:
-			if exp := fmt.Sprintf("pt%d-seq%d", g.pt, g.seq); g.payload != exp {
+			if exp := fmt.Sprintf("%s-pt%d-seq%d", tag, g.pt, g.seq); g.payload != exp {
 				t.Fatalf("engine got payload %q, browser sent %q", g.payload, exp)
 			}
 			seen[g.pt]++
@@ -277,7 +277,7 @@ func sendUntil(t *testing.T, b *browser, r *recorder, want int) map[uint8]uint32
 				pt    uint8
 			}{{b.audio, 111}, {b.video, 96}} {
 				p := &rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: tr.pt, SequenceNumber: seq},
-					Payload: []byte(fmt.Sprintf("pt%d-seq%d", tr.pt, seq))}
+					Payload: []byte(fmt.Sprintf("%s-pt%d-seq%d", tag, tr.pt, seq))}
 				if err := tr.track.WriteRTP(p); err != nil {
 					t.Fatal(err)
 				}
@@ -311,7 +311,7 @@ func TestBrowserInterop(t *testing.T) {
 			if got := p.Profile(); got != tc.want {
 				t.Fatalf("negotiated %s, want %s", profileName(got), profileName(tc.want))
 			}
-			ssrcs := sendUntil(t, b, r, 3)
+			ssrcs := sendUntil(t, b, r, "up", 3)
 			engineToBrowser(t, e, p, b)
 			pliToBrowser(t, p, b, ssrcs[96])
 			rtcpFromBrowser(t, b, r)
