@@ -30,7 +30,7 @@ func (e *Engine) NewBatch(size int) *Batch {
 	if size < 1 {
 		size = 1
 	}
-	return &Batch{e: e, m: newMmsg(e.rc, size, slotSize)}
+	return &Batch{e: e, m: newMmsg(e.conn, size, slotSize)}
 }
 
 // Len is the number of datagrams waiting for Flush.
@@ -84,7 +84,7 @@ func (b *Batch) slot(p *Peer, size int) (*peerAddr, *cryptoState, []byte, error)
 	if size+maxTag > slotSize {
 		return nil, nil, nil, fmt.Errorf("%w: %d bytes", ErrTooLarge, size)
 	}
-	if b.n == len(b.m.hdrs) {
+	if b.n == len(b.m.bufs) {
 		if err := b.Flush(); err != nil {
 			return nil, nil, nil, err
 		}
@@ -94,9 +94,7 @@ func (b *Batch) slot(p *Peer, size int) (*peerAddr, *cryptoState, []byte, error)
 }
 
 func (b *Batch) push(a *peerAddr, n int) {
-	b.m.names[b.n] = a.sa.raw
-	b.m.hdrs[b.n].Hdr.Namelen = a.sa.len
-	b.m.iovs[b.n].SetLen(n)
+	b.m.setDest(b.n, &a.sa, n)
 	b.n++
 }
 

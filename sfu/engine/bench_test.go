@@ -38,8 +38,8 @@ func BenchmarkReceive(b *testing.B) {
 		b.Fatal(err)
 	}
 	l := newLoop(e)
-	l.m.names[0] = newSockaddr(e.family, clientAddr(c.conn)).raw
-	l.m.hdrs[0].Len = uint32(len(enc))
+	sa := newSockaddr(e.v4, clientAddr(c.conn))
+	l.m.inject(0, &sa, len(enc))
 	b.SetBytes(int64(len(enc)))
 	b.ReportAllocs()
 	b.ResetTimer()

@@ -9,10 +9,7 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // Defaults for the zero values of Config.
@@ -48,8 +45,7 @@ type Engine struct {
 	cfg         Config
 	log         *slog.Logger
 	conn        *net.UDPConn
-	rc          syscall.RawConn
-	family      int
+	v4          bool // an AF_INET socket; otherwise AF_INET6, dual-stack
 	local       netip.AddrPort
 	cert        tls.Certificate
 	fingerprint string // sha-256 of cert, "AB:CD:…"
@@ -116,20 +112,15 @@ func withDefaults(cfg Config) Config {
 // open binds the socket: IPv4 listen addresses get an AF_INET socket, the
 // rest a dual-stack AF_INET6 one.
 func (e *Engine) open(laddr netip.AddrPort) error {
-	network, family := "udp6", unix.AF_INET6
+	network, v4 := "udp6", false
 	if laddr.Addr().Is4() {
-		network, family = "udp4", unix.AF_INET
+		network, v4 = "udp4", true
 	}
 	conn, err := net.ListenUDP(network, net.UDPAddrFromAddrPort(laddr))
 	if err != nil {
 		return fmt.Errorf("%w: listen %s: %w", ErrSocket, laddr, err)
 	}
-	rc, err := conn.SyscallConn()
-	if err != nil {
-		_ = conn.Close()
-		return fmt.Errorf("%w: raw conn: %w", ErrSocket, err)
-	}
-	e.conn, e.rc, e.family = conn, rc, family
+	e.conn, e.v4 = conn, v4
 	e.local = conn.LocalAddr().(*net.UDPAddr).AddrPort()
 	return nil
 }

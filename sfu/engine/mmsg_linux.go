@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"net"
+	"net/netip"
 	"syscall"
 	"unsafe"
 
@@ -27,7 +29,9 @@ type mmsg struct {
 	sendF      func(fd uintptr) bool
 }
 
-func newMmsg(rc syscall.RawConn, n, size int) *mmsg {
+func newMmsg(conn *net.UDPConn, n, size int) *mmsg {
+	// SyscallConn of a *net.UDPConn cannot fail.
+	rc, _ := conn.SyscallConn()
 	m := &mmsg{
 		rc:    rc,
 		hdrs:  make([]unix.Mmsghdr, n),
@@ -99,4 +103,29 @@ func (m *mmsg) sendmmsg(fd uintptr) bool {
 	}
 	m.done, m.errno = int(n), e
 	return true
+}
+
+// received returns message i of the last recv: its bytes and source, and
+// false when it was truncated or from an unknown address family.
+func (m *mmsg) received(i int) ([]byte, netip.AddrPort, bool) {
+	h := &m.hdrs[i]
+	src, ok := addrPort(&m.names[i])
+	if !ok || h.Hdr.Flags&unix.MSG_TRUNC != 0 {
+		return nil, src, false
+	}
+	return m.bufs[i][:h.Len], src, true
+}
+
+// setDest addresses message i, whose first n bytes of m.bufs[i] are filled.
+func (m *mmsg) setDest(i int, sa *sockaddr, n int) {
+	m.names[i] = sa.raw
+	m.hdrs[i].Hdr.Namelen = sa.len
+	m.iovs[i].SetLen(n)
+}
+
+// inject makes message i look received from sa with n bytes (benchmarks).
+func (m *mmsg) inject(i int, sa *sockaddr, n int) {
+	m.names[i] = sa.raw
+	m.hdrs[i].Hdr.Flags = 0
+	m.hdrs[i].Len = uint32(n)
 }

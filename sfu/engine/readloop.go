@@ -4,11 +4,11 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"runtime/debug"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/stun/v4"
-	"golang.org/x/sys/unix"
 )
 
 // loop is the state of one socket's read goroutine, all reused per packet.
@@ -22,7 +22,7 @@ type loop struct {
 }
 
 func newLoop(e *Engine) *loop {
-	return &loop{e: e, m: newMmsg(e.rc, e.cfg.BatchSize, slotSize)}
+	return &loop{e: e, m: newMmsg(e.conn, e.cfg.BatchSize, slotSize)}
 }
 
 // readLoop reads batches until the socket is closed.
@@ -37,9 +37,21 @@ func (e *Engine) readLoop(l *loop) {
 			e.log.Warn("engine: recvmmsg", "err", err)
 			continue
 		}
-		for i := range n {
-			l.handle(i)
+		l.handleBatch(n)
+	}
+}
+
+// handleBatch handles n received messages. A panic (a bug reached by some
+// datagram) costs the rest of this batch, not every call on the socket.
+func (l *loop) handleBatch(n int) {
+	defer func() {
+		if r := recover(); r != nil {
+			l.e.ctr.panics.Add(1)
+			l.e.log.Error("engine: panic in the read loop", "panic", r, "stack", string(debug.Stack()))
 		}
+	}()
+	for i := range n {
+		l.handle(i)
 	}
 }
 
@@ -47,10 +59,8 @@ func (e *Engine) readLoop(l *loop) {
 func (l *loop) handle(i int) {
 	e := l.e
 	e.ctr.received.Add(1)
-	h := &l.m.hdrs[i].Hdr
-	b := l.m.bufs[i][:l.m.hdrs[i].Len]
-	src, ok := addrPort(&l.m.names[i])
-	if !ok || len(b) == 0 || h.Flags&unix.MSG_TRUNC != 0 {
+	b, src, ok := l.m.received(i)
+	if !ok || len(b) == 0 {
 		e.ctr.junk.Add(1)
 		return
 	}

@@ -14,12 +14,12 @@ type sockaddr struct {
 	len uint32
 }
 
-// newSockaddr encodes ap for a socket of the given family (AF_INET6 sockets
-// reach IPv4 peers through v4-mapped addresses).
-func newSockaddr(family int, ap netip.AddrPort) sockaddr {
+// newSockaddr encodes ap for an AF_INET socket (v4) or an AF_INET6 one,
+// which reaches IPv4 peers through v4-mapped addresses.
+func newSockaddr(v4 bool, ap netip.AddrPort) sockaddr {
 	var s sockaddr
 	port := ap.Port()
-	if family == unix.AF_INET {
+	if v4 {
 		sa := (*unix.RawSockaddrInet4)(unsafe.Pointer(&s.raw))
 		sa.Family = unix.AF_INET
 		putPort(&sa.Port, port)

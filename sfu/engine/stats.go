@@ -19,12 +19,14 @@ type Stats struct {
 	DroppedNoKeys   uint64 // media before the handshake installed keys
 	DroppedDTLS     uint64 // DTLS records the handshake is not waiting for
 	SendErrors      uint64 // datagrams the kernel refused
+	Panics          uint64 // batches cut short by a recovered panic
 }
 
 // counters is the live, atomic form of Stats.
 type counters struct {
 	received, rtp, rtcp, stun, sent                              atomic.Uint64
 	junk, stranger, badSTUN, ufrag, decrypt, noKeys, dtls, sendE atomic.Uint64
+	panics                                                       atomic.Uint64
 }
 
 func (c *counters) snapshot() Stats {
@@ -34,6 +36,6 @@ func (c *counters) snapshot() Stats {
 		DroppedJunk: c.junk.Load(), DroppedStranger: c.stranger.Load(),
 		DroppedSTUN: c.badSTUN.Load(), DroppedUfrag: c.ufrag.Load(),
 		DroppedDecrypt: c.decrypt.Load(), DroppedNoKeys: c.noKeys.Load(),
-		DroppedDTLS: c.dtls.Load(), SendErrors: c.sendE.Load(),
+		DroppedDTLS: c.dtls.Load(), SendErrors: c.sendE.Load(), Panics: c.panics.Load(),
 	}
 }

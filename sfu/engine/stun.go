@@ -93,7 +93,7 @@ func (e *Engine) bind(p *Peer, src netip.AddrPort, nominate bool) {
 		p.log.Info("engine: peer moved", "from", old, "to", src)
 	}
 	e.rebindLocked(p, old, src)
-	p.addr.Store(&peerAddr{ap: src, sa: newSockaddr(e.family, src)})
+	p.addr.Store(&peerAddr{ap: src, sa: newSockaddr(e.v4, src)})
 	if cur == nil {
 		close(p.bound)
 	}
