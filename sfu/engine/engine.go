@@ -112,7 +112,9 @@ func withDefaults(cfg Config) Config {
 // open binds the socket: IPv4 listen addresses get an AF_INET socket, the
 // rest a dual-stack AF_INET6 one.
 func (e *Engine) open(laddr netip.AddrPort) error {
-	network, v4 := "udp6", false
+	// "udp" (not "udp6"): Go sets IPV6_V6ONLY on "udp6" sockets, which
+	// would cut an unspecified listen address off from IPv4 browsers.
+	network, v4 := "udp", false
 	if laddr.Addr().Is4() {
 		network, v4 = "udp4", true
 	}

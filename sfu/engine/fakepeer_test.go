@@ -57,7 +57,11 @@ func addFakePeer(t testing.TB, e *Engine, h Handler, replay bool) (*Peer, *fakeC
 
 func dialEngine(t testing.TB, e *Engine) *net.UDPConn {
 	t.Helper()
-	c, err := net.DialUDP("udp4", nil, net.UDPAddrFromAddrPort(e.LocalAddr()))
+	to := e.LocalAddr()
+	if to.Addr().IsUnspecified() {
+		to = loopback(to.Port()) // a dual-stack socket reached over IPv4
+	}
+	c, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(to))
 	if err != nil {
 		t.Fatal(err)
 	}
