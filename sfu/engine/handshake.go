@@ -109,7 +109,12 @@ func (p *Peer) discard(conn *dtls.Conn) {
 	p.dc.close()
 }
 
+// fail ends the peer with err, unless it was closed meanwhile (a handshake
+// cut short by Close is not a failure).
 func (p *Peer) fail(err error) {
+	if p.ctx.Err() != nil {
+		return
+	}
 	p.log.Info("engine: peer failed", "err", err)
 	p.shutdown(err)
 }

@@ -107,3 +107,29 @@ func TestCloseIdempotent(t *testing.T) {
 		t.Fatalf("AddPeer after Close: %v", err)
 	}
 }
+
+// TestNoCheckTimesOut: a peer whose browser never sends an ICE check ends
+// with ErrHandshake after HandshakeTimeout, and leaves the engine's maps.
+func TestNoCheckTimesOut(t *testing.T) {
+	e, err := New(Config{Listen: "127.0.0.1:0", HandshakeTimeout: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	p, err := e.AddPeer(PeerConfig{RemoteFingerprint: testFP, Handler: newRecorder()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-p.Done():
+	case <-time.After(2 * time.Second):
+		t.Fatal("peer without ICE checks never ended")
+	}
+	if !errors.Is(p.Err(), ErrHandshake) {
+		t.Fatalf("Err() = %v, want ErrHandshake", p.Err())
+	}
+	c := dialEngine(t, e)
+	if _, ok := check(t, c, p.cfg.LocalUfrag, p.cfg.LocalPwd, true); ok {
+		t.Fatal("a failed peer still answers ICE checks")
+	}
+}
