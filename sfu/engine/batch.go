@@ -43,15 +43,9 @@ func (b *Batch) AddRTP(p *Peer, pkt *rtp.Packet) error {
 	if err != nil {
 		return err
 	}
-	n, err := pkt.MarshalTo(slot)
+	out, err := p.sealRTP(k, slot, pkt, &b.hdr)
 	if err != nil {
-		return fmt.Errorf("engine: marshal rtp: %w", err)
-	}
-	p.sendMu.Lock()
-	out, err := k.local.EncryptRTP(slot[:n], slot[:n], &b.hdr)
-	p.sendMu.Unlock()
-	if err != nil {
-		return fmt.Errorf("engine: encrypt rtp: %w", err)
+		return err
 	}
 	b.push(a, len(out))
 	return nil
@@ -63,12 +57,9 @@ func (b *Batch) AddRTCP(p *Peer, raw []byte) error {
 	if err != nil {
 		return err
 	}
-	n := copy(slot, raw)
-	p.sendMu.Lock()
-	out, err := k.local.EncryptRTCP(slot[:n], slot[:n], &b.rtcpHdr)
-	p.sendMu.Unlock()
+	out, err := p.sealRTCP(k, slot, raw, &b.rtcpHdr)
 	if err != nil {
-		return fmt.Errorf("engine: encrypt rtcp: %w", err)
+		return err
 	}
 	b.push(a, len(out))
 	return nil
@@ -77,9 +68,9 @@ func (b *Batch) AddRTCP(p *Peer, raw []byte) error {
 // slot returns the next free buffer (flushing a full batch) for a
 // plaintext of size bytes, with p's address and keys.
 func (b *Batch) slot(p *Peer, size int) (*peerAddr, *cryptoState, []byte, error) {
-	a, k := p.addr.Load(), p.keys.Load()
-	if a == nil || k == nil {
-		return nil, nil, nil, ErrNotReady
+	a, k, err := p.sendState()
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	if size+maxTag > slotSize {
 		return nil, nil, nil, fmt.Errorf("%w: %d bytes", ErrTooLarge, size)
@@ -124,25 +115,4 @@ func (b *Batch) Flush() error {
 	}
 	b.n = 0
 	return first
-}
-
-// WriteRTP encrypts and sends one packet to p now: the convenience for a
-// caller with nothing to batch. It is safe for concurrent use.
-func (p *Peer) WriteRTP(pkt *rtp.Packet) error {
-	b := p.e.singles.Get().(*Batch)
-	defer p.e.singles.Put(b)
-	if err := b.AddRTP(p, pkt); err != nil {
-		return err
-	}
-	return b.Flush()
-}
-
-// WriteRTCP encrypts and sends one (compound) RTCP packet to p now.
-func (p *Peer) WriteRTCP(raw []byte) error {
-	b := p.e.singles.Get().(*Batch)
-	defer p.e.singles.Put(b)
-	if err := b.AddRTCP(p, raw); err != nil {
-		return err
-	}
-	return b.Flush()
 }

@@ -55,9 +55,9 @@ func BenchmarkReceive(b *testing.B) {
 
 // BenchmarkEgress sends one video packet to N peers on loopback, as the
 // forwarder of one received packet does: marshal + AES-GCM encrypt per
-// viewer, then one sendmmsg ("batch"), against one WriteTo per viewer on
-// the same socket ("writeto") and the per-peer WriteRTP convenience
-// ("single"). ns/pkt is per delivered datagram.
+// viewer, then one sendmmsg ("batch"), against Peer.WriteRTP per viewer,
+// i.e. the same sealing and one WriteTo each on the same socket
+// ("writeto"). ns/pkt is per datagram sent.
 func BenchmarkEgress(b *testing.B) {
 	for _, n := range []int{10, 50} {
 		e := newTestEngine(b)
@@ -80,15 +80,6 @@ func BenchmarkEgress(b *testing.B) {
 			}, pkt)
 		})
 		b.Run(fmt.Sprintf("writeto/N=%d", n), func(b *testing.B) {
-			buf := make([]byte, slotSize)
-			var hdr rtp.Header
-			egress(b, e, n, func() {
-				for _, p := range peers {
-					writeTo(b, e, p, pkt, buf, &hdr)
-				}
-			}, pkt)
-		})
-		b.Run(fmt.Sprintf("single/N=%d", n), func(b *testing.B) {
 			egress(b, e, n, func() {
 				for _, p := range peers {
 					if err := p.WriteRTP(pkt); err != nil {
@@ -115,25 +106,6 @@ func egress(b *testing.B, e *Engine, n int, send func(), pkt *rtp.Packet) {
 		b.Fatalf("sent %d datagrams, want %d", got, b.N*n)
 	}
 	b.ReportMetric(float64(el.Nanoseconds())/float64(b.N*n), "ns/pkt")
-}
-
-// writeTo is the unbatched baseline: the same sealing, then one sendto.
-func writeTo(b *testing.B, e *Engine, p *Peer, pkt *rtp.Packet, buf []byte, hdr *rtp.Header) {
-	k, a := p.keys.Load(), p.addr.Load()
-	n, err := pkt.MarshalTo(buf)
-	if err != nil {
-		b.Fatal(err)
-	}
-	p.sendMu.Lock()
-	out, err := k.local.EncryptRTP(buf[:n], buf[:n], hdr)
-	p.sendMu.Unlock()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := e.conn.WriteToUDPAddrPort(out, a.ap); err != nil {
-		b.Fatal(err)
-	}
-	e.ctr.sent.Add(1)
 }
 
 // BenchmarkSeal is the user-space part of egress per packet: marshal and

@@ -61,8 +61,6 @@ type Engine struct {
 	// byAddr maps a bound remote address to its peer. Copy-on-write: the
 	// read loop looks up every packet without a lock.
 	byAddr atomic.Pointer[map[netip.AddrPort]*Peer]
-
-	singles sync.Pool // *Batch of one message, for Peer.WriteRTP/WriteRTCP
 }
 
 // New opens the socket and starts the read loop.
@@ -85,7 +83,6 @@ func New(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e.byAddr.Store(&map[netip.AddrPort]*Peer{})
-	e.singles.New = func() any { return e.NewBatch(1) }
 	e.ctx, e.cancel = context.WithCancel(context.Background())
 	l := newLoop(e)
 	e.wg.Add(1)
