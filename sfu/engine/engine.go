@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/pion/logging"
 )
 
 // Defaults for the zero values of Config.
@@ -32,6 +34,9 @@ type Config struct {
 	Certificate *tls.Certificate
 	// Logger receives the engine's events; nil discards them.
 	Logger *slog.Logger
+	// PionLogs receives pion/dtls's logging (the server's shared factory);
+	// nil routes it into Logger.
+	PionLogs logging.LoggerFactory
 	// BatchSize is the number of datagrams one recvmmsg call may return.
 	BatchSize int
 	// HandshakeTimeout bounds ICE binding plus the DTLS handshake of a peer.
@@ -102,6 +107,9 @@ func withDefaults(cfg Config) Config {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.PionLogs == nil {
+		cfg.PionLogs = pionLog{cfg.Logger}
 	}
 	return cfg
 }

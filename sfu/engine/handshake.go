@@ -66,6 +66,7 @@ func (p *Peer) dial(ctx context.Context) (*dtls.Conn, error) {
 		ExtendedMasterSecret:   dtls.RequireExtendedMasterSecret,
 		ClientAuth:             dtls.RequireAnyClientCert,
 		InsecureSkipVerify:     true, // self-signed: the fingerprint is the check
+		LoggerFactory:          p.e.cfg.PionLogs,
 		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
 			return verifyFingerprint(raw, p.remoteFP)
 		},
