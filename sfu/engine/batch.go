@@ -1,9 +1,7 @@
 package engine
 
 import (
-	"errors"
 	"fmt"
-	"net"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
@@ -89,30 +87,25 @@ func (b *Batch) push(a *peerAddr, n int) {
 	b.n++
 }
 
-// Flush sends every queued datagram, in as few sendmmsg calls as the kernel
-// allows. A datagram the kernel refuses is counted and skipped; the first
-// such error is returned after the rest were sent.
+// Flush sends every queued datagram, in as few system calls as the kernel
+// allows (sendmmsg, and UDP GSO for runs to one address unless disabled).
+// A datagram the kernel refuses is counted and skipped; the first such
+// error is returned after the rest were sent.
 func (b *Batch) Flush() error {
-	var first error
-	for off := 0; off < b.n; {
-		k, err := b.m.send(off, b.n)
-		if err != nil {
-			b.e.ctr.sendE.Add(1)
-			if first == nil {
-				first = fmt.Errorf("%w: sendmmsg: %w", ErrSocket, err)
-			}
-			if errors.Is(err, net.ErrClosed) {
-				break // the socket is closed: the rest would fail alike
-			}
-			off++
-			continue
-		}
-		if k == 0 {
-			break
-		}
-		b.e.ctr.sent.Add(uint64(k))
-		off += k
+	if b.n == 0 {
+		return nil
 	}
+	e := b.e
+	gso := !e.cfg.DisableGSO && !e.noGSO.Load()
+	sent, refused, err, gsoErr := b.m.sendAll(b.n, gso)
 	b.n = 0
-	return first
+	e.ctr.sent.Add(uint64(sent))
+	e.ctr.sendE.Add(uint64(refused))
+	if gsoErr != nil && e.noGSO.CompareAndSwap(false, true) {
+		e.log.Warn("engine: UDP GSO refused, sending datagrams one by one", "err", gsoErr)
+	}
+	if err != nil {
+		return fmt.Errorf("%w: sendmmsg: %w", ErrSocket, err)
+	}
+	return nil
 }

@@ -128,3 +128,47 @@ func BenchmarkSeal(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkEgressFrame sends one 8-packet video frame to each of 10
+// viewers, viewer by viewer, in one Flush: UDP GSO sends each viewer's
+// frame as one message ("gso"), against one datagram each in the same
+// sendmmsg calls ("nogso"). This is what forwarding per received batch,
+// grouped by viewer, would gain. ns/pkt is per datagram sent.
+func BenchmarkEgressFrame(b *testing.B) {
+	const viewers, frame = 10, 8
+	for _, disable := range []bool{false, true} {
+		name := "gso"
+		if disable {
+			name = "nogso"
+		}
+		b.Run(name, func(b *testing.B) {
+			e, err := New(Config{Listen: "127.0.0.1:0", DisableGSO: disable})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer e.Close()
+			peers := make([]*Peer, viewers)
+			for i := range peers {
+				peers[i], _ = addFakePeer(b, e, &countHandler{}, false)
+			}
+			batch := e.NewBatch(viewers * frame)
+			pkt := videoPacket(0)
+			egress(b, e, viewers*frame, func() {
+				for _, p := range peers {
+					for range frame {
+						pkt.SequenceNumber++
+						if err := batch.AddRTP(p, pkt); err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+				if err := batch.Flush(); err != nil {
+					b.Fatal(err)
+				}
+			}, pkt)
+			if !disable && e.noGSO.Load() {
+				b.Fatal("the kernel refused UDP GSO")
+			}
+		})
+	}
+}

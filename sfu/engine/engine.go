@@ -43,6 +43,10 @@ type Config struct {
 	HandshakeTimeout time.Duration
 	// Now is the clock for consent times; nil means time.Now.
 	Now func() time.Time
+	// DisableGSO sends every datagram of a Batch on its own, even runs to
+	// one address (for comparisons; the engine also stops using UDP GSO
+	// by itself when the kernel refuses it).
+	DisableGSO bool
 }
 
 // Engine owns one UDP socket and the peers reachable through it.
@@ -55,6 +59,7 @@ type Engine struct {
 	cert        tls.Certificate
 	fingerprint string // sha-256 of cert, "AB:CD:…"
 	ctr         counters
+	noGSO       atomic.Bool // the kernel refused a UDP GSO message
 
 	ctx    context.Context // cancelled by Close; parent of every peer's context
 	cancel context.CancelFunc

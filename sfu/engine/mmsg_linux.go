@@ -20,8 +20,14 @@ type mmsg struct {
 	names []unix.RawSockaddrInet6
 	bufs  [][]byte // backing storage, one MTU-sized slot per message
 
+	// Coalesced form of the queued messages for UDP GSO (gso_linux.go).
+	ghdrs []unix.Mmsghdr
+	runs  []gsoRun // the queued messages behind each ghdrs entry
+	ctrl  []byte
+
 	// State of the call in progress, kept here so the callbacks passed to
 	// RawConn are bound once and not allocated per call.
+	out        []unix.Mmsghdr
 	off, count int
 	done       int
 	errno      syscall.Errno
@@ -38,6 +44,9 @@ func newMmsg(conn *net.UDPConn, n, size int) *mmsg {
 		iovs:  make([]unix.Iovec, n),
 		names: make([]unix.RawSockaddrInet6, n),
 		bufs:  make([][]byte, n),
+		ghdrs: make([]unix.Mmsghdr, n),
+		runs:  make([]gsoRun, n),
+		ctrl:  make([]byte, n*gsoCmsgSpace),
 	}
 	backing := make([]byte, n*size)
 	for i := range m.hdrs {
@@ -81,11 +90,11 @@ func (m *mmsg) recvmmsg(fd uintptr) bool {
 	return true
 }
 
-// send sends messages [off, count) whose buffers, lengths and names the
-// caller has filled. It returns how many the kernel took; a message it
-// refused is counted in the error's place and skipped by the caller.
-func (m *mmsg) send(off, count int) (int, error) {
-	m.off, m.count, m.done, m.errno = off, count, 0, 0
+// send sends messages out[off:count], which the caller has filled. It
+// returns how many the kernel took; when the first is refused it returns
+// the error, and the caller skips that one.
+func (m *mmsg) send(out []unix.Mmsghdr, off, count int) (int, error) {
+	m.out, m.off, m.count, m.done, m.errno = out, off, count, 0, 0
 	if err := m.rc.Write(m.sendF); err != nil {
 		return 0, err
 	}
@@ -96,7 +105,7 @@ func (m *mmsg) send(off, count int) (int, error) {
 }
 
 func (m *mmsg) sendmmsg(fd uintptr) bool {
-	n, _, e := unix.Syscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&m.hdrs[m.off])),
+	n, _, e := unix.Syscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&m.out[m.off])),
 		uintptr(m.count-m.off), 0, 0, 0)
 	if e == unix.EAGAIN || e == unix.EINTR {
 		return false

@@ -61,3 +61,18 @@ func (m *mmsg) send(off, _ int) (int, error) {
 	}
 	return 1, nil
 }
+
+// sendAll sends the n queued messages one by one; there is no UDP GSO.
+func (m *mmsg) sendAll(n int, _ bool) (sent, refused int, first, gsoErr error) {
+	for i := range n {
+		if _, err := m.send(i, n); err != nil {
+			refused++
+			if first == nil {
+				first = err
+			}
+			continue
+		}
+		sent++
+	}
+	return sent, refused, first, nil
+}
