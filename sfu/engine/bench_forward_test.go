@@ -109,8 +109,8 @@ func publisher(b *testing.B, rx *Engine, h Handler) *Peer {
 	if err != nil {
 		b.Fatal(err)
 	}
-	tx.bind(out, rx.LocalAddr(), true)
+	tx.bind(out, out.creds.Load(), rx.LocalAddr(), true)
 	out.keys.Store(&cryptoState{local: mustContext(b, keyC2E, saltC2E)})
-	rx.bind(in, tx.LocalAddr(), true)
+	rx.bind(in, in.creds.Load(), tx.LocalAddr(), true)
 	return out
 }

@@ -46,7 +46,7 @@ func addFakePeer(t testing.TB, e *Engine, h Handler, replay bool) (*Peer, *fakeC
 		t.Fatal(err)
 	}
 	c := &fakeClient{conn: dialEngine(t, e)}
-	if _, ok := check(t, c.conn, p.cfg.LocalUfrag, p.cfg.LocalPwd, true); !ok {
+	if _, ok := check(t, c.conn, p.Local().Ufrag, p.Local().Pwd, true); !ok {
 		t.Fatal("valid check not answered")
 	}
 	installKeys(t, p, replay)

@@ -19,8 +19,8 @@ func FuzzHandle(f *testing.F) {
 	rtcpRaw, _ := rtcp.Marshal([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: 1}})
 	srtcpRaw, _ := c.encrypt.EncryptRTCP(nil, rtcpRaw, nil)
 	req := stun.MustBuild(stun.TransactionID, stun.BindingRequest,
-		stun.NewUsername(p.cfg.LocalUfrag+":client"), useCandidate{},
-		stun.NewShortTermIntegrity(p.cfg.LocalPwd), stun.Fingerprint)
+		stun.NewUsername(p.Local().Ufrag+":client"), useCandidate{},
+		stun.NewShortTermIntegrity(p.Local().Pwd), stun.Fingerprint)
 	for _, seed := range [][]byte{srtpRaw, srtcpRaw, req.Raw, {22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, {0}, {0x80}} {
 		f.Add(seed, true)
 		f.Add(seed, false)

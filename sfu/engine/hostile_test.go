@@ -21,7 +21,7 @@ func TestICELiteResponder(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := dialEngine(t, e)
-	resp, ok := check(t, c, p.cfg.LocalUfrag, p.cfg.LocalPwd, false)
+	resp, ok := check(t, c, p.Local().Ufrag, p.Local().Pwd, false)
 	if !ok || resp.Type != stun.BindingSuccess {
 		t.Fatalf("valid check: answered %v, %v", ok, resp)
 	}
@@ -32,7 +32,7 @@ func TestICELiteResponder(t *testing.T) {
 	if got := clientAddr(c); xor.String() != got.String() {
 		t.Errorf("XOR-MAPPED-ADDRESS %s, want %s", xor.String(), got)
 	}
-	if err := resp.Check(stun.NewShortTermIntegrity(p.cfg.LocalPwd), stun.Fingerprint); err != nil {
+	if err := resp.Check(stun.NewShortTermIntegrity(p.Local().Pwd), stun.Fingerprint); err != nil {
 		t.Errorf("response integrity/fingerprint: %v", err)
 	}
 	if a, _ := p.RemoteAddr(); a != clientAddr(c) {
@@ -48,13 +48,13 @@ func TestNominationMovesPeer(t *testing.T) {
 	r := newRecorder()
 	p, a := addFakePeer(t, e, r, true)
 	b := &fakeClient{conn: dialEngine(t, e), encrypt: a.encrypt, decrypt: a.decrypt}
-	if _, ok := check(t, b.conn, p.cfg.LocalUfrag, p.cfg.LocalPwd, false); !ok {
+	if _, ok := check(t, b.conn, p.Local().Ufrag, p.Local().Pwd, false); !ok {
 		t.Fatal("valid check from a second address not answered")
 	}
 	if got, _ := p.RemoteAddr(); got != clientAddr(a.conn) {
 		t.Fatalf("a check without USE-CANDIDATE moved the peer to %v", got)
 	}
-	if _, ok := check(t, b.conn, p.cfg.LocalUfrag, p.cfg.LocalPwd, true); !ok {
+	if _, ok := check(t, b.conn, p.Local().Ufrag, p.Local().Pwd, true); !ok {
 		t.Fatal("nominating check not answered")
 	}
 	if got, _ := p.RemoteAddr(); got != clientAddr(b.conn) {
@@ -142,14 +142,14 @@ func TestHostileInput(t *testing.T) {
 		{"junk first byte", stranger, raw([]byte{100, 1, 2, 3}), func(s Stats) uint64 { return s.DroppedJunk }},
 		{"empty datagram", stranger, raw([]byte{}), func(s Stats) uint64 { return s.DroppedJunk }},
 		{"STUN garbage", stranger, raw([]byte{0, 1, 0, 0, 1, 2}), func(s Stats) uint64 { return s.DroppedSTUN }},
-		{"STUN bad integrity", stranger, func(c *net.UDPConn) { check(t, c, p.cfg.LocalUfrag, "wrong-password-0123456789", true) },
+		{"STUN bad integrity", stranger, func(c *net.UDPConn) { check(t, c, p.Local().Ufrag, "wrong-password-0123456789", true) },
 			func(s Stats) uint64 { return s.DroppedSTUN }},
 		{"STUN wrong remote ufrag", stranger, func(c *net.UDPConn) {
-			m := stun.MustBuild(stun.TransactionID, stun.BindingRequest, stun.NewUsername(p.cfg.LocalUfrag+":mallory"),
-				stun.NewShortTermIntegrity(p.cfg.LocalPwd), stun.Fingerprint)
+			m := stun.MustBuild(stun.TransactionID, stun.BindingRequest, stun.NewUsername(p.Local().Ufrag+":mallory"),
+				stun.NewShortTermIntegrity(p.Local().Pwd), stun.Fingerprint)
 			_, _ = c.Write(m.Raw)
 		}, func(s Stats) uint64 { return s.DroppedSTUN }},
-		{"STUN unknown ufrag", stranger, func(c *net.UDPConn) { check(t, c, "nobody", p.cfg.LocalPwd, true) },
+		{"STUN unknown ufrag", stranger, func(c *net.UDPConn) { check(t, c, "nobody", p.Local().Pwd, true) },
 			func(s Stats) uint64 { return s.DroppedUfrag }},
 		{"RTP from an unbound address", stranger, raw(forged), func(s Stats) uint64 { return s.DroppedStranger }},
 		{"DTLS from a stranger", stranger, raw([]byte{22, 0xfe, 0xfd, 0, 0, 0, 0}), func(s Stats) uint64 { return s.DroppedStranger }},

@@ -20,7 +20,8 @@ type Local struct {
 // Local returns the answer parameters of p.
 func (p *Peer) Local() Local {
 	e := p.e
-	l := Local{Ufrag: p.cfg.LocalUfrag, Pwd: p.cfg.LocalPwd,
+	c := p.creds.Load()
+	l := Local{Ufrag: c.localUfrag, Pwd: c.localPwd,
 		Fingerprint: "sha-256 " + e.fingerprint, Setup: "passive"}
 	if p.cfg.Role == RoleClient {
 		l.Setup = "active"

@@ -27,7 +27,7 @@ func BenchmarkPeerMemory(b *testing.B) {
 			}
 			p.ctx, p.cancel = context.WithCancel(e.ctx)
 			e.mu.Lock()
-			e.byUfrag[p.cfg.LocalUfrag] = p
+			e.byUfrag[p.Local().Ufrag] = p
 			e.mu.Unlock()
 			installKeys(b, p, true)
 			establish(b, e, p, uint16(1+i))
@@ -40,7 +40,7 @@ func BenchmarkPeerMemory(b *testing.B) {
 		e.mu.Lock()
 		for _, p := range peers {
 			p.cancel()
-			delete(e.byUfrag, p.cfg.LocalUfrag)
+			delete(e.byUfrag, p.Local().Ufrag)
 		}
 		e.mu.Unlock()
 		e.byAddr.Store(&map[netip.AddrPort]*Peer{})

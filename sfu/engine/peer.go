@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"net/netip"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/pion/dtls/v3"
 	"github.com/pion/rtp"
-	"github.com/pion/stun/v4"
 )
 
 // Handler receives a peer's decrypted media. Both methods run in the
@@ -40,7 +38,8 @@ type PeerConfig struct {
 	// LocalUfrag and LocalPwd are the engine's ICE credentials for this
 	// peer; empty ones are generated. The ufrag must be unique per engine.
 	LocalUfrag, LocalPwd string
-	// RemoteUfrag is the offer's a=ice-ufrag; checks must name it.
+	// RemoteUfrag is the offer's a=ice-ufrag; checks must name it ("" until
+	// known accepts any).
 	RemoteUfrag string
 	// RemoteFingerprint is the offer's a=fingerprint ("sha-256 AB:CD:…").
 	RemoteFingerprint string
@@ -53,11 +52,12 @@ type PeerConfig struct {
 
 // Peer is one remote endpoint: its ICE binding, DTLS state and SRTP keys.
 type Peer struct {
-	e         *Engine
-	cfg       PeerConfig
-	log       *slog.Logger
-	remoteFP  string
-	integrity stun.MessageIntegrity
+	e        *Engine
+	cfg      PeerConfig
+	log      *slog.Logger
+	remoteFP string
+	creds    atomic.Pointer[iceCreds] // current ICE credentials
+	prev     atomic.Pointer[iceCreds] // those before an ICE restart, until retired
 
 	addr    atomic.Pointer[peerAddr]    // nil until the first valid check
 	keys    atomic.Pointer[cryptoState] // nil until the handshake completes
@@ -96,10 +96,11 @@ func (e *Engine) AddPeer(cfg PeerConfig) (*Peer, error) {
 	if e.closed {
 		return nil, ErrClosed
 	}
-	if _, dup := e.byUfrag[p.cfg.LocalUfrag]; dup {
-		return nil, fmt.Errorf("%w: %s", ErrDuplicateUfrag, p.cfg.LocalUfrag)
+	ufrag := p.creds.Load().localUfrag
+	if _, dup := e.byUfrag[ufrag]; dup {
+		return nil, fmt.Errorf("%w: %s", ErrDuplicateUfrag, ufrag)
 	}
-	e.byUfrag[p.cfg.LocalUfrag] = p
+	e.byUfrag[ufrag] = p
 	p.ctx, p.cancel = context.WithCancel(e.ctx)
 	e.wg.Add(1)
 	go p.handshake()
@@ -114,22 +115,17 @@ func (e *Engine) newPeer(cfg PeerConfig) (*Peer, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.LocalUfrag == "" {
-		cfg.LocalUfrag = rand.Text()[:16]
-	}
-	if cfg.LocalPwd == "" {
-		cfg.LocalPwd = rand.Text()
-	}
 	if len(cfg.SRTPProfiles) == 0 {
 		cfg.SRTPProfiles = []dtls.SRTPProtectionProfile{
 			dtls.SRTP_AEAD_AES_128_GCM, dtls.SRTP_AES128_CM_HMAC_SHA1_80}
 	}
+	creds := newCreds(cfg.LocalUfrag, cfg.LocalPwd, cfg.RemoteUfrag)
 	p := &Peer{e: e, cfg: cfg, remoteFP: fp,
-		log:       e.log.With("ufrag", cfg.LocalUfrag),
-		integrity: stun.NewShortTermIntegrity(cfg.LocalPwd),
-		bound:     make(chan struct{}), ready: make(chan struct{}),
+		log:   e.log.With("ufrag", creds.localUfrag),
+		bound: make(chan struct{}), ready: make(chan struct{}),
 		media: make(chan struct{}), done: make(chan struct{}),
 		hsDone: make(chan struct{})}
+	p.creds.Store(creds)
 	p.dc = newDTLSConn(p)
 	return p, nil
 }
@@ -193,7 +189,8 @@ func (p *Peer) shutdown(cause error) {
 		p.dc.close()
 		e := p.e
 		e.mu.Lock()
-		delete(e.byUfrag, p.cfg.LocalUfrag)
+		delete(e.byUfrag, p.creds.Load().localUfrag)
+		p.retirePrevLocked()
 		if a := p.addr.Load(); a != nil && e.peerAt(a.ap) == p {
 			e.rebindLocked(p, a.ap, netip.AddrPort{})
 		}

@@ -91,7 +91,7 @@ func TestCloseIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.AddPeer(PeerConfig{LocalUfrag: p.cfg.LocalUfrag, RemoteFingerprint: testFP,
+	if _, err := e.AddPeer(PeerConfig{LocalUfrag: p.Local().Ufrag, RemoteFingerprint: testFP,
 		Handler: newRecorder()}); !errors.Is(err, ErrDuplicateUfrag) {
 		t.Fatalf("duplicate ufrag: %v", err)
 	}
@@ -129,7 +129,7 @@ func TestNoCheckTimesOut(t *testing.T) {
 		t.Fatalf("Err() = %v, want ErrHandshake", p.Err())
 	}
 	c := dialEngine(t, e)
-	if _, ok := check(t, c, p.cfg.LocalUfrag, p.cfg.LocalPwd, true); ok {
+	if _, ok := check(t, c, p.Local().Ufrag, p.Local().Pwd, true); ok {
 		t.Fatal("a failed peer still answers ICE checks")
 	}
 }

@@ -31,23 +31,24 @@ func (l *loop) handleSTUN(b []byte, src netip.AddrPort) {
 		e.ctr.ufrag.Add(1)
 		return
 	}
-	if !p.checkValid(m, remote) {
+	c := p.credsFor(local)
+	if c == nil || !c.checkValid(m, remote) {
 		e.ctr.badSTUN.Add(1)
 		p.log.Debug("engine: bad ICE check", "remote", src)
 		return
 	}
 	p.consent.Store(e.cfg.Now().UnixNano())
-	e.bind(p, src, m.Contains(stun.AttrUseCandidate))
-	l.respond(p, m, src)
+	e.bind(p, c, src, m.Contains(stun.AttrUseCandidate))
+	l.respond(p, c, m, src)
 }
 
 // checkValid verifies the remote ufrag, MESSAGE-INTEGRITY with the local
 // password and, when present, FINGERPRINT.
-func (p *Peer) checkValid(m *stun.Message, remoteUfrag []byte) bool {
-	if p.cfg.RemoteUfrag != "" && string(remoteUfrag) != p.cfg.RemoteUfrag {
+func (c *iceCreds) checkValid(m *stun.Message, remoteUfrag []byte) bool {
+	if c.remoteUfrag != "" && string(remoteUfrag) != c.remoteUfrag {
 		return false
 	}
-	if p.integrity.Check(m) != nil {
+	if c.integrity.Check(m) != nil {
 		return false
 	}
 	if m.Contains(stun.AttrFingerprint) && stun.Fingerprint.Check(m) != nil {
@@ -57,11 +58,11 @@ func (p *Peer) checkValid(m *stun.Message, remoteUfrag []byte) bool {
 }
 
 // respond sends the binding success response with XOR-MAPPED-ADDRESS.
-func (l *loop) respond(p *Peer, req *stun.Message, src netip.AddrPort) {
+func (l *loop) respond(p *Peer, c *iceCreds, req *stun.Message, src netip.AddrPort) {
 	r := &l.resp
 	xor := &stun.XORMappedAddress{IP: src.Addr().AsSlice(), Port: int(src.Port())}
 	err := r.Build(stun.NewTransactionIDSetter(req.TransactionID), stun.BindingSuccess,
-		xor, p.integrity, stun.Fingerprint)
+		xor, c.integrity, stun.Fingerprint)
 	if err != nil {
 		p.log.Warn("engine: build binding response", "err", err)
 		return
@@ -76,15 +77,21 @@ func (l *loop) respond(p *Peer, req *stun.Message, src netip.AddrPort) {
 
 // bind points p at src: the first valid check binds, and a later one from
 // another address moves the peer only when it nominates (USE-CANDIDATE),
-// as the controlling agent does for the pair it selected.
-func (e *Engine) bind(p *Peer, src netip.AddrPort, nominate bool) {
+// as the controlling agent does for the pair it selected. The first check
+// with credentials from an ICE restart retires the old ones.
+func (e *Engine) bind(p *Peer, c *iceCreds, src netip.AddrPort, nominate bool) {
+	if c == p.creds.Load() && p.prev.Load() != nil {
+		e.mu.Lock()
+		p.retirePrevLocked()
+		e.mu.Unlock()
+	}
 	cur := p.addr.Load()
 	if cur != nil && (cur.ap == src || !nominate) {
 		return
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.byUfrag[p.cfg.LocalUfrag] != p {
+	if p.ctx.Err() != nil {
 		return // closed meanwhile
 	}
 	var old netip.AddrPort
