@@ -98,8 +98,14 @@ func (useCandidate) AddTo(m *stun.Message) error {
 // returns the response, if one came within 300 ms.
 func check(t testing.TB, c *net.UDPConn, ufrag, pwd string, nominate bool) (*stun.Message, bool) {
 	t.Helper()
+	return checkAs(t, c, ufrag, "client", pwd, nominate)
+}
+
+// checkAs is check with the remote (client's) ufrag given.
+func checkAs(t testing.TB, c *net.UDPConn, ufrag, remote, pwd string, nominate bool) (*stun.Message, bool) {
+	t.Helper()
 	setters := []stun.Setter{stun.TransactionID, stun.BindingRequest,
-		stun.NewUsername(ufrag + ":client")}
+		stun.NewUsername(ufrag + ":" + remote)}
 	if nominate {
 		setters = append(setters, useCandidate{})
 	}
