@@ -53,6 +53,8 @@ type Config struct {
 type Engine struct {
 	cfg         Config
 	log         *slog.Logger
+	security    *slog.Logger // the security stream (rejected checks)
+	lastSec     atomic.Int64 // unix nanos of the last security record
 	conn        *net.UDPConn
 	v4          bool // an AF_INET socket; otherwise AF_INET6, dual-stack
 	local       netip.AddrPort
@@ -88,7 +90,7 @@ func New(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{cfg: cfg, log: cfg.Logger, cert: cert, fingerprint: fp,
-		byUfrag: map[string]*Peer{}}
+		security: cfg.Logger.With("stream", "security"), byUfrag: map[string]*Peer{}}
 	if err := e.open(laddr); err != nil {
 		return nil, err
 	}

@@ -1,7 +1,11 @@
 package engine
 
 import (
+	"context"
+	"log/slog"
 	"net"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -161,9 +165,10 @@ func TestHostileInput(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			before := tc.counter(e.Stats())
-			received := e.Stats().Received
 			tc.send(tc.from)
-			waitFor(t, time.Second, "the datagram read", func() bool { return e.Stats().Received > received })
+			// The counter, not Received: the read loop counts a datagram
+			// as received before it has handled it.
+			waitFor(t, time.Second, "the drop counted", func() bool { return tc.counter(e.Stats()) > before })
 			if tc.from == stranger {
 				if m, ok := readSTUN(t, stranger, 50*time.Millisecond); ok {
 					t.Fatalf("a stranger got an answer: %v", m)
@@ -186,4 +191,93 @@ func TestHostileInput(t *testing.T) {
 
 func raw(b []byte) func(c *net.UDPConn) {
 	return func(c *net.UDPConn) { _, _ = c.Write(b) }
+}
+
+// logRecords is a slog handler that keeps every record's message and
+// attributes.
+type logRecords struct {
+	mu   sync.Mutex
+	recs []map[string]string
+}
+
+func (h *logRecords) Enabled(context.Context, slog.Level) bool { return true }
+func (h *logRecords) WithGroup(string) slog.Handler            { return h }
+func (h *logRecords) WithAttrs(as []slog.Attr) slog.Handler {
+	return &withAttrs{h, as}
+}
+func (h *logRecords) Handle(_ context.Context, r slog.Record) error { return h.add(r, nil) }
+
+func (h *logRecords) add(r slog.Record, extra []slog.Attr) error {
+	m := map[string]string{"msg": r.Message, "level": r.Level.String()}
+	for _, a := range extra {
+		m[a.Key] = a.Value.String()
+	}
+	r.Attrs(func(a slog.Attr) bool { m[a.Key] = a.Value.String(); return true })
+	h.mu.Lock()
+	h.recs = append(h.recs, m)
+	h.mu.Unlock()
+	return nil
+}
+
+func (h *logRecords) security() []map[string]string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []map[string]string
+	for _, r := range h.recs {
+		if r["stream"] == "security" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+type withAttrs struct {
+	h  *logRecords
+	as []slog.Attr
+}
+
+func (w *withAttrs) Enabled(context.Context, slog.Level) bool { return true }
+func (w *withAttrs) WithGroup(string) slog.Handler            { return w }
+func (w *withAttrs) WithAttrs(as []slog.Attr) slog.Handler {
+	return &withAttrs{w.h, append(slices.Clone(w.as), as...)}
+}
+func (w *withAttrs) Handle(_ context.Context, r slog.Record) error { return w.h.add(r, w.as) }
+
+// TestBadPasswordOnSecurityStream: checks with a known ufrag and a wrong
+// password are logged on the security stream with the remote address,
+// once per second however many arrive.
+func TestBadPasswordOnSecurityStream(t *testing.T) {
+	logs := &logRecords{}
+	now := time.Unix(1_800_000_000, 0)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	e, err := New(Config{Listen: "127.0.0.1:0", Logger: slog.New(logs), Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	p, err := e.AddPeer(PeerConfig{RemoteUfrag: "client", RemoteFingerprint: testFP, Handler: newRecorder()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := dialEngine(t, e)
+	for range 3 {
+		if _, ok := checkAs(t, c, p.Local().Ufrag, "client", "guessed-password-0123456", true); ok {
+			t.Fatal("a wrong password was answered")
+		}
+	}
+	mu.Lock()
+	now = now.Add(1100 * time.Millisecond)
+	mu.Unlock()
+	checkAs(t, c, p.Local().Ufrag, "client", "guessed-password-0123456", true)
+	sec := logs.security()
+	if len(sec) != 2 {
+		t.Fatalf("%d security records for 4 bad checks over 1.1 s, want 2: %v", len(sec), sec)
+	}
+	if sec[0]["remote"] != "127.0.0.1" || sec[0]["ufrag"] != p.Local().Ufrag || sec[0]["level"] != "WARN" {
+		t.Fatalf("security record %v", sec[0])
+	}
+	if got := e.Stats().DroppedSTUN; got != 4 {
+		t.Fatalf("DroppedSTUN %d, want 4", got)
+	}
 }

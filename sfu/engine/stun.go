@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"net/netip"
+	"time"
 
 	"github.com/pion/stun/v4"
 )
@@ -34,7 +35,7 @@ func (l *loop) handleSTUN(b []byte, src netip.AddrPort) {
 	c := p.credsFor(local)
 	if c == nil || !c.checkValid(m, remote) {
 		e.ctr.badSTUN.Add(1)
-		p.log.Debug("engine: bad ICE check", "remote", src)
+		e.securityEvent("engine: ICE check with a bad password or ufrag", p, src)
 		return
 	}
 	p.consent.Store(e.cfg.Now().UnixNano())
@@ -104,4 +105,17 @@ func (e *Engine) bind(p *Peer, c *iceCreds, src netip.AddrPort, nominate bool) {
 	if cur == nil {
 		close(p.bound)
 	}
+}
+
+// securityEvent logs a rejected check for a known ufrag (someone who saw
+// the ufrag is guessing) on the security stream with the remote address,
+// at most once a second so a flood cannot flood the log; the counters
+// have every one.
+func (e *Engine) securityEvent(msg string, p *Peer, src netip.AddrPort) {
+	now := e.cfg.Now().UnixNano()
+	last := e.lastSec.Load()
+	if (last != 0 && now-last < int64(time.Second)) || !e.lastSec.CompareAndSwap(last, now) {
+		return
+	}
+	e.security.Warn(msg, "remote", src.Addr().String(), "ufrag", p.creds.Load().localUfrag)
 }
