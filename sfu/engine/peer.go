@@ -22,6 +22,18 @@ type Handler interface {
 	OnRTCP(b []byte) // one decrypted (compound) RTCP packet
 }
 
+// BatchEnder is implemented by a Handler that wants to know when the read
+// loop has handled every datagram of one recvmmsg call in which it was
+// called. The payload bytes of packets handed to OnRTP stay valid until
+// EndBatch returns (the read buffers are reused only by the next call;
+// the *rtp.Packet and its header's slices are reused per packet), so a
+// forwarder can send a burst grouped by viewer, each viewer's run as one
+// UDP GSO message, instead of packet by packet. EndBatch runs in the read
+// goroutine, like OnRTP.
+type BatchEnder interface {
+	EndBatch()
+}
+
 // Role is the engine's DTLS role on a peer.
 type Role int
 
@@ -64,6 +76,8 @@ type Peer struct {
 	consent atomic.Int64                // unix nanos of the last valid check
 	seen    atomic.Bool                 // an authenticated media packet arrived
 	sendMu  sync.Mutex                  // serialises use of keys.local
+	ender   BatchEnder                  // the handler, if it is one
+	batch   uint64                      // read loop only: last batch listed in
 
 	ctx    context.Context // cancelled by Close
 	cancel context.CancelFunc
@@ -126,6 +140,7 @@ func (e *Engine) newPeer(cfg PeerConfig) (*Peer, error) {
 		media: make(chan struct{}), done: make(chan struct{}),
 		hsDone: make(chan struct{})}
 	p.creds.Store(creds)
+	p.ender, _ = cfg.Handler.(BatchEnder)
 	p.dc = newDTLSConn(p)
 	return p, nil
 }

@@ -19,10 +19,15 @@ type loop struct {
 	rtcpHdr rtcp.Header // scratch for DecryptRTCP
 	req     stun.Message
 	resp    stun.Message
+	// enders are the handlers to tell when this batch is done; a peer is
+	// listed once per batch (Peer.batch holds the batch it was listed in).
+	enders []*Peer
+	batch  uint64
 }
 
 func newLoop(e *Engine) *loop {
-	return &loop{e: e, m: newMmsg(e.conn, e.cfg.BatchSize, slotSize)}
+	return &loop{e: e, m: newMmsg(e.conn, e.cfg.BatchSize, slotSize),
+		enders: make([]*Peer, 0, e.cfg.BatchSize), batch: 1}
 }
 
 // readLoop reads batches until the socket is closed.
@@ -41,10 +46,13 @@ func (e *Engine) readLoop(l *loop) {
 	}
 }
 
-// handleBatch handles n received messages. A panic (a bug reached by some
-// datagram) costs the rest of this batch, not every call on the socket.
+// handleBatch handles n received messages, then tells the handlers that
+// want it (BatchEnder) that the batch is done. A panic (a bug reached by
+// some datagram) costs the rest of this batch, not every call on the socket.
 func (l *loop) handleBatch(n int) {
 	defer func() {
+		l.enders = l.enders[:0]
+		l.batch++
 		if r := recover(); r != nil {
 			l.e.ctr.panics.Add(1)
 			l.e.log.Error("engine: panic in the read loop", "panic", r, "stack", string(debug.Stack()))
@@ -52,6 +60,17 @@ func (l *loop) handleBatch(n int) {
 	}()
 	for i := range n {
 		l.handle(i)
+	}
+	for _, p := range l.enders {
+		p.ender.EndBatch()
+	}
+}
+
+// handled notes that p's handler was called in this batch.
+func (l *loop) handled(p *Peer) {
+	if p.ender != nil && p.batch != l.batch {
+		p.batch = l.batch
+		l.enders = append(l.enders, p)
 	}
 }
 
@@ -121,6 +140,7 @@ func (l *loop) handleMedia(b []byte, src netip.AddrPort) {
 	}
 	p.noteMedia()
 	e.ctr.rtp.Add(1)
+	l.handled(p)
 	p.cfg.Handler.OnRTP(&l.pkt)
 }
 
@@ -132,5 +152,6 @@ func (l *loop) handleRTCP(p *Peer, k *cryptoState, b []byte) {
 	}
 	p.noteMedia()
 	l.e.ctr.rtcp.Add(1)
+	l.handled(p)
 	p.cfg.Handler.OnRTCP(plain)
 }
