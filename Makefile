@@ -17,7 +17,7 @@ deps:
 
 ## bench: hot-path benchmarks (allocations are reported)
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./sfu/ ./sfu/mixer/ ./sfu/rtcpclock/ ./audiolevel/
+	$(GO) test -run '^$$' -bench . -benchmem ./sfu/ ./sfu/engine/ ./sfu/mixer/ ./sfu/rtcpclock/ ./audiolevel/
 
 fmt:
 	gofmt -l -w $$(git ls-files '*.go')
