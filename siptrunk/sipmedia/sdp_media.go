@@ -28,7 +28,11 @@ type sdpMedia struct {
 // parseSDPMedia reads the first audio section of s with the session's
 // defaults (its c= line, its attributes). SDP that does not parse, or
 // has no audio section, leaves port 0.
-func parseSDPMedia(s string) sdpMedia {
+func parseSDPMedia(s string) sdpMedia { return parseSDPSection(s, "audio") }
+
+// parseSDPSection reads the first section of media kind ("audio",
+// "video") as parseSDPMedia does.
+func parseSDPSection(s, kind string) sdpMedia {
 	m := sdpMedia{rtpmap: map[uint8]string{}}
 	d, ok := parse(s)
 	if !ok {
@@ -38,7 +42,7 @@ func parseSDPMedia(s string) sdpMedia {
 	for _, a := range d.Attributes {
 		m.parseAttr(a, false)
 	}
-	i := slices.IndexFunc(d.MediaDescriptions, func(md *sdp.MediaDescription) bool { return md.MediaName.Media == "audio" })
+	i := slices.IndexFunc(d.MediaDescriptions, func(md *sdp.MediaDescription) bool { return md.MediaName.Media == kind })
 	if i < 0 {
 		return m
 	}

@@ -35,6 +35,9 @@ func (m *sockMedia) readLoop() {
 			if b = m.accept(b, clear, &hdr, from, learned); b == nil || pkt.Unmarshal(b) != nil {
 				continue
 			}
+			if m.video != nil && !m.admitVideo(&pkt) {
+				continue
+			}
 			m.latch(from)
 			learned = true
 			m.stats.received.Add(1)
