@@ -4,6 +4,7 @@ import (
 	"context"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,16 +13,26 @@ import (
 )
 
 // Video across the trunk against Asterisk (docs/asterisk.md, "Video"):
-// VP8 passed through both ways on the webrtc cell, keyframe requests
-// relayed both ways. Fake browsers send one-packet VP8 frames marked with
+// VP8 passed through both ways on every media mode (ICE bundled; DTLS
+// without ICE, SDES and plain RTP on a socket pair per m-line), keyframe
+// requests relayed both ways. Fake browsers send one-packet VP8 frames marked with
 // their own byte (sfutest), key frames only on request, so a lost
 // request shows as frozen video.
 
-// checkVideo runs the video subtests on the webrtc cell c.
+// checkVideo runs the video subtests on cell c.
 func (s *astSuite) checkVideo(t *testing.T, c *astCell) {
 	waitUntil(t, 10*time.Second, c.name()+" registered", func() bool { ok, _, _ := c.trunk.Status(); return ok })
 	t.Run("video-echo", func(t *testing.T) { s.checkVideoEcho(t, c) })
 	t.Run("video-pbx-calls", func(t *testing.T) { s.checkVideoInbound(t, c) })
+}
+
+// sipmediaPorts counts the distinct m-line ports of SDP s.
+func sipmediaPorts(s string) int {
+	ports := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^m=\w+ (\d+) `).FindAllStringSubmatch(s, -1) {
+		ports[m[1]] = true
+	}
+	return len(ports)
 }
 
 // newVideoParty is a fake browser for number with a camera whose frames
@@ -88,6 +99,9 @@ func (s *astSuite) checkVideoEcho(t *testing.T, c *astCell) {
 				m.Stats().KeyframesAsked, m.Stats().KeyframesRequested)
 		}
 	})
+	if c.mode != "webrtc" && (strings.Contains(m.Encryption(), "ICE") || sipmediaPorts(m.LocalSDP()) < 2) {
+		t.Fatalf("%s: %s media, want video on its own socket pair:\n%s", c.name(), m.Encryption(), m.LocalSDP())
+	}
 	video := seesVideo(t, p, 'V', 10*time.Second, "our own video back from Echo")
 	hear(t, p, 1000, 5*time.Second, "our own 1000 Hz back from Echo")
 	if info := sip.Describe(); !slices.Contains(info.Codecs, "VP8") {
@@ -125,6 +139,7 @@ func (s *astSuite) checkVideoEcho(t *testing.T, c *astCell) {
 func (s *astSuite) checkVideoHold(t *testing.T, c *astCell, p *party, id string) time.Duration {
 	t.Helper()
 	sip := c.legIn(t, id)
+	restarts := sip.media.Stats().VideoDTLSRestarts
 	must(t, s.calls.Hold(id, p.leg, true))
 	waitUntil(t, 5*time.Second, "Asterisk's answer to our hold", func() bool { return sip.peerDir.Load() == "recvonly" })
 	before, _ := p.client.VideoOn("1")
@@ -135,6 +150,11 @@ func (s *astSuite) checkVideoHold(t *testing.T, c *astCell, p *party, id string)
 		n, got := p.client.VideoOn("1")
 		return n > before+10 && got == 'V'
 	})
+	// Without ICE, Asterisk restarts DTLS on every m-line after each
+	// re-INVITE: the video above came back over a restarted association.
+	if c.mode == "dtls" && sip.media.Stats().VideoDTLSRestarts == restarts {
+		t.Error("Asterisk did not restart the video's DTLS on our hold/resume: the restart path is untested")
+	}
 	return time.Since(start)
 }
 

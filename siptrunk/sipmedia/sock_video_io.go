@@ -200,7 +200,7 @@ func (m *sockMedia) videoStats(s Stats) Stats {
 	if v := m.vid; v != nil {
 		s.VideoPeerSSRC = v.video.peerSSRC.Load()
 		s.KeyframesAsked, s.KeyframesRequested = v.video.asked.Load(), v.video.requested.Load()
-		s.VideoRejected = v.stats.rejected.Load()
+		s.VideoRejected, s.VideoDTLSRestarts = v.stats.rejected.Load(), v.restarts.Load()
 	}
 	return s
 }

@@ -16,6 +16,9 @@ type Stats struct {
 	// VideoRejected counts the peer's video packets dropped (bad SRTP
 	// authentication, a foreign source, another payload type).
 	VideoRejected uint64
+	// VideoDTLSRestarts counts the video stream's DTLS restarts (DTLS
+	// without ICE runs one association per m-line).
+	VideoDTLSRestarts uint64
 }
 
 // Stats implements Session.
