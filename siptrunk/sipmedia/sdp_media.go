@@ -23,6 +23,7 @@ type sdpMedia struct {
 	fingerprint string // "sha-256 AB:CD…"
 	crypto      []string
 	ice         bool
+	direction   string // sendrecv … ("" when not given: sendrecv); the section's wins
 }
 
 // parseSDPMedia reads the first audio section of s with the session's
@@ -93,6 +94,8 @@ func (m *sdpMedia) parseAttr(a sdp.Attribute, media bool) {
 		m.crypto = append(m.crypto, v)
 	case "ice-ufrag":
 		m.ice = true
+	case SendRecv, SendOnly, RecvOnly, Inactive:
+		m.direction = a.Key
 	}
 }
 

@@ -32,6 +32,9 @@ type sockVideo struct {
 	ready    bool  // negotiated (Answer or Accept kept it)
 	firSeq   atomic.Uint32
 	peerSSRC atomic.Uint32
+	// paused: the peer takes none of our video (its video section is
+	// sendonly or inactive, e.g. it holds the call); WriteRTP sends nothing.
+	paused   atomic.Bool
 	keyframe atomic.Pointer[func()]
 	// asked and requested count keyframe requests: the peer's for ours,
 	// and ours to the peer; wrongPT the peer's packets of another type.
@@ -145,7 +148,20 @@ func (m *sockMedia) takeVP8(s string) error {
 	}
 	pli, fir := videoFeedback(s)
 	m.video.pt, m.video.fir = pt, fir && !pli
+	m.setPaused(m.peer.direction)
 	return nil
+}
+
+// setPaused pauses our video while the peer's video direction (of its
+// latest offer or answer) says it takes none. Resumed, the browser is
+// asked for a keyframe: the peer's decoder starts again from one.
+func (m *sockMedia) setPaused(peerDir string) {
+	paused := peerDir == SendOnly || peerDir == Inactive
+	if m.video.paused.Swap(paused) && !paused {
+		if f := m.video.keyframe.Load(); f != nil {
+			(*f)()
+		}
+	}
 }
 
 // acceptVideo applies the answer's video section to our offered stream;
@@ -238,5 +254,6 @@ func (m *sockMedia) updateVideo(p sdpMedia) error {
 		}
 	}
 	v.moveRemote(p)
+	v.setPaused(p.direction)
 	return nil
 }

@@ -48,6 +48,9 @@ func (m *sockMedia) WriteRTP(p *rtp.Packet) error {
 	if v == nil {
 		return errNotBound
 	}
+	if v.video.paused.Load() {
+		return nil // the peer holds the call: it takes no video now
+	}
 	v.video.omu.Lock()
 	defer v.video.omu.Unlock()
 	out, err := v.sealVideo(v.video.out, p)

@@ -146,11 +146,12 @@ func TestSockMediaVideoToAudioOnlyPeer(t *testing.T) {
 	}
 }
 
-// A hold re-offer keeps the video; a new SDES key for the video is
-// taken; a re-offer dropping the video is refused (488), media kept.
+// A hold re-offer keeps the video but pauses ours toward the holder
+// until the resume (which asks our sender for a keyframe); a new SDES key
+// for the video is taken; a re-offer dropping the video is refused (488).
 func TestSockMediaVideoUpdate(t *testing.T) {
 	a, b, _, _ := videoPair(t, sockSDES, true)
-	got, _ := startVideo(a, b)
+	got, asked := startVideo(a, b)
 	sockSendUntil(t, "VP8 both ways", func() bool { return got[0].Load() == 'b' && got[1].Load() == 'a' }, a, b)
 
 	// a re-keys its video (a fresh key in the same suite) and holds.
@@ -167,8 +168,22 @@ func TestSockMediaVideoUpdate(t *testing.T) {
 		t.Fatalf("hold answer lost the video:\n%s", ans)
 	}
 	a.vid.sec.Store(newKey)
+	got[0].Store(0)
 	got[1].Store(0)
 	sockSendUntil(t, "VP8 under the new key", func() bool { return got[1].Load() == 'a' }, a, b)
+	// a holds (its video sendonly): b sends it no video meanwhile.
+	sent := b.vid.stats.sent.Load()
+	sockSendUntil(t, "10 more packets of a's", countdown(10), a, b)
+	if n := b.vid.stats.sent.Load() - sent; n != 0 {
+		t.Errorf("b sent %d video packets to a peer that holds the call (video sendonly)", n)
+	}
+	askedBefore := asked[1].Load()
+	_, err = b.Update(WithDirection(reoffer, SendRecv))
+	must(t, err)
+	sockSendUntil(t, "b's video back after the resume", func() bool { return got[0].Load() == 'b' }, a, b)
+	if asked[1].Load() == askedBefore {
+		t.Error("resumed video: no keyframe asked of b's sender")
+	}
 
 	noVideo := strings.Replace(reoffer, "m=video "+strconv.Itoa(a.vid.port()), "m=video 0", 1)
 	if _, err := b.Update(noVideo); !errors.Is(err, ErrUpdate) {
@@ -234,4 +249,9 @@ func TestSockMediaVideoWriteNoAllocs(t *testing.T) {
 	if n := testing.AllocsPerRun(200, func() { must(t, a.WriteRTP(p)); p.SequenceNumber++ }); n != 0 {
 		t.Errorf("%.1f allocations per SRTP video packet sent, want 0", n)
 	}
+}
+
+// countdown is a done func that holds after n calls.
+func countdown(n int) func() bool {
+	return func() bool { n--; return n < 0 }
 }
