@@ -179,19 +179,19 @@ func (m *sockMedia) onVideoRTCP(b []byte) {
 // wantsKeyframeRaw reports whether compound RTCP b holds a PLI (PSFB
 // FMT 1), a FIR (PSFB FMT 4, RFC 5104) or an RFC 2032 FIR (PT 192),
 // walking the packet headers without allocating. It stops at the first
-// malformed header.
+// malformed header or a length running past b.
 func wantsKeyframeRaw(b []byte) bool {
 	for len(b) >= 4 {
 		if b[0]>>6 != 2 {
 			return false
 		}
-		pt, fmtv := b[1], b[0]&0x1f
-		if pt == 192 || (pt == 206 && (fmtv == 1 || fmtv == 4)) {
-			return true
-		}
 		n := (int(binary.BigEndian.Uint16(b[2:4])) + 1) * 4
 		if n > len(b) {
 			return false
+		}
+		pt, fmtv := b[1], b[0]&0x1f
+		if pt == 192 || (pt == 206 && (fmtv == 1 || fmtv == 4)) {
+			return true
 		}
 		b = b[n:]
 	}

@@ -205,14 +205,21 @@ func TestSockMediaVideoHostile(t *testing.T) {
 	// From a's own video socket, so plain RTP's strict latch lets it in.
 	to := b.vid.conn.LocalAddr().(*net.UDPAddr).AddrPort()
 	wrongPT, _ := (&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 0, SSRC: 7}, Payload: []byte{1, 2}}).Marshal()
-	before := b.Stats().VideoRejected
-	for _, p := range [][]byte{wrongPT, {0x80, 0xc9, 0xff, 0xff}, {0x80}, make([]byte, 1400), {0x81, 0xce, 0x00, 0x09, 1}} {
+	before, asked := b.Stats().VideoRejected, b.Stats().KeyframesAsked
+	// A FIR header claiming 40 bytes in a 12-byte packet: accepted as RTCP
+	// (plain RTP cannot tell), but no keyframe request.
+	lyingFIR := []byte{0x84, 0xce, 0x00, 0x09, 0, 0, 0, 1, 0, 0, 0, 2}
+	bad := [][]byte{wrongPT, {0x80, 0xc9, 0xff, 0xff}, {0x80}, make([]byte, 1400), {0x81, 0xce, 0x00, 0x09, 1}}
+	for _, p := range append(bad, lyingFIR) {
 		_, err := a.vid.conn.WriteToUDPAddrPort(p, to)
 		must(t, err)
 	}
-	waitUntil(t, 2*time.Second, "the wrong payload type counted", func() bool { return b.Stats().VideoRejected > before })
+	waitUntil(t, 2*time.Second, "every bad packet counted", func() bool { return b.Stats().VideoRejected == before+uint64(len(bad)) })
 	got[1].Store(0)
 	sockSendUntil(t, "VP8 after the garbage", func() bool { return got[1].Load() == 'a' }, a, b)
+	if b.Stats().KeyframesAsked != asked {
+		t.Error("a malformed FIR became a keyframe request")
+	}
 }
 
 // TestWantsKeyframeRaw: the allocation-free scan finds PLI and FIR in a
