@@ -37,7 +37,7 @@ type sockVideo struct {
 	paused   atomic.Bool
 	keyframe atomic.Pointer[func()]
 	// asked and requested count keyframe requests: the peer's for ours,
-	// and ours to the peer; wrongPT the peer's packets of another type.
+	// and ours to the peer.
 	asked, requested atomic.Uint64
 	omu              sync.Mutex // one writer at a time: owns out
 	out              []byte     // WriteRTP's packet

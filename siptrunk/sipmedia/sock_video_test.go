@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -17,7 +18,7 @@ import (
 
 // videoPair negotiates a (offering) with b (answering), both socket
 // back-ends of kind, a wanting video and b taking it when bVideo.
-func videoPair(t testing.TB, kind sockKind, bVideo bool) (a, b *sockMedia, offer, answer string) {
+func videoPair(t testing.TB, kind sockKind, bVideo bool, rewrite ...func(string) string) (a, b *sockMedia, offer, answer string) {
 	t.Helper()
 	check := func(err error) {
 		if err != nil {
@@ -36,6 +37,9 @@ func videoPair(t testing.TB, kind sockKind, bVideo bool) (a, b *sockMedia, offer
 	defer cancel()
 	offer, err = a.Offer(ctx)
 	check(err)
+	for _, f := range rewrite {
+		offer = f(offer)
+	}
 	answer, err = b.Answer(ctx, offer)
 	check(err)
 	check(a.Accept(answer))
@@ -83,17 +87,23 @@ func startVideo(a, b *sockMedia) (got *[2]atomic.Uint32, asked *[2]atomic.Uint64
 func TestSockMediaVideoBothWays(t *testing.T) {
 	leaks := goleak.IgnoreCurrent()
 	t.Cleanup(func() { goleak.VerifyNone(t, leaks) })
+	// The latching cases offer a dead video port: only symmetric RTP
+	// (latching on the offerer's first packet) gets the answerer's video
+	// through.
+	deadVideo := func(s string) string { return regexp.MustCompile(`m=video \d+ `).ReplaceAllString(s, "m=video 9 ") }
 	for _, tc := range []struct {
-		name string
-		kind sockKind
-	}{{"dtls", sockDTLS}, {"sdes", sockSDES}, {"rtp", sockRTP}} {
+		name    string
+		kind    sockKind
+		rewrite []func(string) string
+	}{{"dtls", sockDTLS, nil}, {"sdes", sockSDES, nil}, {"rtp", sockRTP, nil},
+		{"rtp latching", sockRTP, []func(string) string{deadVideo}}, {"sdes latching", sockSDES, []func(string) string{deadVideo}}} {
 		t.Run(tc.name, func(t *testing.T) {
-			a, b, offer, answer := videoPair(t, tc.kind, true)
+			a, b, offer, answer := videoPair(t, tc.kind, true, tc.rewrite...)
 			for _, s := range []string{offer, answer} {
 				if !OffersVP8(s) || !strings.Contains(s, "ccm fir") {
 					t.Fatalf("SDP without VP8 and its feedback:\n%s", s)
 				}
-				if p := parseSDPSection(s, "video"); p.port == parseSDPMedia(s).port {
+				if p := parseSDPSection(s, "video"); p.port == parseSDPMedia(s).port || p.port == 0 {
 					t.Fatalf("video shares the audio's port %d", p.port)
 				}
 				if v, au := parseSDPSection(s, "video"), parseSDPMedia(s); tc.kind == sockSDES && v.crypto[0] == au.crypto[0] {
