@@ -103,6 +103,14 @@ func (s *astSuite) checkVideoEcho(t *testing.T, c *astCell) {
 			t.Logf("SIP leg video: up %d packets, down %d forwarded / %d dropped; media recv %d, peer ssrc %d, keyframe requests asked %d sent %d",
 				sip.vup.Packets(), sip.vdown.Forwarded(), sip.vdown.Dropped(), m.Stats().Received, m.Stats().VideoPeerSSRC,
 				m.Stats().KeyframesAsked, m.Stats().KeyframesRequested)
+			st := m.Stats()
+			t.Logf("video stream: %d rejected, %d DTLS restarts; browser asked for %d keyframes", st.VideoRejected,
+				st.VideoDTLSRestarts, p.client.KeyframeRequests.Load())
+			for _, d := range p.leg.Downs() {
+				if d.Kind() == sfu.Video {
+					t.Logf("browser's video down: %d forwarded / %d dropped", d.Forwarded(), d.Dropped())
+				}
+			}
 		}
 	})
 	if c.mode != "webrtc" && (strings.Contains(m.Encryption(), "ICE") || sipmediaPorts(m.LocalSDP()) < 2) {

@@ -158,9 +158,14 @@ func (m *sockMedia) takeVP8(s string) error {
 func (m *sockMedia) setPaused(peerDir string) {
 	paused := peerDir == SendOnly || peerDir == Inactive
 	if m.video.paused.Swap(paused) && !paused {
-		if f := m.video.keyframe.Load(); f != nil {
-			(*f)()
-		}
+		m.video.askKeyframe()
+	}
+}
+
+// askKeyframe asks our video's sender (the browser) for a keyframe.
+func (v *sockVideo) askKeyframe() {
+	if f := v.keyframe.Load(); f != nil {
+		(*f)()
 	}
 }
 

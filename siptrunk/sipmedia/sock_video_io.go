@@ -171,9 +171,7 @@ func (m *sockMedia) onVideoRTCP(b []byte) {
 		return
 	}
 	m.video.asked.Add(1)
-	if f := m.video.keyframe.Load(); f != nil {
-		(*f)()
-	}
+	m.video.askKeyframe()
 }
 
 // wantsKeyframeRaw reports whether compound RTCP b holds a PLI (PSFB

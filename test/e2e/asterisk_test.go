@@ -90,7 +90,7 @@ func startAsteriskE2E(t *testing.T) *astSetup {
 // astVideoModes are the guide's modes without ICE that the server also
 // has a trunk in ("pbx-" + mode, dialled as prefix + a PBX number): video
 // calls over them run on a socket pair per m-line.
-var astVideoModes = map[string]string{"dtls": "71", "sdes": "72"}
+var astVideoModes = map[string]string{"dtls": "71", "sdes": "72", "rtp": "73"}
 
 // guideEndpoint is the guide's registration endpoint renamed "xt-" +
 // mode and inheriting mode's template instead of the webrtc one.
@@ -333,8 +333,12 @@ func TestAsteriskBrowser(t *testing.T) {
 	})
 
 	// Echo over the guide's trunk (ICE, bundled) and over DTLS without
-	// ICE and SDES (a socket pair per m-line).
-	for _, c := range []struct{ mode, number string }{{"webrtc", "600"}, {"dtls", astVideoModes["dtls"] + "600"}, {"sdes", astVideoModes["sdes"] + "600"}} {
+	// ICE, SDES and plain RTP (a socket pair per m-line).
+	cells := []struct{ mode, number string }{{"webrtc", "600"}}
+	for _, mode := range []string{"dtls", "sdes", "rtp"} {
+		cells = append(cells, struct{ mode, number string }{mode, astVideoModes[mode] + "600"})
+	}
+	for _, c := range cells {
 		run("video-echo/"+c.mode, func(t *testing.T) {
 			start := time.Now()
 			admin.dial(c.number, true)
