@@ -292,3 +292,31 @@ func BenchmarkSockVideoWrite(b *testing.B) {
 		p.SequenceNumber++
 	}
 }
+
+// A DTLS restart on the video m-line, as Asterisk does after every
+// re-INVITE: the offerer (the client here) starts a new association on
+// the same socket; the answerer completes it, asks its browser for a
+// keyframe (video across the key change may be lost), and VP8 flows
+// under the new keys both ways.
+func TestSockMediaVideoDTLSRestart(t *testing.T) {
+	a, b, _, _ := videoPair(t, sockDTLS, true)
+	got, asked := startVideo(a, b)
+	sockSendUntil(t, "VP8 both ways", func() bool { return got[0].Load() == 'b' && got[1].Load() == 'a' }, a, b)
+	before, oldKeys := asked[1].Load(), b.vid.sec.Load()
+
+	next := newDTLSPackets(a.vid) // what Asterisk's SSL_clear and new ClientHello amount to
+	_ = a.vid.dtlsIn.Swap(next).Close()
+	a.vid.wg.Add(1)
+	go a.vid.handshake(next, true)
+
+	waitUntil(t, 5*time.Second, "the answerer's restarted association", func() bool { return b.Stats().VideoDTLSRestarts == 1 })
+	if b.vid.sec.Load() == oldKeys || b.Stats().DTLSRestarts != 0 {
+		t.Fatal("the video's keys did not change, or the audio's association restarted instead")
+	}
+	if asked[1].Load() == before {
+		t.Error("no keyframe asked of the browser after the video's DTLS restart")
+	}
+	got[0].Store(0)
+	got[1].Store(0)
+	sockSendUntil(t, "VP8 both ways under the new keys", func() bool { return got[0].Load() == 'b' && got[1].Load() == 'a' }, a, b)
+}
