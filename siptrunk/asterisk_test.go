@@ -38,12 +38,19 @@ func TestAsterisk(t *testing.T) {
 }
 
 // TestAsteriskVideo runs the video checks (asterisk_video_test.go) on
-// their own Asterisk: a webrtc cell over UDP and one over TCP.
+// their own Asterisk: a webrtc cell over UDP and one over TCP, and the
+// modes without ICE (a socket pair per m-line) over UDP.
 func TestAsteriskVideo(t *testing.T) {
 	s := startAsteriskSuite(t)
 	for _, tr := range []string{"udp", "tcp"} {
 		c := s.addCell(t, "webrtc", tr)
-		t.Run(c.name(), func(t *testing.T) { s.checkVideo(t, c) })
+		t.Run(c.name(), func(t *testing.T) { s.checkVideo(t, c, true) })
+	}
+	// Plain RTP answers a PBX's video offer with the code DTLS and SDES
+	// prove; its Echo cell is enough.
+	for _, m := range []string{"dtls", "sdes", "rtp"} {
+		c := s.addCell(t, m, "udp")
+		t.Run(c.name(), func(t *testing.T) { s.checkVideo(t, c, m != "rtp") })
 	}
 	t.Run("audio-only-endpoint", func(t *testing.T) {
 		s.checkVideoToAudioOnly(t, s.addKitCell(t, "xphone-dtls-ice", "webrtc"))

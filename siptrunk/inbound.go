@@ -232,7 +232,7 @@ func (t *Trunk) answerInDialog(req *sip.Request, tx sip.ServerTransaction, l *Le
 			return
 		}
 		dir = sipmedia.AnswerDirection(offer)
-		res = sip.NewSDPResponseFromRequest(req, []byte(sipmedia.WithDirection(answer, dir)))
+		res = sip.NewSDPResponseFromRequest(req, []byte(sipmedia.MirrorDirections(offer, answer)))
 	}
 	t.sendInDialog(req, tx, l, res)
 	if dir != "" {

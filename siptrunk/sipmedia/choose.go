@@ -25,17 +25,28 @@ type Config struct {
 //   - ice auto: ICE when we offer or the offer has ICE credentials, DTLS
 //     without ICE when the offer has a fingerprint but no ICE.
 //
-// video asks the ICE back-end to offer or accept VP8 as well.
+// video asks the back-end to offer or accept VP8 as well.
 func New(cfg Config, offer string, video bool) (Session, error) {
 	switch cfg.Media {
 	case "sdes":
-		return newSockMedia(cfg.IP, cfg.Codecs, sockSDES, cfg.Log)
+		return newSockSession(cfg, sockSDES, video)
 	case "rtp":
-		return newSockMedia(cfg.IP, cfg.Codecs, sockRTP, cfg.Log)
+		return newSockSession(cfg, sockRTP, video)
 	}
 	noICE := cfg.ICE == "off" || (cfg.ICE != "on" && offer != "" && !hasICE(offer) && hasFingerprint(offer))
 	if noICE {
-		return newSockMedia(cfg.IP, cfg.Codecs, sockDTLS, cfg.Log)
+		return newSockSession(cfg, sockDTLS, video)
 	}
 	return newPionMedia(cfg.IP, cfg.Codecs, video), nil
+}
+
+// newSockSession is a socket back-end of kind that offers or takes VP8
+// video when video is set.
+func newSockSession(cfg Config, kind sockKind, video bool) (Session, error) {
+	m, err := newSockMedia(cfg.IP, cfg.Codecs, kind, cfg.Log)
+	if err != nil {
+		return nil, err
+	}
+	m.wantVideo = video
+	return m, nil
 }

@@ -72,6 +72,11 @@ func (m *sockMedia) handshake(in *dtlsPackets, client bool) {
 	if old != nil {
 		_ = old.Close()
 		m.restarts.Add(1)
+		if m.video != nil {
+			// Video sent across the key change may be lost: the peer's
+			// decoder needs a new keyframe (Echo, for one, asks only once).
+			m.video.askKeyframe()
+		}
 	}
 	m.log.Debug("DTLS-SRTP established", "client", client)
 }

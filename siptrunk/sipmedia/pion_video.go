@@ -23,7 +23,8 @@ import (
 // A bundled PBX tells its streams apart only by the SSRCs each m-section
 // declares (Asterisk has no RTP mid extension): both SDPs keep their
 // a=ssrc cname lines when audio and video share the transport
-// (toSIP/fromSIP). The socket back-ends stay audio-only.
+// (toSIP/fromSIP). The socket back-ends carry video too, on a socket
+// pair per m-line (sock_video.go).
 
 // vp8PayloadType is the payload type we offer VP8 with.
 const vp8PayloadType = 96

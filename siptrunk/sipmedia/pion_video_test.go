@@ -169,9 +169,9 @@ func TestVideoSDPHelpers(t *testing.T) {
 	}
 }
 
-// The socket back-ends (DTLS without ICE, SDES, plain RTP) are
-// audio-only: a peer's audio+video offer gets its video refused with
-// port 0, the audio answered as before.
+// A socket back-end not asked for video (an audio call) answers a peer's
+// audio+video offer with the video refused with port 0, the audio
+// answered as before.
 func TestSockMediaRefusesVideo(t *testing.T) {
 	m, err := newSockMedia(net.ParseIP("127.0.0.1"), []string{"pcmu"}, sockRTP, testLogger())
 	must(t, err)

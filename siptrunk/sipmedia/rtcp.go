@@ -48,6 +48,13 @@ func (m *sockMedia) sendReport(buf []byte) error {
 	if err != nil {
 		return err
 	}
+	return m.writeRTCP(out)
+}
+
+// writeRTCP sends one protected compound packet: on the RTP port with
+// rtcp-mux, else from our RTCP port to the peer's.
+func (m *sockMedia) writeRTCP(out []byte) error {
+	var err error
 	if m.peer.rtcpMux {
 		_, err = m.writeRaw(out)
 	} else if a := m.rtcpRemote.Load(); a != nil {
@@ -88,7 +95,8 @@ func (m *sockMedia) sealReport(buf []byte) ([]byte, error) {
 // acceptRTCP checks an RTCP packet from the peer (authenticated in the
 // SRTP modes, from the peer's address for plain RTP) and counts it: its
 // arrival keeps the call alive for the media timeout. The content is not
-// used. It reports whether the packet was accepted.
+// used, except on a video stream (keyframe requests). It reports whether
+// the packet was accepted.
 func (m *sockMedia) acceptRTCP(b, clear []byte, from netip.AddrPort) bool {
 	if m.kind == sockRTP {
 		if cur := m.remote.Load(); cur != nil && cur.Addr() != from.Addr() {
@@ -100,12 +108,17 @@ func (m *sockMedia) acceptRTCP(b, clear []byte, from netip.AddrPort) bool {
 		if pair == nil {
 			return false
 		}
-		if _, err := pair.rtcpRx.DecryptRTCP(clear[:0], b, nil); err != nil {
+		plain, err := pair.rtcpRx.DecryptRTCP(clear[:0], b, nil)
+		if err != nil {
 			m.stats.rejected.Add(1)
 			return false
 		}
+		b = plain
 	}
 	m.stats.rtcpReceived.Add(1)
+	if m.video != nil {
+		m.onVideoRTCP(b)
+	}
 	return true
 }
 

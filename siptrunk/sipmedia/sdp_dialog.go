@@ -46,28 +46,81 @@ func Direction(s string) string {
 	return SendRecv
 }
 
-// AnswerDirection is the direction answering an offer's (RFC 3264 §6.1):
-// sendonly → recvonly, recvonly → sendonly, inactive → inactive.
+// AnswerDirection is the direction answering the offer's audio (RFC 3264
+// §6.1): sendonly → recvonly, recvonly → sendonly, inactive → inactive.
+// Only the audio decides whether the call is held: a peer pausing its
+// video (video inactive, audio sendrecv) is no hold.
 func AnswerDirection(offer string) string {
-	d, ok := parse(offer)
-	if !ok {
-		return SendRecv
-	}
-	has := map[string]bool{}
-	for _, attrs := range attrLists(d) {
-		for _, a := range attrs {
-			has[a.Key] = true
-		}
-	}
-	switch {
-	case has[SendOnly]:
+	return mirrorDirection(parseSDPMedia(offer).direction)
+}
+
+// mirrorDirection answers an offered direction ("" is sendrecv).
+func mirrorDirection(offered string) string {
+	switch offered {
+	case SendOnly:
 		return RecvOnly
-	case has[RecvOnly]:
+	case RecvOnly:
 		return SendOnly
-	case has[Inactive]:
+	case Inactive:
 		return Inactive
 	}
 	return SendRecv
+}
+
+// MirrorDirections gives each section of our answer the direction that
+// answers the offer's section in the same place (RFC 3264 §6.1: m-lines
+// pair by position), so an offer holding the audio but not the video,
+// or the reverse, is answered section by section. Session-level
+// directions of the answer are dropped: the sections say it.
+func MirrorDirections(offer, answer string) string {
+	o, ok := parse(offer)
+	a, ok2 := parse(answer)
+	if !ok || !ok2 {
+		return answer
+	}
+	session := sessionDirection(o)
+	a.Attributes = slices.DeleteFunc(a.Attributes, func(x sdp.Attribute) bool { return slices.Contains(directions, x.Key) })
+	for i, md := range a.MediaDescriptions {
+		if i >= len(o.MediaDescriptions) {
+			break
+		}
+		if !rejected(md) {
+			setDirection(md, mirrorDirection(sectionDirection(o.MediaDescriptions[i], session)))
+		}
+	}
+	return marshal(a, answer)
+}
+
+// sectionDirection is md's own direction, else the session's.
+func sectionDirection(md *sdp.MediaDescription, session string) string {
+	for _, x := range md.Attributes {
+		if slices.Contains(directions, x.Key) {
+			return x.Key
+		}
+	}
+	return session
+}
+
+// setDirection puts dir in place of md's direction attribute, or adds it.
+func setDirection(md *sdp.MediaDescription, dir string) {
+	for i, x := range md.Attributes {
+		if slices.Contains(directions, x.Key) {
+			md.Attributes[i] = sdp.NewPropertyAttribute(dir)
+			return
+		}
+	}
+	md.WithPropertyAttribute(dir)
+}
+
+// sessionDirection is d's session-level direction ("" when none).
+func sessionDirection(d *sdp.SessionDescription) string {
+	dir := ""
+	for _, x := range d.Attributes {
+		if slices.Contains(directions, x.Key) {
+			dir = x.Key
+		}
+	}
+	return dir
 }
 
 // WithDirection replaces every direction attribute of s with dir.

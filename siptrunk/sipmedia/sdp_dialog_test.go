@@ -37,6 +37,28 @@ func TestDirections(t *testing.T) {
 	}
 }
 
+// TestMirrorDirections: each section of an answer mirrors the offer's
+// section in its place; only the audio decides the call's hold.
+func TestMirrorDirections(t *testing.T) {
+	video := "m=video 40004 RTP/AVP 100\r\na=rtpmap:100 VP8/90000\r\na=inactive\r\n"
+	offer := strings.Replace(plainOffer, "a=sendrecv", "a=sendonly", 1) + video
+	answer := plainOffer + strings.Replace(video, "a=inactive", "a=sendrecv", 1)
+	got := MirrorDirections(offer, answer)
+	if a, v := parseSDPMedia(got).direction, parseSDPSection(got, "video").direction; a != RecvOnly || v != Inactive {
+		t.Errorf("answer audio %s video %s, want recvonly and inactive:\n%s", a, v, got)
+	}
+	if d := AnswerDirection(offer); d != RecvOnly {
+		t.Errorf("held audio: AnswerDirection %s, want recvonly", d)
+	}
+	if d := AnswerDirection(plainOffer + video); d != SendRecv {
+		t.Errorf("paused video alone: AnswerDirection %s, want sendrecv (no hold)", d)
+	}
+	sessionHold := strings.Replace(strings.Replace(plainOffer, "a=sendrecv\r\n", "", 1), "t=0 0\r\n", "t=0 0\r\na=sendonly\r\n", 1)
+	if got := MirrorDirections(sessionHold, plainOffer); parseSDPMedia(got).direction != RecvOnly {
+		t.Errorf("session-level sendonly not mirrored:\n%s", got)
+	}
+}
+
 // TestOurSDPRoundTrips: every offer a back-end writes comes out of the
 // parsed edits byte for byte, so re-offers and answers built by
 // WithDirection and WithVersion look to peers as they always did.

@@ -23,12 +23,17 @@ type sdpMedia struct {
 	fingerprint string // "sha-256 AB:CD…"
 	crypto      []string
 	ice         bool
+	direction   string // sendrecv … ("" when not given: sendrecv); the section's wins
 }
 
 // parseSDPMedia reads the first audio section of s with the session's
 // defaults (its c= line, its attributes). SDP that does not parse, or
 // has no audio section, leaves port 0.
-func parseSDPMedia(s string) sdpMedia {
+func parseSDPMedia(s string) sdpMedia { return parseSDPSection(s, "audio") }
+
+// parseSDPSection reads the first section of media kind ("audio",
+// "video") as parseSDPMedia does.
+func parseSDPSection(s, kind string) sdpMedia {
 	m := sdpMedia{rtpmap: map[uint8]string{}}
 	d, ok := parse(s)
 	if !ok {
@@ -38,7 +43,7 @@ func parseSDPMedia(s string) sdpMedia {
 	for _, a := range d.Attributes {
 		m.parseAttr(a, false)
 	}
-	i := slices.IndexFunc(d.MediaDescriptions, func(md *sdp.MediaDescription) bool { return md.MediaName.Media == "audio" })
+	i := slices.IndexFunc(d.MediaDescriptions, func(md *sdp.MediaDescription) bool { return md.MediaName.Media == kind })
 	if i < 0 {
 		return m
 	}
@@ -89,6 +94,8 @@ func (m *sdpMedia) parseAttr(a sdp.Attribute, media bool) {
 		m.crypto = append(m.crypto, v)
 	case "ice-ufrag":
 		m.ice = true
+	case SendRecv, SendOnly, RecvOnly, Inactive:
+		m.direction = a.Key
 	}
 }
 

@@ -78,6 +78,15 @@ type sockMedia struct {
 
 	stats sockStats
 
+	// Video (sock_video.go): wantVideo offers VP8 or takes a peer's VP8
+	// offer; vid is the call's video stream, a sockMedia of its own (its
+	// own sockets, keys, DTLS association and RTCP), nil without video.
+	// video is set on that stream only.
+	wantVideo bool
+	vid       *sockMedia
+	video     *sockVideo
+	onVideo   func(*rtp.Packet) // set by StartVideo before Start
+
 	ctx     context.Context
 	cancel  context.CancelFunc
 	onRTP   func(*rtp.Packet)
@@ -172,6 +181,9 @@ func (m *sockMedia) Start(onRTP func(*rtp.Packet)) {
 		return
 	}
 	m.onRTP = onRTP
+	if m.vid != nil {
+		m.vid.Start(m.videoSink())
+	}
 	m.wg.Add(2)
 	go m.readLoop()
 	go m.rtcpLoop(m.rtcpEvery)
@@ -198,6 +210,9 @@ func (m *sockMedia) Close() error {
 			"received", m.stats.received.Load(), "rejected", m.stats.rejected.Load(),
 			"rtcp_sent", m.stats.rtcpSent.Load(), "rtcp_received", m.stats.rtcpReceived.Load())
 	}()
+	if m.vid != nil {
+		_ = m.vid.Close()
+	}
 	m.cancel()
 	if in := m.dtlsIn.Load(); in != nil {
 		_ = in.Close()

@@ -12,7 +12,8 @@ var errNoRemote = errors.New("sipmedia: media peer not ready")
 
 // readLoop reads the socket until it is closed: DTLS records to the
 // handshake, muxed RTCP checked and counted, RTP (checked, decrypted when protected) to
-// onRTP. It reuses its buffers: no allocation per packet.
+// onRTP; anything else is dropped and counted. It reuses its buffers: no
+// allocation per packet.
 func (m *sockMedia) readLoop() {
 	defer m.wg.Done()
 	buf := make([]byte, 1600)
@@ -32,13 +33,22 @@ func (m *sockMedia) readLoop() {
 		case isRTP(b) && isRTCP(b):
 			m.acceptRTCP(b, clear, from)
 		case isRTP(b):
-			if b = m.accept(b, clear, &hdr, from, learned); b == nil || pkt.Unmarshal(b) != nil {
+			if b = m.accept(b, clear, &hdr, from, learned); b == nil {
+				continue
+			}
+			if pkt.Unmarshal(b) != nil {
+				m.stats.rejected.Add(1)
+				continue
+			}
+			if m.video != nil && !m.admitVideo(&pkt) {
 				continue
 			}
 			m.latch(from)
 			learned = true
 			m.stats.received.Add(1)
 			m.onRTP(&pkt)
+		default: // neither RTP, RTCP nor a DTLS record we expect
+			m.stats.rejected.Add(1)
 		}
 	}
 }

@@ -32,23 +32,38 @@ func (m *sockMedia) Offer(context.Context) (string, error) {
 	if len(codecs) == 0 {
 		return "", fmt.Errorf("%w: no known codec configured", ErrConfig)
 	}
-	var attrs []sdp.Attribute
-	switch m.kind {
-	case sockDTLS:
-		attrs = []sdp.Attribute{sdp.NewAttribute("setup", "actpass"), sdp.NewAttribute("fingerprint", m.id.fingerprint)}
-	case sockSDES:
-		k, err := newSDESKey("1", 0)
-		if err != nil {
-			return "", err
-		}
-		m.sdes, attrs = k, []sdp.Attribute{sdp.NewAttribute("crypto", k.line())}
+	attrs, err := m.offerSecurity()
+	if err != nil {
+		return "", err
 	}
 	// telephone-event at 8 kHz always: many peers (baresip, Asterisk)
 	// know it only at 8 kHz, also with Opus.
 	events := eventsOf(codecs)
 	events[telephoneEventPT] = 8000
 	m.local = m.buildSDP(protos[m.kind][0], codecs, events, true, attrs)
+	if m.wantVideo {
+		if err := m.offerVideo(); err != nil {
+			return "", err
+		}
+	}
 	return m.local, nil
+}
+
+// offerSecurity is an offered section's DTLS role and fingerprint, or a
+// fresh SDES key of this stream's.
+func (m *sockMedia) offerSecurity() ([]sdp.Attribute, error) {
+	switch m.kind {
+	case sockDTLS:
+		return []sdp.Attribute{sdp.NewAttribute("setup", "actpass"), sdp.NewAttribute("fingerprint", m.id.fingerprint)}, nil
+	case sockSDES:
+		k, err := newSDESKey("1", 0)
+		if err != nil {
+			return nil, err
+		}
+		m.sdes = k
+		return []sdp.Attribute{sdp.NewAttribute("crypto", k.line())}, nil
+	}
+	return nil, nil
 }
 
 // Answer accepts an offer of our kind: the transport must match the
@@ -72,6 +87,9 @@ func (m *sockMedia) Answer(_ context.Context, offer string) (string, error) {
 		return "", err
 	}
 	m.local = rejectOthers(offer, m.buildSDP(m.canonicalProto(m.peer.proto), []Codec{c}, eventsOf([]Codec{c}), m.peer.rtcpMux, attrs))
+	if m.wantVideo && OffersVP8(offer) {
+		m.answerVideo(offer)
+	}
 	return m.local, nil
 }
 
@@ -156,7 +174,13 @@ func (m *sockMedia) Accept(answer string) error {
 			return err
 		}
 	}
-	return m.setRemote()
+	if err := m.setRemote(); err != nil {
+		return err
+	}
+	if m.vid != nil {
+		m.acceptVideo(answer)
+	}
+	return nil
 }
 
 // acceptSDES keys the session from the answer's crypto line.

@@ -13,11 +13,17 @@ type Stats struct {
 	// KeyframesAsked counts the peer's keyframe requests for our video;
 	// KeyframesRequested counts ours sent to the peer.
 	KeyframesAsked, KeyframesRequested uint64
+	// VideoRejected counts the peer's video packets dropped (bad SRTP
+	// authentication, a foreign source, another payload type).
+	VideoRejected uint64
+	// VideoDTLSRestarts counts the video stream's DTLS restarts (DTLS
+	// without ICE runs one association per m-line).
+	VideoDTLSRestarts uint64
 }
 
 // Stats implements Session.
 func (m *sockMedia) Stats() Stats {
-	return Stats{Received: m.Received(), DTLSRestarts: m.restarts.Load()}
+	return m.videoStats(Stats{Received: m.Received(), DTLSRestarts: m.restarts.Load()})
 }
 
 // Stats implements Session.
@@ -34,6 +40,9 @@ func Sever(s Session) bool {
 	m, ok := s.(*sockMedia)
 	if ok {
 		_ = m.closeSockets()
+		if m.vid != nil {
+			_ = m.vid.closeSockets()
+		}
 	}
 	return ok
 }

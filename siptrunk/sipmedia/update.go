@@ -22,6 +22,13 @@ func (m *sockMedia) Update(offer string) (string, error) {
 	if c, ok := chooseCodec([]string{m.codec.Name}, offer); !ok || c.PayloadType != m.codec.PayloadType {
 		return "", fmt.Errorf("%w: re-offer drops or renumbers %s", ErrUpdate, m.codec.Name)
 	}
+	var vp sdpMedia
+	if m.vid != nil {
+		var err error
+		if vp, err = m.vid.checkVideoUpdate(offer); err != nil {
+			return "", err
+		}
+	}
 	switch m.kind {
 	case sockDTLS:
 		if !strings.EqualFold(p.fingerprint, m.peer.fingerprint) {
@@ -33,6 +40,9 @@ func (m *sockMedia) Update(offer string) (string, error) {
 		}
 	}
 	m.moveRemote(p)
+	if m.vid != nil {
+		return m.local, m.updateVideo(vp)
+	}
 	return m.local, nil
 }
 
