@@ -127,6 +127,7 @@ type astCell struct {
 	mode, transport string
 	endpoint        string // Asterisk endpoint and account
 	prefix          string // our dial plan: prefix+number goes out through this cell
+	caller, callee  string // our users calling out and called by Asterisk (cellNumbers)
 	trunk           *Trunk
 }
 
@@ -142,6 +143,9 @@ type astSuite struct {
 	route *cellRouter
 	cells []*astCell
 	base  configs.Trunk // the guide's trunk, addresses replaced
+
+	rtcpMu    sync.Mutex // guards rtcpUsers
+	rtcpUsers int        // cells that need Asterisk's RTCP debug on (rtcpDebug)
 
 	gateMu     sync.Mutex // guards the gate's rules
 	rules      []configs.DialRule
@@ -202,6 +206,7 @@ func (s *astSuite) addCell(t *testing.T, mode, transport string) *astCell {
 	i := len(s.cells)
 	c := &astCell{mode: mode, transport: transport, endpoint: fmt.Sprintf("xt-%s-%s", mode, transport),
 		prefix: fmt.Sprintf("9%d", i)}
+	c.caller, c.callee = cellNumbers(i)
 	block := snippet(t, s.docs, "pjsip.conf", "Xphone registers")
 	block = strings.NewReplacer(docAccount, c.endpoint, "xphone-media-webrtc)", "xphone-media-"+mode+")").Replace(block)
 	block = s.ast.BindMedia(block)
@@ -225,6 +230,7 @@ func (s *astSuite) addStaticCell(t *testing.T) *astCell {
 	t.Helper()
 	i := len(s.cells)
 	c := &astCell{mode: "sdes", transport: "udp", endpoint: "xt-static", prefix: fmt.Sprintf("9%d", i)}
+	c.caller, c.callee = cellNumbers(i)
 	listen := fmt.Sprintf("127.0.0.1:%d", 5081+i)
 	block := snippet(t, s.docs, "pjsip.conf", "static peer")
 	block = strings.NewReplacer("xphone-static", c.endpoint, "192.0.2.5:5080", listen, "192.0.2.5", "127.0.0.1").Replace(block)
@@ -249,6 +255,7 @@ func (s *astSuite) addKitCell(t *testing.T, account, mode string) *astCell {
 	t.Helper()
 	i := len(s.cells)
 	c := &astCell{mode: mode, transport: "udp", endpoint: account, prefix: fmt.Sprintf("9%d", i)}
+	c.caller, c.callee = cellNumbers(i)
 	tc := s.base
 	tc.Name, tc.Transport, tc.Listen = account, "udp", fmt.Sprintf("127.0.0.1:%d", 5081+i)
 	tc.Register = &configs.TrunkRegister{User: account, Password: "xphone-secret"}

@@ -20,11 +20,9 @@ import (
 // request shows as frozen video.
 
 // checkVideo runs the video subtests on cell c; inbound adds the PBX
-// offering video (Dial), 2.6 s a cell.
+// offering video (Dial), 2.6 s a cell. With inbound, a dtls cell's
+// endpoint needs moh_passthrough (TestAsteriskVideo sets it).
 func (s *astSuite) checkVideo(t *testing.T, c *astCell, inbound bool) {
-	if c.mode == "dtls" && inbound { // for checkVideoHeldByAsterisk
-		must(t, s.ast.AddConfig("pjsip.conf", "["+c.endpoint+"](+)\nmoh_passthrough = yes"))
-	}
 	waitUntil(t, 10*time.Second, c.name()+" registered", func() bool { ok, _, _ := c.trunk.Status(); return ok })
 	t.Run("video-echo", func(t *testing.T) { s.checkVideoEcho(t, c) })
 	if inbound {
@@ -84,10 +82,11 @@ func seesVideo(t *testing.T, p *party, marker byte, d time.Duration, what string
 // keyframe request, and a keyframe request for Asterisk's video from the
 // browser's side reaches Asterisk as one (its RTCP debug says so).
 func (s *astSuite) checkVideoEcho(t *testing.T, c *astCell) {
-	p := s.newVideoParty(t, "1001", 'V')
+	p := s.newVideoParty(t, c.caller, 'V')
 	must(t, p.client.StartTone(1000, 16000))
 	obs := newObserver()
 	start := time.Now()
+	logAt := s.ast.LogSize()
 	id, err := s.calls.Place(sfu.PlaceRequest{Caller: p.leg, To: c.prefix + "600", Video: true, Observer: obs})
 	must(t, err)
 	select {
@@ -125,8 +124,8 @@ func (s *astSuite) checkVideoEcho(t *testing.T, c *astCell) {
 		return m.Stats().KeyframesAsked > 0 && p.client.KeyframeRequests.Load() > 0
 	})
 
-	_, _ = s.ast.CLI("rtcp set debug on")
-	defer func() { _, _ = s.ast.CLI("rtcp set debug off") }()
+	callID := s.logCallID(t, logAt, "600", c.endpoint)
+	defer s.rtcpDebug(t)()
 	off := s.ast.LogSize()
 	before := m.Stats().KeyframesRequested
 	time.Sleep(400 * time.Millisecond) // past the UpTrack's keyframe request throttle (300 ms)
@@ -138,13 +137,14 @@ func (s *astSuite) checkVideoEcho(t *testing.T, c *astCell) {
 	if m.Stats().KeyframesRequested == before {
 		t.Error("the browser's keyframe request did not become a PLI/FIR to Asterisk")
 	}
-	if s.ast.WaitLog(off, regexp.MustCompile(`Received an RTCP Fast Update Request`), 5*time.Second) == "" {
-		t.Error("Asterisk logged no fast update request from us")
+	fastUpdate := regexp.MustCompile(`\[` + callID + `\] res_rtp_asterisk\.c: Received an RTCP Fast Update Request`)
+	if s.ast.WaitLog(off, fastUpdate, 5*time.Second) == "" {
+		t.Errorf("Asterisk logged no fast update request from us on its call %s", callID)
 	}
 	resumed := s.checkVideoHold(t, c, p, id)
 	t.Logf("video call to Echo: setup %s, own video back +%s; keyframe requests: Echo's %d relayed, ours %d sent; resume → video %s",
 		ms(setup), ms(video), m.Stats().KeyframesAsked, m.Stats().KeyframesRequested, ms(resumed))
-	s.hangup(t, p)
+	s.hangupCell(t, c, p)
 }
 
 // checkVideoHold: our hold and resume of a video call (both sections
@@ -176,7 +176,7 @@ func (s *astSuite) checkVideoHold(t *testing.T, c *astCell, p *party, id string)
 // vp8 (the kit's own xphone-dtls-ice account) is answered audio-only
 // (video refused with port 0) and connects with audio, never fails.
 func (s *astSuite) checkVideoToAudioOnly(t *testing.T, c *astCell) {
-	p := s.newVideoParty(t, "1001", 'V')
+	p := s.newVideoParty(t, c.caller, 'V')
 	must(t, p.client.StartTone(1000, 16000))
 	obs := newObserver()
 	id, err := s.calls.Place(sfu.PlaceRequest{Caller: p.leg, To: c.prefix + "600", Video: true, Observer: obs})
@@ -194,22 +194,23 @@ func (s *astSuite) checkVideoToAudioOnly(t *testing.T, c *astCell) {
 	if info := sip.Describe(); slices.Contains(info.Codecs, "VP8") {
 		t.Errorf("audio-only endpoint: status page codecs %v list VP8", info.Codecs)
 	}
-	s.hangup(t, p)
+	s.hangupCell(t, c, p)
 }
 
-// checkVideoInbound: our 1001 video-calls 6141002, which makes Asterisk
-// call our 1002 back through the trunk with the caller's audio and video
-// (Dial), so the PBX's INVITE offers VP8 and 1002 answers a video call.
-// Each browser sees the other's video through Asterisk, both ways.
+// checkVideoInbound: our 1001 (c.caller) video-calls 6141002 (614 +
+// c.callee), which makes Asterisk call our 1002 back through the trunk
+// with the caller's audio and video (Dial), so the PBX's INVITE offers VP8
+// and 1002 answers a video call. Each browser sees the other's video
+// through Asterisk, both ways.
 func (s *astSuite) checkVideoInbound(t *testing.T, c *astCell) {
-	a := s.newVideoParty(t, "1001", 'A')
-	b := s.newVideoParty(t, "1002", 'B')
+	a := s.newVideoParty(t, c.caller, 'A')
+	b := s.newVideoParty(t, c.callee, 'B')
 	must(t, a.client.StartTone(1000, 16000))
 	must(t, b.client.StartTone(800, 16000))
-	s.ext.answerWith("1002", b.leg)
+	s.ext.answerWith(c.callee, b.leg)
 	obs := newObserver()
 	start := time.Now()
-	_, err := s.calls.Place(sfu.PlaceRequest{Caller: a.leg, To: c.prefix + "6141002", Video: true, Observer: obs})
+	_, err := s.calls.Place(sfu.PlaceRequest{Caller: a.leg, To: c.prefix + "614" + c.callee, Video: true, Observer: obs})
 	must(t, err)
 	select {
 	case <-obs.connected:
@@ -236,7 +237,7 @@ func (s *astSuite) checkVideoInbound(t *testing.T, c *astCell) {
 	if c.mode == "dtls" {
 		s.checkVideoHeldByAsterisk(t, c, a, b)
 	}
-	s.hangup(t, a)
+	s.hangupCell(t, c, a)
 }
 
 // checkVideoHeldByAsterisk: 1002 holds and resumes; with moh_passthrough
