@@ -105,6 +105,12 @@ type livenessTarget interface {
 	Hangup(ctx context.Context, reason Reason) error
 }
 
+// failingTarget is a target that knows when its connection failed by
+// itself (the engine peer's handshake), which ends it at the next check.
+type failingTarget interface {
+	failure() (Reason, bool)
+}
+
 // livenessMonitor checks every browser leg on the shared clock and hangs up
 // those whose party is gone.
 type livenessMonitor struct {
@@ -174,6 +180,18 @@ func (m *livenessMonitor) tick(now time.Time) {
 }
 
 func (m *livenessMonitor) check(l livenessTarget, now time.Time) {
+	if f, ok := l.(failingTarget); ok {
+		if reason, failed := f.failure(); failed {
+			m.mu.Lock()
+			_, watched := m.legs[l]
+			delete(m.legs, l)
+			m.mu.Unlock()
+			if watched {
+				m.hangup(l, "media connection failed", reason)
+			}
+			return
+		}
+	}
 	media := l.mediaCount()
 	m.mu.Lock()
 	lv := m.legs[l]
@@ -195,20 +213,20 @@ func (m *livenessMonitor) check(l livenessTarget, now time.Time) {
 	}
 	m.mu.Unlock()
 	if end {
-		m.hangup(l, why)
+		m.hangup(l, why, ReasonConnectionLost)
 	}
 }
 
 // hangup ends l off the clock's goroutine (Hangup waits for the leg's own
 // goroutines).
-func (m *livenessMonitor) hangup(l livenessTarget, why string) {
+func (m *livenessMonitor) hangup(l livenessTarget, why string, reason Reason) {
 	m.ending.Add(1)
 	go func() {
 		defer m.ending.Done()
 		if lg, ok := l.(interface{ logEnd(string) }); ok {
 			lg.logEnd(why)
 		}
-		_ = l.Hangup(context.Background(), ReasonConnectionLost)
+		_ = l.Hangup(context.Background(), reason)
 	}()
 }
 
