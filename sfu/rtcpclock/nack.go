@@ -57,14 +57,21 @@ func (g *nackGenerator) BindRemoteStream(info *interceptor.StreamInfo, reader in
 func (g *nackGenerator) nacks(time.Time) []rtcp.Packet {
 	var pkts []rtcp.Packet
 	g.each(func(ssrc uint32, l *receiveLog) {
-		g.scratch = l.missing(g.scratch[:0], maxNackTries)
-		if len(g.scratch) > 0 {
-			pkts = append(pkts, &rtcp.TransportLayerNack{
-				SenderSSRC: g.senderSSRC, MediaSSRC: ssrc, Nacks: rtcp.NackPairsFromSequenceNumbers(g.scratch),
-			})
-		}
+		pkts, g.scratch = appendNack(pkts, g.senderSSRC, ssrc, l, g.scratch)
 	})
 	return pkts
+}
+
+// appendNack appends to pkts a NACK for the packets of ssrc that l misses
+// and may still be asked for, if any; scratch is reused and returned.
+func appendNack(pkts []rtcp.Packet, senderSSRC, ssrc uint32, l *receiveLog, scratch []uint16) ([]rtcp.Packet, []uint16) {
+	scratch = l.missing(scratch[:0], maxNackTries)
+	if len(scratch) == 0 {
+		return pkts, scratch
+	}
+	return append(pkts, &rtcp.TransportLayerNack{
+		SenderSSRC: senderSSRC, MediaSSRC: ssrc, Nacks: rtcp.NackPairsFromSequenceNumbers(scratch),
+	}), scratch
 }
 
 // takesNack reports whether the stream negotiated generic NACK.

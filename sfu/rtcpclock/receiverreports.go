@@ -62,11 +62,7 @@ func (r *receiverReports) BindRTCPReader(reader interceptor.RTCPReader) intercep
 		if perr != nil {
 			return n, attr, err // not ours to judge: pass it on as read
 		}
-		for _, p := range pkts {
-			if sr, ok := p.(*rtcp.SenderReport); ok {
-				r.noteSenderReport(sr)
-			}
-		}
+		senderReportsIn(pkts, r.noteSenderReport)
 		return n, attr, err
 	})
 }
@@ -80,14 +76,35 @@ func (r *receiverReports) noteSenderReport(sr *rtcp.SenderReport) {
 // reports makes one receiver report with a block per stream heard from.
 func (r *receiverReports) reports(time.Time) []rtcp.Packet {
 	now := r.now()
-	rr := &rtcp.ReceiverReport{SSRC: r.ssrc}
+	var blocks []rtcp.ReceptionReport
 	r.each(func(ssrc uint32, s *recvStream) {
-		if block, ok := s.report(ssrc, now); ok && len(rr.Reports) < 31 {
-			rr.Reports = append(rr.Reports, block)
+		if block, ok := s.report(ssrc, now); ok {
+			blocks = append(blocks, block)
 		}
 	})
-	if len(rr.Reports) == 0 {
-		return nil
+	return appendReceiverReports(nil, r.ssrc, blocks)
+}
+
+// maxReportBlocks is how many reception reports one RTCP packet holds
+// (its 5-bit count).
+const maxReportBlocks = 31
+
+// appendReceiverReports appends receiver reports from senderSSRC carrying
+// blocks, as many packets as the blocks need.
+func appendReceiverReports(pkts []rtcp.Packet, senderSSRC uint32, blocks []rtcp.ReceptionReport) []rtcp.Packet {
+	for len(blocks) > 0 {
+		n := min(len(blocks), maxReportBlocks)
+		pkts = append(pkts, &rtcp.ReceiverReport{SSRC: senderSSRC, Reports: blocks[:n:n]})
+		blocks = blocks[n:]
 	}
-	return []rtcp.Packet{rr}
+	return pkts
+}
+
+// senderReportsIn calls note with every sender report in pkts.
+func senderReportsIn(pkts []rtcp.Packet, note func(*rtcp.SenderReport)) {
+	for _, p := range pkts {
+		if sr, ok := p.(*rtcp.SenderReport); ok {
+			note(sr)
+		}
+	}
 }

@@ -28,19 +28,50 @@ func NewTWCCFeedback(clock *Clock, interval time.Duration, now func() time.Time)
 
 // NewInterceptor is called by pion once per PeerConnection.
 func (f *TWCCFeedback) NewInterceptor(string) (interceptor.Interceptor, error) {
-	t := &twccFeedback{periodic: newPeriodic[struct{}](f.schedule), now: f.now, start: f.now(),
-		rec: twcc.NewRecorder(rand.Uint32())}
+	t := &twccFeedback{periodic: newPeriodic[struct{}](f.schedule), now: f.now,
+		arrivals: newArrivals(rand.Uint32(), f.now())}
 	t.build = t.feedback
 	return t, nil
 }
 
 type twccFeedback struct {
 	periodic[struct{}]
-	now   func() time.Time
-	start time.Time
+	now      func() time.Time
+	arrivals *arrivals
+}
 
-	recMu sync.Mutex
-	rec   *twcc.Recorder
+// arrivals records when packets carrying a transport-wide sequence number
+// arrived and builds the feedback for them; the interceptor and Session
+// share it. pion's twcc.Recorder keeps the packets until the next build.
+type arrivals struct {
+	start time.Time // arrival times are microseconds since start
+
+	mu  sync.Mutex
+	rec *twcc.Recorder
+}
+
+func newArrivals(senderSSRC uint32, start time.Time) *arrivals {
+	return &arrivals{start: start, rec: twcc.NewRecorder(senderSSRC)}
+}
+
+// record notes the arrival at now of a packet of ssrc whose transport-wide
+// sequence number extension is ext (shorter ones are ignored).
+func (a *arrivals) record(ssrc uint32, ext []byte, now time.Time) {
+	if len(ext) < 2 {
+		return
+	}
+	at := now.Sub(a.start).Microseconds()
+	a.mu.Lock()
+	a.rec.Record(ssrc, binary.BigEndian.Uint16(ext), at)
+	a.mu.Unlock()
+}
+
+// feedback is the transport-cc feedback for what arrived since the last
+// call; nil if nothing did.
+func (a *arrivals) feedback() []rtcp.Packet {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.rec.BuildFeedbackPacket()
 }
 
 // BindRemoteStream records the arrival of every packet of a stream that
@@ -53,21 +84,14 @@ func (t *twccFeedback) BindRemoteStream(info *interceptor.StreamInfo, reader int
 	ssrc := info.SSRC
 	return interceptor.RTPReaderFunc(func(b []byte, a interceptor.Attributes) (int, interceptor.Attributes, error) {
 		n, attr, err := reader.Read(b, a)
-		if ext, ok := rtpExtension(b[:max(n, 0)], id); err == nil && ok && len(ext) >= 2 {
-			at := t.now().Sub(t.start).Microseconds()
-			t.recMu.Lock()
-			t.rec.Record(ssrc, binary.BigEndian.Uint16(ext), at)
-			t.recMu.Unlock()
+		if ext, ok := rtpExtension(b[:max(n, 0)], id); err == nil && ok {
+			t.arrivals.record(ssrc, ext, t.now())
 		}
 		return n, attr, err
 	})
 }
 
-func (t *twccFeedback) feedback(time.Time) []rtcp.Packet {
-	t.recMu.Lock()
-	defer t.recMu.Unlock()
-	return t.rec.BuildFeedbackPacket()
-}
+func (t *twccFeedback) feedback(time.Time) []rtcp.Packet { return t.arrivals.feedback() }
 
 // extensionID is the negotiated id of the header extension uri, 0 if none.
 func extensionID(info *interceptor.StreamInfo, uri string) uint8 {
