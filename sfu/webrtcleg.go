@@ -14,6 +14,7 @@ import (
 
 	"xphone/sfu/bwe"
 	"xphone/sfu/engine"
+	"xphone/sfu/rtcpclock"
 )
 
 // WebRTCLeg is a browser's connection to the server: DTLS-SRTP media on the
@@ -43,6 +44,7 @@ type WebRTCLeg struct {
 	bwe      *bwe.Estimator // from the browser's TWCC feedback (twcc.go)
 	observer atomic.Pointer[CallObserver]
 	media    legMedia // the engine's handler: routing by SSRC (webrtcleg_media.go)
+	rtcp     atomic.Pointer[rtcpclock.Session] // set once the answer is written
 	closing  bool
 	reason   Reason
 	// Liveness (webrtcleg_liveness.go): RTCP read; live is the monitor
@@ -70,6 +72,7 @@ func (m *MediaAPI) NewWebRTCLeg(_ context.Context, ident Identity, offer string)
 	}
 	m.stats.LegsActive.Add(1)
 	m.stats.LegsTotal.Add(1)
+	l.startRTCP()
 	l.armTWCC()
 	l.live = m.live
 	m.live.add(l)
@@ -100,7 +103,9 @@ func (l *WebRTCLeg) negotiate(offer string) (string, error) {
 	if err != nil {
 		return "", errors.Join(ErrNegotiation, wrapf(err, "engine peer"))
 	}
-	l.peer = peer
+	l.mu.Lock()
+	l.peer = peer // under mu: the read goroutine reads it in learn
+	l.mu.Unlock()
 	l.buildSections(&parsed, o)
 	if !slices.ContainsFunc(l.sections, func(s *section) bool { return !s.rejected }) {
 		return "", fmt.Errorf("%w: no usable media in the offer", ErrNegotiation)
@@ -171,12 +176,15 @@ func (l *WebRTCLeg) newUps(s *section, rids []string) []*UpTrack {
 // attachDown puts a new down track on s.
 func (l *WebRTCLeg) attachDown(s *section) {
 	s.send, s.ssrc = true, newSSRC()
-	w := &legWriter{peer: l.peer, ssrc: s.ssrc, pt: s.pt}
+	w := &legWriter{l: l, peer: l.peer, ssrc: s.ssrc, pt: s.pt}
 	s.down = NewDownTrack(s.kind, codecOf(s.kind).MimeType, w, l.stats)
 	l.mu.Lock()
 	l.downs = append(l.downs, s.down)
 	l.mu.Unlock()
 	l.media.addDown(s.ssrc, s.down)
+	if sess := l.rtcp.Load(); sess != nil {
+		sess.AddOutgoing(s.ssrc, clockRate(s.kind))
+	}
 }
 
 // describe writes the SDP of the current sections: the answer to the
@@ -289,6 +297,9 @@ func (l *WebRTCLeg) Hangup(_ context.Context, reason Reason) error {
 		l.mu.Unlock()
 		if l.live != nil {
 			l.live.remove(l)
+		}
+		if sess := l.rtcp.Load(); sess != nil {
+			sess.Close()
 		}
 		l.peer.Close()
 		for _, u := range l.allUps() {

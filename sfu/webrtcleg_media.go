@@ -38,16 +38,13 @@ func (m *legMedia) init(l *WebRTCLeg) {
 	m.ssrcMid = map[uint32]string{}
 }
 
-// OnRTP implements engine.Handler.
+// OnRTP implements engine.Handler; the engine calls OnRTPRaw instead
+// (webrtcleg_rtcp.go), which needs the packet's bytes for the RTCP session.
 func (m *legMedia) OnRTP(p *rtp.Packet) {
-	up := (*m.routes.Load())[p.SSRC]
-	if up == nil {
-		if up = m.learn(p); up == nil {
-			m.unknown.Add(1)
-			return
-		}
+	b, err := p.Marshal()
+	if err == nil {
+		m.OnRTPRaw(p, b)
 	}
-	up.Forward(p)
 }
 
 // learn finds the up track of a new SSRC and remembers it.
@@ -69,6 +66,9 @@ func (m *legMedia) learn(p *rtp.Packet) *UpTrack {
 	m.routes.Store(&next)
 	m.mu.Unlock()
 	m.keyframeTo(up, p.SSRC)
+	if s := l.rtcp.Load(); s != nil {
+		s.AddIncoming(p.SSRC, clockRate(up.Kind()), up.Kind() == Video)
+	}
 	up.RequestKeyframe()
 	return up
 }
@@ -185,6 +185,9 @@ func (m *legMedia) OnRTCP(b []byte) {
 	if err != nil {
 		return
 	}
+	if s := l.rtcp.Load(); s != nil {
+		s.ReceivedRTCP(pkts, time.Now())
+	}
 	downs := *m.downs.Load()
 	for _, p := range pkts {
 		switch p := p.(type) {
@@ -232,6 +235,7 @@ func noteLoss(reports []rtcp.ReceptionReport, downs map[uint32]*DownTrack) {
 // legWriter is a DownTrack's writer: it gives the packet the leg's SSRC
 // and payload type for the track and seals it to the browser.
 type legWriter struct {
+	l    *WebRTCLeg
 	peer *engine.Peer
 	ssrc uint32
 	pt   uint8
@@ -244,6 +248,9 @@ func (w *legWriter) WriteRTP(p *rtp.Packet) error {
 	ssrc, pt := p.SSRC, p.PayloadType
 	p.SSRC, p.PayloadType = w.ssrc, w.pt
 	err := w.peer.WriteRTP(p)
+	if sess := w.l.rtcp.Load(); err == nil && sess != nil {
+		sess.Sent(w.ssrc, p.Timestamp, len(p.Payload), time.Now())
+	}
 	p.SSRC, p.PayloadType = ssrc, pt
 	if errors.Is(err, engine.ErrNotReady) {
 		return nil
