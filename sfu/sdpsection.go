@@ -27,7 +27,7 @@ type section struct {
 	exts     []extmap
 	rids     []string // simulcast layers the server receives, lowest first
 	down     *DownTrack
-	ssrc     uint32 // of down
+	ssrc     uint32   // of down
 	screen   *UpTrack // the shared screen's receiver (webrtcleg_screen.go)
 	added    bool     // offered by the server and not answered yet
 }

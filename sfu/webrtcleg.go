@@ -43,7 +43,7 @@ type WebRTCLeg struct {
 	problems []MediaProblem // what of the offer could not be used; fixed at negotiation
 	bwe      *bwe.Estimator // from the browser's TWCC feedback (twcc.go)
 	observer atomic.Pointer[CallObserver]
-	media    legMedia // the engine's handler: routing by SSRC (webrtcleg_media.go)
+	media    legMedia                          // the engine's handler: routing by SSRC (webrtcleg_media.go)
 	rtcp     atomic.Pointer[rtcpclock.Session] // set once the answer is written
 	closing  bool
 	reason   Reason

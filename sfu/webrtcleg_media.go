@@ -22,10 +22,10 @@ import (
 // map lookup); an unknown one is learned from its mid and rid header
 // extensions (or the SDP's a=ssrc lines) on its first packet.
 type legMedia struct {
-	l      *WebRTCLeg
-	routes atomic.Pointer[map[uint32]*UpTrack] // copy-on-write
-	downs  atomic.Pointer[map[uint32]*DownTrack]
-	mu     sync.Mutex        // serialises writers of routes and downs, and guards ssrcMid
+	l       *WebRTCLeg
+	routes  atomic.Pointer[map[uint32]*UpTrack] // copy-on-write
+	downs   atomic.Pointer[map[uint32]*DownTrack]
+	mu      sync.Mutex        // serialises writers of routes and downs, and guards ssrcMid
 	ssrcMid map[uint32]string // from a=ssrc lines: which section an SSRC belongs to
 	resend  resendScratch     // read goroutine only
 	unknown atomic.Uint64     // packets of an SSRC no section claims
