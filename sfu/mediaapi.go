@@ -34,6 +34,7 @@ const mimeTelephoneEvent = "audio/telephone-event"
 // engine: one UDP port for every browser.
 type MediaAPI struct {
 	eng   *engine.Engine
+	batch *readBatch // the read goroutine's (webrtcleg_batch.go)
 	log   *slog.Logger
 	stats *Stats
 	clock *rtcpclock.Clock
@@ -57,7 +58,8 @@ func NewMediaAPI(cfg configs.Media, stats *Stats, log *slog.Logger) (*MediaAPI, 
 	clock := rtcpclock.New(rtcpClockBase)
 	live := newLivenessMonitor(DefaultLiveness, clock.Every, time.Now)
 	log.Info("media engine listening", "addr", eng.LocalAddr().String(), "advertised", fmt.Sprint(addrs))
-	return &MediaAPI{eng: eng, log: log, stats: stats, clock: clock, live: live}, nil
+	return &MediaAPI{eng: eng, batch: &readBatch{b: eng.NewBatch(readBatchSize)}, log: log, stats: stats,
+		clock: clock, live: live}, nil
 }
 
 // openEngine binds the first free port of the configured range (any port

@@ -70,8 +70,12 @@ func sessionID(legID string) uint64 {
 
 // rejectedMedia answers a section the server does not use with port 0.
 func rejectedMedia(s *section) *sdp.MediaDescription {
+	// Firefox refuses an SDP with a section lacking its c= line, even a
+	// refused one.
 	m := &sdp.MediaDescription{MediaName: sdp.MediaName{Media: s.media, Port: sdp.RangedPort{Value: 0},
-		Protos: s.protos, Formats: s.formats}}
+		Protos: s.protos, Formats: s.formats},
+		ConnectionInformation: &sdp.ConnectionInformation{NetworkType: "IN", AddressType: "IP4",
+			Address: &sdp.Address{Address: "0.0.0.0"}}}
 	if s.mid != "" {
 		m.WithValueAttribute("mid", s.mid)
 	}

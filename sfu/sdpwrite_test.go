@@ -44,8 +44,9 @@ func TestAnswerIsICELiteOnTheEnginePort(t *testing.T) {
 	for _, md := range d.MediaDescriptions[:2] {
 		checkUsedSection(t, md, port)
 	}
-	if app := d.MediaDescriptions[2]; app.MediaName.Port.Value != 0 {
-		t.Fatalf("datachannel section answered on port %d, want 0", app.MediaName.Port.Value)
+	if app := d.MediaDescriptions[2]; app.MediaName.Port.Value != 0 || app.ConnectionInformation == nil {
+		t.Fatalf("datachannel section answered on port %d (c= %v), want 0 with a c= line Firefox needs",
+			app.MediaName.Port.Value, app.ConnectionInformation)
 	}
 	video := d.MediaDescriptions[1]
 	if v, _ := video.Attribute("simulcast"); v != "recv q;h;f" {

@@ -165,6 +165,7 @@ func (l *WebRTCLeg) newUps(s *section, rids []string) []*UpTrack {
 		dtmf = append(dtmf, f.pt)
 	}
 	for _, u := range ups {
+		u.batch = l.api.batch // only the engine's read goroutine forwards it
 		if s.kind == Audio {
 			u.SetAudioLevelExtension(s.ext(sdp.AudioLevelURI))
 			u.SetDTMFPayloadTypes(dtmf)
