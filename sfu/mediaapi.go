@@ -51,15 +51,23 @@ func NewMediaAPI(cfg configs.Media, stats *Stats, log *slog.Logger) (*MediaAPI, 
 	if err != nil {
 		return nil, err
 	}
-	eng, err := openEngine(cfg, addrs, log)
-	if err != nil {
-		return nil, err
-	}
 	clock := rtcpclock.New(rtcpClockBase)
 	live := newLivenessMonitor(DefaultLiveness, clock.Every, time.Now)
-	log.Info("media engine listening", "addr", eng.LocalAddr().String(), "advertised", fmt.Sprint(addrs))
-	return &MediaAPI{eng: eng, batch: &readBatch{b: eng.NewBatch(readBatchSize)}, log: log, stats: stats,
-		clock: clock, live: live}, nil
+	a := &MediaAPI{log: log, stats: stats, clock: clock, live: live}
+	if len(addrs) == 0 {
+		// The server still starts (signalling, SIP); each browser call
+		// is refused with ErrNoMedia, which its user is shown.
+		log.Error("no media address to advertise: browser calls will fail (check media.interfaces and media.public_ips)",
+			"interfaces", fmt.Sprint(cfg.Interfaces))
+		return a, nil
+	}
+	if a.eng, err = openEngine(cfg, addrs, log); err != nil {
+		clock.Close()
+		return nil, err
+	}
+	a.batch = &readBatch{b: a.eng.NewBatch(readBatchSize)}
+	log.Info("media engine listening", "addr", a.eng.LocalAddr().String(), "advertised", fmt.Sprint(addrs))
+	return a, nil
 }
 
 // openEngine binds the first free port of the configured range (any port
@@ -113,9 +121,6 @@ func advertised(cfg configs.Media) ([]netip.Addr, error) {
 		}
 		out = append(out, interfaceAddrs(ifc)...)
 	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%w: no address to advertise (interfaces %v)", ErrMediaConfig, cfg.Interfaces)
-	}
 	return out, nil
 }
 
@@ -156,17 +161,29 @@ var ErrMediaConfig = errors.New("sfu: media config")
 // SetLiveness changes when vanished parties are hung up (config reload).
 func (a *MediaAPI) SetLiveness(cfg LivenessConfig) { a.live.setConfig(cfg) }
 
-// LocalAddr is the engine's UDP address.
-func (a *MediaAPI) LocalAddr() netip.AddrPort { return a.eng.LocalAddr() }
+// LocalAddr is the engine's UDP address; invalid without a media address.
+func (a *MediaAPI) LocalAddr() netip.AddrPort {
+	if a.eng == nil {
+		return netip.AddrPort{}
+	}
+	return a.eng.LocalAddr()
+}
 
 // EngineStats are the packet engine's counters.
-func (a *MediaAPI) EngineStats() engine.Stats { return a.eng.Stats() }
+func (a *MediaAPI) EngineStats() engine.Stats {
+	if a.eng == nil {
+		return engine.Stats{}
+	}
+	return a.eng.Stats()
+}
 
 // Close stops the engine and the shared RTCP clock once every leg has ended.
 func (a *MediaAPI) Close() {
 	if a != nil {
 		a.live.wait()
-		_ = a.eng.Close()
+		if a.eng != nil {
+			_ = a.eng.Close()
+		}
 		a.clock.Close()
 	}
 }

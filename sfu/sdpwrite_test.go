@@ -2,6 +2,7 @@ package sfu
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -100,5 +101,20 @@ func TestMediaAPIPortRange(t *testing.T) {
 	defer api.Close()
 	if got := api.LocalAddr().Port(); got <= p || got > p+20 {
 		t.Fatalf("engine on port %d, want one of %d-%d (%d is taken)", got, p+1, p+20, p)
+	}
+}
+
+// TestNoMediaAddressRefusesLegs: with no address to advertise the server
+// still starts, and each browser leg is refused with ErrNoMedia (its user
+// is told to check media.interfaces) instead of a silent call.
+func TestNoMediaAddressRefusesLegs(t *testing.T) {
+	api, err := NewMediaAPI(configs.Media{Interfaces: []string{"nosuchif0"}}, nil, testLogger())
+	if err != nil {
+		t.Fatalf("server does not start without a media address: %v", err)
+	}
+	defer api.Close()
+	_, _, err = api.NewWebRTCLeg(context.Background(), Identity{Number: "1001"}, firefoxSDP(t, "audio-offer.sdp"))
+	if !errors.Is(err, ErrNoMedia) {
+		t.Fatalf("leg without a media address: %v, want ErrNoMedia", err)
 	}
 }

@@ -59,6 +59,12 @@ type WebRTCLeg struct {
 // answer, which carries the engine's ICE-lite candidates; ctx is unused
 // since nothing is gathered, and kept for the callers' sake.
 func (m *MediaAPI) NewWebRTCLeg(_ context.Context, ident Identity, offer string) (*WebRTCLeg, string, error) {
+	if m.eng == nil {
+		// An answer without candidates connects nothing: the browser
+		// would show a connected call and stay silent.
+		m.log.Error("no ICE candidate for a browser: no media address", "err", ErrNoMedia)
+		return nil, "", ErrNoMedia
+	}
 	l := &WebRTCLeg{id: NewID("leg"), ident: ident, api: m, done: make(chan struct{}), stats: m.stats,
 		created: time.Now(), bwe: bwe.NewEstimator(&bwe.History{})}
 	l.log = m.log.With("leg", l.id, "ext", ident.Number)
