@@ -27,8 +27,9 @@ type LivenessConfig struct {
 
 // DefaultLiveness ends a killed browser's calls within ≈ 3 s, a pulled
 // cable's within ≈ 12.5 s, and gives a tab 60 s to reconnect its socket.
-// A live browser is never silent for long: pion sends it a consent check
-// every second while nothing else arrives (iceKeepalive), and it answers.
+// A live browser is never silent for long: it sends RTCP about every
+// second and Opus DTX every 400 ms, and, the server being ICE-lite, its
+// own consent checks every few seconds (RFC 7675), well within Lost.
 var DefaultLiveness = LivenessConfig{Silence: 2500 * time.Millisecond, Lost: 12 * time.Second, Grace: 60 * time.Second,
 	Check: 250 * time.Millisecond}
 
