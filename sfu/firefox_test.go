@@ -23,7 +23,7 @@ import (
 // offer of Chromium's, for comparison.
 
 // firefoxSDP reads one recorded SDP.
-func firefoxSDP(t *testing.T, name string) string {
+func firefoxSDP(t testing.TB, name string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", "firefox", name))
 	if err != nil {
