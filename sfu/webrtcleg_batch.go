@@ -35,10 +35,10 @@ func (m *legMedia) EndBatch() {
 }
 
 // writeFrom implements sourceWriter: a packet forwarded by the read
-// goroutine goes into its batch; any other (mixer, music, SIP) is sent at
-// once.
+// goroutine of this leg's engine goes into its batch; any other (mixer,
+// music, SIP, a leg of another MediaAPI) is sent at once.
 func (w *legWriter) writeFrom(src *UpTrack, p *rtp.Packet) error {
-	if src.batch == nil {
+	if src.batch == nil || src.batch != w.l.api.batch {
 		return w.WriteRTP(p)
 	}
 	ssrc, pt := p.SSRC, p.PayloadType
