@@ -8,7 +8,7 @@ import (
 	"github.com/pion/rtp"
 )
 
-// rtpWriter is where a DownTrack sends packets: a pion local track, or a
+// rtpWriter is where a DownTrack sends packets: a browser leg's engine peer, or a
 // SIP leg's encoder later.
 type rtpWriter interface {
 	WriteRTP(p *rtp.Packet) error

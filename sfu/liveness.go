@@ -166,8 +166,8 @@ func (m *livenessMonitor) setSignalling(l livenessTarget, up bool) {
 	}
 }
 
-// tick checks every leg. The counters are read outside the lock (asking
-// pion's ICE agent is a round trip to its goroutine).
+// tick checks every leg. The counters are read outside the lock (a
+// leg's own locks are not taken under the monitor's).
 func (m *livenessMonitor) tick(now time.Time) {
 	m.mu.Lock()
 	targets := make([]livenessTarget, 0, len(m.legs))
