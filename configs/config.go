@@ -69,7 +69,8 @@ type Media struct {
 	UDPPortMin uint16   `yaml:"udp_port_min"` // 0 = any ephemeral port
 	UDPPortMax uint16   `yaml:"udp_port_max"`
 	PublicIPs  []string `yaml:"public_ips"` // advertised instead of local addresses (1:1 NAT)
-	// Interfaces limits the interfaces ICE gathers on; empty = all.
+	// Interfaces are those whose addresses are advertised to browsers; empty =
+	// all but loopback.
 	Interfaces []string `yaml:"interfaces"`
 }
 

@@ -8,7 +8,7 @@ import (
 	"github.com/pion/rtp"
 )
 
-// rtpWriter is where a DownTrack sends packets: a pion local track, or a
+// rtpWriter is where a DownTrack sends packets: a browser leg's engine peer, or a
 // SIP leg's encoder later.
 type rtpWriter interface {
 	WriteRTP(p *rtp.Packet) error
@@ -150,7 +150,7 @@ func (d *DownTrack) WriteRTP(src *UpTrack, p *rtp.Packet) {
 	// the receiver. The leg's own transport-wide number is added instead.
 	p.SequenceNumber, p.Timestamp, p.Extension, p.Extensions = seq, ts, false, nil
 	d.stampTWCC(p, src.arrival)
-	if err := d.out.WriteRTP(p); err != nil {
+	if err := d.write(src, p); err != nil {
 		d.dropped.Add(1)
 		d.stats.PacketsDropped.Add(1)
 	} else {
@@ -159,6 +159,21 @@ func (d *DownTrack) WriteRTP(src *UpTrack, p *rtp.Packet) {
 		d.stats.BytesForwarded.Add(uint64(len(p.Payload)))
 	}
 	p.SequenceNumber, p.Timestamp, p.Extension, p.ExtensionProfile, p.Extensions = origSeq, origTS, hasExt, profile, exts
+}
+
+// sourceWriter is a writer that can do better knowing the packet's source:
+// a browser leg's writer queues packets the engine's read goroutine
+// forwards into that goroutine's batch (webrtcleg_batch.go).
+type sourceWriter interface {
+	writeFrom(src *UpTrack, p *rtp.Packet) error
+}
+
+// write sends p through the track's writer.
+func (d *DownTrack) write(src *UpTrack, p *rtp.Packet) error {
+	if w, ok := d.out.(sourceWriter); ok {
+		return w.writeFrom(src, p)
+	}
+	return d.out.WriteRTP(p)
 }
 
 // rewrite computes the outgoing sequence number and timestamp of p.

@@ -7,8 +7,8 @@ import (
 // askForDTX adds usedtx=1 to every Opus format in SDP the server sends to a
 // browser. The parameter states what the server prefers to receive: Chrome
 // and Firefox then stop sending 50 packets a second while their user is
-// silent (one comfort-noise packet every 400 ms instead). pion copies the
-// browser's fmtp into its answers, hence the edit on the text. A silent
+// silent (one comfort-noise packet every 400 ms instead). The SDP writer
+// (sdpwrite.go) runs every answer and offer through it. A silent
 // majority thus costs a room almost no receive work; the mixer and the
 // speaker meter already treat a gap as silence.
 func askForDTX(sdpText string) string {

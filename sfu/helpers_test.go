@@ -25,9 +25,12 @@ func testLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
+// testMediaConfig advertises loopback only.
+func testMediaConfig() configs.Media { return configs.Media{Interfaces: []string{"lo"}} }
+
 func testMediaAPI(t *testing.T) *MediaAPI {
 	t.Helper()
-	api, err := NewMediaAPI(configs.Media{Interfaces: []string{"lo"}}, nil, testLogger())
+	api, err := NewMediaAPI(testMediaConfig(), nil, testLogger())
 	if err != nil {
 		t.Fatal(err)
 	}

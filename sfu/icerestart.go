@@ -1,14 +1,13 @@
 package sfu
 
-import "github.com/pion/webrtc/v4"
-
 // ICE restart and resuming a leg's signalling after the tab's socket came
 // back (docs/signaling.md, "Reconnecting").
 
 // RestartICE sends the browser a server offer with new ICE credentials, so
 // both sides look for a new media path (the browser moved to another
 // network). A renegotiation already waiting for its answer is followed by
-// the restart offer once answered.
+// the restart offer once answered. DTLS and SRTP carry on: the engine
+// accepts checks with the old credentials until the new ones arrive.
 func (l *WebRTCLeg) RestartICE() error {
 	l.mu.Lock()
 	l.reneg.iceRestart = true
@@ -16,16 +15,14 @@ func (l *WebRTCLeg) RestartICE() error {
 	return l.renegotiate()
 }
 
-// offerOptions are the next server offer's options; an ICE restart asked
-// for is used up by it.
-func (l *WebRTCLeg) offerOptions() *webrtc.OfferOptions {
+// takeICERestart reports whether the next server offer restarts ICE, and
+// uses the request up.
+func (l *WebRTCLeg) takeICERestart() bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if !l.reneg.iceRestart {
-		return nil
-	}
+	restart := l.reneg.iceRestart
 	l.reneg.iceRestart = false
-	return &webrtc.OfferOptions{ICERestart: true}
+	return restart
 }
 
 // PendingOffer is the server offer still waiting for the browser's answer,
@@ -39,6 +36,3 @@ func (l *WebRTCLeg) PendingOffer() string {
 	}
 	return l.reneg.offer
 }
-
-// ICEState is the state of the leg's ICE transport as pion sees it.
-func (l *WebRTCLeg) ICEState() webrtc.ICEConnectionState { return l.pc.ICEConnectionState() }

@@ -8,7 +8,7 @@ type Identity struct {
 	Name   string // CallerID name, may be empty
 }
 
-// Leg is one party's media connection: a browser PeerConnection or a SIP
+// Leg is one party's media connection: a browser's (sfu/engine) or a SIP
 // dialog. The tracks a leg publishes and receives are fixed when its media
 // is negotiated.
 type Leg interface {

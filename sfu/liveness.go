@@ -27,8 +27,9 @@ type LivenessConfig struct {
 
 // DefaultLiveness ends a killed browser's calls within ≈ 3 s, a pulled
 // cable's within ≈ 12.5 s, and gives a tab 60 s to reconnect its socket.
-// A live browser is never silent for long: pion sends it a consent check
-// every second while nothing else arrives (iceKeepalive), and it answers.
+// A live browser is never silent for long: it sends RTCP about every
+// second and Opus DTX every 400 ms, and, the server being ICE-lite, its
+// own consent checks every few seconds (RFC 7675), well within Lost.
 var DefaultLiveness = LivenessConfig{Silence: 2500 * time.Millisecond, Lost: 12 * time.Second, Grace: 60 * time.Second,
 	Check: 250 * time.Millisecond}
 
@@ -105,6 +106,12 @@ type livenessTarget interface {
 	Hangup(ctx context.Context, reason Reason) error
 }
 
+// failingTarget is a target that knows when its connection failed by
+// itself (the engine peer's handshake), which ends it at the next check.
+type failingTarget interface {
+	failure() (Reason, bool)
+}
+
 // livenessMonitor checks every browser leg on the shared clock and hangs up
 // those whose party is gone.
 type livenessMonitor struct {
@@ -159,8 +166,8 @@ func (m *livenessMonitor) setSignalling(l livenessTarget, up bool) {
 	}
 }
 
-// tick checks every leg. The counters are read outside the lock (asking
-// pion's ICE agent is a round trip to its goroutine).
+// tick checks every leg. The counters are read outside the lock (a
+// leg's own locks are not taken under the monitor's).
 func (m *livenessMonitor) tick(now time.Time) {
 	m.mu.Lock()
 	targets := make([]livenessTarget, 0, len(m.legs))
@@ -174,6 +181,18 @@ func (m *livenessMonitor) tick(now time.Time) {
 }
 
 func (m *livenessMonitor) check(l livenessTarget, now time.Time) {
+	if f, ok := l.(failingTarget); ok {
+		if reason, failed := f.failure(); failed {
+			m.mu.Lock()
+			_, watched := m.legs[l]
+			delete(m.legs, l)
+			m.mu.Unlock()
+			if watched {
+				m.hangup(l, "media connection failed", reason)
+			}
+			return
+		}
+	}
 	media := l.mediaCount()
 	m.mu.Lock()
 	lv := m.legs[l]
@@ -195,20 +214,20 @@ func (m *livenessMonitor) check(l livenessTarget, now time.Time) {
 	}
 	m.mu.Unlock()
 	if end {
-		m.hangup(l, why)
+		m.hangup(l, why, ReasonConnectionLost)
 	}
 }
 
 // hangup ends l off the clock's goroutine (Hangup waits for the leg's own
 // goroutines).
-func (m *livenessMonitor) hangup(l livenessTarget, why string) {
+func (m *livenessMonitor) hangup(l livenessTarget, why string, reason Reason) {
 	m.ending.Add(1)
 	go func() {
 		defer m.ending.Done()
 		if lg, ok := l.(interface{ logEnd(string) }); ok {
 			lg.logEnd(why)
 		}
-		_ = l.Hangup(context.Background(), ReasonConnectionLost)
+		_ = l.Hangup(context.Background(), reason)
 	}()
 }
 

@@ -1,133 +1,189 @@
 package sfu
 
 import (
+	"errors"
+	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"slices"
 	"time"
 
-	"github.com/pion/ice/v4"
-	"github.com/pion/interceptor"
-	"github.com/pion/sdp/v3"
-	"github.com/pion/webrtc/v4"
-
 	"xphone/configs"
+	"xphone/sfu/engine"
 	"xphone/sfu/rtcpclock"
 )
 
 // opusPayloadType is what server-made Opus packets (mix, music) carry;
-// each leg's local track rewrites it to the leg's negotiated type.
+// each leg's writer rewrites it to the leg's negotiated type.
 const opusPayloadType = 111
+
+// codecInfo names a codec the server forwards.
+type codecInfo struct{ MimeType string }
 
 // Codecs every browser leg speaks. One audio and one video codec keep
 // forwarding between legs free of transcoding.
 var (
-	opusCodec = webrtc.RTPCodecParameters{
-		RTPCodecCapability: webrtc.RTPCodecCapability{
-			MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2,
-			SDPFmtpLine:  "minptime=10;useinbandfec=1",
-			RTCPFeedback: []webrtc.RTCPFeedback{{Type: "transport-cc"}},
-		},
-		PayloadType: opusPayloadType,
-	}
-	vp8Codec = webrtc.RTPCodecParameters{
-		RTPCodecCapability: webrtc.RTPCodecCapability{
-			MimeType: webrtc.MimeTypeVP8, ClockRate: 90000,
-			RTCPFeedback: []webrtc.RTCPFeedback{
-				{Type: "goog-remb"}, {Type: "transport-cc"}, {Type: "ccm", Parameter: "fir"},
-				{Type: "nack"}, {Type: "nack", Parameter: "pli"},
-			},
-		},
-		PayloadType: 96,
-	}
+	opusCodec = codecInfo{MimeType: "audio/opus"}
+	vp8Codec  = codecInfo{MimeType: "video/VP8"}
 )
-
-// telephoneEventCodecs let browsers send DTMF (RFC 4733) at either clock
-// rate they offer; the answer keeps the offer's payload types.
-var telephoneEventCodecs = []webrtc.RTPCodecParameters{
-	{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: mimeTelephoneEvent, ClockRate: 48000, SDPFmtpLine: "0-15"}, PayloadType: 110},
-	{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: mimeTelephoneEvent, ClockRate: 8000, SDPFmtpLine: "0-15"}, PayloadType: 126},
-}
 
 const mimeTelephoneEvent = "audio/telephone-event"
 
-// ICE timeouts. The liveness monitor (liveness.go) decides when a silent
-// leg ends; pion's own failure (15 s of silence) is only the backstop. The
-// keepalive makes pion send a consent check (RFC 7675) every second while
-// the browser is silent, so a live browser's answers show up within one
-// liveness check.
-const (
-	iceDisconnectedTimeout = 3 * time.Second
-	iceFailedTimeout       = 12 * time.Second
-	iceKeepalive           = time.Second
-)
-
-// MediaAPI creates the server side of browser PeerConnections with one
-// shared, validated media configuration.
+// MediaAPI creates the server side of browser legs, all on one packet
+// engine: one UDP port for every browser.
 type MediaAPI struct {
-	api   *webrtc.API
+	eng   *engine.Engine
+	batch *readBatch // the read goroutine's (webrtcleg_batch.go)
 	log   *slog.Logger
 	stats *Stats
 	clock *rtcpclock.Clock
 	live  *livenessMonitor
 }
 
-// NewMediaAPI builds the pion API from the media section of the config;
-// legs count into stats (nil: a private Stats).
+// NewMediaAPI opens the engine's socket from the media section of the
+// config; legs count into stats (nil: a private Stats).
 func NewMediaAPI(cfg configs.Media, stats *Stats, log *slog.Logger) (*MediaAPI, error) {
 	if stats == nil {
 		stats = &Stats{}
 	}
-	m := &webrtc.MediaEngine{}
-	if err := m.RegisterCodec(opusCodec, webrtc.RTPCodecTypeAudio); err != nil {
-		return nil, wrapf(err, "register opus")
-	}
-	if err := m.RegisterCodec(vp8Codec, webrtc.RTPCodecTypeVideo); err != nil {
-		return nil, wrapf(err, "register vp8")
-	}
-	for _, c := range telephoneEventCodecs {
-		if err := m.RegisterCodec(c, webrtc.RTPCodecTypeAudio); err != nil {
-			return nil, wrapf(err, "register telephone-event")
-		}
-	}
-	exts := []struct {
-		uri  string
-		kind webrtc.RTPCodecType
-	}{
-		{sdp.AudioLevelURI, webrtc.RTPCodecTypeAudio},
-		{sdp.SDESMidURI, webrtc.RTPCodecTypeAudio},
-		{sdp.SDESMidURI, webrtc.RTPCodecTypeVideo},
-		{sdp.SDESRTPStreamIDURI, webrtc.RTPCodecTypeVideo},
-		{sdp.SDESRepairRTPStreamIDURI, webrtc.RTPCodecTypeVideo},
-	}
-	for _, e := range exts {
-		if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: e.uri}, e.kind); err != nil {
-			return nil, wrapf(err, "register extension %s", e.uri)
-		}
+	addrs, err := advertised(cfg)
+	if err != nil {
+		return nil, err
 	}
 	clock := rtcpclock.New(rtcpClockBase)
-	logs := newPionLogs(log)
-	reg, err := interceptors(m, clock)
-	if err != nil {
-		return nil, err
-	}
-	se, err := settingEngine(cfg)
-	if err != nil {
-		return nil, err
-	}
-	se.LoggerFactory = logs
-	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se))
 	live := newLivenessMonitor(DefaultLiveness, clock.Every, time.Now)
-	return &MediaAPI{api: api, log: log, stats: stats, clock: clock, live: live}, nil
+	a := &MediaAPI{log: log, stats: stats, clock: clock, live: live}
+	if len(addrs) == 0 {
+		// The server still starts (signalling, SIP); each browser call
+		// is refused with ErrNoMedia, which its user is shown.
+		log.Error("no media address to advertise: browser calls will fail (check media.interfaces and media.public_ips)",
+			"interfaces", fmt.Sprint(cfg.Interfaces))
+		return a, nil
+	}
+	if a.eng, err = openEngine(cfg, addrs, log); err != nil {
+		clock.Close()
+		return nil, err
+	}
+	a.batch = &readBatch{b: a.eng.NewBatch(readBatchSize)}
+	log.Info("media engine listening", "addr", a.eng.LocalAddr().String(), "advertised", fmt.Sprint(addrs))
+	return a, nil
 }
+
+// openEngine binds the first free port of the configured range (any port
+// when the range is 0-0), on every address: IPv4 only unless an IPv6
+// address is advertised.
+func openEngine(cfg configs.Media, addrs []netip.Addr, log *slog.Logger) (*engine.Engine, error) {
+	host := "0.0.0.0"
+	if slices.ContainsFunc(addrs, func(a netip.Addr) bool { return a.Is6() && !a.Is4In6() }) {
+		host = "::"
+	}
+	lo, hi := cfg.UDPPortMin, cfg.UDPPortMax
+	if lo == 0 && hi == 0 {
+		lo, hi = 0, 0
+	} else if lo == 0 || hi < lo {
+		return nil, fmt.Errorf("%w: udp port range %d-%d", ErrMediaConfig, cfg.UDPPortMin, cfg.UDPPortMax)
+	}
+	var last error
+	for port := int(lo); port <= int(hi); port++ {
+		eng, err := engine.New(engine.Config{Listen: netip.AddrPortFrom(netip.MustParseAddr(host), uint16(port)).String(),
+			PublicAddrs: addrs, Logger: log, PionLogs: newPionLogs(log)})
+		if err == nil {
+			return eng, nil
+		}
+		last = err
+	}
+	return nil, fmt.Errorf("%w: no free udp port in %d-%d: %w", ErrMediaConfig, lo, hi, last)
+}
+
+// advertised are the addresses put in candidates: public_ips when set,
+// else the addresses of the configured interfaces (all that are up when
+// none are listed; loopback only when listed).
+func advertised(cfg configs.Media) ([]netip.Addr, error) {
+	var out []netip.Addr
+	for _, s := range cfg.PublicIPs {
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return nil, fmt.Errorf("%w: public ip %q: %w", ErrMediaConfig, s, err)
+		}
+		out = append(out, a.Unmap())
+	}
+	if len(out) > 0 {
+		return out, nil
+	}
+	ifaces, err := net.Interfaces()
+	if err != nil {
+		return nil, fmt.Errorf("%w: interfaces: %w", ErrMediaConfig, err)
+	}
+	for _, ifc := range ifaces {
+		if !wanted(ifc, cfg.Interfaces) {
+			continue
+		}
+		out = append(out, interfaceAddrs(ifc)...)
+	}
+	return out, nil
+}
+
+// wanted says whether an interface's addresses are advertised.
+func wanted(ifc net.Interface, listed []string) bool {
+	if ifc.Flags&net.FlagUp == 0 {
+		return false
+	}
+	if len(listed) > 0 {
+		return slices.Contains(listed, ifc.Name)
+	}
+	return ifc.Flags&net.FlagLoopback == 0
+}
+
+// interfaceAddrs are an interface's IPv4 and global IPv6 addresses.
+func interfaceAddrs(ifc net.Interface) []netip.Addr {
+	addrs, err := ifc.Addrs()
+	if err != nil {
+		return nil
+	}
+	var out []netip.Addr
+	for _, a := range addrs {
+		p, err := netip.ParsePrefix(a.String())
+		if err != nil {
+			continue
+		}
+		ip := p.Addr().Unmap()
+		if ip.Is4() || (!ip.IsLinkLocalUnicast() && !ip.IsLoopback()) {
+			out = append(out, ip)
+		}
+	}
+	return out
+}
+
+// ErrMediaConfig: the media section of the config cannot be used.
+var ErrMediaConfig = errors.New("sfu: media config")
 
 // SetLiveness changes when vanished parties are hung up (config reload).
 func (a *MediaAPI) SetLiveness(cfg LivenessConfig) { a.live.setConfig(cfg) }
 
-// Close stops the shared RTCP clock once every leg has ended.
+// LocalAddr is the engine's UDP address; invalid without a media address.
+func (a *MediaAPI) LocalAddr() netip.AddrPort {
+	if a.eng == nil {
+		return netip.AddrPort{}
+	}
+	return a.eng.LocalAddr()
+}
+
+// EngineStats are the packet engine's counters.
+func (a *MediaAPI) EngineStats() engine.Stats {
+	if a.eng == nil {
+		return engine.Stats{}
+	}
+	return a.eng.Stats()
+}
+
+// Close stops the engine and the shared RTCP clock once every leg has ended.
 func (a *MediaAPI) Close() {
 	if a != nil {
 		a.live.wait()
+		if a.eng != nil {
+			_ = a.eng.Close()
+		}
 		a.clock.Close()
 	}
 }
@@ -138,59 +194,3 @@ const (
 	rtcpClockBase  = 100 * time.Millisecond
 	reportInterval = time.Second
 )
-
-// interceptors are what each leg's RTCP needs, with everything periodic on
-// one shared clock instead of pion's ticker goroutines per leg and
-// interceptor: NACKs and transport-wide congestion feedback every 100 ms,
-// sender and receiver reports every second, all legs in the same burst.
-// pion's NACK responder is left out: it kept a send buffer of 1,024 packets
-// per stream and viewer; the legs answer NACKs from one cache per published
-// layer instead (retransmit.go). pion's stats interceptor is left out too:
-// the server never reads pion's stats, and they cost a lock and map work
-// per packet.
-func interceptors(m *webrtc.MediaEngine, clock *rtcpclock.Clock) (*interceptor.Registry, error) {
-	reg := &interceptor.Registry{}
-	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeAudio, webrtc.RTPCodecTypeVideo} {
-		m.RegisterFeedback(webrtc.RTCPFeedback{Type: webrtc.TypeRTCPFBTransportCC}, kind)
-		if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.TransportCCURI}, kind); err != nil {
-			return nil, wrapf(err, "register transport-cc")
-		}
-	}
-	m.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack"}, webrtc.RTPCodecTypeVideo)
-	m.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack", Parameter: "pli"}, webrtc.RTPCodecTypeVideo)
-	reg.Add(rtcpclock.NewNackGenerator(clock, rtcpClockBase))
-	reg.Add(rtcpclock.NewTWCCFeedback(clock, rtcpClockBase, nil))
-	reg.Add(rtcpclock.NewSenderReports(clock, reportInterval, nil))
-	reg.Add(rtcpclock.NewReceiverReports(clock, reportInterval, nil))
-	return reg, nil
-}
-
-// settingEngine applies ports, interfaces, advertised addresses and timeouts.
-func settingEngine(cfg configs.Media) (webrtc.SettingEngine, error) {
-	var se webrtc.SettingEngine
-	if cfg.UDPPortMin != 0 || cfg.UDPPortMax != 0 {
-		if err := se.SetEphemeralUDPPortRange(cfg.UDPPortMin, cfg.UDPPortMax); err != nil {
-			return se, wrapf(err, "udp port range %d-%d", cfg.UDPPortMin, cfg.UDPPortMax)
-		}
-	}
-	if len(cfg.PublicIPs) > 0 {
-		se.SetNAT1To1IPs(cfg.PublicIPs, webrtc.ICECandidateTypeHost)
-	}
-	if len(cfg.Interfaces) > 0 {
-		allowed := slices.Clone(cfg.Interfaces)
-		se.SetInterfaceFilter(func(name string) bool { return slices.Contains(allowed, name) })
-		if slices.ContainsFunc(allowed, isLoopbackInterface) {
-			se.SetIncludeLoopbackCandidate(true)
-		}
-	}
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	se.SetICETimeouts(iceDisconnectedTimeout, iceFailedTimeout, iceKeepalive)
-	return se, nil
-}
-
-// isLoopbackInterface reports whether the named interface is a loopback one.
-func isLoopbackInterface(name string) bool {
-	ifc, err := net.InterfaceByName(name)
-	return err == nil && ifc.Flags&net.FlagLoopback != 0
-}

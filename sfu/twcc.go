@@ -6,7 +6,6 @@ import (
 
 	"github.com/pion/rtp"
 	"github.com/pion/sdp/v3"
-	"github.com/pion/webrtc/v4"
 
 	"xphone/sfu/bwe"
 )
@@ -63,16 +62,14 @@ const rtpOverhead = 12 + 8 + 16 + 8 + 20
 // large room) costs no feedback traffic at all.
 func (l *WebRTCLeg) armTWCC() {
 	l.mu.Lock()
-	downs, senders := append([]*DownTrack(nil), l.downs...), append([]*webrtc.RTPSender(nil), l.senders...)
-	l.mu.Unlock()
-	for i, d := range downs {
-		if d.Kind() != Video || d.twcc.Load() != nil || i >= len(senders) || senders[i] == nil {
+	defer l.mu.Unlock()
+	for _, s := range l.sections {
+		d := s.down
+		if d == nil || d.Kind() != Video || s.added || d.twcc.Load() != nil {
 			continue
 		}
-		for _, e := range senders[i].GetParameters().HeaderExtensions {
-			if e.URI == sdp.TransportCCURI && e.ID > 0 {
-				d.setTWCC(l.bwe.History(), uint8(e.ID))
-			}
+		if id := s.ext(sdp.TransportCCURI); id > 0 {
+			d.setTWCC(l.bwe.History(), id)
 		}
 	}
 }

@@ -60,6 +60,11 @@ type UpTrack struct {
 	dtmf    dtmfReceiver
 	onDigit atomic.Pointer[func(rune)]
 
+	// batch is the engine read goroutine's batch when that goroutine is
+	// the only one that forwards this track (a browser leg's tracks); its
+	// browser viewers queue the packet there (webrtcleg_batch.go).
+	batch *readBatch
+
 	// cache keeps the last packets of a video track for its viewers'
 	// retransmission requests (retransmit.go); nil for audio.
 	cache *packetCache

@@ -4,37 +4,38 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/pion/rtcp"
-	"github.com/pion/rtp"
 	"github.com/pion/sdp/v3"
-	"github.com/pion/webrtc/v4"
 
 	"xphone/sfu/bwe"
+	"xphone/sfu/engine"
+	"xphone/sfu/rtcpclock"
 )
 
-// WebRTCLeg is a browser's PeerConnection to the server: DTLS-SRTP media
-// with one up and one down track per negotiated kind.
+// WebRTCLeg is a browser's connection to the server: DTLS-SRTP media on the
+// MediaAPI's packet engine (sfu/engine), with one up track per kind (or
+// simulcast layer) the browser sends and one down track per kind it
+// receives. Its packets are handled in the engine's read goroutine; the
+// leg itself has no goroutine.
 type WebRTCLeg struct {
 	id    string
 	ident Identity
 	log   *slog.Logger
-	pc    *webrtc.PeerConnection
+	api   *MediaAPI
+	peer  *engine.Peer
 	ups   []*UpTrack
 
-	mu       sync.Mutex // guards closing, downs, senders and renegotiation state
+	mu       sync.Mutex // guards closing, downs, sections and renegotiation state
 	downs    []*DownTrack
-	senders  []*webrtc.RTPSender // parallel to downs
+	sections []*section
+	version  uint64 // o= session version of the SDP the server sends
 	reneg    renegotiation
-	screen   screenState // the shared screen's receiver (webrtcleg_screen.go)
-	screenMu sync.Mutex  // serialises adding it
+	screenMu sync.Mutex // serialises adding the screen receiver
 	dtmfSink atomic.Pointer[func(rune)]
 	stats    *Stats
 	created  time.Time
@@ -42,46 +43,51 @@ type WebRTCLeg struct {
 	problems []MediaProblem // what of the offer could not be used; fixed at negotiation
 	bwe      *bwe.Estimator // from the browser's TWCC feedback (twcc.go)
 	observer atomic.Pointer[CallObserver]
+	media    legMedia                          // the engine's handler: routing by SSRC (webrtcleg_media.go)
+	rtcp     atomic.Pointer[rtcpclock.Session] // set once the answer is written
 	closing  bool
 	reason   Reason
-	// Liveness (webrtcleg_liveness.go): RTCP read, and whether ICE ever
-	// connected; live is the monitor that hangs up a vanished party.
-	rtcpIn        atomic.Uint64
-	everConnected atomic.Bool
-	live          *livenessMonitor
-	wg            sync.WaitGroup // read loops
-	done          chan struct{}
-	hangOnce      sync.Once
+	// Liveness (webrtcleg_liveness.go): RTCP read; live is the monitor
+	// that hangs up a vanished party.
+	rtcpIn   atomic.Uint64
+	live     *livenessMonitor
+	done     chan struct{}
+	hangOnce sync.Once
 }
 
 // NewWebRTCLeg answers a browser's SDP offer. It returns the leg and the
-// answer with all ICE candidates, waiting for gathering at most until ctx ends.
-func (m *MediaAPI) NewWebRTCLeg(ctx context.Context, ident Identity, offer string) (*WebRTCLeg, string, error) {
-	pc, err := m.api.NewPeerConnection(webrtc.Configuration{BundlePolicy: webrtc.BundlePolicyMaxBundle})
-	if err != nil {
-		return nil, "", wrapf(err, "new peer connection")
+// answer, which carries the engine's ICE-lite candidates; ctx is unused
+// since nothing is gathered, and kept for the callers' sake.
+func (m *MediaAPI) NewWebRTCLeg(_ context.Context, ident Identity, offer string) (*WebRTCLeg, string, error) {
+	if m.eng == nil {
+		// An answer without candidates connects nothing: the browser
+		// would show a connected call and stay silent.
+		m.log.Error("no ICE candidate for a browser: no media address", "err", ErrNoMedia)
+		return nil, "", ErrNoMedia
 	}
-	l := &WebRTCLeg{id: NewID("leg"), ident: ident, pc: pc, done: make(chan struct{}), stats: m.stats, created: time.Now(),
-		bwe: bwe.NewEstimator(&bwe.History{})}
+	l := &WebRTCLeg{id: NewID("leg"), ident: ident, api: m, done: make(chan struct{}), stats: m.stats,
+		created: time.Now(), bwe: bwe.NewEstimator(&bwe.History{})}
 	l.log = m.log.With("leg", l.id, "ext", ident.Number)
-	answer, err := l.negotiate(ctx, offer)
+	l.media.init(l)
+	answer, err := l.negotiate(offer)
 	if err != nil {
-		_ = pc.Close()
+		if l.peer != nil {
+			l.peer.Close()
+		}
 		return nil, "", err
 	}
 	m.stats.LegsActive.Add(1)
 	m.stats.LegsTotal.Add(1)
+	l.startRTCP()
 	l.armTWCC()
 	l.live = m.live
 	m.live.add(l)
 	return l, answer, nil
 }
 
-// negotiate applies the offer, adds a down track per kind the browser wants
-// to receive, and produces the answer.
-func (l *WebRTCLeg) negotiate(ctx context.Context, offer string) (string, error) {
-	l.pc.OnTrack(l.onTrack)
-	l.pc.OnConnectionStateChange(l.onConnectionState)
+// negotiate reads the offer, registers the engine peer, creates the tracks
+// and writes the answer.
+func (l *WebRTCLeg) negotiate(offer string) (string, error) {
 	o := parseOffer(offer)
 	l.problems = o.problems()
 	for _, p := range l.problems {
@@ -90,131 +96,119 @@ func (l *WebRTCLeg) negotiate(ctx context.Context, offer string) (string, error)
 			offer, o.videoRIDs = withoutSimulcast(offer), nil
 		}
 	}
-	if err := l.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
+	var parsed sdp.SessionDescription
+	if err := parsed.UnmarshalString(offer); err != nil {
 		return "", errors.Join(ErrNegotiation, wrapf(err, "remote offer"))
 	}
-	for _, kind := range []Kind{Audio, Video} {
-		if !o.canUse(kind) {
-			continue // no codec in common: the answer turns this kind off
+	ufrag, pwd, fp := iceParams(&parsed)
+	if ufrag == "" || pwd == "" || fp == "" {
+		return "", fmt.Errorf("%w: offer lacks ice-ufrag, ice-pwd or fingerprint", ErrNegotiation)
+	}
+	peer, err := l.api.eng.AddPeer(engine.PeerConfig{RemoteUfrag: ufrag, RemoteFingerprint: fp,
+		Role: engine.RoleServer, Handler: &l.media})
+	if err != nil {
+		return "", errors.Join(ErrNegotiation, wrapf(err, "engine peer"))
+	}
+	l.mu.Lock()
+	l.peer = peer // under mu: the read goroutine reads it in learn
+	l.mu.Unlock()
+	l.buildSections(&parsed, o)
+	if !slices.ContainsFunc(l.sections, func(s *section) bool { return !s.rejected }) {
+		return "", fmt.Errorf("%w: no usable media in the offer", ErrNegotiation)
+	}
+	l.media.learnOffer(&parsed)
+	return l.describe(false)
+}
+
+// iceParams reads ufrag, password and fingerprint at session or media level.
+func iceParams(d *sdp.SessionDescription) (ufrag, pwd, fp string) {
+	look := func(key string) string {
+		if v, ok := d.Attribute(key); ok {
+			return v
 		}
-		if o.sends[kind] {
-			l.ups = append(l.ups, newUpTracks(l.id, kind, o.videoRIDs)...)
-		}
-		if o.receives[kind] {
-			if err := l.addDown(kind); err != nil {
-				return "", err
+		for _, m := range d.MediaDescriptions {
+			if v, ok := m.Attribute(key); ok {
+				return v
 			}
 		}
+		return ""
 	}
-	answer, err := l.pc.CreateAnswer(nil)
-	if err != nil {
-		return "", errors.Join(ErrNegotiation, wrapf(err, "create answer"))
-	}
-	gathered := webrtc.GatheringCompletePromise(l.pc)
-	if err := l.pc.SetLocalDescription(answer); err != nil {
-		return "", errors.Join(ErrNegotiation, wrapf(err, "local answer"))
-	}
-	select {
-	case <-gathered:
-	case <-ctx.Done():
-		return "", wrapf(ctx.Err(), "gather candidates")
-	}
-	local := l.pc.LocalDescription().SDP
-	if !strings.Contains(local, "a=candidate:") {
-		// An answer without candidates (c=0.0.0.0) connects nothing: the
-		// browser would show a connected call and stay silent.
-		l.log.Error("no ICE candidate for a browser: no media address", "err", ErrNoMedia)
-		return "", ErrNoMedia
-	}
-	return askForDTX(local), nil
+	return look("ice-ufrag"), look("ice-pwd"), look("fingerprint")
 }
 
-// addDown creates the track this leg receives of kind, and its RTCP reader.
-// addDown adds a track this leg receives of kind. While answering the
-// browser's offer it rides on the browser's transceiver; later (extra video
-// slots) it gets a send-only transceiver of its own. Track ids are unique
-// per leg: browsers reject two m-lines with the same msid.
-func (l *WebRTCLeg) addDown(kind Kind) error {
-	codec := codecOf(kind)
-	l.mu.Lock()
-	n := len(l.downs)
-	answering := l.pc.RemoteDescription() != nil && l.pc.LocalDescription() == nil
-	l.mu.Unlock()
-	local, err := webrtc.NewTrackLocalStaticRTP(codec, fmt.Sprintf("%s-%d", kind, n), "xphone-"+l.id)
-	if err != nil {
-		return wrapf(err, "local %s track", kind)
-	}
-	var sender *webrtc.RTPSender
-	if answering {
-		sender, err = l.pc.AddTrack(local)
-	} else {
-		var tr *webrtc.RTPTransceiver
-		tr, err = l.pc.AddTransceiverFromTrack(local, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
-		if err == nil {
-			sender = tr.Sender()
-		}
-	}
-	if err != nil {
-		return wrapf(err, "add %s track", kind)
-	}
-	down := NewDownTrack(kind, codec.MimeType, local, l.stats)
-	l.mu.Lock()
-	l.downs = append(l.downs, down)
-	l.senders = append(l.senders, sender)
-	l.mu.Unlock()
-	l.goOwned(func() { l.readRTCP(sender, down) })
-	return nil
-}
-
-func codecOf(kind Kind) webrtc.RTPCodecCapability {
-	if kind == Video {
-		return vp8Codec.RTPCodecCapability
-	}
-	return opusCodec.RTPCodecCapability
-}
-
-// readRTCP drains a sender's RTCP (the interceptors need it read), passes
-// keyframe requests from the browser on to the track's current source and
-// answers its NACKs from the source's cache (downtrack_resend.go).
-func (l *WebRTCLeg) readRTCP(sender *webrtc.RTPSender, down *DownTrack) {
-	var ssrc uint32
-	if enc := sender.GetParameters().Encodings; len(enc) > 0 {
-		ssrc = uint32(enc[0].SSRC)
-	}
-	buf := make([]byte, 1500)
-	var resend *resendScratch
-	for {
-		n, _, err := sender.Read(buf)
-		if err != nil {
-			return
-		}
-		l.rtcpIn.Add(1)
-		pkts, err := rtcp.Unmarshal(buf[:n])
-		if err != nil {
+// buildSections reads every offered m-section and creates the up tracks of
+// each kind the browser sends and the down track of each kind it receives,
+// on the first section of that kind that can carry it (as pion's AddTrack
+// did).
+func (l *WebRTCLeg) buildSections(parsed *sdp.SessionDescription, o offer) {
+	ridsTaken := false
+	haveUp, haveDown := map[Kind]bool{}, map[Kind]bool{}
+	for _, md := range parsed.MediaDescriptions {
+		s := offeredSection(md, o, ridsTaken)
+		sec := &s
+		l.sections = append(l.sections, sec)
+		if s.rejected {
 			continue
 		}
-		for _, p := range pkts {
-			switch p := p.(type) {
-			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-				down.RequestKeyframe()
-			case *rtcp.TransportLayerNack:
-				if resend == nil {
-					resend = new(resendScratch) // only for tracks that get NACKs: video
-				}
-				down.resendLost(p, monoNow(), resend)
-			case *rtcp.ReceiverEstimatedMaximumBitrate:
-				l.estimate.Store(int64(p.Bitrate))
-			case *rtcp.TransportLayerCC:
-				l.bwe.OnFeedback(p, time.Now())
-			case *rtcp.ReceiverReport:
-				for _, r := range p.Reports {
-					if r.SSRC == ssrc {
-						down.noteLoss(r.FractionLost)
-					}
-				}
-			}
+		ridsTaken = ridsTaken || len(s.rids) > 0
+		if s.recv && !haveUp[s.kind] {
+			haveUp[s.kind] = true
+			l.ups = append(l.ups, l.newUps(sec, o.videoRIDs)...)
+		}
+		if s.mayDown && !haveDown[s.kind] {
+			haveDown[s.kind] = true
+			l.attachDown(sec)
 		}
 	}
+}
+
+// newUps makes the up tracks of a section's kind, knowing their audio
+// level extension and DTMF payload types before any packet flows.
+func (l *WebRTCLeg) newUps(s *section, rids []string) []*UpTrack {
+	ups := newUpTracks(l.id, s.kind, rids)
+	var dtmf []uint8
+	for _, f := range s.dtmf {
+		dtmf = append(dtmf, f.pt)
+	}
+	for _, u := range ups {
+		u.batch = l.api.batch // only the engine's read goroutine forwards it
+		if s.kind == Audio {
+			u.SetAudioLevelExtension(s.ext(sdp.AudioLevelURI))
+			u.SetDTMFPayloadTypes(dtmf)
+		}
+	}
+	return ups
+}
+
+// attachDown puts a new down track on s.
+func (l *WebRTCLeg) attachDown(s *section) {
+	s.send, s.ssrc = true, newSSRC()
+	w := &legWriter{l: l, peer: l.peer, ssrc: s.ssrc, pt: s.pt}
+	s.down = NewDownTrack(s.kind, codecOf(s.kind).MimeType, w, l.stats)
+	l.mu.Lock()
+	l.downs = append(l.downs, s.down)
+	l.mu.Unlock()
+	l.media.addDown(s.ssrc, s.down)
+	if sess := l.rtcp.Load(); sess != nil {
+		sess.AddOutgoing(s.ssrc, clockRate(s.kind))
+	}
+}
+
+// describe writes the SDP of the current sections: the answer to the
+// browser's offer, or a server offer.
+func (l *WebRTCLeg) describe(offer bool) (string, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.version++
+	return writeSDP(l.id, l.version, l.sections, l.peer.Local(), offer)
+}
+
+// codecOf is the codec the server forwards for kind.
+func codecOf(kind Kind) codecInfo {
+	if kind == Video {
+		return vp8Codec
+	}
+	return opusCodec
 }
 
 // EstimatedBitrate is what the browser can receive, in bits/s: the lower
@@ -234,106 +228,6 @@ func (l *WebRTCLeg) EstimatedBitrate() int {
 	return min(remb, twcc)
 }
 
-// onTrack binds an arriving remote track to its UpTrack and starts reading.
-func (l *WebRTCLeg) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
-	kind := Audio
-	if remote.Kind() == webrtc.RTPCodecTypeVideo {
-		kind = Video
-	}
-	up := l.upFor(kind, remote.RID())
-	if s := l.screenFor(recv); s != nil {
-		up = s
-	}
-	if up == nil {
-		l.log.Warn("unexpected remote track", "kind", kind, "rid", remote.RID())
-		return
-	}
-	ssrc := uint32(remote.SSRC())
-	up.SetKeyframeFunc(func() {
-		_ = l.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
-	})
-	params := recv.GetParameters()
-	for _, ext := range params.HeaderExtensions {
-		if ext.URI == sdp.AudioLevelURI && kind == Audio {
-			up.SetAudioLevelExtension(uint8(ext.ID))
-		}
-	}
-	var dtmfPTs []uint8
-	for _, c := range params.Codecs {
-		if strings.EqualFold(c.MimeType, mimeTelephoneEvent) {
-			dtmfPTs = append(dtmfPTs, uint8(c.PayloadType))
-		}
-	}
-	up.SetDTMFPayloadTypes(dtmfPTs)
-	l.goOwned(func() { readRTP(remote, up) })
-	rid := remote.RID()
-	l.goOwned(func() { drainRTCP(recv, rid, &l.rtcpIn) })
-	up.RequestKeyframe()
-}
-
-// drainRTCP reads what the browser sends about a stream it sends us
-// (sender reports, SDES). Unread, pion keeps up to 100 kB of it per stream,
-// which fills over a long meeting, and the receiver-report interceptor
-// never sees the sender reports it needs for the browser's round-trip time.
-// Each read counts into seen, for the leg's liveness.
-func drainRTCP(recv *webrtc.RTPReceiver, rid string, seen *atomic.Uint64) {
-	buf := make([]byte, 1500)
-	for {
-		var err error
-		if rid == "" {
-			_, _, err = recv.Read(buf)
-		} else {
-			_, _, err = recv.ReadSimulcast(buf, rid)
-		}
-		if err != nil && !errors.Is(err, io.ErrShortBuffer) {
-			return
-		}
-		seen.Add(1)
-	}
-}
-
-// maxReadErrors ends a read loop that gets only errors: the track is gone
-// even if pion did not say io.EOF.
-const maxReadErrors = 100
-
-// readRTP is the per-track read loop: one buffer and one packet, reused. A
-// bad packet (say, an unknown payload type) is skipped, not fatal.
-func readRTP(remote *webrtc.TrackRemote, up *UpTrack) {
-	defer up.releaseCache()
-	buf := make([]byte, 1500)
-	var pkt rtp.Packet
-	for errs := 0; errs < maxReadErrors; {
-		n, _, err := remote.Read(buf)
-		if errors.Is(err, io.EOF) {
-			return
-		}
-		if err != nil {
-			errs++
-			continue
-		}
-		errs = 0
-		if pkt.Unmarshal(buf[:n]) != nil {
-			continue
-		}
-		up.Forward(&pkt)
-	}
-}
-
-// goOwned runs f in a goroutine that Hangup waits for, unless the leg is
-// already closing.
-func (l *WebRTCLeg) goOwned(f func()) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.closing {
-		return
-	}
-	l.wg.Add(1)
-	go func() {
-		defer l.wg.Done()
-		f()
-	}()
-}
-
 func (l *WebRTCLeg) up(kind Kind) *UpTrack { return l.upFor(kind, "") }
 
 // upFor finds the up track of kind and simulcast rid ("" without simulcast).
@@ -344,14 +238,6 @@ func (l *WebRTCLeg) upFor(kind Kind, rid string) *UpTrack {
 		}
 	}
 	return nil
-}
-
-func (l *WebRTCLeg) onConnectionState(state webrtc.PeerConnectionState) {
-	l.log.Debug("peer connection state", "state", state.String())
-	l.noteState(state)
-	if state == webrtc.PeerConnectionStateFailed {
-		_ = l.Hangup(context.Background(), l.failedReason())
-	}
 }
 
 // ID identifies the leg.
@@ -400,7 +286,7 @@ func (l *WebRTCLeg) Downs() []*DownTrack {
 	return slices.Clone(l.downs)
 }
 
-// Done is closed once the leg has ended and its goroutines have stopped.
+// Done is closed once the leg has ended.
 func (l *WebRTCLeg) Done() <-chan struct{} { return l.done }
 
 // EndReason is why the leg ended.
@@ -410,8 +296,7 @@ func (l *WebRTCLeg) EndReason() Reason {
 	return l.reason
 }
 
-// Hangup closes the PeerConnection and waits for the leg's goroutines. The
-// first reason given is kept.
+// Hangup closes the engine peer. The first reason given is kept.
 func (l *WebRTCLeg) Hangup(_ context.Context, reason Reason) error {
 	l.hangOnce.Do(func() {
 		l.mu.Lock()
@@ -420,10 +305,12 @@ func (l *WebRTCLeg) Hangup(_ context.Context, reason Reason) error {
 		if l.live != nil {
 			l.live.remove(l)
 		}
-		err := l.pc.Close()
-		l.wg.Wait()
-		if err != nil {
-			l.log.Debug("close peer connection", "err", err)
+		if sess := l.rtcp.Load(); sess != nil {
+			sess.Close()
+		}
+		l.peer.Close()
+		for _, u := range l.allUps() {
+			u.releaseCache()
 		}
 		l.log.Info("leg ended", "reason", string(reason))
 		l.stats.LegsActive.Add(-1)
@@ -431,4 +318,17 @@ func (l *WebRTCLeg) Hangup(_ context.Context, reason Reason) error {
 	})
 	<-l.done
 	return nil
+}
+
+// allUps are the published tracks and the screen's, if any.
+func (l *WebRTCLeg) allUps() []*UpTrack {
+	ups := slices.Clone(l.ups)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, s := range l.sections {
+		if s.screen != nil {
+			ups = append(ups, s.screen)
+		}
+	}
+	return ups
 }

@@ -34,6 +34,15 @@ type BatchEnder interface {
 	EndBatch()
 }
 
+// RawRTPHandler is implemented by a Handler that also needs the decrypted
+// packet's bytes (header and payload), for RTCP bookkeeping that reads
+// them as they arrived (sequence numbers, transport-wide numbers). The
+// engine then calls OnRTPRaw instead of OnRTP; raw is valid only during
+// the call, like p.
+type RawRTPHandler interface {
+	OnRTPRaw(p *rtp.Packet, raw []byte)
+}
+
 // Role is the engine's DTLS role on a peer.
 type Role int
 
@@ -77,6 +86,7 @@ type Peer struct {
 	seen    atomic.Bool                 // an authenticated media packet arrived
 	sendMu  sync.Mutex                  // serialises use of keys.local
 	ender   BatchEnder                  // the handler, if it is one
+	raw     RawRTPHandler               // the handler, if it is one
 	batch   uint64                      // read loop only: last batch listed in
 
 	ctx    context.Context // cancelled by Close
@@ -141,6 +151,7 @@ func (e *Engine) newPeer(cfg PeerConfig) (*Peer, error) {
 		hsDone: make(chan struct{})}
 	p.creds.Store(creds)
 	p.ender, _ = cfg.Handler.(BatchEnder)
+	p.raw, _ = cfg.Handler.(RawRTPHandler)
 	p.dc = newDTLSConn(p)
 	return p, nil
 }

@@ -141,6 +141,10 @@ func (l *loop) handleMedia(b []byte, src netip.AddrPort) {
 	p.noteMedia()
 	e.ctr.rtp.Add(1)
 	l.handled(p)
+	if p.raw != nil {
+		p.raw.OnRTPRaw(&l.pkt, plain)
+		return
+	}
 	p.cfg.Handler.OnRTP(&l.pkt)
 }
 

@@ -1,0 +1,278 @@
+package sfu
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/sdp/v3"
+
+	"xphone/sfu/engine"
+)
+
+// legMedia is a leg's engine.Handler. Both methods run in the engine's
+// read goroutine: a known SSRC goes straight to its UpTrack (a lock-free
+// map lookup); an unknown one is learned from its mid and rid header
+// extensions (or the SDP's a=ssrc lines) on its first packet.
+type legMedia struct {
+	l       *WebRTCLeg
+	routes  atomic.Pointer[map[uint32]*UpTrack] // copy-on-write
+	downs   atomic.Pointer[map[uint32]*DownTrack]
+	mu      sync.Mutex        // serialises writers of routes and downs, and guards ssrcMid
+	ssrcMid map[uint32]string // from a=ssrc lines: which section an SSRC belongs to
+	resend  resendScratch     // read goroutine only
+	unknown atomic.Uint64     // packets of an SSRC no section claims
+}
+
+func (m *legMedia) init(l *WebRTCLeg) {
+	m.l = l
+	m.routes.Store(&map[uint32]*UpTrack{})
+	m.downs.Store(&map[uint32]*DownTrack{})
+	m.ssrcMid = map[uint32]string{}
+}
+
+// OnRTP implements engine.Handler; the engine calls OnRTPRaw instead
+// (webrtcleg_rtcp.go), which needs the packet's bytes for the RTCP session.
+func (m *legMedia) OnRTP(p *rtp.Packet) {
+	b, err := p.Marshal()
+	if err == nil {
+		m.OnRTPRaw(p, b)
+	}
+}
+
+// learn finds the up track of a new SSRC and remembers it.
+func (m *legMedia) learn(p *rtp.Packet) *UpTrack {
+	l := m.l
+	l.mu.Lock()
+	s := l.sectionOf(p, m)
+	var up *UpTrack
+	if s != nil && s.recv {
+		up = l.upOf(s, p)
+	}
+	l.mu.Unlock()
+	if up == nil {
+		return nil
+	}
+	m.mu.Lock()
+	next := cloneMap(*m.routes.Load())
+	next[p.SSRC] = up
+	m.routes.Store(&next)
+	m.mu.Unlock()
+	m.keyframeTo(up, p.SSRC)
+	if s := l.rtcp.Load(); s != nil {
+		s.AddIncoming(p.SSRC, clockRate(up.Kind()), up.Kind() == Video)
+	}
+	up.RequestKeyframe()
+	return up
+}
+
+// sectionOf finds the section a packet belongs to: by its mid extension,
+// else by the SDP's a=ssrc, else the only receiving section with its
+// payload type. l.mu is held.
+func (l *WebRTCLeg) sectionOf(p *rtp.Packet, m *legMedia) *section {
+	var mid string
+	for _, s := range l.sections {
+		if id := s.ext(sdp.SDESMidURI); id != 0 {
+			if v := p.GetExtension(id); len(v) > 0 {
+				mid = string(v)
+				break
+			}
+		}
+	}
+	if mid == "" {
+		m.mu.Lock()
+		mid = m.ssrcMid[p.SSRC]
+		m.mu.Unlock()
+	}
+	var byPT *section
+	for _, s := range l.sections {
+		if s.rejected {
+			continue
+		}
+		if mid != "" && s.mid == mid {
+			return s
+		}
+		if mid == "" && s.recv && (s.pt == p.PayloadType || slicesHasPT(s.dtmf, p.PayloadType)) {
+			if byPT == nil {
+				byPT = s
+			}
+		}
+	}
+	return byPT
+}
+
+func slicesHasPT(fs []format, pt uint8) bool {
+	for _, f := range fs {
+		if f.pt == pt {
+			return true
+		}
+	}
+	return false
+}
+
+// upOf is the up track of section s that p's rid names; a repair stream
+// (RTX) is not forwarded. l.mu is held.
+func (l *WebRTCLeg) upOf(s *section, p *rtp.Packet) *UpTrack {
+	if s.screen != nil {
+		return s.screen
+	}
+	if id := s.ext(sdp.SDESRepairRTPStreamIDURI); id != 0 && len(p.GetExtension(id)) > 0 {
+		return nil
+	}
+	rid := ""
+	if id := s.ext(sdp.SDESRTPStreamIDURI); id != 0 && len(s.rids) > 0 {
+		rid = string(p.GetExtension(id))
+	}
+	if len(s.rids) > 0 && rid == "" {
+		return nil // a simulcast layer not yet told apart
+	}
+	return l.upFor(s.kind, rid)
+}
+
+// keyframeTo makes up ask the browser for a keyframe of ssrc with a PLI.
+func (m *legMedia) keyframeTo(up *UpTrack, ssrc uint32) {
+	if up.Kind() != Video {
+		return
+	}
+	peer := m.l.peer
+	pli, err := (&rtcp.PictureLossIndication{MediaSSRC: ssrc}).Marshal()
+	if err != nil {
+		return
+	}
+	up.SetKeyframeFunc(func() { _ = peer.WriteRTCP(pli) })
+}
+
+// addDown lets RTCP about ssrc reach d.
+func (m *legMedia) addDown(ssrc uint32, d *DownTrack) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	next := cloneMap(*m.downs.Load())
+	next[ssrc] = d
+	m.downs.Store(&next)
+}
+
+// learnOffer notes the a=ssrc lines of browser SDP by section.
+func (m *legMedia) learnOffer(d *sdp.SessionDescription) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, md := range d.MediaDescriptions {
+		mid, _ := md.Attribute("mid")
+		for _, a := range md.Attributes {
+			if a.Key != "ssrc" {
+				continue
+			}
+			v, _, _ := strings.Cut(a.Value, " ")
+			if n, err := strconv.ParseUint(v, 10, 32); err == nil && mid != "" {
+				m.ssrcMid[uint32(n)] = mid
+			}
+		}
+	}
+}
+
+// OnRTCP implements engine.Handler: keyframe requests, NACKs, loss and
+// bandwidth feedback from the browser about what the server sends.
+func (m *legMedia) OnRTCP(b []byte) {
+	l := m.l
+	l.rtcpIn.Add(1)
+	pkts, err := rtcp.Unmarshal(b)
+	if err != nil {
+		return
+	}
+	if s := l.rtcp.Load(); s != nil {
+		s.ReceivedRTCP(pkts, time.Now())
+	}
+	downs := *m.downs.Load()
+	for _, p := range pkts {
+		switch p := p.(type) {
+		case *rtcp.PictureLossIndication:
+			if d := downs[p.MediaSSRC]; d != nil {
+				d.RequestKeyframe()
+			}
+		case *rtcp.FullIntraRequest:
+			m.fir(p, downs)
+		case *rtcp.TransportLayerNack:
+			if d := downs[p.MediaSSRC]; d != nil {
+				d.resendLost(p, monoNow(), &m.resend)
+			}
+		case *rtcp.ReceiverEstimatedMaximumBitrate:
+			l.estimate.Store(int64(p.Bitrate))
+		case *rtcp.TransportLayerCC:
+			l.bwe.OnFeedback(p, time.Now())
+		case *rtcp.ReceiverReport:
+			noteLoss(p.Reports, downs)
+		case *rtcp.SenderReport:
+			noteLoss(p.Reports, downs)
+		}
+	}
+}
+
+func (m *legMedia) fir(p *rtcp.FullIntraRequest, downs map[uint32]*DownTrack) {
+	for _, e := range p.FIR {
+		if d := downs[e.SSRC]; d != nil {
+			d.RequestKeyframe()
+		}
+	}
+	if d := downs[p.MediaSSRC]; d != nil {
+		d.RequestKeyframe()
+	}
+}
+
+func noteLoss(reports []rtcp.ReceptionReport, downs map[uint32]*DownTrack) {
+	for _, r := range reports {
+		if d := downs[r.SSRC]; d != nil {
+			d.noteLoss(r.FractionLost)
+		}
+	}
+}
+
+// legWriter is a DownTrack's writer: it gives the packet the leg's SSRC
+// and payload type for the track and seals it to the browser.
+type legWriter struct {
+	l    *WebRTCLeg
+	peer *engine.Peer
+	ssrc uint32
+	pt   uint8
+}
+
+// WriteRTP implements rtpWriter; p is restored before it returns. Packets
+// before the browser connected are dropped quietly, as a pion track
+// without bindings did.
+func (w *legWriter) WriteRTP(p *rtp.Packet) error {
+	ssrc, pt := p.SSRC, p.PayloadType
+	p.SSRC, p.PayloadType = w.ssrc, w.pt
+	err := w.peer.WriteRTP(p)
+	if sess := w.l.rtcp.Load(); err == nil && sess != nil {
+		sess.Sent(w.ssrc, p.Timestamp, len(p.Payload), time.Now())
+	}
+	p.SSRC, p.PayloadType = ssrc, pt
+	if errors.Is(err, engine.ErrNotReady) {
+		return nil
+	}
+	return err
+}
+
+// newSSRC picks a random non-zero SSRC for a server stream.
+func newSSRC() uint32 {
+	var b [4]byte
+	for {
+		_, _ = rand.Read(b[:])
+		if v := binary.BigEndian.Uint32(b[:]); v != 0 {
+			return v
+		}
+	}
+}
+
+func cloneMap[K comparable, V any](m map[K]V) map[K]V {
+	out := make(map[K]V, len(m)+1)
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
