@@ -60,17 +60,38 @@ func (m *legMedia) learn(p *rtp.Packet) *UpTrack {
 	if up == nil {
 		return nil
 	}
-	m.mu.Lock()
-	next := cloneMap(*m.routes.Load())
-	next[p.SSRC] = up
-	m.routes.Store(&next)
-	m.mu.Unlock()
+	stale := m.route(p.SSRC, up)
 	m.keyframeTo(up, p.SSRC)
 	if s := l.rtcp.Load(); s != nil {
+		for _, old := range stale {
+			s.RemoveIncoming(old)
+		}
 		s.AddIncoming(p.SSRC, clockRate(up.Kind()), up.Kind() == Video)
 	}
 	up.RequestKeyframe()
 	return up
+}
+
+// route makes ssrc the one SSRC of up and returns the SSRCs up had before.
+// An up track is one stream of the browser, so a new SSRC for it replaces
+// the old (a restarted sender); keeping both would let a broken or hostile
+// client grow the route table and the RTCP session with every SSRC it
+// invents.
+func (m *legMedia) route(ssrc uint32, up *UpTrack) (stale []uint32) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cur := *m.routes.Load()
+	next := make(map[uint32]*UpTrack, len(cur)+1)
+	for s, u := range cur {
+		if u == up {
+			stale = append(stale, s)
+			continue
+		}
+		next[s] = u
+	}
+	next[ssrc] = up
+	m.routes.Store(&next)
+	return stale
 }
 
 // sectionOf finds the section a packet belongs to: by its mid extension,

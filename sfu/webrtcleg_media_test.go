@@ -80,3 +80,26 @@ func BenchmarkPacketPath(b *testing.B) {
 		r.step()
 	}
 }
+
+// TestNewSSRCReplacesTheOld: a browser stream whose SSRC changes (a
+// restarted sender) keeps flowing under the new SSRC, and a client that
+// invents a new SSRC per packet leaves one route per stream, not one per
+// SSRC it made up.
+func TestNewSSRCReplacesTheOld(t *testing.T) {
+	r := newPacketPathRig(t, testMediaAPI(t))
+	r.step()
+	for i := range 200 {
+		r.pkt.SSRC = 0x10000 + uint32(i)
+		r.raw, _ = r.pkt.Marshal()
+		r.step()
+	}
+	if got := r.alice.up(Audio).Packets(); got != 201 {
+		t.Fatalf("alice's audio up track counted %d packets, want 201", got)
+	}
+	if got := r.bob.Downs()[0].Forwarded(); got != 201 {
+		t.Fatalf("bob's down track forwarded %d packets, want 201", got)
+	}
+	if n := len(*r.alice.media.routes.Load()); n != 1 {
+		t.Fatalf("alice's leg routes %d SSRCs for its one audio stream, want 1", n)
+	}
+}
