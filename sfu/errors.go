@@ -72,6 +72,9 @@ var (
 	// PBX told by REFER) and the transferred party's leg has ended there;
 	// the transfer succeeded, with nothing left for call control to join.
 	ErrHandedOver = errors.New("sfu: the far end carried out the transfer")
+	// ErrMediaConfig: the media section of the config cannot be used (a
+	// bad public address, a port range with no free port).
+	ErrMediaConfig = errors.New("sfu: media config")
 )
 
 var reasonOf = []struct {

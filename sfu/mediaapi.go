@@ -1,7 +1,6 @@
 package sfu
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -78,11 +77,9 @@ func openEngine(cfg configs.Media, addrs []netip.Addr, log *slog.Logger) (*engin
 	if slices.ContainsFunc(addrs, func(a netip.Addr) bool { return a.Is6() && !a.Is4In6() }) {
 		host = "::"
 	}
-	lo, hi := cfg.UDPPortMin, cfg.UDPPortMax
-	if lo == 0 && hi == 0 {
-		lo, hi = 0, 0
-	} else if lo == 0 || hi < lo {
-		return nil, fmt.Errorf("%w: udp port range %d-%d", ErrMediaConfig, cfg.UDPPortMin, cfg.UDPPortMax)
+	lo, hi := cfg.UDPPortMin, cfg.UDPPortMax // 0-0: one try at an ephemeral port
+	if (lo != 0 || hi != 0) && (lo == 0 || hi < lo) {
+		return nil, fmt.Errorf("%w: udp port range %d-%d", ErrMediaConfig, lo, hi)
 	}
 	var last error
 	for port := int(lo); port <= int(hi); port++ {
@@ -154,9 +151,6 @@ func interfaceAddrs(ifc net.Interface) []netip.Addr {
 	}
 	return out
 }
-
-// ErrMediaConfig: the media section of the config cannot be used.
-var ErrMediaConfig = errors.New("sfu: media config")
 
 // SetLiveness changes when vanished parties are hung up (config reload).
 func (a *MediaAPI) SetLiveness(cfg LivenessConfig) { a.live.setConfig(cfg) }
