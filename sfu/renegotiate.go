@@ -226,6 +226,9 @@ func (l *WebRTCLeg) applyAnswer(text string) error {
 		for _, s := range l.sections {
 			if s.mid == mid && md.MediaName.Port.Value != 0 {
 				s.added = false
+				if s.writer != nil {
+					s.writer.known.Store(true)
+				}
 			}
 		}
 	}

@@ -27,9 +27,10 @@ type section struct {
 	exts     []extmap
 	rids     []string // simulcast layers the server receives, lowest first
 	down     *DownTrack
-	ssrc     uint32   // of down
-	screen   *UpTrack // the shared screen's receiver (webrtcleg_screen.go)
-	added    bool     // offered by the server and not answered yet
+	writer   *legWriter // down's; sends only once the browser knows ssrc
+	ssrc     uint32     // of down
+	screen   *UpTrack   // the shared screen's receiver (webrtcleg_screen.go)
+	added    bool       // offered by the server and not answered yet
 }
 
 // format is a payload type with its rtpmap value.

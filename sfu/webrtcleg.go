@@ -184,7 +184,8 @@ func (l *WebRTCLeg) newUps(s *section, rids []string) []*UpTrack {
 func (l *WebRTCLeg) attachDown(s *section) {
 	s.send, s.ssrc = true, newSSRC()
 	w := &legWriter{l: l, peer: l.peer, ssrc: s.ssrc, pt: s.pt}
-	s.down = NewDownTrack(s.kind, codecOf(s.kind).MimeType, w, l.stats)
+	w.known.Store(!s.added) // a slot the server offers waits for the browser's answer
+	s.down, s.writer = NewDownTrack(s.kind, codecOf(s.kind).MimeType, w, l.stats), w
 	l.mu.Lock()
 	l.downs = append(l.downs, s.down)
 	l.mu.Unlock()

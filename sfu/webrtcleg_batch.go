@@ -38,7 +38,7 @@ func (m *legMedia) EndBatch() {
 // goroutine of this leg's engine goes into its batch; any other (mixer,
 // music, SIP, a leg of another MediaAPI) is sent at once.
 func (w *legWriter) writeFrom(src *UpTrack, p *rtp.Packet) error {
-	if src.batch == nil || src.batch != w.l.api.batch {
+	if src.batch == nil || src.batch != w.l.api.batch || !w.known.Load() {
 		return w.WriteRTP(p)
 	}
 	ssrc, pt := p.SSRC, p.PayloadType

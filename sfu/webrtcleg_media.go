@@ -260,12 +260,20 @@ type legWriter struct {
 	peer *engine.Peer
 	ssrc uint32
 	pt   uint8
+	// known: the browser has applied SDP that declares ssrc. Before, a
+	// packet would reach a connected browser that cannot place it; Firefox
+	// then files the SSRC under another receiver of the same payload type
+	// and never shows the new slot's video.
+	known atomic.Bool
 }
 
 // WriteRTP implements rtpWriter; p is restored before it returns. Packets
 // before the browser connected are dropped quietly, as a pion track
 // without bindings did.
 func (w *legWriter) WriteRTP(p *rtp.Packet) error {
+	if !w.known.Load() {
+		return nil
+	}
 	ssrc, pt := p.SSRC, p.PayloadType
 	p.SSRC, p.PayloadType = w.ssrc, w.pt
 	err := w.peer.WriteRTP(p)
