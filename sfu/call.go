@@ -57,6 +57,9 @@ func (c *Calls) run(cl *call, req PlaceRequest, dialer Dialer) {
 	cl.answered(req, callee, cl.started, cl.since)
 	cl.join(callee, party{obs: observerOf(callee), callID: cl.id})
 	cl.log.Info("call connected", "callee_leg", callee.ID())
+	// Commands are taken from here on (they wait for the loop below): a
+	// caller told "connected" may hold or transfer at once.
+	cl.looping.Store(true)
 	req.Observer.Connected(cl.id, callee.Identity(), req.Video && hasVideo(callee), cl.since)
 	cl.loop()
 	if !cl.detached {
@@ -72,9 +75,9 @@ func (c *Calls) run(cl *call, req PlaceRequest, dialer Dialer) {
 	cl.log.Info("call ended", "duration", c.cfg.Now().Sub(cl.since).Round(time.Second).String())
 }
 
-// loop serves commands until a party leaves or the server stops.
+// loop serves commands until a party leaves or the server stops; run
+// sets looping before it.
 func (cl *call) loop() {
-	cl.looping.Store(true)
 	defer cl.looping.Store(false)
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()

@@ -251,3 +251,40 @@ func TestCallWaitingRingsOnceMoreThenBusy(t *testing.T) {
 		t.Fatal("the second call did not ring (call waiting)")
 	}
 }
+
+// readyObserver notes, when it is told a call connected, whether the call
+// already takes commands.
+type readyObserver struct {
+	observer
+	calls *Calls
+	ready chan bool
+}
+
+func (o *readyObserver) Connected(id string, peer Identity, video bool, since time.Time) {
+	o.observer.Connected(id, peer, video, since)
+	cl := o.calls.lookup(id)
+	o.ready <- cl != nil && cl.looping.Load()
+}
+
+// TestCommandsTakenOnceConnectedIsSaid: a party told "connected" may hold
+// or transfer at once (a test, a script, a quick user); the call must
+// already take commands then, not answer "not in that call".
+func TestCommandsTakenOnceConnectedIsSaid(t *testing.T) {
+	api := testMediaAPI(t)
+	dialer := &fakeDialer{t: t, api: api}
+	calls := NewCalls(CallsConfig{NoAnswerTimeout: 5 * time.Second}, testLogger(), dialer)
+	defer calls.Close()
+	_, leg := newClientLeg(t, api, "1001", false)
+	obs := &readyObserver{calls: calls, ready: make(chan bool, 1)}
+	if _, err := calls.Place(PlaceRequest{Caller: leg, To: "1002", Observer: obs}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case ready := <-obs.ready:
+		if !ready {
+			t.Fatal("the call did not take commands yet when its caller was told it connected")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the call never connected")
+	}
+}
