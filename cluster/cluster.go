@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 )
 
@@ -26,6 +27,9 @@ type Cluster interface {
 	// Acquire takes the lease name for ttl when nobody holds it;
 	// ErrLeaseHeld (with the holder in a *HeldError) otherwise.
 	Acquire(ctx context.Context, name string, ttl time.Duration) (*Lease, error)
+
+	// Stats counts this node's bus traffic and failures.
+	Stats() Stats
 
 	// Healthy is false while the shared service (Redis) is unreachable;
 	// always true in memory.
@@ -93,4 +97,30 @@ type NodeInfo struct {
 type NodeEvent struct {
 	Node  NodeInfo
 	Alive bool
+}
+
+// Stats are a node's counters since it started.
+type Stats struct {
+	Calls       uint64 // bus requests sent (to this node too)
+	CallErrors  uint64 // of those, failed: no node, no handler, remote error, deadline, unavailable
+	Broadcasts  uint64 // events broadcast
+	Unavailable uint64 // operations refused at once while Redis was unreachable
+}
+
+// counters is the atomic form of Stats both implementations keep.
+type counters struct {
+	calls, callErrors, broadcasts, unavailable atomic.Uint64
+}
+
+func (c *counters) snapshot() Stats {
+	return Stats{Calls: c.calls.Load(), CallErrors: c.callErrors.Load(), Broadcasts: c.broadcasts.Load(), Unavailable: c.unavailable.Load()}
+}
+
+// call counts one remote call and its outcome, and passes err on.
+func (c *counters) call(err error) error {
+	c.calls.Add(1)
+	if err != nil {
+		c.callErrors.Add(1)
+	}
+	return err
 }

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"xphone/cluster/clustertest"
 )
 
 // backend makes nodes of one implementation for the contract suite.
@@ -33,9 +35,9 @@ func backends(t *testing.T) []backend {
 		}
 	}
 	redisNodes := func() func(t *testing.T, id string) Cluster {
-		srv := startRedis(t)
+		srv := clustertest.StartRedis(t)
 		return func(t *testing.T, id string) Cluster {
-			n, err := NewRedis(RedisOptions{NodeID: id, Addrs: []string{srv.addr()}, Advertise: []string{id + ".example:443"}, TTL: testTTL})
+			n, err := NewRedis(RedisOptions{NodeID: id, Addrs: []string{srv.Addr()}, Advertise: []string{id + ".example:443"}, TTL: testTTL})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -266,6 +268,9 @@ func TestContractBusRequestReply(t *testing.T) {
 		_ = nb.Close()
 		if _, err := a.Call(ctx, "b", "echo", nil); !errors.Is(err, ErrNoNode) {
 			t.Fatalf("call to a node that left gave %v, want ErrNoNode", err)
+		}
+		if st := a.Stats(); st.Calls != 7 || st.CallErrors != 5 {
+			t.Fatalf("stats %+v, want 7 calls (the call to itself too), 5 failed", st)
 		}
 	})
 }

@@ -19,6 +19,7 @@ func (n *memNode) Broadcast(_ context.Context, topic string, payload []byte) err
 	if n.isClosed() {
 		return ErrClosed
 	}
+	n.stats.broadcasts.Add(1)
 	n.hub.mu.Lock()
 	nodes := n.hub.liveLocked()
 	n.hub.mu.Unlock()
@@ -29,6 +30,11 @@ func (n *memNode) Broadcast(_ context.Context, topic string, payload []byte) err
 }
 
 func (n *memNode) Call(ctx context.Context, node, method string, body []byte) ([]byte, error) {
+	out, err := n.call(ctx, node, method, body)
+	return out, n.stats.call(err)
+}
+
+func (n *memNode) call(ctx context.Context, node, method string, body []byte) ([]byte, error) {
 	if n.isClosed() {
 		return nil, ErrClosed
 	}

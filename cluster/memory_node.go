@@ -21,10 +21,12 @@ type memNode struct {
 	life     context.Context // ends with Close: running handlers' contexts end
 	end      context.CancelFunc
 	wg       sync.WaitGroup
+	stats    counters
 }
 
 func (n *memNode) Self() string  { return n.info.ID }
 func (n *memNode) Healthy() bool { return true }
+func (n *memNode) Stats() Stats  { return n.stats.snapshot() }
 
 func (n *memNode) SetLoad(l Load) {
 	n.mu.Lock()

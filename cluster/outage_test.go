@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"xphone/cluster/clustertest"
 )
 
 // A Redis outage: operations fail fast with ErrUnavailable, the node keeps
@@ -13,9 +15,9 @@ import (
 // directory, the node list and the bus subscriptions without a restart.
 func TestRedisOutageFailsFastAndHeals(t *testing.T) {
 	t.Parallel()
-	srv := startRedis(t)
+	srv := clustertest.StartRedis(t)
 	join := func(id string) *Redis {
-		n, err := NewRedis(RedisOptions{NodeID: id, Addrs: []string{srv.addr()}, TTL: testTTL})
+		n, err := NewRedis(RedisOptions{NodeID: id, Addrs: []string{srv.Addr()}, TTL: testTTL})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -31,7 +33,7 @@ func TestRedisOutageFailsFastAndHeals(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	srv.stop()
+	srv.Stop()
 	eventually(t, time.Second, "a notices the outage", func() bool { return !a.Healthy() })
 	start := time.Now()
 	if _, err := a.ExtensionNodes(ctxT(t), "201"); !errors.Is(err, ErrUnavailable) {
@@ -43,6 +45,9 @@ func TestRedisOutageFailsFastAndHeals(t *testing.T) {
 	if err := a.AddExtension(ctxT(t), "202"); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("add during the outage gave %v, want ErrUnavailable", err)
 	}
+	if st := a.Stats(); st.Unavailable < 3 || st.CallErrors < 1 {
+		t.Fatalf("stats %+v after three refused operations", st)
+	}
 	if took := time.Since(start); took > 50*time.Millisecond {
 		t.Fatalf("three operations took %v during the outage, want fast failures", took)
 	}
@@ -52,7 +57,7 @@ func TestRedisOutageFailsFastAndHeals(t *testing.T) {
 		t.Fatal("c healthy without Redis")
 	}
 
-	srv.start() // empty: no persistence
+	srv.Start() // empty: no persistence
 	eventually(t, 3*testTTL, "a, b and c healthy", func() bool { return a.Healthy() && b.Healthy() && c.Healthy() })
 	eventually(t, 3*testTTL, "directory healed", func() bool {
 		n1, err1 := b.ExtensionNodes(ctxT(t), "201")

@@ -49,6 +49,7 @@ type Redis struct {
 	wg   sync.WaitGroup
 
 	healthy atomic.Bool
+	stats   counters
 	nextID  atomic.Uint64
 
 	mu       sync.Mutex
@@ -131,6 +132,7 @@ func (k keys) events() string              { return k.p + "events" }
 
 func (r *Redis) Self() string  { return r.o.NodeID }
 func (r *Redis) Healthy() bool { return r.healthy.Load() }
+func (r *Redis) Stats() Stats  { return r.stats.snapshot() }
 
 func (r *Redis) SetLoad(l Load) {
 	r.mu.Lock()
@@ -154,6 +156,7 @@ func (r *Redis) ready() error {
 	case closed:
 		return ErrClosed
 	case !r.healthy.Load():
+		r.stats.unavailable.Add(1)
 		return ErrUnavailable
 	}
 	return nil

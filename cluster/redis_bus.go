@@ -42,6 +42,7 @@ func (r *Redis) Broadcast(ctx context.Context, topic string, payload []byte) err
 	if err := r.ready(); err != nil {
 		return err
 	}
+	r.stats.broadcasts.Add(1)
 	return r.publish(ctx, r.k.events(), envelope{Kind: kindEvent, From: r.o.NodeID, Name: topic, Body: payload})
 }
 
@@ -57,12 +58,26 @@ func (r *Redis) publish(ctx context.Context, channel string, env envelope) error
 // Call to this node runs the handler directly; to another, it publishes
 // on that node's channel: nobody subscribed there means no live node.
 func (r *Redis) Call(ctx context.Context, node, method string, body []byte) ([]byte, error) {
+	call := r.call
 	if node == r.o.NodeID {
-		r.mu.Lock()
-		h := r.handlers[method]
-		r.mu.Unlock()
-		rep := runHandler(ctx, h, node, body)
-		return rep.body, rep.err(node, method)
+		call = r.callSelf
+	}
+	out, err := call(ctx, node, method, body)
+	return out, r.stats.call(err)
+}
+
+// callSelf runs this node's own handler.
+func (r *Redis) callSelf(ctx context.Context, _, method string, body []byte) ([]byte, error) {
+	r.mu.Lock()
+	h := r.handlers[method]
+	r.mu.Unlock()
+	rep := runHandler(ctx, h, r.o.NodeID, body)
+	return rep.body, rep.err(r.o.NodeID, method)
+}
+
+func (r *Redis) call(ctx context.Context, node, method string, body []byte) ([]byte, error) {
+	if node == "" {
+		return nil, fmt.Errorf("%w: empty node id", ErrNoNode)
 	}
 	if err := r.ready(); err != nil {
 		return nil, err

@@ -25,6 +25,7 @@ func (s *Server) Status(ctx context.Context) web.Status {
 	for _, t := range s.trunks.All() {
 		st.Trunks = append(st.Trunks, trunkView(t))
 	}
+	st.Cluster = s.clusterView(ctx)
 	for i := len(history) - 1; i >= 0; i-- {
 		if history[i].OK {
 			st.NeedsRestart = history[i].NeedsRestart
@@ -60,4 +61,15 @@ func (s *Server) pbxPresence() []sfu.Presence {
 		}
 	}
 	return out
+}
+
+// clusterView lists the cluster's live nodes with their load.
+func (s *Server) clusterView(ctx context.Context) web.ClusterView {
+	v := web.ClusterView{Self: s.cluster.Self(), Healthy: s.cluster.Healthy()}
+	if nodes, err := s.cluster.Nodes(ctx); err != nil {
+		v.Error = err.Error()
+	} else {
+		v.Nodes = nodes
+	}
+	return v
 }

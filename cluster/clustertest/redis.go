@@ -1,4 +1,6 @@
-package cluster
+// Package clustertest runs a real redis-server for tests of the cluster
+// and of the servers that use it.
+package clustertest
 
 import (
 	"fmt"
@@ -9,19 +11,20 @@ import (
 	"time"
 )
 
-// redisServer is a real redis-server on 127.0.0.1 for one test, without
+// Redis is a real redis-server on 127.0.0.1 for one test, without
 // persistence, so that a restart comes back empty like a lost Redis.
-type redisServer struct {
-	t    *testing.T
+type Redis struct {
+	t    testing.TB
 	bin  string
 	port int
 	cmd  *exec.Cmd
 	done chan struct{}
 }
 
-// startRedis runs redis-server; a machine without it fails the test
-// (scripts/install-deps.sh installs it), it is never skipped.
-func startRedis(t *testing.T) *redisServer {
+// StartRedis runs redis-server on a free port until the test ends; a
+// machine without it fails the test (scripts/install-deps.sh installs it),
+// it is never skipped.
+func StartRedis(t testing.TB) *Redis {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -33,16 +36,18 @@ func startRedis(t *testing.T) *redisServer {
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	_ = l.Close()
-	s := &redisServer{t: t, bin: bin, port: port}
-	s.start()
-	t.Cleanup(s.stop)
+	s := &Redis{t: t, bin: bin, port: port}
+	s.Start()
+	t.Cleanup(s.Stop)
 	return s
 }
 
-func (s *redisServer) addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
+// Addr is the server's host:port.
+func (s *Redis) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
 
-// start runs the server and waits until it accepts connections.
-func (s *redisServer) start() {
+// Start runs the server (again, empty) and waits until it accepts
+// connections.
+func (s *Redis) Start() {
 	s.t.Helper()
 	s.cmd = exec.Command(s.bin, "--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--loglevel", "warning")
@@ -53,7 +58,7 @@ func (s *redisServer) start() {
 	go func(cmd *exec.Cmd, done chan struct{}) { _ = cmd.Wait(); close(done) }(s.cmd, s.done)
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
-		if c, err := net.DialTimeout("tcp", s.addr(), 100*time.Millisecond); err == nil {
+		if c, err := net.DialTimeout("tcp", s.Addr(), 100*time.Millisecond); err == nil {
 			_ = c.Close()
 			return
 		}
@@ -63,11 +68,11 @@ func (s *redisServer) start() {
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-	s.t.Fatalf("redis-server did not listen on %s", s.addr())
+	s.t.Fatalf("redis-server did not listen on %s", s.Addr())
 }
 
-// stop kills the server (as a crash would) and waits for it.
-func (s *redisServer) stop() {
+// Stop kills the server (as a crash would) and waits for it.
+func (s *Redis) Stop() {
 	if s.cmd == nil {
 		return
 	}
@@ -76,4 +81,4 @@ func (s *redisServer) stop() {
 	s.cmd = nil
 }
 
-func (s *redisServer) String() string { return fmt.Sprintf("redis-server %s", s.addr()) }
+func (s *Redis) String() string { return fmt.Sprintf("redis-server %s", s.Addr()) }
