@@ -28,6 +28,12 @@ type Cluster interface {
 	// ErrLeaseHeld (with the holder in a *HeldError) otherwise.
 	Acquire(ctx context.Context, name string, ttl time.Duration) (*Lease, error)
 
+	// Put stores a small shared record under key for ttl (0: until
+	// replaced), e.g. a trunk registration's Call-ID for the next holder.
+	Put(ctx context.Context, key string, value []byte, ttl time.Duration) error
+	// Get reads a record Put stored; nil when there is none.
+	Get(ctx context.Context, key string) ([]byte, error)
+
 	// Stats counts this node's bus traffic and failures.
 	Stats() Stats
 

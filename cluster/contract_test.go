@@ -354,3 +354,30 @@ func TestContractLeaseFencingAndTakeover(t *testing.T) {
 		}
 	})
 }
+
+func TestContractSharedRecords(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend) {
+		a, nb := b.join(t, "a"), b.join(t, "b")
+		ctx := ctxT(t)
+		if v, err := nb.Get(ctx, "trunk:pbx"); err != nil || v != nil {
+			t.Fatalf("absent record = %q, %v", v, err)
+		}
+		if err := a.Put(ctx, "trunk:pbx", []byte("call-id 7"), 0); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Put(ctx, "short", []byte("x"), 200*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+		if v, err := nb.Get(ctx, "trunk:pbx"); err != nil || string(v) != "call-id 7" {
+			t.Fatalf("b reads %q, %v", v, err)
+		}
+		crash(a) // records outlive their writer
+		if v, _ := nb.Get(ctx, "trunk:pbx"); string(v) != "call-id 7" {
+			t.Fatalf("record gone with its writer: %q", v)
+		}
+		eventually(t, time.Second, "a record with a TTL expires", func() bool {
+			v, err := nb.Get(ctx, "short")
+			return err == nil && v == nil
+		})
+	})
+}

@@ -19,6 +19,12 @@ type Hub struct {
 	rooms  map[string]string          // room → host
 	leases map[string]memLease
 	tokens map[string]uint64 // lease name → last fencing token
+	recs   map[string]memRecord
+}
+
+type memRecord struct {
+	value   []byte
+	expires time.Time // zero: never
 }
 
 type memLease struct {
@@ -34,7 +40,7 @@ func NewHub(now func() time.Time) *Hub {
 		now = time.Now
 	}
 	return &Hub{now: now, nodes: map[string]*memNode{}, exts: map[string]map[string]bool{},
-		rooms: map[string]string{}, leases: map[string]memLease{}, tokens: map[string]uint64{}}
+		rooms: map[string]string{}, leases: map[string]memLease{}, tokens: map[string]uint64{}, recs: map[string]memRecord{}}
 }
 
 // NewMemory is the single-node cluster: one node, id, in its own Hub.

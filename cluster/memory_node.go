@@ -193,3 +193,26 @@ func (n *memNode) releaseLease(_ context.Context, l *Lease) error {
 	}
 	return nil
 }
+
+func (n *memNode) Put(_ context.Context, key string, value []byte, ttl time.Duration) error {
+	h := n.hub
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	rec := memRecord{value: append([]byte(nil), value...)}
+	if ttl > 0 {
+		rec.expires = h.now().Add(ttl)
+	}
+	h.recs[key] = rec
+	return nil
+}
+
+func (n *memNode) Get(_ context.Context, key string) ([]byte, error) {
+	h := n.hub
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	rec, ok := h.recs[key]
+	if !ok || (!rec.expires.IsZero() && !h.now().Before(rec.expires)) {
+		return nil, nil
+	}
+	return append([]byte(nil), rec.value...), nil
+}

@@ -127,6 +127,7 @@ func (k keys) ext(ext string) string       { return k.p + "ext:" + ext }
 func (k keys) room(room string) string     { return k.p + "room:" + room }
 func (k keys) lease(name string) string    { return k.p + "lease:" + name }
 func (k keys) leaseTok(name string) string { return k.p + "lease-token:" + name }
+func (k keys) record(key string) string    { return k.p + "record:" + key }
 func (k keys) rpc(id string) string        { return k.p + "rpc:" + id }
 func (k keys) events() string              { return k.p + "events" }
 

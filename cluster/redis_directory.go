@@ -154,3 +154,21 @@ func (r *Redis) releaseLease(ctx context.Context, l *Lease) error {
 	}
 	return unavailable(releaseIfMine.Run(ctx, r.rdb, []string{r.k.lease(l.Name)}, leaseValue(l)).Err())
 }
+
+func (r *Redis) Put(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	if err := r.ready(); err != nil {
+		return err
+	}
+	return unavailable(r.rdb.Set(ctx, r.k.record(key), value, ttl).Err())
+}
+
+func (r *Redis) Get(ctx context.Context, key string) ([]byte, error) {
+	if err := r.ready(); err != nil {
+		return nil, err
+	}
+	v, err := r.rdb.Get(ctx, r.k.record(key)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, nil
+	}
+	return v, unavailable(err)
+}

@@ -62,12 +62,14 @@ type ReloadView struct {
 }
 
 // TrunkView is one SIP trunk's registration state: State is static,
-// registered (Registrations times), not_registered (Error says why) or
-// registering; the page shows it in its reader's language.
+// registered (Registrations times), not_registered (Error says why),
+// registering, or standby (node Holder of the cluster registers it); the
+// page shows it in its reader's language.
 type TrunkView struct {
 	Name, State   string
 	Registrations int
 	Error         string
+	Holder        string
 }
 
 //go:embed admin.html

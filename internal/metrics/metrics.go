@@ -62,7 +62,7 @@ var (
 	tabsOpen        = desc("tabs_open", "Browser tabs connected over WebSocket.")
 	webSecurity     = desc("web_security_events_total", "WebSocket and metrics requests refused or closed, by event.", "event")
 	limitReached    = desc("limit_reached_total", "Per-extension caps reached, by limit (limits.per_extension).", "limit")
-	trunkRegistered = desc("trunk_registered", "1 when the trunk is registered (or is a static peer).", "trunk")
+	trunkRegistered = desc("trunk_registered", "1 when the trunk is registered (or is a static peer, or another cluster node registers it).", "trunk")
 	sipEvents       = desc("sip_events_total", "SIP events by trunk and kind.", "trunk", "event")
 	sipRequests     = desc("sip_requests_total", "SIP requests on the wire by trunk, direction and method.", "trunk", "direction", "method")
 	sipResponses    = desc("sip_responses_total", "SIP responses on the wire by trunk, direction and class (1xx…6xx).", "trunk", "direction", "class")
@@ -147,8 +147,9 @@ func collectWebGuards(w *web.Stats, counter func(*prometheus.Desc, uint64, ...st
 
 func collectTrunk(t *siptrunk.Trunk, gauge func(*prometheus.Desc, float64, ...string), counter func(*prometheus.Desc, uint64, ...string)) {
 	registered, _, _ := t.Status()
+	_, standby := t.LeaseHolder() // another node of the cluster registers it
 	up := 0.0
-	if registered || !t.Registers() {
+	if registered || !t.Registers() || standby {
 		up = 1
 	}
 	gauge(trunkRegistered, up, t.Name())

@@ -38,8 +38,11 @@ func (s *Server) Status(ctx context.Context) web.Status {
 func trunkView(t *siptrunk.Trunk) web.TrunkView {
 	registered, count, lastErr := t.Status()
 	v := web.TrunkView{Name: t.Name(), State: "static"}
+	holder, standby := t.LeaseHolder()
 	switch {
 	case !t.Registers():
+	case standby:
+		v.State, v.Holder = "standby", holder
 	case registered:
 		v.State, v.Registrations = "registered", count
 	case lastErr != nil:
