@@ -121,15 +121,14 @@ func TestContractNodesAppearWithLoadAndDie(t *testing.T) {
 			return len(nodes) == 3 && nodes[1].Load.Calls == 3 && nodes[1].Load.Participants == 7 && nodes[1].Draining &&
 				slices.Equal(nodes[1].Addrs, []string{"b.example:443"})
 		})
-		waitEvent(t, events, NodeEvent{Node: NodeInfo{ID: "b"}, Alive: true}, time.Second)
-		waitEvent(t, events, NodeEvent{Node: NodeInfo{ID: "c"}, Alive: true}, time.Second)
+		waitEvents(t, events, time.Second, "b up", "c up")
 		start := time.Now()
 		_ = nb.Close()
-		waitEvent(t, events, NodeEvent{Node: NodeInfo{ID: "b"}, Alive: false}, time.Second)
+		waitEvents(t, events, time.Second, "b down")
 		t.Logf("leave seen after %v", time.Since(start))
 		start = time.Now()
 		crash(nc)
-		waitEvent(t, events, NodeEvent{Node: NodeInfo{ID: "c"}, Alive: false}, b.death)
+		waitEvents(t, events, b.death, "c down")
 		t.Logf("crash seen after %v", time.Since(start))
 		if got := nodeIDs(t, a); !slices.Equal(got, []string{"a"}) {
 			t.Fatalf("live nodes %v, want [a]", got)
@@ -137,18 +136,21 @@ func TestContractNodesAppearWithLoadAndDie(t *testing.T) {
 	})
 }
 
-// waitEvent waits for an event with want's node id and liveness.
-func waitEvent(t *testing.T, events <-chan NodeEvent, want NodeEvent, within time.Duration) {
+// waitEvents waits until every wanted event ("b up", "c down") was seen,
+// in any order.
+func waitEvents(t *testing.T, events <-chan NodeEvent, within time.Duration, want ...string) {
 	t.Helper()
+	missing := map[string]bool{}
+	for _, w := range want {
+		missing[w] = true
+	}
 	timeout := time.After(within)
-	for {
+	for len(missing) > 0 {
 		select {
 		case e := <-events:
-			if e.Node.ID == want.Node.ID && e.Alive == want.Alive {
-				return
-			}
+			delete(missing, e.Node.ID+map[bool]string{true: " up", false: " down"}[e.Alive])
 		case <-timeout:
-			t.Fatalf("no event %s alive=%v within %v", want.Node.ID, want.Alive, within)
+			t.Fatalf("events %v not seen within %v", missing, within)
 		}
 	}
 }

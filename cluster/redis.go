@@ -75,6 +75,7 @@ func NewRedis(o RedisOptions) (*Redis, error) {
 	r := &Redis{o: o, log: o.Log, k: keys{o.Prefix}, q: newQueue(), stop: make(chan struct{}),
 		exts: map[string]bool{}, rooms: map[string]bool{}, known: map[string]NodeInfo{},
 		handlers: map[string]Handler{}, pending: map[uint64]chan reply{}}
+	routeRedisLog(o.Log)
 	r.watch, r.subs = newHooks[NodeEvent](r.q), newHooks[event](r.q)
 	r.life, r.end = context.WithCancel(context.Background())
 	now := o.Now()
