@@ -128,7 +128,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	media.SetLiveness(liveness(cfg.Calls))
 	registry := web.NewRegistry(store, media, log)
 	s.presence = sfu.NewPresenceBoard(nil)
-	if s.desk, err = web.NewDesk(web.DeskOptions{Store: s.db, Registry: registry, Presence: s.presence, Log: log}, cfg.History); err != nil {
+	if s.desk, err = web.NewDesk(web.DeskOptions{Store: s.db, Registry: registry, Presence: s.presence, Cluster: s.cluster, Log: log}, cfg.History); err != nil {
 		return nil, err
 	}
 	defer func() {
