@@ -24,6 +24,9 @@ type Config struct {
 	// leave through (toll-fraud gate); none by default.
 	Transit []TransitRule `yaml:"transit"`
 	Policy  Policy        `yaml:"policy"`
+	// Cluster joins several nodes through Redis (docs/cluster.md); nil (no
+	// cluster: block) is a single node that needs no external service.
+	Cluster *Cluster `yaml:"cluster"`
 }
 
 // Xphone is the master switch of the browser softphone (SPEC F1).
@@ -353,3 +356,27 @@ type Duration time.Duration
 
 // D returns the value as a time.Duration.
 func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// Cluster configures this node's membership of a cluster of Xphone nodes
+// sharing a Redis directory and bus (docs/cluster.md).
+type Cluster struct {
+	// NodeID names this node, unique in the cluster; default: the host name.
+	NodeID string `yaml:"node_id"`
+	// Advertise lists host:port addresses other nodes and the load
+	// balancer reach this node at (shown on the admin page).
+	Advertise []string `yaml:"advertise"`
+	// TTL is how long a silent node stays alive and its directory entries
+	// last; nodes refresh them every TTL/3. Default 6s, 1s to 60s.
+	TTL   Duration     `yaml:"ttl"`
+	Redis ClusterRedis `yaml:"redis"`
+}
+
+// ClusterRedis says how to reach Redis: one address (standalone), several
+// (a Redis Cluster), or the Sentinels' addresses with MasterName.
+type ClusterRedis struct {
+	Addrs      []string `yaml:"addrs"`
+	MasterName string   `yaml:"master_name"`
+	Username   string   `yaml:"username"`
+	Password   string   `yaml:"password"`
+	DB         int      `yaml:"db"`
+}

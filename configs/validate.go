@@ -45,6 +45,7 @@ func (c *Config) Validate() error {
 	validateTrunks(&ps, c.Trunks, c.Dialplan, c.Extensions)
 	validateBridges(&ps, c.Rooms, c.Trunks)
 	validateTransit(&ps, c.Transit, c.Trunks)
+	c.Cluster.validate(&ps)
 	return ps.err()
 }
 

@@ -283,3 +283,60 @@ func TestValidationErrorFormat(t *testing.T) {
 		t.Error("errors.Is(ErrInvalid) = false")
 	}
 }
+
+func TestValidateCluster(t *testing.T) {
+	ok := func() *Cluster {
+		return &Cluster{NodeID: "node-1.a", TTL: Duration(6 * time.Second), Redis: ClusterRedis{Addrs: []string{"127.0.0.1:6379"}}}
+	}
+	tests := []struct {
+		name   string
+		mutate func(c *Cluster)
+		path   string // "" = valid
+	}{
+		{"valid", func(*Cluster) {}, ""},
+		{"node id default (host name)", func(c *Cluster) { c.NodeID = "" }, ""},
+		{"node id with a space", func(c *Cluster) { c.NodeID = "node 1" }, "cluster.node_id"},
+		{"node id too long", func(c *Cluster) { c.NodeID = strings.Repeat("n", 65) }, "cluster.node_id"},
+		{"no redis", func(c *Cluster) { c.Redis.Addrs = nil }, "cluster.redis.addrs"},
+		{"redis addr without port", func(c *Cluster) { c.Redis.Addrs = []string{"redis.local"} }, "cluster.redis.addrs[0]"},
+		{"sentinels", func(c *Cluster) {
+			c.Redis = ClusterRedis{Addrs: []string{"s1:26379", "s2:26379"}, MasterName: "mymaster", DB: 2}
+		}, ""},
+		{"db on a Redis Cluster", func(c *Cluster) { c.Redis.Addrs = []string{"r1:6379", "r2:6379"}; c.Redis.DB = 1 }, "cluster.redis.db"},
+		{"db out of range", func(c *Cluster) { c.Redis.DB = 16 }, "cluster.redis.db"},
+		{"ttl too short", func(c *Cluster) { c.TTL = Duration(500 * time.Millisecond) }, "cluster.ttl"},
+		{"ttl default", func(c *Cluster) { c.TTL = 0 }, ""},
+		{"advertise not host:port", func(c *Cluster) { c.Advertise = []string{"node1"} }, "cluster.advertise[0]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := validBase(t)
+			c.Cluster = ok()
+			tt.mutate(c.Cluster)
+			err := c.Validate()
+			if tt.path == "" {
+				if err != nil {
+					t.Fatalf("want valid, got %v", err)
+				}
+				return
+			}
+			var ve *ValidationError
+			if !errors.As(err, &ve) || len(ve.Problems) != 1 || ve.Problems[0].Path != tt.path {
+				t.Fatalf("want one problem at %s, got %v", tt.path, err)
+			}
+		})
+	}
+}
+
+func TestClusterBlockParses(t *testing.T) {
+	c, err := Parse([]byte("cluster:\n  node_id: n1\n  ttl: 3s\n  redis:\n    addrs: [\"10.0.0.5:6379\"]\n    password: s3cret\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Cluster == nil || c.Cluster.NodeID != "n1" || c.Cluster.TTL.D() != 3*time.Second || c.Cluster.Redis.Password != "s3cret" {
+		t.Fatalf("parsed cluster %+v", c.Cluster)
+	}
+	if d, _ := Default(); d.Cluster != nil {
+		t.Fatal("the default config has a cluster; the single node must need no Redis")
+	}
+}

@@ -19,6 +19,7 @@ DEPS=(
   "-:libsrtp2-1,libjansson4,libedit2,libsqlite3-0,libxml2"  # run time of the Asterisk kit (../shared/asterisk)
   "tc:iproute2"                            # ip and tc: veth pairs and link shaping of the sfu impairment tests
   "systemd-analyze:systemd"                # deploy/: systemd-analyze verify/security of xphone.service
+  "redis-server:redis-server"              # cluster/: the Redis contract and outage tests start their own
 )
 
 log() { printf 'install-deps: %s\n' "$*"; }

@@ -37,6 +37,11 @@ type registration struct {
 	// min and max bound the backoff (tests shorten them).
 	min, max time.Duration
 	attempts []time.Time // when the last REGISTERs were sent, newest last
+	bindings []string    // contacts the registrar listed in its last 200
+	holder   string      // node holding the cluster lease ("" without)
+	// lsMu serialises the lease loop's steps with Close's unregister.
+	lsMu sync.Mutex
+	ls   leaseState
 }
 
 // maxAttempts is how many REGISTER times are remembered (for tests and
@@ -78,9 +83,24 @@ func (t *Trunk) Status() (registered bool, count int, lastErr error) {
 	return t.reg.ok, t.reg.count, t.reg.lastErr
 }
 
+// Bindings are the contacts the registrar listed for the trunk's account
+// in its last 200 to our REGISTER (ours and any other).
+func (t *Trunk) Bindings() []string {
+	if t.reg == nil {
+		return nil
+	}
+	t.reg.mu.Lock()
+	defer t.reg.mu.Unlock()
+	return append([]string(nil), t.reg.bindings...)
+}
+
 // run registers, refreshes before expiry and backs off after failures,
 // until the trunk closes.
 func (r *registration) run() {
+	if r.t.cfg.Leases != nil {
+		r.runLeased()
+		return
+	}
 	for {
 		wait := r.once()
 		select {
@@ -96,13 +116,24 @@ func (r *registration) run() {
 func (r *registration) once() time.Duration {
 	ctx, cancel := withTimeout(r.t.ctx)
 	defer cancel()
+	r.noteAttempt()
+	res, err := r.t.registerWith(ctx, r.expiry(), regOpts{})
+	return r.done(res, err)
+}
+
+// noteAttempt remembers when a REGISTER went out.
+func (r *registration) noteAttempt() {
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.attempts = append(r.attempts, r.t.clock.Now())
 	if len(r.attempts) > maxAttempts {
 		r.attempts = r.attempts[1:]
 	}
-	r.mu.Unlock()
-	granted, err := r.t.register(ctx, r.expiry())
+}
+
+// done records a REGISTER's outcome and returns the wait before the next:
+// backoff after a failure, 80 % of the granted expiry after a success.
+func (r *registration) done(res regResult, err error) time.Duration {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.lastErr, r.ok = err, err == nil
@@ -112,9 +143,9 @@ func (r *registration) once() time.Duration {
 		r.t.log.Warn("SIP registration failed", "err", err, "attempt", r.failures, "retry_in", wait)
 		return wait
 	}
-	r.failures, r.count, r.expires = 0, r.count+1, granted
-	r.t.log.Info("SIP trunk registered", "expires", granted)
-	return time.Duration(float64(granted) * refreshAtRatio)
+	r.failures, r.count, r.expires, r.bindings = 0, r.count+1, res.granted, res.bindings
+	r.t.log.Info("SIP trunk registered", "expires", res.granted)
+	return time.Duration(float64(res.granted) * refreshAtRatio)
 }
 
 func (r *registration) expiry() time.Duration {
@@ -137,6 +168,10 @@ func backoff(n int, lo, hi time.Duration) time.Duration {
 
 // unregister removes the binding (Expires: 0).
 func (r *registration) unregister(ctx context.Context) {
+	if r.t.cfg.Leases != nil {
+		r.unregisterLeased(ctx)
+		return
+	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	if _, err := r.t.register(ctx, 0); err != nil {
@@ -146,6 +181,53 @@ func (r *registration) unregister(ctx context.Context) {
 
 // register sends REGISTER with digest auth and returns the granted expiry.
 func (t *Trunk) register(ctx context.Context, expiry time.Duration) (time.Duration, error) {
+	res, err := t.registerWith(ctx, expiry, regOpts{})
+	return res.granted, err
+}
+
+// regOpts continue a registration: its Call-ID and last CSeq (kept in the
+// cluster so that the next lease holder goes on with them), and a stale
+// contact of a previous holder to remove in the same request.
+type regOpts struct {
+	callID string // "": a new Call-ID
+	cseq   uint32 // the last CSeq sent with callID
+	stale  string // contact URI to remove (expires=0); "": none
+}
+
+// regResult is the registrar's answer: the expiry granted, the CSeq the
+// request went out with (after a digest retry) and the bindings listed.
+type regResult struct {
+	granted  time.Duration
+	cseq     uint32
+	bindings []string
+}
+
+// registerWith sends one REGISTER (with digest auth when challenged).
+func (t *Trunk) registerWith(ctx context.Context, expiry time.Duration, o regOpts) (regResult, error) {
+	reg := t.cfg.Trunk.Register
+	req := t.registerRequest(expiry, o)
+	res, err := t.cli.Do(ctx, req, sipgo.ClientRequestRegisterBuild)
+	if err != nil {
+		return regResult{}, fmt.Errorf("%w: %v", ErrRegister, err)
+	}
+	if res.StatusCode == 401 || res.StatusCode == 407 {
+		res, err = t.cli.DoDigestAuth(ctx, req, res, sipgo.DigestAuth{Username: reg.User, Password: reg.Password})
+		if err != nil {
+			return regResult{}, fmt.Errorf("%w: %v", ErrRegister, err)
+		}
+	}
+	if !res.IsSuccess() {
+		return regResult{}, fmt.Errorf("%w: %d %s", ErrRegister, res.StatusCode, res.Reason)
+	}
+	out := regResult{granted: grantedExpiry(res, expiry), bindings: bindings(res)}
+	if c := req.CSeq(); c != nil {
+		out.cseq = c.SeqNo
+	}
+	return out, nil
+}
+
+// registerRequest builds a REGISTER for our contact.
+func (t *Trunk) registerRequest(expiry time.Duration, o regOpts) *sip.Request {
 	reg := t.cfg.Trunk.Register
 	aor := sip.Uri{User: reg.User, Host: t.peer.Host, Port: t.peer.Port}
 	req := sip.NewRequest(sip.REGISTER, t.peerURI(""))
@@ -154,21 +236,28 @@ func (t *Trunk) register(ctx context.Context, expiry time.Duration) (time.Durati
 	req.AppendHeader(from)
 	req.AppendHeader(&sip.ToHeader{Address: aor, Params: sip.NewParams()})
 	req.AppendHeader(&t.dua.ContactHDR)
-	req.AppendHeader(sip.NewHeader("Expires", strconv.Itoa(int(expiry.Seconds()))))
-	res, err := t.cli.Do(ctx, req, sipgo.ClientRequestRegisterBuild)
-	if err != nil {
-		return 0, fmt.Errorf("%w: %v", ErrRegister, err)
+	if o.stale != "" {
+		req.AppendHeader(sip.NewHeader("Contact", "<"+o.stale+">;expires=0"))
 	}
-	if res.StatusCode == 401 || res.StatusCode == 407 {
-		res, err = t.cli.DoDigestAuth(ctx, req, res, sipgo.DigestAuth{Username: reg.User, Password: reg.Password})
-		if err != nil {
-			return 0, fmt.Errorf("%w: %v", ErrRegister, err)
+	req.AppendHeader(sip.NewHeader("Expires", strconv.Itoa(int(expiry.Seconds()))))
+	if o.callID != "" {
+		id := sip.CallIDHeader(o.callID)
+		req.AppendHeader(&id)
+		// ClientRequestRegisterBuild sends the next CSeq.
+		req.AppendHeader(&sip.CSeqHeader{SeqNo: o.cseq, MethodName: sip.REGISTER})
+	}
+	return req
+}
+
+// bindings are the contact URIs a registrar's 200 lists for the AOR.
+func bindings(res *sip.Response) []string {
+	var out []string
+	for _, h := range res.GetHeaders("Contact") {
+		if c, ok := h.(*sip.ContactHeader); ok {
+			out = append(out, c.Address.String())
 		}
 	}
-	if !res.IsSuccess() {
-		return 0, fmt.Errorf("%w: %d %s", ErrRegister, res.StatusCode, res.Reason)
-	}
-	return grantedExpiry(res, expiry), nil
+	return out
 }
 
 // grantedExpiry reads Expires from the 200 (header or Contact param).

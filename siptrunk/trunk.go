@@ -42,6 +42,12 @@ type Config struct {
 	// Local reports extensions and rooms (they win over dial rules); used
 	// with the trunk's own gate only.
 	Local func(number string) bool
+	// Leases makes the registration a cluster lease: only the node
+	// holding it registers, another takes over when it dies
+	// (register_lease.go). nil: this trunk always registers.
+	Leases Leases
+	// LeaseTTL is how long a dead holder keeps the lease; 0: 10 s.
+	LeaseTTL time.Duration
 }
 
 // Stats are the trunk's counters.

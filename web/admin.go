@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"xphone/cluster"
 	"xphone/sfu"
 	"xphone/sfu/recorder"
 )
@@ -34,6 +35,16 @@ type Status struct {
 	// Recordings are the finished and running recordings, newest first.
 	Recordings      []recorder.Info
 	RecordingsError string // why they cannot be listed
+	Cluster         ClusterView
+}
+
+// ClusterView is the cluster on the admin page: every live node with its
+// load; a single node shows itself alone.
+type ClusterView struct {
+	Self    string
+	Healthy bool // Redis reachable (always true for a single node)
+	Nodes   []cluster.NodeInfo
+	Error   string // why the nodes cannot be listed
 }
 
 // RecordingFiles finds a recording's file for the admin page's download.
@@ -51,12 +62,14 @@ type ReloadView struct {
 }
 
 // TrunkView is one SIP trunk's registration state: State is static,
-// registered (Registrations times), not_registered (Error says why) or
-// registering; the page shows it in its reader's language.
+// registered (Registrations times), not_registered (Error says why),
+// registering, or standby (node Holder of the cluster registers it); the
+// page shows it in its reader's language.
 type TrunkView struct {
 	Name, State   string
 	Registrations int
 	Error         string
+	Holder        string
 }
 
 //go:embed admin.html
@@ -65,13 +78,14 @@ var adminFiles embed.FS
 // adminPage is the status page's template; each request executes a clone
 // with the texts of its reader's language ("t", "n", "lang").
 var adminPage = template.Must(template.New("admin.html").Funcs(template.FuncMap{
-	"t":      func(string, ...any) string { return "" },
-	"n":      func(string, any) string { return "" },
-	"lang":   func() string { return "" },
-	"join":   strings.Join,
-	"ago":    func(t time.Time) string { return time.Since(t).Round(time.Second).String() },
-	"clock":  func(t time.Time) string { return t.Format("2006-01-02 15:04:05") },
-	"length": func(d time.Duration) string { return d.Round(time.Second).String() },
+	"t":       func(string, ...any) string { return "" },
+	"n":       func(string, any) string { return "" },
+	"lang":    func() string { return "" },
+	"join":    strings.Join,
+	"ago":     func(t time.Time) string { return time.Since(t).Round(time.Second).String() },
+	"percent": func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
+	"clock":   func(t time.Time) string { return t.Format("2006-01-02 15:04:05") },
+	"length":  func(d time.Duration) string { return d.Round(time.Second).String() },
 	"bytes": func(n int64) string {
 		switch {
 		case n >= 1<<20:

@@ -44,6 +44,12 @@ func TestAdminPageShowsRoomsCallsAndReloads(t *testing.T) {
 			strings.Contains(page, "1001 Alice") && strings.Contains(page, "1002 Bob — browser, opus, DTLS-SRTP") &&
 			strings.Contains(page, "1003 Carol — browser, opus, DTLS-SRTP") && strings.Contains(page, "live: calls")
 	})
+	// A single node is a cluster of one: the page lists it with its load.
+	_, body := aliceB.get("admin/")
+	if page := body["_body"].(string); !strings.Contains(page, "<h2>Cluster</h2>") || !strings.Contains(page, "(this node)") ||
+		!strings.Contains(page, "in rooms, CPU") || strings.Contains(page, "Redis is unreachable") {
+		t.Errorf("the status page's cluster section is missing or wrong:\n%s", page)
+	}
 }
 
 // TestAdminPageInRussian: the status page follows its reader's language:

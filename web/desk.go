@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"xphone/cluster"
 	"xphone/configs"
 	"xphone/sfu"
 	"xphone/store"
@@ -25,8 +26,11 @@ type DeskOptions struct {
 	// Presence is where the extensions' presence goes, beside the PBX
 	// phones the trunks watch; nil: none.
 	Presence *sfu.PresenceBoard
-	Log      *slog.Logger
-	Now      func() time.Time // nil: time.Now
+	// Cluster shares the extensions' presence with the other nodes
+	// (desk_cluster.go); nil: this node's alone.
+	Cluster cluster.Cluster
+	Log     *slog.Logger
+	Now     func() time.Time // nil: time.Now
 }
 
 // Desk is what each extension's phone keeps and shows besides its calls:
@@ -52,6 +56,7 @@ type Desk struct {
 	presMu   sync.Mutex // guards dirty
 	dirty    map[string]bool
 	presWake chan struct{}
+	cp       *clusterPresence // nil: no cluster
 
 	jobs    chan func()
 	stop    chan struct{}
@@ -72,6 +77,9 @@ func NewDesk(o DeskOptions, limits configs.History) (*Desk, error) {
 		dirty: map[string]bool{}, presWake: make(chan struct{}, 1), jobs: make(chan func(), deskQueue), stop: make(chan struct{})}
 	if d.now == nil {
 		d.now = time.Now
+	}
+	if o.Cluster != nil && o.Presence != nil {
+		d.cp = newClusterPresence(o.Cluster)
 	}
 	d.limits.Store(&limits)
 	d.dir.Store(&directory{})

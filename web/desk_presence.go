@@ -1,6 +1,10 @@
 package web
 
-import "xphone/sfu"
+import (
+	"time"
+
+	"xphone/sfu"
+)
 
 // The presence of Xphone's own extensions, on the same board as the PBX
 // phones the trunks watch (sfu.PresenceBoard), so the directory shows
@@ -16,8 +20,19 @@ func (d *Desk) startPresence() {
 		return
 	}
 	d.registry.onChange(d.presenceChanged)
+	if d.cp != nil {
+		d.cp.start(d.presenceChanged, d.presenceWake)
+	}
 	d.wg.Add(1)
 	go d.presenceLoop()
+}
+
+// presenceWake makes the presence loop run.
+func (d *Desk) presenceWake() {
+	select {
+	case d.presWake <- struct{}{}:
+	default: // a wake-up is pending already
+	}
 }
 
 // presenceChanged notes that ext's presence may have changed.
@@ -28,19 +43,24 @@ func (d *Desk) presenceChanged(ext string) {
 	d.presMu.Lock()
 	d.dirty[ext] = true
 	d.presMu.Unlock()
-	select {
-	case d.presWake <- struct{}{}:
-	default: // a wake-up is pending already
-	}
+	d.presenceWake()
 }
 
 func (d *Desk) presenceLoop() {
 	defer d.wg.Done()
+	resend := time.NewTicker(presenceResend)
+	defer resend.Stop()
+	if d.cp != nil {
+		defer d.cp.stop()
+	}
 	for {
+		due := false
 		select {
 		case <-d.stop:
 			return
 		case <-d.presWake:
+		case <-resend.C:
+			due = true
 		}
 		d.presMu.Lock()
 		dirty := d.dirty
@@ -48,10 +68,22 @@ func (d *Desk) presenceLoop() {
 		d.presMu.Unlock()
 		for ext := range dirty {
 			if d.isExtension(ext) {
-				d.board.Set(ext, d.presenceOf(ext))
+				d.board.Set(ext, d.shownPresence(ext))
 			}
 		}
+		if d.cp != nil {
+			d.cp.snapshot(due)
+		}
 	}
+}
+
+// shownPresence is ext's state on this node merged with the other nodes'.
+func (d *Desk) shownPresence(ext string) sfu.PresenceState {
+	st := d.presenceOf(ext)
+	if d.cp == nil {
+		return st
+	}
+	return d.cp.local(ext, st)
 }
 
 // presenceOf is what the directory shows for ext now.

@@ -18,6 +18,14 @@ func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("not ready\n"))
 		return
 	}
+	if s.cluster != nil && !s.cluster.Healthy() {
+		// Still 200: this node's users and calls are fine without Redis,
+		// and a load balancer that took the node out would cut them off;
+		// the body and the header tell monitoring (docs/cluster.md).
+		w.Header().Set("X-Xphone-Degraded", "cluster")
+		_, _ = w.Write([]byte("degraded: cluster directory (Redis) unreachable, serving local users\n"))
+		return
+	}
 	_, _ = w.Write([]byte("ready\n"))
 }
 

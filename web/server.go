@@ -12,6 +12,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/gin-gonic/gin"
 
+	"xphone/cluster"
 	"xphone/configs"
 	"xphone/sfu"
 	"xphone/web/auth"
@@ -52,6 +53,9 @@ type Options struct {
 	// Presence is the presence of watched PBX phones, sent to every tab
 	// (message presence); nil: none.
 	Presence *sfu.PresenceBoard
+	// Cluster is this node's view of the cluster; /readyz reports degraded
+	// while it is unhealthy (Redis unreachable). nil: a single node.
+	Cluster cluster.Cluster
 }
 
 // Server is the HTTP side of Xphone.
@@ -74,6 +78,7 @@ type Server struct {
 	secLog       *logLimiter // rate-limits repeated security lines
 	limits       atomic.Pointer[configs.Limits]
 	metrics      http.Handler
+	cluster      cluster.Cluster // nil: a single node
 	stats        *Stats
 	status       StatusSource
 	texts        *i18n.Set // the UI's catalogues, for the pages and API errors the server writes
@@ -101,7 +106,7 @@ func New(o Options) (*Server, error) {
 		calls: o.Calls, registry: o.Registry, desk: o.Desk, log: o.Log, security: o.Log.With("stream", "security"),
 		pingInterval: orDefault(o.PingInterval, 5*time.Second), pingTimeout: orDefault(o.PingTimeout, 10*time.Second),
 		sleep: o.Sleep, now: o.Now, tabs: map[*tab]struct{}{}, byID: map[string]*tab{}, tabsOf: map[string]int{},
-		legsOf: map[string]int{}, metrics: o.Metrics, stats: o.Stats, status: o.Status, presence: o.Presence,
+		legsOf: map[string]int{}, metrics: o.Metrics, cluster: o.Cluster, stats: o.Stats, status: o.Status, presence: o.Presence,
 		recordings: o.Recordings,
 	}
 	if s.sleep == nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"xphone/cluster"
 	"xphone/sfu"
 	"xphone/siptrunk"
 	"xphone/web"
@@ -25,6 +26,9 @@ type Sources struct {
 	Calls  *sfu.Calls
 	Rooms  *sfu.Conferences
 	Trunks func() []*siptrunk.Trunk // the running trunks (they change on reload); nil: none
+	// Cluster is this node's cluster (the in-memory one for a single
+	// node); nil: no cluster metrics.
+	Cluster cluster.Cluster
 }
 
 // Handler returns /metrics for src plus Go runtime and process metrics.
@@ -58,12 +62,18 @@ var (
 	tabsOpen        = desc("tabs_open", "Browser tabs connected over WebSocket.")
 	webSecurity     = desc("web_security_events_total", "WebSocket and metrics requests refused or closed, by event.", "event")
 	limitReached    = desc("limit_reached_total", "Per-extension caps reached, by limit (limits.per_extension).", "limit")
-	trunkRegistered = desc("trunk_registered", "1 when the trunk is registered (or is a static peer).", "trunk")
+	trunkRegistered = desc("trunk_registered", "1 when the trunk is registered (or is a static peer, or another cluster node registers it).", "trunk")
 	sipEvents       = desc("sip_events_total", "SIP events by trunk and kind.", "trunk", "event")
 	sipRequests     = desc("sip_requests_total", "SIP requests on the wire by trunk, direction and method.", "trunk", "direction", "method")
 	sipResponses    = desc("sip_responses_total", "SIP responses on the wire by trunk, direction and class (1xx…6xx).", "trunk", "direction", "class")
 	sipFrontDoor    = desc("sip_frontdoor_total", "SIP the front door refused before the SIP stack, by trunk, source class "+
 		"(stranger: not in allowed_sources; peer: allowed) and event.", "trunk", "source", "event")
+	clusterNode    = desc("cluster_node_info", "This node's id in the cluster (1).", "node")
+	clusterLive    = desc("cluster_nodes_live", "Live nodes in the cluster, this one included.")
+	clusterUp      = desc("cluster_redis_up", "1 while the cluster's Redis is reachable (always 1 for a single node).")
+	clusterCalls   = desc("cluster_bus_calls_total", "Requests this node sent over the cluster bus.")
+	clusterErrors  = desc("cluster_bus_errors_total", "Bus requests that failed (no node, no handler, remote error, deadline, Redis down).")
+	clusterRefused = desc("cluster_unavailable_total", "Cluster operations refused at once while Redis was unreachable.")
 )
 
 // collector turns the sources into metrics on every scrape.
@@ -72,7 +82,8 @@ type collector struct{ src Sources }
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{callsActive, roomsActive, participants, legsActive, legsTotal, packetsFwd,
 		bytesFwd, packetsDropped, packetsResent, speakerSwitches, layerSwitches, mixTick, mixCaughtUp, mixSkipped, logins, tabsOpen,
-		webSecurity, limitReached, trunkRegistered, sipEvents, sipRequests, sipResponses, sipFrontDoor} {
+		webSecurity, limitReached, trunkRegistered, sipEvents, sipRequests, sipResponses, sipFrontDoor,
+		clusterNode, clusterLive, clusterUp, clusterCalls, clusterErrors, clusterRefused} {
 		ch <- d
 	}
 }
@@ -112,6 +123,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(logins, w.LoginsLocked.Load(), "locked_out")
 	gauge(tabsOpen, float64(w.TabsOpen.Load()))
 	collectWebGuards(w, counter)
+	if c.src.Cluster != nil {
+		collectCluster(ctx, c.src.Cluster, gauge, counter)
+	}
 	if c.src.Trunks != nil {
 		for _, t := range c.src.Trunks() {
 			collectTrunk(t, gauge, counter)
@@ -133,8 +147,9 @@ func collectWebGuards(w *web.Stats, counter func(*prometheus.Desc, uint64, ...st
 
 func collectTrunk(t *siptrunk.Trunk, gauge func(*prometheus.Desc, float64, ...string), counter func(*prometheus.Desc, uint64, ...string)) {
 	registered, _, _ := t.Status()
+	_, standby := t.LeaseHolder() // another node of the cluster registers it
 	up := 0.0
-	if registered || !t.Registers() {
+	if registered || !t.Registers() || standby {
 		up = 1
 	}
 	gauge(trunkRegistered, up, t.Name())
@@ -167,4 +182,23 @@ func collectWire(t *siptrunk.Trunk, counter func(*prometheus.Desc, uint64, ...st
 		counter(sipResponses, w.ResIn[i].Load(), t.Name(), "in", class)
 		counter(sipResponses, w.ResOut[i].Load(), t.Name(), "out", class)
 	}
+}
+
+// collectCluster reports the node, the live nodes (one Redis read; left
+// out while Redis is unreachable) and the bus counters.
+func collectCluster(ctx context.Context, cl cluster.Cluster, gauge func(*prometheus.Desc, float64, ...string),
+	counter func(*prometheus.Desc, uint64, ...string)) {
+	gauge(clusterNode, 1, cl.Self())
+	up := 0.0
+	if cl.Healthy() {
+		up = 1
+		if nodes, err := cl.Nodes(ctx); err == nil {
+			gauge(clusterLive, float64(len(nodes)))
+		}
+	}
+	gauge(clusterUp, up)
+	st := cl.Stats()
+	counter(clusterCalls, st.Calls)
+	counter(clusterErrors, st.CallErrors)
+	counter(clusterRefused, st.Unavailable)
 }

@@ -124,7 +124,7 @@ func restartSections(old, cfg *configs.Config) []string {
 	}{
 		{"xphone", old.Xphone, cfg.Xphone}, {"http", old.HTTP, cfg.HTTP}, {"media", old.Media, cfg.Media},
 		{"login", old.Login, cfg.Login}, {"log", old.Log, cfg.Log}, {"metrics", old.Metrics, cfg.Metrics},
-		{"calls.call_waiting", old.Calls.CallWaiting, cfg.Calls.CallWaiting},
+		{"calls.call_waiting", old.Calls.CallWaiting, cfg.Calls.CallWaiting}, {"cluster", old.Cluster, cfg.Cluster},
 	}
 	for _, c := range checks {
 		if !reflect.DeepEqual(c.a, c.b) {
@@ -141,6 +141,7 @@ func keepRestartSections(old, cfg *configs.Config) *configs.Config {
 	next.Xphone, next.HTTP, next.Media, next.Login, next.Log = old.Xphone, old.HTTP, old.Media, old.Login, old.Log
 	next.Metrics = old.Metrics
 	next.Calls.CallWaiting = old.Calls.CallWaiting
+	next.Cluster = old.Cluster
 	return &next
 }
 

@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"xphone/cluster"
 	"xphone/configs"
 	"xphone/internal/metrics"
 	"xphone/sfu"
@@ -78,6 +79,7 @@ type Server struct {
 	gate     atomic.Pointer[siptrunk.Gate]
 	reloads  reloads
 	presence *sfu.PresenceBoard // PBX phones the trunks watch, and the extensions (the desk)
+	cluster  cluster.Cluster    // in memory for a single node, Redis with a cluster: block
 	// recPolicy is the recording policy (directory, retention) in force.
 	recPolicy atomic.Pointer[configs.RecordingPolicy]
 	stop      chan struct{}
@@ -105,6 +107,14 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		}
 	}()
 	s.store.Store(store)
+	if err := s.startCluster(cfg); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if !started {
+			_ = s.cluster.Close()
+		}
+	}()
 	s.setRecordingPolicy(cfg.Policy.Recording)
 	cert, err := certs.LoadOrCreate(o.DataDir, cfg.HTTP.TLS.Cert, cfg.HTTP.TLS.Key, log)
 	if err != nil {
@@ -118,7 +128,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	media.SetLiveness(liveness(cfg.Calls))
 	registry := web.NewRegistry(store, media, log)
 	s.presence = sfu.NewPresenceBoard(nil)
-	if s.desk, err = web.NewDesk(web.DeskOptions{Store: s.db, Registry: registry, Presence: s.presence, Log: log}, cfg.History); err != nil {
+	if s.desk, err = web.NewDesk(web.DeskOptions{Store: s.db, Registry: registry, Presence: s.presence, Cluster: s.cluster, Log: log}, cfg.History); err != nil {
 		return nil, err
 	}
 	defer func() {
@@ -147,6 +157,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	}
 	started = true
 	s.runRetention()
+	s.reportLoad()
 	return s, nil
 }
 
@@ -169,12 +180,13 @@ func (s *Server) startWeb(o Options, store *auth.Store, media *sfu.MediaAPI, reg
 	websrv, err := web.New(web.Options{
 		Status: s, Recordings: s, Config: cfg, Store: store, Media: media, Calls: s.calls, Registry: registry, Desk: s.desk, Log: s.log,
 		Presence:     s.presence,
+		Cluster:      s.cluster,
 		Sessions:     auth.NewSessions(s.db, cfg.Login.SessionTTL.D(), now),
 		Throttle:     auth.NewThrottle(cfg.Login, now),
 		Now:          now,
 		Sleep:        o.LoginSleep,
 		PingInterval: o.PingInterval, PingTimeout: o.PingTimeout, Stats: webStats,
-		Metrics: metrics.Handler(metrics.Sources{Media: s.stats, Web: webStats, Calls: s.calls, Rooms: s.rooms, Trunks: s.trunks.All}),
+		Metrics: metrics.Handler(metrics.Sources{Media: s.stats, Web: webStats, Calls: s.calls, Rooms: s.rooms, Trunks: s.trunks.All, Cluster: s.cluster}),
 	})
 	if err != nil {
 		return err
@@ -268,6 +280,10 @@ func (s *Server) Close() error {
 		s.web.Close() // queued call ends reach the tabs, then close 1001
 		s.wg.Wait()
 		s.desk.Close() // the history of the calls just ended reaches the store
+		// Leaving at once lets the other nodes drop this one's users now.
+		if cerr := s.cluster.Close(); cerr != nil {
+			s.log.Debug("cluster: leave", "err", cerr)
+		}
 		s.media.Close()
 		if cerr := s.db.Close(); err == nil {
 			err = cerr

@@ -25,6 +25,7 @@ func (s *Server) Status(ctx context.Context) web.Status {
 	for _, t := range s.trunks.All() {
 		st.Trunks = append(st.Trunks, trunkView(t))
 	}
+	st.Cluster = s.clusterView(ctx)
 	for i := len(history) - 1; i >= 0; i-- {
 		if history[i].OK {
 			st.NeedsRestart = history[i].NeedsRestart
@@ -37,8 +38,11 @@ func (s *Server) Status(ctx context.Context) web.Status {
 func trunkView(t *siptrunk.Trunk) web.TrunkView {
 	registered, count, lastErr := t.Status()
 	v := web.TrunkView{Name: t.Name(), State: "static"}
+	holder, standby := t.LeaseHolder()
 	switch {
 	case !t.Registers():
+	case standby:
+		v.State, v.Holder = "standby", holder
 	case registered:
 		v.State, v.Registrations = "registered", count
 	case lastErr != nil:
@@ -60,4 +64,15 @@ func (s *Server) pbxPresence() []sfu.Presence {
 		}
 	}
 	return out
+}
+
+// clusterView lists the cluster's live nodes with their load.
+func (s *Server) clusterView(ctx context.Context) web.ClusterView {
+	v := web.ClusterView{Self: s.cluster.Self(), Healthy: s.cluster.Healthy()}
+	if nodes, err := s.cluster.Nodes(ctx); err != nil {
+		v.Error = err.Error()
+	} else {
+		v.Nodes = nodes
+	}
+	return v
 }

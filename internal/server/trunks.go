@@ -54,9 +54,10 @@ func (ts *trunkSet) route(number string) *siptrunk.Trunk {
 }
 
 // newTrunk builds one SIP trunk deciding outbound calls with the
-// server's toll-fraud gate.
-func newTrunk(tc configs.Trunk, gate func() *siptrunk.Gate, log *slog.Logger) (*siptrunk.Trunk, error) {
-	tr, err := siptrunk.New(siptrunk.Config{Trunk: tc, Gate: gate}, nil, log)
+// server's toll-fraud gate; its registration is a lease of the cluster
+// (always granted to a single node), so one node of several registers it.
+func newTrunk(tc configs.Trunk, gate func() *siptrunk.Gate, leases siptrunk.Leases, log *slog.Logger) (*siptrunk.Trunk, error) {
+	tr, err := siptrunk.New(siptrunk.Config{Trunk: tc, Gate: gate, Leases: leases}, nil, log)
 	if err != nil {
 		return nil, fmt.Errorf("server: trunk %s: %w", tc.Name, err)
 	}
@@ -118,7 +119,7 @@ func (s *Server) startTrunks(cfg *configs.Config) error {
 
 // startTrunk builds and starts one trunk.
 func (s *Server) startTrunk(tc configs.Trunk) (*siptrunk.Trunk, error) {
-	t, err := newTrunk(tc, s.gate.Load, s.log)
+	t, err := newTrunk(tc, s.gate.Load, s.cluster, s.log)
 	if err != nil {
 		return nil, err
 	}
