@@ -28,7 +28,6 @@ type legMedia struct {
 	downs   atomic.Pointer[map[uint32]*DownTrack]
 	mu      sync.Mutex        // serialises writers of routes and downs, and guards ssrcMid
 	ssrcMid map[uint32]string // from a=ssrc lines: which section an SSRC belongs to
-	resend  resendScratch     // read goroutine only
 	unknown atomic.Uint64     // packets of an SSRC no section claims
 }
 
@@ -215,6 +214,7 @@ func (m *legMedia) OnRTCP(b []byte) {
 // RTCP says to that leg.
 type rtcpIn struct {
 	scratch rtcpScratch
+	resend  resendScratch
 	m       *legMedia
 	downs   map[uint32]*DownTrack
 	sess    *rtcpclock.Session
@@ -235,7 +235,7 @@ func (r *rtcpIn) lossReport(ssrc uint32, fractionLost uint8) {
 
 func (r *rtcpIn) nack(n *rtcp.TransportLayerNack) {
 	if d := r.downs[n.MediaSSRC]; d != nil {
-		d.resendLost(n, monoNow(), &r.m.resend)
+		d.resendLost(n, monoNow(), &r.resend)
 	}
 }
 
@@ -247,7 +247,13 @@ func (r *rtcpIn) keyframe(ssrc uint32) {
 
 func (r *rtcpIn) remb(bitrate float32) { r.m.l.estimate.Store(int64(bitrate)) }
 
-func (r *rtcpIn) twcc(fb *rtcp.TransportLayerCC) { r.m.l.bwe.OnFeedback(fb, r.now) }
+// twcc moves the leg's estimate; feedback before any video was numbered
+// has nothing to tell it.
+func (r *rtcpIn) twcc(fb *rtcp.TransportLayerCC) {
+	if e := r.m.l.bwe.Load(); e != nil {
+		e.OnFeedback(fb, r.now)
+	}
+}
 
 // legWriter is a DownTrack's writer: it gives the packet the leg's SSRC
 // and payload type for the track and seals it to the browser.
