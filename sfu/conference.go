@@ -114,6 +114,9 @@ type Conference struct {
 	// Owned by the run goroutine.
 	mix      *mixer.Mixer
 	sharedUp *UpTrack
+	// egress queues what the mixed streams send to browser legs during
+	// one tick (or one request), sent in a few sendmmsg calls after it.
+	egress   *readBatch
 	detector *audiolevel.Detector
 	members  []*confMember
 	dominant string
@@ -182,8 +185,10 @@ func newConference(spec RoomSpec, cfg ConferenceConfig, log *slog.Logger) (*Conf
 		requests: make(chan func()), stop: make(chan struct{}), done: make(chan struct{}),
 		sharedUp: NewUpTrack("mix-"+spec.Number, Audio, opusCodec.MimeType),
 		detector: audiolevel.NewDetector(cfg.Speaker),
+		egress:   newTickBatch(),
 	}
 	c.sharedUp.timeline = c.sharedUp.ID()
+	c.sharedUp.batch = c.egress // only the run goroutine forwards it
 	var err error
 	if c.mix, err = mixer.New(cfg.Mixer, cfg.Codecs, c.sharedUp); err != nil {
 		return nil, wrapf(err, "mixer")
@@ -205,9 +210,11 @@ func (c *Conference) run() {
 		case <-c.stop:
 			return
 		case f := <-c.requests:
-			f()
+			f() // a reload may send the frames a stream held
+			c.egress.flush(c.log)
 		case <-timer.C:
 			c.advance(clock, c.cfg.Now())
+			c.egress.flush(c.log) // a skip sends the frames streams held
 			timer.Reset(clock.next().Sub(c.cfg.Now()))
 		}
 	}
@@ -232,6 +239,7 @@ func (c *Conference) advance(clock *mediaClock, now time.Time) {
 // step is one mixer tick, plus a speaker decision every DecideEvery ticks.
 func (c *Conference) step(now time.Time) {
 	c.mix.Tick()
+	c.egress.flush(c.log)
 	if c.cfg.Stats != nil {
 		c.cfg.Stats.MixTick.Observe(c.cfg.Now().Sub(now))
 	}

@@ -45,6 +45,7 @@ func (c *Conference) newMember(callID string, leg Leg, obs ConferenceObserver) *
 		meter:      audiolevel.NewMeter(c.cfg.Speaker),
 	}
 	m.personalUp.timeline = c.sharedUp.timeline // the mixer stamps both by frame count
+	m.personalUp.batch = c.egress               // only the run goroutine forwards it
 	m.part = mixer.NewParticipant(leg.ID(), m.personalUp, m.route(c.sharedUp))
 	m.sink = &mixSink{part: m.part, meter: m.meter, now: c.cfg.Now}
 	if m.audioDown != nil {

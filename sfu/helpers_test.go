@@ -39,7 +39,7 @@ func testMediaAPI(t *testing.T) *MediaAPI {
 }
 
 // newClientLeg connects a fake browser to a new server leg.
-func newClientLeg(t *testing.T, api *MediaAPI, number string, video bool) (*sfutest.Client, *WebRTCLeg) {
+func newClientLeg(t testing.TB, api *MediaAPI, number string, video bool) (*sfutest.Client, *WebRTCLeg) {
 	t.Helper()
 	c, err := sfutest.NewClient(video)
 	if err != nil {
@@ -49,14 +49,14 @@ func newClientLeg(t *testing.T, api *MediaAPI, number string, video bool) (*sfut
 }
 
 // connectClient negotiates a server leg for an existing fake browser.
-func connectClient(t *testing.T, api *MediaAPI, number string, c *sfutest.Client) *WebRTCLeg {
+func connectClient(t testing.TB, api *MediaAPI, number string, c *sfutest.Client) *WebRTCLeg {
 	t.Helper()
 	return connectClientAs(t, api, number, c, nil)
 }
 
 // connectClientAs is connectClient with the client's offer rewritten by
 // rewrite first (as another browser would write it); nil leaves it.
-func connectClientAs(t *testing.T, api *MediaAPI, number string, c *sfutest.Client, rewrite func(string) string) *WebRTCLeg {
+func connectClientAs(t testing.TB, api *MediaAPI, number string, c *sfutest.Client, rewrite func(string) string) *WebRTCLeg {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

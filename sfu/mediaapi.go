@@ -34,10 +34,12 @@ const mimeTelephoneEvent = "audio/telephone-event"
 type MediaAPI struct {
 	eng   *engine.Engine
 	batch *readBatch // the read goroutine's (webrtcleg_batch.go)
-	log   *slog.Logger
-	stats *Stats
-	clock *rtcpclock.Clock
-	live  *livenessMonitor
+	// rtcpIn reads browsers' RTCP in the read goroutine (OnRTCP).
+	rtcpIn *rtcpIn
+	log    *slog.Logger
+	stats  *Stats
+	clock  *rtcpclock.Clock
+	live   *livenessMonitor
 }
 
 // NewMediaAPI opens the engine's socket from the media section of the
@@ -52,7 +54,7 @@ func NewMediaAPI(cfg configs.Media, stats *Stats, log *slog.Logger) (*MediaAPI, 
 	}
 	clock := rtcpclock.New(rtcpClockBase)
 	live := newLivenessMonitor(DefaultLiveness, clock.Every, time.Now)
-	a := &MediaAPI{log: log, stats: stats, clock: clock, live: live}
+	a := &MediaAPI{log: log, stats: stats, clock: clock, live: live, rtcpIn: &rtcpIn{}}
 	if len(addrs) == 0 {
 		// The server still starts (signalling, SIP); each browser call
 		// is refused with ErrNoMedia, which its user is shown.

@@ -20,6 +20,9 @@ const mohSeconds = 8
 type MusicOnHold struct {
 	up  *UpTrack
 	log *slog.Logger
+	// egress: a tick's packet to every held browser leaves in one
+	// sendmmsg; only the player goroutine touches it.
+	egress *readBatch
 
 	start sync.Once
 	stop  chan struct{}
@@ -28,7 +31,10 @@ type MusicOnHold struct {
 
 // NewMusicOnHold returns the player; nothing runs until Track is called.
 func NewMusicOnHold(log *slog.Logger) *MusicOnHold {
-	return &MusicOnHold{up: NewUpTrack("moh", Audio, opusCodec.MimeType), log: log, stop: make(chan struct{})}
+	m := &MusicOnHold{up: NewUpTrack("moh", Audio, opusCodec.MimeType), log: log, stop: make(chan struct{})}
+	m.egress = newTickBatch()
+	m.up.batch = m.egress // only the player goroutine forwards it
+	return m
 }
 
 // Track is the music's UpTrack; the first call starts the player.
@@ -78,6 +84,7 @@ func (m *MusicOnHold) play() {
 		}
 		pkt.Payload = frames[i%len(frames)]
 		m.up.Forward(&pkt)
+		m.egress.flush(m.log)
 	}
 }
 

@@ -69,9 +69,20 @@ func (l *WebRTCLeg) armTWCC() {
 			continue
 		}
 		if id := s.ext(sdp.TransportCCURI); id > 0 {
-			d.setTWCC(l.bwe.History(), id)
+			d.setTWCC(l.estimator().History(), id)
 		}
 	}
+}
+
+// estimator is the leg's bandwidth estimator, made on first use. l.mu is
+// held (the only writer).
+func (l *WebRTCLeg) estimator() *bwe.Estimator {
+	if e := l.bwe.Load(); e != nil {
+		return e
+	}
+	e := bwe.NewEstimator(&bwe.History{})
+	l.bwe.Store(e)
+	return e
 }
 
 // twccOf is the DownTrack field that holds the numbering.

@@ -41,7 +41,10 @@ type WebRTCLeg struct {
 	created  time.Time
 	estimate atomic.Int64   // REMB from the browser, bits/s
 	problems []MediaProblem // what of the offer could not be used; fixed at negotiation
-	bwe      *bwe.Estimator // from the browser's TWCC feedback (twcc.go)
+	// bwe is the estimate from the browser's TWCC feedback (twcc.go),
+	// made when a video track is first numbered: its send history (32 KB)
+	// is nothing an audio-only participant needs.
+	bwe      atomic.Pointer[bwe.Estimator]
 	observer atomic.Pointer[CallObserver]
 	media    legMedia                          // the engine's handler: routing by SSRC (webrtcleg_media.go)
 	rtcp     atomic.Pointer[rtcpclock.Session] // set once the answer is written
@@ -66,7 +69,7 @@ func (m *MediaAPI) NewWebRTCLeg(_ context.Context, ident Identity, offer string)
 		return nil, "", ErrNoMedia
 	}
 	l := &WebRTCLeg{id: NewID("leg"), ident: ident, api: m, done: make(chan struct{}), stats: m.stats,
-		created: time.Now(), bwe: bwe.NewEstimator(&bwe.History{})}
+		created: time.Now()}
 	l.log = m.log.With("leg", l.id, "ext", ident.Number)
 	l.media.init(l)
 	answer, err := l.negotiate(offer)
@@ -216,7 +219,10 @@ func codecOf(kind Kind) codecInfo {
 // of its own estimate (REMB, when it sends one) and the server's from its
 // TWCC feedback; 0 when neither knows of a limit.
 func (l *WebRTCLeg) EstimatedBitrate() int {
-	remb, twcc := int(l.estimate.Load()), l.bwe.Estimate()
+	remb, twcc := int(l.estimate.Load()), 0
+	if e := l.bwe.Load(); e != nil {
+		twcc = e.Estimate()
+	}
 	if twcc > 0 {
 		twcc += audioReserve // only video is numbered (twcc.go): the audio rides beside it
 	}

@@ -2,6 +2,7 @@ package sfu
 
 import (
 	"errors"
+	"log/slog"
 	"time"
 
 	"github.com/pion/rtp"
@@ -13,14 +14,69 @@ import (
 // send: a few viewers' worth of one recvmmsg call's packets.
 const readBatchSize = 64
 
-// readBatch is the engine read goroutine's egress batch. A packet a
-// browser publishes is forwarded in that goroutine; its fan-out to other
-// browser legs is sealed into this batch and sent when the engine has
-// handled the whole recvmmsg call (legMedia.EndBatch), in one sendmmsg
-// with runs to one viewer as UDP GSO messages, instead of a sendto per
-// viewer and packet. Only the read goroutine touches it.
+// tickBatchSize is how many datagrams a mixer tick or the music player
+// queues before a send: a 100-person room's tick is two sendmmsg calls.
+const tickBatchSize = 64
+
+// readBatch is the egress batch of one goroutine that forwards packets to
+// browser legs, so that they leave in one sendmmsg (runs to one viewer as
+// UDP GSO messages) instead of a sendto per viewer and packet. Only the
+// owning goroutine touches it.
+//
+// Two kinds exist. The engine read goroutine's (b set, one per MediaAPI):
+// a packet a browser publishes is forwarded in that goroutine and sent
+// when the engine has handled the whole recvmmsg call (legMedia.EndBatch).
+// A tick batch (newTickBatch: a room's mixer, music on hold): the packets
+// one tick produces, sent by flush at the end of the tick; it keeps one
+// engine batch per engine its listeners are on, made on first use.
 type readBatch struct {
-	b *engine.Batch
+	b     *engine.Batch
+	ticks []engineBatch // tick batch only
+	tick  bool
+}
+
+type engineBatch struct {
+	eng *engine.Engine
+	b   *engine.Batch
+}
+
+// newTickBatch returns an empty batch for a goroutine that produces
+// packets on a tick.
+func newTickBatch() *readBatch { return &readBatch{tick: true} }
+
+// batchFor is the engine batch a packet for leg l joins, nil when l's
+// packets must be sent at once (l is on another engine's read goroutine).
+func (rb *readBatch) batchFor(l *WebRTCLeg) *engine.Batch {
+	if !rb.tick {
+		if rb == l.api.batch {
+			return rb.b
+		}
+		return nil
+	}
+	eng := l.api.eng
+	for _, t := range rb.ticks {
+		if t.eng == eng {
+			return t.b
+		}
+	}
+	if eng == nil {
+		return nil
+	}
+	b := eng.NewBatch(tickBatchSize)
+	rb.ticks = append(rb.ticks, engineBatch{eng: eng, b: b})
+	return b
+}
+
+// flush sends what a tick queued, with no lock held.
+func (rb *readBatch) flush(log *slog.Logger) {
+	for _, t := range rb.ticks {
+		if t.b.Len() == 0 {
+			continue
+		}
+		if err := t.b.Flush(); err != nil {
+			log.Debug("tick batch send", "err", err)
+		}
+	}
 }
 
 // EndBatch implements engine.BatchEnder: the engine handled every datagram
@@ -34,16 +90,21 @@ func (m *legMedia) EndBatch() {
 	}
 }
 
-// writeFrom implements sourceWriter: a packet forwarded by the read
-// goroutine of this leg's engine goes into its batch; any other (mixer,
-// music, SIP, a leg of another MediaAPI) is sent at once.
+// writeFrom implements sourceWriter: a packet forwarded by a goroutine
+// with a batch (the engine's read goroutine for this leg, a mixer tick,
+// music on hold) goes into that batch; any other (SIP, a leg of another
+// MediaAPI's read goroutine) is sent at once.
 func (w *legWriter) writeFrom(src *UpTrack, p *rtp.Packet) error {
-	if src.batch == nil || src.batch != w.l.api.batch || !w.known.Load() {
+	if src.batch == nil || !w.known.Load() {
+		return w.WriteRTP(p)
+	}
+	b := src.batch.batchFor(w.l)
+	if b == nil {
 		return w.WriteRTP(p)
 	}
 	ssrc, pt := p.SSRC, p.PayloadType
 	p.SSRC, p.PayloadType = w.ssrc, w.pt
-	err := src.batch.b.AddRTP(w.peer, p)
+	err := b.AddRTP(w.peer, p)
 	if sess := w.l.rtcp.Load(); err == nil && sess != nil {
 		sess.Sent(w.ssrc, p.Timestamp, len(p.Payload), time.Now())
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/pion/sdp/v3"
 
 	"xphone/sfu/engine"
+	"xphone/sfu/rtcpclock"
 )
 
 // legMedia is a leg's engine.Handler. Both methods run in the engine's
@@ -27,7 +28,6 @@ type legMedia struct {
 	downs   atomic.Pointer[map[uint32]*DownTrack]
 	mu      sync.Mutex        // serialises writers of routes and downs, and guards ssrcMid
 	ssrcMid map[uint32]string // from a=ssrc lines: which section an SSRC belongs to
-	resend  resendScratch     // read goroutine only
 	unknown atomic.Uint64     // packets of an SSRC no section claims
 }
 
@@ -198,58 +198,60 @@ func (m *legMedia) learnOffer(d *sdp.SessionDescription) {
 }
 
 // OnRTCP implements engine.Handler: keyframe requests, NACKs, loss and
-// bandwidth feedback from the browser about what the server sends.
+// bandwidth feedback from the browser about what the server sends, read
+// by hand into the read goroutine's scratch (webrtcleg_rtcpwalk.go): no
+// allocation per packet.
 func (m *legMedia) OnRTCP(b []byte) {
-	l := m.l
-	l.rtcpIn.Add(1)
-	pkts, err := rtcp.Unmarshal(b)
-	if err != nil {
-		return
-	}
-	if s := l.rtcp.Load(); s != nil {
-		s.ReceivedRTCP(pkts, time.Now())
-	}
-	downs := *m.downs.Load()
-	for _, p := range pkts {
-		switch p := p.(type) {
-		case *rtcp.PictureLossIndication:
-			if d := downs[p.MediaSSRC]; d != nil {
-				d.RequestKeyframe()
-			}
-		case *rtcp.FullIntraRequest:
-			m.fir(p, downs)
-		case *rtcp.TransportLayerNack:
-			if d := downs[p.MediaSSRC]; d != nil {
-				d.resendLost(p, monoNow(), &m.resend)
-			}
-		case *rtcp.ReceiverEstimatedMaximumBitrate:
-			l.estimate.Store(int64(p.Bitrate))
-		case *rtcp.TransportLayerCC:
-			l.bwe.OnFeedback(p, time.Now())
-		case *rtcp.ReceiverReport:
-			noteLoss(p.Reports, downs)
-		case *rtcp.SenderReport:
-			noteLoss(p.Reports, downs)
-		}
+	m.l.rtcpIn.Add(1)
+	in := m.l.api.rtcpIn
+	in.m, in.downs, in.now = m, *m.downs.Load(), time.Now()
+	in.sess = m.l.rtcp.Load()
+	_ = walkRTCP(b, &in.scratch, in)
+	in.m, in.downs, in.sess = nil, nil, nil
+}
+
+// rtcpIn is the read goroutine's rtcpReader: it applies what one leg's
+// RTCP says to that leg.
+type rtcpIn struct {
+	scratch rtcpScratch
+	resend  resendScratch
+	m       *legMedia
+	downs   map[uint32]*DownTrack
+	sess    *rtcpclock.Session
+	now     time.Time
+}
+
+func (r *rtcpIn) senderReport(ssrc uint32, ntp uint64) {
+	if r.sess != nil {
+		r.sess.ReceivedSenderReport(ssrc, ntp, r.now)
 	}
 }
 
-func (m *legMedia) fir(p *rtcp.FullIntraRequest, downs map[uint32]*DownTrack) {
-	for _, e := range p.FIR {
-		if d := downs[e.SSRC]; d != nil {
-			d.RequestKeyframe()
-		}
+func (r *rtcpIn) lossReport(ssrc uint32, fractionLost uint8) {
+	if d := r.downs[ssrc]; d != nil {
+		d.noteLoss(fractionLost)
 	}
-	if d := downs[p.MediaSSRC]; d != nil {
+}
+
+func (r *rtcpIn) nack(n *rtcp.TransportLayerNack) {
+	if d := r.downs[n.MediaSSRC]; d != nil {
+		d.resendLost(n, monoNow(), &r.resend)
+	}
+}
+
+func (r *rtcpIn) keyframe(ssrc uint32) {
+	if d := r.downs[ssrc]; d != nil {
 		d.RequestKeyframe()
 	}
 }
 
-func noteLoss(reports []rtcp.ReceptionReport, downs map[uint32]*DownTrack) {
-	for _, r := range reports {
-		if d := downs[r.SSRC]; d != nil {
-			d.noteLoss(r.FractionLost)
-		}
+func (r *rtcpIn) remb(bitrate float32) { r.m.l.estimate.Store(int64(bitrate)) }
+
+// twcc moves the leg's estimate; feedback before any video was numbered
+// has nothing to tell it.
+func (r *rtcpIn) twcc(fb *rtcp.TransportLayerCC) {
+	if e := r.m.l.bwe.Load(); e != nil {
+		e.OnFeedback(fb, r.now)
 	}
 }
 

@@ -142,7 +142,7 @@ func (r *fuzzRig) open(tb testing.TB, sh *fuzzShared, number string, check bool)
 	c := newTabConn(server)
 	t.attach(c, false)
 	r.wg.Add(2)
-	go func() { defer r.wg.Done(); writeLoop(t, c) }()
+	go func() { defer r.wg.Done(); c.wait() }()
 	go func() {
 		defer r.wg.Done()
 		for {

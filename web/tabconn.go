@@ -21,14 +21,27 @@ const idleLinger = 10 * time.Second
 
 // tabConn is one WebSocket of a tab. A tab has at most one attached; a
 // reconnecting browser gets a new one (docs/signaling.md, "Reconnecting").
+//
+// Its writer is a goroutine that runs only while messages wait: queue
+// starts one when there is none, and it ends when the queue is empty. When
+// the socket's context ends, its closer (one more short goroutine) waits
+// for the writer, writes what is still queued if asked to, and closes the
+// socket; wait waits for it.
 type tabConn struct {
 	ws     *websocket.Conn
-	out    chan []byte
 	ctx    context.Context
 	cancel context.CancelFunc
-	// closeCode and closeReason are what the writer closes with; flush
+	done   chan struct{} // closed when the closer has closed the socket
+
+	mu sync.Mutex
+	// out is what waits to be written; writing says a writer runs.
+	// closed: the closer runs, so no writer starts any more.
+	out     [][]byte
+	writing bool
+	closed  bool
+	writer  sync.WaitGroup
+	// closeCode and closeReason are what the closer closes with; flush
 	// makes it write what is queued first (shutdown). Set by stop.
-	mu          sync.Mutex
 	closeCode   websocket.StatusCode
 	closeReason string
 	flush       bool
@@ -45,29 +58,97 @@ func (c *tabConn) stop(code websocket.StatusCode, reason string, flush bool) {
 	c.cancel()
 }
 
-// closing is how the writer ends the socket.
-func (c *tabConn) closing() (websocket.StatusCode, string, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.closeCode, c.closeReason, c.flush
-}
-
 func newTabConn(ws *websocket.Conn) *tabConn {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &tabConn{ws: ws, out: make(chan []byte, outQueue), ctx: ctx, cancel: cancel, closeCode: websocket.StatusNormalClosure}
+	c := &tabConn{ws: ws, ctx: ctx, cancel: cancel, done: make(chan struct{}), closeCode: websocket.StatusNormalClosure}
+	context.AfterFunc(ctx, c.close)
+	return c
 }
 
-// queue adds a message; a socket that cannot keep up is closed (its tab
-// then waits for the browser to reconnect and resume).
+// queue adds a message, starting a writer if none runs; a socket that
+// cannot keep up is closed (its tab then waits for the browser to
+// reconnect and resume).
 func (c *tabConn) queue(msg []byte, log *slog.Logger) {
-	select {
-	case c.out <- msg:
-	case <-c.ctx.Done():
-	default:
+	c.mu.Lock()
+	if c.closed || c.ctx.Err() != nil {
+		c.mu.Unlock()
+		return
+	}
+	if len(c.out) >= outQueue {
+		c.mu.Unlock()
 		log.Warn("tab too slow, dropping its socket")
 		c.abort()
+		return
+	}
+	c.out = append(c.out, msg)
+	if !c.writing {
+		c.writing = true
+		c.writer.Add(1) // under mu, before close sets closed and waits
+		go c.drain()
+	}
+	c.mu.Unlock()
+}
+
+// drain writes queued messages in order until none is left or the socket
+// ends.
+func (c *tabConn) drain() {
+	defer c.writer.Done()
+	for {
+		msg := c.next()
+		if msg == nil {
+			return
+		}
+		if !write(c, msg) {
+			c.abort()
+			c.mu.Lock()
+			c.writing = false
+			c.mu.Unlock()
+			return
+		}
 	}
 }
+
+// next takes the oldest queued message, or nil (and the writer stops)
+// when there is none or the socket is ending.
+func (c *tabConn) next() []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.out) == 0 || c.ctx.Err() != nil {
+		c.writing = false
+		return nil
+	}
+	msg := c.out[0]
+	c.out[0] = nil
+	c.out = c.out[1:]
+	if len(c.out) == 0 {
+		c.out = nil // the backing array goes with the burst
+	}
+	return msg
+}
+
+// close runs once the socket's context ends: it waits for the writer,
+// writes what is queued if stop asked for it (shutdown), and closes the
+// socket with the stop's code.
+func (c *tabConn) close() {
+	defer close(c.done)
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	c.writer.Wait()
+	c.mu.Lock()
+	code, reason, flush, rest := c.closeCode, c.closeReason, c.flush, c.out
+	c.out = nil
+	c.mu.Unlock()
+	for _, msg := range rest {
+		if !flush || !write(c, msg) {
+			break
+		}
+	}
+	_ = c.ws.Close(code, reason)
+}
+
+// wait waits until the socket was closed after its context ended.
+func (c *tabConn) wait() { <-c.done }
 
 // abort drops the socket at once, without a close handshake (the browser
 // is not answering): closing first makes the writer's close a no-op

@@ -47,8 +47,8 @@ func (s *Server) serveWS(c *gin.Context) {
 	s.runConn(t, newTabConn(conn), resumed)
 }
 
-// runConn owns one socket's writer and pinger and reads until the socket
-// ends. A close by the browser (1000, or 1001 when the page goes away)
+// runConn reads one socket until it ends, with its pinger beside it; the
+// socket's writer runs only while there is something to write (tabConn). A close by the browser (1000, or 1001 when the page goes away)
 // ends the tab and its calls; any other end (a network blip, a missed
 // keep-alive) leaves the tab waiting for the browser to reconnect.
 func (s *Server) runConn(t *tab, c *tabConn, resumed bool) {
@@ -58,13 +58,11 @@ func (s *Server) runConn(t *tab, c *tabConn, resumed bool) {
 		prev.stop(websocket.StatusPolicyViolation, "replaced by a newer connection", false)
 	}
 	defer s.watchPresence(t)()
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); writeLoop(t, c) }()
-	go func() { defer wg.Done(); s.pingLoop(t, c) }()
+	ping := s.startPinger(t, c)
 	status := readLoop(t, c)
 	c.cancel()
-	wg.Wait()
+	ping.stop()
+	c.wait()
 	_ = c.ws.CloseNow()
 	if !t.detach(c) {
 		return // a newer socket of the tab took over
@@ -126,65 +124,62 @@ func (t *tab) readEnded(err error) {
 	}
 }
 
-// writeLoop writes queued messages; when the socket is told to stop it
-// writes what is still queued if asked to (shutdown), then closes with the
-// socket's close code.
-func writeLoop(t *tab, c *tabConn) {
-	for {
-		select {
-		case <-c.ctx.Done():
-			code, reason, flush := c.closing()
-			if flush {
-				flushQueued(c)
-			}
-			_ = c.ws.Close(code, reason)
-			return
-		case msg := <-c.out:
-			if !write(c, msg) {
-				c.abort()
-				return
-			}
-		}
-	}
-}
-
-func flushQueued(c *tabConn) {
-	for {
-		select {
-		case msg := <-c.out:
-			if !write(c, msg) {
-				return
-			}
-		default:
-			return
-		}
-	}
-}
-
 func write(c *tabConn, msg []byte) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 	defer cancel()
 	return c.ws.Write(ctx, websocket.MessageText, msg) == nil
 }
 
-// pingLoop drops a socket whose browser stops answering pings. The tab
-// and its calls stay: whether the party is gone is the media's to say.
-func (s *Server) pingLoop(t *tab, c *tabConn) {
-	tick := time.NewTicker(s.pingInterval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-c.ctx.Done():
-			return
-		case <-tick.C:
-		}
-		ctx, cancel := context.WithTimeout(c.ctx, s.pingTimeout)
-		err := c.ws.Ping(ctx)
-		cancel()
-		if err != nil && c.ctx.Err() == nil {
-			t.log.Info("browser stopped answering pings", "err", err)
-			c.abort()
-			return
-		}
+// pinger drops a socket whose browser stops answering pings. The tab and
+// its calls stay: whether the party is gone is the media's to say. It
+// runs from a timer, so a socket costs no goroutine between pings.
+type pinger struct {
+	mu      sync.Mutex
+	timer   *time.Timer
+	stopped bool
+	running sync.WaitGroup // a ping in flight
+}
+
+// startPinger pings c's browser every pingInterval until stop.
+func (s *Server) startPinger(t *tab, c *tabConn) *pinger {
+	p := &pinger{}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.timer = time.AfterFunc(s.pingInterval, func() { p.ping(s, t, c) })
+	return p
+}
+
+// ping runs on the timer's goroutine: one ping, then the next is armed.
+func (p *pinger) ping(s *Server, t *tab, c *tabConn) {
+	p.mu.Lock()
+	if p.stopped {
+		p.mu.Unlock()
+		return
 	}
+	p.running.Add(1) // before stop's Wait: stopped is set under the same lock
+	p.mu.Unlock()
+	defer p.running.Done()
+	ctx, cancel := context.WithTimeout(c.ctx, s.pingTimeout)
+	err := c.ws.Ping(ctx)
+	cancel()
+	if err != nil && c.ctx.Err() == nil {
+		t.log.Info("browser stopped answering pings", "err", err)
+		c.abort()
+		return
+	}
+	p.mu.Lock()
+	if !p.stopped {
+		p.timer.Reset(s.pingInterval)
+	}
+	p.mu.Unlock()
+}
+
+// stop ends the pings and waits for one in flight (the socket's context
+// is cancelled first, which ends it).
+func (p *pinger) stop() {
+	p.mu.Lock()
+	p.stopped = true
+	p.timer.Stop()
+	p.mu.Unlock()
+	p.running.Wait()
 }

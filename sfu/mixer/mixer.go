@@ -51,6 +51,7 @@ type Mixer struct {
 	talkers []*Participant
 	total   []int32
 	out     []int16
+	payload [maxPayload]byte // a talker's packet being decoded
 	// An announcement being mixed in (Announce), and how much of it is out.
 	announce  []int16
 	announced int
@@ -83,7 +84,6 @@ func New(cfg Config, coders Coders, shared PacketWriter) (*Mixer, error) {
 
 // Add puts p into the mix.
 func (m *Mixer) Add(p *Participant) {
-	p.pcm = make([]int16, m.cfg.Frame)
 	p.own.pkt.PayloadType = m.cfg.PT
 	m.mu.Lock()
 	defer m.mu.Unlock()

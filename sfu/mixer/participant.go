@@ -28,7 +28,6 @@ type Participant struct {
 	prevTalker  bool
 	rank        uint8 // level this tick
 	pcm         []int16
-	payload     [maxPayload]byte
 }
 
 // NewParticipant creates a participant. personal receives their mix-minus
@@ -79,15 +78,17 @@ func (p *Participant) currentLevel() uint8 {
 }
 
 // decode fills p.pcm with the next frame: decoded, concealed, or silence.
-func (p *Participant) decode() error {
-	n, res := p.jb.pop(p.payload[:])
+// payload is the tick's scratch (one for all participants: they are
+// decoded one after another).
+func (p *Participant) decode(payload *[maxPayload]byte) error {
+	n, res := p.jb.pop(payload[:])
 	var err error
 	switch res {
 	case popGot:
-		_, err = p.dec.Decode(p.payload[:n], p.pcm)
+		_, err = p.dec.Decode(payload[:n], p.pcm)
 	case popLost:
-		next := p.jb.peekNext(p.payload[:])
-		_, err = p.dec.DecodeLoss(p.payload[:next], p.pcm)
+		next := p.jb.peekNext(payload[:])
+		_, err = p.dec.DecodeLoss(payload[:next], p.pcm)
 	case popConceal:
 		_, err = p.dec.DecodeLoss(nil, p.pcm)
 	default:

@@ -14,6 +14,9 @@ type coderPool struct {
 // equip gives p a decoder and encoder, from the pool or new. It reports
 // false when a coder cannot be made; p is then not mixed this tick.
 func (m *Mixer) equip(p *Participant) bool {
+	if p.pcm == nil { // a frame of PCM only for whoever is decoded
+		p.pcm = make([]int16, m.cfg.Frame)
+	}
 	if p.dec == nil {
 		if n := len(m.spare.decoders); n > 0 {
 			p.dec, m.spare.decoders = m.spare.decoders[n-1], m.spare.decoders[:n-1]
@@ -37,7 +40,7 @@ func (m *Mixer) equip(p *Participant) bool {
 }
 
 // unequip returns a long-quiet participant's coders to the pool, keeping
-// at most 2·TopK spares.
+// at most 2·TopK spares, and drops their PCM frame.
 func (m *Mixer) unequip(p *Participant) {
 	if p.dec != nil && len(m.spare.decoders) < 2*m.cfg.TopK {
 		m.spare.decoders = append(m.spare.decoders, p.dec)
@@ -45,5 +48,5 @@ func (m *Mixer) unequip(p *Participant) {
 	if p.own.enc != nil && len(m.spare.encoders) < 2*m.cfg.TopK {
 		m.spare.encoders = append(m.spare.encoders, p.own.enc)
 	}
-	p.dec, p.own.enc = nil, nil
+	p.dec, p.own.enc, p.pcm = nil, nil, nil
 }

@@ -13,9 +13,9 @@ type stream struct {
 	out     PacketWriter
 	enc     Encoder
 	pkt     rtp.Packet
-	buf     [maxPayload]byte
-	gap     bool // frames were skipped as silence since the last packet
-	skipped int  // silent frames skipped in a row
+	buf     []byte // maxPayload, made on the first packet: most never send
+	gap     bool   // frames were skipped as silence since the last packet
+	skipped int    // silent frames skipped in a row
 
 	// Frames per packet (see packFrames); only the shared mix groups them.
 	group   int
@@ -72,8 +72,11 @@ func (s *stream) write(pcm []int16, frameTS, samples uint32, dtx bool) (bool, er
 		return false, nil
 	}
 	s.skipped = 0
+	if s.buf == nil {
+		s.buf = make([]byte, maxPayload)
+	}
 	if s.group <= 1 {
-		n, err := s.enc.Encode(pcm, s.buf[:])
+		n, err := s.enc.Encode(pcm, s.buf)
 		if err != nil {
 			return false, err
 		}
@@ -105,7 +108,7 @@ func (s *stream) flush() {
 		views = append(views, s.frames[i][:s.sizes[i]])
 	}
 	s.held = 0
-	if n, ok := packFrames(s.buf[:], views); ok {
+	if n, ok := packFrames(s.buf, views); ok {
 		s.send(s.heldTS, s.buf[:n])
 		return
 	}

@@ -18,7 +18,7 @@ func (m *Mixer) Tick() {
 	m.chooseTalkers(parts)
 	clear(m.total)
 	for _, p := range m.talkers {
-		if err := p.decode(); err != nil {
+		if err := p.decode(&m.payload); err != nil {
 			m.Stats.Errors.Add(1)
 		}
 		m.Stats.Decodes.Add(1)

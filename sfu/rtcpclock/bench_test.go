@@ -10,9 +10,9 @@ import (
 	"github.com/pion/sdp/v3"
 )
 
-// BenchmarkPerPacket is what the interceptors add to every packet a leg
-// receives (NACK log, receiver statistics, TWCC arrival) and sends (sender
-// report counters). It must not allocate.
+// BenchmarkPerPacket is what the report interceptors (SIP legs on pion)
+// add to every packet a leg receives (receiver statistics) and sends
+// (sender report counters). It must not allocate.
 func BenchmarkPerPacket(b *testing.B) {
 	c := NewWithSource(100*time.Millisecond, func(time.Duration) (<-chan time.Time, func()) { return nil, func() {} })
 	defer c.Close()
@@ -29,8 +29,7 @@ func BenchmarkPerPacket(b *testing.B) {
 		return copy(buf, pkt), a, nil
 	})
 	var writer interceptor.RTPWriter = interceptor.RTPWriterFunc(func(*rtp.Header, []byte, interceptor.Attributes) (int, error) { return 0, nil })
-	for _, f := range []interceptor.Factory{NewNackGenerator(c, time.Second), NewReceiverReports(c, time.Second, nil),
-		NewTWCCFeedback(c, time.Second, nil), NewSenderReports(c, time.Second, nil)} {
+	for _, f := range []interceptor.Factory{NewReceiverReports(c, time.Second, nil), NewSenderReports(c, time.Second, nil)} {
 		i, err := f.NewInterceptor("")
 		if err != nil {
 			b.Fatal(err)

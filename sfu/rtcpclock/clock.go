@@ -1,8 +1,9 @@
 // Package rtcpclock drives the periodic RTCP work of every PeerConnection
 // (NACKs, transport-wide congestion feedback, sender and receiver reports)
-// from one shared clock: as interceptors that replace pion's, and as a
-// Session per peer that a packet path without pion's interceptor chain
-// (sfu/engine) feeds directly. Both are built on the same per-stream state.
+// from one shared clock: as a Session per peer that a packet path without
+// pion's interceptor chain (sfu/engine) feeds directly, and as sender and
+// receiver report interceptors for legs still on pion (SIP media). Both
+// are built on the same per-stream state.
 //
 // pion gives each PeerConnection its own ticker per interceptor, so N legs
 // wake the process about 20·N times a second at unrelated moments; on a VM

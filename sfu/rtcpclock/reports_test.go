@@ -8,7 +8,6 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
-	"github.com/pion/sdp/v3"
 )
 
 // fakeTime is a settable wall clock.
@@ -166,33 +165,26 @@ func receiverBlock(t *testing.T, c *Clock, rec *packetRecorder, clock *fakeTime)
 	return pkts[0].(*rtcp.ReceiverReport).Reports[0]
 }
 
-func TestTWCCFeedbackListsArrivals(t *testing.T) {
-	c, clock := manualClock(t), newFakeTime()
-	tw, rec := newInterceptor(t, NewTWCCFeedback(c, 100*time.Millisecond, clock.now))
-	info := &interceptor.StreamInfo{SSRC: 42, RTPHeaderExtensions: []interceptor.RTPHeaderExtension{{URI: sdp.TransportCCURI, ID: 5}}}
-	deliver := feed(t, tw, info)
-	for i, twccSeq := range []int{100, 101, 103} {
-		clock.advance(5 * time.Millisecond)
-		deliver(rtpBytes(t, uint16(i), 0, twccSeq))
+// An interceptor runs on the clock only while it has a stream to report
+// on, and a closed one writes nothing (ported from the NACK generator's
+// test when that interceptor was removed).
+func TestReportJobFollowsItsStreams(t *testing.T) {
+	c := manualClock(t)
+	rr, rec := newInterceptor(t, NewReceiverReports(c, 100*time.Millisecond, nil))
+	if c.fire(time.Now()) {
+		t.Fatal("a leg without streams already has a clock job")
 	}
-	c.fire(clock.now())
-	pkts := rec.take()
-	if len(pkts) != 1 {
-		t.Fatalf("wrote %d packets, want one transport-cc feedback", len(pkts))
+	deliver := feed(t, rr, &interceptor.StreamInfo{SSRC: 5555, ClockRate: 90000})
+	deliver(rtpBytes(t, 1, 0, -1))
+	rr.UnbindRemoteStream(&interceptor.StreamInfo{SSRC: 5555})
+	if c.fire(time.Now()) {
+		t.Fatal("clock job left after the last stream was unbound")
 	}
-	fb := pkts[0].(*rtcp.TransportLayerCC)
-	if fb.BaseSequenceNumber != 100 || fb.PacketStatusCount != 4 || len(fb.RecvDeltas) != 3 {
-		t.Fatalf("feedback base %d count %d deltas %d, want base 100, 4 statuses (102 missing), 3 arrivals",
-			fb.BaseSequenceNumber, fb.PacketStatusCount, len(fb.RecvDeltas))
-	}
-	c.fire(clock.now())
-	if pkts := rec.take(); len(pkts) != 0 {
-		t.Fatalf("feedback repeated without new packets: %v", pkts)
-	}
-	plain := feed(t, tw, &interceptor.StreamInfo{SSRC: 43}) // no transport-cc negotiated
-	plain(rtpBytes(t, 1, 0, 200))
-	c.fire(clock.now())
-	if pkts := rec.take(); len(pkts) != 0 {
-		t.Fatalf("feedback for a stream without transport-cc: %v", pkts)
+	deliver = feed(t, rr, &interceptor.StreamInfo{SSRC: 6666, ClockRate: 90000})
+	deliver(rtpBytes(t, 1, 0, -1))
+	_ = rr.Close()
+	c.fire(time.Now())
+	if got := rec.take(); len(got) != 0 {
+		t.Fatalf("closed interceptor wrote %v", got)
 	}
 }

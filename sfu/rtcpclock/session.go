@@ -26,9 +26,9 @@ const (
 )
 
 // Session is one peer's RTCP bookkeeping: every stream it sends us and we
-// send it. It is the interceptors' behaviour (NackGenerator, TWCCFeedback,
-// ReceiverReports, SenderReports) for a packet path without pion's
-// interceptor chain: the read loop calls Received and ReceivedRTCP, the
+// send it: NACKs, transport-wide feedback and the reports (what the
+// ReceiverReports and SenderReports interceptors do for pion legs) for a
+// packet path without pion's interceptor chain: the read loop calls Received and ReceivedRTCP, the
 // writers call Sent, and one job on the shared Clock writes what is due
 // through SessionConfig.Write — NACKs and TWCC feedback every NackInterval,
 // sender and receiver reports every ReportInterval, as one Write per tick.

@@ -91,10 +91,16 @@ func (s *Session) Sent(ssrc uint32, ts uint32, payloadBytes int, now time.Time) 
 // ReceivedRTCP takes the peer's RTCP: its sender reports about the streams
 // it sends us give our receiver reports their LSR and DLSR.
 func (s *Session) ReceivedRTCP(pkts []rtcp.Packet, now time.Time) {
-	in := *s.in.Load()
 	senderReportsIn(pkts, func(sr *rtcp.SenderReport) {
-		if st, ok := in[sr.SSRC]; ok {
-			st.stats.senderReport(sr.NTPTime, now)
-		}
+		s.ReceivedSenderReport(sr.SSRC, sr.NTPTime, now)
 	})
+}
+
+// ReceivedSenderReport takes one sender report of the peer's, about its
+// stream ssrc with NTP time ntp, received at now: ReceivedRTCP for a
+// caller that reads RTCP itself.
+func (s *Session) ReceivedSenderReport(ssrc uint32, ntp uint64, now time.Time) {
+	if st, ok := (*s.in.Load())[ssrc]; ok {
+		st.stats.senderReport(ntp, now)
+	}
 }

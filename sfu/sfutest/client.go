@@ -252,7 +252,11 @@ func (c *Client) Offer(ctx context.Context) (string, error) {
 // Answer applies the server's answer.
 func (c *Client) Answer(sdpText string) error {
 	c.honourDTX(sdpText)
-	return c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdpText})
+	err := c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdpText})
+	if err == nil && c.opts.NominateAtOnce {
+		c.nominateSoon(sdpText)
+	}
+	return err
 }
 
 // Connected waits until the PeerConnection is connected.

@@ -31,6 +31,10 @@ type Options struct {
 	// client asks for again (AskAgain) is counted even though it already
 	// arrived once; a browser asks only for packets it lost.
 	AcceptDuplicates bool
+	// NominateAtOnce makes ICE nominate as soon as the server answered a
+	// check, as browsers do, instead of on pion's next 200 ms check tick
+	// (nominate.go): join times then show the server, not that tick.
+	NominateAtOnce bool
 }
 
 func (o Options) settingEngine() webrtc.SettingEngine {
