@@ -19,6 +19,8 @@ import (
 	"log"
 	"os"
 	"time"
+
+	"xphone/sfu/sfutest"
 )
 
 type options struct {
@@ -30,11 +32,14 @@ type options struct {
 	// publishers is how many participants send video with -video (the
 	// first ones); the others only receive it. 0: everyone sends.
 	publishers int
-	duration   time.Duration
-	switchGap  time.Duration
-	binary     string
-	libopus    bool
-	pprof      string
+	// videoKbps > 0: publishers send camera-rate VP8 (frames of several
+	// packets at fps, key frames every few seconds); 0: one packet per 20 ms.
+	videoKbps, fps int
+	duration       time.Duration
+	switchGap      time.Duration
+	binary         string
+	libopus        bool
+	pprof          string
 	// listenerFrame is policy.mixer.listener_frame_ms: 0 (by room size), 20, 40 or 60.
 	listenerFrame int
 	// pinCore pins the server to one core (-1: not pinned); hogs busy loops
@@ -47,6 +52,13 @@ func (o options) sendsVideo(i int) bool {
 	return o.video && (o.publishers == 0 || i < o.publishers)
 }
 
+// clientOptions is the fake browser of a participant that sends video
+// if send, or else only views it (with -video).
+func (o options) clientOptions(send bool) sfutest.Options {
+	return sfutest.Options{Video: send, ReceiveVideo: o.video && !send,
+		VideoKbps: o.videoKbps, VideoFPS: o.fps}
+}
+
 func main() {
 	var o options
 	flag.IntVar(&o.n, "n", 50, "participants")
@@ -54,6 +66,8 @@ func main() {
 	flag.IntVar(&o.late, "late", 0, "participants joining after the room is full and talking (first mixed audio under load)")
 	flag.BoolVar(&o.video, "video", false, "participants also send synthetic VP8 video (room mode all)")
 	flag.IntVar(&o.publishers, "publishers", 0, "with -video, only the first K participants send video, the rest only view it (0: all send)")
+	flag.IntVar(&o.videoKbps, "video-kbps", 0, "with -video, publishers send VP8 at this bitrate in frames of several packets, as a camera does (0: one small packet per 20 ms)")
+	flag.IntVar(&o.fps, "fps", 30, "with -video-kbps, video frames per second")
 	flag.DurationVar(&o.duration, "duration", 20*time.Second, "measurement window after everyone joined")
 	flag.DurationVar(&o.switchGap, "switch", 2*time.Second, "how often the loudest talker changes")
 	flag.StringVar(&o.binary, "binary", "", "xphone binary (default: build ./cmd/xphone)")
