@@ -45,6 +45,10 @@ type options struct {
 	// pinCore pins the server to one core (-1: not pinned); hogs busy loops
 	// run beside it (on that core when pinned) during the measurement.
 	pinCore, hogs int
+	// janus runs the same video room on Janus's VideoRoom instead, from
+	// the configuration in janusConfig (bench/janus).
+	janus       bool
+	janusConfig string
 }
 
 // sendsVideo reports whether participant i publishes video.
@@ -76,6 +80,8 @@ func main() {
 	flag.IntVar(&o.listenerFrame, "listener-frame", 0, "policy.mixer.listener_frame_ms of the server: 0 (by room size), 20, 40 or 60")
 	flag.IntVar(&o.pinCore, "pin", -1, "pin the server to this CPU core (-1: no pinning)")
 	flag.IntVar(&o.hogs, "hog", 0, "busy loops to run beside the server while measuring (on the pinned core, if any)")
+	flag.BoolVar(&o.janus, "janus", false, "with -video -publishers K: measure Janus's VideoRoom (janus on the PATH: bench/janus/install.sh) instead of xphone")
+	flag.StringVar(&o.janusConfig, "janus-config", "bench/janus", "folder of the Janus configuration for -janus")
 	flag.Parse()
 	if o.talkers < 0 || o.talkers > o.n-2 {
 		log.Fatalf("-talkers %d: want 0..%d (the mix-delay probe and its listener need two more of -n %d)", o.talkers, o.n-2, o.n)
@@ -85,6 +91,17 @@ func main() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), o.duration+5*time.Minute)
 	defer cancel()
+	if o.janus {
+		if !o.video || o.publishers < 1 {
+			log.Fatal("-janus: want -video and -publishers ≥ 1")
+		}
+		res, err := runJanus(ctx, o)
+		if err != nil {
+			log.Fatal(err)
+		}
+		res.print(os.Stdout, o)
+		return
+	}
 	res, err := run(ctx, o)
 	if err != nil {
 		log.Fatal(err)
