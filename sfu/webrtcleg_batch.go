@@ -10,8 +10,10 @@ import (
 )
 
 // readBatchSize is how many datagrams the read goroutine queues before a
-// send: a few viewers' worth of one recvmmsg call's packets.
-const readBatchSize = 64
+// send: one recvmmsg call's packets (a video frame or more) to tens of
+// viewers, so that each viewer's share goes as one GSO message (768 KiB,
+// once per server).
+const readBatchSize = 512
 
 // readBatch is the engine read goroutine's egress batch. A packet a
 // browser publishes is forwarded in that goroutine; its fan-out to other
