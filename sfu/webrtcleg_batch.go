@@ -47,7 +47,9 @@ func (w *legWriter) writeFrom(src *UpTrack, p *rtp.Packet) error {
 	p.SSRC, p.PayloadType = w.ssrc, w.pt
 	err := src.batch.b.AddRTP(w.peer, p)
 	if sess := w.l.rtcp.Load(); err == nil && sess != nil {
-		sess.Sent(w.ssrc, p.Timestamp, len(p.Payload), time.Now())
+		// The packet's arrival, not a clock read per viewer: the sender
+		// report's RTP/NTP pair is off by the µs the fan-out took.
+		sess.Sent(w.ssrc, p.Timestamp, len(p.Payload), monoEpoch.Add(time.Duration(src.arrival)))
 	}
 	p.SSRC, p.PayloadType = ssrc, pt
 	if errors.Is(err, engine.ErrNotReady) {
