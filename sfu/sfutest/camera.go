@@ -25,8 +25,12 @@ type camera struct {
 	pkt     rtp.Packet
 }
 
-// startCamera runs the camera until the client closes.
-func (c *Client) startCamera() {
+// startCameraIfAny runs the camera until the client closes, when the
+// client sends plain video at camera rates.
+func (c *Client) startCameraIfAny() {
+	if c.video == nil || c.opts.VideoKbps <= 0 {
+		return
+	}
 	cam := &camera{c: c, payload: make([]byte, cameraMTU)}
 	fps := c.opts.VideoFPS
 	if fps <= 0 {

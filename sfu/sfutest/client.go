@@ -276,9 +276,7 @@ func (c *Client) ConnectionState() webrtc.PeerConnectionState { return c.pc.Conn
 // and (if the client has video) a VP8 keyframe-marked packet every 33 ms.
 func (c *Client) StartSending(marker byte) {
 	c.goOwned(func() { c.sendLoop(marker) })
-	if c.video != nil && c.opts.VideoKbps > 0 {
-		c.startCamera()
-	}
+	c.startCameraIfAny()
 }
 
 func (c *Client) sendLoop(marker byte) {
