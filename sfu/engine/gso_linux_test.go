@@ -109,3 +109,36 @@ func TestCoalesceRuns(t *testing.T) {
 		})
 	}
 }
+
+// TestFlushGroupedDoesNotAllocate guards the egress of a fan-out: a frame
+// of 6 packets queued packet by packet for 3 viewers, grouped by viewer
+// and sent, allocates nothing.
+func TestFlushGroupedDoesNotAllocate(t *testing.T) {
+	e := newTestEngine(t)
+	var viewers []*Peer
+	for range 3 {
+		v, _ := addFakePeer(t, e, newRecorder(), false)
+		viewers = append(viewers, v)
+	}
+	batch := e.NewBatch(64)
+	pkt := videoPacket(0)
+	step := func() {
+		for range 6 {
+			pkt.SequenceNumber++
+			for _, v := range viewers {
+				if err := batch.AddRTP(v, pkt); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if err := batch.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if allocs := testing.AllocsPerRun(100, step); allocs != 0 {
+		t.Fatalf("%.1f allocations per grouped flush", allocs)
+	}
+	if e.noGSO.Load() {
+		t.Fatal("the kernel refused a grouped GSO message")
+	}
+}
