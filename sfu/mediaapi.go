@@ -64,7 +64,8 @@ func NewMediaAPI(cfg configs.Media, stats *Stats, log *slog.Logger) (*MediaAPI, 
 		clock.Close()
 		return nil, err
 	}
-	a.batch = &readBatch{b: a.eng.NewBatch(readBatchSize)}
+	a.batch = &readBatch{b: a.eng.NewBatch(readBatchSize), gen: 1}
+	a.eng.SetHolder(a.batch)
 	log.Info("media engine listening", "addr", a.eng.LocalAddr().String(), "advertised", fmt.Sprint(addrs))
 	return a, nil
 }
