@@ -64,8 +64,7 @@ func NewMediaAPI(cfg configs.Media, stats *Stats, log *slog.Logger) (*MediaAPI, 
 		clock.Close()
 		return nil, err
 	}
-	a.batch = &readBatch{b: a.eng.NewBatch(readBatchSize), gen: 1}
-	a.eng.SetHolder(a.batch)
+	a.batch = &readBatch{b: a.eng.NewBatch(readBatchSize)}
 	log.Info("media engine listening", "addr", a.eng.LocalAddr().String(), "advertised", fmt.Sprint(addrs))
 	return a, nil
 }

@@ -64,9 +64,6 @@ type UpTrack struct {
 	// the only one that forwards this track (a browser leg's tracks); its
 	// browser viewers queue the packet there (webrtcleg_batch.go).
 	batch *readBatch
-	// frameOpen is the batch generation in which this video track's
-	// current frame opened (readBatch.noteFrame); read goroutine only.
-	frameOpen uint64
 
 	// cache keeps the last packets of a video track for its viewers'
 	// retransmission requests (retransmit.go); nil for audio.
@@ -197,9 +194,6 @@ func (u *UpTrack) forwardAt(p *rtp.Packet, at int64) {
 	}
 	for _, s := range *u.subs.Load() {
 		s.WriteRTP(u, p)
-	}
-	if u.batch != nil && u.kind == Video {
-		u.batch.noteFrame(u, p.Marker)
 	}
 }
 

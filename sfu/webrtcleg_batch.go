@@ -23,45 +23,13 @@ const readBatchSize = 512
 // viewer and packet. Only the read goroutine touches it.
 type readBatch struct {
 	b *engine.Batch
-	// open counts the video tracks whose current frame is not complete
-	// (no marker bit yet) in generation gen: while any is, the batch is
-	// held for the rest (engine.BatchHolder), at most engine.HoldMax.
-	open int
-	gen  uint64
-}
-
-// noteFrame follows u's frames: a packet without the marker bit opens a
-// frame, the marker closes it. Read goroutine only.
-func (rb *readBatch) noteFrame(u *UpTrack, marker bool) {
-	open := u.frameOpen == rb.gen
-	switch {
-	case !marker && !open:
-		u.frameOpen = rb.gen
-		rb.open++
-	case marker && open:
-		u.frameOpen = 0
-		rb.open--
-	}
-}
-
-// Held implements engine.BatchHolder: datagrams wait for an open frame.
-func (rb *readBatch) Held() bool { return rb.open > 0 && rb.b.Len() > 0 }
-
-// FlushHeld implements engine.BatchHolder: the hold's time passed (a
-// frame's last packet late or lost), so the batch goes as it is, and
-// frames open so far no longer hold it (a new generation).
-func (rb *readBatch) FlushHeld() {
-	_ = rb.b.Flush() // the engine counts refused datagrams
-	rb.gen++
-	rb.open = 0
 }
 
 // EndBatch implements engine.BatchEnder: the engine handled every datagram
-// of one read, so what they fanned out goes now, unless a video frame is
-// still arriving (readBatch.Held): then with the frame's last packet. Every leg's handler is
+// of one read, so what they fanned out goes now. Every leg's handler is
 // told; the first call sends the lot and the rest find the batch empty.
 func (m *legMedia) EndBatch() {
-	if rb := m.l.api.batch; rb.b.Len() > 0 && rb.open == 0 {
+	if rb := m.l.api.batch; rb.b.Len() > 0 {
 		if err := rb.b.Flush(); err != nil {
 			m.l.log.Debug("batch send", "err", err)
 		}

@@ -61,8 +61,7 @@ type Engine struct {
 	cert        tls.Certificate
 	fingerprint string // sha-256 of cert, "AB:CD:…"
 	ctr         counters
-	noGSO       atomic.Bool                 // the kernel refused a UDP GSO message
-	holder      atomic.Pointer[BatchHolder] // hold.go
+	noGSO       atomic.Bool // the kernel refused a UDP GSO message
 
 	ctx    context.Context // cancelled by Close; parent of every peer's context
 	cancel context.CancelFunc

@@ -23,8 +23,6 @@ type loop struct {
 	// listed once per batch (Peer.batch holds the batch it was listed in).
 	enders []*Peer
 	batch  uint64
-	// deadline: a read deadline is armed for a held batch (hold.go).
-	deadline bool
 }
 
 func newLoop(e *Engine) *loop {
@@ -41,13 +39,10 @@ func (e *Engine) readLoop(l *loop) {
 			if errors.Is(err, net.ErrClosed) || e.ctx.Err() != nil {
 				return
 			}
-			if !l.holdExpired(err) {
-				e.log.Warn("engine: recvmmsg", "err", err)
-			}
+			e.log.Warn("engine: recvmmsg", "err", err)
 			continue
 		}
 		l.handleBatch(n)
-		l.afterBatch()
 	}
 }
 
