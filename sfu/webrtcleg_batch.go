@@ -11,8 +11,10 @@ import (
 )
 
 // readBatchSize is how many datagrams the read goroutine queues before a
-// send: a few viewers' worth of one recvmmsg call's packets.
-const readBatchSize = 64
+// send: one recvmmsg call's packets (a video frame or more) to tens of
+// viewers, so that each viewer's share goes as one GSO message (768 KiB,
+// once per server).
+const readBatchSize = 512
 
 // tickBatchSize is how many datagrams a mixer tick or the music player
 // queues before a send: a 100-person room's tick is two sendmmsg calls.
@@ -106,7 +108,9 @@ func (w *legWriter) writeFrom(src *UpTrack, p *rtp.Packet) error {
 	p.SSRC, p.PayloadType = w.ssrc, w.pt
 	err := b.AddRTP(w.peer, p)
 	if sess := w.l.rtcp.Load(); err == nil && sess != nil {
-		sess.Sent(w.ssrc, p.Timestamp, len(p.Payload), time.Now())
+		// The packet's arrival, not a clock read per viewer: the sender
+		// report's RTP/NTP pair is off by the µs the fan-out took.
+		sess.Sent(w.ssrc, p.Timestamp, len(p.Payload), monoEpoch.Add(time.Duration(src.arrival)))
 	}
 	p.SSRC, p.PayloadType = ssrc, pt
 	if errors.Is(err, engine.ErrNotReady) {

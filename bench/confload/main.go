@@ -19,6 +19,8 @@ import (
 	"log"
 	"os"
 	"time"
+
+	"xphone/sfu/sfutest"
 )
 
 type options struct {
@@ -30,21 +32,38 @@ type options struct {
 	// publishers is how many participants send video with -video (the
 	// first ones); the others only receive it. 0: everyone sends.
 	publishers int
-	duration   time.Duration
-	switchGap  time.Duration
-	binary     string
-	libopus    bool
-	pprof      string
+	// videoKbps > 0: publishers send camera-rate VP8 (frames of several
+	// packets at fps, key frames every few seconds); 0: one packet per 20 ms.
+	videoKbps, fps int
+	duration       time.Duration
+	switchGap      time.Duration
+	binary         string
+	libopus        bool
+	pprof          string
 	// listenerFrame is policy.mixer.listener_frame_ms: 0 (by room size), 20, 40 or 60.
 	listenerFrame int
 	// pinCore pins the server to one core (-1: not pinned); hogs busy loops
 	// run beside it (on that core when pinned) during the measurement.
 	pinCore, hogs int
+	// janus runs the same video room on Janus's VideoRoom instead, from
+	// the configuration in janusConfig (bench/janus).
+	janus       bool
+	janusConfig string
 }
 
 // sendsVideo reports whether participant i publishes video.
 func (o options) sendsVideo(i int) bool {
 	return o.video && (o.publishers == 0 || i < o.publishers)
+}
+
+// clientOptions is the fake browser of a participant that sends video
+// if send, or else only views it (with -video).
+// NominateAtOnce: ICE nominates as soon as the server answered, as a
+// browser does, so join times show the server and not pion's 200 ms check
+// tick.
+func (o options) clientOptions(send bool) sfutest.Options {
+	return sfutest.Options{Video: send, ReceiveVideo: o.video && !send,
+		VideoKbps: o.videoKbps, VideoFPS: o.fps, NominateAtOnce: true}
 }
 
 func main() {
@@ -54,6 +73,8 @@ func main() {
 	flag.IntVar(&o.late, "late", 0, "participants joining after the room is full and talking (first mixed audio under load)")
 	flag.BoolVar(&o.video, "video", false, "participants also send synthetic VP8 video (room mode all)")
 	flag.IntVar(&o.publishers, "publishers", 0, "with -video, only the first K participants send video, the rest only view it (0: all send)")
+	flag.IntVar(&o.videoKbps, "video-kbps", 0, "with -video, publishers send VP8 at this bitrate in frames of several packets, as a camera does (0: one small packet per 20 ms)")
+	flag.IntVar(&o.fps, "fps", 30, "with -video-kbps, video frames per second")
 	flag.DurationVar(&o.duration, "duration", 20*time.Second, "measurement window after everyone joined")
 	flag.DurationVar(&o.switchGap, "switch", 2*time.Second, "how often the loudest talker changes")
 	flag.StringVar(&o.binary, "binary", "", "xphone binary (default: build ./cmd/xphone)")
@@ -62,6 +83,8 @@ func main() {
 	flag.IntVar(&o.listenerFrame, "listener-frame", 0, "policy.mixer.listener_frame_ms of the server: 0 (by room size), 20, 40 or 60")
 	flag.IntVar(&o.pinCore, "pin", -1, "pin the server to this CPU core (-1: no pinning)")
 	flag.IntVar(&o.hogs, "hog", 0, "busy loops to run beside the server while measuring (on the pinned core, if any)")
+	flag.BoolVar(&o.janus, "janus", false, "with -video -publishers K: measure Janus's VideoRoom (janus on the PATH: bench/janus/install.sh) instead of xphone")
+	flag.StringVar(&o.janusConfig, "janus-config", "bench/janus", "folder of the Janus configuration for -janus")
 	flag.Parse()
 	if o.talkers < 0 || o.talkers > o.n-2 {
 		log.Fatalf("-talkers %d: want 0..%d (the mix-delay probe and its listener need two more of -n %d)", o.talkers, o.n-2, o.n)
@@ -71,6 +94,17 @@ func main() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), o.duration+5*time.Minute)
 	defer cancel()
+	if o.janus {
+		if !o.video || o.publishers < 1 {
+			log.Fatal("-janus: want -video and -publishers ≥ 1")
+		}
+		res, err := runJanus(ctx, o)
+		if err != nil {
+			log.Fatal(err)
+		}
+		res.print(os.Stdout, o)
+		return
+	}
 	res, err := run(ctx, o)
 	if err != nil {
 		log.Fatal(err)

@@ -234,11 +234,15 @@ func (r *result) print(w io.Writer, o options) {
 	fmt.Fprintf(w, "  at the window's end  %.0f KiB RSS, %.0f KiB Go heap per participant\n",
 		r.rssEndKiBPerPart, r.goEndPerPart.heapInuse/1024)
 	fmt.Fprintf(w, "packets out per CPU-s  %.0f\n", r.packetsPerCPUSec)
-	if o.talkers == 0 && r.videoPerSec > 0 {
+	switch {
+	case o.talkers == 0 && r.videoPerSec > 0:
 		// With nobody talking the mixer sends only keep-alives, so the
 		// server's CPU is (nearly) all forwarding: the µs per
 		// delivered video packet, comparable with Janus's VideoRoom.
 		fmt.Fprintf(w, "video delivered        %.0f packets/s; %.2f µs server CPU per delivered video packet\n",
+			r.videoPerSec, r.cpuMsPerSec*1000/r.videoPerSec)
+	case r.videoPerSec > 0: // the mixer's CPU is in the figure too
+		fmt.Fprintf(w, "video delivered        %.0f packets/s; %.2f µs server CPU (mixer included) per delivered video packet\n",
 			r.videoPerSec, r.cpuMsPerSec*1000/r.videoPerSec)
 	}
 	fmt.Fprintf(w, "join time              p50 %s  p95 %s\n", r.joinP50.Round(time.Millisecond), r.joinP95.Round(time.Millisecond))

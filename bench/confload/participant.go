@@ -39,9 +39,11 @@ type stamped struct {
 }
 
 // join logs in, opens the socket, dials room 800 and waits until connected;
-// with video it receives the room's video, and sends its own if send. With
-// fa it decodes the audio it receives until fa hears a talker.
-func join(ctx context.Context, srv *server, number string, video, send bool, fa *firstAudio) (*participant, error) {
+// with video it receives the room's video, and sends its own if send (at
+// o's camera rate). With fa it decodes the audio it receives until fa
+// hears a talker.
+func join(ctx context.Context, srv *server, number string, o options, send bool, fa *firstAudio) (*participant, error) {
+	video := o.video
 	jar, _ := cookiejar.New(nil)
 	hc := &http.Client{Jar: jar, Timeout: 10 * time.Second, Transport: &http.Transport{
 		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} //nolint:gosec // self-signed bench server
@@ -61,10 +63,7 @@ func join(ctx context.Context, srv *server, number string, video, send bool, fa 
 		return nil, fmt.Errorf("websocket %s: %w", number, err)
 	}
 	conn.SetReadLimit(1 << 20)
-	// NominateAtOnce: ICE nominates as soon as the server answered, as a
-	// browser does, so join times show the server and not pion's 200 ms
-	// check tick.
-	c, err := sfutest.NewClientWith(sfutest.Options{Video: send, ReceiveVideo: video && !send, NominateAtOnce: true})
+	c, err := sfutest.NewClientWith(o.clientOptions(send))
 	if err != nil {
 		return nil, err
 	}

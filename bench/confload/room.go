@@ -95,7 +95,7 @@ func (r *room) joinOne(ctx context.Context, srv *server, o options, i int) (time
 		fa.keepListening = i == o.n-1 // the mix-delay listener
 	}
 	jctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-	p, err := join(jctx, srv, strconv.Itoa(2000+i), o.video, o.sendsVideo(i), fa)
+	p, err := join(jctx, srv, strconv.Itoa(2000+i), o, o.sendsVideo(i), fa)
 	cancel()
 	if err != nil {
 		return 0, nil, err

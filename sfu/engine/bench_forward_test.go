@@ -170,3 +170,49 @@ func BenchmarkForwardGrouped(b *testing.B) {
 		})
 	}
 }
+
+// endBatchForwarder fans each packet out as it arrives, packet by packet
+// as sfu.UpTrack.Forward does, into one batch that it sends at EndBatch:
+// Flush groups each viewer's packets (gso_linux.go), so the packets of a
+// frame that one recvmmsg returned reach a viewer as one GSO message.
+type endBatchForwarder struct{ forwarder }
+
+func (f *endBatchForwarder) OnRTP(p *rtp.Packet) {
+	for _, v := range f.viewers {
+		if err := f.batch.AddRTP(v, p); err != nil {
+			f.fail(err)
+		}
+	}
+	f.n.Add(1)
+}
+
+func (f *endBatchForwarder) EndBatch() {
+	if err := f.batch.Flush(); err != nil {
+		f.fail(err)
+	}
+	if f.n.Load() == f.target.Load() {
+		select {
+		case f.reach <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// BenchmarkForwardFrames is the wired path's shape: bursts of 6 packets (a
+// 1.5 Mbit/s camera's frame at 30 fps) fanned out packet by packet and sent
+// at the end of each read batch, grouped by viewer in Flush (batch of 512,
+// as sfu's read batch). Compare BenchmarkForward (a sendmmsg per packet,
+// one datagram per viewer each).
+func BenchmarkForwardFrames(b *testing.B) {
+	for _, n := range []int{10, 50} {
+		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
+			rx := newTestEngine(b)
+			f := &endBatchForwarder{forwarder{reach: make(chan struct{}, 1), batch: rx.NewBatch(512)}}
+			for range n {
+				v, _ := addFakePeer(b, rx, &countHandler{}, false)
+				f.viewers = append(f.viewers, v)
+			}
+			runForward(b, publisher(b, rx, f), &f.forwarder, n, 6)
+		})
+	}
+}

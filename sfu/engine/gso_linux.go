@@ -53,8 +53,7 @@ func (m *mmsg) sendHdrs(out []unix.Mmsghdr, runs []gsoRun) (sent, refused int, f
 		}
 		if runs != nil && runs[off].n > 1 {
 			gsoErr = err
-			r := runs[off]
-			s, f, e, _ := m.sendHdrs(m.hdrs[r.start:r.start+r.n], nil)
+			s, f, e := m.sendEach(runs[off])
 			sent, refused = sent+s, refused+f
 			err = e
 		} else {
@@ -68,7 +67,21 @@ func (m *mmsg) sendHdrs(out []unix.Mmsghdr, runs []gsoRun) (sent, refused int, f
 	return sent, refused, first, gsoErr
 }
 
-// gsoRun is one coalesced message: n datagrams from queued message start.
+// sendEach sends the datagrams of run r one by one (the kernel refused
+// them as one GSO message).
+func (m *mmsg) sendEach(r gsoRun) (sent, refused int, first error) {
+	for _, i := range m.perm[r.start : r.start+r.n] {
+		s, f, e, _ := m.sendHdrs(m.hdrs[i:i+1], nil)
+		sent, refused = sent+s, refused+f
+		if first == nil {
+			first = e
+		}
+	}
+	return sent, refused, first
+}
+
+// gsoRun is one coalesced message: n datagrams from position start of
+// the grouped order (m.perm).
 type gsoRun struct{ start, n int }
 
 func countRuns(runs []gsoRun, from, to int) int {
@@ -82,44 +95,104 @@ func countRuns(runs []gsoRun, from, to int) int {
 	return c
 }
 
-// coalesce fills m.ghdrs from the n queued messages and returns how many
-// it filled. Each refers to its first datagram's address and to the
-// consecutive iovecs of its run.
+// group orders the n queued messages by destination, each destination's
+// in the order queued, in m.perm and their iovecs likewise in m.siovs. A
+// forwarder queues a received packet for every viewer before the next
+// packet, so one viewer's packets of a video frame lie a fan-out apart;
+// grouped, they are one run and go as one GSO message. Order between
+// destinations does not matter, order within one does and is kept. A
+// destination is its sockaddr's identity (one per bound peer address,
+// setDest's key), found in a small open-addressing table: O(n).
+func (m *mmsg) group(n int) {
+	t := &m.dests
+	clear(t.key)
+	mask := uint64(len(t.key) - 1)
+	heads := 0
+	for i := range n {
+		k := m.keys[i]
+		h := (uint64(k) * 0x9e3779b97f4a7c15 >> 32) & mask
+		for t.key[h] != 0 && t.key[h] != k {
+			h = (h + 1) & mask
+		}
+		m.next[i] = -1
+		if t.key[h] == 0 {
+			t.key[h], t.head[h], t.tail[h] = k, int32(i), int32(i)
+			m.heads[heads] = int32(i)
+			heads++
+			continue
+		}
+		m.next[t.tail[h]] = int32(i)
+		t.tail[h] = int32(i)
+	}
+	k := 0
+	for _, head := range m.heads[:heads] {
+		for i := head; i >= 0; i = m.next[i] {
+			m.perm[k] = int(i)
+			m.siovs[k] = m.iovs[i]
+			k++
+		}
+	}
+}
+
+// destTable maps a destination key to its first and last queued message.
+type destTable struct {
+	key        []uintptr
+	head, tail []int32
+}
+
+func newDestTable(n int) destTable {
+	size := 1
+	for size < 2*n {
+		size <<= 1
+	}
+	return destTable{key: make([]uintptr, size), head: make([]int32, size), tail: make([]int32, size)}
+}
+
+func (m *mmsg) sameDest(i, j int) bool {
+	return m.names[i] == m.names[j] && m.hdrs[i].Hdr.Namelen == m.hdrs[j].Hdr.Namelen
+}
+
+// coalesce groups the n queued messages by destination (group) and fills
+// m.ghdrs from them; it returns how many it filled. Each refers to its
+// first datagram's address and to the consecutive iovecs of its run.
 func (m *mmsg) coalesce(n int) int {
+	m.group(n)
 	g := 0
-	for i := 0; i < n; g++ {
-		j := m.runEnd(i, n)
+	for k := 0; k < n; g++ {
+		j := m.runEnd(k, n)
 		h := &m.ghdrs[g]
-		h.Hdr = m.hdrs[i].Hdr
+		h.Hdr = m.hdrs[m.perm[k]].Hdr
 		h.Len = 0
+		h.Hdr.Iov = &m.siovs[k]
+		h.Hdr.SetIovlen(j - k)
 		h.Hdr.Control = nil
 		h.Hdr.SetControllen(0)
-		if j-i > 1 {
-			h.Hdr.SetIovlen(j - i)
+		if j-k > 1 {
 			c := m.ctrl[g*gsoCmsgSpace : (g+1)*gsoCmsgSpace]
 			cm := (*unix.Cmsghdr)(unsafe.Pointer(&c[0]))
 			cm.Level, cm.Type = unix.SOL_UDP, unix.UDP_SEGMENT
 			cm.SetLen(unix.CmsgLen(2))
-			binary.NativeEndian.PutUint16(c[unix.CmsgLen(0):], uint16(m.iovs[i].Len))
+			binary.NativeEndian.PutUint16(c[unix.CmsgLen(0):], uint16(m.siovs[k].Len))
 			h.Hdr.Control = &c[0]
 			h.Hdr.SetControllen(gsoCmsgSpace)
 		}
-		m.runs[g] = gsoRun{start: i, n: j - i}
-		i = j
+		m.runs[g] = gsoRun{start: k, n: j - k}
+		k = j
 	}
 	return g
 }
 
-// runEnd returns the end of the run starting at message i: same address,
-// same size, and at most one shorter datagram, which ends it.
-func (m *mmsg) runEnd(i, n int) int {
-	size := m.iovs[i].Len
+// runEnd returns the end of the run starting at position k of the grouped
+// order: same address, same size, and at most one shorter datagram, which
+// ends it.
+func (m *mmsg) runEnd(k, n int) int {
+	size := m.siovs[k].Len
 	total := size
-	j := i + 1
-	for ; j < n && j-i < gsoMaxSegments; j++ {
-		l := m.iovs[j].Len
-		if l > size || total+l > gsoMaxBytes || m.names[j] != m.names[i] ||
-			m.hdrs[j].Hdr.Namelen != m.hdrs[i].Hdr.Namelen {
+	first := m.perm[k]
+	j := k + 1
+	for ; j < n && j-k < gsoMaxSegments; j++ {
+		l := m.siovs[j].Len
+		if l > size || total+l > gsoMaxBytes || !m.sameDest(m.perm[j], first) {
 			break
 		}
 		total += l

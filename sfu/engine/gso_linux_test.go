@@ -10,7 +10,7 @@ import (
 )
 
 // TestGSODelivers sends one frame's packets (equal sizes, a shorter last)
-// to one peer, interleaved with another peer's, in one Flush: with and
+// to one peer, another peer's packet queued among them, in one Flush: with and
 // without UDP GSO each client reads exactly its datagrams, in order.
 func TestGSODelivers(t *testing.T) {
 	for _, disable := range []bool{false, true} {
@@ -29,16 +29,18 @@ func TestGSODelivers(t *testing.T) {
 				if i == 5 {
 					size = 300
 				}
+				if i == 2 { // a fan-out: the other viewer's packet between
+					if err := batch.AddRTP(pb, &rtp.Packet{Header: rtp.Header{Version: 2, SSRC: 2},
+						Payload: []byte("other")}); err != nil {
+						t.Fatal(err)
+					}
+				}
 				payload := fmt.Sprintf("%0*d", size, i)
 				want = append(want, payload)
 				if err := batch.AddRTP(pa, &rtp.Packet{Header: rtp.Header{Version: 2, SSRC: 1,
 					SequenceNumber: uint16(i)}, Payload: []byte(payload)}); err != nil {
 					t.Fatal(err)
 				}
-			}
-			if err := batch.AddRTP(pb, &rtp.Packet{Header: rtp.Header{Version: 2, SSRC: 2},
-				Payload: []byte("other")}); err != nil {
-				t.Fatal(err)
 			}
 			if err := batch.Flush(); err != nil {
 				t.Fatal(err)
@@ -84,7 +86,8 @@ func TestCoalesceRuns(t *testing.T) {
 		{"frame to one viewer", []dg{{&a, 1000}, {&a, 1000}, {&a, 1000}, {&a, 400}}, []int{4}},
 		{"shorter ends a run", []dg{{&a, 1000}, {&a, 400}, {&a, 1000}}, []int{2, 1}},
 		{"larger ends a run", []dg{{&a, 400}, {&a, 1000}}, []int{1, 1}},
-		{"other address ends a run", []dg{{&a, 1000}, {&b, 1000}, {&a, 1000}}, []int{1, 1, 1}},
+		{"other address ends a run", []dg{{&a, 1000}, {&b, 1000}, {&b, 400}}, []int{1, 2}},
+		{"one viewer's packets grouped across a fan-out", []dg{{&a, 1000}, {&b, 1000}, {&a, 1000}, {&b, 1000}, {&a, 400}, {&b, 400}}, []int{3, 3}},
 		{"fan-out: one packet per viewer", []dg{{&a, 1000}, {&b, 1000}}, []int{1, 1}},
 		{"at most 64 segments", many, []int{64, 6}},
 		{"at most 65000 bytes", slices.Repeat([]dg{{&a, 1400}}, 50), []int{46, 4}},
@@ -104,5 +107,38 @@ func TestCoalesceRuns(t *testing.T) {
 				t.Fatalf("runs %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestFlushGroupedDoesNotAllocate guards the egress of a fan-out: a frame
+// of 6 packets queued packet by packet for 3 viewers, grouped by viewer
+// and sent, allocates nothing.
+func TestFlushGroupedDoesNotAllocate(t *testing.T) {
+	e := newTestEngine(t)
+	var viewers []*Peer
+	for range 3 {
+		v, _ := addFakePeer(t, e, newRecorder(), false)
+		viewers = append(viewers, v)
+	}
+	batch := e.NewBatch(64)
+	pkt := videoPacket(0)
+	step := func() {
+		for range 6 {
+			pkt.SequenceNumber++
+			for _, v := range viewers {
+				if err := batch.AddRTP(v, pkt); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if err := batch.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if allocs := testing.AllocsPerRun(100, step); allocs != 0 {
+		t.Fatalf("%.1f allocations per grouped flush", allocs)
+	}
+	if e.noGSO.Load() {
+		t.Fatal("the kernel refused a grouped GSO message")
 	}
 }

@@ -24,6 +24,15 @@ type mmsg struct {
 	ghdrs []unix.Mmsghdr
 	runs  []gsoRun // the queued messages behind each ghdrs entry
 	ctrl  []byte
+	// The queued messages grouped by destination (gso_linux.go): each
+	// one's destination key, their indices and iovecs in grouped order,
+	// and the table and chains that group them.
+	keys  []uintptr
+	perm  []int
+	siovs []unix.Iovec
+	next  []int32
+	heads []int32
+	dests destTable
 
 	// State of the call in progress, kept here so the callbacks passed to
 	// RawConn are bound once and not allocated per call.
@@ -47,6 +56,12 @@ func newMmsg(conn *net.UDPConn, n, size int) *mmsg {
 		ghdrs: make([]unix.Mmsghdr, n),
 		runs:  make([]gsoRun, n),
 		ctrl:  make([]byte, n*gsoCmsgSpace),
+		keys:  make([]uintptr, n),
+		perm:  make([]int, n),
+		siovs: make([]unix.Iovec, n),
+		next:  make([]int32, n),
+		heads: make([]int32, n),
+		dests: newDestTable(n),
 	}
 	backing := make([]byte, n*size)
 	for i := range m.hdrs {
@@ -126,7 +141,10 @@ func (m *mmsg) received(i int) ([]byte, netip.AddrPort, bool) {
 }
 
 // setDest addresses message i, whose first n bytes of m.bufs[i] are filled.
+// sa's identity is the destination's key for grouping (gso_linux.go): a
+// bound peer address keeps one sockaddr while it is bound.
 func (m *mmsg) setDest(i int, sa *sockaddr, n int) {
+	m.keys[i] = uintptr(unsafe.Pointer(sa))
 	m.names[i] = sa.raw
 	m.hdrs[i].Hdr.Namelen = sa.len
 	m.iovs[i].SetLen(n)

@@ -280,6 +280,7 @@ func (c *Client) ConnectionState() webrtc.PeerConnectionState { return c.pc.Conn
 // and (if the client has video) a VP8 keyframe-marked packet every 33 ms.
 func (c *Client) StartSending(marker byte) {
 	c.goOwned(func() { c.sendLoop(marker) })
+	c.startCameraIfAny()
 }
 
 func (c *Client) sendLoop(marker byte) {
@@ -328,6 +329,9 @@ func (c *Client) writeAudio(marker byte, seq uint16, ts uint32) {
 // payload header with the P bit clear.
 // sendVideo writes one video frame on the plain or the simulcast track.
 func (c *Client) sendVideo(seq uint16, ts uint32) {
+	if c.opts.VideoKbps > 0 && c.layers == nil {
+		return // the camera sends the plain track (camera.go)
+	}
 	if c.DropVideo.Load() > 0 {
 		c.DropVideo.Add(-1)
 		return

@@ -27,6 +27,13 @@ type Options struct {
 	// KeyframesOnRequest sends video as a real encoder does: a key frame
 	// first and after each PLI/FIR, delta frames otherwise.
 	KeyframesOnRequest bool
+	// VideoKbps > 0 sends the plain video track at camera rates instead of
+	// one packet per 20 ms: VideoFPS frames a second (0: 30) of several
+	// packets each, sent back to back, a key frame (4× larger) every
+	// KeyframeEvery (0: 3 s) and after each PLI/FIR (camera.go).
+	VideoKbps     int
+	VideoFPS      int
+	KeyframeEvery time.Duration
 	// AcceptDuplicates turns off SRTP replay protection, so a packet the
 	// client asks for again (AskAgain) is counted even though it already
 	// arrived once; a browser asks only for packets it lost.

@@ -22,6 +22,7 @@ func (c *Client) StartTone(freq float64, amplitude int16) error {
 		return fmt.Errorf("sfutest: encoder: %w", err)
 	}
 	c.goOwned(func() { c.toneLoop(enc, freq, amplitude) })
+	c.startCameraIfAny()
 	return nil
 }
 
