@@ -25,3 +25,18 @@ func isKeyframe(mime string, payload []byte) bool {
 func decodable(d *DownTrack, up *UpTrack) bool {
 	return strings.EqualFold(d.MimeType(), up.MimeType())
 }
+
+// videoMimeOf is the video codec leg sends (or else receives), "" if none.
+func videoMimeOf(leg Leg) string {
+	for _, u := range leg.Ups() {
+		if u.Kind() == Video {
+			return u.MimeType()
+		}
+	}
+	for _, d := range leg.Downs() {
+		if d.Kind() == Video {
+			return d.MimeType()
+		}
+	}
+	return ""
+}
