@@ -119,7 +119,7 @@ func (m *pionMedia) followAnswerCodec(answer string) error {
 	if m.video.track == nil {
 		return nil
 	}
-	c, ok := pickVideo(parseSDPSection(answer, "video"), m.video.codecs)
+	c, ok := pickAnswerVideo(parseSDPSection(answer, "video"), m.video.codecs)
 	if !ok || strings.EqualFold(c.Mime, m.video.track.Codec().MimeType) {
 		return nil
 	}

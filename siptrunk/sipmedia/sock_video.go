@@ -149,7 +149,7 @@ func (m *sockMedia) takeVideo(offer string) ([]sdp.Attribute, error) {
 	if !m.acceptsProto(m.peer.proto) {
 		return nil, fmt.Errorf("%w: video's %q does not match the trunk's media", ErrSDP, m.peer.proto)
 	}
-	if err := m.takeVideoCodec(offer); err != nil {
+	if err := m.takeVideoCodec(offer, pickVideo); err != nil {
 		return nil, err
 	}
 	attrs, err := m.answerSecurity()
@@ -160,9 +160,10 @@ func (m *sockMedia) takeVideo(offer string) ([]sdp.Attribute, error) {
 }
 
 // takeVideoCodec notes the first codec of ours that s's video section
-// has, its payload type and the keyframe feedback the peer takes.
-func (m *sockMedia) takeVideoCodec(s string) error {
-	c, ok := pickVideo(m.peer, m.video.codecs())
+// has (as pick finds it in an offer or an answer), its payload type and
+// the keyframe feedback the peer takes.
+func (m *sockMedia) takeVideoCodec(s string, pick func(sdpMedia, []VideoCodec) (VideoCodec, bool)) error {
+	c, ok := pick(m.peer, m.video.codecs())
 	if !ok {
 		return fmt.Errorf("%w: no VP8 or H.264 (packetization mode 1, baseline) in the video section", ErrSDP)
 	}
@@ -218,7 +219,7 @@ func (m *sockMedia) acceptVideoSection(answer string) error {
 	if !m.acceptsProto(m.peer.proto) {
 		return fmt.Errorf("%w: video answer's %q does not match our offer", ErrSDP, m.peer.proto)
 	}
-	if err := m.takeVideoCodec(answer); err != nil {
+	if err := m.takeVideoCodec(answer, pickAnswerVideo); err != nil {
 		return err
 	}
 	switch m.kind {
@@ -255,7 +256,7 @@ func (m *sockMedia) checkVideoUpdate(offer string) (sdpMedia, error) {
 	if !m.acceptsProto(p.proto) {
 		return p, fmt.Errorf("%w: video re-offer's %q is not the call's transport", ErrUpdate, p.proto)
 	}
-	if c, ok := pickVideo(p, []VideoCodec{m.video.codec}); !ok || c.PT != m.video.pt {
+	if c, ok := pickAnswerVideo(p, []VideoCodec{m.video.codec}); !ok || c.PT != m.video.pt {
 		return p, fmt.Errorf("%w: video re-offer drops or renumbers %s", ErrUpdate, m.video.codec.Encoding)
 	}
 	if m.kind == sockDTLS && !strings.EqualFold(p.fingerprint, m.peer.fingerprint) {

@@ -73,6 +73,26 @@ func pickVideo(p sdpMedia, order []VideoCodec) (VideoCodec, bool) {
 	return VideoCodec{}, false
 }
 
+// pickAnswerVideo is pickVideo for a peer's answer to our offer, which
+// may also keep our H.264 without any fmtp: Asterisk without
+// res_format_attr_h264 answers so, and passes H.264 through untouched,
+// so the format stays the one we offered.
+func pickAnswerVideo(p sdpMedia, offered []VideoCodec) (VideoCodec, bool) {
+	if c, ok := pickVideo(p, offered); ok {
+		return c, true
+	}
+	for _, c := range offered {
+		for _, pt := range p.payloads {
+			enc, ok := p.rtpmap[pt]
+			if _, hasFmtp := p.fmtp[pt]; ok && !hasFmtp && c.Mime == MimeH264 && rtpmapIs(enc, c.Encoding, 90000) {
+				c.PT = pt
+				return c, true
+			}
+		}
+	}
+	return VideoCodec{}, false
+}
+
 // h264Usable reports whether an H.264 fmtp is one we pass through:
 // packetization mode 1, profile_idc 0x42 (baseline family). It returns
 // the profile-level-id to keep.

@@ -35,6 +35,14 @@ func TestPickVideo(t *testing.T) {
 	if OffersVideo(high) {
 		t.Error("an offer of H.264 High profile and mode 0 only counts as video we take")
 	}
+	bare := parseSDPSection(strings.Replace(mixedVideoOffer, "m=video 4002 RTP/AVP 99 98 100", "m=video 4002 RTP/AVP 99", 1), "video")
+	if _, ok := pickVideo(bare, videoCodecs); ok {
+		t.Error("an offer of H.264 without fmtp (packetization mode 0) is taken")
+	}
+	delete(bare.fmtp, 99)
+	if c, ok := pickAnswerVideo(bare, videoCodecs); !ok || c.PT != 99 || c.Fmtp != videoCodecs[1].Fmtp {
+		t.Errorf("an answer keeping our H.264 without fmtp (Asterisk without res_format_attr_h264) gave %+v %v", c, ok)
+	}
 	if !OffersVideo(strings.Replace(mixedVideoOffer, "a=rtpmap:100 VP8/90000\r\n", "", 1)) {
 		t.Error("an offer of H.264 mode 1 baseline is not taken")
 	}
