@@ -9,8 +9,8 @@ type DialRequest struct {
 	To     string
 	Video  bool // the caller offers video
 	// VideoMime is the caller's video codec ("video/VP8", "video/H264";
-	// "" without video): a trunk offers it first, so the far end picks
-	// what the caller can decode.
+	// "" without video): a trunk offers only it, as nothing is
+	// transcoded and the caller decodes nothing else.
 	VideoMime string
 	// Origin is where the caller — the party the dialled leg will be
 	// connected to — entered: the fact outbound permission is decided by,

@@ -246,11 +246,11 @@ func (t *Trunk) refused(req sfu.DialRequest, err error) {
 
 // newMedia is a call's media back-end for the trunk's media settings
 // and, inbound, the peer's offer (sipmedia.New chooses).
-// videoFirst is the video codec to prefer (the caller's, outbound).
-func (t *Trunk) newMedia(offer string, video bool, videoFirst string) (sipmedia.Session, error) {
+// videoCodec is the only video codec to offer (the caller's, outbound).
+func (t *Trunk) newMedia(offer string, video bool, videoCodec string) (sipmedia.Session, error) {
 	tc := t.cfg.Trunk
 	return sipmedia.New(sipmedia.Config{IP: t.mediaIP, Codecs: t.codecs(), Media: tc.Media, ICE: tc.ICE, Log: t.log,
-		VideoFirst: videoFirst}, offer, video)
+		VideoCodec: videoCodec}, offer, video)
 }
 
 // codecs is the trunk's codec preference.

@@ -12,10 +12,10 @@ type Config struct {
 	IP     net.IP
 	Codecs []string
 	Media  string // dtls-srtp (default), sdes, rtp
-	// VideoFirst is the video codec (MimeVP8, MimeH264) to prefer in
-	// offers and answers, e.g. the browser's on an outbound call; "":
+	// VideoCodec is the only video codec (MimeVP8, MimeH264) to offer
+	// and take, the browser's on an outbound call; "": VP8 and H.264,
 	// VP8 first.
-	VideoFirst string
+	VideoCodec string
 	ICE        string // auto (default), on, off
 	Log        *slog.Logger
 }
@@ -42,7 +42,7 @@ func New(cfg Config, offer string, video bool) (Session, error) {
 		return newSockSession(cfg, sockDTLS, video)
 	}
 	p := newPionMedia(cfg.IP, cfg.Codecs, video)
-	p.video.order = videoOrder(cfg.VideoFirst)
+	p.video.order = videoCodecsFor(cfg.VideoCodec)
 	return p, nil
 }
 
@@ -53,6 +53,6 @@ func newSockSession(cfg Config, kind sockKind, video bool) (Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	m.wantVideo, m.videoOrder = video, videoOrder(cfg.VideoFirst)
+	m.wantVideo, m.videoOrder = video, videoCodecsFor(cfg.VideoCodec)
 	return m, nil
 }

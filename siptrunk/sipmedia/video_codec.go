@@ -1,7 +1,6 @@
 package sipmedia
 
 import (
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -9,7 +8,8 @@ import (
 // The video codecs passed through the trunk untouched, in our preference
 // order: VP8 first (every browser has it), then H.264 in packetization
 // mode 1 and the baseline family (RFC 6184), which browsers and PBXs
-// share as constrained baseline 42e01f. Offers list both; an answer takes
+// share as constrained baseline 42e01f. Offers list both (or only the
+// caller's codec, Config.VideoCodec); an answer takes
 // the first of ours the peer offered, with the peer's payload type and,
 // for H.264, its profile-level-id (RFC 6184 §8.2.2 keeps the offerer's).
 
@@ -36,14 +36,16 @@ var videoCodecs = []VideoCodec{
 	{Mime: MimeH264, Encoding: "H264", PT: h264PayloadType, Fmtp: h264Fmtp("42e01f")},
 }
 
-// videoOrder is the table with first (a MIME type; "": none) moved ahead.
-func videoOrder(first string) []VideoCodec {
-	out := slices.Clone(videoCodecs)
-	if i := slices.IndexFunc(out, func(c VideoCodec) bool { return strings.EqualFold(c.Mime, first) }); i > 0 {
-		c := out[i]
-		out = append([]VideoCodec{c}, slices.Delete(out, i, i+1)...)
+// videoCodecsFor is what a call offers and takes: only mime when it is
+// in the table (the caller's codec: nothing is transcoded, so another
+// would reach a browser that cannot decode it), else the whole table.
+func videoCodecsFor(mime string) []VideoCodec {
+	for _, c := range videoCodecs {
+		if strings.EqualFold(c.Mime, mime) {
+			return []VideoCodec{c}
+		}
 	}
-	return out
+	return videoCodecs
 }
 
 // h264Fmtp is H.264's fmtp with profile-level-id profile.

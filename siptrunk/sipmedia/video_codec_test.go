@@ -19,7 +19,7 @@ const mixedVideoOffer = "v=0\r\no=pbx 1 1 IN IP4 127.0.0.2\r\ns=-\r\nc=IN IP4 12
 	"a=rtpmap:98 H264/90000\r\na=fmtp:98 packetization-mode=1;profile-level-id=42001f\r\n" +
 	"a=rtpmap:100 VP8/90000\r\n"
 
-// The table takes VP8 first unless told otherwise; H.264 only in
+// The table takes VP8 first, or only the caller's codec; H.264 only in
 // packetization mode 1 and the baseline family, keeping the offer's payload
 // type and profile.
 func TestPickVideo(t *testing.T) {
@@ -27,9 +27,9 @@ func TestPickVideo(t *testing.T) {
 	if c, ok := pickVideo(p, videoCodecs); !ok || c.Mime != MimeVP8 || c.PT != 100 {
 		t.Errorf("default order took %+v %v, want VP8 on 100", c, ok)
 	}
-	c, ok := pickVideo(p, videoOrder(MimeH264))
+	c, ok := pickVideo(p, videoCodecsFor(MimeH264))
 	if !ok || c.Mime != MimeH264 || c.PT != 98 || c.Fmtp != "profile-level-id=42001f;packetization-mode=1" {
-		t.Errorf("H.264 first took %+v %v, want H.264 mode 1 on 98 with profile 42001f", c, ok)
+		t.Errorf("H.264 only took %+v %v, want H.264 mode 1 on 98 with profile 42001f", c, ok)
 	}
 	high := strings.NewReplacer("a=rtpmap:100 VP8/90000\r\n", "", "42001f", "64001f").Replace(mixedVideoOffer)
 	if OffersVideo(high) {
@@ -59,7 +59,7 @@ func TestSockMediaH264ToH264OnlyPeer(t *testing.T) {
 		kind sockKind
 	}{{"dtls", sockDTLS}, {"sdes", sockSDES}, {"rtp", sockRTP}} {
 		t.Run(tc.name, func(t *testing.T) {
-			h264Only := func(m *sockMedia) { m.videoOrder = videoOrder(MimeH264)[:1] }
+			h264Only := func(m *sockMedia) { m.videoOrder = videoCodecsFor(MimeH264) }
 			a, b, offer, answer := videoPairWith(t, tc.kind, nil, h264Only)
 			if !strings.Contains(offer, "VP8/90000") || !strings.Contains(offer, "a=fmtp:102 profile-level-id=42e01f;packetization-mode=1") {
 				t.Fatalf("offer lacks VP8 or H.264 mode 1:\n%s", offer)
@@ -117,7 +117,7 @@ func TestPionMediaH264BothWays(t *testing.T) {
 	for _, tc := range []struct {
 		name         string
 		aOrder, bOrd []VideoCodec
-	}{{"h264-only answerer", nil, videoOrder(MimeH264)[:1]}, {"h264-only offerer", videoOrder(MimeH264)[:1], nil}} {
+	}{{"h264-only answerer", nil, videoCodecsFor(MimeH264)}, {"h264-only offerer", videoCodecsFor(MimeH264), nil}} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := newPionMedia(net.ParseIP("127.0.0.1"), []string{"pcmu"}, true)
 			b := newPionMedia(net.ParseIP("127.0.0.1"), []string{"pcmu"}, true)
