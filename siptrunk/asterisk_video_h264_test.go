@@ -42,6 +42,11 @@ func (s *astSuite) newH264Party(t *testing.T, number string, marker byte) *party
 // from a key frame on, and Echo's FIR reaches the browser.
 func TestAsteriskVideoH264Echo(t *testing.T) {
 	s := startAsteriskSuite(t)
+	// The cells take ports after TestAsteriskVideo's six (5081+i): a UDP
+	// trunk sends its (too large) ICE INVITE over a new TCP connection
+	// from its listening port, which cannot be had again while the earlier
+	// test's connection from it lingers in TIME_WAIT.
+	s.cells = append(s.cells, make([]*astCell, 6)...)
 	var runs []cellRun
 	for _, m := range []string{"webrtc", "sdes"} {
 		c := s.addCell(t, m, "udp")
