@@ -75,6 +75,12 @@ type Media struct {
 	// Interfaces are those whose addresses are advertised to browsers; empty =
 	// all but loopback.
 	Interfaces []string `yaml:"interfaces"`
+	// VideoCodec is the video codec a browser leg takes when its offer has
+	// both: "vp8" (the default: every browser decodes it) or "h264" (for
+	// browsers that meet H.264-only PBXs and phones). A leg offering only
+	// one of them uses that one; nothing is transcoded, so a VP8 leg and
+	// an H.264 leg do not see each other's video.
+	VideoCodec string `yaml:"video_codec"`
 }
 
 // Login configures brute-force protection of the login form: per remote

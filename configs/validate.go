@@ -139,6 +139,11 @@ func (m Media) validate(ps *problems) {
 			ps.add(fmt.Sprintf("media.interfaces[%d]", i), "must not be empty")
 		}
 	}
+	switch strings.ToLower(m.VideoCodec) {
+	case "", "vp8", "h264":
+	default:
+		ps.add("media.video_codec", "%q is not one of vp8, h264", m.VideoCodec)
+	}
 }
 
 func (l Login) validate(ps *problems) {

@@ -168,6 +168,8 @@ func TestValidateRules(t *testing.T) {
 		{"public ip bad", func(c *Config) { c.Media.PublicIPs = []string{"203.0.113.7", "::1", "pbx.example"} },
 			"media.public_ips[2]", "not an IP"},
 		{"interface empty", func(c *Config) { c.Media.Interfaces = []string{" "} }, "media.interfaces[0]", "empty"},
+		{"video codec unknown", func(c *Config) { c.Media.VideoCodec = "av1" }, "media.video_codec", "is not one of"},
+		{"video codec h264 ok", func(c *Config) { c.Media.VideoCodec = "H264" }, "", ""},
 		{"log level", func(c *Config) { c.Log.Level = "verbose" }, "log.level", "debug, info, warn, error"},
 		{"log format", func(c *Config) { c.Log.Format = "xml" }, "log.format", "text, json"},
 		{"max failures zero", func(c *Config) { c.Login.MaxFailures = 0 }, "login.max_failures", "positive"},

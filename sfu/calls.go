@@ -251,7 +251,7 @@ func (c *Calls) dial(cl *call, req PlaceRequest, dialer Dialer) (Leg, error) {
 	}()
 	var early Leg
 	leg, err := dialer.Dial(ctx, DialRequest{
-		CallID: cl.id, From: req.Caller.Identity(), To: req.To, Video: req.Video, Origin: req.Caller.Origin(),
+		CallID: cl.id, From: req.Caller.Identity(), To: req.To, Video: req.Video, VideoMime: videoMimeOf(req.Caller), Origin: req.Caller.Origin(),
 		Transferor: req.transferor, TransferredBy: req.transferredBy,
 		Ringing: func() { req.Observer.Ringing(cl.id) },
 		// Dial runs on the call goroutine, which owns the membership.

@@ -52,7 +52,7 @@ func (c *Conference) plan(m *confMember) map[*DownTrack]*UpTrack {
 	for d, key := range m.slots {
 		o, screen := c.source(key)
 		layers := layersOf(o, screen)
-		if len(layers) == 0 {
+		if len(layers) == 0 || !decodable(d, layers[0]) {
 			continue
 		}
 		want := 0 // a screen has one layer

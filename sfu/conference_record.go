@@ -184,6 +184,9 @@ func (c *Conference) recordVideo() {
 		return
 	}
 	want := c.recordedVideo()
+	if want != nil && want.MimeType() != vp8Codec.MimeType {
+		want = nil // the recording is WebM with VP8; H.264 is not written
+	}
 	cur := rr.video.src.Load()
 	if want == cur {
 		return

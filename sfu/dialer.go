@@ -8,6 +8,10 @@ type DialRequest struct {
 	From   Identity
 	To     string
 	Video  bool // the caller offers video
+	// VideoMime is the caller's video codec ("video/VP8", "video/H264";
+	// "" without video): a trunk offers only it, as nothing is
+	// transcoded and the caller decodes nothing else.
+	VideoMime string
 	// Origin is where the caller — the party the dialled leg will be
 	// connected to — entered: the fact outbound permission is decided by,
 	// never From.

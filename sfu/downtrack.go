@@ -14,7 +14,7 @@ type rtpWriter interface {
 	WriteRTP(p *rtp.Packet) error
 }
 
-// RTP clock rates of the forwarded codecs (Opus, VP8).
+// RTP clock rates of the forwarded codecs (Opus, VP8, H.264).
 const (
 	audioClockRate = 48000
 	videoClockRate = 90000
@@ -126,7 +126,7 @@ func (d *DownTrack) keepAsking(src *UpTrack, p *rtp.Packet) {
 	if !d.wantKey.Load() {
 		return
 	}
-	if isVP8Keyframe(p.Payload) {
+	if isKeyframe(d.mime, p.Payload) {
 		d.wantKey.Store(false)
 		return
 	}
@@ -184,7 +184,7 @@ func (d *DownTrack) rewrite(src *UpTrack, p *rtp.Packet) (uint16, uint32, bool) 
 		return 0, 0, false
 	}
 	if d.resync {
-		if d.kind == Video && !isVP8Keyframe(p.Payload) {
+		if d.kind == Video && !isKeyframe(d.mime, p.Payload) {
 			d.mu.Unlock()
 			d.dropped.Add(1)
 			d.stats.PacketsDropped.Add(1)

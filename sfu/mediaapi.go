@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"strings"
 	"time"
 
 	"xphone/configs"
@@ -40,6 +41,9 @@ type MediaAPI struct {
 	stats  *Stats
 	clock  *rtcpclock.Clock
 	live   *livenessMonitor
+	// preferH264: media.video_codec is h264, so a leg offering VP8 and
+	// H.264 takes H.264.
+	preferH264 bool
 }
 
 // NewMediaAPI opens the engine's socket from the media section of the
@@ -54,7 +58,8 @@ func NewMediaAPI(cfg configs.Media, stats *Stats, log *slog.Logger) (*MediaAPI, 
 	}
 	clock := rtcpclock.New(rtcpClockBase)
 	live := newLivenessMonitor(DefaultLiveness, clock.Every, time.Now)
-	a := &MediaAPI{log: log, stats: stats, clock: clock, live: live, rtcpIn: &rtcpIn{}}
+	a := &MediaAPI{log: log, stats: stats, clock: clock, live: live, rtcpIn: &rtcpIn{},
+		preferH264: strings.EqualFold(cfg.VideoCodec, "h264")}
 	if len(addrs) == 0 {
 		// The server still starts (signalling, SIP); each browser call
 		// is refused with ErrNoMedia, which its user is shown.

@@ -55,9 +55,12 @@ func (o offer) problems() []MediaProblem {
 	return out
 }
 
-// canUse reports whether the browser offered the codec the server forwards
-// for kind.
+// canUse reports whether the browser offered a codec the server forwards
+// for kind: Opus; VP8, or H.264 in packetization mode 1 (h264.go).
 func (o offer) canUse(kind Kind) bool {
+	if kind == Video && o.h264 {
+		return true
+	}
 	want := codecOf(kind).MimeType
 	return slices.ContainsFunc(o.codecs[kind], func(c string) bool { return strings.EqualFold(c, want) })
 }

@@ -19,6 +19,10 @@ type offer struct {
 	codecs          map[Kind][]string // MIME types offered per kind, in offer order
 	videoRIDs       []string          // simulcast layers the browser sends, lowest first
 	ridExtension    bool              // the video m-section offers the rtp-stream-id header extension
+	h264            bool              // some video section offers H.264 the server forwards (h264.go)
+	// preferH264 puts H.264 before VP8 when a section offers both (the
+	// media.video_codec policy); by default VP8 comes first.
+	preferH264 bool
 }
 
 // parseOffer reads directions, codecs and simulcast send layers per kind.
@@ -36,6 +40,7 @@ func parseOffer(text string) offer {
 		dir := mediaDirection(md)
 		o.sends[kind] = o.sends[kind] || dir == "sendrecv" || dir == "sendonly"
 		o.receives[kind] = o.receives[kind] || dir == "sendrecv" || dir == "recvonly"
+		o.h264 = o.h264 || kind == Video && hasUsableH264(md)
 		for _, c := range offeredCodecs(md, kind) {
 			if !slices.Contains(o.codecs[kind], c) {
 				o.codecs[kind] = append(o.codecs[kind], c)
@@ -46,6 +51,13 @@ func parseOffer(text string) offer {
 			o.ridExtension = hasExtension(md, sdp.SDESRTPStreamIDURI)
 		}
 	}
+	return o
+}
+
+// readOffer is parseOffer with the server's video codec policy.
+func (m *MediaAPI) readOffer(text string) offer {
+	o := parseOffer(text)
+	o.preferH264 = m.preferH264
 	return o
 }
 
@@ -221,8 +233,7 @@ func mediaDirection(md *sdp.MediaDescription) string {
 // newUpTracks makes the up tracks of one kind: one, or one per simulcast
 // layer for video, each knowing its layer (0 = lowest); rids come lowest
 // first.
-func newUpTracks(legID string, kind Kind, rids []string) []*UpTrack {
-	mime := codecOf(kind).MimeType
+func newUpTracks(legID string, kind Kind, mime string, rids []string) []*UpTrack {
 	if kind != Video || len(rids) == 0 {
 		return []*UpTrack{NewUpTrack(legID+"-"+kind.String(), kind, mime)}
 	}

@@ -65,7 +65,7 @@ func (l *WebRTCLeg) newSection(kind Kind) *section {
 		pt: 96, rtpmap: "VP8/90000", mid: l.freeMidLocked(), added: true}
 	for _, o := range l.sections {
 		if o.kind == kind && !o.rejected && o.rtpmap != "" {
-			s.pt, s.rtpmap = o.pt, o.rtpmap
+			s.pt, s.rtpmap, s.fmtp = o.pt, o.rtpmap, o.fmtp
 			for _, e := range o.exts {
 				if e.uri == sdp.SDESMidURI || e.uri == sdp.TransportCCURI {
 					s.exts = append(s.exts, e)

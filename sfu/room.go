@@ -190,6 +190,9 @@ func connect(from, to Leg) {
 		var best *UpTrack
 		if down.Kind() == Video {
 			best = pickLayer(videoLayers(from), 1<<30, 0)
+			if best != nil && !decodable(down, best) {
+				continue // another codec: the receiver could not show it
+			}
 		} else {
 			for _, up := range from.Ups() {
 				if up.Kind() == Audio && up.MimeType() == down.MimeType() {

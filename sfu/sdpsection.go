@@ -23,6 +23,7 @@ type section struct {
 	mayDown  bool // the browser is willing to receive on it
 	pt       uint8
 	rtpmap   string // of pt, e.g. "opus/48000/2"
+	fmtp     string // the server's fmtp of a video pt ("" for VP8)
 	dtmf     []format
 	exts     []extmap
 	rids     []string // simulcast layers the server receives, lowest first
@@ -68,15 +69,21 @@ func offeredSection(md *sdp.MediaDescription, o offer, ridsTaken bool) section {
 		s.rejected = true
 		return s
 	}
-	want := strings.TrimPrefix(codecOf(kind).MimeType, kind.String()+"/")
 	for _, f := range rtpmaps(md) {
 		name, _, _ := strings.Cut(f.rtpmap, "/")
 		switch {
-		case strings.EqualFold(name, want) && s.rtpmap == "":
+		case kind == Audio && strings.EqualFold(name, "opus") && s.rtpmap == "":
 			s.pt, s.rtpmap = f.pt, f.rtpmap
 		case kind == Audio && strings.EqualFold(name, "telephone-event") && dtmfRate(f.rtpmap):
 			s.dtmf = append(s.dtmf, f)
 		}
+	}
+	if kind == Video {
+		s.pt, s.rtpmap, s.fmtp = pickVideo(md, o.videoOrder())
+	}
+	if s.rtpmap == "" { // another section of this kind had the codec, not this one
+		s.rejected = true
+		return s
 	}
 	s.exts = offeredExtensions(md, kind)
 	dir := mediaDirection(md)
@@ -86,6 +93,15 @@ func offeredSection(md *sdp.MediaDescription, o offer, ridsTaken bool) section {
 		s.rids = o.videoRIDs
 	}
 	return s
+}
+
+// mime is the codec the section carries, e.g. "video/H264".
+func (s *section) mime() string {
+	name, _, _ := strings.Cut(s.rtpmap, "/")
+	if s.kind == Video && strings.EqualFold(name, "H264") {
+		return mimeH264
+	}
+	return codecOf(s.kind).MimeType
 }
 
 // dtmfRate accepts telephone-event at 48 kHz and 8 kHz, as before.

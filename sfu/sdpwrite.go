@@ -126,6 +126,9 @@ func writeFormats(m *sdp.MediaDescription, s *section) {
 	if s.kind == Audio {
 		m.WithValueAttribute("fmtp", pt+" "+opusFmtp)
 	}
+	if s.kind == Video && s.fmtp != "" {
+		m.WithValueAttribute("fmtp", pt+" "+s.fmtp)
+	}
 	for _, fb := range rtcpFeedback[s.kind] {
 		m.WithValueAttribute("rtcp-fb", pt+" "+fb)
 	}

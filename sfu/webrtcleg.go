@@ -91,7 +91,7 @@ func (m *MediaAPI) NewWebRTCLeg(_ context.Context, ident Identity, offer string)
 // negotiate reads the offer, registers the engine peer, creates the tracks
 // and writes the answer.
 func (l *WebRTCLeg) negotiate(offer string) (string, error) {
-	o := parseOffer(offer)
+	o := l.api.readOffer(offer)
 	l.problems = o.problems()
 	for _, p := range l.problems {
 		l.log.Info("browser media not usable", "kind", p.Kind, "reason", p.Reason, "detail", p.Message)
@@ -168,7 +168,7 @@ func (l *WebRTCLeg) buildSections(parsed *sdp.SessionDescription, o offer) {
 // newUps makes the up tracks of a section's kind, knowing their audio
 // level extension and DTMF payload types before any packet flows.
 func (l *WebRTCLeg) newUps(s *section, rids []string) []*UpTrack {
-	ups := newUpTracks(l.id, s.kind, rids)
+	ups := newUpTracks(l.id, s.kind, s.mime(), rids)
 	var dtmf []uint8
 	for _, f := range s.dtmf {
 		dtmf = append(dtmf, f.pt)
@@ -188,7 +188,7 @@ func (l *WebRTCLeg) attachDown(s *section) {
 	s.send, s.ssrc = true, newSSRC()
 	w := &legWriter{l: l, peer: l.peer, ssrc: s.ssrc, pt: s.pt}
 	w.known.Store(!s.added) // a slot the server offers waits for the browser's answer
-	s.down, s.writer = NewDownTrack(s.kind, codecOf(s.kind).MimeType, w, l.stats), w
+	s.down, s.writer = NewDownTrack(s.kind, s.mime(), w, l.stats), w
 	l.mu.Lock()
 	l.downs = append(l.downs, s.down)
 	l.mu.Unlock()

@@ -12,7 +12,7 @@ func (l *WebRTCLeg) ScreenTrack() (*UpTrack, error) {
 	}
 	s := l.newSection(Video)
 	s.recv = true
-	s.screen = NewUpTrack(l.id+"-screen", Video, vp8Codec.MimeType)
+	s.screen = NewUpTrack(l.id+"-screen", Video, s.mime())
 	s.screen.batch = l.api.batch
 	l.mu.Lock()
 	l.sections = append(l.sections, s)

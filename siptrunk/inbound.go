@@ -64,7 +64,7 @@ func (t *Trunk) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 func (t *Trunk) inboundLeg(req *sip.Request) (*Leg, string, error) {
 	ctx, cancel := context.WithTimeout(t.ctx, 5*time.Second)
 	defer cancel()
-	m, err := t.newMedia(string(req.Body()), sipmedia.OffersVP8(string(req.Body())))
+	m, err := t.newMedia(string(req.Body()), sipmedia.OffersVideo(string(req.Body())), "")
 	if err != nil {
 		return nil, "", err
 	}

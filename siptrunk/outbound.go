@@ -35,7 +35,7 @@ func (t *Trunk) Dial(ctx context.Context, req sfu.DialRequest) (sfu.Leg, error) 
 		return nil, ErrReferred
 	}
 	start := time.Now()
-	m, err := t.newMedia("", req.Video)
+	m, err := t.newMedia("", req.Video, req.VideoMime)
 	if err != nil {
 		return nil, err
 	}
@@ -246,9 +246,11 @@ func (t *Trunk) refused(req sfu.DialRequest, err error) {
 
 // newMedia is a call's media back-end for the trunk's media settings
 // and, inbound, the peer's offer (sipmedia.New chooses).
-func (t *Trunk) newMedia(offer string, video bool) (sipmedia.Session, error) {
+// videoCodec is the only video codec to offer (the caller's, outbound).
+func (t *Trunk) newMedia(offer string, video bool, videoCodec string) (sipmedia.Session, error) {
 	tc := t.cfg.Trunk
-	return sipmedia.New(sipmedia.Config{IP: t.mediaIP, Codecs: t.codecs(), Media: tc.Media, ICE: tc.ICE, Log: t.log}, offer, video)
+	return sipmedia.New(sipmedia.Config{IP: t.mediaIP, Codecs: t.codecs(), Media: tc.Media, ICE: tc.ICE, Log: t.log,
+		VideoCodec: videoCodec}, offer, video)
 }
 
 // codecs is the trunk's codec preference.

@@ -8,16 +8,19 @@ import (
 	"testing"
 )
 
-// withoutVP8 removes VP8 (and its retransmission format) from an offer, as
-// a browser that cannot send VP8 would offer.
+// withoutVP8 removes VP8 and H.264 (the video codecs the server forwards)
+// and their retransmission formats from an offer, as a browser that has
+// neither would offer.
 func withoutVP8(offer string) string {
-	m := regexp.MustCompile(`a=rtpmap:(\d+) VP8/90000`).FindStringSubmatch(offer)
-	if m == nil {
-		return offer
+	var pts []string
+	for _, m := range regexp.MustCompile(`a=rtpmap:(\d+) (VP8|H264)/90000`).FindAllStringSubmatch(offer, -1) {
+		pts = append(pts, m[1])
+		if rtx := regexp.MustCompile(`a=fmtp:(\d+) apt=` + m[1] + `\b`).FindStringSubmatch(offer); rtx != nil {
+			pts = append(pts, rtx[1])
+		}
 	}
-	pts := []string{m[1]}
-	if rtx := regexp.MustCompile(`a=fmtp:(\d+) apt=` + m[1] + `\b`).FindStringSubmatch(offer); rtx != nil {
-		pts = append(pts, rtx[1])
+	if pts == nil {
+		return offer
 	}
 	var out []string
 	for _, line := range strings.Split(offer, "\r\n") {

@@ -75,6 +75,7 @@ type Client struct {
 	connected  atomic.Int64          // Unix ns pion first reported connected (ConnectedAt)
 	opts       Options
 	sentKey    atomic.Uint64 // key frames sent (KeyframesOnRequest)
+	h264Seq    uint16        // sequence numbers of H.264 video; the send loop's
 	screen     screenShare   // a shared screen (screen.go)
 
 	wg   sync.WaitGroup
@@ -114,7 +115,11 @@ func newClient(o Options) (*Client, error) {
 	if err := c.addSender(c.audio); err != nil {
 		return nil, errors.Join(err, pc.Close())
 	}
-	if video {
+	if video && o.H264 {
+		if c.video, err = c.addH264Track(); err != nil {
+			return nil, errors.Join(err, pc.Close())
+		}
+	} else if video {
 		if c.video, err = c.addTrack(webrtc.MimeTypeVP8, "video"); err != nil {
 			return nil, errors.Join(err, pc.Close())
 		}
@@ -146,7 +151,11 @@ func (c *Client) ConnectedAt() time.Time {
 
 func newAPI(o Options) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
-	if err := m.RegisterDefaultCodecs(); err != nil {
+	register := m.RegisterDefaultCodecs
+	if o.H264 {
+		register = func() error { return registerH264Only(m) }
+	}
+	if err := register(); err != nil {
 		return nil, err
 	}
 	if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.AudioLevelURI}, webrtc.RTPCodecTypeAudio); err != nil {
@@ -336,7 +345,10 @@ func (c *Client) sendVideo(seq uint16, ts uint32) {
 		c.DropVideo.Add(-1)
 		return
 	}
-	if c.video != nil {
+	switch {
+	case c.video != nil && c.opts.H264:
+		c.writeH264(ts)
+	case c.video != nil:
 		c.writeVideo(seq, ts)
 	}
 	if c.layers != nil {
@@ -418,10 +430,10 @@ func (c *Client) count(kind webrtc.RTPCodecType, mid string, p *rtp.Packet) {
 			c.slots[mid] = st
 		}
 		st.packets++
-		if len(p.Payload) > 3 {
+		if len(p.Payload) > 3 && (!c.opts.H264 || p.Payload[0]&0x1f != 24) { // a STAP-A holds no marker
 			st.marker, st.layer = p.Payload[2], p.Payload[3]
 		}
-		st.arrived(p.Payload, time.Now())
+		st.arrived(p.Payload, time.Now(), c.opts.H264)
 		if len(c.videoSSRCs) > 0 && p.SSRC == c.videoSSRCs[0] {
 			c.resends.arrived(p.SequenceNumber)
 		}

@@ -13,6 +13,8 @@ import (
 type Options struct {
 	Video     bool // one plain video track
 	Simulcast bool // video as three simulcast layers instead
+	// H264 offers H.264 and no VP8, for sending and receiving (h264.go).
+	H264 bool
 	// ReceiveVideo offers to receive video without sending any (a viewer
 	// without a camera).
 	ReceiveVideo bool
@@ -82,10 +84,13 @@ func (c *Client) frameType() byte {
 	return 0x01
 }
 
-// arrived notes a received video packet: key frames and the longest gap
-// between packets (a freeze, as a viewer would see it).
-func (st *slotStats) arrived(payload []byte, at time.Time) {
-	if len(payload) > 1 && payload[0]&0x10 != 0 && payload[1]&0x01 == 0 {
+// arrived notes a received video packet: key frames (H.264's when h264)
+// and the longest gap between packets (a freeze, as a viewer would see it).
+func (st *slotStats) arrived(payload []byte, at time.Time, h264 bool) {
+	switch {
+	case h264 && isH264Key(payload):
+		st.keyframes++
+	case !h264 && len(payload) > 1 && payload[0]&0x10 != 0 && payload[1]&0x01 == 0:
 		st.keyframes++
 	}
 	if !st.last.IsZero() {

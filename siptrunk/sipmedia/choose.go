@@ -12,8 +12,12 @@ type Config struct {
 	IP     net.IP
 	Codecs []string
 	Media  string // dtls-srtp (default), sdes, rtp
-	ICE    string // auto (default), on, off
-	Log    *slog.Logger
+	// VideoCodec is the only video codec (MimeVP8, MimeH264) to offer
+	// and take, the browser's on an outbound call; "": VP8 and H.264,
+	// VP8 first.
+	VideoCodec string
+	ICE        string // auto (default), on, off
+	Log        *slog.Logger
 }
 
 // New chooses a call's media back-end from the trunk's config and, for
@@ -25,7 +29,7 @@ type Config struct {
 //   - ice auto: ICE when we offer or the offer has ICE credentials, DTLS
 //     without ICE when the offer has a fingerprint but no ICE.
 //
-// video asks the back-end to offer or accept VP8 as well.
+// video asks the back-end to offer or accept video as well (VP8, H.264).
 func New(cfg Config, offer string, video bool) (Session, error) {
 	switch cfg.Media {
 	case "sdes":
@@ -37,16 +41,18 @@ func New(cfg Config, offer string, video bool) (Session, error) {
 	if noICE {
 		return newSockSession(cfg, sockDTLS, video)
 	}
-	return newPionMedia(cfg.IP, cfg.Codecs, video), nil
+	p := newPionMedia(cfg.IP, cfg.Codecs, video)
+	p.video.order = videoCodecsFor(cfg.VideoCodec)
+	return p, nil
 }
 
-// newSockSession is a socket back-end of kind that offers or takes VP8
+// newSockSession is a socket back-end of kind that offers or takes
 // video when video is set.
 func newSockSession(cfg Config, kind sockKind, video bool) (Session, error) {
 	m, err := newSockMedia(cfg.IP, cfg.Codecs, kind, cfg.Log)
 	if err != nil {
 		return nil, err
 	}
-	m.wantVideo = video
+	m.wantVideo, m.videoOrder = video, videoCodecsFor(cfg.VideoCodec)
 	return m, nil
 }

@@ -128,6 +128,7 @@ func (m *pionMedia) Offer(ctx context.Context) (string, error) {
 	if !ok {
 		return "", fmt.Errorf("%w: no known codec configured", ErrConfig)
 	}
+	m.videoCodecsFor("")
 	if err := m.build(c, true); err != nil {
 		return "", err
 	}
@@ -153,6 +154,7 @@ func (m *pionMedia) Answer(ctx context.Context, offer string) (string, error) {
 	if !ok {
 		return "", fmt.Errorf("%w: no common codec", ErrSDP)
 	}
+	m.videoCodecsFor(offer)
 	if err := m.build(c, false); err != nil {
 		return "", err
 	}
@@ -202,6 +204,8 @@ func (m *pionMedia) setLocal(ctx context.Context, d webrtc.SessionDescription, k
 func (m *pionMedia) Accept(answer string) error {
 	if !videoKept(answer) {
 		m.dropVideo()
+	} else if err := m.followAnswerCodec(answer); err != nil {
+		return fmt.Errorf("%w: video codec of the answer: %v", ErrSDP, err)
 	}
 	norm, _ := fromSIP(answer)
 	if err := m.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: norm}); err != nil {

@@ -3,6 +3,8 @@ package sipmedia
 import (
 	"errors"
 	"io"
+	"slices"
+	"strings"
 	"sync/atomic"
 
 	"github.com/pion/rtcp"
@@ -10,9 +12,10 @@ import (
 	"github.com/pion/webrtc/v4"
 )
 
-// Video across the trunk (ICE back-end): a video call offers VP8 next to
-// the audio, bundled on the one ICE transport, and a peer's audio+video
-// offer is answered with VP8. The peer's VP8 goes to the room unchanged
+// Video across the trunk (ICE back-end): a video call offers VP8 and
+// H.264 (video_codec.go) next to the audio, bundled on the one ICE
+// transport, and a peer's audio+video offer is answered with the first
+// of those it has. The peer's video goes to the room unchanged
 // (an UpTrack) and the browser's comes back the same way (a DownTrack
 // that rewrites sequence numbers and timestamps across layer switches).
 // Keyframe requests travel both ways: a browser's PLI for the peer's
@@ -29,9 +32,11 @@ import (
 // vp8PayloadType is the payload type we offer VP8 with.
 const vp8PayloadType = 96
 
-// vp8Capability is VP8 with the feedback a PBX relays (NACK, PLI, FIR).
-var vp8Capability = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000,
-	RTCPFeedback: []webrtc.RTCPFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}, {Type: "ccm", Parameter: "fir"}}}
+// videoCapability is c with the feedback a PBX relays (NACK, PLI, FIR).
+func videoCapability(c VideoCodec) webrtc.RTPCodecCapability {
+	return webrtc.RTPCodecCapability{MimeType: c.Mime, ClockRate: 90000, SDPFmtpLine: c.Fmtp,
+		RTCPFeedback: []webrtc.RTCPFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}, {Type: "ccm", Parameter: "fir"}}}
+}
 
 // Video is a back-end that carries video too.
 type Video interface {
@@ -54,6 +59,8 @@ type Video interface {
 // pionVideo is the ICE back-end's video state.
 type pionVideo struct {
 	want     bool                        // offer video / take a peer's video offer
+	order    []VideoCodec                // what we offer, preferred first (nil: the table's order)
+	codecs   []VideoCodec                // what the media engine has: order offering, the chosen one answering
 	track    *webrtc.TrackLocalStaticRTP // ours; nil without video
 	onRTP    func(*rtp.Packet)           // set by StartVideo before Start
 	keyframe atomic.Pointer[func()]
@@ -67,18 +74,66 @@ type pionVideo struct {
 	asked, requested atomic.Uint64
 }
 
-// registerVideo adds VP8 to the media engine and makes our video track.
+// videoCodecsFor sets the codecs to register: every one of ours for an
+// offer ("" peerOffer), else the first of ours the peer's offer has (none:
+// video is refused).
+func (m *pionMedia) videoCodecsFor(peerOffer string) {
+	order := m.video.order
+	if order == nil {
+		order = videoCodecs
+	}
+	m.video.codecs = order
+	if peerOffer == "" {
+		return
+	}
+	m.video.codecs = nil
+	if c, ok := pickVideo(parseSDPSection(peerOffer, "video"), order); ok {
+		m.video.codecs = []VideoCodec{c}
+	}
+}
+
+// registerVideo adds the video codecs to the media engine and makes our
+// video track, of the first.
 func (m *pionMedia) registerVideo(me *webrtc.MediaEngine) error {
-	if !m.video.want {
+	if !m.video.want || len(m.video.codecs) == 0 {
 		return nil
 	}
-	if err := me.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: vp8Capability, PayloadType: vp8PayloadType},
-		webrtc.RTPCodecTypeVideo); err != nil {
-		return err
+	for _, c := range m.video.codecs {
+		if err := me.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: videoCapability(c),
+			PayloadType: webrtc.PayloadType(c.PT)}, webrtc.RTPCodecTypeVideo); err != nil {
+			return err
+		}
 	}
-	t, err := webrtc.NewTrackLocalStaticRTP(vp8Capability, "video", "xphone")
+	t, err := webrtc.NewTrackLocalStaticRTP(videoCapability(m.video.codecs[0]), "video", "xphone")
 	if err != nil {
 		return err
+	}
+	m.video.track = t
+	return nil
+}
+
+// followAnswerCodec makes our video track carry the codec the peer's
+// answer kept, before the answer binds it (pion binds a track only to a
+// codec of its own type).
+func (m *pionMedia) followAnswerCodec(answer string) error {
+	if m.video.track == nil {
+		return nil
+	}
+	c, ok := pickAnswerVideo(parseSDPSection(answer, "video"), m.video.codecs)
+	if !ok || strings.EqualFold(c.Mime, m.video.track.Codec().MimeType) {
+		return nil
+	}
+	c.Fmtp = m.video.codecs[slices.IndexFunc(m.video.codecs, func(o VideoCodec) bool { return o.Mime == c.Mime })].Fmtp
+	t, err := webrtc.NewTrackLocalStaticRTP(videoCapability(c), "video", "xphone")
+	if err != nil {
+		return err
+	}
+	for _, s := range m.pc.GetSenders() {
+		if s.Track() == m.video.track {
+			if err := s.ReplaceTrack(t); err != nil {
+				return err
+			}
+		}
 	}
 	m.video.track = t
 	return nil
@@ -180,7 +235,7 @@ func (m *pionMedia) noteVideo(peerSDP string) {
 		if len(p.Codecs) == 0 || len(p.Encodings) == 0 {
 			return
 		}
-		m.video.mime, m.video.ourSSRC = p.Codecs[0].MimeType, uint32(p.Encodings[0].SSRC)
+		m.video.mime, m.video.ourSSRC = m.video.track.Codec().MimeType, uint32(p.Encodings[0].SSRC)
 	}
 	pli, fir := videoFeedback(peerSDP)
 	m.video.fir = fir && !pli

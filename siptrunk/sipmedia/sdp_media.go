@@ -17,6 +17,7 @@ type sdpMedia struct {
 	proto       string // RTP/AVP, RTP/SAVP, UDP/TLS/RTP/SAVP …
 	payloads    []uint8
 	rtpmap      map[uint8]string // "opus/48000/2"
+	fmtp        map[uint8]string // a=fmtp values by payload type
 	rtcpMux     bool
 	rtcpPort    int    // a=rtcp (RFC 3605); 0: RTP port + 1
 	setup       string // actpass, active, passive
@@ -34,7 +35,7 @@ func parseSDPMedia(s string) sdpMedia { return parseSDPSection(s, "audio") }
 // parseSDPSection reads the first section of media kind ("audio",
 // "video") as parseSDPMedia does.
 func parseSDPSection(s, kind string) sdpMedia {
-	m := sdpMedia{rtpmap: map[uint8]string{}}
+	m := sdpMedia{rtpmap: map[uint8]string{}, fmtp: map[uint8]string{}}
 	d, ok := parse(s)
 	if !ok {
 		return m
@@ -79,6 +80,11 @@ func (m *sdpMedia) parseAttr(a sdp.Attribute, media bool) {
 		pt, enc, ok := strings.Cut(v, " ")
 		if n, err := strconv.Atoi(pt); ok && err == nil && n >= 0 && n < 128 {
 			m.rtpmap[uint8(n)] = strings.TrimSpace(enc)
+		}
+	case "fmtp":
+		pt, v, ok := strings.Cut(v, " ")
+		if n, err := strconv.Atoi(pt); ok && err == nil && n >= 0 && n < 128 {
+			m.fmtp[uint8(n)] = strings.TrimSpace(v)
 		}
 	case "rtcp":
 		if f := strings.Fields(v); media && len(f) > 0 {

@@ -78,14 +78,16 @@ type sockMedia struct {
 
 	stats sockStats
 
-	// Video (sock_video.go): wantVideo offers VP8 or takes a peer's VP8
+	// Video (sock_video.go): wantVideo offers VP8 and H.264 (videoOrder:
+	// preferred first, or only the caller's) or takes a peer's offer of either
 	// offer; vid is the call's video stream, a sockMedia of its own (its
 	// own sockets, keys, DTLS association and RTCP), nil without video.
 	// video is set on that stream only.
-	wantVideo bool
-	vid       *sockMedia
-	video     *sockVideo
-	onVideo   func(*rtp.Packet) // set by StartVideo before Start
+	wantVideo  bool
+	videoOrder []VideoCodec
+	vid        *sockMedia
+	video      *sockVideo
+	onVideo    func(*rtp.Packet) // set by StartVideo before Start
 
 	ctx     context.Context
 	cancel  context.CancelFunc

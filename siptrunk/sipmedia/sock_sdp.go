@@ -87,7 +87,7 @@ func (m *sockMedia) Answer(_ context.Context, offer string) (string, error) {
 		return "", err
 	}
 	m.local = rejectOthers(offer, m.buildSDP(m.canonicalProto(m.peer.proto), []Codec{c}, eventsOf([]Codec{c}), m.peer.rtcpMux, attrs))
-	if m.wantVideo && OffersVP8(offer) {
+	if m.wantVideo && OffersVideo(offer) {
 		m.answerVideo(offer)
 	}
 	return m.local, nil

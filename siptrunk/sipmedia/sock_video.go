@@ -18,18 +18,19 @@ import (
 // (one per m-line, restarted on re-INVITE like the audio's), its own
 // latching and RTCP reports. The audio stream owns it (vid) and starts
 // and closes it. What reaches the leg is the same Video interface the ICE
-// back-end offers: VP8 passed through unchanged both ways, keyframe
+// back-end offers: VP8 or H.264 (video_codec.go) passed through unchanged both ways, keyframe
 // requests (PLI, FIR) relayed both ways. A failure of the video stream
 // never fails the call: the audio goes on.
 
-// vp8Codec is VP8 as payloadFor looks it up in a video section.
-var vp8Codec = Codec{Encoding: "VP8", ClockRate: 90000, PayloadType: vp8PayloadType}
-
 // sockVideo is a video stream's own state.
 type sockVideo struct {
-	pt       uint8 // VP8's payload type as negotiated
-	fir      bool  // the peer takes FIR but not PLI
-	ready    bool  // negotiated (Answer or Accept kept it)
+	pt uint8 // codec's payload type as negotiated
+	// order is the codecs we offer and take, preferred first; codec is
+	// the one negotiated (Mime "" before).
+	order    []VideoCodec
+	codec    VideoCodec
+	fir      bool // the peer takes FIR but not PLI
+	ready    bool // negotiated (Answer or Accept kept it)
 	firSeq   atomic.Uint32
 	peerSSRC atomic.Uint32
 	// paused: the peer takes none of our video (its video section is
@@ -43,26 +44,44 @@ type sockVideo struct {
 	out              []byte     // WriteRTP's packet
 }
 
+// codecs is what the stream offers and takes, preferred first.
+func (v *sockVideo) codecs() []VideoCodec {
+	if v.order == nil {
+		return videoCodecs
+	}
+	return v.order
+}
+
 // newVideoStream binds the video stream's socket pair, of m's kind.
 func (m *sockMedia) newVideoStream() (*sockMedia, error) {
 	v, err := newSockMedia(m.ip, nil, m.kind, m.log.With("stream", "video"))
 	if err != nil {
 		return nil, err
 	}
-	v.video = &sockVideo{pt: vp8PayloadType, out: make([]byte, 0, 1600)}
+	v.video = &sockVideo{pt: vp8PayloadType, order: m.videoOrder, out: make([]byte, 0, 1600)}
 	return v, nil
 }
 
-// videoSection is the stream's m=video section: VP8 with the keyframe
-// requests we relay (no NACK: nothing is resent toward a SIP peer).
+// videoSection is the stream's m=video section: the negotiated codec, or
+// every codec of the table in an offer, each with the keyframe requests
+// we relay (no NACK: nothing is resent toward a SIP peer).
 func (m *sockMedia) videoSection(proto string, mux bool, attrs []sdp.Attribute) *sdp.MediaDescription {
-	pt := strconv.Itoa(int(m.video.pt))
+	codecs := m.video.codecs()
+	if m.video.codec.Mime != "" {
+		codecs = []VideoCodec{m.video.codec}
+	}
 	md := &sdp.MediaDescription{MediaName: sdp.MediaName{Media: "video", Port: sdp.RangedPort{Value: m.port()},
-		Protos: strings.Split(proto, "/"), Formats: []string{pt}}}
-	md.WithValueAttribute("rtpmap", pt+" VP8/90000").
-		WithValueAttribute("rtcp-fb", pt+" nack pli").
-		WithValueAttribute("rtcp-fb", pt+" ccm fir").
-		WithPropertyAttribute(SendRecv).
+		Protos: strings.Split(proto, "/")}}
+	for _, c := range codecs {
+		pt := strconv.Itoa(int(c.PT))
+		md.MediaName.Formats = append(md.MediaName.Formats, pt)
+		md.WithValueAttribute("rtpmap", c.rtpmapValue())
+		if c.Fmtp != "" {
+			md.WithValueAttribute("fmtp", pt+" "+c.Fmtp)
+		}
+		md.WithValueAttribute("rtcp-fb", pt+" nack pli").WithValueAttribute("rtcp-fb", pt+" ccm fir")
+	}
+	md.WithPropertyAttribute(SendRecv).
 		WithValueAttribute("rtcp", strconv.Itoa(m.port()+1))
 	if mux {
 		md.WithPropertyAttribute("rtcp-mux")
@@ -103,7 +122,7 @@ func (m *sockMedia) offerVideo() error {
 	return nil
 }
 
-// answerVideo answers the peer's VP8 offer with a video stream of ours
+// answerVideo answers the peer's video offer with a video stream of ours
 // in place of the refused section rejectOthers left. A video section we
 // cannot take stays refused; the call goes on with audio.
 func (m *sockMedia) answerVideo(offer string) {
@@ -124,13 +143,13 @@ func (m *sockMedia) answerVideo(offer string) {
 }
 
 // takeVideo reads the offer's video section into the stream: transport,
-// VP8's payload type and feedback, keys, the peer's address.
+// the codec's payload type and feedback, keys, the peer's address.
 func (m *sockMedia) takeVideo(offer string) ([]sdp.Attribute, error) {
 	m.peer = parseSDPSection(offer, "video")
 	if !m.acceptsProto(m.peer.proto) {
 		return nil, fmt.Errorf("%w: video's %q does not match the trunk's media", ErrSDP, m.peer.proto)
 	}
-	if err := m.takeVP8(offer); err != nil {
+	if err := m.takeVideoCodec(offer, pickVideo); err != nil {
 		return nil, err
 	}
 	attrs, err := m.answerSecurity()
@@ -140,14 +159,16 @@ func (m *sockMedia) takeVideo(offer string) ([]sdp.Attribute, error) {
 	return attrs, m.setRemote()
 }
 
-// takeVP8 notes VP8's payload type and keyframe feedback in s's video.
-func (m *sockMedia) takeVP8(s string) error {
-	pt, ok := m.peer.payloadFor(vp8Codec)
+// takeVideoCodec notes the first codec of ours that s's video section
+// has (as pick finds it in an offer or an answer), its payload type and
+// the keyframe feedback the peer takes.
+func (m *sockMedia) takeVideoCodec(s string, pick func(sdpMedia, []VideoCodec) (VideoCodec, bool)) error {
+	c, ok := pick(m.peer, m.video.codecs())
 	if !ok {
-		return fmt.Errorf("%w: no VP8 in the video section", ErrSDP)
+		return fmt.Errorf("%w: no VP8 or H.264 (packetization mode 1, baseline) in the video section", ErrSDP)
 	}
 	pli, fir := videoFeedback(s)
-	m.video.pt, m.video.fir = pt, fir && !pli
+	m.video.codec, m.video.pt, m.video.fir = c, c.PT, fir && !pli
 	m.setPaused(m.peer.direction)
 	return nil
 }
@@ -198,7 +219,7 @@ func (m *sockMedia) acceptVideoSection(answer string) error {
 	if !m.acceptsProto(m.peer.proto) {
 		return fmt.Errorf("%w: video answer's %q does not match our offer", ErrSDP, m.peer.proto)
 	}
-	if err := m.takeVP8(answer); err != nil {
+	if err := m.takeVideoCodec(answer, pickAnswerVideo); err != nil {
 		return err
 	}
 	switch m.kind {
@@ -224,7 +245,7 @@ func dtlsRole(setup string) string {
 
 // checkVideoUpdate reads a re-offer's video section for the running
 // video stream and refuses what we do not follow (ErrUpdate): video
-// dropped or refused, VP8 renumbered, another transport, a new DTLS
+// dropped or refused, the codec dropped or renumbered, another transport, a new DTLS
 // fingerprint (a restart with the same one is answered by the stream's
 // read loop, as for audio).
 func (m *sockMedia) checkVideoUpdate(offer string) (sdpMedia, error) {
@@ -235,8 +256,8 @@ func (m *sockMedia) checkVideoUpdate(offer string) (sdpMedia, error) {
 	if !m.acceptsProto(p.proto) {
 		return p, fmt.Errorf("%w: video re-offer's %q is not the call's transport", ErrUpdate, p.proto)
 	}
-	if pt, ok := p.payloadFor(vp8Codec); !ok || pt != m.video.pt {
-		return p, fmt.Errorf("%w: video re-offer drops or renumbers VP8", ErrUpdate)
+	if c, ok := pickAnswerVideo(p, []VideoCodec{m.video.codec}); !ok || c.PT != m.video.pt {
+		return p, fmt.Errorf("%w: video re-offer drops or renumbers %s", ErrUpdate, m.video.codec.Encoding)
 	}
 	if m.kind == sockDTLS && !strings.EqualFold(p.fingerprint, m.peer.fingerprint) {
 		return p, fmt.Errorf("%w: new DTLS fingerprint on the video", ErrUpdate)

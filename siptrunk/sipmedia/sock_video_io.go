@@ -19,7 +19,7 @@ func (m *sockMedia) VideoMime() (string, bool) {
 	if m.vid == nil || !m.vid.video.ready {
 		return "", false
 	}
-	return "video/VP8", true
+	return m.vid.video.codec.Mime, true
 }
 
 // StartVideo implements Video; it must come before Start.
@@ -97,7 +97,7 @@ func (m *sockMedia) sealVideo(dst []byte, p *rtp.Packet) ([]byte, error) {
 	return pair.tx.EncryptRTP(dst[:0], out, &m.ehdr)
 }
 
-// admitVideo checks a video packet of the peer's: VP8's payload type
+// admitVideo checks a video packet of the peer's: the codec's payload type
 // only (anything else is dropped and counted). The first one's SSRC is
 // where our keyframe requests go.
 func (m *sockMedia) admitVideo(p *rtp.Packet) bool {

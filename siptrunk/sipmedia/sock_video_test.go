@@ -138,7 +138,7 @@ func TestSockMediaVideoFIROnly(t *testing.T) {
 		"m=video 4002 RTP/AVP 100\r\na=rtpmap:100 VP8/90000\r\na=rtcp-fb:* ccm fir\r\na=rtcp-fb:* nack\r\n"
 	m := &sockMedia{video: &sockVideo{}}
 	m.peer = parseSDPSection(answer, "video")
-	must(t, m.takeVP8(answer))
+	must(t, m.takeVideoCodec(answer, pickAnswerVideo))
 	if !m.video.fir || m.video.pt != 100 {
 		t.Errorf("fir %v, payload type %d; want FIR and 100", m.video.fir, m.video.pt)
 	}

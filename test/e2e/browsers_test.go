@@ -76,7 +76,8 @@ func TestSimulcastLayerSwitches(t *testing.T) {
 }
 
 // noVP8JS makes the page's video transceivers offer every codec but VP8
-// (with setCodecPreferences), as a browser without VP8 would.
+// and H.264 (with setCodecPreferences), as a browser without a codec the
+// server forwards would.
 const noVP8JS = `(() => {
   const Orig = window.RTCPeerConnection;
   if (!Orig || !Orig.prototype.addTransceiver) return;
@@ -86,7 +87,7 @@ const noVP8JS = `(() => {
     const kind = typeof args[0] === 'string' ? args[0] : args[0] && args[0].kind;
     const caps = window.RTCRtpReceiver && RTCRtpReceiver.getCapabilities && RTCRtpReceiver.getCapabilities('video');
     if (kind === 'video' && tr.setCodecPreferences && caps) {
-      tr.setCodecPreferences(caps.codecs.filter((c) => !/vp8/i.test(c.mimeType)));
+      tr.setCodecPreferences(caps.codecs.filter((c) => !/vp8|h264/i.test(c.mimeType)));
     }
     return tr;
   };
