@@ -79,7 +79,7 @@ func (t *Trunk) invite(ctx context.Context, d *dialing, number, offer string, se
 		sendOverTCP(r)
 	}
 	t.Stats.Invites.Add(1)
-	sess, err := t.dua.WriteInvite(ctx, r)
+	sess, err := t.dua.WriteInvite(ctx, r, buildRequest)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrTrunkUnavailable, err)
 	}

@@ -3,6 +3,7 @@ package siptrunk
 import (
 	"strings"
 
+	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 	"github.com/icholy/digest"
 )
@@ -49,6 +50,19 @@ func overUDPLimit(transport string, req *sip.Request, extra int) bool {
 func sendOverTCP(req *sip.Request) {
 	req.SetTransport("TCP")
 	req.Laddr = sip.Addr{}
+}
+
+// buildRequest is sipgo's build of a new request, except that one moved to
+// TCP keeps leaving from an ephemeral port: sipgo copies the UDP listening
+// address into every request it builds, and a connection bound to that
+// port cannot be opened again to the same peer while the last one sits in
+// TIME_WAIT (a minute after a trunk restart or reload).
+func buildRequest(c *sipgo.Client, req *sip.Request) error {
+	err := sipgo.ClientRequestBuild(c, req)
+	if req.Transport() == "TCP" {
+		req.Laddr = sip.Addr{}
+	}
+	return err
 }
 
 // authorizedSize is how long req becomes with the Authorization (or
