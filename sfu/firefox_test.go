@@ -221,8 +221,8 @@ func TestOfferWithoutVP8(t *testing.T) {
 	}
 	p := leg.MediaProblems()
 	if len(p) != 1 || p[0].Kind != Video || p[0].Reason != ProblemCodec ||
-		!regexp.MustCompile(`VP8 video.*only VP9, AV1`).MatchString(p[0].Message) {
-		t.Fatalf("problems %+v, want one video codec problem naming VP8 and the offered VP9, AV1", p)
+		!regexp.MustCompile(`VP8 or H.264 video.*only VP9, AV1`).MatchString(p[0].Message) {
+		t.Fatalf("problems %+v, want one video codec problem naming VP8 or H.264 and the offered VP9, AV1", p)
 	}
 }
 

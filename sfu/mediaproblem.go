@@ -18,7 +18,7 @@ type MediaProblem struct {
 	Reason string
 	// Message says what happened, in English (logs, other clients).
 	Message string
-	// Want is the codec the server forwards for Kind ("VP8"), and Offered
+	// Want is the codec the server forwards for Kind ("VP8 or H.264"), and Offered
 	// the codecs the browser offered instead, so a UI can say it in its
 	// user's language (ProblemCodec only).
 	Want    string
@@ -69,6 +69,9 @@ func (o offer) canUse(kind Kind) bool {
 // browser offered, without the "video/" prefix.
 func codecNames(kind Kind, offered []string) (string, []string) {
 	want := strings.TrimPrefix(codecOf(kind).MimeType, kind.String()+"/")
+	if kind == Video {
+		want = "VP8 or H.264" // H.264 in packetization mode 1 (h264.go)
+	}
 	names := make([]string, 0, len(offered))
 	for _, c := range offered {
 		names = append(names, strings.TrimPrefix(c, kind.String()+"/"))

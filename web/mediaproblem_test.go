@@ -67,7 +67,7 @@ func TestAnswerNamesUnusableMedia(t *testing.T) {
 		t.Fatalf("answer unusable = %s, want the video codec named", got)
 	}
 	// The UI words it in its user's language from want and offered.
-	if u, _ := a["unusable"].([]any); len(u) != 1 || u[0].(map[string]any)["want"] != "VP8" ||
+	if u, _ := a["unusable"].([]any); len(u) != 1 || u[0].(map[string]any)["want"] != "VP8 or H.264" ||
 		len(u[0].(map[string]any)["offered"].([]any)) == 0 || strings.Contains(fmt.Sprint(u[0].(map[string]any)["offered"]), "VP8") {
 		t.Fatalf("answer unusable = %s, want want VP8 and the offered codecs without it", got)
 	}

@@ -110,7 +110,7 @@ func TestUnusableVideoIsExplained(t *testing.T) {
 		t.Fatal("this Firefox has no RTCRtpTransceiver.setCodecPreferences; the test cannot take VP8 away")
 	}
 	connectCall(t, a, b, "1001", "Alice", "1002", "Bob", true, true)
-	a.waitText("note", regexp.MustCompile(`^Your browser's video could not be used: Xphone forwards VP8 video, and the browser offered only .+`), signalTimeout)
+	a.waitText("note", regexp.MustCompile(`^Your browser's video could not be used: Xphone forwards VP8 or H.264 video, and the browser offered only .+`), signalTimeout)
 	t.Logf("1001 is told: %s", a.text("note"))
 	a.requireMediaFlowing(false, mediaTimeout)
 	b.requireMediaFlowing(false, mediaTimeout)

@@ -152,7 +152,7 @@ function onAnswer(msg) {
 /**
  * What the server could not use of our offer (`answer.unusable`), as text
  * objects for the user, e.g. "Your browser's video could not be used:
- * Xphone forwards VP8 video, and the browser offered only VP9".
+ * Xphone forwards VP8 or H.264 video, and the browser offered only VP9".
  */
 export function unusableNotes(unusable) {
   if (!Array.isArray(unusable)) return [];
