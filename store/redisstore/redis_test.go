@@ -62,7 +62,11 @@ func TestPrefixesSeparateDeployments(t *testing.T) {
 // new login fails fast with ErrUnavailable, and Redis back heals it.
 func TestOutage(t *testing.T) {
 	srv := clustertest.StartRedis(t)
-	s := openOn(t, srv.Addr(), "")
+	s, err := redisstore.Open(context.Background(), redisstore.Options{Addrs: []string{srv.Addr()}, Timeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
 	ctx := context.Background()
 	known := store.Session{TokenHash: "known", Ext: "1001", Expires: time.Now().Add(time.Hour)}
 	if err := s.PutSession(ctx, known); err != nil {
@@ -76,7 +80,7 @@ func TestOutage(t *testing.T) {
 	if _, err := s.GetSession(ctx, "unknown"); !errors.Is(err, store.ErrUnavailable) {
 		t.Errorf("unknown session during the outage: %v, want ErrUnavailable", err)
 	}
-	err := s.PutSession(ctx, store.Session{TokenHash: "new", Ext: "1002", Expires: time.Now().Add(time.Hour)})
+	err = s.PutSession(ctx, store.Session{TokenHash: "new", Ext: "1002", Expires: time.Now().Add(time.Hour)})
 	if !errors.Is(err, store.ErrUnavailable) {
 		t.Errorf("new login during the outage: %v, want ErrUnavailable", err)
 	}
