@@ -2,7 +2,9 @@ package server
 
 import (
 	"context"
+	"log/slog"
 
+	"xphone/configs"
 	"xphone/store"
 	"xphone/store/redisstore"
 )
@@ -22,14 +24,20 @@ func (s *Server) openStore(ctx context.Context) error {
 		s.db = db
 		return nil
 	}
-	db, err := redisstore.Open(ctx, redisstore.Options{
-		Addrs: c.Redis.Addrs, MasterName: c.Redis.MasterName, Username: c.Redis.Username,
-		Password: c.Redis.Password, DB: c.Redis.DB, Log: s.log.With("part", "store"),
-	})
+	db, err := OpenSharedStore(ctx, c, s.log.With("part", "store"))
 	if err != nil {
 		return err
 	}
 	s.db = db
 	s.log.Info("store: sessions, history and settings in Redis", "redis", c.Redis.Addrs)
 	return nil
+}
+
+// OpenSharedStore opens the Redis store on the cluster's Redis, with the
+// same connection settings as the cluster itself.
+func OpenSharedStore(ctx context.Context, c *configs.Cluster, log *slog.Logger) (*redisstore.Store, error) {
+	return redisstore.Open(ctx, redisstore.Options{
+		Addrs: c.Redis.Addrs, MasterName: c.Redis.MasterName, Username: c.Redis.Username,
+		Password: c.Redis.Password, DB: c.Redis.DB, Log: log,
+	})
 }

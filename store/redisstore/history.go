@@ -72,9 +72,7 @@ func (s *Store) AddCall(ctx context.Context, e store.CallEntry, limits store.His
 	if e.Ext == "" || !e.Direction.Valid() {
 		return 0, fmt.Errorf("%w: add call: entry needs an extension and a direction (got %q, %q)", store.ErrQuery, e.Ext, e.Direction)
 	}
-	body, err := json.Marshal(record{Direction: e.Direction, Number: e.Number, Name: e.Name, Started: e.Started.UnixMilli(),
-		Answered: e.Answered, DurationMS: e.Duration.Milliseconds(), Reason: e.Reason, Video: e.Video,
-		ViaNumber: e.ViaNumber, ViaName: e.ViaName})
+	body, err := json.Marshal(recordOf(e))
 	if err != nil {
 		return 0, fmt.Errorf("%w: add call: %v", store.ErrQuery, err)
 	}
@@ -86,16 +84,25 @@ func (s *Store) AddCall(ctx context.Context, e store.CallEntry, limits store.His
 	}); err != nil {
 		return 0, wrap("add call", err)
 	}
-	missed := "0"
-	if e.Direction == store.Missed {
-		missed = "1"
-	}
 	_, err = addCallScript.Run(ctx, s.rdb, s.historyKeys(e.Ext),
-		id.Val(), body, e.Started.UnixMilli(), missed, limits.Keep, since(limits)).Result()
+		id.Val(), body, e.Started.UnixMilli(), missedFlag(e), limits.Keep, since(limits)).Result()
 	if err != nil {
 		return 0, wrap("add call", err)
 	}
 	return id.Val(), nil
+}
+
+func recordOf(e store.CallEntry) record {
+	return record{Direction: e.Direction, Number: e.Number, Name: e.Name, Started: e.Started.UnixMilli(),
+		Answered: e.Answered, DurationMS: e.Duration.Milliseconds(), Reason: e.Reason, Video: e.Video,
+		ViaNumber: e.ViaNumber, ViaName: e.ViaName}
+}
+
+func missedFlag(e store.CallEntry) string {
+	if e.Direction == store.Missed {
+		return "1"
+	}
+	return "0"
 }
 
 func (s *Store) historyKeys(ext string) []string {
