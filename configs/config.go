@@ -375,7 +375,22 @@ type Cluster struct {
 	// last; nodes refresh them every TTL/3. Default 6s, 1s to 60s.
 	TTL   Duration     `yaml:"ttl"`
 	Redis ClusterRedis `yaml:"redis"`
+	// Store is where login sessions, call history and settings live:
+	// "redis" (the default: shared by every node, so a user whose node
+	// dies keeps session, DND and history on the next) or "sqlite" (the
+	// data directory's file, for several nodes on one machine sharing it).
+	Store string `yaml:"store"`
 }
+
+// Values of cluster.store.
+const (
+	ClusterStoreRedis  = "redis"
+	ClusterStoreSQLite = "sqlite"
+)
+
+// SharedStore reports whether sessions, history and settings live in
+// Redis: a cluster: block without store: sqlite.
+func (c *Cluster) SharedStore() bool { return c != nil && c.Store != ClusterStoreSQLite }
 
 // ClusterRedis says how to reach Redis: one address (standalone), several
 // (a Redis Cluster), or the Sentinels' addresses with MasterName.

@@ -30,6 +30,9 @@ func (c *Cluster) validate(ps *problems) {
 	if ttl := c.TTL.D(); ttl != 0 && (ttl < MinClusterTTL || ttl > MaxClusterTTL) {
 		ps.add("cluster.ttl", "%v: want %v to %v (default %v)", ttl, MinClusterTTL, MaxClusterTTL, DefaultClusterTTL)
 	}
+	if c.Store != "" && c.Store != ClusterStoreRedis && c.Store != ClusterStoreSQLite {
+		ps.add("cluster.store", "%q: want %s (default) or %s", c.Store, ClusterStoreRedis, ClusterStoreSQLite)
+	}
 	c.Redis.validate(ps)
 }
 

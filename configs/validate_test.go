@@ -308,6 +308,9 @@ func TestValidateCluster(t *testing.T) {
 		{"db out of range", func(c *Cluster) { c.Redis.DB = 16 }, "cluster.redis.db"},
 		{"ttl too short", func(c *Cluster) { c.TTL = Duration(500 * time.Millisecond) }, "cluster.ttl"},
 		{"ttl default", func(c *Cluster) { c.TTL = 0 }, ""},
+		{"store redis", func(c *Cluster) { c.Store = "redis" }, ""},
+		{"store sqlite (nodes on one machine)", func(c *Cluster) { c.Store = "sqlite" }, ""},
+		{"store unknown", func(c *Cluster) { c.Store = "postgres" }, "cluster.store"},
 		{"advertise not host:port", func(c *Cluster) { c.Advertise = []string{"node1"} }, "cluster.advertise[0]"},
 	}
 	for _, tt := range tests {

@@ -12,4 +12,7 @@ var (
 	ErrMigrate = errors.New("store: migration")
 	// ErrQuery: a read or write failed.
 	ErrQuery = errors.New("store: query")
+	// ErrUnavailable: a networked store (Redis) cannot be reached or
+	// answered too late; the caller fails fast instead of waiting.
+	ErrUnavailable = errors.New("store: unavailable")
 )

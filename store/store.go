@@ -2,8 +2,8 @@
 // sessions, call history and per-extension settings (do-not-disturb, which
 // missed calls were seen). Callers see the small Store interface; the default implementation is SQLite in pure Go
 // (modernc.org/sqlite, so the default build stays cgo-free) in one file in
-// the data directory. A networked store (Redis, for a cluster) can
-// implement the same interface later.
+// the data directory. A cluster keeps them in Redis instead
+// (store/redisstore); both keep the contract of store/storetest.
 //
 // The schema grows by numbered migrations (migrations.go): a new feature
 // appends one, never edits an applied one. Opening a file runs the

@@ -4,10 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -92,124 +90,6 @@ func TestOpenRefusesGarbage(t *testing.T) {
 	}
 	if _, err := Open(context.Background(), path); err == nil {
 		t.Fatal("Open accepted a file that is not SQLite")
-	}
-}
-
-func TestSessionsRoundTrip(t *testing.T) {
-	s, _ := openTemp(t)
-	ctx := context.Background()
-	now := time.UnixMilli(1_900_000_000_000)
-	for i, ext := range []string{"1001", "1001", "1002"} {
-		if err := s.PutSession(ctx, Session{TokenHash: fmt.Sprint("h", i), Ext: ext, Expires: now.Add(time.Hour)}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := s.GetSession(ctx, "nope"); !errors.Is(err, ErrNotFound) {
-		t.Errorf("GetSession(unknown) = %v, want ErrNotFound", err)
-	}
-	if err := s.TouchSession(ctx, "h0", now.Add(3*time.Hour)); err != nil {
-		t.Fatal(err)
-	}
-	if got, _ := s.GetSession(ctx, "h0"); !got.Expires.Equal(now.Add(3 * time.Hour)) {
-		t.Errorf("touched expiry %v", got.Expires)
-	}
-	if err := s.TouchSession(ctx, "nope", now); !errors.Is(err, ErrNotFound) {
-		t.Errorf("TouchSession(unknown) = %v, want ErrNotFound", err)
-	}
-	if n, err := s.CountSessions(ctx, now.Add(2*time.Hour)); err != nil || n != 1 {
-		t.Errorf("CountSessions 2 h later = %d, %v; want 1 (only the touched one)", n, err)
-	}
-	if n, err := s.DeleteExpiredSessions(ctx, now.Add(2*time.Hour)); err != nil || n != 2 {
-		t.Errorf("DeleteExpiredSessions = %d, %v; want 2", n, err)
-	}
-	if n, err := s.DeleteSessionsOf(ctx, "1001"); err != nil || n != 1 {
-		t.Errorf("DeleteSessionsOf(1001) = %d, %v; want 1", n, err)
-	}
-	if err := s.DeleteSession(ctx, "h0"); err != nil {
-		t.Errorf("deleting an absent session: %v", err)
-	}
-	if n, _ := s.CountSessions(ctx, now); n != 0 {
-		t.Errorf("%d sessions left, want 0", n)
-	}
-}
-
-// TestTrimSessionsKeepsTheMostRecentlyUsed: the sessions of one extension
-// beyond keep go, those expiring first (least recently used) first.
-func TestTrimSessionsKeepsTheMostRecentlyUsed(t *testing.T) {
-	s, _ := openTemp(t)
-	ctx := context.Background()
-	now := time.UnixMilli(1_900_000_000_000)
-	for i, at := range []time.Duration{3, 1, 4, 2} { // hours to expiry
-		if err := s.PutSession(ctx, Session{TokenHash: fmt.Sprint("h", i), Ext: "1001", Expires: now.Add(at * time.Hour)}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := s.PutSession(ctx, Session{TokenHash: "other", Ext: "1002", Expires: now}); err != nil {
-		t.Fatal(err)
-	}
-	gone, err := s.TrimSessionsOf(ctx, "1001", 2)
-	slices.Sort(gone)
-	if err != nil || !slices.Equal(gone, []string{"h1", "h3"}) {
-		t.Fatalf("TrimSessionsOf(1001, 2) = %v, %v; want the two expiring first, h1 and h3", gone, err)
-	}
-	for _, h := range []string{"h0", "h2", "other"} {
-		if _, err := s.GetSession(ctx, h); err != nil {
-			t.Errorf("%s: %v, want kept", h, err)
-		}
-	}
-	if gone, err := s.TrimSessionsOf(ctx, "1001", 2); err != nil || len(gone) != 0 {
-		t.Errorf("trimming at the cap removed %v, %v", gone, err)
-	}
-	if gone, _ := s.TrimSessionsOf(ctx, "1001", 0); len(gone) != 2 {
-		t.Errorf("keep 0 removed %v, want both", gone)
-	}
-}
-
-// TestConcurrentWriters: goroutines on one handle and on a second handle
-// of the same file (as a second process would) write at once; none fails
-// and every write is there.
-func TestConcurrentWriters(t *testing.T) {
-	s, path := openTemp(t)
-	other, err := Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	ctx := context.Background()
-	exp := time.Now().Add(time.Hour)
-	const writers, each = 8, 50
-	var wg sync.WaitGroup
-	errs := make(chan error, writers*each)
-	for w := range writers {
-		db := Store(s)
-		if w%2 == 1 {
-			db = other
-		}
-		wg.Go(func() {
-			for i := range each {
-				h := fmt.Sprintf("w%d-%d", w, i)
-				if err := db.PutSession(ctx, Session{TokenHash: h, Ext: fmt.Sprint(1000 + w), Expires: exp}); err != nil {
-					errs <- err
-				}
-				if err := db.TouchSession(ctx, h, exp.Add(time.Minute)); err != nil {
-					errs <- err
-				}
-				if i%5 == 0 {
-					if err := db.DeleteSession(ctx, h); err != nil {
-						errs <- err
-					}
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
-	want := writers * (each - each/5)
-	if n, err := s.CountSessions(ctx, time.Now()); err != nil || n != want {
-		t.Fatalf("CountSessions = %d, %v; want %d", n, err, want)
 	}
 }
 

@@ -160,7 +160,7 @@ func (d *Desk) trimAll() {
 // do-not-disturb and recent calls (after hello).
 func (d *Desk) greet(t *tab, c *tabConn) {
 	c.queue(d.dir.Load().msg, t.log)
-	c.queue(encode(dndMsg{Type: "dnd", On: d.DoNotDisturb(t.ext.Number)}), t.log)
+	c.queue(encode(dndMsg{Type: "dnd", On: d.storedDND(t.ext.Number)}), t.log)
 	if msg, err := d.historyMsg(t.ext.Number); err != nil {
 		t.log.Error("cannot read call history", "err", err)
 	} else {

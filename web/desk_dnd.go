@@ -2,7 +2,10 @@ package web
 
 import (
 	"context"
+	"errors"
 	"fmt"
+
+	"xphone/store"
 )
 
 // settingDND is the store key of do-not-disturb ("1" when on).
@@ -62,4 +65,30 @@ func (d *Desk) SetDND(ext string, on bool) error {
 	d.toExt(ext, encode(dndMsg{Type: "dnd", On: on}))
 	d.presenceChanged(ext)
 	return nil
+}
+
+// storedDND re-reads ext's do-not-disturb from the store when a tab of
+// ext connects: in a cluster another node may have changed it (the user
+// set it there, then that node died). When the store cannot answer, the
+// value this node remembers stands.
+func (d *Desk) storedDND(ext string) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), deskTimeout)
+	defer cancel()
+	v, err := d.db.Setting(ctx, ext, settingDND)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return d.DoNotDisturb(ext)
+	}
+	on := err == nil && v == "1"
+	d.mu.Lock()
+	changed := d.dnd[ext] != on
+	if on {
+		d.dnd[ext] = true
+	} else {
+		delete(d.dnd, ext)
+	}
+	d.mu.Unlock()
+	if changed {
+		d.presenceChanged(ext)
+	}
+	return on
 }

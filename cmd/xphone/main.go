@@ -29,6 +29,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return hashPassword(stdin, stdout, stderr)
 		case "check-config":
 			return checkConfig(args[1:], stdout, stderr)
+		case "store-to-redis":
+			return storeToRedis(args[1:], stdout, stderr)
 		}
 	}
 	fs := flag.NewFlagSet("xphone", flag.ContinueOnError)
@@ -39,7 +41,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	metricsAddr := fs.String("metrics-addr", "", "plain-HTTP address for /metrics, /healthz, /readyz; overrides metrics.listen (e.g. 127.0.0.1:9181)")
 	pprofAddr := fs.String("pprof-addr", "", "serve Go profiling (net/http/pprof) on this address, e.g. 127.0.0.1:6060; off by default")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: xphone [flags] | xphone hash-password | xphone check-config FILE")
+		fmt.Fprintln(stderr, "usage: xphone [flags] | xphone hash-password | xphone check-config FILE | xphone store-to-redis -config FILE [-data-dir DIR]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

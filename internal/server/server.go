@@ -161,16 +161,6 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	return s, nil
 }
 
-// openStore opens the durable store in the data directory.
-func (s *Server) openStore(ctx context.Context) error {
-	db, err := store.OpenDir(ctx, s.dataDir)
-	if err != nil {
-		return err
-	}
-	s.db = db
-	return nil
-}
-
 // startWeb builds the HTTP side and starts listening.
 func (s *Server) startWeb(o Options, store *auth.Store, media *sfu.MediaAPI, registry *web.Registry, cert tls.Certificate) error {
 	cfg, webStats, now := s.cfg, &web.Stats{}, o.Now
