@@ -400,4 +400,15 @@ type ClusterRedis struct {
 	Username   string   `yaml:"username"`
 	Password   string   `yaml:"password"`
 	DB         int      `yaml:"db"`
+	// Prefix names this deployment's keys and channels, so several
+	// deployments can share one Redis; default "xphone" (ClusterPrefix).
+	Prefix string `yaml:"prefix"`
+}
+
+// ClusterPrefix is the deployment's name in Redis keys: p, or "xphone".
+func (r ClusterRedis) ClusterPrefix() string {
+	if r.Prefix == "" {
+		return "xphone"
+	}
+	return r.Prefix
 }

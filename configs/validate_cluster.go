@@ -45,6 +45,9 @@ func (r ClusterRedis) validate(ps *problems) {
 			ps.add(fmt.Sprintf("cluster.redis.addrs[%d]", i), "%q %v", a, err)
 		}
 	}
+	if len(r.Prefix) > maxNodeIDLength || !isNodeID(r.Prefix) {
+		ps.add("cluster.redis.prefix", "%q: use up to %d letters, digits, '.', '_' or '-' (empty: xphone)", r.Prefix, maxNodeIDLength)
+	}
 	switch {
 	case r.DB < 0 || r.DB > 15:
 		ps.add("cluster.redis.db", "%d: want 0 to 15", r.DB)

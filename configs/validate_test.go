@@ -312,6 +312,8 @@ func TestValidateCluster(t *testing.T) {
 		{"store sqlite (nodes on one machine)", func(c *Cluster) { c.Store = "sqlite" }, ""},
 		{"store unknown", func(c *Cluster) { c.Store = "postgres" }, "cluster.store"},
 		{"advertise not host:port", func(c *Cluster) { c.Advertise = []string{"node1"} }, "cluster.advertise[0]"},
+		{"prefix of a second deployment", func(c *Cluster) { c.Redis.Prefix = "acme-prod" }, ""},
+		{"prefix with a hash tag", func(c *Cluster) { c.Redis.Prefix = "{acme}" }, "cluster.redis.prefix"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

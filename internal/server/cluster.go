@@ -30,7 +30,8 @@ func (s *Server) startCluster(cfg *configs.Config) error {
 	r, err := cluster.NewRedis(cluster.RedisOptions{
 		NodeID: id, Addrs: c.Redis.Addrs, MasterName: c.Redis.MasterName, Username: c.Redis.Username,
 		Password: c.Redis.Password, DB: c.Redis.DB, Advertise: c.Advertise, TTL: c.TTL.D(),
-		Log: s.log.With("part", "cluster"),
+		Prefix: "{" + c.Redis.ClusterPrefix() + "}:", // one hash slot for the cluster's keys
+		Log:    s.log.With("part", "cluster"),
 	})
 	if err != nil {
 		return err

@@ -38,6 +38,6 @@ func (s *Server) openStore(ctx context.Context) error {
 func OpenSharedStore(ctx context.Context, c *configs.Cluster, log *slog.Logger) (*redisstore.Store, error) {
 	return redisstore.Open(ctx, redisstore.Options{
 		Addrs: c.Redis.Addrs, MasterName: c.Redis.MasterName, Username: c.Redis.Username,
-		Password: c.Redis.Password, DB: c.Redis.DB, Log: log,
+		Password: c.Redis.Password, DB: c.Redis.DB, Log: log, Prefix: c.Redis.ClusterPrefix() + ":",
 	})
 }
