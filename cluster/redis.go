@@ -84,7 +84,7 @@ func NewRedis(o RedisOptions) (*Redis, error) {
 		Addrs: o.Addrs, MasterName: o.MasterName, Username: o.Username, Password: o.Password, DB: o.DB,
 		// Fail fast: a call blocked on a dead Redis must not stall calls.
 		DialTimeout: time.Second, ReadTimeout: time.Second, WriteTimeout: time.Second,
-		PoolTimeout: time.Second, MaxRetries: -1,
+		PoolTimeout: time.Second, MaxRetries: -1, DialerRetries: 1, // go-redis dials 5 times by default (≈ 0.8 s)
 	})
 	r.ps = r.rdb.Subscribe(r.life, r.k.rpc(o.NodeID), r.k.events())
 	r.beat()
