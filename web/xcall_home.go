@@ -45,11 +45,11 @@ func (r *Registry) onRing(_ context.Context, from string, body []byte) ([]byte, 
 	req := sfu.DialRequest{CallID: m.Call, From: sfu.Identity{Number: m.From, Name: m.FromName}, To: m.To, Video: m.Video,
 		Transferor: sfu.Identity{Number: m.By, Name: m.ByName}}
 	h := &xhome{anchor: from, call: m.Call, ext: m.To, stopped: make(chan struct{})}
-	rg := r.startRingWith(req, ext, func(rg *ring) { rg.makeLeg = r.answerOnAnchor(h) })
+	// h.rg is set before any tab can see the ring (a resumed tab may).
+	rg := r.startRingWith(req, ext, func(rg *ring) { h.rg, rg.makeLeg = rg, r.answerOnAnchor(h) })
 	if rg == nil {
 		return nil, reasonErr(sfu.ReasonUnavailable)
 	}
-	h.rg = rg
 	r.x.mu.Lock()
 	r.x.homes[m.Call] = h
 	r.x.mu.Unlock()
