@@ -49,6 +49,8 @@ func candidateHosts(sdp string) []string {
 // TestCallAcrossNodes: Alice on n1 calls Bob on n2. Bob's tab, on n2, gets
 // an answer whose media address is n1's (the anchor); audio flows both
 // ways; a hang-up from either side ends the call on both.
+//
+// Both parties' clients are pion PeerConnections on the test's machine.
 func TestCallAcrossNodes(t *testing.T) {
 	a, b := twoNodes(t)
 	alice, bob := loggedInTab(t, a, "1001", "pw1001"), loggedInTab(t, b, "1002", "pw1002")
@@ -71,9 +73,11 @@ func TestCallAcrossNodes(t *testing.T) {
 		answerAndConnect(t, bc, ans)
 		bob.waitFor("call-state", map[string]any{"call": id, "state": "connected", "peer": "1001", "peer_name": "Alice"})
 		alice.waitFor("call-state", map[string]any{"call": id, "state": "connected", "peer": "1002", "peer_name": "Bob"})
-		ac.StartSending('A')
-		bc.StartSending('B')
-		waitUntil(t, "audio both ways", func() bool { return ac.Received('B') > 10 && bc.Received('A') > 10 })
+		if hangsUp == "callee" { // once is enough: the first packets take seconds (also on one node)
+			ac.StartSending('A')
+			bc.StartSending('B')
+			waitUntil(t, "audio both ways", func() bool { return ac.Received('B') > 10 && bc.Received('A') > 10 })
+		}
 		waitPresence(t, alice, "1002", "on_call")
 
 		if hangsUp == "callee" {
