@@ -65,7 +65,10 @@ func (r *Registry) onRing(_ context.Context, from string, body []byte) ([]byte, 
 // engaged reports whether ext is in as many calls as it may be: calls on
 // this node and calls across nodes ringing or answered here.
 func (r *Registry) engaged(ext string) bool {
-	n, limit := r.x.calls.Engaged(ext)
+	n, limit := 0, 2
+	if r.x.calls != nil {
+		n, limit = r.x.calls.Engaged(ext)
+	}
 	r.x.mu.Lock()
 	for _, h := range r.x.homes {
 		if h.ext == ext {

@@ -122,6 +122,9 @@ func (r *Registry) onReq(_ context.Context, from string, body []byte) ([]byte, e
 	if l == nil {
 		return nil, reasonErr(refusedNotConnected)
 	}
+	if r.x.calls == nil && (m.Type == "hold" || m.Type == "camera") {
+		return nil, reasonErr(refusalOf(ErrAcrossNodes)) // no call control given (tests)
+	}
 	var err error
 	switch m.Type {
 	case "hold":
