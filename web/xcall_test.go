@@ -48,7 +48,8 @@ func candidateHosts(sdp string) []string {
 
 // TestCallAcrossNodes: Alice on n1 calls Bob on n2. Bob's tab, on n2, gets
 // an answer whose media address is n1's (the anchor); audio flows both
-// ways; a hang-up from either side ends the call on both.
+// ways; hold by the callee and the caller's keys cross over; a hang-up
+// from either side ends the call on both.
 //
 // Both parties' clients are pion PeerConnections on the test's machine.
 func TestCallAcrossNodes(t *testing.T) {
@@ -77,6 +78,11 @@ func TestCallAcrossNodes(t *testing.T) {
 			ac.StartSending('A')
 			bc.StartSending('B')
 			waitUntil(t, "audio both ways", func() bool { return ac.Received('B') > 10 && bc.Received('A') > 10 })
+			calleeInCall(t, alice, bob, id)
+			if err := ac.SendDTMF('7'); err != nil { // the caller's key, decoded on the anchor
+				t.Fatal(err)
+			}
+			bob.waitFor("dtmf", map[string]any{"call": id, "digit": "7"})
 		}
 		waitPresence(t, alice, "1002", "on_call")
 
@@ -91,6 +97,19 @@ func TestCallAcrossNodes(t *testing.T) {
 		}
 		waitPresence(t, alice, "1002", "available")
 	}
+}
+
+// calleeInCall: the callee's hold reaches the anchor and both hear of it;
+// its transfer is refused with a reason the UI shows.
+func calleeInCall(t *testing.T, caller, callee *tab, id string) {
+	t.Helper()
+	callee.send(map[string]any{"type": "hold", "call": id, "on": true, "req": "hold-" + id})
+	callee.waitFor("hold-state", map[string]any{"call": id, "local": true, "remote": false})
+	caller.waitFor("hold-state", map[string]any{"call": id, "local": false, "remote": true})
+	callee.send(map[string]any{"type": "hold", "call": id, "on": false, "req": "resume-" + id})
+	caller.waitFor("hold-state", map[string]any{"call": id, "local": false, "remote": false})
+	callee.send(map[string]any{"type": "transfer", "call": id, "to": "1003", "req": "xfer-" + id})
+	callee.waitFor("error", map[string]any{"req": "xfer-" + id, "code": "not_allowed", "reason": "across_nodes"})
 }
 
 // TestCallAcrossNodesRefusals: declined, cancelled and unanswered calls,
