@@ -107,6 +107,19 @@ func (c *Calls) Busy(number string) bool {
 	return c.inCall[number] > 0
 }
 
+// Engaged is how many calls number takes part in on this node (ringing or
+// connected) and how many it may: a node ringing an extension for a call
+// anchored on another node decides busy from it (web/xcall*.go).
+func (c *Calls) Engaged(number string) (n, limit int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	limit = 2
+	if c.cfg.NoCallWaiting {
+		limit = 1
+	}
+	return c.inCall[number], limit
+}
+
 // Place starts a call and returns its id at once; progress reaches the
 // observer, and failures end the caller's leg with a reason.
 func (c *Calls) Place(req PlaceRequest) (string, error) {

@@ -34,7 +34,7 @@ func dynamicKeys() []string {
 	for _, r := range sfu.Reasons() {
 		keys = append(keys, "reason."+string(r))
 	}
-	for _, r := range []refusal{refusedNotConnected, refusedInConference, refusedStoreDown} {
+	for _, r := range []refusal{refusedNotConnected, refusedInConference, refusedStoreDown, refusedAcrossNodes} {
 		keys = append(keys, "refused."+string(r))
 	}
 	for _, c := range []string{codeBadCredentials, codeNoAccess, codeLockedOut, codeTooManyAtOnce, codeStoreDown, codeDisabled, codeBadLogin} {

@@ -74,6 +74,12 @@ func (t *tab) answer(m inMsg) {
 		t.sendError(m.Req, codeUnknownCall, "no such call")
 		return
 	}
+	if rl, ok := tc.leg.(*remoteLeg); ok && m.SDP != "" {
+		if _, err := rl.request(m); err != nil {
+			t.sendError(m.Req, codeBadRequest, "could not apply answer: "+err.Error())
+		}
+		return
+	}
 	leg, ok := tc.leg.(*sfu.WebRTCLeg)
 	if !ok || m.SDP == "" {
 		t.sendError(m.Req, codeBadRequest, "this call takes no answer")

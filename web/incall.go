@@ -52,6 +52,12 @@ func (t *tab) camera(m inMsg) {
 		t.sendError(m.Req, codeUnknownCall, "no such call")
 		return
 	}
+	if rl, ok := leg.(*remoteLeg); ok {
+		if why, err := rl.request(m); err != nil {
+			t.sendRefused(m.Req, why, "cannot tell the camera state: "+err.Error())
+		}
+		return
+	}
 	if err := t.srv.calls.SetCamera(m.Call, leg, m.On); err != nil && !errors.Is(err, sfu.ErrInConference) {
 		t.sendRefused(m.Req, refusalOf(err), "cannot tell the camera state: "+err.Error())
 	}
@@ -73,6 +79,12 @@ func (t *tab) hold(m inMsg) {
 		t.sendError(m.Req, codeUnknownCall, "no such call")
 		return
 	}
+	if rl, ok := leg.(*remoteLeg); ok {
+		if why, err := rl.request(m); err != nil {
+			t.sendRefused(m.Req, why, "cannot hold: "+err.Error())
+		}
+		return
+	}
 	if err := t.srv.calls.Hold(m.Call, leg, m.On); err != nil {
 		t.sendRefused(m.Req, refusalOf(err), "cannot hold: "+err.Error())
 	}
@@ -87,6 +99,10 @@ func (t *tab) transfer(m inMsg) {
 		return
 	}
 	var err error
+	if _, remote := leg.(*remoteLeg); remote {
+		t.sendRefused(m.Req, refusedAcrossNodes, "cannot transfer: "+ErrAcrossNodes.Error())
+		return
+	}
 	if m.Consult != "" {
 		other := t.legOf(m.Consult)
 		if other == nil {
@@ -124,6 +140,8 @@ func refusalOf(err error) refusal {
 		return refusedNotConnected
 	case errors.Is(err, sfu.ErrInConference):
 		return refusedInConference
+	case errors.Is(err, ErrAcrossNodes):
+		return refusedAcrossNodes
 	}
 	return refusal(sfu.ReasonFor(err))
 }

@@ -81,6 +81,12 @@ func (t *tab) drainLane(call string, l *lane) {
 // with fresh ICE credentials, which the browser answers like any other
 // (docs/signaling.md, "Reconnecting").
 func (t *tab) restartICE(m inMsg) {
+	if rl, ok := t.legOf(m.Call).(*remoteLeg); ok {
+		if _, err := rl.request(m); err != nil {
+			t.sendError(m.Req, codeBadRequest, "cannot restart ICE: "+err.Error())
+		}
+		return
+	}
 	leg, ok := t.legOf(m.Call).(*sfu.WebRTCLeg)
 	if !ok {
 		t.sendError(m.Req, codeUnknownCall, "no such call")

@@ -99,6 +99,7 @@ const (
 	refusedNotConnected refusal = "not_connected" // hold or transfer of a call that is not connected
 	refusedInConference refusal = "in_conference" // hold or transfer in a conference room
 	refusedStoreDown    refusal = "store_down"    // a setting could not be kept (do-not-disturb)
+	refusedAcrossNodes  refusal = "across_nodes"  // a blind transfer by the callee of a call across nodes
 )
 
 // Error codes of errorMsg.

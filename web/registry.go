@@ -27,6 +27,8 @@ type Registry struct {
 	tabs  map[string][]*tab
 	rings map[string]*ring
 
+	x *xcalls // calls across nodes; nil until UseCluster
+
 	// changed hears that an extension's activity (tabs, calls, rings) may
 	// have changed: the desk recomputes its presence. It is called with
 	// no lock held and must not block.
@@ -149,6 +151,9 @@ func (r *Registry) Dial(ctx context.Context, req sfu.DialRequest) (sfu.Leg, erro
 		return nil, sfu.ErrNotFound
 	}
 	rg := r.startRing(req, ext)
+	if rg == nil && ext.Xphone && r.x != nil {
+		return r.dialAcross(ctx, req) // no tab here: maybe on another node
+	}
 	if rg == nil {
 		return nil, sfu.ErrUnavailable
 	}
@@ -171,6 +176,12 @@ func (r *Registry) Dial(ctx context.Context, req sfu.DialRequest) (sfu.Leg, erro
 }
 
 func (r *Registry) startRing(req sfu.DialRequest, ext configs.Extension) *ring {
+	return r.startRingWith(req, ext, nil)
+}
+
+// startRingWith is startRing with prep run on the ring before any tab can
+// see it (a call across nodes sets how its leg is made).
+func (r *Registry) startRingWith(req sfu.DialRequest, ext configs.Extension, prep func(*ring)) *ring {
 	r.mu.Lock()
 	tabs := r.tabs[ext.Number]
 	if !ext.Xphone || len(tabs) == 0 {
@@ -178,6 +189,9 @@ func (r *Registry) startRing(req sfu.DialRequest, ext configs.Extension) *ring {
 		return nil
 	}
 	rg := newRing(req, tabs, r.media, r.log)
+	if prep != nil {
+		prep(rg)
+	}
 	r.rings[req.CallID] = rg
 	r.mu.Unlock()
 	r.touched(req.To)

@@ -41,13 +41,33 @@ type ring struct {
 	log    *slog.Logger
 	result chan ringResult // buffered: the deciding step never blocks
 
+	// makeLeg answers the accepting tab's offer: a leg on this node's
+	// media, or (a call anchored on another node) one on the anchor's.
+	makeLeg legMaker
+
 	mu    sync.Mutex // guards state and tabs
 	state ringState
 	tabs  []*tab
 }
 
+// legMaker makes the answering tab's leg from its offer; setup wires a
+// leg made on this node to the tab.
+type legMaker func(ctx context.Context, t *tab, offer string, setup func(*sfu.WebRTCLeg)) (sfu.Leg, string, error)
+
 func newRing(req sfu.DialRequest, tabs []*tab, media *sfu.MediaAPI, log *slog.Logger) *ring {
-	return &ring{req: req, media: media, log: log.With("call", req.CallID), result: make(chan ringResult, 1), tabs: slices.Clone(tabs)}
+	rg := &ring{req: req, media: media, log: log.With("call", req.CallID), result: make(chan ringResult, 1), tabs: slices.Clone(tabs)}
+	rg.makeLeg = rg.localLeg
+	return rg
+}
+
+// localLeg is the leg of a call anchored on this node.
+func (rg *ring) localLeg(ctx context.Context, t *tab, offer string, setup func(*sfu.WebRTCLeg)) (sfu.Leg, string, error) {
+	leg, answer, err := rg.media.NewWebRTCLeg(ctx, sfu.Identity{Number: t.ext.Number, Name: t.ext.Name}, offer)
+	if err != nil {
+		return nil, "", err
+	}
+	setup(leg)
+	return leg, answer, nil
 }
 
 func (rg *ring) notifyIncoming() {
@@ -104,12 +124,11 @@ func (rg *ring) accept(t *tab, offer string, setup func(*sfu.WebRTCLeg)) (sfu.Le
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), negotiateTimeout)
 	defer cancel()
-	leg, answer, err := rg.media.NewWebRTCLeg(ctx, sfu.Identity{Number: t.ext.Number, Name: t.ext.Name}, offer)
+	leg, answer, err := rg.makeLeg(ctx, t, offer, setup)
 	if err != nil {
 		rg.transition(ringing, claimed)
 		return nil, "", err
 	}
-	setup(leg)
 	if !rg.transition(answered, claimed) { // the caller gave up meanwhile
 		_ = leg.Hangup(context.Background(), sfu.ReasonCancelled)
 		return nil, "", errNotRinging

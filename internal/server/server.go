@@ -80,6 +80,7 @@ type Server struct {
 	reloads  reloads
 	presence *sfu.PresenceBoard // PBX phones the trunks watch, and the extensions (the desk)
 	cluster  cluster.Cluster    // in memory for a single node, Redis with a cluster: block
+	registry *web.Registry      // browsers' tabs; rings across nodes
 	// recPolicy is the recording policy (directory, retention) in force.
 	recPolicy atomic.Pointer[configs.RecordingPolicy]
 	stop      chan struct{}
@@ -149,7 +150,11 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		return nil, err
 	}
 	s.bridges = sfu.NewBridges(s.rooms, bridgeSpecs(cfg.Rooms), s.trunkDialer, log)
+	// Extensions homed on other nodes ring there; calls of other nodes ring here.
+	registry.UseCluster(s.cluster, s.calls, s.desk.DoNotDisturb)
+	s.registry = registry
 	if err := s.startWeb(o, store, media, registry, cert); err != nil {
+		registry.Close()
 		s.bridges.Close()
 		s.stopTrunks()
 		s.calls.Close()
@@ -268,6 +273,7 @@ func (s *Server) Close() error {
 		err = s.http.Shutdown(ctx)
 		s.ops.close()
 		s.web.Close() // queued call ends reach the tabs, then close 1001
+		s.registry.Close()
 		s.wg.Wait()
 		s.desk.Close() // the history of the calls just ended reaches the store
 		// Leaving at once lets the other nodes drop this one's users now.

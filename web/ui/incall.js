@@ -56,7 +56,7 @@ export function onOpRefused(op, msg) {
 /** The text object of a refusal (error code not_allowed and its reason). */
 function refusalText(msg) {
   const reason = msg.reason || '';
-  if (['not_connected', 'in_conference', 'store_down'].includes(reason)) return { key: `refused.${reason}` };
+  if (['not_connected', 'in_conference', 'store_down', 'across_nodes'].includes(reason)) return { key: `refused.${reason}` };
   if (reason) return { key: `reason.${reason}` };
   return { key: 'refused.not_now' };
 }
