@@ -97,10 +97,17 @@ func (d *frontDoor) check(src netip.Addr, msg sip.Message, stream bool) verdict 
 		return verdict{pass: true}
 	}
 	var rewrite []byte
-	if normaliseParams(req) {
-		rewrite = []byte(req.String())
-	}
+	normalised := normaliseParams(req)
 	problem := transactionProblem(req)
+	if normalised {
+		rewrite = []byte(req.String())
+		// sipgo prints some headers it took leniently in a form it then
+		// refuses (a Route of "::A00" becomes <sip::A00>): pass only what
+		// it will parse again.
+		if _, err := d.parser.ParseSIP(rewrite); err != nil && problem == "" {
+			problem = "unparsable once normalised"
+		}
+	}
 	if problem == "" {
 		return verdict{pass: true, rewrite: rewrite}
 	}
