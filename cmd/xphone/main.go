@@ -73,9 +73,9 @@ func loadConfig(path string) (*configs.Config, error) {
 }
 
 // serve runs the server (o without Config) until SIGINT or SIGTERM,
-// reloading on SIGHUP and when the config file changes. The first signal
-// drains (no new calls, up to server.drain_grace for the current ones to
-// end); a second one stops at once.
+// reloading on SIGHUP and when the config file changes. SIGTERM drains (no
+// new calls, up to server.drain_grace for the current ones to end); SIGINT
+// (Ctrl-C), or SIGTERM again, stops at once.
 func serve(cfg *configs.Config, configPath string, o server.Options) int {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
@@ -95,7 +95,9 @@ func serve(cfg *configs.Config, configPath string, o server.Options) int {
 	}
 	sig := waitForStop(srv, configPath, sigs, hup, log)
 	log.Info("stopping", "signal", sig.String())
-	drain(srv, sigs)
+	if sig == syscall.SIGTERM {
+		drain(srv, sigs)
+	}
 	log.Info("shutting down")
 	if err := srv.Close(); err != nil {
 		log.Warn("shutdown", "err", err)
