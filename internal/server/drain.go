@@ -39,7 +39,7 @@ func (s *Server) Drain(stop <-chan struct{}) bool {
 		case <-tick.C:
 		}
 	}
-	s.log.Info("draining: the last call ended")
+	s.log.Info("draining: no call or room left")
 	return true
 }
 
