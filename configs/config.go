@@ -10,6 +10,7 @@ type Config struct {
 	Xphone     Xphone      `yaml:"xphone"`
 	HTTP       HTTP        `yaml:"http"`
 	Calls      Calls       `yaml:"calls"`
+	Server     ServerCfg   `yaml:"server"`
 	History    History     `yaml:"history"`
 	Media      Media       `yaml:"media"`
 	Login      Login       `yaml:"login"`
@@ -58,6 +59,14 @@ type Calls struct {
 	// ReconnectGrace is how long a call waits for its tab's signalling
 	// socket to come back while its media still flows (default 60s).
 	ReconnectGrace Duration `yaml:"reconnect_grace"`
+}
+
+// ServerCfg is how the process stops (docs/cluster.md, "Drain").
+type ServerCfg struct {
+	// DrainGrace is how long a SIGTERM waits for this node's calls and
+	// rooms to end, taking no new ones, before it stops anyway (default
+	// 5m; 0: stop at once, as before draining existed).
+	DrainGrace Duration `yaml:"drain_grace"`
 }
 
 // History caps each extension's list of recent calls (kept in the data

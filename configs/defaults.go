@@ -8,6 +8,7 @@ const (
 	DefaultPath             = "/xphone/"
 	DefaultNoAnswerTimeout  = 30 * time.Second
 	DefaultReconnectGrace   = 60 * time.Second
+	DefaultDrainGrace       = 5 * time.Minute
 	DefaultHistoryEntries   = 200
 	DefaultHistoryMaxAge    = 90 * 24 * time.Hour
 	DefaultSlowAfter        = 3
@@ -73,6 +74,7 @@ func defaults() *Config {
 		Xphone:  Xphone{Enabled: true},
 		HTTP:    HTTP{Listen: DefaultListen, Path: DefaultPath},
 		Calls:   Calls{NoAnswerTimeout: Duration(DefaultNoAnswerTimeout), CallWaiting: true, ReconnectGrace: Duration(DefaultReconnectGrace)},
+		Server:  ServerCfg{DrainGrace: Duration(DefaultDrainGrace)},
 		History: History{MaxEntries: DefaultHistoryEntries, MaxAge: Duration(DefaultHistoryMaxAge)},
 		Login: Login{
 			SlowAfter:            DefaultSlowAfter,

@@ -109,6 +109,7 @@ func TestDefaultsWhenKeysOmitted(t *testing.T) {
 				Xphone:  Xphone{Enabled: true},
 				HTTP:    HTTP{Listen: ":81", Path: "/xphone/"},
 				Calls:   Calls{NoAnswerTimeout: Duration(30 * time.Second), CallWaiting: true, ReconnectGrace: Duration(60 * time.Second)},
+				Server:  ServerCfg{DrainGrace: Duration(5 * time.Minute)},
 				History: History{MaxEntries: 200, MaxAge: Duration(90 * 24 * time.Hour)},
 				Login: Login{SlowAfter: 3, MaxFailures: 10, ExtensionMaxFailures: 30, FailureWindow: Duration(15 * time.Minute),
 					Lockout: Duration(15 * time.Minute), SessionTTL: Duration(12 * time.Hour)},

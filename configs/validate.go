@@ -22,6 +22,7 @@ const (
 	MaxNoAnswerTimeout = 10 * time.Minute
 	MinReconnectGrace  = 5 * time.Second
 	MaxReconnectGrace  = 10 * time.Minute
+	MaxDrainGrace      = 24 * time.Hour
 	MaxHistoryEntries  = 10000
 	MaxHistoryAge      = 10 * 365 * 24 * time.Hour
 )
@@ -33,6 +34,9 @@ func (c *Config) Validate() error {
 	var ps problems
 	c.HTTP.validate(&ps)
 	c.Calls.validate(&ps)
+	if g := c.Server.DrainGrace.D(); g < 0 || g > MaxDrainGrace {
+		ps.add("server.drain_grace", "%v is out of range, want 0 to %v", g, MaxDrainGrace)
+	}
 	c.History.validate(&ps)
 	c.Media.validate(&ps)
 	c.Login.validate(&ps)

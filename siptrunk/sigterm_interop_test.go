@@ -14,7 +14,9 @@ import (
 
 // sigtermConfig: a trunk registered at kamailio whose inbound 4930 is
 // conference room 800 (no browser needed to keep a SIP call up).
-const sigtermConfig = `http:
+// drain_grace 0: SIGTERM stops at once, without draining (docs/cluster.md).
+const sigtermConfig = `server: {drain_grace: 0s}
+http:
   listen: "127.0.0.1:18443"
 media:
   interfaces: [lo]

@@ -18,6 +18,13 @@ func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("not ready\n"))
 		return
 	}
+	if s.draining.Load() {
+		// Out of the load balancer: new users go to other nodes, while
+		// this node's calls finish (docs/cluster.md, "Drain").
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte("draining: taking no new calls, finishing the current ones\n"))
+		return
+	}
 	if s.cluster != nil && !s.cluster.Healthy() {
 		// Still 200: this node's users and calls are fine without Redis,
 		// and a load balancer that took the node out would cut them off;

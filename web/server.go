@@ -85,6 +85,7 @@ type Server struct {
 	recordings   RecordingFiles
 	presence     *sfu.PresenceBoard
 	ready        atomic.Bool
+	draining     atomic.Bool // no new calls here (drain.go)
 
 	mu       sync.Mutex // guards tabs, byID, tabsOf, legsOf and closed
 	tabs     map[*tab]struct{}

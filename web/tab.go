@@ -189,6 +189,9 @@ func (t *tab) dial(m inMsg) {
 		t.sendError(m.Req, codeBadRequest, "dial needs a number and an SDP offer")
 		return
 	}
+	if t.refuseDraining(m.Req) {
+		return
+	}
 	if !t.reserveCall() {
 		t.sendError(m.Req, codeBusyHere, "this tab already has two calls")
 		return

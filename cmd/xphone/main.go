@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -72,13 +73,16 @@ func loadConfig(path string) (*configs.Config, error) {
 }
 
 // serve runs the server (o without Config) until SIGINT or SIGTERM,
-// reloading on SIGHUP and when the config file changes.
+// reloading on SIGHUP and when the config file changes. SIGTERM drains (no
+// new calls, up to server.drain_grace for the current ones to end); SIGINT
+// (Ctrl-C), or SIGTERM again, stops at once.
 func serve(cfg *configs.Config, configPath string, o server.Options) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
 	log := o.Logger
 	o.Config = cfg
-	srv, err := server.Start(ctx, o)
+	srv, err := server.Start(context.Background(), o)
 	if err != nil {
 		log.Error("cannot start", "err", err)
 		return 1
@@ -89,9 +93,24 @@ func serve(cfg *configs.Config, configPath string, o server.Options) int {
 	if configPath != "" {
 		srv.WatchConfig(configPath, 2*time.Second)
 	}
-	for ctx.Err() == nil {
+	sig := waitForStop(srv, configPath, sigs, hup, log)
+	log.Info("stopping", "signal", sig.String())
+	if sig == syscall.SIGTERM {
+		drain(srv, sigs)
+	}
+	log.Info("shutting down")
+	if err := srv.Close(); err != nil {
+		log.Warn("shutdown", "err", err)
+	}
+	return 0
+}
+
+// waitForStop reloads on each SIGHUP until a stop signal arrives.
+func waitForStop(srv *server.Server, configPath string, sigs, hup <-chan os.Signal, log *slog.Logger) os.Signal {
+	for {
 		select {
-		case <-ctx.Done():
+		case sig := <-sigs:
+			return sig
 		case <-hup:
 			if configPath == "" {
 				log.Warn("SIGHUP: running the embedded default config; start with -config FILE to reload")
@@ -100,11 +119,24 @@ func serve(cfg *configs.Config, configPath string, o server.Options) int {
 			srv.ReloadFile(configPath)
 		}
 	}
-	log.Info("shutting down")
-	if err := srv.Close(); err != nil {
-		log.Warn("shutdown", "err", err)
-	}
-	return 0
+}
+
+// drain waits for srv to drain, cut short by another stop signal.
+func drain(srv *server.Server, sigs <-chan os.Signal) {
+	again, done := make(chan struct{}), make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		select {
+		case <-sigs:
+			close(again)
+		case <-done:
+		}
+	}()
+	srv.Drain(again)
+	close(done)
+	wg.Wait()
 }
 
 func newLogger(cfg configs.Log, w io.Writer) *slog.Logger {

@@ -29,6 +29,9 @@ type Sources struct {
 	// Cluster is this node's cluster (the in-memory one for a single
 	// node); nil: no cluster metrics.
 	Cluster cluster.Cluster
+	// Draining reports whether the node is draining (xphone_draining);
+	// nil: not reported.
+	Draining func() bool
 }
 
 // Handler returns /metrics for src plus Go runtime and process metrics.
@@ -68,6 +71,7 @@ var (
 	sipResponses    = desc("sip_responses_total", "SIP responses on the wire by trunk, direction and class (1xx…6xx).", "trunk", "direction", "class")
 	sipFrontDoor    = desc("sip_frontdoor_total", "SIP the front door refused before the SIP stack, by trunk, source class "+
 		"(stranger: not in allowed_sources; peer: allowed) and event.", "trunk", "source", "event")
+	draining       = desc("draining", "1 while this node drains: it takes no new calls or rooms and stops when they end (docs/cluster.md).")
 	clusterNode    = desc("cluster_node_info", "This node's id in the cluster (1).", "node")
 	clusterLive    = desc("cluster_nodes_live", "Live nodes in the cluster, this one included.")
 	clusterUp      = desc("cluster_redis_up", "1 while the cluster's Redis is reachable (always 1 for a single node).")
@@ -83,7 +87,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{callsActive, roomsActive, participants, legsActive, legsTotal, packetsFwd,
 		bytesFwd, packetsDropped, packetsResent, speakerSwitches, layerSwitches, mixTick, mixCaughtUp, mixSkipped, logins, tabsOpen,
 		webSecurity, limitReached, trunkRegistered, sipEvents, sipRequests, sipResponses, sipFrontDoor,
-		clusterNode, clusterLive, clusterUp, clusterCalls, clusterErrors, clusterRefused} {
+		clusterNode, clusterLive, clusterUp, clusterCalls, clusterErrors, clusterRefused, draining} {
 		ch <- d
 	}
 }
@@ -123,6 +127,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(logins, w.LoginsLocked.Load(), "locked_out")
 	gauge(tabsOpen, float64(w.TabsOpen.Load()))
 	collectWebGuards(w, counter)
+	if c.src.Draining != nil {
+		gauge(draining, bool01(c.src.Draining()))
+	}
 	if c.src.Cluster != nil {
 		collectCluster(ctx, c.src.Cluster, gauge, counter)
 	}
@@ -201,4 +208,12 @@ func collectCluster(ctx context.Context, cl cluster.Cluster, gauge func(*prometh
 	counter(clusterCalls, st.Calls)
 	counter(clusterErrors, st.CallErrors)
 	counter(clusterRefused, st.Unavailable)
+}
+
+// bool01 is a boolean gauge's value.
+func bool01(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -50,6 +50,8 @@ type Options struct {
 	// nil: time.Now. LoginSleep waits out login delays; nil: time.Sleep.
 	Now        func() time.Time
 	LoginSleep func(time.Duration)
+	// After is the timer of Drain's grace period; nil: time.After.
+	After func(time.Duration) <-chan time.Time
 }
 
 // Server is a running Xphone.
@@ -83,6 +85,8 @@ type Server struct {
 	registry *web.Registry      // browsers' tabs; rings across nodes
 	// recPolicy is the recording policy (directory, retention) in force.
 	recPolicy atomic.Pointer[configs.RecordingPolicy]
+	draining  atomic.Bool                          // Drain has begun
+	after     func(time.Duration) <-chan time.Time // Options.After
 	stop      chan struct{}
 	wg        sync.WaitGroup
 	once      sync.Once
@@ -93,7 +97,10 @@ type Server struct {
 func Start(ctx context.Context, o Options) (*Server, error) {
 	cfg, log := o.Config, o.Logger
 	s := &Server{cfg: cfg, log: log, stats: &sfu.Stats{}, dataDir: o.DataDir, path: cfg.HTTP.Path,
-		started: time.Now(), authOpts: o.AuthOptions, stop: make(chan struct{})}
+		started: time.Now(), authOpts: o.AuthOptions, stop: make(chan struct{}), after: o.After}
+	if s.after == nil {
+		s.after = time.After
+	}
 	store, err := auth.NewStore(cfg.Extensions, o.DataDir, log, o.AuthOptions...)
 	if err != nil {
 		return nil, err
@@ -181,7 +188,8 @@ func (s *Server) startWeb(o Options, store *auth.Store, media *sfu.MediaAPI, reg
 		Now:          now,
 		Sleep:        o.LoginSleep,
 		PingInterval: o.PingInterval, PingTimeout: o.PingTimeout, Stats: webStats,
-		Metrics: metrics.Handler(metrics.Sources{Media: s.stats, Web: webStats, Calls: s.calls, Rooms: s.rooms, Trunks: s.trunks.All, Cluster: s.cluster}),
+		Metrics: metrics.Handler(metrics.Sources{Media: s.stats, Web: webStats, Calls: s.calls, Rooms: s.rooms, Trunks: s.trunks.All, Cluster: s.cluster,
+			Draining: s.Draining}),
 	})
 	if err != nil {
 		return err

@@ -180,6 +180,7 @@ function onCallMessage(msg) {
 function refusedCallKey(msg) {
   if (msg.reason === 'no_media_address') return 'error.no_media_address';
   if (msg.reason === 'negotiation') return 'error.negotiation';
+  if (msg.reason === 'draining') return 'error.draining';
   if (msg.code === 'busy_here') return 'error.busy_here';
   if (msg.code === 'limit_reached') return 'error.limit_reached';
   return 'error.refused_call';
