@@ -12,23 +12,24 @@ import (
 	"xphone/internal/server"
 	"xphone/internal/testpeers"
 	"xphone/sfu/sfutest"
+	"xphone/siptrunk"
 )
 
-// Two nodes with the same trunk to baresip (the PBX), each listening for
-// SIP on its own loopback address. Both advertise media on 127.0.0.1 (their
-// media sockets differ by port): the pion clients' packets to a node's
-// 127.0.0.2 would be answered from 127.0.0.1, which ICE ignores. The
-// trunk registers, so exactly one node holds its lease (n1, started first) and n2 stands by. Registering
-// with baresip fails (it is no registrar): that changes nothing for
-// calls, which is the point — no call path looks at the registration.
+// Two nodes with the same trunk to kamailio (the PBX: registrar and proxy),
+// each listening for SIP on its own loopback address. The trunk registers
+// as 4000, so exactly one node holds its lease (n1, started first) and
+// kamailio knows only n1's contact; n2 stands by. Both advertise media on
+// 127.0.0.1 (their media sockets differ by port): the pion clients'
+// packets to a node's 127.0.0.2 would be answered from 127.0.0.1, which
+// ICE ignores.
 const xtrunkConfig = `
 calls: {no_answer_timeout: 5s}
 media: {interfaces: [lo], public_ips: [127.0.0.1]}
 trunks:
-  - {name: pbx, address: "127.0.0.2:5070", listen: "%[1]s:5060", allowed_sources: [127.0.0.2], codecs: [pcmu],
-     register: {user: xphone, password: s3cret}}
+  - {name: pbx, address: "127.0.0.2:5080", listen: "%[1]s:5060", allowed_sources: [127.0.0.2], codecs: [pcmu],
+     register: {user: "4000", password: s3cret, expiry: 60s}, inbound: {"4000": "1002"}}
 dialplan:
-  - {pattern: "0.", trunk: pbx, permission: national}
+  - {pattern: "7XXX", trunk: pbx, permission: national}
 extensions:
   - {number: "1001", name: Alice, password: pw1001, xphone: true}
   - {number: "1002", name: Bob, password: pw1002, xphone: true, permission: national}
@@ -36,25 +37,35 @@ extensions:
 cluster: {node_id: %[2]s, ttl: 1s, redis: {addrs: [%[3]q]}}
 `
 
-// baresip places calls as 0300 and auto-answers calls to 0200.
+// The PBX's phone: baresip registered to kamailio as 7000, answering at
+// once. It also places the PBX's calls.
 const (
-	pbxCaller = "<sip:0300@127.0.0.2:5070>;regint=0;mediaenc=dtls_srtp;medianat=ice;audio_codecs=pcmu"
-	pbxPhone  = "<sip:0200@127.0.0.2:5070>;regint=0;answermode=auto;mediaenc=dtls_srtp;medianat=ice;audio_codecs=pcmu"
-	n1SIP     = "127.0.0.1:5060"
+	pbxPhone = "<sip:7000@127.0.0.2:5080>;auth_pass=bobpw;regint=60;answermode=auto;mediaenc=dtls_srtp;medianat=ice;audio_codecs=pcmu"
+	n1SIP    = "127.0.0.1:5060"
 )
 
-// trunkNodes starts n1 (SIP and media on 127.0.0.1), then n2 (127.0.0.2),
-// and waits until n2 sees n1 holding the trunk's lease.
-func trunkNodes(t *testing.T) (*server.Server, *server.Server) {
+// trunkNodes starts kamailio, n1 (SIP on 127.0.0.1), then n2 (127.0.0.2),
+// and waits until n1 registered and n2 stands by for n1's lease; edit, if
+// given, changes the config text of both.
+func trunkNodes(t *testing.T, edit ...func(string) string) (a, b *server.Server, kamailioLog func(string, time.Duration)) {
 	t.Helper()
+	kamailioLog = siptrunk.StartKamailio(t)
 	redis := clustertest.StartRedis(t)
-	a := startNode(t, fmt.Sprintf(xtrunkConfig, "127.0.0.1", "n1", redis.Addr()))
-	b := startNode(t, fmt.Sprintf(xtrunkConfig, "127.0.0.2", "n2", redis.Addr()))
+	cfg := func(ip, id string) string {
+		s := fmt.Sprintf(xtrunkConfig, ip, id, redis.Addr())
+		for _, f := range edit {
+			s = f(s)
+		}
+		return s
+	}
+	a = startNode(t, cfg("127.0.0.1", "n1"))
+	kamailioLog("REGISTER ok 4000 expires=60 proto=udp contact=<sip:4000@127.0.0.1:5060", 10*time.Second)
+	b = startNode(t, cfg("127.0.0.2", "n2"))
 	waitUntil(t, "n2 standing by for n1's trunk lease", func() bool {
 		ts := b.Status(context.Background()).Trunks
 		return len(ts) == 1 && ts[0].State == "standby" && ts[0].Holder == "n1"
 	})
-	return a, b
+	return a, b, kamailioLog
 }
 
 // TestTrunkCallAcrossNodes: the PBX calls Bob through n1 (the lease
@@ -64,17 +75,19 @@ func trunkNodes(t *testing.T) (*server.Server, *server.Server) {
 // extensions and do-not-disturb get the SIP answers a single node gives.
 // Bob then dials out from n2, the node without the lease.
 func TestTrunkCallAcrossNodes(t *testing.T) {
-	a, b := trunkNodes(t)
-	pbx := testpeers.StartBaresip(t, testpeers.BaresipOptions{Accounts: []string{pbxCaller, pbxPhone}})
+	a, b, kamailioLog := trunkNodes(t)
+	pbx := testpeers.StartBaresip(t, testpeers.BaresipOptions{Accounts: []string{pbxPhone}})
+	kamailioLog("REGISTER ok 7000", 10*time.Second)
 	alice, bob := loggedInTab(t, a, "1001", "pw1001"), loggedInTab(t, b, "1002", "pw1002")
 	waitPresence(t, alice, "1002", "available")
 
 	for i, hangsUp := range []string{"pbx", "callee"} {
-		pbx.Command(t, "dial", "sip:1002@"+n1SIP)
+		pbx.Command(t, "dial", "sip:4000@"+siptrunk.KamailioSIP) // the trunk's number: 1002 (inbound route)
 		in := bob.waitNth("incoming", nil, i+1)
-		if in["from"] != "0300" {
-			t.Fatalf("incoming %v, want from 0300", in)
+		if in["from"] != "7000" {
+			t.Fatalf("incoming %v, want from 7000", in)
 		}
+		kamailioLog("relay INVITE 4000 via udp to sip:4000@127.0.0.1:5060", time.Second)
 		id := in["call"].(string)
 		waitEvents(t, pbx, "CALL_RINGING", i+1)
 		waitPresence(t, alice, "1002", "ringing")
@@ -85,7 +98,7 @@ func TestTrunkCallAcrossNodes(t *testing.T) {
 			t.Fatalf("the callee's media goes to %v, want the trunk node's 127.0.0.1", hosts)
 		}
 		answerAndConnect(t, bc, ans["sdp"].(string))
-		bob.waitFor("call-state", map[string]any{"call": id, "state": "connected", "peer": "0300"})
+		bob.waitFor("call-state", map[string]any{"call": id, "state": "connected", "peer": "7000"})
 		waitEvents(t, pbx, "CALL_ESTABLISHED", i+1)
 		anchoredOn(t, a, b)
 		if i == 0 {
@@ -101,20 +114,20 @@ func TestTrunkCallAcrossNodes(t *testing.T) {
 		waitPresence(t, alice, "1002", "available")
 	}
 	closed := 2
-	pbxRefused := func(number, want string) {
+	pbxRefused := func(uri, want string) {
 		t.Helper()
-		pbx.Command(t, "dial", "sip:"+number+"@"+n1SIP)
+		pbx.Command(t, "dial", uri)
 		closed++
 		e := waitEvents(t, pbx, "CALL_CLOSED", closed)
 		if p := testpeers.Param(e); !strings.Contains(p, want) {
-			t.Errorf("call to %s closed with %q, want %s", number, p, want)
+			t.Errorf("call to %s closed with %q, want %s", uri, p, want)
 		}
 	}
-	pbxRefused("1999", "404") // no such extension
-	pbxRefused("1003", "480") // Carol has no tab on any node
+	pbxRefused("sip:1999@"+n1SIP, "404") // no such extension (straight to n1: kamailio knows only 4000)
+	pbxRefused("sip:1003@"+n1SIP, "480") // Carol has no tab on any node
 	bob.send(map[string]any{"type": "dnd", "on": true})
 	bob.waitFor("dnd", map[string]any{"on": true})
-	pbxRefused("1002", "480") // Do Not Disturb, decided on n2
+	pbxRefused("sip:4000@"+siptrunk.KamailioSIP, "480") // Do Not Disturb, decided on n2
 	bob.send(map[string]any{"type": "dnd", "on": false})
 	bob.waitFor("dnd", map[string]any{"on": false})
 
@@ -161,15 +174,15 @@ func audioBothWays(t *testing.T, pbx *testpeers.Baresip, bc *sfutest.Client) {
 }
 
 // dialOutFromStandby: Bob, on n2, which does not hold the trunk's lease,
-// calls 0200 on the PBX; n2 sends the INVITE itself and the call connects.
+// calls 7000 on the PBX; n2 sends the INVITE itself (from its own address,
+// kamailio relays it to baresip) and the call connects.
 func dialOutFromStandby(t *testing.T, n2 *server.Server, bob *tab, pbx *testpeers.Baresip) {
 	t.Helper()
 	before := len(pbx.Events("CALL_ESTABLISHED"))
 	bc, sdp := offer(t)
-	bob.send(map[string]any{"type": "dial", "req": "out", "to": "0200", "sdp": sdp})
+	bob.send(map[string]any{"type": "dial", "req": "out", "to": "7000", "sdp": sdp})
 	id := bob.waitFor("call-state", map[string]any{"state": "dialing", "req": "out"})["call"].(string)
 	ans := bob.waitFor("answer", map[string]any{"call": id})["sdp"].(string)
-	t.Logf("outbound answer candidates %v", candidateHosts(ans))
 	answerAndConnect(t, bc, ans)
 	bob.waitFor("call-state", map[string]any{"call": id, "state": "connected"})
 	waitEvents(t, pbx, "CALL_ESTABLISHED", before+1)
@@ -186,45 +199,4 @@ func waitEvents(t *testing.T, b *testpeers.Baresip, typ string, n int) map[strin
 	t.Helper()
 	waitUntil(t, fmt.Sprintf("baresip %s #%d", typ, n), func() bool { return len(b.Events(typ)) >= n })
 	return b.Events(typ)[n-1]
-}
-
-// TestTrunkCallSetupFigures: INVITE → 180 as the PBX sees it (baresip's
-// dial command → its CALL_RINGING event), for a callee on the node the
-// INVITE reaches and for one homed on the other node; calls alternate,
-// each cancelled by the PBX once ringing.
-func TestTrunkCallSetupFigures(t *testing.T) {
-	if testing.Short() {
-		t.Skip("figures only")
-	}
-	a, b := trunkNodes(t)
-	pbx := testpeers.StartBaresip(t, testpeers.BaresipOptions{Accounts: []string{pbxCaller}})
-	alice := loggedInTab(t, a, "1001", "pw1001")
-	loggedInTab(t, b, "1002", "pw1002")
-	waitPresence(t, alice, "1002", "available")
-	var local, across []time.Duration
-	for i := range 10 {
-		local = append(local, timeToRinging(t, pbx, alice, "1001", 2*i+1))
-		across = append(across, timeToRinging(t, pbx, alice, "1002", 2*i+2))
-	}
-	t.Logf("INVITE → 180, callee on the trunk's node: %s", spread(local))
-	t.Logf("INVITE → 180, callee on the other node:   %s", spread(across))
-}
-
-// timeToRinging dials ext through n1 as the n-th call of pbx, times it to
-// ringing, then cancels it and waits until ext is available again.
-func timeToRinging(t *testing.T, pbx *testpeers.Baresip, watcher *tab, ext string, n int) time.Duration {
-	t.Helper()
-	start := time.Now()
-	pbx.Command(t, "dial", "sip:"+ext+"@"+n1SIP)
-	for len(pbx.Events("CALL_RINGING")) < n {
-		if time.Since(start) > 5*time.Second {
-			t.Fatalf("no 180 for call %d to %s: %v", n, ext, pbx.EventTypes())
-		}
-		time.Sleep(200 * time.Microsecond)
-	}
-	d := time.Since(start)
-	pbx.Command(t, "hangup", "")
-	waitEvents(t, pbx, "CALL_CLOSED", n)
-	waitPresence(t, watcher, ext, "available")
-	return d
 }
