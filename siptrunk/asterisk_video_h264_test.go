@@ -1,7 +1,6 @@
 package siptrunk
 
 import (
-	"context"
 	"slices"
 	"testing"
 	"time"
@@ -20,21 +19,7 @@ import (
 // (no VP8 offered), frames marked with marker, key frames on request.
 func (s *astSuite) newH264Party(t *testing.T, number string, marker byte) *party {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c, err := sfutest.NewClientWith(sfutest.Options{Video: true, H264: true, KeyframesOnRequest: true})
-	must(t, err)
-	t.Cleanup(func() { _ = c.Close() })
-	c.VideoMarker.Store(uint32(marker))
-	offer, err := c.Offer(ctx)
-	must(t, err)
-	leg, answer, err := s.api.NewWebRTCLeg(ctx, sfu.Identity{Number: number, Name: "N" + number}, offer)
-	must(t, err)
-	t.Cleanup(func() { _ = leg.Hangup(context.Background(), sfu.ReasonHangup) })
-	must(t, c.Answer(answer))
-	must(t, c.Connected(ctx))
-	c.Listen()
-	return &party{client: c, leg: leg, dtmf: make(chan rune, 16)}
+	return s.newCameraParty(t, number, marker, sfutest.Options{Video: true, H264: true, KeyframesOnRequest: true})
 }
 
 // TestAsteriskVideoH264Echo: an H.264-only browser video-calls Echo over

@@ -43,9 +43,16 @@ func sipmediaPorts(s string) int {
 // carry marker.
 func (s *astSuite) newVideoParty(t *testing.T, number string, marker byte) *party {
 	t.Helper()
+	return s.newCameraParty(t, number, marker, sfutest.Options{Video: true, KeyframesOnRequest: true})
+}
+
+// newCameraParty is a fake browser for number with the camera opts
+// describe, whose frames carry marker.
+func (s *astSuite) newCameraParty(t *testing.T, number string, marker byte, opts sfutest.Options) *party {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := sfutest.NewClientWith(sfutest.Options{Video: true, KeyframesOnRequest: true})
+	c, err := sfutest.NewClientWith(opts)
 	must(t, err)
 	t.Cleanup(func() { _ = c.Close() })
 	c.VideoMarker.Store(uint32(marker))
