@@ -99,7 +99,10 @@ func (t *Trunk) invite(ctx context.Context, d *dialing, number, offer string, se
 		t.authorizedOverTCP(sess.InviteRequest, res, opts)
 		return nil
 	}
-	if err := sess.WaitAnswer(ctx, opts); err != nil {
+	if err := t.waitAnswer(ctx, sess, opts); err != nil {
+		if errors.Is(err, errAbandoned) {
+			return nil, context.Cause(ctx) // the trunk finishes the dialog
+		}
 		_ = sess.Close()
 		if ctx.Err() != nil {
 			return nil, context.Cause(ctx)
