@@ -21,6 +21,11 @@ func offer(t *testing.T, video bool) (*sfutest.Client, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A harness party that sends talks, as a browser does while its user
+	// speaks: at the silent level, Opus DTX (which the server asks for)
+	// would send one packet in 20 and each test would wait seconds for
+	// "audio both ways".
+	c.Level.Store(30)
 	t.Cleanup(func() { _ = c.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

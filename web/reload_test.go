@@ -40,6 +40,7 @@ func TestReloadChangesSpeakerThresholdInALiveRoom(t *testing.T) {
 	if err := ac.StartTone(440, 4000); err != nil {
 		t.Fatal(err)
 	}
+	bc.Level.Store(127) // Bob listens: only Alice may count as speaking
 	bc.StartSending('b')
 	self := alice.waitFor("conference", map[string]any{"call": id})["self"].(string)
 	waitUntil(t, "alice speaking", func() bool {
