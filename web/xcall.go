@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 
@@ -188,7 +189,7 @@ func (r *Registry) nodeDied(node string) {
 	var legs []*xlegEnd
 	var homes []*xhome
 	for _, o := range x.outs {
-		if o.node == node {
+		if slices.Contains(o.nodes, node) {
 			outs = append(outs, o)
 		}
 	}
@@ -204,7 +205,7 @@ func (r *Registry) nodeDied(node string) {
 	}
 	x.mu.Unlock()
 	for _, o := range outs {
-		o.deliver(ringResult{err: sfu.ErrUnavailable})
+		o.fail(node, sfu.ErrUnavailable)
 	}
 	for _, l := range legs {
 		_ = l.leg.Hangup(context.Background(), sfu.ReasonConnectionLost)

@@ -134,11 +134,12 @@ func (h *xhome) anchorGone(reason sfu.Reason) {
 		l.end(reason)
 		return
 	}
-	cause := sfu.ErrCancelled
-	if reason == sfu.ReasonNoAnswer {
-		cause = sfu.ErrNoAnswer
+	switch reason {
+	case sfu.ReasonNoAnswer, sfu.ReasonAnsweredElsewhere, sfu.ReasonDeclined: // the tabs show it as is
+	default:
+		reason = sfu.ReasonCancelled
 	}
-	if h.rg.cancel(cause) {
+	if h.rg.stop(reason) {
 		h.stop()
 	}
 }

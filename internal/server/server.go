@@ -52,6 +52,10 @@ type Options struct {
 	LoginSleep func(time.Duration)
 	// After is the timer of Drain's grace period; nil: time.After.
 	After func(time.Duration) <-chan time.Time
+	// Cluster, when set, is the node's cluster instead of the one the
+	// config names (tests join several servers on one cluster.Hub); the
+	// server closes it.
+	Cluster cluster.Cluster
 }
 
 // Server is a running Xphone.
@@ -115,8 +119,10 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		}
 	}()
 	s.store.Store(store)
-	if err := s.startCluster(cfg); err != nil {
-		return nil, err
+	if s.cluster = o.Cluster; s.cluster == nil {
+		if err := s.startCluster(cfg); err != nil {
+			return nil, err
+		}
 	}
 	defer func() {
 		if !started {
