@@ -89,7 +89,8 @@ type Server struct {
 	registry *web.Registry      // browsers' tabs; rings across nodes
 	// recPolicy is the recording policy (directory, retention) in force.
 	recPolicy atomic.Pointer[configs.RecordingPolicy]
-	draining  atomic.Bool                          // Drain has begun
+	draining  atomic.Bool                          // Drain has begun, or an admin drains the node
+	stopping  atomic.Bool                          // Drain (SIGTERM) has begun: no admin cancel
 	after     func(time.Duration) <-chan time.Time // Options.After
 	stop      chan struct{}
 	wg        sync.WaitGroup
@@ -186,7 +187,7 @@ func (s *Server) startWeb(o Options, store *auth.Store, media *sfu.MediaAPI, reg
 		now = time.Now
 	}
 	websrv, err := web.New(web.Options{
-		Status: s, Recordings: s, Config: cfg, Store: store, Media: media, Calls: s.calls, Registry: registry, Desk: s.desk, Log: s.log,
+		Status: s, Recordings: s, Drainer: s, Config: cfg, Store: store, Media: media, Calls: s.calls, Registry: registry, Desk: s.desk, Log: s.log,
 		Presence:     s.presence,
 		Cluster:      s.cluster,
 		Sessions:     auth.NewSessions(s.db, cfg.Login.SessionTTL.D(), now),
