@@ -69,9 +69,10 @@ type xAnswered struct {
 }
 
 type xMsg struct {
-	Call string          `json:"call"`
-	Kind string          `json:"kind"` // "" for a message not kept for a resume (offer, dtmf)
-	Msg  json.RawMessage `json:"msg"`
+	Call      string          `json:"call"`
+	Kind      string          `json:"kind"` // "" for a message not kept for a resume (offer, dtmf)
+	Msg       json.RawMessage `json:"msg"`
+	Connected bool            `json:"connected,omitempty"` // a placed call connected
 }
 
 type xReq struct {
@@ -134,7 +135,7 @@ func (r *Registry) UseCluster(c cluster.Cluster, calls *sfu.Calls, dnd func(stri
 		legs: map[string]*xlegEnd{}, homes: map[string]*xhome{}}
 	r.x = x
 	handlers := map[string]cluster.Handler{mRing: r.onRing, mCancel: r.onCancel, mResult: r.onResult, mAnswer: r.onAnswer,
-		mHangup: r.onHangup, mEnded: r.onEnded, mMsg: r.onMsg, mReq: r.onReq}
+		mHangup: r.onHangup, mEnded: r.onEnded, mMsg: r.onMsg, mReq: r.onReq, mPlace: r.onPlace}
 	for m, h := range handlers {
 		c.Handle(m, h)
 	}

@@ -59,7 +59,7 @@ func (r *Registry) onAnswer(ctx context.Context, from string, body []byte) ([]by
 		o.mu.Unlock()
 		return nil, reasonErr(sfu.ReasonFor(err))
 	}
-	r.anchorLeg(leg, from, m.Call)
+	r.anchorLeg(leg, from, m.Call, false)
 	if !o.deliver(ringResult{leg: leg}, from) {
 		_ = leg.Hangup(context.Background(), sfu.ReasonCancelled)
 		return nil, reasonErr(reasonNotRinging)

@@ -187,7 +187,7 @@ func (s *Server) startWeb(o Options, store *auth.Store, media *sfu.MediaAPI, reg
 		now = time.Now
 	}
 	websrv, err := web.New(web.Options{
-		Status: s, Recordings: s, Drainer: s, Config: cfg, Store: store, Media: media, Calls: s.calls, Registry: registry, Desk: s.desk, Log: s.log,
+		Status: s, Recordings: s, Drainer: s, DialNode: s.dialNode, Config: cfg, Store: store, Media: media, Calls: s.calls, Registry: registry, Desk: s.desk, Log: s.log,
 		Presence:     s.presence,
 		Cluster:      s.cluster,
 		Sessions:     auth.NewSessions(s.db, cfg.Login.SessionTTL.D(), now),
