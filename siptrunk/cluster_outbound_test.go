@@ -12,7 +12,8 @@ import (
 // Bob on n2 (standby for the trunk's lease) calls 7000 on the PBX, and the
 // INVITE reaches kamailio from n1, the contact it registered. The call and
 // Bob's media are anchored on n1 while his tab stays on n2: audio both
-// ways, progress and the end reach his tab, and either side hangs up.
+// ways, progress and the end reach his tab, and either side hangs up; a
+// user without permission to call out is refused by the holder's gate.
 func TestTrunkDialFromRegisteredContact(t *testing.T) {
 	a, b, kamailioLog := trunkNodes(t, func(s string) string {
 		return strings.Replace(s, `inbound: {"4000": "1002"}}`, `inbound: {"4000": "1002"}, dial_from_registered_contact: true}`, 1)
@@ -51,5 +52,16 @@ func TestTrunkDialFromRegisteredContact(t *testing.T) {
 		}
 		bob.waitFor("call-state", map[string]any{"call": id, "state": "ended", "reason": "hangup"})
 		waitEvents(t, pbx, "CALL_CLOSED", i+1)
+	}
+
+	// The holder's toll-fraud gate decides as on one node: Carol may not
+	// call out, and her tab on n2 is told why; no INVITE leaves.
+	carol := loggedInTab(t, b, "1003", "pw1003")
+	_, sdp := offer(t)
+	carol.send(map[string]any{"type": "dial", "req": "forbidden", "to": "7000", "sdp": sdp})
+	id := carol.waitFor("call-state", map[string]any{"state": "dialing", "req": "forbidden"})["call"].(string)
+	carol.waitFor("call-state", map[string]any{"call": id, "state": "ended", "reason": "forbidden"})
+	if n := metric(t, a, `xphone_sip_events_total{event="invite_sent",trunk="pbx"}`); n != 2 {
+		t.Errorf("n1 sent %v INVITEs after Carol's forbidden call, want still 2", n)
 	}
 }

@@ -40,9 +40,11 @@ func (r *Registry) homeNodes(ctx context.Context, ext string) []string {
 // here), a refusal or the end of ctx.
 func (r *Registry) dialFork(ctx context.Context, req sfu.DialRequest, ext configs.Extension, nodes []string) (sfu.Leg, error) {
 	o := newXout(req, nodes)
-	rg := r.startRingWith(req, ext, func(rg *ring) { rg.makeLeg = o.guard(rg.localLeg) })
+	rg := r.startRingWith(req, ext, func(rg *ring) {
+		// Before any tab can see the ring (a resumed tab may at once): o is not shared yet.
+		rg.makeLeg, o.live[localBranch] = o.guard(rg.localLeg), true
+	})
 	if rg != nil {
-		o.live[localBranch] = true // before any tab can decline: the ring is not shown yet
 		defer r.endRing(rg)
 	}
 	r.x.mu.Lock()
