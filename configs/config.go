@@ -237,6 +237,12 @@ type Trunk struct {
 	// trunk by REFER to the PBX first, re-routing through Xphone only
 	// when the PBX refuses or fails.
 	ReferToTrunk bool `yaml:"refer_to_trunk"`
+	// DialFromRegisteredContact (cluster, registering trunks only): the
+	// provider accepts INVITEs only from the contact it has registered, so
+	// a node that does not hold this trunk's registration lease hands its
+	// users' outbound calls to the node that does; the call and its media
+	// are anchored there. Default false: every node dials out itself.
+	DialFromRegisteredContact bool `yaml:"dial_from_registered_contact"`
 	// Presence lists PBX numbers whose state (available, on a call,
 	// ringing) the trunk watches by SUBSCRIBE to their dialog event
 	// package (RFC 4235; Asterisk hints); empty: none.

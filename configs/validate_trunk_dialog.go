@@ -25,4 +25,7 @@ func (t Trunk) validateDialog(ps *problems, at string) {
 	if t.ReferPermission != "" && !slices.Contains(permissionClasses, t.ReferPermission) {
 		ps.add(at+".refer_permission", "%q is not one of %s", t.ReferPermission, strings.Join(permissionClasses, ", "))
 	}
+	if t.DialFromRegisteredContact && t.Register == nil {
+		ps.add(at+".dial_from_registered_contact", "needs register: only a registered contact can be dialled from")
+	}
 }

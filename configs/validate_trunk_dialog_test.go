@@ -31,6 +31,11 @@ func TestValidateTrunkDialog(t *testing.T) {
 			trunk(func(t *Trunk) { t.ReferPermission = "world" })},
 		{"refer_permission local ok", "", "", trunk(func(t *Trunk) { t.ReferPermission = "local" })},
 		{"refer_to_trunk ok", "", "", trunk(func(t *Trunk) { t.ReferToTrunk = true })},
+		{"dial_from_registered_contact without register", "trunks[0].dial_from_registered_contact", "needs register",
+			trunk(func(t *Trunk) { t.DialFromRegisteredContact = true })},
+		{"dial_from_registered_contact with register ok", "", "", trunk(func(t *Trunk) {
+			t.DialFromRegisteredContact, t.Register = true, &TrunkRegister{User: "4000", Password: "pw"}
+		})},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			assertValidation(t, tt.mutate, tt.path, tt.message)

@@ -166,7 +166,7 @@ func audioBothWays(t *testing.T, pbx *testpeers.Baresip, bc *sfutest.Client) {
 		time.Sleep(500 * time.Millisecond)
 		db = testpeers.ToneDB(bc.Heard(time.Second), 48000, 440)
 	}
-	t.Logf("the callee on n2 hears the PBX's 440 Hz tone at %.1f dBFS", db)
+	t.Logf("Bob's tab on n2 hears the PBX's 440 Hz tone at %.1f dBFS", db)
 	if db < -30 {
 		t.Errorf("the PBX's tone too weak at the callee: %.1f dBFS", db)
 	}

@@ -203,3 +203,18 @@ func (t *Trunk) LeaseHolder() (holder string, standby bool) {
 	defer t.reg.mu.Unlock()
 	return t.reg.holder, t.reg.holder != "" && t.reg.holder != t.cfg.Leases.Self()
 }
+
+// DialNode is the node that must send this trunk's outbound INVITEs: with
+// dial_from_registered_contact, the registration lease's holder when that
+// is another node (the provider accepts INVITEs only from the contact it
+// registered); "" means this node dials itself (the option is off, this
+// node holds the lease, or the holder is not known yet).
+func (t *Trunk) DialNode() string {
+	if !t.cfg.Trunk.DialFromRegisteredContact {
+		return ""
+	}
+	if holder, standby := t.LeaseHolder(); standby {
+		return holder
+	}
+	return ""
+}

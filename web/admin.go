@@ -45,6 +45,9 @@ type ClusterView struct {
 	Healthy bool // Redis reachable (always true for a single node)
 	Nodes   []cluster.NodeInfo
 	Error   string // why the nodes cannot be listed
+	// Draining: this node drains (SIGTERM or an admin); the page offers to
+	// start or cancel it.
+	Draining bool
 }
 
 // RecordingFiles finds a recording's file for the admin page's download.

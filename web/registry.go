@@ -144,16 +144,19 @@ func (r *Registry) tabsWhere(keep func(*tab) bool) []*tab {
 	return out
 }
 
-// Dial rings every tab of the extension and waits for the first answer.
+// Dial rings every tab of the extension, on this node and on every other
+// node holding some, and waits for the first answer.
 func (r *Registry) Dial(ctx context.Context, req sfu.DialRequest) (sfu.Leg, error) {
 	ext, ok := r.lookup(req.To)
 	if !ok {
 		return nil, sfu.ErrNotFound
 	}
-	rg := r.startRing(req, ext)
-	if rg == nil && ext.Xphone && r.x != nil {
-		return r.dialAcross(ctx, req) // no tab here: maybe on another node
+	if ext.Xphone && r.x != nil {
+		if nodes := r.homeNodes(ctx, req.To); len(nodes) > 0 {
+			return r.dialFork(ctx, req, ext, nodes)
+		}
 	}
+	rg := r.startRing(req, ext)
 	if rg == nil {
 		return nil, sfu.ErrUnavailable
 	}

@@ -151,15 +151,36 @@ func (rg *ring) decline(t *tab) error {
 // cancel stops ringing because the caller left or nobody answered. It
 // reports false when the call was already answered or declined.
 func (rg *ring) cancel(cause error) bool {
+	return rg.stop(cancelReason(cause))
+}
+
+// cancelReason is what a tab is told when a ring ends with cause: no
+// answer in time, or the caller gave up.
+func cancelReason(cause error) sfu.Reason {
+	if errors.Is(cause, sfu.ErrNoAnswer) {
+		return sfu.ReasonNoAnswer
+	}
+	return sfu.ReasonCancelled
+}
+
+// stop ends the ring with reason shown on every tab: cancelled or
+// no_answer, or (a call ringing on several nodes) answered_elsewhere or
+// declined when another node's tab decided it. False when the call was
+// already answered or declined here.
+func (rg *ring) stop(reason sfu.Reason) bool {
 	if !rg.transition(finished, ringing, claimed) {
 		return false
 	}
-	reason := sfu.ReasonCancelled
-	if errors.Is(cause, sfu.ErrNoAnswer) {
-		reason = sfu.ReasonNoAnswer
-	}
 	rg.endOthers(nil, reason)
 	return true
+}
+
+// answeredHere reports whether a tab of this ring answered: its leg is
+// (or is about to be) in rg.result.
+func (rg *ring) answeredHere() bool {
+	rg.mu.Lock()
+	defer rg.mu.Unlock()
+	return rg.state == answered
 }
 
 // dropTab forgets a closed tab; the call keeps ringing on the others, and

@@ -46,6 +46,9 @@ func (s *Server) routes() (*gin.Engine, error) {
 	g.GET("/ws", s.serveWS)
 	g.GET("/admin/", s.admin)
 	g.GET("/admin/recordings/:file", s.recordingFile)
+	g.GET("/admin/api/cluster", s.adminClusterAPI)
+	g.POST("/admin/api/drain", s.adminDrainAPI)
+	g.POST("/admin/drain", s.adminDrainForm)
 	g.GET("/admin", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, p+"/admin/") })
 	files := http.StripPrefix(p, http.FileServer(http.FS(ui)))
 	e.NoRoute(func(c *gin.Context) {

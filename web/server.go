@@ -56,6 +56,13 @@ type Options struct {
 	// Cluster is this node's view of the cluster; /readyz reports degraded
 	// while it is unhealthy (Redis unreachable). nil: a single node.
 	Cluster cluster.Cluster
+	// DialNode names the node a call from a tab here to number must be
+	// anchored on ("" for this one): the registering node of a trunk with
+	// dial_from_registered_contact. nil: always this one.
+	DialNode func(number string) string
+	// Drainer lets admins start and cancel a drain of this node from the
+	// admin page; nil: no drain control there.
+	Drainer Drainer
 }
 
 // Server is the HTTP side of Xphone.
@@ -83,6 +90,8 @@ type Server struct {
 	status       StatusSource
 	texts        *i18n.Set // the UI's catalogues, for the pages and API errors the server writes
 	recordings   RecordingFiles
+	drainer      Drainer                    // admin drain; nil: none
+	dialNodeOf   func(number string) string // Options.DialNode
 	presence     *sfu.PresenceBoard
 	ready        atomic.Bool
 	draining     atomic.Bool // no new calls here (drain.go)
@@ -108,7 +117,7 @@ func New(o Options) (*Server, error) {
 		pingInterval: orDefault(o.PingInterval, 5*time.Second), pingTimeout: orDefault(o.PingTimeout, 10*time.Second),
 		sleep: o.Sleep, now: o.Now, tabs: map[*tab]struct{}{}, byID: map[string]*tab{}, tabsOf: map[string]int{},
 		legsOf: map[string]int{}, metrics: o.Metrics, cluster: o.Cluster, stats: o.Stats, status: o.Status, presence: o.Presence,
-		recordings: o.Recordings,
+		recordings: o.Recordings, drainer: o.Drainer, dialNodeOf: o.DialNode,
 	}
 	if s.sleep == nil {
 		s.sleep = time.Sleep

@@ -200,6 +200,10 @@ func (t *tab) dial(m inMsg) {
 	if !t.reserveLeg(m.Req) {
 		return
 	}
+	if node := t.srv.dialNode(to); node != "" {
+		t.dialOn(m, to, node) // a trunk that only its registering node may dial out through
+		return
+	}
 	leg, answer, err := t.negotiate(m.SDP)
 	if err != nil {
 		t.srv.releaseLeg(t.ext.Number)
@@ -341,13 +345,18 @@ func (t *tab) Ringing(callID string) {
 
 // Connected implements sfu.CallObserver for calls this tab placed.
 func (t *tab) Connected(callID string, peer sfu.Identity, video bool, since time.Time) {
+	t.markConnected(callID)
+	t.sendCall(callID, "call-state", encode(callStateMsg{Type: "call-state", Call: callID, State: "connected", Peer: peer.Number,
+		PeerName: peer.Name, Video: video, Since: since.UnixMilli()}))
+}
+
+// markConnected notes that a call the tab placed was answered.
+func (t *tab) markConnected(callID string) {
 	t.mu.Lock()
+	defer t.mu.Unlock()
 	if tc := t.calls[callID]; tc != nil {
 		tc.connected = true
 	}
-	t.mu.Unlock()
-	t.sendCall(callID, "call-state", encode(callStateMsg{Type: "call-state", Call: callID, State: "connected", Peer: peer.Number,
-		PeerName: peer.Name, Video: video, Since: since.UnixMilli()}))
 }
 
 // addCall records a new call; false when the tab has already ended.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 
@@ -68,9 +69,10 @@ type xAnswered struct {
 }
 
 type xMsg struct {
-	Call string          `json:"call"`
-	Kind string          `json:"kind"` // "" for a message not kept for a resume (offer, dtmf)
-	Msg  json.RawMessage `json:"msg"`
+	Call      string          `json:"call"`
+	Kind      string          `json:"kind"` // "" for a message not kept for a resume (offer, dtmf)
+	Msg       json.RawMessage `json:"msg"`
+	Connected bool            `json:"connected,omitempty"` // a placed call connected
 }
 
 type xReq struct {
@@ -133,7 +135,7 @@ func (r *Registry) UseCluster(c cluster.Cluster, calls *sfu.Calls, dnd func(stri
 		legs: map[string]*xlegEnd{}, homes: map[string]*xhome{}}
 	r.x = x
 	handlers := map[string]cluster.Handler{mRing: r.onRing, mCancel: r.onCancel, mResult: r.onResult, mAnswer: r.onAnswer,
-		mHangup: r.onHangup, mEnded: r.onEnded, mMsg: r.onMsg, mReq: r.onReq}
+		mHangup: r.onHangup, mEnded: r.onEnded, mMsg: r.onMsg, mReq: r.onReq, mPlace: r.onPlace}
 	for m, h := range handlers {
 		c.Handle(m, h)
 	}
@@ -188,7 +190,7 @@ func (r *Registry) nodeDied(node string) {
 	var legs []*xlegEnd
 	var homes []*xhome
 	for _, o := range x.outs {
-		if o.node == node {
+		if slices.Contains(o.nodes, node) {
 			outs = append(outs, o)
 		}
 	}
@@ -204,7 +206,7 @@ func (r *Registry) nodeDied(node string) {
 	}
 	x.mu.Unlock()
 	for _, o := range outs {
-		o.deliver(ringResult{err: sfu.ErrUnavailable})
+		o.fail(node, sfu.ErrUnavailable)
 	}
 	for _, l := range legs {
 		_ = l.leg.Hangup(context.Background(), sfu.ReasonConnectionLost)

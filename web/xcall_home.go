@@ -14,13 +14,18 @@ import (
 // offer to the anchor and keeps a stand-in leg (remoteLeg) in the tab.
 
 // xhome is a call anchored on another node that rings (or is answered in)
-// a tab of this node.
+// a tab of this node, or that a tab of this node placed there
+// (xcall_place.go: no ring, the leg from the start).
 type xhome struct {
 	anchor, call, ext string
-	rg                *ring
+	rg                *ring         // nil for a placed call
 	stopped           chan struct{} // closed when the anchor cancels the ring
 	stopOnce          sync.Once
-	leg               *remoteLeg // set once a tab answered; guarded by rg.mu
+
+	mu   sync.Mutex
+	leg  *remoteLeg // set once a tab answered (or placed the call)
+	held []xMsg     // messages for a placed call's tab before it is shown the call
+	open bool       // a placed call's tab has been shown it: messages go through
 }
 
 func (h *xhome) stop() { h.stopOnce.Do(func() { close(h.stopped) }) }
@@ -134,19 +139,23 @@ func (h *xhome) anchorGone(reason sfu.Reason) {
 		l.end(reason)
 		return
 	}
-	cause := sfu.ErrCancelled
-	if reason == sfu.ReasonNoAnswer {
-		cause = sfu.ErrNoAnswer
+	if h.rg == nil {
+		return
 	}
-	if h.rg.cancel(cause) {
+	switch reason {
+	case sfu.ReasonNoAnswer, sfu.ReasonAnsweredElsewhere, sfu.ReasonDeclined: // the tabs show it as is
+	default:
+		reason = sfu.ReasonCancelled
+	}
+	if h.rg.stop(reason) {
 		h.stop()
 	}
 }
 
 // answered is the tab's leg once a tab answered.
 func (h *xhome) answered() *remoteLeg {
-	h.rg.mu.Lock()
-	defer h.rg.mu.Unlock()
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	return h.leg
 }
 
@@ -174,14 +183,35 @@ func (r *Registry) onMsg(_ context.Context, from string, body []byte) ([]byte, e
 	if h == nil {
 		return nil, nil
 	}
-	if l := h.answered(); l != nil {
-		if m.Kind == "" {
-			l.t.send(m.Msg)
-		} else {
-			l.t.sendCall(m.Call, m.Kind, m.Msg)
-		}
+	if l := h.answered(); l != nil && h.pass(m) {
+		l.deliver(m)
 	}
 	return nil, nil
+}
+
+// pass reports whether m may go to the tab now; a placed call's messages
+// wait until its tab was shown the call (dialing, answer).
+func (h *xhome) pass(m xMsg) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.rg != nil || h.open {
+		return true
+	}
+	h.held = append(h.held, m)
+	return false
+}
+
+// release passes the messages held for a placed call's tab, in order, and
+// lets the next ones through.
+func (h *xhome) release() {
+	h.mu.Lock()
+	held := h.held
+	h.held, h.open = nil, true
+	l := h.leg
+	h.mu.Unlock()
+	for _, m := range held {
+		l.deliver(m)
+	}
 }
 
 // answerOnAnchor makes the accepting tab's leg on the anchor: the offer
@@ -198,9 +228,9 @@ func (r *Registry) answerOnAnchor(h *xhome) legMaker {
 			return nil, "", errors.Join(errOfReason(remoteReason(err)), err)
 		}
 		l := newRemoteLeg(r, h, t, out.Leg)
-		h.rg.mu.Lock()
+		h.mu.Lock()
 		h.leg = l
-		h.rg.mu.Unlock()
+		h.mu.Unlock()
 		return l, out.SDP, nil
 	}
 }

@@ -78,6 +78,21 @@ func (l *remoteLeg) end(reason sfu.Reason) bool {
 	return ended
 }
 
+// deliver passes a message of the anchor's call control to the tab; one
+// saying the call connected also marks it so in the tab (a placed call's
+// hang-up is then a hangup, not a cancel).
+func (l *remoteLeg) deliver(m xMsg) {
+	switch {
+	case m.Kind == "":
+		l.t.send(m.Msg)
+	case m.Connected:
+		l.t.markConnected(m.Call)
+		fallthrough
+	default:
+		l.t.sendCall(m.Call, m.Kind, m.Msg)
+	}
+}
+
 // request carries an in-call request of the tab (hold, camera, answer,
 // ice-restart) to the anchor; a refusal comes back as its code.
 func (l *remoteLeg) request(m inMsg) (refusal, error) {

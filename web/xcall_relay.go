@@ -17,15 +17,17 @@ const relayQueue = 32
 // node (home): what call control tells that leg's party goes there as tab
 // messages, in order, and its end as mEnded.
 type xlegEnd struct {
-	leg  *sfu.WebRTCLeg
-	home string
-	call string
-	msgs chan xMsg
+	leg    *sfu.WebRTCLeg
+	home   string
+	call   string
+	caller bool // the leg placed the call (xcall_place.go): its progress goes to the tab too
+	msgs   chan xMsg
 }
 
-// anchorLeg wires a remote callee's new leg to its home node and watches it.
-func (r *Registry) anchorLeg(leg *sfu.WebRTCLeg, home, call string) {
-	l := &xlegEnd{leg: leg, home: home, call: call, msgs: make(chan xMsg, relayQueue)}
+// anchorLeg wires a remote party's new leg to its home node and watches
+// it: a callee's, or (caller) the leg of a call its tab placed here.
+func (r *Registry) anchorLeg(leg *sfu.WebRTCLeg, home, call string, caller bool) *xlegEnd {
+	l := &xlegEnd{leg: leg, home: home, call: call, caller: caller, msgs: make(chan xMsg, relayQueue)}
 	leg.SetOfferHandler(func(sdp string) { l.post("", encode(offerMsg{Type: "offer", Call: call, SDP: sdp})) })
 	leg.SetDTMFSink(func(d rune) { l.post("", encode(dtmfMsg{Type: "dtmf", Call: call, Digit: string(d)})) })
 	leg.SetObserver(l)
@@ -38,6 +40,7 @@ func (r *Registry) anchorLeg(leg *sfu.WebRTCLeg, home, call string) {
 		defer r.x.wg.Done()
 		r.relay(l)
 	}()
+	return l
 }
 
 // relay passes l's messages to the home node until the leg ends, then
@@ -68,11 +71,27 @@ func (l *xlegEnd) post(kind string, msg []byte) {
 	}
 }
 
-// Ringing implements sfu.CallObserver; a callee is not rung by its own leg.
-func (l *xlegEnd) Ringing(string) {}
+// Ringing implements sfu.CallObserver: a caller's tab hears its call
+// rings; a callee is not rung by its own leg.
+func (l *xlegEnd) Ringing(callID string) {
+	if l.caller {
+		l.post("call-state", encode(callStateMsg{Type: "call-state", Call: callID, State: "ringing"}))
+	}
+}
 
-// Connected implements sfu.CallObserver; the home node tells the callee.
-func (l *xlegEnd) Connected(string, sfu.Identity, bool, time.Time) {}
+// Connected implements sfu.CallObserver: a caller's tab hears its call was
+// answered; the home node tells a callee itself.
+func (l *xlegEnd) Connected(callID string, peer sfu.Identity, video bool, since time.Time) {
+	if !l.caller {
+		return
+	}
+	msg := encode(callStateMsg{Type: "call-state", Call: callID, State: "connected", Peer: peer.Number, PeerName: peer.Name,
+		Video: video, Since: since.UnixMilli()})
+	select {
+	case l.msgs <- xMsg{Call: l.call, Kind: "call-state", Msg: msg, Connected: true}:
+	default:
+	}
+}
 
 // HoldState implements sfu.HoldObserver.
 func (l *xlegEnd) HoldState(callID string, local, remote bool) {

@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"time"
+
+	"xphone/web"
 )
 
 // drainPoll is how often a draining node looks whether its calls and
@@ -17,6 +19,7 @@ const drainPoll = 250 * time.Millisecond
 // false when server.drain_grace has passed first (0: at once) or stop
 // closes (a second signal). Close does the rest of the shutdown.
 func (s *Server) Drain(stop <-chan struct{}) bool {
+	s.stopping.Store(true)
 	s.reloads.mu.Lock()
 	grace := s.cfg.Server.DrainGrace.D()
 	s.reloads.mu.Unlock()
@@ -51,7 +54,18 @@ func (s *Server) setDraining(on bool) {
 	s.web.SetDraining(on)
 }
 
-// Draining reports whether Drain has begun.
+// SetAdminDrain implements web.Drainer: an admin drains this node as
+// SIGTERM does but without stopping it (true), or takes it back into
+// service (false); a drain SIGTERM began cannot be cancelled.
+func (s *Server) SetAdminDrain(on bool) error {
+	if !on && s.stopping.Load() {
+		return web.ErrShuttingDown
+	}
+	s.setDraining(on)
+	return nil
+}
+
+// Draining reports whether Drain has begun or an admin drains the node.
 func (s *Server) Draining() bool { return s.draining.Load() }
 
 // idle is true when this node has no call (ringing or connected), nobody in

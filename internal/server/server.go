@@ -52,6 +52,10 @@ type Options struct {
 	LoginSleep func(time.Duration)
 	// After is the timer of Drain's grace period; nil: time.After.
 	After func(time.Duration) <-chan time.Time
+	// Cluster, when set, is the node's cluster instead of the one the
+	// config names (tests join several servers on one cluster.Hub); the
+	// server closes it.
+	Cluster cluster.Cluster
 }
 
 // Server is a running Xphone.
@@ -85,7 +89,8 @@ type Server struct {
 	registry *web.Registry      // browsers' tabs; rings across nodes
 	// recPolicy is the recording policy (directory, retention) in force.
 	recPolicy atomic.Pointer[configs.RecordingPolicy]
-	draining  atomic.Bool                          // Drain has begun
+	draining  atomic.Bool                          // Drain has begun, or an admin drains the node
+	stopping  atomic.Bool                          // Drain (SIGTERM) has begun: no admin cancel
 	after     func(time.Duration) <-chan time.Time // Options.After
 	stop      chan struct{}
 	wg        sync.WaitGroup
@@ -115,8 +120,10 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		}
 	}()
 	s.store.Store(store)
-	if err := s.startCluster(cfg); err != nil {
-		return nil, err
+	if s.cluster = o.Cluster; s.cluster == nil {
+		if err := s.startCluster(cfg); err != nil {
+			return nil, err
+		}
 	}
 	defer func() {
 		if !started {
@@ -180,7 +187,7 @@ func (s *Server) startWeb(o Options, store *auth.Store, media *sfu.MediaAPI, reg
 		now = time.Now
 	}
 	websrv, err := web.New(web.Options{
-		Status: s, Recordings: s, Config: cfg, Store: store, Media: media, Calls: s.calls, Registry: registry, Desk: s.desk, Log: s.log,
+		Status: s, Recordings: s, Drainer: s, DialNode: s.dialNode, Config: cfg, Store: store, Media: media, Calls: s.calls, Registry: registry, Desk: s.desk, Log: s.log,
 		Presence:     s.presence,
 		Cluster:      s.cluster,
 		Sessions:     auth.NewSessions(s.db, cfg.Login.SessionTTL.D(), now),

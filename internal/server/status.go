@@ -74,5 +74,11 @@ func (s *Server) clusterView(ctx context.Context) web.ClusterView {
 	} else {
 		v.Nodes = nodes
 	}
+	for i := range v.Nodes { // this node's flag at once, not at its next heartbeat
+		if v.Nodes[i].ID == v.Self {
+			v.Nodes[i].Draining = s.Draining()
+		}
+	}
+	v.Draining = s.Draining()
 	return v
 }

@@ -161,3 +161,17 @@ func (s *Server) permit(req sfu.DialRequest) error {
 	_, err := g.Decide(req) // the web layer logs a browser's refusal with its address
 	return err
 }
+
+// dialNode is the node a browser's call to number must be anchored on:
+// the registering node of the trunk the number routes to, when that trunk
+// has dial_from_registered_contact and another node registers it; ""
+// means this node (rooms and extensions are never routed so).
+func (s *Server) dialNode(number string) string {
+	if s.rooms.Reaches(number) || s.registry.Reaches(number) {
+		return ""
+	}
+	if t := s.trunks.route(number); t != nil {
+		return t.DialNode()
+	}
+	return ""
+}
