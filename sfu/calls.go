@@ -138,12 +138,12 @@ func (c *Calls) Place(req PlaceRequest) (string, error) {
 	c.reserve(cl, req.Caller.Identity().Number)
 	c.wg.Add(1)
 	go func() {
-		defer c.wg.Done()
-		defer c.end(cl)
 		if room {
-			c.runConference(req.ID, req)
+			c.runConference(cl, req) // ends cl and c.wg's count itself
 			return
 		}
+		defer c.wg.Done()
+		defer c.end(cl)
 		c.run(cl, req, dialer)
 	}()
 	return req.ID, nil

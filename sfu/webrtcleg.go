@@ -56,6 +56,10 @@ type WebRTCLeg struct {
 	live     *livenessMonitor
 	done     chan struct{}
 	hangOnce sync.Once
+	// afters run when the leg ends (AfterDone); ended is set under mu
+	// when done is closed, so none is registered too late.
+	afters []*doneFunc
+	ended  bool
 }
 
 // NewWebRTCLeg answers a browser's SDP offer. It returns the leg and the
@@ -322,9 +326,32 @@ func (l *WebRTCLeg) Hangup(_ context.Context, reason Reason) error {
 		l.log.Info("leg ended", "reason", string(reason))
 		l.stats.LegsActive.Add(-1)
 		close(l.done)
+		l.mu.Lock()
+		afters := l.afters
+		l.afters, l.ended = nil, true
+		l.mu.Unlock()
+		for _, d := range afters {
+			go d.run() // never under the caller's locks
+		}
 	})
 	<-l.done
 	return nil
+}
+
+// AfterDone runs f on its own goroutine once the leg has ended (at once
+// if it has): a room or a tab watches the leg without a goroutine of its
+// own. stop unregisters f and reports whether it stopped f from running.
+func (l *WebRTCLeg) AfterDone(f func()) (stop func() bool) {
+	d := &doneFunc{f: f}
+	l.mu.Lock()
+	if l.ended {
+		l.mu.Unlock()
+		go d.run()
+		return d.stop
+	}
+	l.afters = append(l.afters, d)
+	l.mu.Unlock()
+	return d.stop
 }
 
 // allUps are the published tracks and the screen's, if any.

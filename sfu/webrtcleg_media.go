@@ -163,10 +163,7 @@ func (m *legMedia) keyframeTo(up *UpTrack, ssrc uint32) {
 		return
 	}
 	peer := m.l.peer
-	pli, err := (&rtcp.PictureLossIndication{MediaSSRC: ssrc}).Marshal()
-	if err != nil {
-		return
-	}
+	pli := rtcpclock.AppendPLI(nil, 0, ssrc)
 	up.SetKeyframeFunc(func() { _ = peer.WriteRTCP(pli) })
 }
 

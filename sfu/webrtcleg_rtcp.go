@@ -3,7 +3,6 @@ package sfu
 import (
 	"time"
 
-	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/sdp/v3"
 
@@ -24,12 +23,10 @@ func (l *WebRTCLeg) startRTCP() {
 	sess := rtcpclock.NewSession(rtcpclock.SessionConfig{
 		Clock: l.api.clock, NackInterval: rtcpClockBase, ReportInterval: reportInterval,
 		SenderSSRC: newSSRC(),
-		Write: func(pkts []rtcp.Packet) {
-			raw, err := rtcp.Marshal(pkts)
-			if err == nil {
-				err = peer.WriteRTCP(raw)
-			}
-			if err != nil {
+		// The session writes its compound into its own buffer by hand
+		// (no rtcp.Marshal); WriteRTCP seals a copy before returning.
+		Write: func(raw []byte) {
+			if err := peer.WriteRTCP(raw); err != nil {
 				log.Debug("rtcp write", "err", err)
 			}
 		},

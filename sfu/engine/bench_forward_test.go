@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"net/netip"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -113,9 +114,13 @@ func publisher(b testing.TB, rx *Engine, h Handler) *Peer {
 	if err != nil {
 		b.Fatal(err)
 	}
-	tx.bind(out, out.creds.Load(), rx.LocalAddr(), true)
+	to := rx.LocalAddr()
+	if to.Addr().IsUnspecified() {
+		to = loopback(to.Port())
+	}
+	tx.bind(out, out.creds.Load(), to, localAddr{}, true)
 	out.keys.Store(&cryptoState{local: mustContext(b, keyC2E, saltC2E)})
-	rx.bind(in, in.creds.Load(), tx.LocalAddr(), true)
+	rx.bind(in, in.creds.Load(), tx.LocalAddr(), localAddr{}, true)
 	return out
 }
 
@@ -205,14 +210,40 @@ func (f *endBatchForwarder) EndBatch() {
 // one datagram per viewer each).
 func BenchmarkForwardFrames(b *testing.B) {
 	for _, n := range []int{10, 50} {
-		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
-			rx := newTestEngine(b)
-			f := &endBatchForwarder{forwarder{reach: make(chan struct{}, 1), batch: rx.NewBatch(512)}}
-			for range n {
-				v, _ := addFakePeer(b, rx, &countHandler{}, false)
-				f.viewers = append(f.viewers, v)
-			}
-			runForward(b, publisher(b, rx, f), &f.forwarder, n, 6)
-		})
+		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) { forwardFrames(b, newTestEngine(b), n) })
+	}
+}
+
+func forwardFrames(b *testing.B, rx *Engine, n int) {
+	f := &endBatchForwarder{forwarder{reach: make(chan struct{}, 1), batch: rx.NewBatch(512)}}
+	for range n {
+		v, _ := addFakePeer(b, rx, &countHandler{}, false)
+		f.viewers = append(f.viewers, v)
+	}
+	runForward(b, publisher(b, rx, f), &f.forwarder, n, 6)
+}
+
+// BenchmarkForwardFramesAnyAddr is BenchmarkForwardFrames on an engine
+// bound to 0.0.0.0, as a server is: "pktinfo" sends every GSO message
+// from the address its viewer reached (IP_PKTINFO with UDP_SEGMENT);
+// "routing" turns IP_PKTINFO off before the viewers bind, so the kernel
+// picks the source (the engine before replies followed their packets).
+func BenchmarkForwardFramesAnyAddr(b *testing.B) {
+	for _, pktinfo := range []bool{true, false} {
+		name := map[bool]string{true: "pktinfo", false: "routing"}[pktinfo]
+		for _, n := range []int{10, 50} {
+			b.Run(fmt.Sprintf("%s/N=%d", name, n), func(b *testing.B) {
+				rx, err := New(Config{Listen: "0.0.0.0:0", PublicAddrs: []netip.Addr{netip.MustParseAddr("127.0.0.1")}})
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.Cleanup(func() { _ = rx.Close() })
+				rc, _ := rx.conn.SyscallConn()
+				if err := setPktinfo(rc, rx.v4, pktinfo); err != nil {
+					b.Fatal(err)
+				}
+				forwardFrames(b, rx, n)
+			})
+		}
 	}
 }

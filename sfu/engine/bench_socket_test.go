@@ -44,10 +44,10 @@ func BenchmarkReceiveSocket(b *testing.B) {
 	// are engines, and engines only answer ICE checks).
 	srcAddr := clientAddr(c.conn)
 	_ = c.conn.Close() // rx's peer is rebound to tx's socket below
-	tx.bind(out, out.creds.Load(), rx.LocalAddr(), true)
+	tx.bind(out, out.creds.Load(), rx.LocalAddr(), localAddr{addr: tx.LocalAddr().Addr()}, true)
 	out.keys.Store(&cryptoState{local: mustContext(b, keyC2E, saltC2E)})
 	rxPeer := rx.peerAt(srcAddr)
-	rx.bind(rxPeer, rxPeer.creds.Load(), tx.LocalAddr(), true)
+	rx.bind(rxPeer, rxPeer.creds.Load(), tx.LocalAddr(), localAddr{addr: rx.LocalAddr().Addr()}, true)
 
 	batch := tx.NewBatch(32)
 	timeout := time.NewTimer(time.Hour)

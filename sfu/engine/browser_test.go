@@ -35,6 +35,12 @@ type browser struct {
 
 func newBrowser(t *testing.T, profiles ...dtls.SRTPProtectionProfile) *browser {
 	t.Helper()
+	return newBrowserWith(t, func(*webrtc.SettingEngine) {}, profiles...)
+}
+
+// newBrowserWith is newBrowser with its settings adjusted by tune.
+func newBrowserWith(t *testing.T, tune func(*webrtc.SettingEngine), profiles ...dtls.SRTPProtectionProfile) *browser {
+	t.Helper()
 	var se webrtc.SettingEngine
 	se.SetInterfaceFilter(func(name string) bool { return name == "lo" })
 	se.SetIncludeLoopbackCandidate(true)
@@ -44,6 +50,7 @@ func newBrowser(t *testing.T, profiles ...dtls.SRTPProtectionProfile) *browser {
 	if len(profiles) > 0 {
 		se.SetSRTPProtectionProfiles(profiles...)
 	}
+	tune(&se)
 	var me webrtc.MediaEngine
 	if err := me.RegisterDefaultCodecs(); err != nil {
 		t.Fatal(err)
@@ -244,6 +251,13 @@ func connect(t *testing.T, e *Engine, b *browser, role Role, h Handler) *Peer {
 		t.Fatal(err)
 	}
 	b.accept(t, buildAnswer(t, offer, p.Local()))
+	waitReady(t, p)
+	return p
+}
+
+// waitReady waits for p's keys, failing the test if it fails or stalls.
+func waitReady(t *testing.T, p *Peer) {
+	t.Helper()
 	select {
 	case <-p.Ready():
 	case <-p.Done():
@@ -251,7 +265,6 @@ func connect(t *testing.T, e *Engine, b *browser, role Role, h Handler) *Peer {
 	case <-time.After(5 * time.Second):
 		t.Fatal("ICE+DTLS did not complete in 5 s")
 	}
-	return p
 }
 
 // sendUntil has the browser send audio and video until the engine's

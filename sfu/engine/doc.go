@@ -14,6 +14,9 @@
 //   - egress encrypted by the goroutine that produced the packets into a
 //     Batch's own buffers and sent with one sendmmsg per Flush, runs of
 //     datagrams to one address as one UDP GSO message.
+//   - on a socket bound to every address, each reply leaves from the
+//     address the peer's packets came to (IP_PKTINFO / IPV6_PKTINFO), so
+//     a host can advertise several addresses (pktinfo_linux.go).
 //
 // An established peer has no goroutine and keeps ≈ 7 KB in the engine.
 //

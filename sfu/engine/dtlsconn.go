@@ -70,7 +70,7 @@ func (c *dtlsConn) WriteTo(b []byte, _ net.Addr) (int, error) {
 	if c.quiet.Load() || a == nil {
 		return len(b), nil
 	}
-	n, err := c.p.e.conn.WriteToUDPAddrPort(b, a.ap)
+	n, _, err := c.p.e.conn.WriteMsgUDPAddrPort(b, a.sa.oob(), a.ap)
 	if err == nil {
 		c.p.e.ctr.sent.Add(1)
 	}

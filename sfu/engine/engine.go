@@ -134,6 +134,17 @@ func (e *Engine) open(laddr netip.AddrPort) error {
 	if err != nil {
 		return fmt.Errorf("%w: listen %s: %w", ErrSocket, laddr, err)
 	}
+	// A socket bound to every address learns where each datagram went,
+	// so replies leave from it (pktinfo_linux.go); one bound to a single
+	// address always sends from that one.
+	if laddr.Addr().IsUnspecified() {
+		// SyscallConn of a *net.UDPConn cannot fail.
+		rc, _ := conn.SyscallConn()
+		if err := setPktinfo(rc, v4, true); err != nil {
+			_ = conn.Close()
+			return fmt.Errorf("%w: pktinfo on %s: %w", ErrSocket, laddr, err)
+		}
+	}
 	e.conn, e.v4 = conn, v4
 	e.local = conn.LocalAddr().(*net.UDPAddr).AddrPort()
 	return nil

@@ -41,11 +41,17 @@ func init() {
 // through a valid, nominating ICE check.
 func addFakePeer(t testing.TB, e *Engine, h Handler, replay bool) (*Peer, *fakeClient) {
 	t.Helper()
+	return addFakePeerOn(t, e, h, replay, dialEngine(t, e))
+}
+
+// addFakePeerOn is addFakePeer with the client's socket given.
+func addFakePeerOn(t testing.TB, e *Engine, h Handler, replay bool, conn *net.UDPConn) (*Peer, *fakeClient) {
+	t.Helper()
 	p, err := e.AddPeer(PeerConfig{RemoteUfrag: "client", RemoteFingerprint: testFP, Handler: h})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &fakeClient{conn: dialEngine(t, e)}
+	c := &fakeClient{conn: conn}
 	if _, ok := check(t, c.conn, p.Local().Ufrag, p.Local().Pwd, true); !ok {
 		t.Fatal("valid check not answered")
 	}

@@ -149,7 +149,8 @@ func newDestTable(n int) destTable {
 }
 
 func (m *mmsg) sameDest(i, j int) bool {
-	return m.names[i] == m.names[j] && m.hdrs[i].Hdr.Namelen == m.hdrs[j].Hdr.Namelen
+	return m.names[i] == m.names[j] && m.hdrs[i].Hdr.Namelen == m.hdrs[j].Hdr.Namelen &&
+		m.hdrs[i].Hdr.Control == m.hdrs[j].Hdr.Control
 }
 
 // coalesce groups the n queued messages by destination (group) and fills
@@ -165,21 +166,32 @@ func (m *mmsg) coalesce(n int) int {
 		h.Len = 0
 		h.Hdr.Iov = &m.siovs[k]
 		h.Hdr.SetIovlen(j - k)
-		h.Hdr.Control = nil
-		h.Hdr.SetControllen(0)
 		if j-k > 1 {
-			c := m.ctrl[g*gsoCmsgSpace : (g+1)*gsoCmsgSpace]
-			cm := (*unix.Cmsghdr)(unsafe.Pointer(&c[0]))
-			cm.Level, cm.Type = unix.SOL_UDP, unix.UDP_SEGMENT
-			cm.SetLen(unix.CmsgLen(2))
-			binary.NativeEndian.PutUint16(c[unix.CmsgLen(0):], uint16(m.siovs[k].Len))
-			h.Hdr.Control = &c[0]
-			h.Hdr.SetControllen(gsoCmsgSpace)
+			m.segmentCtrl(g, h, uint16(m.siovs[k].Len))
 		}
 		m.runs[g] = gsoRun{start: k, n: j - k}
 		k = j
 	}
 	return g
+}
+
+// segmentCtrl gives coalesced message h (slot g) its UDP_SEGMENT control
+// message, followed by the source control message h already had (the
+// local address its destination reached, pktinfo_linux.go).
+func (m *mmsg) segmentCtrl(g int, h *unix.Mmsghdr, size uint16) {
+	space := gsoCmsgSpace + ctrlSpace
+	c := m.ctrl[g*space : (g+1)*space]
+	n := gsoCmsgSpace
+	if src := int(h.Hdr.Controllen); h.Hdr.Control != nil && src > 0 && src <= ctrlSpace {
+		n += copy(c[gsoCmsgSpace:], unsafe.Slice(h.Hdr.Control, src))
+	}
+	clear(c[:gsoCmsgSpace])
+	cm := (*unix.Cmsghdr)(unsafe.Pointer(&c[0]))
+	cm.Level, cm.Type = unix.SOL_UDP, unix.UDP_SEGMENT
+	cm.SetLen(unix.CmsgLen(2))
+	binary.NativeEndian.PutUint16(c[unix.CmsgLen(0):], size)
+	h.Hdr.Control = &c[0]
+	h.Hdr.SetControllen(n)
 }
 
 // runEnd returns the end of the run starting at position k of the grouped

@@ -54,7 +54,7 @@ func establish(b *testing.B, e *Engine, p *Peer, port uint16) {
 	e.mu.Lock()
 	e.rebindLocked(p, netip.AddrPort{}, ap)
 	e.mu.Unlock()
-	p.addr.Store(&peerAddr{ap: ap, sa: newSockaddr(e.v4, ap)})
+	p.addr.Store(newPeerAddr(e.v4, ap, localAddr{addr: e.LocalAddr().Addr()}))
 	raw, _ := videoPacket(1).Marshal()
 	k := p.keys.Load()
 	if _, err := k.local.EncryptRTP(nil, raw, nil); err != nil {

@@ -19,6 +19,7 @@ type mmsg struct {
 	iovs  []unix.Iovec
 	names []unix.RawSockaddrInet6
 	bufs  [][]byte // backing storage, one MTU-sized slot per message
+	rctrl []byte   // control messages received with each (ctrlSpace each)
 
 	// Coalesced form of the queued messages for UDP GSO (gso_linux.go).
 	ghdrs []unix.Mmsghdr
@@ -55,7 +56,8 @@ func newMmsg(conn *net.UDPConn, n, size int) *mmsg {
 		bufs:  make([][]byte, n),
 		ghdrs: make([]unix.Mmsghdr, n),
 		runs:  make([]gsoRun, n),
-		ctrl:  make([]byte, n*gsoCmsgSpace),
+		rctrl: make([]byte, n*ctrlSpace),
+		ctrl:  make([]byte, n*(gsoCmsgSpace+ctrlSpace)),
 		keys:  make([]uintptr, n),
 		perm:  make([]int, n),
 		siovs: make([]unix.Iovec, n),
@@ -78,11 +80,14 @@ func newMmsg(conn *net.UDPConn, n, size int) *mmsg {
 }
 
 // recv blocks until at least one datagram is read and returns how many.
-// Message i has m.hdrs[i].Len bytes in m.bufs[i] from m.names[i].
+// Message i has m.hdrs[i].Len bytes in m.bufs[i] from m.names[i], sent
+// to the local address in its control messages (m.local).
 func (m *mmsg) recv() (int, error) {
 	for i := range m.hdrs {
 		m.hdrs[i].Hdr.Namelen = unix.SizeofSockaddrInet6
 		m.hdrs[i].Hdr.Flags = 0
+		m.hdrs[i].Hdr.Control = &m.rctrl[i*ctrlSpace]
+		m.hdrs[i].Hdr.SetControllen(ctrlSpace)
 		m.iovs[i].SetLen(cap(m.bufs[i]))
 	}
 	m.done, m.errno = 0, 0
@@ -140,6 +145,17 @@ func (m *mmsg) received(i int) ([]byte, netip.AddrPort, bool) {
 	return m.bufs[i][:h.Len], src, true
 }
 
+// local returns the local address message i of the last recv was sent
+// to; the zero localAddr when the kernel did not say.
+func (m *mmsg) local(i int) localAddr {
+	h := &m.hdrs[i].Hdr
+	n := int(h.Controllen)
+	if h.Control == nil || n == 0 || n > ctrlSpace {
+		return localAddr{}
+	}
+	return parseLocal(m.rctrl[i*ctrlSpace : i*ctrlSpace+n])
+}
+
 // setDest addresses message i, whose first n bytes of m.bufs[i] are filled.
 // sa's identity is the destination's key for grouping (gso_linux.go): a
 // bound peer address keeps one sockaddr while it is bound.
@@ -147,6 +163,15 @@ func (m *mmsg) setDest(i int, sa *sockaddr, n int) {
 	m.keys[i] = uintptr(unsafe.Pointer(sa))
 	m.names[i] = sa.raw
 	m.hdrs[i].Hdr.Namelen = sa.len
+	if sa.srcLen > 0 {
+		// sa lives in its peer's bound address, which is never changed
+		// in place: the pointer stays valid and unchanged while queued.
+		m.hdrs[i].Hdr.Control = &sa.src[0]
+		m.hdrs[i].Hdr.SetControllen(sa.srcLen)
+	} else {
+		m.hdrs[i].Hdr.Control = nil
+		m.hdrs[i].Hdr.SetControllen(0)
+	}
 	m.iovs[i].SetLen(n)
 }
 
@@ -154,5 +179,7 @@ func (m *mmsg) setDest(i int, sa *sockaddr, n int) {
 func (m *mmsg) inject(i int, sa *sockaddr, n int) {
 	m.names[i] = sa.raw
 	m.hdrs[i].Hdr.Flags = 0
+	m.hdrs[i].Hdr.Control = nil
+	m.hdrs[i].Hdr.SetControllen(0)
 	m.hdrs[i].Len = uint32(n)
 }

@@ -5,12 +5,23 @@ package engine
 import (
 	"net"
 	"net/netip"
+	"syscall"
 )
 
 // sockaddr is a destination; off Linux the standard library encodes it.
 type sockaddr struct{ ap netip.AddrPort }
 
 func newSockaddr(_ bool, ap netip.AddrPort) sockaddr { return sockaddr{ap} }
+
+// Off Linux replies leave from the address routing picks: the engine
+// does not learn datagrams' local addresses there (pktinfo_linux.go).
+func (s *sockaddr) setSource(bool, localAddr) {}
+
+func (s *sockaddr) oob() []byte { return nil }
+
+func setPktinfo(syscall.RawConn, bool, bool) error { return nil }
+
+func (m *mmsg) local(int) localAddr { return localAddr{} }
 
 // mmsg off Linux moves one datagram per system call with the standard
 // library's allocation-free AddrPort calls: the same API, so `go run`

@@ -102,10 +102,28 @@ type Peer struct {
 	err    error
 }
 
-// peerAddr is a bound remote address with its encoded form for sendmmsg.
+// peerAddr is a bound remote address with its encoded form for sendmmsg,
+// and the local address the peer reached, which every reply leaves from.
+// It is never changed in place (a Batch points at sa while it is queued).
 type peerAddr struct {
-	ap netip.AddrPort
-	sa sockaddr
+	ap    netip.AddrPort
+	local localAddr
+	sa    sockaddr
+}
+
+// newPeerAddr encodes remote address ap, replied to from local.
+func newPeerAddr(v4 bool, ap netip.AddrPort, local localAddr) *peerAddr {
+	a := &peerAddr{ap: ap, local: local, sa: newSockaddr(v4, ap)}
+	a.sa.setSource(v4, local)
+	return a
+}
+
+// localAddr is the local address a datagram was sent to (zero when the
+// kernel did not say), with the index of the interface it came in on,
+// kept only where the address needs it: an IPv6 link-local one.
+type localAddr struct {
+	addr    netip.Addr
+	ifindex uint32
 }
 
 // AddPeer registers a peer by its local ufrag and starts its handshake

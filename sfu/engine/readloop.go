@@ -19,6 +19,7 @@ type loop struct {
 	rtcpHdr rtcp.Header // scratch for DecryptRTCP
 	req     stun.Message
 	resp    stun.Message
+	respSA  sockaddr // the response's source (setSource), reused
 	// enders are the handlers to tell when this batch is done; a peer is
 	// listed once per batch (Peer.batch holds the batch it was listed in).
 	enders []*Peer
@@ -85,7 +86,7 @@ func (l *loop) handle(i int) {
 	}
 	switch first := b[0]; {
 	case first <= 3:
-		l.handleSTUN(b, src)
+		l.handleSTUN(b, src, l.m.local(i))
 	case first >= 20 && first <= 63:
 		l.handleDTLS(b, src)
 	case first >= 128 && first <= 191:

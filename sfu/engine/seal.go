@@ -94,7 +94,7 @@ func (p *Peer) WriteRTCP(raw []byte) error {
 }
 
 func (p *Peer) send(a *peerAddr, b []byte) error {
-	if _, err := p.e.conn.WriteToUDPAddrPort(b, a.ap); err != nil {
+	if _, _, err := p.e.conn.WriteMsgUDPAddrPort(b, a.sa.oob(), a.ap); err != nil {
 		p.e.ctr.sendE.Add(1)
 		return fmt.Errorf("%w: sendto: %w", ErrSocket, err)
 	}

@@ -12,6 +12,10 @@ import (
 type sockaddr struct {
 	raw unix.RawSockaddrInet6 // large enough for AF_INET too
 	len uint32
+	// src is the control message that names the local address to send
+	// from (pktinfo_linux.go), srcLen bytes of it; 0 leaves it to routing.
+	src    [ctrlSpace]byte
+	srcLen int
 }
 
 // newSockaddr encodes ap for an AF_INET socket (v4) or an AF_INET6 one,

@@ -11,7 +11,8 @@ import (
 // handleSTUN answers a valid ICE connectivity check (ICE-lite: the engine
 // only responds) and binds its source address to the peer. Invalid checks
 // get no answer, so a scanner learns nothing.
-func (l *loop) handleSTUN(b []byte, src netip.AddrPort) {
+// The response leaves from to, the address the check was sent to.
+func (l *loop) handleSTUN(b []byte, src netip.AddrPort, to localAddr) {
 	e := l.e
 	m := &l.req
 	m.Raw = b // decoded in place; the response is built in l.resp
@@ -39,8 +40,8 @@ func (l *loop) handleSTUN(b []byte, src netip.AddrPort) {
 		return
 	}
 	p.consent.Store(e.cfg.Now().UnixNano())
-	e.bind(p, c, src, m.Contains(stun.AttrUseCandidate))
-	l.respond(p, c, m, src)
+	e.bind(p, c, src, to, m.Contains(stun.AttrUseCandidate))
+	l.respond(p, c, m, src, to)
 }
 
 // checkValid verifies the remote ufrag, MESSAGE-INTEGRITY with the local
@@ -59,7 +60,7 @@ func (c *iceCreds) checkValid(m *stun.Message, remoteUfrag []byte) bool {
 }
 
 // respond sends the binding success response with XOR-MAPPED-ADDRESS.
-func (l *loop) respond(p *Peer, c *iceCreds, req *stun.Message, src netip.AddrPort) {
+func (l *loop) respond(p *Peer, c *iceCreds, req *stun.Message, src netip.AddrPort, local localAddr) {
 	r := &l.resp
 	xor := &stun.XORMappedAddress{IP: src.Addr().AsSlice(), Port: int(src.Port())}
 	err := r.Build(stun.NewTransactionIDSetter(req.TransactionID), stun.BindingSuccess,
@@ -68,7 +69,8 @@ func (l *loop) respond(p *Peer, c *iceCreds, req *stun.Message, src netip.AddrPo
 		p.log.Warn("engine: build binding response", "err", err)
 		return
 	}
-	if _, err := l.e.conn.WriteToUDPAddrPort(r.Raw, src); err != nil {
+	l.respSA.setSource(l.e.v4, local)
+	if _, _, err := l.e.conn.WriteMsgUDPAddrPort(r.Raw, l.respSA.oob(), src); err != nil {
 		l.e.ctr.sendE.Add(1)
 		return
 	}
@@ -76,18 +78,20 @@ func (l *loop) respond(p *Peer, c *iceCreds, req *stun.Message, src netip.AddrPo
 	l.e.ctr.sent.Add(1)
 }
 
-// bind points p at src: the first valid check binds, and a later one from
-// another address moves the peer only when it nominates (USE-CANDIDATE),
-// as the controlling agent does for the pair it selected. The first check
+// bind points p at src, replied to from local: the first valid check
+// binds, and a later one for another pair (another remote address, or
+// the same one reaching another local address) moves the peer only when
+// it nominates (USE-CANDIDATE), as the controlling agent does for the
+// pair it selected. The first check
 // with credentials from an ICE restart retires the old ones.
-func (e *Engine) bind(p *Peer, c *iceCreds, src netip.AddrPort, nominate bool) {
+func (e *Engine) bind(p *Peer, c *iceCreds, src netip.AddrPort, local localAddr, nominate bool) {
 	if c == p.creds.Load() && p.prev.Load() != nil {
 		e.mu.Lock()
 		p.retirePrevLocked()
 		e.mu.Unlock()
 	}
 	cur := p.addr.Load()
-	if cur != nil && (cur.ap == src || !nominate) {
+	if cur != nil && ((cur.ap == src && cur.local == local) || !nominate) {
 		return
 	}
 	e.mu.Lock()
@@ -98,10 +102,10 @@ func (e *Engine) bind(p *Peer, c *iceCreds, src netip.AddrPort, nominate bool) {
 	var old netip.AddrPort
 	if cur != nil {
 		old = cur.ap
-		p.log.Info("engine: peer moved", "from", old, "to", src)
+		p.log.Info("engine: peer moved", "from", old, "to", src, "local", local.addr)
 	}
 	e.rebindLocked(p, old, src)
-	p.addr.Store(&peerAddr{ap: src, sa: newSockaddr(e.v4, src)})
+	p.addr.Store(newPeerAddr(e.v4, src, local))
 	if cur == nil {
 		close(p.bound)
 	}

@@ -76,20 +76,20 @@ func (r *senderReports) reports(time.Time) []rtcp.Packet {
 	var pkts []rtcp.Packet
 	r.each(func(ssrc uint32, s *sendStream) {
 		if sr, ok := s.report(ssrc, now); ok {
-			pkts = append(pkts, sr)
+			pkts = append(pkts, &sr)
 		}
 	})
 	return pkts
 }
 
-func (s *sendStream) report(ssrc uint32, now time.Time) (*rtcp.SenderReport, bool) {
+func (s *sendStream) report(ssrc uint32, now time.Time) (rtcp.SenderReport, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.sent {
-		return nil, false
+		return rtcp.SenderReport{}, false
 	}
 	elapsed := now.Sub(s.lastAt).Seconds()
-	return &rtcp.SenderReport{
+	return rtcp.SenderReport{
 		SSRC: ssrc, NTPTime: ntpTime(now), RTPTime: s.lastTS + uint32(int64(elapsed*s.clockRate)),
 		PacketCount: s.packets, OctetCount: s.octets,
 	}, true

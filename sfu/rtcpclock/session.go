@@ -12,11 +12,14 @@ import (
 // interval takes the default named in its comment.
 type SessionConfig struct {
 	Clock          *Clock
-	NackInterval   time.Duration       // NACKs and TWCC feedback; the clock's base (100 ms)
-	ReportInterval time.Duration       // sender and receiver reports (1 s)
-	Now            func() time.Time    // nil: time.Now
-	SenderSSRC     uint32              // sender SSRC of feedback packets (RR, NACK, TWCC)
-	Write          func([]rtcp.Packet) // called from the clock's goroutine; must not block
+	NackInterval   time.Duration    // NACKs and TWCC feedback; the clock's base (100 ms)
+	ReportInterval time.Duration    // sender and receiver reports (1 s)
+	Now            func() time.Time // nil: time.Now
+	SenderSSRC     uint32           // sender SSRC of feedback packets (RR, NACK, TWCC)
+	// Write gets one compound RTCP packet per tick, from the clock's
+	// goroutine; it must not block, and b is valid only during the call
+	// (the session reuses it).
+	Write func(b []byte)
 }
 
 // Defaults for a zero SessionConfig interval.
@@ -39,7 +42,7 @@ const (
 type Session struct {
 	now         func() time.Time
 	senderSSRC  uint32
-	write       func([]rtcp.Packet)
+	write       func([]byte)
 	reportEvery uint64 // report on every reportEvery-th tick of the job
 
 	mu  sync.Mutex // serialises table changes
@@ -53,7 +56,9 @@ type Session struct {
 	tickMu  sync.Mutex // held while a tick builds and writes; Close waits on it
 	closed  bool
 	ticks   uint64
-	scratch []uint16 // NACK sequence numbers, reused by tick
+	scratch []uint16               // NACK sequence numbers, reused by tick
+	blocks  []rtcp.ReceptionReport // receiver report blocks, reused by tick
+	buf     []byte                 // the compound packet, reused by tick
 	cancel  func()
 }
 
@@ -111,43 +116,55 @@ func (s *Session) tick(time.Time) {
 		return
 	}
 	s.ticks++
-	var pkts []rtcp.Packet
+	b := s.buf[:0]
 	if s.ticks%s.reportEvery == 0 {
 		now := s.now()
-		pkts = s.senderReports(pkts, now)
-		pkts = s.receiverReports(pkts, now)
+		b = s.appendSenderReports(b, now)
+		b = s.appendReceiverReports(b, now)
 	}
-	pkts = s.nacks(pkts)
-	pkts = append(pkts, s.arrivals.feedback()...)
-	if len(pkts) > 0 && s.write != nil {
-		s.write(pkts)
+	b = s.appendNacks(b)
+	b = s.arrivals.appendFeedback(b)
+	if len(b) > 0 && s.write != nil {
+		s.write(b)
 	}
+	s.buf = b[:0]
 }
 
-func (s *Session) senderReports(pkts []rtcp.Packet, now time.Time) []rtcp.Packet {
+func (s *Session) appendSenderReports(b []byte, now time.Time) []byte {
 	for ssrc, st := range *s.out.Load() {
 		if sr, ok := st.report(ssrc, now); ok {
-			pkts = append(pkts, sr)
+			b = appendSenderReport(b, ssrc, sr.NTPTime, sr.RTPTime, sr.PacketCount, sr.OctetCount)
 		}
 	}
-	return pkts
+	return b
 }
 
-func (s *Session) receiverReports(pkts []rtcp.Packet, now time.Time) []rtcp.Packet {
-	var blocks []rtcp.ReceptionReport
+// appendReceiverReports appends as many receiver reports as the blocks
+// of the streams that have something to report need.
+func (s *Session) appendReceiverReports(b []byte, now time.Time) []byte {
+	blocks := s.blocks[:0]
 	for ssrc, st := range *s.in.Load() {
 		if block, ok := st.stats.report(ssrc, now); ok {
 			blocks = append(blocks, block)
 		}
 	}
-	return appendReceiverReports(pkts, s.senderSSRC, blocks)
+	s.blocks = blocks
+	for len(blocks) > 0 {
+		n := min(len(blocks), maxReportBlocks)
+		b = appendReceiverReport(b, s.senderSSRC, blocks[:n])
+		blocks = blocks[n:]
+	}
+	return b
 }
 
-func (s *Session) nacks(pkts []rtcp.Packet) []rtcp.Packet {
+// appendNacks appends a NACK for each stream that misses packets it may
+// still ask for.
+func (s *Session) appendNacks(b []byte) []byte {
 	for ssrc, st := range *s.in.Load() {
 		if st.log != nil {
-			pkts, s.scratch = appendNack(pkts, s.senderSSRC, ssrc, st.log, s.scratch)
+			s.scratch = st.log.missing(s.scratch[:0], maxNackTries)
+			b = appendNack(b, s.senderSSRC, ssrc, s.scratch)
 		}
 	}
-	return pkts
+	return b
 }

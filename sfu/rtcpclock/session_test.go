@@ -12,6 +12,7 @@ import (
 // sessionRig is a Session on a manual clock and a settable wall clock,
 // with every Write kept.
 type sessionRig struct {
+	t     *testing.T
 	c     *Clock
 	clock *fakeTime
 	s     *Session
@@ -22,7 +23,7 @@ type sessionRig struct {
 
 func newSessionRig(t *testing.T) *sessionRig {
 	t.Helper()
-	r := &sessionRig{c: manualClock(t), clock: newFakeTime()}
+	r := &sessionRig{t: t, c: manualClock(t), clock: newFakeTime()}
 	r.s = NewSession(SessionConfig{
 		Clock: r.c, NackInterval: 100 * time.Millisecond, ReportInterval: time.Second,
 		Now: r.clock.now, SenderSSRC: 0xfeed, Write: r.write,
@@ -31,7 +32,13 @@ func newSessionRig(t *testing.T) *sessionRig {
 	return r
 }
 
-func (r *sessionRig) write(pkts []rtcp.Packet) {
+// write decodes what the session wrote with pion's parser, so every test
+// of the session also checks its hand-written bytes.
+func (r *sessionRig) write(b []byte) {
+	pkts, err := rtcp.Unmarshal(b)
+	if err != nil {
+		r.t.Errorf("session wrote undecodable RTCP %x: %v", b, err)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.writes = append(r.writes, pkts)

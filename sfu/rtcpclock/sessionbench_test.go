@@ -2,6 +2,7 @@ package rtcpclock
 
 import (
 	"encoding/binary"
+	"fmt"
 	"runtime"
 	"testing"
 	"time"
@@ -14,7 +15,7 @@ import (
 func benchSession(tb testing.TB) (*Session, *Clock, []byte) {
 	tb.Helper()
 	c := NewWithSource(100*time.Millisecond, func(time.Duration) (<-chan time.Time, func()) { return nil, func() {} })
-	s := NewSession(SessionConfig{Clock: c, SenderSSRC: 1, Write: func([]rtcp.Packet) {}})
+	s := NewSession(SessionConfig{Clock: c, SenderSSRC: 1, Write: func([]byte) {}})
 	s.AddIncoming(42, 90000, true)
 	s.AddOutgoing(7, 90000)
 	s.SetTWCCExtension(5)
@@ -94,5 +95,81 @@ func TestSessionReceivedAndSentDoNotAllocate(t *testing.T) {
 	}
 	if mallocs != 0 {
 		t.Fatalf("1,000 packets received and sent allocated %d times, want 0", mallocs)
+	}
+}
+
+// tickRig is a session with one NACK + TWCC video stream received with a
+// loss every 20 packets and one stream sent, reporting on every tick, fed
+// 30 packets between ticks: every kind of packet a tick writes.
+// The last tick's bytes are copied into *last (no allocation).
+func tickRig(tb testing.TB, last *[]byte) (*Session, *Clock, func()) {
+	tb.Helper()
+	c := NewWithSource(100*time.Millisecond, func(time.Duration) (<-chan time.Time, func()) { return nil, func() {} })
+	var written int
+	s := NewSession(SessionConfig{Clock: c, SenderSSRC: 1, ReportInterval: 100 * time.Millisecond,
+		Write: func(b []byte) { written += len(b); *last = append((*last)[:0], b...) }})
+	s.AddIncoming(42, 90000, true)
+	s.AddOutgoing(7, 90000)
+	s.SetTWCCExtension(5)
+	pkt := rtpBytes(tb, 1, 0, 1)
+	now, i := time.Now(), 0
+	step := func() {
+		for range 30 {
+			if i++; i%20 != 0 {
+				now = now.Add(3 * time.Millisecond)
+				receivedOne(s, pkt, i, now)
+			}
+			s.Sent(7, uint32(i)*3000, 1000, now)
+		}
+		before := written
+		c.fire(now)
+		if written == before {
+			tb.Fatal("the tick wrote nothing")
+		}
+	}
+	return s, c, step
+}
+
+// BenchmarkSessionTick is one leg's RTCP tick (SR, RR, NACK, TWCC
+// feedback written into the session's buffer), with the 30 packets
+// received and sent before it. It must not allocate.
+func BenchmarkSessionTick(b *testing.B) {
+	last := make([]byte, 0, 4096)
+	s, c, step := tickRig(b, &last)
+	defer c.Close()
+	defer s.Close()
+	for range 20 { // the TWCC arrival map and the buffers reach their size
+		step()
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		step()
+	}
+}
+
+// TestSessionTickDoesNotAllocate guards BenchmarkSessionTick's 0 allocs.
+func TestSessionTickDoesNotAllocate(t *testing.T) {
+	last := make([]byte, 0, 4096)
+	s, c, step := tickRig(t, &last)
+	defer c.Close()
+	defer s.Close()
+	for range 20 {
+		step()
+	}
+	if n := testing.AllocsPerRun(100, step); n != 0 {
+		t.Fatalf("%.1f allocations per tick", n)
+	}
+	pkts, err := rtcp.Unmarshal(last)
+	if err != nil {
+		t.Fatalf("the tick wrote undecodable RTCP: %v", err)
+	}
+	kinds := map[string]bool{}
+	for _, p := range pkts {
+		kinds[fmt.Sprintf("%T", p)] = true
+	}
+	for _, k := range []string{"*rtcp.SenderReport", "*rtcp.ReceiverReport", "*rtcp.TransportLayerNack", "*rtcp.TransportLayerCC"} {
+		if !kinds[k] {
+			t.Errorf("the tick wrote no %s (wrote %v)", k, kinds)
+		}
 	}
 }

@@ -27,7 +27,7 @@ func TestSessionCloseStopsWrites(t *testing.T) {
 func TestSessionCloseWaitsForARunningWrite(t *testing.T) {
 	c := manualClock(t)
 	entered, release := make(chan struct{}), make(chan struct{})
-	s := NewSession(SessionConfig{Clock: c, Write: func([]rtcp.Packet) {
+	s := NewSession(SessionConfig{Clock: c, Write: func([]byte) {
 		close(entered)
 		<-release
 	}})

@@ -4,22 +4,19 @@ import (
 	"encoding/binary"
 	"sync"
 	"time"
-
-	"github.com/pion/interceptor/pkg/twcc"
-	"github.com/pion/rtcp"
 )
 
 // arrivals records when packets carrying a transport-wide sequence number
-// arrived and builds the feedback for them, for a Session. pion's twcc.Recorder keeps the packets until the next build.
+// arrived and writes the feedback for them, for a Session.
 type arrivals struct {
 	start time.Time // arrival times are microseconds since start
 
 	mu  sync.Mutex
-	rec *twcc.Recorder
+	rec twccRecorder
 }
 
 func newArrivals(senderSSRC uint32, start time.Time) *arrivals {
-	return &arrivals{start: start, rec: twcc.NewRecorder(senderSSRC)}
+	return &arrivals{start: start, rec: twccRecorder{senderSSRC: senderSSRC}}
 }
 
 // record notes the arrival at now of a packet of ssrc whose transport-wide
@@ -30,14 +27,14 @@ func (a *arrivals) record(ssrc uint32, ext []byte, now time.Time) {
 	}
 	at := now.Sub(a.start).Microseconds()
 	a.mu.Lock()
-	a.rec.Record(ssrc, binary.BigEndian.Uint16(ext), at)
+	a.rec.record(ssrc, binary.BigEndian.Uint16(ext), at)
 	a.mu.Unlock()
 }
 
-// feedback is the transport-cc feedback for what arrived since the last
-// call; nil if nothing did.
-func (a *arrivals) feedback() []rtcp.Packet {
+// appendFeedback appends the transport-cc feedback for what arrived since
+// the last call; nothing if nothing did.
+func (a *arrivals) appendFeedback(b []byte) []byte {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.rec.BuildFeedbackPacket()
+	return a.rec.appendFeedback(b)
 }
