@@ -6,6 +6,7 @@ import (
 	"errors"
 	"sync"
 
+	"xphone/cluster"
 	"xphone/sfu"
 )
 
@@ -62,33 +63,35 @@ func (o *xout) giveUp() bool {
 	return true
 }
 
-// homeNode is a live node other than this one that holds tabs of ext, ""
-// when none does (or the directory cannot say: the caller hears
-// unavailable, as for an extension with no tab on a single node).
-func (r *Registry) homeNode(ctx context.Context, ext string) string {
+// homeNodes are the live nodes other than this one that hold tabs of
+// ext, in the directory's order; none when none does (or the directory
+// cannot say: the caller hears unavailable, as for an extension with no
+// tab on a single node).
+func (r *Registry) homeNodes(ctx context.Context, ext string) []string {
 	ctx, cancel := context.WithTimeout(ctx, busTimeout)
 	defer cancel()
 	nodes, err := r.x.c.ExtensionNodes(ctx, ext)
 	if err != nil {
 		r.log.Warn("cluster: cannot look the extension up", "ext", ext, "err", err)
-		return ""
+		return nil
 	}
+	var out []string
 	for _, n := range nodes {
 		if n != r.x.c.Self() {
-			return n
+			out = append(out, n)
 		}
 	}
-	return ""
+	return out
 }
 
 // dialAcross rings req.To on its home node and waits, as Dial does, for
 // the answer (the callee's leg, made here), a refusal or the end of ctx.
 func (r *Registry) dialAcross(ctx context.Context, req sfu.DialRequest) (sfu.Leg, error) {
-	node := r.homeNode(ctx, req.To)
-	if node == "" {
+	nodes := r.homeNodes(ctx, req.To)
+	if len(nodes) == 0 {
 		return nil, sfu.ErrUnavailable
 	}
-	o := &xout{req: req, node: node, result: make(chan ringResult, 1)}
+	o := &xout{req: req, result: make(chan ringResult, 1)}
 	r.x.mu.Lock()
 	r.x.outs[req.CallID] = o
 	r.x.mu.Unlock()
@@ -99,15 +102,35 @@ func (r *Registry) dialAcross(ctx context.Context, req sfu.DialRequest) (sfu.Leg
 	}()
 	ring := xRing{Call: req.CallID, From: req.From.Number, FromName: req.From.Name, To: req.To, Video: req.Video,
 		By: req.Transferor.Number, ByName: req.Transferor.Name}
-	if err := r.x.send(ctx, node, mRing, ring, nil); err != nil {
+	if err := r.ringFirst(ctx, o, nodes, ring); err != nil {
 		if ctx.Err() != nil {
-			r.x.tell(node, mCancel, xEnd{Call: req.CallID, Reason: sfu.ReasonCancelled})
+			r.x.tell(o.node, mCancel, xEnd{Call: req.CallID, Reason: sfu.ReasonCancelled})
 			return nil, context.Cause(ctx)
 		}
 		return nil, errOfReason(remoteReason(err))
 	}
 	req.Ringing()
 	return r.awaitAcross(ctx, o)
+}
+
+// ringFirst rings the first of nodes that takes the request and leaves
+// it in o.node. A killed node's directory entry outlives it by up to the
+// cluster TTL, but its bus subscription dies with it (ErrNoNode at once):
+// the next node, where the user's reconnected tab is, rings instead of
+// the caller hearing "unavailable" until the dead node's heartbeat
+// expires.
+func (r *Registry) ringFirst(ctx context.Context, o *xout, nodes []string, ring xRing) error {
+	var err error
+	for _, node := range nodes {
+		r.x.mu.Lock() // out() and nodeDied read o.node under it
+		o.node = node
+		r.x.mu.Unlock()
+		err = r.x.send(ctx, node, mRing, ring, nil)
+		if err == nil || ctx.Err() != nil || !errors.Is(err, cluster.ErrNoNode) {
+			return err
+		}
+	}
+	return err
 }
 
 // awaitAcross waits for the home node's outcome of o, or tells it to stop
