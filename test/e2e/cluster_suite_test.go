@@ -114,12 +114,17 @@ func (c *clusterRig) nodeAlive(id string) bool {
 	return n == 1
 }
 
+// clusterTones are the users' microphones: a steady tone each, sent
+// unprocessed (no noise suppression to fade a steady tone out), so that the
+// received audio energy grows visibly while media flows.
+var clusterTones = map[string]float64{"1001": 440, "1002": 550, "1003": 660, "1004": 770}
+
 // loginOn opens a Chromium for ext, logs in through the balancer while it
-// prefers node i, and requires the tab to be homed there: the node counts
-// the tab, and the directory names it for ext.
+// prefers node i, and requires the tab to be homed there: the directory
+// names node i, and only it, for ext.
 func (c *clusterRig) loginOn(ext string, i int) *browser {
 	c.t.Helper()
-	b := newBrowser(c.t, ext)
+	b := newBrowser(c.t, ext, withTone(clusterTones[ext], -20), withRawAudio())
 	b.addScript(recorderJS)
 	c.lb.preferNode(i)
 	b.login(c.entry, ext)
@@ -140,13 +145,14 @@ func equalStrings(a, b []string) bool {
 }
 
 // TestClusterOfThreeNodes runs the scenarios of issue #18's "How it is
-// proven" that need real browsers, in order, on one cluster:
-// Alice (1001) and Dave (1004) on n1, Bob (1002) on n2, Carol (1003) on n3.
+// proven" that need real browsers, in order, on one cluster: Alice (1001)
+// on n1, Bob (1002) and Dave (1004) on n2, Carol (1003) on n3; after the
+// kill of n2, Bob and Dave are on n3.
 func TestClusterOfThreeNodes(t *testing.T) {
 	c := startCluster(t)
 	c.loginOn("1001", 0)
-	c.loginOn("1004", 0)
 	c.loginOn("1002", 1)
+	c.loginOn("1004", 1)
 	c.loginOn("1003", 2)
 
 	steps := []struct {
@@ -217,46 +223,74 @@ func (b *browser) lastRecorded(key string, re *regexp.Regexp) int64 {
 }
 
 // clusterCrossNodeCall: Alice (n1) video-calls Bob (n2) through the
-// cluster; both decode audio and video from each other, the call is
-// anchored on the caller's node (n1 counts it, n2 does not); the same call
-// between Alice and Dave on one node gives the baseline setup times.
+// cluster; both decode audio and video from each other, and the call is
+// anchored on the caller's node (n1 counts it, n2 does not). Bob's call to
+// Dave on his own node, alternating with the cross-node call, gives the
+// baseline setup times (two rounds, so that the first call's camera
+// start-up weighs on both kinds).
 func clusterCrossNodeCall(t *testing.T, c *clusterRig) {
 	alice, bob, dave := c.users["1001"], c.users["1002"], c.users["1004"]
-	connectCall(t, alice, dave, "1001", "Alice", "1004", "Dave", true, true)
-	ring1, ans1 := setupFigure(t, alice, dave, "1004", "Dave", "Video call", "Accept Video")
-	hangUp(alice, dave)
+	for round := 1; round <= 2; round++ {
+		connectCall(t, bob, dave, "1002", "Bob", "1004", "Dave", true, true)
+		ring1, ans1 := setupFigure(t, bob, dave, "1004", "Dave", "Video call", "Accept Video")
+		hangUp(bob, dave)
 
-	connectCall(t, alice, bob, "1001", "Alice", "1002", "Bob", true, true)
-	ring2, ans2 := setupFigure(t, alice, bob, "1002", "Bob", "Video call", "Accept Video")
-	alice.requireMediaFlowing(true, mediaTimeout)
-	bob.requireMediaFlowing(true, mediaTimeout)
-	if got := c.nodes[0].metric("xphone_calls_active"); got != 1 {
-		t.Errorf("n1 (the caller's node, the anchor) has %v calls, want 1", got)
+		connectCall(t, alice, bob, "1001", "Alice", "1002", "Bob", true, true)
+		ring2, ans2 := setupFigure(t, alice, bob, "1002", "Bob", "Video call", "Accept Video")
+		if round == 1 {
+			alice.requireMediaFlowing(true, mediaTimeout)
+			bob.requireMediaFlowing(true, mediaTimeout)
+			if got := c.nodes[0].metric("xphone_calls_active"); got != 1 {
+				t.Errorf("n1 (the caller's node, the anchor) has %v calls, want 1", got)
+			}
+			if got := c.nodes[1].metric("xphone_calls_active"); got != 0 {
+				t.Errorf("n2 (the callee's node) has %v calls, want 0: the call is anchored on the caller's", got)
+			}
+		}
+		hangUp(alice, bob)
+		t.Logf("FIGURE round %d, video call, click → Ringing on the caller's screen: one node %v, across nodes %v", round, ring1, ring2)
+		t.Logf("FIGURE round %d, video call, Accept → Connected on the caller's screen: one node %v, across nodes %v", round, ans1, ans2)
 	}
-	if got := c.nodes[1].metric("xphone_calls_active"); got != 0 {
-		t.Errorf("n2 (the callee's node) has %v calls, want 0: the call is anchored on the caller's", got)
-	}
-	t.Logf("FIGURE call setup, click → Ringing on the caller's screen: one node %v, across nodes %v", ring1, ring2)
-	t.Logf("FIGURE call setup, Accept → Connected on the caller's screen: one node %v, across nodes %v", ans1, ans2)
-	hangUp(alice, bob)
 }
 
-// clusterNodeKilled: kill -9 of n2, which holds Bob's tab and the trunk's
-// registration lease. Bob's tab reconnects through the balancer to a live
-// node and Alice can call him again within 10 s of the kill; the other
-// nodes' presence shows him (offline while no live node has his tab, then
-// available again); the lease moves to a surviving node, which registers
-// at kamailio within 20 s.
+// cutSignalling makes the page's new WebSockets fail while on (they go to
+// a path of the same origin that is no WebSocket, so the page's Content
+// Security Policy allows them and the handshake fails), as a user's
+// network outage would to the page; it keeps retrying with its backoff and
+// reconnects once the cut is off.
+func (b *browser) cutSignalling(on bool) {
+	b.t.Helper()
+	b.eval(fmt.Sprintf(`(() => {
+	  if (!window.__realWS) window.__realWS = window.WebSocket;
+	  const Real = window.__realWS;
+	  window.WebSocket = %v ? class extends Real { constructor(u, p) { super(new URL('/no-signalling-here', u).href, p); } } : Real;
+	  return true; })()`, on), nil)
+}
+
+// clusterNodeKilled: kill -9 of n2, which holds Bob's and Dave's tabs and
+// the trunk's registration lease. Bob's tab reconnects through the
+// balancer to a live node, and Alice can call him there within 10 s of the
+// kill. Dave's network is cut at the kill, so the other nodes' presence
+// drops him (Offline on Alice's and Carol's screens) and shows him again
+// when his tab is back. The lease moves to a surviving node, which
+// registers at kamailio within 20 s.
 func clusterNodeKilled(t *testing.T, c *clusterRig) {
-	alice, bob := c.users["1001"], c.users["1002"]
-	alice.waitItem("Directory", regexp.MustCompile(`^1002 Bob Available Call$`), signalTimeout)
-	// Bob's reconnect lands on n3 (a node other than the caller's): the
-	// call must cross nodes through a directory that still lists the dead
-	// n2 until its heartbeat expires.
+	alice, bob, carol, dave := c.users["1001"], c.users["1002"], c.users["1003"], c.users["1004"]
+	for _, b := range []*browser{alice, carol} {
+		b.waitItem("Directory", regexp.MustCompile(`^1004 Dave Available Call$`), signalTimeout)
+	}
+	// The reconnects land on n3, a node other than the caller's: the call
+	// crosses nodes through a directory that still lists the dead n2.
 	c.lb.preferNode(2)
+	dave.cutSignalling(true)
 	logFrom := len(c.kam.out.String())
-	killed := time.Now()
 	killedMs := alice.nowMs()
+	killed := time.Now()
+	dead := startStopwatch(t, killed, 15*time.Second, func() bool { return !c.nodeAlive("n2") })
+	leased := startStopwatch(t, killed, 20*time.Second, func() bool { h := c.leaseHolder(); return h != "" && h != "n2" })
+	registered := startStopwatch(t, killed, 20*time.Second, func() bool {
+		return c.kam.registeredFrom(c.nodes[0].ip, logFrom) || c.kam.registeredFrom(c.nodes[2].ip, logFrom)
+	})
 	c.nodes[1].kill()
 
 	bob.waitResumed(2, 10*time.Second)
@@ -270,34 +304,86 @@ func clusterNodeKilled(t *testing.T, c *clusterRig) {
 		t.Errorf("after the reconnect the directory has Bob on %v, want n3 among them", nodes)
 	}
 	hangUp(alice, bob)
-
-	holder := c.waitLeaseHolder("", "n2", 20*time.Second-time.Since(killed))
-	leased := time.Since(killed)
-	ip := c.nodes[map[string]int{"n1": 0, "n3": 2}[holder]].ip
-	for !c.kam.registeredFrom(ip, logFrom) {
-		if time.Since(killed) > 20*time.Second {
-			t.Fatalf("kamailio saw no REGISTER from the new holder %s (%s) within 20 s of the kill:\n%s", holder, ip, c.kam.out.String()[logFrom:])
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	registered := time.Since(killed)
-
-	for c.nodeAlive("n2") {
-		if time.Since(killed) > 10*time.Second {
-			t.Fatal("n2's heartbeat key outlived the default TTL (6 s) by 4 s")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	dead := time.Since(killed)
-	alice.waitItem("Directory", regexp.MustCompile(`^1002 Bob Available Call$`), signalTimeout)
-	offline := alice.recordedSince("1002", regexp.MustCompile(`^Offline$`), killedMs)
 	t.Logf("FIGURE kill -9 of n2: Bob's tab reconnected (to n3) after %v; callable (Alice's call rang him) after %v",
 		resumed.Round(10*time.Millisecond), callable.Round(10*time.Millisecond))
-	t.Logf("FIGURE kill -9 of n2: trunk lease taken by %s after %v, its REGISTER accepted by kamailio after %v",
-		holder, leased.Round(10*time.Millisecond), registered.Round(10*time.Millisecond))
-	t.Logf("FIGURE kill -9 of n2: n2's heartbeat key gone (other nodes drop it) after %v; Alice's directory showed Bob offline: %s",
-		dead.Round(10*time.Millisecond), offline)
-	c.homeOf["1002"] = 2
+
+	offline := regexp.MustCompile(`^Offline$`)
+	for _, b := range []*browser{alice, carol} {
+		b.waitItem("Directory", regexp.MustCompile(`^1004 Dave Offline Call$`), 15*time.Second)
+	}
+	dropped := time.Duration(alice.firstRecordedSince("1004", offline, killedMs)-killedMs) * time.Millisecond
+	uncutMs := dave.nowMs()
+	dave.cutSignalling(false)
+	dave.waitResumed(2, 15*time.Second)
+	for _, b := range []*browser{alice, carol} {
+		b.waitItem("Directory", regexp.MustCompile(`^1004 Dave Available Call$`), signalTimeout)
+	}
+	back := time.Duration(alice.firstRecordedSince("1004", regexp.MustCompile(`^Available$`), uncutMs)-uncutMs) * time.Millisecond
+	t.Logf("FIGURE kill -9 of n2: Dave (network cut) Offline on Alice's screen (n1) after %v; Available again %v after his network came back (page backoff included); Bob never shown offline: %v",
+		dropped.Round(10*time.Millisecond), back.Round(10*time.Millisecond), alice.firstRecordedSince("1002", offline, killedMs) == 0)
+
+	took, ok := leased.wait()
+	if !ok {
+		t.Fatalf("the trunk lease did not leave n2 within 20 s of the kill (holder %q)", c.leaseHolder())
+	}
+	holder := c.leaseHolder()
+	reg, ok := registered.wait()
+	if !ok {
+		t.Fatalf("kamailio accepted no REGISTER from a surviving node within 20 s of the kill:\n%s", c.kam.out.String()[logFrom:])
+	}
+	gone, ok := dead.wait()
+	if !ok {
+		t.Fatal("n2's heartbeat key outlived the kill by 15 s")
+	}
+	t.Logf("FIGURE kill -9 of n2: trunk lease taken by %s after %v, REGISTER from a surviving node accepted by kamailio after %v; n2's heartbeat key gone after %v",
+		holder, took.Round(10*time.Millisecond), reg.Round(10*time.Millisecond), gone.Round(10*time.Millisecond))
+	c.homeOf["1002"], c.homeOf["1004"] = 2, 2
+}
+
+// stopwatch times, from a moment, when a condition first holds; it polls
+// every 20 ms in its own goroutine, which the test's cleanup stops and
+// waits for.
+type stopwatch struct {
+	done chan struct{}
+	took time.Duration
+	ok   bool
+}
+
+func startStopwatch(t *testing.T, from time.Time, within time.Duration, cond func() bool) *stopwatch {
+	ctx, cancel := context.WithCancel(context.Background())
+	w := &stopwatch{done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		for time.Since(from) <= within {
+			if cond() {
+				w.took, w.ok = time.Since(from), true
+				return
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
+	t.Cleanup(func() { cancel(); <-w.done })
+	return w
+}
+
+// wait returns when the condition held, and false if it did not in time.
+func (w *stopwatch) wait() (time.Duration, bool) {
+	<-w.done
+	return w.took, w.ok
+}
+
+// firstRecordedSince is when (Unix ms) b's recorder first saw key match
+// re at or after since, or 0.
+func (b *browser) firstRecordedSince(key string, re *regexp.Regexp, since int64) int64 {
+	b.t.Helper()
+	var at int64
+	b.eval(fmt.Sprintf(`(() => { const r = (window.__rec || []).find((e) => e.key === %s && e.at >= %d && %s.test(e.val));
+	  return r ? r.at : 0; })()`, js(key), since, jsRegExp(re)), &at)
+	return at
 }
 
 func contains(list []string, s string) bool {
@@ -307,20 +393,6 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// recordedSince describes when b's recorder saw key match re after since
-// (Unix ms): "no" or "from +X s to +Y s".
-func (b *browser) recordedSince(key string, re *regexp.Regexp, since int64) string {
-	b.t.Helper()
-	var span struct{ From, To int64 }
-	b.eval(fmt.Sprintf(`(() => { const r = (window.__rec || []).filter((e) => e.key === %s && e.at >= %d);
-	  const i = r.findIndex((e) => %s.test(e.val)); if (i < 0) return {From: 0, To: 0};
-	  return {From: r[i].at, To: i + 1 < r.length ? r[i + 1].at : Date.now()}; })()`, js(key), since, jsRegExp(re)), &span)
-	if span.From == 0 {
-		return "no"
-	}
-	return fmt.Sprintf("from +%.2f s to +%.2f s after the kill", float64(span.From-since)/1000, float64(span.To-since)/1000)
 }
 
 // callUntilRinging has caller dial ext until callee's phone rings, and
@@ -352,15 +424,15 @@ func (c *clusterRig) callUntilRinging(caller, callee *browser, ext string, since
 	}
 }
 
-// clusterRedisOutage: Redis is killed during a call between Alice and Dave
-// (both on n1): their audio keeps flowing, every node's /readyz says
+// clusterRedisOutage: Redis is killed during a call between Carol and Bob
+// (both on n3): their audio keeps flowing, every live node's /readyz says
 // degraded; Redis comes back empty, the nodes heal the directory without a
-// restart, and Carol (n3) calls Dave (n1) across nodes again.
+// restart, and Alice (n1) calls Dave (n3) across nodes again.
 func clusterRedisOutage(t *testing.T, c *clusterRig) {
-	alice, dave, carol := c.users["1001"], c.users["1004"], c.users["1003"]
+	alice, bob, carol, dave := c.users["1001"], c.users["1002"], c.users["1003"], c.users["1004"]
 	live := []*clusterNode{c.nodes[0], c.nodes[2]}
-	connectCall(t, alice, dave, "1001", "Alice", "1004", "Dave", false, false)
-	alice.requireMediaFlowing(false, mediaTimeout)
+	connectCall(t, carol, bob, "1003", "Carol", "1002", "Bob", false, false)
+	carol.requireMediaFlowing(false, mediaTimeout)
 
 	stopped := time.Now()
 	c.redis.Stop()
@@ -368,8 +440,12 @@ func clusterRedisOutage(t *testing.T, c *clusterRig) {
 		n.waitReadyz(t, true, 10*time.Second)
 	}
 	degraded := time.Since(stopped)
-	for _, b := range []*browser{alice, dave} {
-		b.requireMediaFlowing(false, mediaTimeout)
+	// At least 3 s down: more than a heartbeat period (TTL/3 = 2 s), so
+	// every node has failed to reach Redis while the call goes on.
+	for time.Since(stopped) < 3*time.Second {
+		for _, b := range []*browser{carol, bob} {
+			b.requireMediaFlowing(false, mediaTimeout)
+		}
 	}
 	outage := time.Since(stopped)
 
@@ -379,29 +455,29 @@ func clusterRedisOutage(t *testing.T, c *clusterRig) {
 		n.waitReadyz(t, false, 10*time.Second)
 	}
 	healed := time.Since(restarted)
-	for _, b := range []*browser{alice, dave} {
+	for _, b := range []*browser{carol, bob} {
 		b.requireMediaFlowing(false, mediaTimeout)
 	}
-	hangUp(alice, dave)
+	hangUp(carol, bob)
 	deadline := time.Now().Add(10 * time.Second)
-	for !contains(c.extensionNodes("1004"), "n1") {
+	for !contains(c.extensionNodes("1004"), "n3") {
 		if time.Now().After(deadline) {
-			t.Fatalf("Dave (n1) not back in the directory within 10 s of Redis answering")
+			t.Fatalf("Dave (n3) not back in the directory within 10 s of Redis answering")
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	directory := time.Since(restarted)
 
-	connectCall(t, carol, dave, "1003", "Carol", "1004", "Dave", false, false)
-	carol.requireMediaFlowing(false, mediaTimeout)
+	connectCall(t, alice, dave, "1001", "Alice", "1004", "Dave", false, false)
+	alice.requireMediaFlowing(false, mediaTimeout)
 	dave.requireMediaFlowing(false, mediaTimeout)
-	if got := c.nodes[2].metric("xphone_calls_active"); got != 1 {
-		t.Errorf("n3 (Carol's node) has %v calls, want 1: the cross-node call anchored there", got)
+	if got := c.nodes[0].metric("xphone_calls_active"); got != 1 {
+		t.Errorf("n1 (Alice's node) has %v calls, want 1: the cross-node call anchored there", got)
 	}
-	hangUp(carol, dave)
-	t.Logf("FIGURE Redis killed: every live node's /readyz degraded after %v; Alice↔Dave (n1) audio kept flowing through %v of outage",
+	hangUp(alice, dave)
+	t.Logf("FIGURE Redis killed: every live node's /readyz degraded after %v; Carol↔Bob (n3) audio kept flowing through %v of outage",
 		degraded.Round(10*time.Millisecond), outage.Round(10*time.Millisecond))
-	t.Logf("FIGURE Redis restarted empty: /readyz healthy again after %v, Dave back in the directory after %v; Carol (n3) → Dave (n1) connected with audio both ways",
+	t.Logf("FIGURE Redis restarted empty: /readyz healthy again after %v, Dave back in the directory after %v; Alice (n1) → Dave (n3) connected with audio both ways",
 		healed.Round(10*time.Millisecond), directory.Round(10*time.Millisecond))
 }
 
