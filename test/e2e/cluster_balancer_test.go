@@ -16,7 +16,6 @@ import (
 // WebSocket keeps its node as with any TCP balancer. The test sets the
 // preferred node to home each user where it wants before the login.
 type balancer struct {
-	t        *testing.T
 	ln       net.Listener
 	backends []string
 	prefer   atomic.Int32
@@ -34,7 +33,7 @@ func startBalancer(t *testing.T, backends []string) *balancer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &balancer{t: t, ln: ln, backends: backends, conns: map[net.Conn]struct{}{}}
+	b := &balancer{ln: ln, backends: backends, conns: map[net.Conn]struct{}{}}
 	b.wg.Add(1)
 	go b.accept()
 	t.Cleanup(b.close)
