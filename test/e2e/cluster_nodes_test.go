@@ -24,20 +24,18 @@ import (
 
 // clusterNodeConfig is every node's configuration (the same file but for
 // node_id, the addresses and the trunk's local socket, as docs/cluster.md
-// says). Arguments: kamailio address, trunk listen, node id, advertised
+// says). Arguments: media address, kamailio address, trunk listen, node id, advertised
 // address, Redis address.
 //
-// Media: every node advertises 127.0.0.1, not its own address. The media
-// engine's socket is bound to 0.0.0.0 and answers from the address the
-// kernel's route picks for the browser (127.0.0.1 on lo), so a node
-// advertising a second address of the same interface would answer ICE
-// checks from an address the browser never sent to, and ICE fails. Each
-// node has its own port, so a browser's media still goes to exactly one
-// node (the anchor), which xphone_calls_active checks.
+// Media: every node advertises its own address for media, a second (third,
+// fourth) address of lo, as hosts sharing one interface would: the engine's
+// socket is bound to 0.0.0.0 and must answer from the address each packet
+// came to (IP_PKTINFO), or ICE fails. The address comes first among the
+// arguments.
 const clusterNodeConfig = `
 xphone: {enabled: true}
 http: {path: /xphone/}
-media: {interfaces: [lo], public_ips: [127.0.0.1]}
+media: {interfaces: [lo], public_ips: [%q]}
 calls: {no_answer_timeout: 30s}
 extensions:
   - {number: "1001", name: Alice, password: pw1001, xphone: true, admin: true}
@@ -115,7 +113,7 @@ func newClusterNode(t *testing.T, bin, id, ip, redisAddr, registrar string) *clu
 	n.metrics = net.JoinHostPort(ip, freePort(t, ip))
 	trunk := net.JoinHostPort(ip, freePort(t, ip))
 	n.cfg = filepath.Join(n.dataDir, "xphone.yaml")
-	cfg := fmt.Sprintf(clusterNodeConfig, registrar, trunk, id, n.http, redisAddr)
+	cfg := fmt.Sprintf(clusterNodeConfig, ip, registrar, trunk, id, n.http, redisAddr)
 	if err := os.WriteFile(n.cfg, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
