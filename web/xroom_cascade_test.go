@@ -1,0 +1,96 @@
+package web
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"xphone/cluster"
+	"xphone/sfu"
+	"xphone/sfu/sfutest"
+)
+
+// TestRoomAcrossThreeNodes: room 7000 with one member on each of three
+// nodes is one room: every node's Users list has all three, everyone
+// hears the two others' tones (decoded) and not their own, the speaker
+// frame is the same on every node, and when the host node leaves, the
+// two others re-link under a new host, drop its member and still hear
+// each other.
+func TestRoomAcrossThreeNodes(t *testing.T) {
+	hub := cluster.NewHub(nil)
+	nodes := []*cascadeNode{newCascadeNode(t, hub, "n1", sfu.VideoNone),
+		newCascadeNode(t, hub, "n2", sfu.VideoNone), newCascadeNode(t, hub, "n3", sfu.VideoNone)}
+	freqs := map[string]float64{"1001": 440, "1002": 700, "1003": 1100}
+	var users []*roomUser
+	for i, n := range nodes {
+		u := joinUser(t, n, []string{"1001", "1002", "1003"}[i], sfutest.Options{})
+		u.client.Level.Store(20)
+		if err := u.client.StartTone(freqs[u.number], 8000); err != nil {
+			t.Fatal(err)
+		}
+		users = append(users, u)
+	}
+	all := []string{"1001", "1002", "1003"}
+	waitFor(t, 5*time.Second, "the same Users list on every node", func() bool {
+		return everyoneSees(users, all)
+	})
+	for _, u := range users {
+		u.client.ForgetHeard()
+	}
+	waitFor(t, 10*time.Second, "a second of mix decoded by everyone", func() bool { return heardEnough(users) })
+	for _, u := range users {
+		hears(t, u, users, freqs)
+	}
+
+	// 1002 alone talks: every node shows 1002 as the speaker.
+	for _, u := range []*roomUser{users[0], users[2]} {
+		u.client.Silent.Store(true)
+		u.client.Level.Store(127)
+	}
+	waitFor(t, 5*time.Second, "1002 the speaker on every node", func() bool {
+		for _, u := range users {
+			if u.obs.speaker() != users[1].leg.ID() {
+				return false
+			}
+		}
+		return true
+	})
+	for _, u := range users {
+		u.client.Silent.Store(false)
+		u.client.Level.Store(20)
+	}
+
+	// The host leaves: the others claim the room again and re-link.
+	host, err := nodes[0].bus.RoomHost(context.Background(), "7000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(nodes, func(n *cascadeNode) bool { return n.id == host })
+	if i < 0 {
+		t.Fatalf("room host %q is none of the nodes", host)
+	}
+	nodes[i].stop()
+	left := slices.Delete(slices.Clone(users), i, i+1)
+	want := slices.Delete(slices.Clone(all), i, i+1)
+	waitFor(t, 5*time.Second, "the leaving node's member gone everywhere", func() bool {
+		return everyoneSees(left, want)
+	})
+	for _, u := range left {
+		u.client.ForgetHeard()
+	}
+	waitFor(t, 10*time.Second, "the mix decoded after the re-link", func() bool { return heardEnough(left) })
+	for _, u := range left {
+		hears(t, u, left, freqs)
+	}
+}
+
+// everyoneSees: every user's Users list is exactly want.
+func everyoneSees(users []*roomUser, want []string) bool {
+	for _, u := range users {
+		if !slices.Equal(u.obs.users(), want) {
+			return false
+		}
+	}
+	return true
+}
