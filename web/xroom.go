@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"xphone/cluster"
@@ -82,6 +83,9 @@ type RoomCascade struct {
 	stop  chan struct{}
 	done  chan struct{}
 	stops []func()
+	// keyframes counts keyframe requests that reached this node from
+	// viewers on other nodes.
+	keyframes atomic.Uint64
 }
 
 // xroom is one room's cascade on this node. Its fields are guarded by

@@ -94,3 +94,51 @@ func everyoneSees(users []*roomUser, want []string) bool {
 	}
 	return true
 }
+
+// TestRoomVideoAcrossNodes: a camera on n3 is shown to viewers on n1 (the
+// host: the first member is there) and n2 (through the host's relay) in a
+// slot naming its member. The camera sends key frames only when asked,
+// so the viewers' key frames prove their requests travelled back across
+// nodes to it.
+func TestRoomVideoAcrossNodes(t *testing.T) {
+	hub := cluster.NewHub(nil)
+	nodes := []*cascadeNode{newCascadeNode(t, hub, "n1", sfu.VideoAll),
+		newCascadeNode(t, hub, "n2", sfu.VideoAll), newCascadeNode(t, hub, "n3", sfu.VideoAll)}
+	first := joinUser(t, nodes[0], "1001", sfutest.Options{Video: true})
+	waitFor(t, 2*time.Second, "n1 hosting room 7000", func() bool {
+		host, _ := nodes[1].bus.RoomHost(context.Background(), "7000")
+		return host == "n1"
+	})
+	viewers := []*roomUser{first, joinUser(t, nodes[1], "1002", sfutest.Options{Video: true})}
+	cam := sfutest.Options{Video: true, VideoKbps: 300, KeyframeEvery: time.Hour}
+	pub := joinUser(t, nodes[2], "1003", cam)
+	pub.client.VideoMarker.Store('P')
+	if err := pub.client.StartTone(700, 8000); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range viewers {
+		waitFor(t, 8*time.Second, v.number+" shown 1003's video", func() bool {
+			return showsVideoOf(v, pub.leg.ID(), 'P')
+		})
+	}
+	if nodes[2].rc.keyframes.Load() == 0 {
+		t.Fatal("no keyframe request reached the camera's node")
+	}
+}
+
+// showsVideoOf: one of v's slots names member and carries its packets,
+// key frames included.
+func showsVideoOf(v *roomUser, member string, marker byte) bool {
+	v.obs.mu.Lock()
+	slots := slices.Clone(v.obs.slots)
+	v.obs.mu.Unlock()
+	for _, s := range slots {
+		if s.Member != member {
+			continue
+		}
+		packets, got := v.client.VideoOn(s.Mid)
+		keys, _ := v.client.VideoFlow(s.Mid)
+		return packets >= 5 && got == marker && keys > 0
+	}
+	return false
+}

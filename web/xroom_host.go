@@ -191,6 +191,7 @@ func (c *RoomCascade) onPLI(ctx context.Context, _ string, body []byte) ([]byte,
 	if err := json.Unmarshal(body, &m); err != nil {
 		return nil, err
 	}
+	c.keyframes.Add(1)
 	c.mu.Lock()
 	x := c.parts[m.Room]
 	c.mu.Unlock()
