@@ -90,14 +90,52 @@ func (r *CascadeRoom) Rank() {
 }
 
 func (r *CascadeRoom) rankLocked(subs []*sinkSub) {
-	level := func(s *sinkSub) int { return int(s.up.Level()) }
-	slices.SortFunc(subs, func(a, b *sinkSub) int { return level(a) - level(b) })
-	for i, s := range subs {
-		if i < r.topK && level(s) < int(audiolevel.Silence) {
-			s.hold = rankHold
-		} else if s.hold > 0 {
-			s.hold--
+	// Loudest first; on a tie the tracks already crossing stay ahead, so
+	// equal talkers do not take turns.
+	slices.SortFunc(subs, func(a, b *sinkSub) int {
+		if d := int(a.up.Level()) - int(b.up.Level()); d != 0 {
+			return d
 		}
-		s.sink.on.Store(s.hold > 0)
+		return boolRank(b.sink.on.Load()) - boolRank(a.sink.on.Load())
+	})
+	on := make([]bool, len(subs))
+	n := 0
+	for i, s := range subs { // the top K talkers
+		if n < r.topK && s.up.Level() < audiolevel.Silence {
+			s.hold, on[i] = rankHold, true
+			n++
+		} else {
+			s.hold = max(s.hold-1, 0)
+		}
 	}
+	for i, s := range subs { // then who paused, while places are left
+		if !on[i] && s.hold > 0 && n < r.topK {
+			on[i] = true
+			n++
+		}
+	}
+	for i, s := range subs {
+		s.sink.on.Store(on[i])
+	}
+}
+
+func boolRank(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// SentBytes is what this room has sent to node (SRTP bytes, without UDP
+// and IP headers) over the links it still has.
+func (r *CascadeRoom) SentBytes(node string) uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var n uint64
+	for k, s := range r.sinks {
+		if k.node == node {
+			n += s.sink.bytes.Load()
+		}
+	}
+	return n
 }

@@ -26,8 +26,9 @@ type cascadeSink struct {
 	buf  []byte     // plaintext
 	out  []byte     // ciphertext
 	// on gates an audio track: only the room's top talkers cross nodes.
-	on   atomic.Bool
-	sent atomic.Uint64
+	on    atomic.Bool
+	sent  atomic.Uint64
+	bytes atomic.Uint64
 }
 
 func newCascadeSink(c *Cascade, to netip.AddrPort, key CascadeKey, ssrc uint32, kind Kind) (*cascadeSink, error) {
@@ -80,5 +81,6 @@ func (s *cascadeSink) WriteRTP(src *UpTrack, p *rtp.Packet) {
 		return
 	}
 	s.sent.Add(1)
+	s.bytes.Add(uint64(len(out)))
 	s.c.SentBytes.Add(uint64(len(out)))
 }
