@@ -142,3 +142,31 @@ func showsVideoOf(v *roomUser, member string, marker byte) bool {
 	}
 	return false
 }
+
+// TestRoomEdgeNodeLeaves: an edge node (not the host) leaving takes its
+// members off every other node's Users list; the host stays the host.
+// The leaving node sends no xroom message (stop closes its cascade, then
+// its bus node): the host learns it from the node watch alone, as it
+// would of a node that died.
+func TestRoomEdgeNodeLeaves(t *testing.T) {
+	hub := cluster.NewHub(nil)
+	nodes := []*cascadeNode{newCascadeNode(t, hub, "n1", sfu.VideoNone),
+		newCascadeNode(t, hub, "n2", sfu.VideoNone), newCascadeNode(t, hub, "n3", sfu.VideoNone)}
+	first := joinUser(t, nodes[0], "1001", sfutest.Options{})
+	waitFor(t, 2*time.Second, "n1 hosting room 7000", func() bool {
+		host, _ := nodes[1].bus.RoomHost(context.Background(), "7000")
+		return host == "n1"
+	})
+	users := []*roomUser{first, joinUser(t, nodes[1], "1002", sfutest.Options{}),
+		joinUser(t, nodes[1], "1012", sfutest.Options{}), joinUser(t, nodes[2], "1003", sfutest.Options{})}
+	waitFor(t, 5*time.Second, "four members on every node", func() bool {
+		return everyoneSees(users, []string{"1001", "1002", "1003", "1012"})
+	})
+	nodes[1].stop()
+	waitFor(t, 5*time.Second, "n2's two members gone from n1 and n3", func() bool {
+		return everyoneSees([]*roomUser{users[0], users[3]}, []string{"1001", "1003"})
+	})
+	if host, _ := nodes[2].bus.RoomHost(context.Background(), "7000"); host != "n1" {
+		t.Fatalf("room 7000 is hosted by %q after an edge left, want n1", host)
+	}
+}
