@@ -59,7 +59,9 @@ type Cascade struct {
 	mu   sync.Mutex                                       // serialises writers of recv and ups
 	recv atomic.Pointer[map[netip.AddrPort]*srtp.Context] // by sending node's address
 	ups  atomic.Pointer[map[uint32]*UpTrack]              // remote streams by SSRC
-	done chan struct{}
+	// streams: what this node sends, by SSRC (cascade_stream.go); mu.
+	streams map[uint32]*cascadeStream
+	done    chan struct{}
 
 	// Counters for figures and metrics.
 	SentBytes, RecvBytes, Dropped atomic.Uint64
@@ -75,7 +77,7 @@ func NewCascade(addr string, log *slog.Logger) (*Cascade, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: listen %s: %w", ErrCascade, addr, err)
 	}
-	c := &Cascade{conn: conn, log: log, done: make(chan struct{}),
+	c := &Cascade{conn: conn, log: log, done: make(chan struct{}), streams: map[uint32]*cascadeStream{},
 		addr: conn.LocalAddr().(*net.UDPAddr).AddrPort()}
 	c.recv.Store(&map[netip.AddrPort]*srtp.Context{})
 	c.ups.Store(&map[uint32]*UpTrack{})
@@ -94,7 +96,7 @@ func (c *Cascade) Close() {
 
 // Accept takes media from the node at from, encrypted with key.
 func (c *Cascade) Accept(from netip.AddrPort, key CascadeKey) error {
-	ctx, err := srtp.CreateContext(key.Key, key.Salt, cascadeProfile, srtp.SRTPReplayProtection(256))
+	ctx, err := srtp.CreateContext(key.Key, key.Salt, cascadeProfile, srtp.SRTPReplayProtection(256), cascadeRCC())
 	if err != nil {
 		return fmt.Errorf("%w: key of %s: %w", ErrCascade, from, err)
 	}

@@ -88,7 +88,7 @@ func BenchmarkCascadeReceive(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		hdr.SequenceNumber, hdr.Timestamp = uint16(i), uint32(i*960)
 		n, _ := hdr.MarshalTo(plain)
-		enc, err := sink.ctx.EncryptRTP(buf[:0], plain[:n+80], &sink.enc)
+		enc, err := sink.st.ctx.EncryptRTP(buf[:0], plain[:n+80], &sink.enc)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -15,6 +15,7 @@ func (r *CascadeRoom) Reconcile(ctx context.Context) {
 	legs := r.members(ctx)
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.forgetGoneLocked(legs)
 	want := map[sinkKey]uint32{}
 	for node := range r.links {
 		for _, leg := range legs {
@@ -60,6 +61,24 @@ func ssrcOf(leg Leg, up *UpTrack) uint32 {
 		}
 	}
 	return CascadeSSRC(leg.ID(), up.ID())
+}
+
+// forgetGoneLocked drops the send state of members who left: theirs is
+// kept while they are in the room, however links come and go
+// (cascade_stream.go).
+func (r *CascadeRoom) forgetGoneLocked(legs []Leg) {
+	now := map[uint32]bool{}
+	for _, leg := range legs {
+		for _, up := range cascadeUps(leg) {
+			now[ssrcOf(leg, up)] = true
+		}
+	}
+	for ssrc := range r.ssrcs {
+		if !now[ssrc] {
+			r.cas.forget(ssrc)
+		}
+	}
+	r.ssrcs = now
 }
 
 // dropSinksLocked unsubscribes every sink towards node.

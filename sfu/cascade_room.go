@@ -26,6 +26,7 @@ type CascadeRoom struct {
 	confs  map[string]*Conference // the conference each stand-in joined
 	links  map[string]cascadeLink // by node
 	sinks  map[sinkKey]*sinkSub
+	ssrcs  map[uint32]bool // of the members when last reconciled
 }
 
 type cascadeLink struct {

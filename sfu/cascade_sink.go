@@ -5,7 +5,6 @@ import (
 	"sync/atomic"
 
 	"github.com/pion/rtp"
-	"github.com/pion/srtp/v3"
 
 	"xphone/audiolevel"
 )
@@ -19,7 +18,7 @@ type cascadeSink struct {
 	to   netip.AddrPort
 	ssrc uint32
 	kind Kind
-	ctx  *srtp.Context
+	st   *cascadeStream
 	hdr  rtp.Header
 	ext  [1]byte
 	enc  rtp.Header // scratch for EncryptRTP's parse
@@ -32,11 +31,11 @@ type cascadeSink struct {
 }
 
 func newCascadeSink(c *Cascade, to netip.AddrPort, key CascadeKey, ssrc uint32, kind Kind) (*cascadeSink, error) {
-	ctx, err := srtp.CreateContext(key.Key, key.Salt, cascadeProfile)
+	st, err := c.stream(ssrc, key)
 	if err != nil {
-		return nil, wrapf(err, "cascade key")
+		return nil, err
 	}
-	s := &cascadeSink{c: c, to: to, ssrc: ssrc, kind: kind, ctx: ctx,
+	s := &cascadeSink{c: c, to: to, ssrc: ssrc, kind: kind, st: st,
 		buf: make([]byte, 1500), out: make([]byte, 0, 1600)}
 	s.hdr.Version = 2
 	s.hdr.SSRC = ssrc
@@ -56,11 +55,12 @@ func newCascadeSink(c *Cascade, to netip.AddrPort, key CascadeKey, ssrc uint32, 
 // WriteRTP implements RTPSink: rewrite the header (our SSRC, the level
 // on our extension id), encrypt, send.
 func (s *cascadeSink) WriteRTP(src *UpTrack, p *rtp.Packet) {
-	if !s.on.Load() {
+	seq, ok := s.st.next(p.SequenceNumber) // also while gated: see next
+	if !ok || !s.on.Load() {
 		return
 	}
 	s.hdr.PayloadType, s.hdr.SequenceNumber, s.hdr.Timestamp, s.hdr.Marker =
-		p.PayloadType, p.SequenceNumber, p.Timestamp, p.Marker
+		p.PayloadType, seq, p.Timestamp, p.Marker
 	if s.kind == Audio {
 		l := src.Level()
 		s.ext[0] = audiolevel.MarshalExtension(l, l < audiolevel.Silence)
@@ -71,7 +71,7 @@ func (s *cascadeSink) WriteRTP(src *UpTrack, p *rtp.Packet) {
 		return
 	}
 	n += copy(s.buf[n:], p.Payload)
-	out, err := s.ctx.EncryptRTP(s.out[:0], s.buf[:n], &s.enc)
+	out, err := s.st.ctx.EncryptRTP(s.out[:0], s.buf[:n], &s.enc)
 	if err != nil {
 		s.c.Dropped.Add(1)
 		return
