@@ -386,6 +386,10 @@ type Cluster struct {
 	// Advertise lists host:port addresses other nodes and the load
 	// balancer reach this node at (shown on the admin page).
 	Advertise []string `yaml:"advertise"`
+	// RoomMedia is the UDP host:port other nodes send this node the media
+	// of rooms across nodes to (SRTP, keys over the bus). Default: the
+	// host of the first advertise address, any port.
+	RoomMedia string `yaml:"room_media"`
 	// TTL is how long a silent node stays alive and its directory entries
 	// last; nodes refresh them every TTL/3. Default 6s, 1s to 60s.
 	TTL   Duration     `yaml:"ttl"`

@@ -27,6 +27,11 @@ func (c *Cluster) validate(ps *problems) {
 			ps.add(fmt.Sprintf("cluster.advertise[%d]", i), "%q %v", a, err)
 		}
 	}
+	if c.RoomMedia != "" {
+		if err := checkHostPort(c.RoomMedia); err != nil {
+			ps.add("cluster.room_media", "%q %v", c.RoomMedia, err)
+		}
+	}
 	if ttl := c.TTL.D(); ttl != 0 && (ttl < MinClusterTTL || ttl > MaxClusterTTL) {
 		ps.add("cluster.ttl", "%v: want %v to %v (default %v)", ttl, MinClusterTTL, MaxClusterTTL, DefaultClusterTTL)
 	}

@@ -125,6 +125,11 @@ type Conference struct {
 	inputs   []audiolevel.Input
 	speaking []string // who the detector last said speaks
 	meeting  meetingRoom
+	// follow: a node that is not the host of the room's cascade takes the
+	// speaker frame from the host (cascade_speakers.go); onSpeakers tells
+	// the host's cascade about each change.
+	follow     bool
+	onSpeakers func(dominant string, speaking []string)
 }
 
 // confMember is one participant's wiring inside a conference.

@@ -124,6 +124,9 @@ func (c *Conference) broadcastRoster() {
 
 // decideSpeakers runs the detector and tells everyone about changes.
 func (c *Conference) decideSpeakers(now time.Time) {
+	if c.follow {
+		return // the cascade's host decides for every node
+	}
 	c.inputs = c.inputs[:0]
 	for _, m := range c.members {
 		c.inputs = append(c.inputs, audiolevel.Input{ID: m.leg.ID(), Activity: m.meter.Snapshot(now)})
@@ -132,14 +135,20 @@ func (c *Conference) decideSpeakers(now time.Time) {
 	if !d.Changed {
 		return
 	}
-	c.noteTalkers(d.Speaking, now)
-	if d.Dominant != c.dominant {
-		c.dominant = d.Dominant
+	c.applySpeakers(now, d.Dominant, d.Speaking)
+}
+
+// applySpeakers makes a speaker decision the room's: video follows it
+// and every participant is told.
+func (c *Conference) applySpeakers(now time.Time, dominant string, speaking []string) {
+	c.noteTalkers(speaking, now)
+	if dominant != c.dominant {
+		c.dominant = dominant
 		if c.cfg.Stats != nil {
 			c.cfg.Stats.SpeakerSwitches.Add(1)
 		}
-		if d.Dominant != "" {
-			c.history = append(slices.DeleteFunc(c.history, func(id string) bool { return id == d.Dominant }), d.Dominant)
+		if dominant != "" {
+			c.history = append(slices.DeleteFunc(c.history, func(id string) bool { return id == dominant }), dominant)
 		}
 		if c.spec.Video == VideoSpeaker || c.spec.Video == VideoLastN {
 			c.wireVideo()
@@ -148,8 +157,11 @@ func (c *Conference) decideSpeakers(now time.Time) {
 		}
 		c.relayer()
 	}
-	speaking := slices.Clone(d.Speaking)
+	speaking = slices.Clone(speaking)
 	for _, m := range c.members {
 		m.obs.Speakers(m.callID, c.dominant, speaking)
+	}
+	if c.onSpeakers != nil {
+		c.onSpeakers(c.dominant, speaking)
 	}
 }

@@ -16,8 +16,9 @@ type Conferences struct {
 	mu    sync.Mutex // guards specs and live; never held across a conference call
 	specs map[string]RoomSpec
 	live  map[string]*liveRoom
-	of    map[Leg]*Conference                 // who is in which room, for meeting requests
-	watch atomic.Pointer[func(number string)] // see SetWatcher (roomwatch.go)
+	of    map[Leg]*Conference                   // who is in which room, for meeting requests
+	watch atomic.Pointer[func(number string)]   // see SetWatcher (roomwatch.go)
+	more  atomic.Pointer[[]func(number string)] // see AddWatcher (roomwatch.go)
 }
 
 type liveRoom struct {

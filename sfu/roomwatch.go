@@ -8,9 +8,27 @@ func (cs *Conferences) SetWatcher(f func(number string)) {
 	cs.watch.Store(&f)
 }
 
+// AddWatcher registers another f like SetWatcher's (the rooms' cascade
+// across nodes uses it); it is never removed.
+func (cs *Conferences) AddWatcher(f func(number string)) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	var fs []func(string)
+	if old := cs.more.Load(); old != nil {
+		fs = append(fs, *old...)
+	}
+	fs = append(fs, f)
+	cs.more.Store(&fs)
+}
+
 func (cs *Conferences) changed(number string) {
 	if f := cs.watch.Load(); f != nil {
 		(*f)(number)
+	}
+	if fs := cs.more.Load(); fs != nil {
+		for _, f := range *fs {
+			f(number)
+		}
 	}
 }
 

@@ -79,6 +79,9 @@ type Server struct {
 	store    atomic.Pointer[auth.Store] // current credentials, for trunk permissions
 	trunks   trunkSet
 	bridges  *sfu.Bridges
+	// cascade carries rooms across nodes over cascadeSock (cascade.go).
+	cascade     *web.RoomCascade
+	cascadeSock *sfu.Cascade
 	// bridgePerms: bridged room number → its bridge call's permission class.
 	bridgePerms atomic.Pointer[map[string]string]
 	// gate is the toll-fraud gate every trunk and transfer decides with.
@@ -164,11 +167,18 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		return nil, err
 	}
 	s.bridges = sfu.NewBridges(s.rooms, bridgeSpecs(cfg.Rooms), s.trunkDialer, log)
+	if err := s.startCascade(cfg); err != nil {
+		s.bridges.Close()
+		s.stopTrunks()
+		s.calls.Close()
+		return nil, err
+	}
 	// Extensions homed on other nodes ring there; calls of other nodes ring here.
 	registry.UseCluster(s.cluster, s.calls, s.desk.DoNotDisturb)
 	s.registry = registry
 	if err := s.startWeb(o, store, media, registry, cert); err != nil {
 		registry.Close()
+		s.stopCascade()
 		s.bridges.Close()
 		s.stopTrunks()
 		s.calls.Close()
@@ -282,6 +292,7 @@ func (s *Server) Close() error {
 		defer cancel()
 		close(s.stop)
 		s.web.SetReady(false)
+		s.stopCascade()   // other nodes' members leave the rooms here
 		s.bridges.Close() // hang up PBX room bridges before their trunks go
 		s.calls.Close()   // every call ends with server_restart; SIP legs send BYE
 		s.stopTrunks()    // unregister; BYE on any dialog left
