@@ -42,6 +42,11 @@ type registration struct {
 	// lsMu serialises the lease loop's steps with Close's unregister.
 	lsMu sync.Mutex
 	ls   leaseState
+	// loop bounds the lease loop's requests; Close's unregister ends it
+	// first, so a REGISTER the registrar never answers cannot hold lsMu
+	// (and Close) for requestTimeout.
+	loop     context.Context
+	stopLoop context.CancelFunc
 }
 
 // maxAttempts is how many REGISTER times are remembered (for tests and
@@ -50,6 +55,7 @@ const maxAttempts = 16
 
 func newRegistration(t *Trunk) *registration {
 	r := &registration{t: t, wake: make(chan struct{}, 1), min: backoffMin, max: backoffMax}
+	r.loop, r.stopLoop = context.WithCancel(t.ctx)
 	if t.backoff[0] > 0 {
 		r.min, r.max = t.backoff[0], t.backoff[1]
 	}

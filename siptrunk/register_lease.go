@@ -63,7 +63,7 @@ func (r *registration) runLeased() {
 	for {
 		wait := r.leaseStep(tick)
 		select {
-		case <-r.t.ctx.Done():
+		case <-r.loop.Done():
 			return
 		case <-r.t.clock.After(wait):
 		case <-r.wake:
@@ -93,7 +93,7 @@ func (r *registration) leaseStep(tick time.Duration) time.Duration {
 // (local work goes on) and a standby node stays standby (it cannot know
 // the holder died).
 func (r *registration) holdLease() bool {
-	ctx, cancel := withTimeout(r.t.ctx)
+	ctx, cancel := withTimeout(r.loop)
 	defer cancel()
 	if l := r.ls.lease; l != nil {
 		err := l.Renew(ctx)
@@ -139,7 +139,7 @@ func (r *registration) takeOver(ctx context.Context, l *cluster.Lease) {
 // onceLeased sends one REGISTER as the holder and records it for the
 // next holder; it returns how long to wait before the next.
 func (r *registration) onceLeased() time.Duration {
-	ctx, cancel := withTimeout(r.t.ctx)
+	ctx, cancel := withTimeout(r.loop)
 	defer cancel()
 	r.noteAttempt()
 	res, err := r.t.registerWith(ctx, r.expiry(), regOpts{callID: r.ls.rec.CallID, cseq: r.ls.rec.CSeq, stale: r.ls.stale})
@@ -172,6 +172,7 @@ func (r *registration) setHolder(node string) {
 // unregisterLeased removes our binding and frees the lease at once, so
 // that another node takes over without waiting for the TTL.
 func (r *registration) unregisterLeased(ctx context.Context) {
+	r.stopLoop() // an unanswered REGISTER in flight gives up lsMu now
 	r.lsMu.Lock()
 	defer r.lsMu.Unlock()
 	l := r.ls.lease

@@ -36,6 +36,24 @@ func (t *tab) goWork(f func()) bool {
 	return true
 }
 
+// afterLegWork runs f once leg has ended, as work the tab waits for (like
+// goWork) but without a goroutine parked on the leg for the whole call: a
+// browser leg calls back when it ends (sfu.AfterDone). False when the tab
+// is ending.
+func (t *tab) afterLegWork(leg sfu.Leg, f func()) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.ctx.Err() != nil {
+		return false
+	}
+	t.wg.Add(1)
+	sfu.AfterDone(leg, func() {
+		defer t.wg.Done()
+		f()
+	})
+	return true
+}
+
 // inLane queues handler(m) behind the earlier requests about the same call.
 func (t *tab) inLane(m inMsg, handler func(inMsg)) {
 	t.mu.Lock()

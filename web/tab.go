@@ -410,8 +410,7 @@ func (t *tab) reserveLeg(req string) bool {
 // place under limits.per_extension.calls (at once when the tab is ending:
 // its hang-up ends the leg).
 func (t *tab) watch(id string, leg sfu.Leg) {
-	started := t.goWork(func() {
-		<-leg.Done()
+	started := t.afterLegWork(leg, func() {
 		t.srv.releaseLeg(t.ext.Number) // before the page can hear of the end
 		t.mu.Lock()
 		delete(t.calls, id)

@@ -106,7 +106,9 @@ func summarise(list []*firstAudio) joinAudio {
 			continue
 		}
 		j.fromLogin = append(j.fromLogin, login)
-		j.fromConnected = append(j.fromConnected, conn)
+		if !f.connected.IsZero() { // join can return before pion reports connected
+			j.fromConnected = append(j.fromConnected, conn)
+		}
 	}
 	return j
 }

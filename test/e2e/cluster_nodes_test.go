@@ -96,6 +96,7 @@ type clusterNode struct {
 	bin, cfg string
 	dataDir  string
 	http     string // host:port of the HTTPS listener
+	sip      string // host:port of the trunk's SIP socket
 	metrics  string // host:port of /metrics, /readyz
 	logs     *syncBuffer
 
@@ -111,7 +112,8 @@ func newClusterNode(t *testing.T, bin, id, ip, redisAddr, registrar string) *clu
 	n := &clusterNode{t: t, id: id, ip: ip, bin: bin, dataDir: t.TempDir(), logs: &syncBuffer{}}
 	n.http = net.JoinHostPort(ip, freePort(t, ip))
 	n.metrics = net.JoinHostPort(ip, freePort(t, ip))
-	trunk := net.JoinHostPort(ip, freePort(t, ip))
+	n.sip = net.JoinHostPort(ip, freePort(t, ip))
+	trunk := n.sip
 	n.cfg = filepath.Join(n.dataDir, "xphone.yaml")
 	cfg := fmt.Sprintf(clusterNodeConfig, ip, registrar, trunk, id, n.http, redisAddr)
 	if err := os.WriteFile(n.cfg, []byte(cfg), 0o600); err != nil {

@@ -159,6 +159,7 @@ func TestClusterOfThreeNodes(t *testing.T) {
 		run  func(*testing.T, *clusterRig)
 	}{
 		{"cross-node-call", clusterCrossNodeCall},
+		{"trunk-call-on-a-node-without-the-lease", clusterTrunkCallOnAnyNode},
 		{"kill-9-of-a-node", clusterNodeKilled},
 		// ROOM ACROSS THREE NODES — NOT WRITTEN YET (issue #18: "a room with
 		// participants on all three nodes: everyone hears the talkers, the
