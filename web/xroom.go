@@ -83,6 +83,8 @@ type RoomCascade struct {
 	stop  chan struct{}
 	done  chan struct{}
 	stops []func()
+	// onHosting hears this node start or stop hosting a room (bridges).
+	onHosting func(room string)
 	// keyframes counts keyframe requests that reached this node from
 	// viewers on other nodes.
 	keyframes atomic.Uint64

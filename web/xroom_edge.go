@@ -85,6 +85,9 @@ func (c *RoomCascade) teardown(ctx context.Context, x *xroom) {
 	x.op.Lock()
 	x.r.Close()
 	x.op.Unlock()
+	if host == c.cl.Self() {
+		c.hostingChanged(x.number)
+	}
 }
 
 // keyframeOf asks for keyframes of room number's remote videos: from the

@@ -41,6 +41,7 @@ func (c *RoomCascade) hosted(ctx context.Context, room string) *xroom {
 			x.host = h
 			c.mu.Unlock()
 			host = h
+			c.hostingChanged(room)
 		}
 	}
 	if host != c.cl.Self() {

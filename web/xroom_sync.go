@@ -60,6 +60,9 @@ func (c *RoomCascade) hostOf(ctx context.Context, x *xroom) string {
 	c.mu.Lock()
 	x.host = host
 	c.mu.Unlock()
+	if host == c.cl.Self() {
+		c.hostingChanged(x.number)
+	}
 	return host
 }
 
