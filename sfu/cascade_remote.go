@@ -34,6 +34,7 @@ func (r *CascadeRoom) SetRemote(ctx context.Context, members []CascadeMember) {
 			r.join(ctx, m)
 		}
 	}
+	r.showStates(ctx, members)
 }
 
 func sameTracks(a, b CascadeMember) bool {
@@ -43,8 +44,12 @@ func sameTracks(a, b CascadeMember) bool {
 // join puts a stand-in for m into the local conference.
 func (r *CascadeRoom) join(ctx context.Context, m CascadeMember) {
 	l := newCascadeLeg(m, r.keyframe)
+	r.mu.Lock()
+	l.mod = r.moderate
+	obs := silentObserver{changed: r.changed}
+	r.mu.Unlock()
 	spec, _ := r.cs.Spec(r.number)
-	conf, err := r.cs.Join(ctx, r.number, spec.PIN, "cascade-"+m.ID, l, silentObserver{})
+	conf, err := r.cs.Join(ctx, r.number, spec.PIN, "cascade-"+m.ID, l, obs)
 	if err != nil {
 		r.log.Warn("cascade: remote member not joined", "leg", m.ID, "node", m.Node, "err", err)
 		return

@@ -21,6 +21,7 @@ func (c *RoomCascade) handle() {
 	c.cl.Handle(mRoomSpeakers, c.onSpeakers)
 	c.cl.Handle(mRoomRehost, c.onRehost)
 	c.cl.Handle(mRoomPLI, c.onPLI)
+	c.cl.Handle(mRoomModerate, c.onModerate)
 }
 
 // hosted is room's state if this node hosts it.

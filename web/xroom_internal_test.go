@@ -35,6 +35,12 @@ func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, n
 
 func newCascadeNode(t *testing.T, hub *cluster.Hub, id string, mode sfu.VideoMode) *cascadeNode {
 	t.Helper()
+	return newCascadeNodeFor(t, hub, id, sfu.RoomSpec{Number: "7000", Name: "All hands", Video: mode})
+}
+
+// newCascadeNodeFor is a node whose only room is spec (number 7000).
+func newCascadeNodeFor(t *testing.T, hub *cluster.Hub, id string, spec sfu.RoomSpec) *cascadeNode {
+	t.Helper()
 	log := quietLog()
 	n := &cascadeNode{id: id}
 	var err error
@@ -49,7 +55,7 @@ func newCascadeNode(t *testing.T, hub *cluster.Hub, id string, mode sfu.VideoMod
 		Speaker: audiolevel.DefaultParams(), Codecs: sfu.OpusCodecs{},
 		Tick: 20 * time.Millisecond, DecideEvery: 1, Now: time.Now,
 	}
-	n.rooms = sfu.NewConferences([]sfu.RoomSpec{{Number: "7000", Name: "All hands", Video: mode}}, cfg, log)
+	n.rooms = sfu.NewConferences([]sfu.RoomSpec{spec}, cfg, log)
 	if n.cas, err = sfu.NewCascade("127.0.0.1:0", log); err != nil {
 		t.Fatal(err)
 	}
@@ -128,6 +134,17 @@ type roomUser struct {
 // answering server offers as a browser does.
 func joinUser(t *testing.T, n *cascadeNode, number string, opts sfutest.Options) *roomUser {
 	t.Helper()
+	u, err := tryJoin(t, n, number, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// tryJoin is joinUser that reports the room's refusal; like a call, the
+// member leaves the room when its leg ends.
+func tryJoin(t *testing.T, n *cascadeNode, number string, opts sfutest.Options) (*roomUser, error) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	c, leg, err := connectClient(ctx, n, sfu.Identity{Number: number, Name: "N" + number}, opts)
@@ -143,10 +160,15 @@ func joinUser(t *testing.T, n *cascadeNode, number string, opts sfutest.Options)
 	u := &roomUser{number: number, client: c, leg: leg, obs: &roomObserver{}}
 	conf, err := n.rooms.Join(ctx, "7000", "", "call-"+number, leg, u.obs)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	t.Cleanup(func() { n.rooms.Leave(conf, leg) })
-	return u
+	leave := sync.OnceFunc(func() { n.rooms.Leave(conf, leg) })
+	stop := sfu.AfterDone(leg, leave)
+	t.Cleanup(func() {
+		stop()
+		leave()
+	})
+	return u, nil
 }
 
 // connectClient connects a pion client to node n's media as a browser

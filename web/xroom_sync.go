@@ -39,6 +39,7 @@ func (c *RoomCascade) part(number string) *xroom {
 	if x == nil {
 		x = &xroom{number: number, edges: map[string]*xedge{}}
 		x.r = sfu.NewCascadeRoom(c.rooms, c.cas, number, c.cl.Self(), c.topK, c.keyframeOf(number), c.log)
+		x.r.SetMeeting(c.moderateFor(number), func() { c.changed(number) })
 		c.parts[number] = x
 	}
 	return x
@@ -97,7 +98,7 @@ func (c *RoomCascade) edgeMembers(x *xroom, skip string) []sfu.CascadeMember {
 func (c *RoomCascade) rosterFor(ctx context.Context, x *xroom, node string) xRoster {
 	members := append(x.r.LocalMembers(ctx), c.edgeMembers(x, node)...)
 	dominant, speaking := x.r.Speakers(ctx)
-	return xRoster{Room: x.number, Members: members, Dominant: dominant, Speaking: speaking}
+	return xRoster{Room: x.number, Members: members, Dominant: dominant, Speaking: speaking, Locked: x.r.Locked(ctx)}
 }
 
 // pushRosters tells every edge but skip its roster (worker only).
