@@ -23,6 +23,9 @@ type CascadeRoom struct {
 	// told when the room's roster or lock changes here (SetMeeting).
 	moderate func(CascadeMod)
 	changed  func()
+	sendChat func(ChatMessage) // hands this node's chat to the others
+	chatSent uint64            // the last message id handed on
+	closed   bool              // Close ran: no stand-in joins any more
 
 	mu     sync.Mutex
 	host   bool
