@@ -80,7 +80,10 @@ func isStandIn(leg Leg) bool {
 // silentObserver is the observer of a stand-in: its UI is on its node.
 // changed, if set, hears every change of the room's roster or meeting
 // state, which the cascade then tells the other nodes; it must not block.
-type silentObserver struct{ changed func() }
+type silentObserver struct {
+	changed func()
+	chat    func(ChatMessage) // hears the room's new chat messages
+}
 
 // Roster tells the cascade the members' state may have changed.
 func (o silentObserver) Roster(string, []Member) {
@@ -96,8 +99,18 @@ func (o silentObserver) MeetingState(string, MeetingState) {
 	}
 }
 
-func (silentObserver) Chat(string, []ChatMessage, bool) {}
-func (silentObserver) Notice(string, Notice)            {}
+// Chat hands the room's new messages to the cascade (not the history a
+// joining stand-in is given: those were sent when they were new).
+func (o silentObserver) Chat(_ string, msgs []ChatMessage, history bool) {
+	if o.chat == nil || history {
+		return
+	}
+	for _, m := range msgs {
+		o.chat(m)
+	}
+}
+
+func (silentObserver) Notice(string, Notice) {}
 
 func (silentObserver) Joined(string, RoomSpec, string)   {}
 func (silentObserver) Speakers(string, string, []string) {}

@@ -32,6 +32,7 @@ const (
 	mRoomRehost   = "xroom.rehost"   // host → edge: I stop hosting; claim again (xLink)
 	mRoomPLI      = "xroom.pli"      // any → the node a video comes from: keyframe (xPLI)
 	mRoomModerate = "xroom.moderate" // any → a member's node, or a lock to the host (sfu.CascadeMod)
+	mRoomChat     = "xroom.chat"     // edge → host → the other edges: a chat message (xChat)
 )
 
 // xLink is an edge's state as the host learns it.

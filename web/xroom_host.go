@@ -22,6 +22,7 @@ func (c *RoomCascade) handle() {
 	c.cl.Handle(mRoomRehost, c.onRehost)
 	c.cl.Handle(mRoomPLI, c.onPLI)
 	c.cl.Handle(mRoomModerate, c.onModerate)
+	c.cl.Handle(mRoomChat, c.onChat)
 }
 
 // hosted is room's state if this node hosts it.

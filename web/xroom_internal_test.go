@@ -85,6 +85,7 @@ type roomObserver struct {
 	roster   []sfu.Member
 	dominant string
 	slots    []sfu.Slot
+	chat     []sfu.ChatMessage // as the tab shows it: history, then new ones
 }
 
 func (o *roomObserver) Joined(string, sfu.RoomSpec, string) {}

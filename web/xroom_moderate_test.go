@@ -120,7 +120,7 @@ func assertHeard(t *testing.T, u *roomUser, freq float64, want bool) {
 func lockedAcross(t *testing.T, nodes []*cascadeNode, mod, u3 *roomUser) {
 	t.Helper()
 	moderate(t, nodes[1], mod, sfu.ModLock, nil, true)
-	waitFor(t, 5*time.Second, "room 7000 locked on every node", func() bool {
+	waitFor(t, 10*time.Second, "room 7000 locked on every node", func() bool {
 		for _, n := range nodes {
 			rooms := n.rooms.Snapshot(context.Background())
 			if len(rooms) != 1 || !rooms[0].Locked {
@@ -137,20 +137,20 @@ func lockedAcross(t *testing.T, nodes []*cascadeNode, mod, u3 *roomUser) {
 	moderate(t, nodes[1], mod, sfu.ModRemove, u3, true)
 	select {
 	case <-u3.leg.Done():
-	case <-time.After(5 * time.Second):
+	case <-time.After(10 * time.Second):
 		t.Fatal("1003 on n3 not removed")
 	}
 	if r := u3.leg.EndReason(); r != sfu.ReasonRemoved {
 		t.Fatalf("1003's call ended with %q, want %q", r, sfu.ReasonRemoved)
 	}
-	waitFor(t, 5*time.Second, "n3 out of the room", func() bool { return nodes[2].rooms.Legs("7000") == 0 })
+	waitFor(t, 10*time.Second, "n3 out of the room", func() bool { return nodes[2].rooms.Legs("7000") == 0 })
 	late, err := tryJoin(t, nodes[2], "1023", sfutest.Options{})
 	if err != nil {
 		t.Fatalf("1023 joining an empty n3: %v", err)
 	}
 	select {
 	case <-late.leg.Done():
-	case <-time.After(5 * time.Second):
+	case <-time.After(10 * time.Second):
 		t.Fatal("1023 joined the locked room on n3 and stayed")
 	}
 	if r := late.leg.EndReason(); r != sfu.ReasonRoomLocked {

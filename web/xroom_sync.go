@@ -40,6 +40,7 @@ func (c *RoomCascade) part(number string) *xroom {
 		x = &xroom{number: number, edges: map[string]*xedge{}}
 		x.r = sfu.NewCascadeRoom(c.rooms, c.cas, number, c.cl.Self(), c.topK, c.keyframeOf(number), c.log)
 		x.r.SetMeeting(c.moderateFor(number), func() { c.changed(number) })
+		x.r.SetChat(c.chatFor(number))
 		c.parts[number] = x
 	}
 	return x
