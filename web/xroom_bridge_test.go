@@ -83,8 +83,9 @@ func withBridge(t *testing.T, n *cascadeNode, tone float64) *fakePBX {
 
 // TestBridgedRoomAcrossNodes: a room with a PBX bridge and members on two
 // nodes dials the bridge from its host only; the PBX's audio reaches the
-// member on the other node and the PBX hears both members. When the host
-// goes, the other node takes the room and the bridge over.
+// member on the other node and the PBX hears both members. The host's
+// last member leaving keeps the bridge where it is; when the host goes,
+// the other node takes the room and the bridge over.
 func TestBridgedRoomAcrossNodes(t *testing.T) {
 	hub := cluster.NewHub(nil)
 	nodes := []*cascadeNode{newCascadeNode(t, hub, "n1", sfu.VideoNone), newCascadeNode(t, hub, "n2", sfu.VideoNone)}
@@ -115,10 +116,28 @@ func TestBridgedRoomAcrossNodes(t *testing.T) {
 		t.Fatalf("the edge n2 dialled the bridge %d times; only the host may", d)
 	}
 
+	// The host's last member leaves: n1 keeps the room and its bridge
+	// while n2 has a member (no redial), and 1002 still hears the PBX.
+	_ = u1.leg.Hangup(context.Background(), sfu.ReasonHangup)
+	waitFor(t, 5*time.Second, "1001 gone, the bridge kept", func() bool {
+		return everyoneSees([]*roomUser{u2}, []string{"1002", "8000"})
+	})
+	pair := []*roomUser{u2, pbx[0].last()}
+	for _, u := range pair {
+		u.client.ForgetHeard()
+	}
+	waitFor(t, 10*time.Second, "1002 and the PBX hearing each other", func() bool { return heardEnough(pair) })
+	for _, u := range pair {
+		hears(t, u, pair, freqs)
+	}
+	if d0, d1 := pbx[0].dials(), pbx[1].dials(); d0 != 1 || d1 != 0 {
+		t.Fatalf("bridge dials n1 %d, n2 %d after the host's last member left; want 1 and 0", d0, d1)
+	}
+
 	nodes[0].stop() // the host goes: n2 hosts the room and bridges it
 	waitFor(t, 5*time.Second, "n2 dialling the bridge", func() bool { return pbx[1].dials() == 1 })
-	waitFor(t, 5*time.Second, "1002 and the bridge left", func() bool {
-		return everyoneSees([]*roomUser{u2}, []string{"1002", "8000"})
+	waitFor(t, 5*time.Second, "1002 and n2's bridge in the room", func() bool {
+		return everyoneSees([]*roomUser{u2}, []string{"1002", "8000"}) && len(nodes[1].rooms.Snapshot(context.Background())[0].Members) == 2
 	})
 	rest := []*roomUser{u2, pbx[1].last()}
 	for _, u := range rest {
