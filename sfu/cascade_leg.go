@@ -20,14 +20,23 @@ type CascadeMember struct {
 	Name   string         `json:"name,omitempty"`
 	Node   string         `json:"node"`
 	Tracks []CascadeTrack `json:"tracks,omitempty"`
+	// The member's meeting state on its own node, which its stand-ins
+	// show everywhere else.
+	MicOff    bool `json:"mic_off,omitempty"`
+	ModMuted  bool `json:"mod_muted,omitempty"`
+	Hand      bool `json:"hand,omitempty"`
+	Moderator bool `json:"moderator,omitempty"`
 }
 
 // cascadeLeg stands in the local conference for a member of another
 // node: its tracks are fed by the Cascade's read loop, it hears nothing
 // (no down tracks), and it ends when the member leaves the room.
 type cascadeLeg struct {
-	m    CascadeMember
-	ups  []*UpTrack
+	m   CascadeMember
+	ups []*UpTrack
+	// mod carries a moderator's action on the member to its node (set
+	// before the stand-in joins, then only read).
+	mod  func(CascadeMod)
 	done chan struct{}
 	once sync.Once
 }
@@ -62,10 +71,47 @@ func (l *cascadeLeg) Hangup(context.Context, Reason) error {
 	return nil
 }
 
+// isStandIn reports whether leg stands in for another node's member.
+func isStandIn(leg Leg) bool {
+	_, ok := leg.(*cascadeLeg)
+	return ok
+}
+
 // silentObserver is the observer of a stand-in: its UI is on its node.
-type silentObserver struct{}
+// changed, if set, hears every change of the room's roster or meeting
+// state, which the cascade then tells the other nodes; it must not block.
+type silentObserver struct {
+	changed func()
+	chat    func(ChatMessage) // hears the room's new chat messages
+}
+
+// Roster tells the cascade the members' state may have changed.
+func (o silentObserver) Roster(string, []Member) {
+	if o.changed != nil {
+		o.changed()
+	}
+}
+
+// MeetingState tells the cascade the room's lock may have changed.
+func (o silentObserver) MeetingState(string, MeetingState) {
+	if o.changed != nil {
+		o.changed()
+	}
+}
+
+// Chat hands the room's new messages to the cascade (not the history a
+// joining stand-in is given: those were sent when they were new).
+func (o silentObserver) Chat(_ string, msgs []ChatMessage, history bool) {
+	if o.chat == nil || history {
+		return
+	}
+	for _, m := range msgs {
+		o.chat(m)
+	}
+}
+
+func (silentObserver) Notice(string, Notice) {}
 
 func (silentObserver) Joined(string, RoomSpec, string)   {}
-func (silentObserver) Roster(string, []Member)           {}
 func (silentObserver) Speakers(string, string, []string) {}
 func (silentObserver) VideoSlots(string, []Slot)         {}

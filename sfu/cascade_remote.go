@@ -34,6 +34,7 @@ func (r *CascadeRoom) SetRemote(ctx context.Context, members []CascadeMember) {
 			r.join(ctx, m)
 		}
 	}
+	r.showStates(ctx, members)
 }
 
 func sameTracks(a, b CascadeMember) bool {
@@ -43,18 +44,32 @@ func sameTracks(a, b CascadeMember) bool {
 // join puts a stand-in for m into the local conference.
 func (r *CascadeRoom) join(ctx context.Context, m CascadeMember) {
 	l := newCascadeLeg(m, r.keyframe)
+	r.mu.Lock()
+	l.mod = r.moderate
+	obs := silentObserver{changed: r.changed, chat: r.chatOut}
+	closed := r.closed
+	r.mu.Unlock()
+	if closed { // a bus handler racing Close: the room is no longer ours
+		return
+	}
 	spec, _ := r.cs.Spec(r.number)
-	conf, err := r.cs.Join(ctx, r.number, spec.PIN, "cascade-"+m.ID, l, silentObserver{})
+	conf, err := r.cs.Join(ctx, r.number, spec.PIN, "cascade-"+m.ID, l, obs)
 	if err != nil {
 		r.log.Warn("cascade: remote member not joined", "leg", m.ID, "node", m.Node, "err", err)
 		return
 	}
-	for i, t := range m.Tracks {
-		r.cas.route(t.SSRC, l.ups[i])
-	}
 	r.mu.Lock()
-	r.remote[m.ID], r.confs[m.ID] = l, conf
+	if closed = r.closed; !closed {
+		for i, t := range m.Tracks {
+			r.cas.route(t.SSRC, l.ups[i])
+		}
+		r.remote[m.ID], r.confs[m.ID] = l, conf
+	}
 	r.mu.Unlock()
+	if closed { // Close ran while it joined: it would stay for good
+		_ = l.Hangup(context.Background(), ReasonHangup)
+		r.cs.Leave(conf, l)
+	}
 }
 
 // leave takes a stand-in out of the local conference.
@@ -88,6 +103,7 @@ func (r *CascadeRoom) Remote() []string {
 // Close takes every stand-in out and stops sending.
 func (r *CascadeRoom) Close() {
 	r.mu.Lock()
+	r.closed = true
 	legs := make([]*cascadeLeg, 0, len(r.remote))
 	for _, l := range r.remote {
 		legs = append(legs, l)

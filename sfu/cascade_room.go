@@ -19,6 +19,13 @@ type CascadeRoom struct {
 	topK     int
 	keyframe func(node string, ssrc uint32)
 	log      *slog.Logger
+	// moderate carries a moderator's action to another node; changed is
+	// told when the room's roster or lock changes here (SetMeeting).
+	moderate func(CascadeMod)
+	changed  func()
+	sendChat func(ChatMessage) // hands this node's chat to the others
+	chatSent uint64            // the last message id handed on
+	closed   bool              // Close ran: no stand-in joins any more
 
 	mu     sync.Mutex
 	host   bool
@@ -83,15 +90,23 @@ func (r *CascadeRoom) members(ctx context.Context) []Leg {
 }
 
 // LocalMembers are this node's own members of the room, as the other
-// nodes are told of them.
+// nodes are told of them: who, their tracks and their meeting state.
 func (r *CascadeRoom) LocalMembers(ctx context.Context) []CascadeMember {
-	var out []CascadeMember
-	for _, leg := range r.members(ctx) {
-		if _, stand := leg.(*cascadeLeg); stand {
-			continue
-		}
-		out = append(out, describeMember(leg, r.self))
+	conf := r.live()
+	if conf == nil {
+		return nil
 	}
+	var out []CascadeMember
+	_ = conf.do(ctx, func() {
+		for _, m := range conf.members {
+			if isStandIn(m.leg) {
+				continue
+			}
+			cm := describeMember(m.leg, r.self)
+			cm.MicOff, cm.ModMuted, cm.Hand, cm.Moderator = m.meet.micOff, m.meet.modMuted, m.meet.hand, m.meet.moderator
+			out = append(out, cm)
+		}
+	})
 	return out
 }
 

@@ -76,21 +76,27 @@ func (c *Conference) SendChat(ctx context.Context, leg Leg, text string) error {
 		if !m.meet.chatBurst.take(now) {
 			return ErrChatRate
 		}
-		c.meeting.chatSeq++
 		id := leg.Identity()
-		msg := ChatMessage{ID: c.meeting.chatSeq, From: leg.ID(), Number: id.Number, Name: id.Name, Text: clean, At: now.UnixMilli()}
-		c.meeting.chat = append(c.meeting.chat, msg)
-		if over := len(c.meeting.chat) - c.cfg.Meeting.ChatHistory; over > 0 {
-			c.meeting.chat = append(c.meeting.chat[:0], c.meeting.chat[over:]...)
-		}
-		one := []ChatMessage{msg}
-		for _, o := range c.members {
-			if mo, ok := o.obs.(MeetingObserver); ok {
-				mo.Chat(o.callID, one, false)
-			}
-		}
+		c.postChat(ChatMessage{From: leg.ID(), Number: id.Number, Name: id.Name, Text: clean, At: now.UnixMilli()})
 		return nil
 	})
+}
+
+// postChat numbers msg, keeps it in the history and gives it to every
+// member (stand-ins hand it on to the room's other nodes).
+func (c *Conference) postChat(msg ChatMessage) {
+	c.meeting.chatSeq++
+	msg.ID = c.meeting.chatSeq
+	c.meeting.chat = append(c.meeting.chat, msg)
+	if over := len(c.meeting.chat) - c.cfg.Meeting.ChatHistory; over > 0 {
+		c.meeting.chat = append(c.meeting.chat[:0], c.meeting.chat[over:]...)
+	}
+	one := []ChatMessage{msg}
+	for _, o := range c.members {
+		if mo, ok := o.obs.(MeetingObserver); ok {
+			mo.Chat(o.callID, one, false)
+		}
+	}
 }
 
 // sendHistory gives a new participant the chat so far.

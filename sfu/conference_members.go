@@ -15,7 +15,7 @@ func (c *Conference) joinOnLoop(callID string, leg Leg, obs ConferenceObserver) 
 		return ErrRoomFull
 	}
 	moderator := c.mayModerate(leg)
-	if c.meeting.locked && !moderator {
+	if c.meeting.locked && !moderator && !isStandIn(leg) { // another node admitted a stand-in's member
 		return ErrRoomLocked
 	}
 	m := c.newMember(callID, leg, obs)

@@ -30,6 +30,10 @@ func (c *Conference) Moderate(ctx context.Context, by Leg, action ModAction, tar
 			c.log.Warn("moderator action refused: not a moderator", "action", string(action), "by", byID.Number, "by_leg", by.ID(), "target", target)
 			return ErrNotModerator
 		}
+		if c.forwardModeration(by, action, target, on) { // a member of another node: its node acts
+			c.log.Info("moderator action sent to the member's node", "action", string(action), "on", on, "by", byID.Number, "target_leg", target)
+			return nil
+		}
 		var err error
 		removed, err = c.moderateOnLoop(mod, action, target, on)
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -28,6 +29,9 @@ type Bridges struct {
 	runs  map[string]*bridgeRun // by room
 	wg    sync.WaitGroup
 	done  bool
+	// gate says whether this node may bridge a room (rooms across nodes:
+	// only the host of the room's cascade does); nil: always.
+	gate atomic.Pointer[func(room string) bool]
 }
 
 // bridgeRun is the goroutine keeping one room's bridge up.
@@ -59,6 +63,25 @@ func (b *Bridges) Update(specs []BridgeSpec) {
 	b.mu.Unlock()
 }
 
+// SetGate makes f decide whether this node bridges room: with rooms
+// across nodes only the host of the room's cascade dials its bridge, so
+// the PBX conference is joined once, not once per node (its audio reaches
+// the other nodes through the cascade like a member's). Call Evaluate
+// whenever f's answer for a room may have changed.
+func (b *Bridges) SetGate(f func(room string) bool) {
+	b.gate.Store(&f)
+}
+
+// mayBridge is the gate's answer for room.
+func (b *Bridges) mayBridge(room string) bool {
+	f := b.gate.Load()
+	return f == nil || *f == nil || (*f)(room)
+}
+
+// Evaluate starts or stops room's bridge as its members and the gate
+// now say.
+func (b *Bridges) Evaluate(room string) { b.evaluate(room) }
+
 // Attempts is how many times room's bridge has been dialled in its
 // current run (0 when not running).
 func (b *Bridges) Attempts(room string) int {
@@ -72,6 +95,7 @@ func (b *Bridges) Attempts(room string) int {
 
 // evaluate starts or stops room's bridge after a join or leave.
 func (b *Bridges) evaluate(room string) {
+	may := b.mayBridge(room) // before b.mu: the gate takes its own locks
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	spec, bridged := b.specs[room]
@@ -81,7 +105,7 @@ func (b *Bridges) evaluate(room string) {
 		real--
 	}
 	switch {
-	case real > 0 && run == nil && bridged && !b.done:
+	case real > 0 && run == nil && bridged && may && !b.done:
 		ctx, cancel := context.WithCancel(context.Background())
 		run = &bridgeRun{cancel: cancel}
 		b.runs[room] = run
@@ -90,7 +114,7 @@ func (b *Bridges) evaluate(room string) {
 			defer b.wg.Done()
 			b.keepUp(ctx, spec, run)
 		}()
-	case real <= 0 && run != nil:
+	case (real <= 0 || !may) && run != nil:
 		run.cancel()
 	}
 }

@@ -19,7 +19,7 @@ func (b *Bridges) keepUp(ctx context.Context, spec BridgeSpec, run *bridgeRun) {
 		run.cancel()
 		b.evaluate(spec.Room) // someone may have joined while this run was ending
 	}()
-	for failures := 0; ; {
+	for failures := 0; b.mayBridge(spec.Room); {
 		b.mu.Lock()
 		run.attempts++
 		b.mu.Unlock()

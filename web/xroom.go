@@ -31,6 +31,8 @@ const (
 	mRoomSpeakers = "xroom.speakers" // host → edge: the speaker frame (xRoster)
 	mRoomRehost   = "xroom.rehost"   // host → edge: I stop hosting; claim again (xLink)
 	mRoomPLI      = "xroom.pli"      // any → the node a video comes from: keyframe (xPLI)
+	mRoomModerate = "xroom.moderate" // any → a member's node, or a lock to the host (sfu.CascadeMod)
+	mRoomChat     = "xroom.chat"     // edge → host → the other edges: a chat message (xChat)
 )
 
 // xLink is an edge's state as the host learns it.
@@ -49,6 +51,7 @@ type xRoster struct {
 	Members  []sfu.CascadeMember `json:"members"`
 	Dominant string              `json:"dominant"`
 	Speaking []string            `json:"speaking"`
+	Locked   bool                `json:"locked,omitempty"` // the host's lock, every node's
 }
 
 type xPLI struct {
@@ -83,6 +86,8 @@ type RoomCascade struct {
 	stop  chan struct{}
 	done  chan struct{}
 	stops []func()
+	// onHosting hears this node start or stop hosting a room (bridges).
+	onHosting func(room string)
 	// keyframes counts keyframe requests that reached this node from
 	// viewers on other nodes.
 	keyframes atomic.Uint64
@@ -95,6 +100,7 @@ type xroom struct {
 	r      *sfu.CascadeRoom
 	host   string // "" until claimed
 	linked bool   // edge: the host knows us
+	heard  bool   // edge: a roster came since this node joined the cascade
 	edges  map[string]*xedge
 	op     sync.Mutex // serialises stand-in changes
 }

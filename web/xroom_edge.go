@@ -44,11 +44,16 @@ func (c *RoomCascade) syncEdge(ctx context.Context, x *xroom, host string, local
 
 // applyRoster makes the host's view of the others this node's.
 func (c *RoomCascade) applyRoster(ctx context.Context, x *xroom, roster xRoster) {
+	c.mu.Lock()
+	first := !x.heard
+	x.heard = true
+	c.mu.Unlock()
 	x.op.Lock()
 	defer x.op.Unlock()
 	x.r.SetRemote(ctx, roster.Members)
 	x.r.Reconcile(ctx)
 	x.r.SetSpeakers(ctx, roster.Dominant, roster.Speaking)
+	x.r.SetLocked(ctx, roster.Locked, first)
 }
 
 // resetEdge forgets host (dead, gone or no longer hosting): the next
@@ -85,6 +90,9 @@ func (c *RoomCascade) teardown(ctx context.Context, x *xroom) {
 	x.op.Lock()
 	x.r.Close()
 	x.op.Unlock()
+	if host == c.cl.Self() {
+		c.hostingChanged(x.number)
+	}
 }
 
 // keyframeOf asks for keyframes of room number's remote videos: from the

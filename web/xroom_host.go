@@ -21,6 +21,8 @@ func (c *RoomCascade) handle() {
 	c.cl.Handle(mRoomSpeakers, c.onSpeakers)
 	c.cl.Handle(mRoomRehost, c.onRehost)
 	c.cl.Handle(mRoomPLI, c.onPLI)
+	c.cl.Handle(mRoomModerate, c.onModerate)
+	c.cl.Handle(mRoomChat, c.onChat)
 }
 
 // hosted is room's state if this node hosts it.
@@ -41,6 +43,7 @@ func (c *RoomCascade) hosted(ctx context.Context, room string) *xroom {
 			x.host = h
 			c.mu.Unlock()
 			host = h
+			c.hostingChanged(room)
 		}
 	}
 	if host != c.cl.Self() {

@@ -26,12 +26,20 @@ type cascadeNode struct {
 	rooms *sfu.Conferences
 	cas   *sfu.Cascade
 	rc    *RoomCascade
-	once  sync.Once
+	// bridges dial room 7000's PBX bridge when a test asks for one.
+	bridges *sfu.Bridges
+	once    sync.Once
 }
 
 func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 func newCascadeNode(t *testing.T, hub *cluster.Hub, id string, mode sfu.VideoMode) *cascadeNode {
+	t.Helper()
+	return newCascadeNodeFor(t, hub, id, sfu.RoomSpec{Number: "7000", Name: "All hands", Video: mode})
+}
+
+// newCascadeNodeFor is a node whose only room is spec (number 7000).
+func newCascadeNodeFor(t *testing.T, hub *cluster.Hub, id string, spec sfu.RoomSpec) *cascadeNode {
 	t.Helper()
 	log := quietLog()
 	n := &cascadeNode{id: id}
@@ -47,7 +55,7 @@ func newCascadeNode(t *testing.T, hub *cluster.Hub, id string, mode sfu.VideoMod
 		Speaker: audiolevel.DefaultParams(), Codecs: sfu.OpusCodecs{},
 		Tick: 20 * time.Millisecond, DecideEvery: 1, Now: time.Now,
 	}
-	n.rooms = sfu.NewConferences([]sfu.RoomSpec{{Number: "7000", Name: "All hands", Video: mode}}, cfg, log)
+	n.rooms = sfu.NewConferences([]sfu.RoomSpec{spec}, cfg, log)
 	if n.cas, err = sfu.NewCascade("127.0.0.1:0", log); err != nil {
 		t.Fatal(err)
 	}
@@ -61,6 +69,9 @@ func newCascadeNode(t *testing.T, hub *cluster.Hub, id string, mode sfu.VideoMod
 // stop is the node leaving: the cascade, its socket, the bus, the media.
 func (n *cascadeNode) stop() {
 	n.once.Do(func() {
+		if n.bridges != nil {
+			n.bridges.Close()
+		}
 		n.rc.Close()
 		n.cas.Close()
 		_ = n.bus.Close()
@@ -74,6 +85,7 @@ type roomObserver struct {
 	roster   []sfu.Member
 	dominant string
 	slots    []sfu.Slot
+	chat     []sfu.ChatMessage // as the tab shows it: history, then new ones
 }
 
 func (o *roomObserver) Joined(string, sfu.RoomSpec, string) {}
@@ -123,27 +135,64 @@ type roomUser struct {
 // answering server offers as a browser does.
 func joinUser(t *testing.T, n *cascadeNode, number string, opts sfutest.Options) *roomUser {
 	t.Helper()
+	u, err := tryJoin(t, n, number, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// tryJoin is joinUser that reports the room's refusal; like a call, the
+// member leaves the room when its leg ends.
+func tryJoin(t *testing.T, n *cascadeNode, number string, opts sfutest.Options) (*roomUser, error) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	c, leg, err := connectClient(ctx, n, sfu.Identity{Number: number, Name: "N" + number}, opts)
+	if c != nil {
+		t.Cleanup(func() { _ = c.Close() })
+	}
+	if leg != nil {
+		t.Cleanup(func() { _ = leg.Hangup(context.Background(), sfu.ReasonHangup) })
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := &roomUser{number: number, client: c, leg: leg, obs: &roomObserver{}}
+	conf, err := n.rooms.Join(ctx, "7000", "", "call-"+number, leg, u.obs)
+	if err != nil {
+		return nil, err
+	}
+	leave := sync.OnceFunc(func() { n.rooms.Leave(conf, leg) })
+	stop := sfu.AfterDone(leg, leave)
+	t.Cleanup(func() {
+		stop()
+		leave()
+	})
+	return u, nil
+}
+
+// connectClient connects a pion client to node n's media as a browser
+// does (it answers the server's later offers too); the caller closes
+// what it returns, also on error.
+func connectClient(ctx context.Context, n *cascadeNode, id sfu.Identity, opts sfutest.Options) (*sfutest.Client, *sfu.WebRTCLeg, error) {
 	c, err := sfutest.NewClientWith(opts)
 	if err != nil {
-		t.Fatal(err)
+		return nil, nil, err
 	}
-	t.Cleanup(func() { _ = c.Close() })
 	offer, err := c.Offer(ctx)
 	if err != nil {
-		t.Fatal(err)
+		return c, nil, err
 	}
-	leg, answer, err := n.api.NewWebRTCLeg(ctx, sfu.Identity{Number: number, Name: "N" + number}, offer)
+	leg, answer, err := n.api.NewWebRTCLeg(ctx, id, offer)
 	if err != nil {
-		t.Fatal(err)
+		return c, nil, err
 	}
-	t.Cleanup(func() { _ = leg.Hangup(context.Background(), sfu.ReasonHangup) })
 	if err := c.Answer(answer); err != nil {
-		t.Fatal(err)
+		return c, leg, err
 	}
 	if err := c.Connected(ctx); err != nil {
-		t.Fatal(err)
+		return c, leg, err
 	}
 	c.Listen()
 	leg.SetOfferHandler(func(offer string) {
@@ -155,13 +204,7 @@ func joinUser(t *testing.T, n *cascadeNode, number string, opts sfutest.Options)
 			}
 		}()
 	})
-	u := &roomUser{number: number, client: c, leg: leg, obs: &roomObserver{}}
-	conf, err := n.rooms.Join(ctx, "7000", "", "call-"+number, leg, u.obs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.rooms.Leave(conf, leg) })
-	return u
+	return c, leg, nil
 }
 
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {

@@ -39,6 +39,8 @@ func (c *RoomCascade) part(number string) *xroom {
 	if x == nil {
 		x = &xroom{number: number, edges: map[string]*xedge{}}
 		x.r = sfu.NewCascadeRoom(c.rooms, c.cas, number, c.cl.Self(), c.topK, c.keyframeOf(number), c.log)
+		x.r.SetMeeting(c.moderateFor(number), func() { c.changed(number) })
+		x.r.SetChat(c.chatFor(number))
 		c.parts[number] = x
 	}
 	return x
@@ -60,6 +62,9 @@ func (c *RoomCascade) hostOf(ctx context.Context, x *xroom) string {
 	c.mu.Lock()
 	x.host = host
 	c.mu.Unlock()
+	if host == c.cl.Self() {
+		c.hostingChanged(x.number)
+	}
 	return host
 }
 
@@ -94,7 +99,7 @@ func (c *RoomCascade) edgeMembers(x *xroom, skip string) []sfu.CascadeMember {
 func (c *RoomCascade) rosterFor(ctx context.Context, x *xroom, node string) xRoster {
 	members := append(x.r.LocalMembers(ctx), c.edgeMembers(x, node)...)
 	dominant, speaking := x.r.Speakers(ctx)
-	return xRoster{Room: x.number, Members: members, Dominant: dominant, Speaking: speaking}
+	return xRoster{Room: x.number, Members: members, Dominant: dominant, Speaking: speaking, Locked: x.r.Locked(ctx)}
 }
 
 // pushRosters tells every edge but skip its roster (worker only).

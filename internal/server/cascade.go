@@ -22,6 +22,10 @@ func (s *Server) startCascade(cfg *configs.Config) error {
 		return err
 	}
 	s.cascade, s.cascadeSock = rc, cas
+	if s.bridges != nil { // a bridged room is dialled by its host only
+		s.bridges.SetGate(rc.Hosts)
+		rc.OnHosting(s.bridges.Evaluate)
+	}
 	return nil
 }
 
