@@ -1,0 +1,376 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The room step of the three-node suite (issue #18, docs/cluster.md "Rooms
+// across nodes"): room 800 with Alice on n1 (she joins first, so n1 hosts
+// the room's cascade), Bob and Dave on n2, Carol on n3. Alice, Bob and
+// Carol talk with their cameras on; Dave joins audio-only and muted, a
+// second listener on n2. Each browser's received mix is watched with a
+// WebAudio analyser at every member's tone, from before its dial.
+
+// clusterRoom is room 800 of clusterNodeConfig.
+const (
+	clusterRoom      = "800"
+	clusterRoomTitle = "800 · Board"
+)
+
+// heardDB is the analyser level (dB, the strongest of three 11.7 Hz bins)
+// above which a tone counts as heard: the talkers' -20 dBFS tones arrive
+// at about -40 dB; a tone nobody plays stays below -100 dB.
+const heardDB = -70
+
+// hearingJS starts (again) the page's hearing probe: every 20 ms, while
+// the page has a call with received audio, it analyses that audio (the
+// node's mix for this listener) at each of freqs and keeps, per
+// frequency, when it was first above heardDB (page time, ms), its current
+// level and its highest level.
+const hearingJS = `((freqs, threshold) => {
+  if (window.__hear) window.__hear.stop();
+  const h = { first: {}, now: {}, max: {}, track: null };
+  window.__hear = h;
+  const ctx = window.__xptAudio || (window.__xptAudio = new AudioContext());
+  ctx.resume();
+  let an = null, src = null, data = null;
+  const timer = setInterval(() => {
+    const pc = window.xphone && window.xphone.pc();
+    const r = pc && pc.getReceivers().find((x) => x.track && x.track.kind === 'audio');
+    if (!r) return;
+    if (r.track !== h.track) {
+      if (src) src.disconnect();
+      h.track = r.track;
+      an = ctx.createAnalyser();
+      an.fftSize = 4096;
+      an.smoothingTimeConstant = 0;
+      src = ctx.createMediaStreamSource(new MediaStream([r.track]));
+      src.connect(an);
+      data = new Float32Array(an.frequencyBinCount);
+    }
+    an.getFloatFrequencyData(data);
+    const hz = ctx.sampleRate / an.fftSize, now = Date.now();
+    for (const f of freqs) {
+      const bin = Math.round(f / hz);
+      let at = -200;
+      for (let i = bin - 1; i <= bin + 1; i++) if (data[i] > at) at = data[i];
+      h.now[f] = at;
+      if (!(f in h.max) || at > h.max[f]) h.max[f] = at;
+      if (at > threshold && !h.first[f]) h.first[f] = now;
+    }
+  }, 20);
+  h.stop = () => { clearInterval(timer); if (src) src.disconnect(); };
+  return true;
+})`
+
+// hearing is the state of a page's hearing probe; the maps are keyed by
+// the frequency's decimal text.
+type hearing struct {
+	First map[string]int64   `json:"first"`
+	Now   map[string]float64 `json:"now"`
+	Max   map[string]float64 `json:"max"`
+}
+
+// roomMember is a user of the cluster in the room step.
+type roomMember struct {
+	*member
+	node int // index in clusterRig.nodes
+}
+
+// tone is the member's microphone's frequency.
+func (m *roomMember) tone() float64 { return clusterTones[m.ext] }
+
+func freqKey(f float64) string { return fmt.Sprint(f) }
+
+// startHearing (re)starts the hearing probe of m at every member's tone.
+func (m *roomMember) startHearing() {
+	m.t.Helper()
+	var freqs []float64
+	for _, ext := range []string{"1001", "1002", "1003", "1004"} {
+		freqs = append(freqs, clusterTones[ext])
+	}
+	m.eval(fmt.Sprintf("%s(%s, %d)", hearingJS, jsValue(freqs), heardDB), nil)
+}
+
+func (m *roomMember) hearing() hearing {
+	m.t.Helper()
+	var h hearing
+	m.eval(`(() => { const h = window.__hear || {}; return { first: h.first || {}, now: h.now || {}, max: h.max || {} }; })()`, &h)
+	return h
+}
+
+// stopHearing ends the probe's timer and analyser.
+func (m *roomMember) stopHearing() {
+	m.eval(`window.__hear ? (window.__hear.stop(), true) : false`, nil)
+}
+
+// waitHears waits until m hears each talker's tone now, and returns the
+// probe's state then.
+func (m *roomMember) waitHears(talkers []*roomMember, timeout time.Duration) hearing {
+	m.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		h := m.hearing()
+		missing := ""
+		for _, o := range talkers {
+			if lv, ok := h.Now[freqKey(o.tone())]; !ok || lv <= heardDB {
+				missing += fmt.Sprintf(" %s (%.0f Hz at %.1f dB)", o.name, o.tone(), lv)
+			}
+		}
+		if missing == "" {
+			return h
+		}
+		if time.Now().After(deadline) {
+			m.t.Fatalf("%s (n%d) does not hear%s within %v; levels now %v", m.name, m.node+1, missing, timeout, h.Now)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// requireNeverHeardSelf checks m's mix never carried m's own tone.
+func (m *roomMember) requireNeverHeardSelf() {
+	m.t.Helper()
+	h := m.hearing()
+	own := freqKey(m.tone())
+	if at := h.First[own]; at != 0 || h.Max[own] > heardDB {
+		m.t.Errorf("%s hears herself/himself: %.0f Hz reached %.1f dB in the mix (first at %d)", m.name, m.tone(), h.Max[own], at)
+	}
+	m.t.Logf("%s (n%d): highest levels heard %v (own tone %.0f Hz)", m.name, m.node+1, h.Max, m.tone())
+}
+
+// dialAt is when m last clicked Video call or Audio call (page time, ms).
+func (m *roomMember) dialAt() int64 {
+	m.t.Helper()
+	var at int64
+	m.eval(`window.__conf.dialAt`, &at)
+	return at
+}
+
+// roomMembers turns the rig's users into the room's members and gives
+// their pages the conference probe (tiles, framing, clicks). The probe
+// wraps the page's WebSocket; that wrapper is taken off again at the end
+// of the step (restoreSocket), so later steps see the page as before.
+func (c *clusterRig) roomMembers() []*roomMember {
+	c.t.Helper()
+	var out []*roomMember
+	for _, u := range []struct {
+		ext, name string
+		node      int
+	}{{"1001", "Alice", 0}, {"1002", "Bob", 1}, {"1003", "Carol", 2}, {"1004", "Dave", 1}} {
+		b := c.users[u.ext]
+		b.eval(`(window.__wsBeforeProbe = window.WebSocket, true)`, nil)
+		b.eval(conferenceProbeJS, nil)
+		m := &roomMember{member: &member{browser: b, ext: u.ext, name: u.name, camera: clusterCameras[u.ext]}, node: u.node}
+		out = append(out, m)
+	}
+	return out
+}
+
+func (m *roomMember) restoreSocket() {
+	m.eval(`(window.WebSocket = window.__wsBeforeProbe || window.WebSocket, true)`, nil)
+}
+
+// clusterRoomOnThreeNodes: room 800 with members homed on all three nodes.
+// Everyone hears every talker on the other nodes and never their own tone;
+// the Users list is the same in every browser; every camera is decoded on
+// the other nodes; the blue speaker frame is on the same member's tile in
+// every browser and moves with the talker.
+func clusterRoomOnThreeNodes(t *testing.T, c *clusterRig) {
+	all := c.roomMembers()
+	alice, bob, carol, dave := all[0], all[1], all[2], all[3]
+	talkers := []*roomMember{alice, bob, carol}
+	defer func() {
+		for _, m := range all {
+			m.stopHearing()
+			m.restoreSocket()
+		}
+	}()
+
+	joined := map[*roomMember]int64{}
+	for _, m := range all {
+		m.startHearing()
+		m.joinRoom(clusterRoom, clusterRoomTitle, m != dave, m == dave)
+		joined[m] = m.dialAt()
+		if m == alice { // n1 claims the room first: it hosts the cascade
+			c.waitRoomHost(clusterRoom, "n1")
+		}
+	}
+
+	// Hearing: each listener's mix carries every talker on another node
+	// (and Bob, on Dave's own node, for Dave), never the listener's own tone.
+	for _, m := range all {
+		var others []*roomMember
+		for _, o := range talkers {
+			if o != m {
+				others = append(others, o)
+			}
+		}
+		m.waitHears(others, mediaTimeout)
+	}
+	c.logJoinFigures(all, joined)
+
+	c.requireSameUsers(all)
+	for _, m := range talkers {
+		want := map[string]rgb{}
+		for _, o := range talkers {
+			if o != m {
+				want["Participant "+o.ext] = o.camera
+			}
+		}
+		m.requireRemoteVideos(want, mediaTimeout)
+	}
+
+	// The speaker: Alice alone talks, then Carol (n3), then Bob (n2).
+	bob.setMic(true)
+	carol.setMic(true)
+	requireSpeakerEverywhere(all, alice, 0)
+	for _, next := range []*roomMember{carol, bob} {
+		prev := speakerNow(all)
+		prev.setMic(true)
+		at := next.setMic(false)
+		lats := requireSpeakerEverywhere(all, next, at)
+		t.Logf("FIGURE room across three nodes: speaker switch to %s (n%d) seen on all nodes %v after the unmute (per browser: %s)",
+			next.name, next.node+1, maxDuration(lats), formatLatencies(lats))
+	}
+	for _, m := range all {
+		m.requireNeverHeardSelf()
+	}
+	for _, m := range all {
+		m.click("button", "Hang up")
+		m.waitUntil(m.name+" idle after leaving the room", signalTimeout, idle())
+	}
+}
+
+// speakerNow is the member whose microphone is on among the talkers.
+func speakerNow(all []*roomMember) *roomMember {
+	for _, m := range all {
+		if m.pressed("Mute microphone") == "false" {
+			return m
+		}
+	}
+	return nil
+}
+
+// requireSpeakerEverywhere waits until every browser frames the speaker's
+// tile (the speaker's own browser: "You"), in blue and alone, and returns
+// per browser how long after since (page ms; 0: not timed) it was framed.
+func requireSpeakerEverywhere(all []*roomMember, speaker *roomMember, since int64) map[string]time.Duration {
+	lats := map[string]time.Duration{}
+	for _, m := range all {
+		label := "Participant " + speaker.ext
+		if m == speaker {
+			label = "You"
+		}
+		if since == 0 {
+			m.waitUntil(fmt.Sprintf("%s framed", label), signalTimeout, framedJS(label))
+		} else {
+			lats[fmt.Sprintf("%s n%d", m.name, m.node+1)] = m.waitFramed(label, since, 5*time.Second)
+		}
+		m.requireBlueFrame(label)
+	}
+	return lats
+}
+
+func maxDuration(lats map[string]time.Duration) time.Duration {
+	var most time.Duration
+	for _, d := range lats {
+		most = max(most, d)
+	}
+	return most
+}
+
+func formatLatencies(lats map[string]time.Duration) string {
+	var parts []string
+	for _, who := range []string{"Alice n1", "Bob n2", "Carol n3", "Dave n2"} {
+		if d, ok := lats[who]; ok {
+			parts = append(parts, fmt.Sprintf("%s %v", who, d))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// logJoinFigures logs, per member who joined after someone on another
+// node talked, the time from its dial click to the first tone of a talker
+// on another node in its mix; and per talker, from its click to its tone
+// in the mix of the listeners on other nodes.
+func (c *clusterRig) logJoinFigures(all []*roomMember, joined map[*roomMember]int64) {
+	c.t.Helper()
+	heard := map[*roomMember]hearing{}
+	for _, m := range all {
+		heard[m] = m.hearing()
+	}
+	for _, m := range all {
+		first := int64(0)
+		from := ""
+		for _, o := range all {
+			at := heard[m].First[freqKey(o.tone())]
+			if o.node == m.node || at == 0 || joined[o] > joined[m] {
+				continue
+			}
+			if first == 0 || at < first {
+				first, from = at, o.name
+			}
+		}
+		if first != 0 {
+			c.t.Logf("FIGURE room across three nodes: %s (n%d) joined → first audio from another node (%s) %v after the click",
+				m.name, m.node+1, from, time.Duration(first-joined[m])*time.Millisecond)
+		}
+	}
+	for _, o := range all {
+		var parts []string
+		for _, m := range all {
+			if at := heard[m].First[freqKey(o.tone())]; m.node != o.node && at != 0 && joined[m] < joined[o] {
+				parts = append(parts, fmt.Sprintf("%s (n%d) %v", m.name, m.node+1, time.Duration(at-joined[o])*time.Millisecond))
+			}
+		}
+		if len(parts) > 0 {
+			c.t.Logf("FIGURE room across three nodes: %s (n%d) joined → heard on the other nodes after the click: %s",
+				o.name, o.node+1, strings.Join(parts, ", "))
+		}
+	}
+}
+
+// usersRowsJS lists the Users tooltip's rows ("NUMBER NAME") in order.
+const usersRowsJS = `[...document.querySelectorAll('#users-list li')].map((li) =>
+  li.querySelector('.users-number').textContent + ' ' + li.querySelector('.users-name').textContent)`
+
+// requireSameUsers checks that every browser's Users badge says 4 and its
+// tooltip lists the four members, in the same order everywhere.
+func (c *clusterRig) requireSameUsers(all []*roomMember) {
+	c.t.Helper()
+	people := []string{"1001 Alice", "1002 Bob", "1003 Carol", "1004 Dave"}
+	var first []string
+	for _, m := range all {
+		m.requireUsers(len(people), people...)
+		var rows []string
+		m.eval(usersRowsJS, &rows)
+		if first == nil {
+			first = rows
+			c.t.Logf("Users list on %s's screen (n%d): %q", m.name, m.node+1, rows)
+		} else if !equalStrings(rows, first) {
+			c.t.Errorf("%s's Users list (n%d) is %q, %s's is %q: not the same", m.name, m.node+1, rows, all[0].name, first)
+		}
+	}
+}
+
+// waitRoomHost waits until the directory names node as room's host.
+func (c *clusterRig) waitRoomHost(room, node string) {
+	c.t.Helper()
+	deadline := time.Now().Add(signalTimeout)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		host, _ := c.rdb.Get(ctx, "{xphone}:room:"+room).Result()
+		cancel()
+		if host == node {
+			return
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("room %s is hosted by %q, want %s", room, host, node)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
