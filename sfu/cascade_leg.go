@@ -20,6 +20,9 @@ type CascadeMember struct {
 	Name   string         `json:"name,omitempty"`
 	Node   string         `json:"node"`
 	Tracks []CascadeTrack `json:"tracks,omitempty"`
+	// Joined is when (Unix ms, its node's clock) the member joined the
+	// room, so every node lists the room in one join order.
+	Joined int64 `json:"joined,omitempty"`
 }
 
 // cascadeLeg stands in the local conference for a member of another

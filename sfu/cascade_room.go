@@ -85,12 +85,24 @@ func (r *CascadeRoom) members(ctx context.Context) []Leg {
 // LocalMembers are this node's own members of the room, as the other
 // nodes are told of them.
 func (r *CascadeRoom) LocalMembers(ctx context.Context) []CascadeMember {
-	var out []CascadeMember
-	for _, leg := range r.members(ctx) {
-		if _, stand := leg.(*cascadeLeg); stand {
-			continue
+	conf := r.live()
+	if conf == nil {
+		return nil
+	}
+	var legs []Leg
+	var joined []int64
+	_ = conf.do(ctx, func() {
+		for _, m := range conf.members {
+			if _, stand := m.leg.(*cascadeLeg); !stand {
+				legs, joined = append(legs, m.leg), append(joined, m.joined.UnixMilli())
+			}
 		}
-		out = append(out, describeMember(leg, r.self))
+	})
+	out := make([]CascadeMember, 0, len(legs))
+	for i, leg := range legs {
+		m := describeMember(leg, r.self)
+		m.Joined = joined[i]
+		out = append(out, m)
 	}
 	return out
 }

@@ -23,17 +23,26 @@ const (
 
 // heardDB is the analyser level (dB, the strongest of three 11.7 Hz bins)
 // above which a tone counts as heard: the talkers' -20 dBFS tones arrive
-// at about -40 dB; a tone nobody plays stays below -100 dB.
-const heardDB = -70
+// at -30 to -34 dB. A member joining makes a click in everyone's mix that
+// reaches -51 to -62 dB at every frequency for one analyser window (85
+// ms), so a tone counts as heard only when it stays above heardDB for
+// heardRun samples (160 ms), and levels are compared by their median.
+const (
+	heardDB  = -70
+	heardRun = 8
+)
 
 // hearingJS starts (again) the page's hearing probe: every 20 ms, while
 // the page has a call with received audio, it analyses that audio (the
 // node's mix for this listener) at each of freqs and keeps, per
-// frequency, when it was first above heardDB (page time, ms), its current
-// level and its highest level.
-const hearingJS = `((freqs, threshold) => {
+// frequency, when it was first heard (the first sample of the first run
+// of heardRun samples above heardDB; page time, ms), the median of the
+// last 25 samples (0.5 s) and the highest level.
+const hearingJS = `((freqs, threshold, run) => {
   if (window.__hear) window.__hear.stop();
   const h = { first: {}, now: {}, max: {}, track: null };
+  const recent = {}, since = {};
+  const median = (a) => { const s = [...a].sort((x, y) => x - y); return s[s.length >> 1]; };
   window.__hear = h;
   const ctx = window.__xptAudio || (window.__xptAudio = new AudioContext());
   ctx.resume();
@@ -58,17 +67,22 @@ const hearingJS = `((freqs, threshold) => {
       const bin = Math.round(f / hz);
       let at = -200;
       for (let i = bin - 1; i <= bin + 1; i++) if (data[i] > at) at = data[i];
-      h.now[f] = at;
       if (!(f in h.max) || at > h.max[f]) h.max[f] = at;
-      if (at > threshold && !h.first[f]) h.first[f] = now;
+      const r = recent[f] || (recent[f] = []);
+      r.push(at);
+      if (r.length > 25) r.shift();
+      h.now[f] = median(r);
+      if (at <= threshold) { since[f] = null; continue; }
+      if (!since[f]) since[f] = { at: now, n: 0 };
+      if (++since[f].n >= run && !h.first[f]) h.first[f] = since[f].at;
     }
   }, 20);
   h.stop = () => { clearInterval(timer); if (src) src.disconnect(); };
   return true;
 })`
 
-// hearing is the state of a page's hearing probe; the maps are keyed by
-// the frequency's decimal text.
+// hearing is the state of a page's hearing probe (Now: the median of the
+// last 0.5 s); the maps are keyed by the frequency's decimal text.
 type hearing struct {
 	First map[string]int64   `json:"first"`
 	Now   map[string]float64 `json:"now"`
@@ -93,7 +107,7 @@ func (m *roomMember) startHearing() {
 	for _, ext := range []string{"1001", "1002", "1003", "1004"} {
 		freqs = append(freqs, clusterTones[ext])
 	}
-	m.eval(fmt.Sprintf("%s(%s, %d)", hearingJS, jsValue(freqs), heardDB), nil)
+	m.eval(fmt.Sprintf("%s(%s, %d, %d)", hearingJS, jsValue(freqs), heardDB, heardRun), nil)
 }
 
 func (m *roomMember) hearing() hearing {
@@ -108,8 +122,8 @@ func (m *roomMember) stopHearing() {
 	m.eval(`window.__hear ? (window.__hear.stop(), true) : false`, nil)
 }
 
-// waitHears waits until m hears each talker's tone now, and returns the
-// probe's state then.
+// waitHears waits until m hears each talker's tone now and not its own,
+// and returns the probe's state then.
 func (m *roomMember) waitHears(talkers []*roomMember, timeout time.Duration) hearing {
 	m.t.Helper()
 	deadline := time.Now().Add(timeout)
@@ -121,25 +135,30 @@ func (m *roomMember) waitHears(talkers []*roomMember, timeout time.Duration) hea
 				missing += fmt.Sprintf(" %s (%.0f Hz at %.1f dB)", o.name, o.tone(), lv)
 			}
 		}
-		if missing == "" {
+		own := h.Now[freqKey(m.tone())]
+		if missing == "" && own < heardDB {
 			return h
 		}
 		if time.Now().After(deadline) {
+			if missing == "" {
+				m.t.Fatalf("%s (n%d) hears their own %.0f Hz at %.1f dB; levels now %v", m.name, m.node+1, m.tone(), own, h.Now)
+			}
 			m.t.Fatalf("%s (n%d) does not hear%s within %v; levels now %v", m.name, m.node+1, missing, timeout, h.Now)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 }
 
-// requireNeverHeardSelf checks m's mix never carried m's own tone.
+// requireNeverHeardSelf checks m's own tone was never heard in its mix
+// during the whole stay (no run of heardRun samples above heardDB).
 func (m *roomMember) requireNeverHeardSelf() {
 	m.t.Helper()
 	h := m.hearing()
 	own := freqKey(m.tone())
-	if at := h.First[own]; at != 0 || h.Max[own] > heardDB {
-		m.t.Errorf("%s hears herself/himself: %.0f Hz reached %.1f dB in the mix (first at %d)", m.name, m.tone(), h.Max[own], at)
+	if at := h.First[own]; at != 0 {
+		m.t.Errorf("%s hears their own %.0f Hz in the mix (from %d, highest %.1f dB)", m.name, m.tone(), at, h.Max[own])
 	}
-	m.t.Logf("%s (n%d): highest levels heard %v (own tone %.0f Hz)", m.name, m.node+1, h.Max, m.tone())
+	m.t.Logf("%s (n%d): highest levels heard %v (own tone %.0f Hz; clicks included)", m.name, m.node+1, h.Max, m.tone())
 }
 
 // dialAt is when m last clicked Video call or Audio call (page time, ms).
@@ -211,7 +230,7 @@ func clusterRoomOnThreeNodes(t *testing.T, c *clusterRig) {
 		}
 		m.waitHears(others, mediaTimeout)
 	}
-	c.logJoinFigures(all, joined)
+	c.logJoinFigures(all, talkers, joined)
 
 	c.requireSameUsers(all)
 	for _, m := range talkers {
@@ -239,9 +258,15 @@ func clusterRoomOnThreeNodes(t *testing.T, c *clusterRig) {
 	for _, m := range all {
 		m.requireNeverHeardSelf()
 	}
-	for _, m := range all {
+	// They leave one by one, the host's member first (the room moves to
+	// another node); each leave shows on the others' Users badge before the
+	// next member clicks (so no click lands on a moving layout).
+	for i, m := range all {
 		m.click("button", "Hang up")
 		m.waitUntil(m.name+" idle after leaving the room", signalTimeout, idle())
+		for _, o := range all[i+1:] {
+			o.waitVisible("button", fmt.Sprintf("Users %d", len(all)-i-1), signalTimeout)
+		}
 	}
 }
 
@@ -297,7 +322,7 @@ func formatLatencies(lats map[string]time.Duration) string {
 // node talked, the time from its dial click to the first tone of a talker
 // on another node in its mix; and per talker, from its click to its tone
 // in the mix of the listeners on other nodes.
-func (c *clusterRig) logJoinFigures(all []*roomMember, joined map[*roomMember]int64) {
+func (c *clusterRig) logJoinFigures(all, talkers []*roomMember, joined map[*roomMember]int64) {
 	c.t.Helper()
 	heard := map[*roomMember]hearing{}
 	for _, m := range all {
@@ -306,7 +331,7 @@ func (c *clusterRig) logJoinFigures(all []*roomMember, joined map[*roomMember]in
 	for _, m := range all {
 		first := int64(0)
 		from := ""
-		for _, o := range all {
+		for _, o := range talkers {
 			at := heard[m].First[freqKey(o.tone())]
 			if o.node == m.node || at == 0 || joined[o] > joined[m] {
 				continue
@@ -320,7 +345,7 @@ func (c *clusterRig) logJoinFigures(all []*roomMember, joined map[*roomMember]in
 				m.name, m.node+1, from, time.Duration(first-joined[m])*time.Millisecond)
 		}
 	}
-	for _, o := range all {
+	for _, o := range talkers {
 		var parts []string
 		for _, m := range all {
 			if at := heard[m].First[freqKey(o.tone())]; m.node != o.node && at != 0 && joined[m] < joined[o] {
