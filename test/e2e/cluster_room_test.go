@@ -21,14 +21,16 @@ const (
 	clusterRoomTitle = "800 · Board"
 )
 
-// heardDB is the analyser level (dB, the strongest of three 11.7 Hz bins)
-// above which a tone counts as heard: the talkers' -20 dBFS tones arrive
-// at -30 to -34 dB. A member joining makes a click in everyone's mix that
-// reaches -51 to -62 dB at every frequency for one analyser window (85
-// ms), so a tone counts as heard only when it stays above heardDB for
-// heardRun samples (160 ms), and levels are compared by their median.
+// Levels are the analyser's (dB, the strongest of three 11.7 Hz bins).
+// The talkers' -20 dBFS tones arrive at -30 to -34 dB; a tone nobody
+// plays (Dave's 960 Hz: he stays muted) is below -100 dB most of the
+// time, but the mix's distortions around joins and speaker changes lift
+// it to -49…-62 dB for a moment. So a tone is heard when it stays above
+// heardDB for heardRun samples (160 ms) or its median over the last 0.5 s
+// is above heardDB, and not heard when that median is below quietDB.
 const (
-	heardDB  = -70
+	heardDB  = -45
+	quietDB  = -70
 	heardRun = 8
 )
 
@@ -136,7 +138,7 @@ func (m *roomMember) waitHears(talkers []*roomMember, timeout time.Duration) hea
 			}
 		}
 		own := h.Now[freqKey(m.tone())]
-		if missing == "" && own < heardDB {
+		if missing == "" && own < quietDB {
 			return h
 		}
 		if time.Now().After(deadline) {
@@ -150,7 +152,8 @@ func (m *roomMember) waitHears(talkers []*roomMember, timeout time.Duration) hea
 }
 
 // requireNeverHeardSelf checks m's own tone was never heard in its mix
-// during the whole stay (no run of heardRun samples above heardDB).
+// during the whole stay (no run of heardRun samples above heardDB): a
+// member hearing themselves would hear their tone as loud as the others'.
 func (m *roomMember) requireNeverHeardSelf() {
 	m.t.Helper()
 	h := m.hearing()
