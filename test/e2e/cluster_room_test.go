@@ -23,7 +23,7 @@ const (
 
 // Levels are the analyser's (dB, the strongest of three 11.7 Hz bins).
 // The talkers' -20 dBFS tones arrive at -30 to -34 dB; a tone nobody
-// plays (Dave's 960 Hz: he stays muted) is below -100 dB most of the
+// plays (Dave's: he stays muted) is below -100 dB most of the
 // time, but the mix's distortions around joins and speaker changes lift
 // it to -49…-62 dB for a moment. So a tone is heard when it stays above
 // heardDB for heardRun samples (160 ms) or its median over the last 0.5 s
@@ -220,25 +220,18 @@ func (m *roomMember) restoreSocket() {
 // every browser and moves with the talker.
 func clusterRoomOnThreeNodes(t *testing.T, c *clusterRig) {
 	all := c.roomMembers()
-	alice, bob, carol, dave := all[0], all[1], all[2], all[3]
-	talkers := []*roomMember{alice, bob, carol}
+	talkers := all[:3] // Alice, Bob, Carol; Dave stays muted
 	defer func() {
 		for _, m := range all {
 			m.stopHearing()
 			m.restoreSocket()
 		}
 	}()
+	start := time.Now()
+	phase := func(what string) { t.Logf("room step: %s after %v", what, time.Since(start).Round(10*time.Millisecond)) }
 
-	joined := map[*roomMember]int64{}
-	for _, m := range all {
-		m.startHearing()
-		m.joinRoom(clusterRoom, clusterRoomTitle, m != dave, m == dave)
-		joined[m] = m.dialAt()
-		if m == alice { // n1 claims the room first: it hosts the cascade
-			c.waitRoomHost(clusterRoom, "n1")
-		}
-	}
-
+	joined := c.joinAll(all)
+	phase("all four joined")
 	// Hearing: each listener's mix carries every talker on another node
 	// (and Bob, on Dave's own node, for Dave), never the listener's own tone.
 	for _, m := range all {
@@ -250,9 +243,12 @@ func clusterRoomOnThreeNodes(t *testing.T, c *clusterRig) {
 		}
 		m.waitHears(others, mediaTimeout)
 	}
-	c.logJoinFigures(all, talkers, joined)
-
+	if slowest := c.logJoinFigures(all, talkers, joined); slowest > 3*time.Second {
+		c.logRoomLogs(clusterRoom)
+	}
+	phase("everyone hears the others")
 	c.requireSameUsers(all)
+	phase("the same Users list everywhere")
 	for _, m := range talkers {
 		want := map[string]rgb{}
 		for _, o := range talkers {
@@ -262,8 +258,38 @@ func clusterRoomOnThreeNodes(t *testing.T, c *clusterRig) {
 		}
 		m.requireRemoteVideos(want, mediaTimeout)
 	}
+	phase("every camera decoded on the other nodes")
+	speakerSteps(t, all)
+	phase("the speaker frame moved twice")
+	for _, m := range all {
+		m.requireNeverHeardSelf()
+	}
+	leaveOneByOne(all)
+	phase("everyone left")
+}
 
-	// The speaker: Alice alone talks, then Carol (n3), then Bob (n2).
+// joinAll has the members join room 800 in order, Alice first, so that
+// n1 hosts the room's cascade; it returns when each clicked to join.
+func (c *clusterRig) joinAll(all []*roomMember) map[*roomMember]int64 {
+	c.t.Helper()
+	joined := map[*roomMember]int64{}
+	for i, m := range all {
+		m.startHearing()
+		dave := m.ext == "1004"
+		m.joinRoom(clusterRoom, clusterRoomTitle, !dave, dave)
+		joined[m] = m.dialAt()
+		if i == 0 {
+			c.waitRoomHost(clusterRoom, "n1")
+		}
+	}
+	return joined
+}
+
+// speakerSteps: Alice alone talks, then Carol (n3), then Bob (n2); every
+// browser frames the talker each time.
+func speakerSteps(t *testing.T, all []*roomMember) {
+	t.Helper()
+	alice, bob, carol := all[0], all[1], all[2]
 	bob.setMic(true)
 	carol.setMic(true)
 	requireSpeakerEverywhere(all, alice, 0)
@@ -275,18 +301,34 @@ func clusterRoomOnThreeNodes(t *testing.T, c *clusterRig) {
 		t.Logf("FIGURE room across three nodes: speaker switch to %s (n%d) seen on all nodes %v after the unmute (per browser: %s)",
 			next.name, next.node+1, maxDuration(lats), formatLatencies(lats))
 	}
-	for _, m := range all {
-		m.requireNeverHeardSelf()
-	}
-	// They leave one by one, the host's member first (the room moves to
-	// another node); each leave shows on the others' Users badge before the
-	// next member clicks (so no click lands on a moving layout).
+}
+
+// leaveOneByOne: the members leave in turn, the host's member first (the
+// room moves to another node); each leave shows on the others' Users
+// badge before the next member clicks (so no click lands on a moving
+// layout).
+func leaveOneByOne(all []*roomMember) {
 	for i, m := range all {
 		m.click("button", "Hang up")
 		m.waitUntil(m.name+" idle after leaving the room", signalTimeout, idle())
 		for _, o := range all[i+1:] {
 			o.waitVisible("button", fmt.Sprintf("Users %d", len(all)-i-1), signalTimeout)
 		}
+	}
+}
+
+// logRoomLogs logs every node's log lines about room (the cascade's
+// work), to tell where a slow join spent its time.
+func (c *clusterRig) logRoomLogs(room string) {
+	c.t.Helper()
+	for _, n := range c.nodes {
+		var lines []string
+		for _, l := range strings.Split(n.logs.String(), "\n") {
+			if strings.Contains(l, "room="+room) || strings.Contains(l, "cascade") || strings.Contains(l, "xroom") {
+				lines = append(lines, l)
+			}
+		}
+		c.t.Logf("---- node %s, room %s ----\n%s", n.id, room, strings.Join(lines, "\n"))
 	}
 }
 
@@ -342,34 +384,36 @@ func formatLatencies(lats map[string]time.Duration) string {
 // node talked, the time from its dial click to the first tone of a talker
 // on another node in its mix; and per talker, from its click to its tone
 // in the mix of the listeners on other nodes.
-func (c *clusterRig) logJoinFigures(all, talkers []*roomMember, joined map[*roomMember]int64) {
+func (c *clusterRig) logJoinFigures(all, talkers []*roomMember, joined map[*roomMember]int64) time.Duration {
 	c.t.Helper()
 	heard := map[*roomMember]hearing{}
 	for _, m := range all {
 		heard[m] = m.hearing()
 	}
+	var slowest time.Duration
+	after := func(at, since int64) time.Duration {
+		d := time.Duration(at-since) * time.Millisecond
+		slowest = max(slowest, d)
+		return d
+	}
 	for _, m := range all {
-		first := int64(0)
-		from := ""
+		first, from := int64(0), ""
 		for _, o := range talkers {
 			at := heard[m].First[freqKey(o.tone())]
-			if o.node == m.node || at == 0 || joined[o] > joined[m] {
-				continue
-			}
-			if first == 0 || at < first {
+			if o.node != m.node && at != 0 && joined[o] < joined[m] && (first == 0 || at < first) {
 				first, from = at, o.name
 			}
 		}
 		if first != 0 {
 			c.t.Logf("FIGURE room across three nodes: %s (n%d) joined → first audio from another node (%s) %v after the click",
-				m.name, m.node+1, from, time.Duration(first-joined[m])*time.Millisecond)
+				m.name, m.node+1, from, after(first, joined[m]))
 		}
 	}
 	for _, o := range talkers {
 		var parts []string
 		for _, m := range all {
 			if at := heard[m].First[freqKey(o.tone())]; m.node != o.node && at != 0 && joined[m] < joined[o] {
-				parts = append(parts, fmt.Sprintf("%s (n%d) %v", m.name, m.node+1, time.Duration(at-joined[o])*time.Millisecond))
+				parts = append(parts, fmt.Sprintf("%s (n%d) %v", m.name, m.node+1, after(at, joined[o])))
 			}
 		}
 		if len(parts) > 0 {
@@ -377,6 +421,7 @@ func (c *clusterRig) logJoinFigures(all, talkers []*roomMember, joined map[*room
 				o.name, o.node+1, strings.Join(parts, ", "))
 		}
 	}
+	return slowest
 }
 
 // usersRowsJS lists the Users tooltip's rows ("NUMBER NAME") in order.

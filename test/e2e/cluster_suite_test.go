@@ -116,10 +116,13 @@ func (c *clusterRig) nodeAlive(id string) bool {
 // clusterTones are the users' microphones: a steady tone each, sent
 // unprocessed (no noise suppression to fade a steady tone out), so that the
 // received audio energy grows visibly while media flows. The frequencies
-// are 80 Hz or more from each other and from every sum, difference and
-// third-order product of the others, so that a mix of some of them never
-// shows the others' (the room step checks nobody hears their own).
-var clusterTones = map[string]float64{"1001": 400, "1002": 720, "1003": 880, "1004": 960}
+// are 110 Hz or more from each other and from every sum, difference and
+// third-order product of the others, and each is alone in its Opus (CELT)
+// band (400–600, 1000–1200, 1200–1400, 1400–1600 Hz), so that a mix of
+// some of them never shows the others' (the room step checks nobody hears
+// their own; with 880 and 960 Hz in one band, the coding noise of 880 Hz
+// lifted 960 Hz to 12 dB below it).
+var clusterTones = map[string]float64{"1001": 460, "1002": 1140, "1003": 1260, "1004": 1490}
 
 // clusterCameras are the users' cameras: a colour each, so that a tile's
 // picture tells whose video it plays.
