@@ -228,7 +228,9 @@ func clusterRoomOnThreeNodes(t *testing.T, c *clusterRig) {
 		}
 	}()
 	start := time.Now()
-	phase := func(what string) { t.Logf("room step: %s after %v", what, time.Since(start).Round(10*time.Millisecond)) }
+	phase := func(what string) {
+		t.Logf("room step: %s after %v", what, time.Since(start).Round(10*time.Millisecond))
+	}
 
 	joined := c.joinAll(all)
 	phase("all four joined")
