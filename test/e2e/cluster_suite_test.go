@@ -125,7 +125,8 @@ func (c *clusterRig) nodeAlive(id string) bool {
 var clusterTones = map[string]float64{"1001": 460, "1002": 1140, "1003": 1260, "1004": 1490}
 
 // clusterCameras are the users' cameras: a colour each, so that a tile's
-// picture tells whose video it plays.
+// picture tells whose video it plays (Dave, who joins the room audio-only,
+// shares Alice's red: the test cameras have three colours).
 var clusterCameras = map[string]rgb{"1001": camRed, "1002": camGreen, "1003": camBlue, "1004": camRed}
 
 // loginOn opens a Chromium for ext, logs in through the balancer while it
