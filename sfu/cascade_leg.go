@@ -26,6 +26,9 @@ type CascadeMember struct {
 	ModMuted  bool `json:"mod_muted,omitempty"`
 	Hand      bool `json:"hand,omitempty"`
 	Moderator bool `json:"moderator,omitempty"`
+	// Joined is when (Unix ms, its node's clock) the member joined the
+	// room, so every node lists the room in one join order.
+	Joined int64 `json:"joined,omitempty"`
 }
 
 // cascadeLeg stands in the local conference for a member of another

@@ -104,6 +104,7 @@ func (r *CascadeRoom) LocalMembers(ctx context.Context) []CascadeMember {
 			}
 			cm := describeMember(m.leg, r.self)
 			cm.MicOff, cm.ModMuted, cm.Hand, cm.Moderator = m.meet.micOff, m.meet.modMuted, m.meet.hand, m.meet.moderator
+			cm.Joined = m.joined.UnixMilli()
 			out = append(out, cm)
 		}
 	})

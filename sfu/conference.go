@@ -146,6 +146,9 @@ type confMember struct {
 	// slotsPending: the last slots told had one without a mid yet.
 	slotsPending bool
 	meet         meetingMember
+	// joined is when the member joined the room: here, or on its own node
+	// for a stand-in. The roster is in this order on every node.
+	joined time.Time
 }
 
 func (m *confMember) info() Member {

@@ -2,6 +2,7 @@ package sfu
 
 import (
 	"slices"
+	"strings"
 	"time"
 
 	"xphone/audiolevel"
@@ -19,6 +20,10 @@ func (c *Conference) joinOnLoop(callID string, leg Leg, obs ConferenceObserver) 
 		return ErrRoomLocked
 	}
 	m := c.newMember(callID, leg, obs)
+	m.joined = time.UnixMilli(c.cfg.Now().UnixMilli()) // as other nodes learn it
+	if s, ok := leg.(*cascadeLeg); ok && s.m.Joined != 0 {
+		m.joined = time.UnixMilli(s.m.Joined)
+	}
 	m.meet.moderator = moderator
 	c.members = append(c.members, m)
 	c.mix.Add(m.part)
@@ -107,9 +112,19 @@ func (c *Conference) leaveOnLoop(leg Leg) bool {
 	return len(c.members) == 0
 }
 
+// roster lists the members in the order they joined the room. Across
+// nodes that is not the order of c.members: a node's own members join its
+// conference before the stand-ins of members who joined elsewhere earlier.
 func (c *Conference) roster() []Member {
-	out := make([]Member, 0, len(c.members))
-	for _, m := range c.members {
+	members := slices.Clone(c.members)
+	slices.SortStableFunc(members, func(a, b *confMember) int {
+		if d := a.joined.Compare(b.joined); d != 0 {
+			return d
+		}
+		return strings.Compare(a.leg.ID(), b.leg.ID()) // the same on every node
+	})
+	out := make([]Member, 0, len(members))
+	for _, m := range members {
 		out = append(out, m.info())
 	}
 	return out

@@ -42,6 +42,8 @@ extensions:
   - {number: "1002", name: Bob, password: pw1002, xphone: true}
   - {number: "1003", name: Carol, password: pw1003, xphone: true}
   - {number: "1004", name: Dave, password: pw1004, xphone: true}
+rooms:
+  - {number: "800", name: Board, video: all}
 trunks:
   - name: pbx
     address: %q

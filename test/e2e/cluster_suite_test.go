@@ -115,15 +115,26 @@ func (c *clusterRig) nodeAlive(id string) bool {
 
 // clusterTones are the users' microphones: a steady tone each, sent
 // unprocessed (no noise suppression to fade a steady tone out), so that the
-// received audio energy grows visibly while media flows.
-var clusterTones = map[string]float64{"1001": 440, "1002": 550, "1003": 660, "1004": 770}
+// received audio energy grows visibly while media flows. The frequencies
+// are 110 Hz or more from each other and from every sum, difference and
+// third-order product of the others, and each is alone in its Opus (CELT)
+// band (400–600, 1000–1200, 1200–1400, 1400–1600 Hz), so that a mix of
+// some of them never shows the others' (the room step checks nobody hears
+// their own; with 880 and 960 Hz in one band, the coding noise of 880 Hz
+// lifted 960 Hz to 12 dB below it).
+var clusterTones = map[string]float64{"1001": 460, "1002": 1140, "1003": 1260, "1004": 1490}
+
+// clusterCameras are the users' cameras: a colour each, so that a tile's
+// picture tells whose video it plays (Dave, who joins the room audio-only,
+// shares Alice's red: the test cameras have three colours).
+var clusterCameras = map[string]rgb{"1001": camRed, "1002": camGreen, "1003": camBlue, "1004": camRed}
 
 // loginOn opens a Chromium for ext, logs in through the balancer while it
 // prefers node i, and requires the tab to be homed there: the directory
 // names node i, and only it, for ext.
 func (c *clusterRig) loginOn(ext string, i int) *browser {
 	c.t.Helper()
-	b := newBrowser(c.t, ext, withTone(clusterTones[ext], -20), withRawAudio())
+	b := newBrowser(c.t, ext, withTone(clusterTones[ext], -20), withCamera(clusterCameras[ext]), withRawAudio())
 	b.addScript(recorderJS)
 	c.lb.preferNode(i)
 	b.login(c.entry, ext)
@@ -145,8 +156,8 @@ func equalStrings(a, b []string) bool {
 
 // TestClusterOfThreeNodes runs the scenarios of issue #18's "How it is
 // proven" that need real browsers, in order, on one cluster: Alice (1001)
-// on n1, Bob (1002) and Dave (1004) on n2, Carol (1003) on n3; after the
-// kill of n2, Bob and Dave are on n3.
+// on n1, Bob (1002) and Dave (1004) on n2, Carol (1003) on n3; a room with
+// all four; after the kill of n2, Bob and Dave are on n3.
 func TestClusterOfThreeNodes(t *testing.T) {
 	c := startCluster(t)
 	c.loginOn("1001", 0)
@@ -160,16 +171,9 @@ func TestClusterOfThreeNodes(t *testing.T) {
 	}{
 		{"cross-node-call", clusterCrossNodeCall},
 		{"trunk-call-on-a-node-without-the-lease", clusterTrunkCallOnAnyNode},
+		// Before the kill: all three nodes are alive and hold members.
+		{"room-on-all-three-nodes", clusterRoomOnThreeNodes},
 		{"kill-9-of-a-node", clusterNodeKilled},
-		// ROOM ACROSS THREE NODES — NOT WRITTEN YET (issue #18: "a room with
-		// participants on all three nodes: everyone hears the talkers, the
-		// speaker frame agrees on every node"). Rooms across nodes are being
-		// built by another helper; its author adds the step here, e.g.
-		//   {"room-on-all-three-nodes", clusterRoomOnThreeNodes},
-		// Here n2 is dead and Bob and Dave are on n3 (Alice n1, Carol n3):
-		// restart it with c.nodes[1].start() and home a user on it with
-		// c.loginOn (a new browser for an extension of clusterNodeConfig),
-		// or put the step before the kill, when Bob and Dave are on n2.
 		{"redis-outage", clusterRedisOutage},
 	}
 	for _, s := range steps {
