@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"xphone/audiolevel"
@@ -130,6 +131,12 @@ type Conference struct {
 	// the host's cascade about each change.
 	follow     bool
 	onSpeakers func(dominant string, speaking []string)
+
+	// Quiet pacing (conference_quiet.go): while nobody talks the loop
+	// wakes once per quietBurst frames instead of every frame.
+	quiet bool          // run goroutine's: the timer is set for a burst
+	idle  atomic.Bool   // read loops: a talking packet must wake the loop
+	wake  chan struct{} // such a wake-up (buffered: one is enough)
 }
 
 // confMember is one participant's wiring inside a conference.
@@ -191,6 +198,7 @@ func newConference(spec RoomSpec, cfg ConferenceConfig, log *slog.Logger) (*Conf
 	c := &Conference{
 		spec: spec, cfg: cfg, log: log.With("room", spec.Number),
 		requests: make(chan func()), stop: make(chan struct{}), done: make(chan struct{}),
+		wake:     make(chan struct{}, 1),
 		sharedUp: NewUpTrack("mix-"+spec.Number, Audio, opusCodec.MimeType),
 		detector: audiolevel.NewDetector(cfg.Speaker),
 		egress:   newTickBatch(),
@@ -220,17 +228,27 @@ func (c *Conference) run() {
 		case f := <-c.requests:
 			f() // a reload may send the frames a stream held
 			c.egress.flush(c.log)
+			if c.quiet && !c.mix.Quiet() { // f started an announcement
+				c.resume(timer, clock)
+			}
+		case <-c.wake:
+			if c.talkWoke(clock, c.cfg.Now()) {
+				c.egress.flush(c.log)
+				c.resume(timer, clock)
+			}
 		case <-timer.C:
 			c.advance(clock, c.cfg.Now())
 			c.egress.flush(c.log) // a skip sends the frames streams held
-			timer.Reset(clock.next().Sub(c.cfg.Now()))
+			c.pace(timer, clock)
 		}
 	}
 }
 
 // advance produces the frames due at now (skipping the oldest of a long
-// stall) and counts the catching up.
+// stall) and counts the catching up (not the planned bursts of a quiet
+// room).
 func (c *Conference) advance(clock *mediaClock, now time.Time) {
+	wasQuiet := c.quiet
 	produce, skip := clock.due(now)
 	if skip > 0 {
 		c.mix.Skip(skip)
@@ -238,7 +256,7 @@ func (c *Conference) advance(clock *mediaClock, now time.Time) {
 	for range produce {
 		c.step(now)
 	}
-	if st := c.cfg.Stats; st != nil {
+	if st := c.cfg.Stats; st != nil && !wasQuiet {
 		st.MixCaughtUp.Add(uint64(max(0, produce-1)))
 		st.MixSkipped.Add(uint64(skip))
 	}
@@ -297,6 +315,7 @@ type mixSink struct {
 	part  *mixer.Participant
 	meter *audiolevel.Meter
 	now   func() time.Time
+	wake  func(level uint8) // Conference.wakeOnTalk
 }
 
 // WriteRTP implements RTPSink on the read loop: no lock, no allocation.
@@ -307,4 +326,7 @@ func (s *mixSink) WriteRTP(src *UpTrack, p *rtp.Packet) {
 	}
 	s.meter.Observe(level, level < audiolevel.Silence, 20*time.Millisecond, s.now())
 	s.part.Push(p.SequenceNumber, p.Payload, level)
+	if s.wake != nil {
+		s.wake(level) // after Push: the room's quiet check sees the level or is woken
+	}
 }

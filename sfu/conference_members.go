@@ -52,7 +52,7 @@ func (c *Conference) newMember(callID string, leg Leg, obs ConferenceObserver) *
 	m.personalUp.timeline = c.sharedUp.timeline // the mixer stamps both by frame count
 	m.personalUp.batch = c.egress               // only the run goroutine forwards it
 	m.part = mixer.NewParticipant(leg.ID(), m.personalUp, m.route(c.sharedUp))
-	m.sink = &mixSink{part: m.part, meter: m.meter, now: c.cfg.Now}
+	m.sink = &mixSink{part: m.part, meter: m.meter, now: c.cfg.Now, wake: c.wakeOnTalk}
 	if m.audioDown != nil {
 		c.sharedUp.Subscribe(m.audioDown)
 		m.personalUp.Subscribe(m.audioDown)

@@ -40,7 +40,10 @@ type MediaAPI struct {
 	log    *slog.Logger
 	stats  *Stats
 	clock  *rtcpclock.Clock
-	live   *livenessMonitor
+	// rtcpOut is the clock goroutine's batch: every leg's RTCP of one
+	// clock tick leaves in one send after the tick (AfterTick).
+	rtcpOut *engine.Batch
+	live    *livenessMonitor
 	// preferH264: media.video_codec is h264, so a leg offering VP8 and
 	// H.264 takes H.264.
 	preferH264 bool
@@ -72,6 +75,8 @@ func NewMediaAPI(cfg configs.Media, stats *Stats, log *slog.Logger) (*MediaAPI, 
 		return nil, err
 	}
 	a.batch = &readBatch{b: a.eng.NewBatch(readBatchSize)}
+	a.rtcpOut = a.eng.NewBatch(tickBatchSize)
+	clock.AfterTick(a.flushRTCP)
 	log.Info("media engine listening", "addr", a.eng.LocalAddr().String(), "advertised", fmt.Sprint(addrs))
 	return a, nil
 }
@@ -186,6 +191,16 @@ func (a *MediaAPI) Close() {
 			_ = a.eng.Close()
 		}
 		a.clock.Close()
+	}
+}
+
+// flushRTCP sends what the legs' RTCP sessions queued on one clock tick.
+func (m *MediaAPI) flushRTCP() {
+	if m.rtcpOut.Len() == 0 {
+		return
+	}
+	if err := m.rtcpOut.Flush(); err != nil {
+		m.log.Debug("rtcp batch send", "err", err)
 	}
 }
 

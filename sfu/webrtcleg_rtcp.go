@@ -20,13 +20,22 @@ import (
 func (l *WebRTCLeg) startRTCP() {
 	peer := l.peer
 	log := l.log
+	out := l.api.rtcpOut // nil without an engine (tests of the leg alone)
 	sess := rtcpclock.NewSession(rtcpclock.SessionConfig{
 		Clock: l.api.clock, NackInterval: rtcpClockBase, ReportInterval: reportInterval,
 		SenderSSRC: newSSRC(),
 		// The session writes its compound into its own buffer by hand
-		// (no rtcp.Marshal); WriteRTCP seals a copy before returning.
+		// (no rtcp.Marshal); both writes seal a copy before returning.
+		// On the clock's goroutine, the batch is sealed into now and
+		// sent with every other leg's after the tick (MediaAPI.flushRTCP).
 		Write: func(raw []byte) {
-			if err := peer.WriteRTCP(raw); err != nil {
+			var err error
+			if out != nil {
+				err = out.AddRTCP(peer, raw)
+			} else {
+				err = peer.WriteRTCP(raw)
+			}
+			if err != nil {
 				log.Debug("rtcp write", "err", err)
 			}
 		},

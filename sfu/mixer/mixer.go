@@ -42,6 +42,8 @@ type Mixer struct {
 
 	mu    sync.Mutex // guards parts changes; Tick reads a snapshot
 	parts atomic.Pointer[[]*Participant]
+	// threshold mirrors cfg.Threshold for Talking, which read loops call.
+	threshold atomic.Uint32
 
 	// Tick state.
 	coders  Coders
@@ -79,6 +81,7 @@ func New(cfg Config, coders Coders, shared PacketWriter) (*Mixer, error) {
 		total: make([]int32, cfg.Frame), out: make([]int16, cfg.Frame)}
 	m.shared.setGroup(cfg.SharedFrames)
 	m.parts.Store(&[]*Participant{})
+	m.threshold.Store(uint32(cfg.Threshold))
 	return m, nil
 }
 
@@ -111,6 +114,7 @@ func (m *Mixer) SetConfig(cfg Config) error {
 		return ErrConfig
 	}
 	m.cfg.TopK, m.cfg.Threshold, m.cfg.HoldTicks = cfg.TopK, cfg.Threshold, cfg.HoldTicks
+	m.threshold.Store(uint32(cfg.Threshold))
 	m.cfg.SharedFrames, m.cfg.NoDTX = cfg.SharedFrames, cfg.NoDTX
 	m.shared.setGroup(cfg.SharedFrames)
 	return nil

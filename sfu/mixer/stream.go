@@ -16,6 +16,13 @@ type stream struct {
 	buf     []byte // maxPayload, made on the first packet: most never send
 	gap     bool   // frames were skipped as silence since the last packet
 	skipped int    // silent frames skipped in a row
+	// quiet is the encoding of a keep-alive frame of digital silence once
+	// the encoder has settled into it (quietRun keep-alives in a row), sent
+	// again for every later keep-alive of the same silent stretch instead of
+	// encoding silence anew: an idle room then costs no encodes at all.
+	quiet    []byte
+	quietLen int // 0: no settled encoding yet
+	quietRun int // keep-alives encoded in this silent stretch
 
 	// Frames per packet (see packFrames); only the shared mix groups them.
 	group   int
@@ -66,12 +73,19 @@ func (s *stream) setGroup(n int) {
 // so a receiver moved between the shared mix and its own mix-minus stays
 // on one timeline.
 func (s *stream) write(pcm []int16, frameTS, samples uint32, dtx bool) (bool, error) {
-	if dtx && s.skipped < dtxEvery-1 && isSilence(pcm) {
+	silent := dtx && isSilence(pcm)
+	if silent && s.skipped < dtxEvery-1 {
 		s.flush() // what is held goes out before the gap
 		s.gap, s.skipped = true, s.skipped+1
 		return false, nil
 	}
 	s.skipped = 0
+	if !silent {
+		s.quietRun, s.quietLen = 0, 0
+	} else if s.quietLen > 0 && s.held == 0 {
+		s.send(frameTS, s.quiet[:s.quietLen])
+		return false, nil
+	}
 	if s.buf == nil {
 		s.buf = make([]byte, maxPayload)
 	}
@@ -80,6 +94,7 @@ func (s *stream) write(pcm []int16, frameTS, samples uint32, dtx bool) (bool, er
 		if err != nil {
 			return false, err
 		}
+		s.keepQuiet(silent, s.buf[:n])
 		s.send(frameTS, s.buf[:n])
 		return true, nil
 	}
@@ -87,6 +102,7 @@ func (s *stream) write(pcm []int16, frameTS, samples uint32, dtx bool) (bool, er
 	if err != nil {
 		return false, err
 	}
+	s.keepQuiet(silent, s.frames[s.held][:n])
 	if s.held == 0 {
 		s.heldTS = frameTS
 	}
@@ -95,6 +111,26 @@ func (s *stream) write(pcm []int16, frameTS, samples uint32, dtx bool) (bool, er
 		s.flush()
 	}
 	return true, nil
+}
+
+// quietSettle is how many keep-alives of a silent stretch are encoded
+// before the last one's bytes stand for the rest: by the second (400 ms of
+// silence after the first) the encoder's state has decayed to silence.
+const quietSettle = 2
+
+// keepQuiet remembers the encoding of a keep-alive of digital silence once
+// quietSettle of them were encoded in a row.
+func (s *stream) keepQuiet(silent bool, frame []byte) {
+	if !silent {
+		return
+	}
+	if s.quietRun++; s.quietRun < quietSettle {
+		return
+	}
+	if s.quiet == nil {
+		s.quiet = make([]byte, maxPayload)
+	}
+	s.quietLen = copy(s.quiet, frame)
 }
 
 // flush sends the held frames: in one packet when they can share it, else

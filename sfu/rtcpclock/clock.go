@@ -32,6 +32,7 @@ type Clock struct {
 	done  chan struct{}
 	start sync.Once
 	due   []*job // reused by run only
+	after func() // AfterTick's
 }
 
 type job struct {
@@ -75,6 +76,16 @@ func (c *Clock) Every(d time.Duration, f func(now time.Time)) (cancel func()) {
 		delete(c.jobs, j)
 		c.mu.Unlock()
 	}
+}
+
+// AfterTick has f run on the clock's goroutine after the jobs of each tick
+// that ran any, so that what they queued leaves together: every leg's RTCP
+// of one tick in one batch send instead of a system call per leg. nil
+// removes it.
+func (c *Clock) AfterTick(f func()) {
+	c.mu.Lock()
+	c.after = f
+	c.mu.Unlock()
 }
 
 // Close stops the clock's goroutine and waits for it. Jobs stop running.
@@ -132,10 +143,13 @@ func (c *Clock) fire(now time.Time) bool {
 			c.due = append(c.due, j)
 		}
 	}
-	busy := len(c.jobs) > 0
+	busy, after := len(c.jobs) > 0, c.after
 	c.mu.Unlock()
 	for _, j := range c.due {
 		j.run(now)
+	}
+	if after != nil && len(c.due) > 0 {
+		after()
 	}
 	return busy
 }

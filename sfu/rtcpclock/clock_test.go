@@ -1,6 +1,7 @@
 package rtcpclock
 
 import (
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -88,5 +89,22 @@ func waitFor(t *testing.T, ok func() bool) {
 			t.Fatal("condition not reached in 5 s")
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// AfterTick runs once after the jobs of a tick that ran any (the flush of
+// what they queued), and not on a tick where none was due.
+func TestAfterTickFollowsTheTicksJobs(t *testing.T) {
+	c := manualClock(t)
+	var order []string
+	c.Every(100*time.Millisecond, func(time.Time) { order = append(order, "fast") })
+	c.Every(200*time.Millisecond, func(time.Time) { order = append(order, "slow") })
+	c.AfterTick(func() { order = append(order, "flush") })
+	for range 2 {
+		c.fire(time.Now())
+	}
+	want := "fast flush fast slow flush"
+	if got := fmt.Sprint(order); got != "["+want+"]" && got != "[fast flush slow fast flush]" {
+		t.Fatalf("order %v, want %s (one flush after each tick's jobs)", order, want)
 	}
 }
