@@ -120,6 +120,7 @@ type Conference struct {
 	egress   *readBatch
 	detector *audiolevel.Detector
 	members  []*confMember
+	lastJoin time.Time // the latest join time given to a member of this node
 	dominant string
 	history  []string // recent dominant speakers, newest last
 	ticks    int

@@ -20,10 +20,7 @@ func (c *Conference) joinOnLoop(callID string, leg Leg, obs ConferenceObserver) 
 		return ErrRoomLocked
 	}
 	m := c.newMember(callID, leg, obs)
-	m.joined = time.UnixMilli(c.cfg.Now().UnixMilli()) // as other nodes learn it
-	if s, ok := leg.(*cascadeLeg); ok && s.m.Joined != 0 {
-		m.joined = time.UnixMilli(s.m.Joined)
-	}
+	m.joined = c.joinTime(leg)
 	m.meet.moderator = moderator
 	c.members = append(c.members, m)
 	c.mix.Add(m.part)
@@ -110,6 +107,22 @@ func (c *Conference) leaveOnLoop(leg Leg) bool {
 	}
 	c.log.Info("participant left", "leg", leg.ID(), "members", len(c.members))
 	return len(c.members) == 0
+}
+
+// joinTime is when leg joined the room: for a stand-in, the time its own
+// node gave; for a member of this node, now in milliseconds (as other nodes
+// learn it), and always after the previous member of this node, so that two
+// joins within one millisecond keep their order on every node.
+func (c *Conference) joinTime(leg Leg) time.Time {
+	if s, ok := leg.(*cascadeLeg); ok && s.m.Joined != 0 {
+		return time.UnixMilli(s.m.Joined)
+	}
+	t := time.UnixMilli(c.cfg.Now().UnixMilli())
+	if !t.After(c.lastJoin) {
+		t = c.lastJoin.Add(time.Millisecond)
+	}
+	c.lastJoin = t
+	return t
 }
 
 // roster lists the members in the order they joined the room. Across
