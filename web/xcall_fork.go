@@ -2,8 +2,11 @@ package web
 
 import (
 	"context"
+	"errors"
+	"log/slog"
 	"sync"
 
+	"xphone/cluster"
 	"xphone/configs"
 	"xphone/sfu"
 )
@@ -23,7 +26,13 @@ func (r *Registry) homeNodes(ctx context.Context, ext string) []string {
 	defer cancel()
 	nodes, err := r.x.c.ExtensionNodes(ctx, ext)
 	if err != nil {
-		r.log.Warn("cluster: cannot look the extension up", "ext", ext, "err", err)
+		// A Redis outage is reported once, by readiness, metrics and the
+		// admin page; a line per call would bury the log meanwhile.
+		level := slog.LevelWarn
+		if errors.Is(err, cluster.ErrUnavailable) {
+			level = slog.LevelDebug
+		}
+		r.log.Log(ctx, level, "cluster: cannot look the extension up", "ext", ext, "err", err)
 		return nil
 	}
 	out := make([]string, 0, len(nodes))
