@@ -2,6 +2,7 @@ package sfu
 
 import (
 	"context"
+	"maps"
 	"slices"
 )
 
@@ -92,12 +93,7 @@ func (r *CascadeRoom) leave(l *cascadeLeg) {
 func (r *CascadeRoom) Remote() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := make([]string, 0, len(r.remote))
-	for id := range r.remote {
-		out = append(out, id)
-	}
-	slices.Sort(out)
-	return out
+	return slices.Sorted(maps.Keys(r.remote))
 }
 
 // Close takes every stand-in out and stops sending.

@@ -3,6 +3,7 @@ package sfu
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"net/netip"
 	"slices"
 	"sync"
@@ -164,10 +165,5 @@ func (r *CascadeRoom) Unlink(node string) {
 func (r *CascadeRoom) Linked() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := make([]string, 0, len(r.links))
-	for n := range r.links {
-		out = append(out, n)
-	}
-	slices.Sort(out)
-	return out
+	return slices.Sorted(maps.Keys(r.links))
 }

@@ -212,19 +212,29 @@ func (t *tab) dial(m inMsg) {
 	}
 	id := sfu.NewID("call")
 	t.legSetup(id)(leg)
-	if !t.addCall(id, &tabCall{leg: leg, caller: true, req: m.Req}) {
-		t.srv.releaseLeg(t.ext.Number)
-		_ = leg.Hangup(context.Background(), sfu.ReasonHangup) // the tab closed meanwhile
+	if !t.showOutgoing(id, leg, m.Req, to, answer) {
 		return
 	}
-	t.sendCall(id, "call-state", encode(callStateMsg{Type: "call-state", Call: id, State: "dialing", Req: m.Req, Peer: to}))
-	t.sendCall(id, "answer", encode(answerFor(id, leg, answer)))
 	t.watch(id, leg)
 	req := sfu.PlaceRequest{ID: id, Caller: leg, To: to, Video: m.Video, PIN: m.PIN, Observer: t}
 	if _, err := t.srv.calls.Place(req); err != nil {
 		t.log.Warn("place call", "err", err)
 		_ = leg.Hangup(context.Background(), sfu.ReasonFor(err))
 	}
+}
+
+// showOutgoing makes leg the tab's outgoing call id: the tab is told it
+// is dialing to and gets the server's answer. False when the tab closed
+// meanwhile: the leg is hung up and its place given back.
+func (t *tab) showOutgoing(id string, leg sfu.Leg, req, to, answer string) bool {
+	if !t.addCall(id, &tabCall{leg: leg, caller: true, req: req}) {
+		t.srv.releaseLeg(t.ext.Number)
+		_ = leg.Hangup(context.Background(), sfu.ReasonHangup)
+		return false
+	}
+	t.sendCall(id, "call-state", encode(callStateMsg{Type: "call-state", Call: id, State: "dialing", Req: req, Peer: to}))
+	t.sendCall(id, "answer", encode(answerFor(id, leg, answer)))
+	return true
 }
 
 func (t *tab) negotiate(offer string) (*sfu.WebRTCLeg, string, error) {

@@ -57,13 +57,9 @@ func (t *tab) dialOn(m inMsg, to, node string) {
 		t.sendEnded(id, sfu.ReasonFor(err))
 		return
 	}
-	if !t.addCall(id, &tabCall{leg: leg, caller: true, req: m.Req}) {
-		t.srv.releaseLeg(t.ext.Number)
-		_ = leg.Hangup(context.Background(), sfu.ReasonHangup) // the tab closed meanwhile
+	if !t.showOutgoing(id, leg, m.Req, to, answer) {
 		return
 	}
-	t.sendCall(id, "call-state", encode(callStateMsg{Type: "call-state", Call: id, State: "dialing", Req: m.Req, Peer: to}))
-	t.sendCall(id, "answer", encode(answerFor(id, leg, answer)))
 	leg.h.release() // progress the anchor sent meanwhile, then the rest as it comes
 	t.watch(id, leg)
 }
