@@ -32,17 +32,8 @@ type dialOutcome struct {
 // connection_lost, which call control passes on to the caller.
 func TestCallAcrossNodesHomeNodeDies(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	media, err := sfu.NewMediaAPI(configs.Media{Interfaces: []string{"lo"}}, nil, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer media.Close()
-	hub := cluster.NewHub(nil)
-	anchor, err := hub.Node("a", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer anchor.Close()
+	media := loopbackMedia(t, log)
+	hub, anchor := anchorNode(t)
 	r := NewRegistry(oneExtension{}, media, log)
 	r.UseCluster(anchor, nil, nil)
 	defer r.Close()
@@ -82,6 +73,30 @@ func TestCallAcrossNodesHomeNodeDies(t *testing.T) {
 			t.Fatal("the caller still waits for a dead node")
 		}
 	}
+}
+
+// loopbackMedia is a media API on lo, closed when the test ends.
+func loopbackMedia(t *testing.T, log *slog.Logger) *sfu.MediaAPI {
+	t.Helper()
+	media, err := sfu.NewMediaAPI(configs.Media{Interfaces: []string{"lo"}}, nil, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { media.Close() })
+	return media
+}
+
+// anchorNode is node "a" of a new in-memory cluster, which leaves it
+// when the test ends.
+func anchorNode(t *testing.T) (*cluster.Hub, cluster.Cluster) {
+	t.Helper()
+	hub := cluster.NewHub(nil)
+	anchor, err := hub.Node("a", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = anchor.Close() })
+	return hub, anchor
 }
 
 // fakeHome is a node holding 1002's tabs that reports each ring it gets.

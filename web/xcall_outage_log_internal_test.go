@@ -10,8 +10,6 @@ import (
 	"testing"
 
 	"xphone/cluster"
-	"xphone/configs"
-	"xphone/sfu"
 )
 
 // failingDirectory answers every extension lookup with err.
@@ -43,16 +41,8 @@ func (w warnCounter) Handle(ctx context.Context, r slog.Record) error {
 func TestRedisOutageDoesNotWarnPerCall(t *testing.T) {
 	var warns atomic.Int32
 	log := slog.New(warnCounter{slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelDebug}), &warns})
-	media, err := sfu.NewMediaAPI(configs.Media{Interfaces: []string{"lo"}}, nil, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer media.Close()
-	node, err := cluster.NewHub(nil).Node("a", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer node.Close()
+	media := loopbackMedia(t, log)
+	_, node := anchorNode(t)
 	for _, tc := range []struct {
 		err   error
 		warns int32

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"xphone/cluster"
-	"xphone/configs"
 	"xphone/sfu"
 )
 
@@ -31,17 +30,8 @@ func (s staleDirectory) ExtensionNodes(ctx context.Context, ext string) ([]strin
 // after a kill -9).
 func TestCallAcrossNodesSkipsAKilledNode(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	media, err := sfu.NewMediaAPI(configs.Media{Interfaces: []string{"lo"}}, nil, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer media.Close()
-	hub := cluster.NewHub(nil)
-	anchor, err := hub.Node("a", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer anchor.Close()
+	media := loopbackMedia(t, log)
+	hub, anchor := anchorNode(t)
 	r := NewRegistry(oneExtension{}, media, log)
 	r.UseCluster(staleDirectory{anchor}, nil, nil)
 	defer r.Close()
